@@ -1,0 +1,213 @@
+"""The Typer application, the shared options, and the single error edge.
+
+Commands are thin: parse options, call one `DockerHubService` method, `emit()` the model.
+`command()` registers a function as a command and gives it the network options (`--no-cache`,
+`--offline`, `--insecure`, `--debug`), which are accepted before the command name too. It is also
+where every error is mapped, once, to a one-line message on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import sys
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from dockerhub_cli import __version__
+from dockerhub_cli.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from dockerhub_cli.service import DockerHubService
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="dockerhub",
+    help="Explore Docker Hub and any OCI registry: search, tags, image internals, and an MCP server.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=True,
+)
+
+
+@dataclass
+class RunOptions:
+    """Options that affect every command; set before or after the command name."""
+
+    no_cache: bool = False
+    offline: bool = False
+    insecure: bool = False
+    debug: bool = False
+    service: DockerHubService | None = field(default=None, repr=False)
+
+
+_run = RunOptions()
+
+
+def run_options() -> RunOptions:
+    return _run
+
+
+def get_service() -> DockerHubService:
+    """The process's one service, built on first use (so `--help` never pays for it)."""
+    if _run.service is None:
+        from dockerhub_cli.service import DockerHubService
+        from dockerhub_cli.settings import Settings
+
+        settings = Settings.from_env(
+            no_cache=_run.no_cache or None,
+            offline=_run.offline or None,
+            insecure=_run.insecure or None,
+        )
+        if settings.no_cache and settings.offline:
+            from dockerhub_cli.errors import InvalidInputError
+
+            raise InvalidInputError("--no-cache and --offline cannot be used together")
+        _run.service = DockerHubService(settings)
+    return _run.service
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"dockerhub {__version__}")
+        raise typer.Exit()
+
+
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Bypass the HTTP cache (neither read nor write it).")
+]
+OfflineOpt = Annotated[
+    bool, typer.Option("--offline", help="Answer only from the cache; fail clearly on a miss.")
+]
+InsecureOpt = Annotated[
+    bool,
+    typer.Option("--insecure", help="Allow plain HTTP and unverified TLS for every registry host."),
+]
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", help="Log requests to stderr and show tracebacks on errors.")
+]
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version."),
+    ] = False,
+    no_cache: NoCacheOpt = False,
+    offline: OfflineOpt = False,
+    insecure: InsecureOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Explore Docker Hub and any OCI registry: search, tags, image internals, and an MCP server.
+
+    Exit codes: 0 ok, 1 unexpected, 2 usage/invalid input, 3 not found, 4 auth failed,
+    5 rate limited, 6 network/timeout/upstream error, 130 interrupted.
+    """
+    global _run
+    _run = RunOptions(no_cache=no_cache, offline=offline, insecure=insecure, debug=debug)
+
+
+_COMMON_PARAMS = [
+    inspect.Parameter("no_cache", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=NoCacheOpt),
+    inspect.Parameter("offline", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=OfflineOpt),
+    inspect.Parameter("insecure", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=InsecureOpt),
+    inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DebugOpt),
+]
+
+
+def command(name: str | None = None, **typer_kwargs: Any) -> Callable[[F], F]:
+    """`@app.command()` plus the common options and the error edge."""
+
+    def decorate(fn: F) -> F:
+        # Resolve string annotations (modules use `from __future__ import annotations`) in the
+        # command's own module, since Typer will read them from the wrapper.
+        hints = typing.get_type_hints(fn, include_extras=True)
+        signature = inspect.signature(fn)
+        params = [
+            p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in signature.parameters.values()
+        ] + _COMMON_PARAMS
+        signature = signature.replace(return_annotation=hints.get("return", None))
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for option in ("no_cache", "offline", "insecure", "debug"):
+                if kwargs.pop(option, False):
+                    setattr(_run, option, True)
+            return run_guarded(lambda: fn(*args, **kwargs))
+
+        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        app.command(name, **typer_kwargs)(wrapper)
+        return fn
+
+    return decorate
+
+
+def run_guarded(body: Callable[[], Any]) -> Any:
+    """Run a command body; map every error to a message on stderr and an exit code."""
+    from dockerhub_cli.errors import DockerHubError
+
+    if _run.debug:
+        _enable_debug_logging()
+    try:
+        return body()
+    except typer.Exit:
+        raise
+    except DockerHubError as exc:
+        if _run.debug:
+            _print_traceback()
+        _error_line(str(exc))
+        raise typer.Exit(int(exc.exit_code)) from None
+    except KeyboardInterrupt:
+        _error_line("interrupted")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except Exception as exc:  # a bug: say so plainly, traceback only with --debug
+        if _run.debug:
+            _print_traceback()
+        _error_line(
+            f"unexpected error: {type(exc).__name__}: {exc}"
+            + ("" if _run.debug else " (run again with --debug for the traceback)")
+        )
+        raise typer.Exit(int(ExitCode.UNEXPECTED)) from None
+    finally:
+        if _run.service is not None:
+            _run.service.close()
+            _run.service = None
+
+
+def _error_line(message: str) -> None:
+    from dockerhub_cli.render import stderr_console
+
+    stderr_console().print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False,
+                           soft_wrap=True)
+
+
+def _print_traceback() -> None:
+    import traceback
+
+    traceback.print_exc(file=sys.stderr)
+
+
+def _enable_debug_logging() -> None:
+    logger = logging.getLogger("dockerhub_cli")
+    if not any(getattr(h, "_dockerhub", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("debug: %(message)s"))
+        handler._dockerhub = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+def warn_notes(notes: list[str]) -> None:
+    from dockerhub_cli.render import warn
+
+    for note in notes:
+        warn(note)

@@ -1,0 +1,72 @@
+"""`search` and `tags`: Docker Hub listings (tags work on any registry)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dockerhub_cli.cli.app import command, get_service, warn_notes
+from dockerhub_cli.cli.options import JsonOpt, LimitOpt, PageOpt
+
+
+@command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, e.g. nginx (max 100 characters).")],
+    limit: LimitOpt = 25,
+    page: PageOpt = 1,
+    official: Annotated[bool, typer.Option("--official", help="Only Docker Official Images.")] = False,
+    automated: Annotated[bool, typer.Option("--automated", help="Only automated builds.")] = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Search Docker Hub repositories.
+
+    Example: dockerhub search nginx --limit 5 --official
+    """
+    from dockerhub_cli.render import emit, progress
+    from dockerhub_cli.render.hub import search_results
+
+    with progress(f"Searching Docker Hub for {query!r}"):
+        result = get_service().search(
+            query, limit=limit, page=page, official=official, automated=automated
+        )
+    emit(result, json_output=json_output, render=search_results)
+
+
+@command()
+def tags(
+    repository: Annotated[
+        str, typer.Argument(help="Repository: nginx, bitnami/redis, ghcr.io/org/app, localhost:5000/app.")
+    ],
+    limit: LimitOpt = 25,
+    page: PageOpt = 1,
+    all_tags: Annotated[
+        bool, typer.Option("--all", help="List every tag (follows every page).")
+    ] = False,
+    pattern: Annotated[
+        str | None, typer.Option("--filter", metavar="GLOB", help="Only tags matching GLOB, e.g. '1.2*-alpine'.")
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option("--sort", help="updated (newest first), name (A-Z) or semver (newest version first)."),
+    ] = "updated",
+    json_output: JsonOpt = False,
+) -> None:
+    """List the tags of a repository (Docker Hub: with digest, size, platforms).
+
+    Example: dockerhub tags nginx --filter '1.27*' --sort semver
+    """
+    from dockerhub_cli.errors import InvalidInputError
+    from dockerhub_cli.render import emit, progress
+    from dockerhub_cli.render.hub import tag_list
+
+    if sort not in ("updated", "name", "semver"):
+        raise InvalidInputError(f"--sort must be updated, name or semver (got {sort!r})")
+    with progress(f"Listing tags of {repository}"):
+        result = get_service().tags(
+            repository, limit=limit, page=page, all_tags=all_tags, pattern=pattern,
+            sort=sort,  # type: ignore[arg-type]
+        )
+    emit(result, json_output=json_output, render=tag_list)
+    if not json_output:
+        warn_notes(result.notes)

@@ -1,0 +1,89 @@
+"""The one exception tree of dockerhub-cli.
+
+The service raises only these; no `requests` exception escapes it. Each class carries the exit
+code it maps to, and every message is one line that names the bad input and what to do next.
+"""
+
+from __future__ import annotations
+
+from dockerhub_cli.exitcodes import ExitCode
+
+
+class DockerHubError(Exception):
+    """Base class. `message` says what went wrong; `hint` says what to try."""
+
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class InvalidInputError(DockerHubError):
+    """The user's input is malformed or out of range (exit 2)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class InvalidReferenceError(InvalidInputError):
+    """An image reference breaks one of Docker's reference rules."""
+
+
+class NotFoundError(DockerHubError):
+    """Repository, tag, manifest or blob does not exist (or is hidden from us) (exit 3)."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
+class PlatformNotFoundError(NotFoundError):
+    """The image exists but not for the requested platform."""
+
+    def __init__(self, message: str, *, available: list[str], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.available = available
+
+
+class AuthError(DockerHubError):
+    """Credentials were refused, or the resource needs credentials we do not have (exit 4)."""
+
+    exit_code = ExitCode.AUTH
+
+
+class RateLimitedError(DockerHubError):
+    """Docker Hub or the registry said 429 and kept saying it (exit 5)."""
+
+    exit_code = ExitCode.RATE_LIMITED
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
+class NetworkError(DockerHubError):
+    """Connection failed, timed out, or the host is unreachable (exit 6)."""
+
+    exit_code = ExitCode.NETWORK
+
+
+class OfflineCacheMissError(NetworkError):
+    """`--offline` was given and the answer is not in the cache."""
+
+
+class UpstreamError(DockerHubError):
+    """The server answered, but with an error or with something we cannot trust (exit 6)."""
+
+    exit_code = ExitCode.NETWORK
+
+
+class UnsupportedMediaTypeError(UpstreamError):
+    """A manifest or blob of a media type this tool does not understand."""
+
+
+class DigestMismatchError(UpstreamError):
+    """Content does not hash to the digest the registry promised: never used as data."""

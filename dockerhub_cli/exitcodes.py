@@ -1,0 +1,28 @@
+"""The exit-code contract of the `dockerhub` command (documented in README and the man page)."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit statuses. Scripts depend on these: add codes, never renumber them."""
+
+    OK = 0
+    UNEXPECTED = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    AUTH = 4
+    RATE_LIMITED = 5
+    NETWORK = 6
+    INTERRUPTED = 130
+
+
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success",
+    ExitCode.UNEXPECTED: "unexpected error (a bug: run again with --debug and report it)",
+    ExitCode.USAGE: "usage error or invalid input (bad reference, option out of range)",
+    ExitCode.NOT_FOUND: "not found (repository, tag, platform, or data such as an SBOM)",
+    ExitCode.AUTH: "authentication failed or access denied",
+    ExitCode.RATE_LIMITED: "rate limited by Docker Hub or the registry",
+    ExitCode.NETWORK: "network, timeout or upstream error (also: offline cache miss)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+}

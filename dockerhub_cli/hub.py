@@ -1,0 +1,199 @@
+"""Docker Hub API client (hub.docker.com): search, repositories, tags.
+
+Anonymous by default. With credentials (DOCKERHUB_USERNAME + DOCKERHUB_TOKEN, or config.json)
+the PAT/password is exchanged for a short-lived JWT (`POST /v2/auth/token`, falling back to the
+deprecated `/v2/users/login`): a raw PAT sent as Bearer is refused by the Hub.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+
+from dockerhub_cli.errors import AuthError, NotFoundError, UpstreamError
+from dockerhub_cli.reference import DOCKER_HUB_DOMAIN
+from dockerhub_cli.transport import error_message, raise_for_rate_limit, raise_for_server_error
+
+if TYPE_CHECKING:
+    from dockerhub_cli.credentials import CredentialStore
+    from dockerhub_cli.settings import Settings
+    from dockerhub_cli.transport import Transport
+
+HUB_PAGE_SIZE = 100
+JWT_DEFAULT_LIFETIME = 600.0
+
+
+class PaginationLimitError(AuthError):
+    """Docker Hub refuses deep pages to anonymous callers (403 "pagination offset too large")."""
+
+
+class HubClient:
+    def __init__(self, settings: Settings, transport: Transport, credentials: CredentialStore):
+        self.settings = settings
+        self.transport = transport
+        self.credentials = credentials
+        self._jwt: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.hub_url.rstrip("/")
+
+    # -- authentication ---------------------------------------------------------------------
+
+    def _authorization(self) -> str | None:
+        creds = self.credentials.lookup(DOCKER_HUB_DOMAIN)
+        if creds is None or creds.is_identity_token:
+            return None
+        with self._lock:
+            if self._jwt and self._jwt[1] > time.time():
+                return f"Bearer {self._jwt[0]}"
+            token = self._login(creds.username, creds.secret, creds.source)
+            self._jwt = (token, _jwt_expiry(token))
+            return f"Bearer {token}"
+
+    def _login(self, username: str, secret: str, source: str) -> str:
+        response = self.transport.request(
+            "POST", f"{self.base_url}/v2/auth/token",
+            json={"identifier": username, "secret": secret},
+            headers={"Accept": "application/json"}, cacheable=False, what="a Docker Hub login",
+        )
+        if response.status_code == 404 or response.status_code == 405:
+            response = self.transport.request(
+                "POST", f"{self.base_url}/v2/users/login",
+                json={"username": username, "password": secret},
+                headers={"Accept": "application/json"}, cacheable=False,
+                what="a Docker Hub login",
+            )
+        raise_for_rate_limit(response, "a Docker Hub login")
+        raise_for_server_error(response, "a Docker Hub login")
+        if response.status_code in (401, 403):
+            raise AuthError(
+                f"Docker Hub refused the credentials of {username!r} from {source}: "
+                f"{error_message(response)}",
+                hint="check DOCKERHUB_USERNAME and DOCKERHUB_TOKEN (a personal access token)",
+            )
+        if response.status_code != 200:
+            raise UpstreamError(
+                f"Docker Hub login answered HTTP {response.status_code}: {error_message(response)}"
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            raise UpstreamError("Docker Hub login sent a reply that is not JSON") from None
+        token = body.get("access_token") or body.get("token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise UpstreamError("Docker Hub login sent no token")
+        return token
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def get_json(self, path: str, *, params: dict[str, Any] | None = None, what: str) -> Any:
+        """GET a Hub API path (or absolute `next` URL on the Hub host) and return its JSON."""
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+        if urlsplit(url).netloc != urlsplit(self.base_url).netloc:
+            raise UpstreamError(f"Docker Hub pointed to another host ({urlsplit(url).netloc})")
+        headers = {"Accept": "application/json"}
+        authorization = self._authorization()
+        if authorization:
+            headers["Authorization"] = authorization
+        response = self.transport.request("GET", url, params=params, headers=headers, what=what)
+        if response.status_code == 401 and authorization:
+            # The JWT may have been revoked or expired early: log in once more.
+            with self._lock:
+                self._jwt = None
+            headers["Authorization"] = self._authorization() or ""
+            response = self.transport.request("GET", url, params=params, headers=headers, what=what)
+        self.check(response, what)
+        try:
+            return response.json()
+        except ValueError:
+            raise UpstreamError(
+                f"Docker Hub sent a reply that is not JSON for {what}",
+                hint="try again later; use --debug to see the request",
+            ) from None
+
+    def check(self, response: requests.Response, what: str) -> None:
+        if response.status_code < 300:
+            return
+        raise_for_rate_limit(response, what)
+        raise_for_server_error(response, what)
+        message = error_message(response)
+        if response.status_code == 404:
+            raise NotFoundError(f"{what} not found on Docker Hub", hint=_not_found_hint(message))
+        if response.status_code == 403 and "pagination" in message.lower():
+            raise PaginationLimitError(
+                f"Docker Hub refuses pages this deep to anonymous callers ({what})",
+                hint="log in (DOCKERHUB_USERNAME/DOCKERHUB_TOKEN) to page further",
+            )
+        if response.status_code in (401, 403):
+            raise AuthError(
+                f"Docker Hub denied access to {what}: {message or response.status_code}",
+                hint="the repository may be private: set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN",
+            )
+        raise UpstreamError(f"Docker Hub answered HTTP {response.status_code} for {what}: {message}")
+
+    # -- endpoints --------------------------------------------------------------------------
+
+    def search(self, query: str, page: int, page_size: int) -> Any:
+        return self.get_json(
+            "/v2/search/repositories/",
+            params={"query": query, "page": page, "page_size": page_size},
+            what=f"search results for {query!r}",
+        )
+
+    def repository(self, namespace: str, name: str) -> Any:
+        return self.get_json(
+            f"/v2/namespaces/{namespace}/repositories/{name}",
+            what=f"repository {_familiar(namespace, name)}",
+        )
+
+    def tags_page(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        page: int,
+        page_size: int,
+        ordering: str | None = None,
+        name_filter: str | None = None,
+    ) -> Any:
+        params: dict[str, Any] = {"page": page, "page_size": page_size}
+        if ordering:
+            params["ordering"] = ordering
+        if name_filter:
+            params["name"] = name_filter
+        return self.get_json(
+            f"/v2/namespaces/{namespace}/repositories/{name}/tags",
+            params=params,
+            what=f"tags of {_familiar(namespace, name)}",
+        )
+
+    def get_next(self, url: str, what: str) -> Any:
+        return self.get_json(url, what=what)
+
+
+def _familiar(namespace: str, name: str) -> str:
+    return name if namespace == "library" else f"{namespace}/{name}"
+
+
+def _not_found_hint(message: str) -> str:
+    if "tag" in message.lower():
+        return "list the tags with `dockerhub tags REPOSITORY`"
+    return "check the spelling, or search with `dockerhub search NAME`"
+
+
+def _jwt_expiry(token: str) -> float:
+    """`exp` of a JWT (no signature check: we only need to know when to refresh)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"]) - 30.0
+    except (IndexError, ValueError, KeyError, TypeError):
+        return time.time() + JWT_DEFAULT_LIFETIME - 30.0

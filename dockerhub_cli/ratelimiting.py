@@ -1,0 +1,97 @@
+"""Client-side rate limiting per host, on top of the `ratelimit` package.
+
+`ratelimit` keeps one fixed-window counter per decorated function, process-wide. We build the
+decorated callables per host and per limiter instance, so every service (and every test) gets
+fresh state, and we combine two windows: `burst` calls per short window and `per_minute` calls
+per minute. Only real network sends pass through here (the adapter sits below the cache).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ratelimit import RateLimitException, limits
+
+
+@dataclass
+class HostState:
+    host: str
+    sent: int = 0
+    throttled: int = 0
+    waited_seconds: float = 0.0
+
+
+class HostRateLimiter:
+    """Blocks (sleeps) until a request to `host` may be sent.
+
+    `max_wait` bounds a single sleep: a long-lived server prefers failing fast with a retry hint
+    over making an MCP client time out. When the wait would be longer, `acquire` raises
+    `RateLimitException` with the seconds remaining.
+    """
+
+    def __init__(
+        self,
+        per_minute: int = 60,
+        burst: int = 10,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = 60.0,
+    ) -> None:
+        self.per_minute = max(1, per_minute)
+        self.burst = max(1, min(burst, self.per_minute))
+        self._clock = clock
+        self._sleep = sleep
+        self._max_wait = max_wait
+        self._lock = threading.Lock()
+        self._gates: dict[str, Callable[[], None]] = {}
+        self.state: dict[str, HostState] = {}
+
+    def _gate_for(self, host: str) -> Callable[[], None]:
+        with self._lock:
+            gate = self._gates.get(host)
+            if gate is None:
+                # burst calls per (burst / rate) minutes, and per_minute calls per minute
+                burst_period = 60.0 * self.burst / self.per_minute
+
+                @limits(calls=self.per_minute, period=60, clock=self._clock)
+                @limits(calls=self.burst, period=burst_period, clock=self._clock)
+                def gate() -> None:
+                    return None
+
+                self._gates[host] = gate
+                self.state[host] = HostState(host)
+            return gate
+
+    def acquire(self, host: str) -> None:
+        gate = self._gate_for(host)
+        state = self.state[host]
+        while True:
+            try:
+                gate()
+            except RateLimitException as exc:
+                wait = float(exc.period_remaining)
+                if wait > self._max_wait:
+                    raise
+                state.throttled += 1
+                state.waited_seconds += wait
+                self._sleep(max(wait, 0.001))
+                continue
+            state.sent += 1
+            return
+
+    def snapshot(self) -> dict[str, dict[str, float | int | str]]:
+        """Per-host counters for `health` and `cache info` reports."""
+        return {
+            host: {
+                "sent": s.sent,
+                "throttled": s.throttled,
+                "waited_seconds": round(s.waited_seconds, 3),
+                "limit_per_minute": self.per_minute,
+                "burst": self.burst,
+            }
+            for host, s in self.state.items()
+        }

@@ -1,0 +1,359 @@
+"""Registry HTTP API v2 / OCI distribution client (Docker Hub's registry and any other).
+
+Handles the Bearer/Basic challenge, plain HTTP for loopback and insecure hosts, tag listing with
+`Link` pagination, and fetching manifests and blobs with their digests verified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from dockerhub_cli.auth import RegistryAuth, parse_challenge
+from dockerhub_cli.errors import (
+    AuthError,
+    DigestMismatchError,
+    NetworkError,
+    NotFoundError,
+    UpstreamError,
+)
+from dockerhub_cli.reference import ImageReference
+from dockerhub_cli.transport import error_message, raise_for_rate_limit, raise_for_server_error
+
+if TYPE_CHECKING:
+    from dockerhub_cli.credentials import CredentialStore
+    from dockerhub_cli.settings import Settings
+    from dockerhub_cli.transport import Transport
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+MANIFEST_ACCEPT = ", ".join([OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST])
+# Manifests are small; configs and attestations are small too. Refuse anything absurd.
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+MAX_BLOB_BYTES = 64 * 1024 * 1024
+TAGS_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class ManifestHead:
+    digest: str | None
+    media_type: str
+    size: int | None
+    headers: dict[str, str]
+    from_cache: bool = False
+
+
+@dataclass(frozen=True)
+class RawManifest:
+    body: bytes
+    media_type: str
+    digest: str
+    headers: dict[str, str]
+    from_cache: bool = False
+
+
+def is_loopback(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]")[0]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def compute_digest(body: bytes, algorithm: str = "sha256") -> str:
+    return f"{algorithm}:{hashlib.new(algorithm, body).hexdigest()}"
+
+
+def verify_digest(body: bytes, expected: str, what: str) -> None:
+    algorithm = expected.split(":", 1)[0]
+    if algorithm not in ("sha256", "sha512"):
+        raise UpstreamError(f"cannot verify {what}: unsupported digest algorithm {algorithm!r}")
+    actual = compute_digest(body, algorithm)
+    if actual != expected:
+        raise DigestMismatchError(
+            f"{what} does not match its digest: expected {expected}, got {actual}",
+            hint="the registry or a proxy served corrupt content; it was not used",
+        )
+
+
+class RegistryClient:
+    def __init__(
+        self, settings: Settings, transport: Transport, credentials: CredentialStore
+    ) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.credentials = credentials
+        self.auth = RegistryAuth(transport)
+        self._plain_http_fallback: set[str] = set()
+
+    # -- URLs -----------------------------------------------------------------------------
+
+    def base_url(self, ref: ImageReference) -> str:
+        if ref.is_docker_hub:
+            return self.settings.registry_url.rstrip("/")
+        host = ref.domain
+        if is_loopback(host) or host in self._plain_http_fallback:
+            return f"http://{host}"
+        return f"https://{host}"
+
+    def _insecure(self, host: str) -> bool:
+        return self.settings.insecure or host in self.settings.insecure_registries
+
+    def url(self, ref: ImageReference, suffix: str) -> str:
+        return f"{self.base_url(ref)}/v2/{ref.path}/{suffix}"
+
+    # -- the request loop with the auth challenge ----------------------------------------
+
+    def request(
+        self,
+        ref: ImageReference,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        what: str,
+        scope: str | None = None,
+    ) -> requests.Response:
+        """Send `method url` for repository `ref`, answering one auth challenge if needed."""
+        host = urlsplit(url).netloc
+        scope = scope or f"repository:{ref.path}:pull"
+        creds = self.credentials.lookup(ref.domain)
+        base_headers = dict(headers or {})
+
+        authorization = self.auth.authorization(host, scope, creds, fetch=False)
+        if authorization is None and self.auth.known_challenge(host) is not None:
+            # We know this host wants a token. Ask the cache first so a warm call stays free,
+            # then fetch the token before the network request instead of collecting a 401.
+            if not self.settings.no_cache and not self.settings.offline:
+                cached = self._send(method, url, base_headers, params, what, cache_only=True)
+                if cached.status_code != 504 and not getattr(cached, "is_expired", False):
+                    return cached
+            authorization = self.auth.authorization(host, scope, creds, fetch=True)
+
+        response = self._send(method, url, _with_auth(base_headers, authorization), params, what)
+        if response.status_code != 401:
+            return response
+
+        challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
+        if challenge is None or challenge.scheme not in ("bearer", "basic"):
+            raise AuthError(
+                f"{host} refused access to {what} and sent no usable authentication challenge"
+            )
+        first_challenge = self.auth.known_challenge(host) is None or authorization is None
+        self.auth.remember(host, challenge)
+        if challenge.scheme == "basic" and creds is None:
+            raise AuthError(
+                f"{host} requires a username and password for {what}",
+                hint=f"log in with `docker login {ref.domain}` or `dockerhub login {ref.domain}`",
+            )
+        if first_challenge:
+            challenge_scope = challenge.params.get("scope") or scope
+            retry_auth = self.auth.authorization(host, challenge_scope, creds, fetch=True)
+            if retry_auth is not None:
+                response = self._send(method, url, _with_auth(base_headers, retry_auth), params, what)
+                if response.status_code != 401:
+                    return response
+        return self._denied(ref, response, what, creds is not None)
+
+    def _denied(
+        self, ref: ImageReference, response: requests.Response, what: str, authenticated: bool
+    ) -> requests.Response:
+        challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
+        if challenge is not None and challenge.scheme == "basic" and authenticated:
+            raise AuthError(
+                f"{urlsplit(response.url or '').netloc} rejected the credentials for {ref.domain}",
+                hint="check them with `dockerhub whoami`, or log in again",
+            )
+        # Docker Hub (and distribution with token auth) answer 401, never 404, for repositories
+        # that do not exist *and* for private ones: say both.
+        name = ref.familiar_name
+        raise NotFoundError(
+            f"repository {name} not found, or access denied ({what})",
+            hint=(
+                "check the name; if it is private, check that your account can pull it"
+                if authenticated
+                else "check the name; if it is private, log in (DOCKERHUB_USERNAME/DOCKERHUB_TOKEN"
+                " or `docker login`)"
+            ),
+        )
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        params: dict[str, str] | None,
+        what: str,
+        *,
+        cache_only: bool = False,
+    ) -> requests.Response:
+        host = urlsplit(url).netloc
+        try:
+            return self.transport.request(
+                method, url, headers=headers, params=params, what=what, cache_only=cache_only,
+                verify=not self._insecure(host),
+            )
+        except NetworkError:
+            # Insecure registries: like Docker, fall back to plain HTTP when HTTPS fails.
+            if url.startswith("https://") and self._insecure(host) and not cache_only:
+                self._plain_http_fallback.add(host)
+                plain = "http://" + url.removeprefix("https://")
+                return self.transport.request(
+                    method, plain, headers=headers, params=params, what=what
+                )
+            raise
+
+    # -- errors ---------------------------------------------------------------------------
+
+    def check(self, ref: ImageReference, response: requests.Response, what: str) -> None:
+        """Raise the right error for a non-2xx registry response."""
+        if response.status_code < 300:
+            return
+        raise_for_rate_limit(response, what)
+        raise_for_server_error(response, what)
+        message = error_message(response)
+        if response.status_code == 404:
+            code = _error_code(response)
+            if code == "NAME_UNKNOWN":
+                raise NotFoundError(
+                    f"repository {ref.familiar_name} not found on {ref.domain}",
+                    hint="check the repository name",
+                )
+            raise NotFoundError(f"{what} not found: {message or 'HTTP 404'}")
+        if response.status_code in (401, 403):
+            raise AuthError(f"access to {what} denied: {message or response.status_code}")
+        raise UpstreamError(f"{ref.domain} answered HTTP {response.status_code} for {what}: {message}")
+
+    # -- manifests and blobs ----------------------------------------------------------------
+
+    def head_manifest(self, ref: ImageReference, reference: str | None = None) -> ManifestHead:
+        reference = reference or ref.reference
+        what = f"manifest {ref.familiar_name}{_sep(reference)}{reference}"
+        response = self.request(
+            ref, "HEAD", self.url(ref, f"manifests/{reference}"),
+            headers={"Accept": MANIFEST_ACCEPT}, what=what,
+        )
+        self.check(ref, response, what)
+        size = response.headers.get("Content-Length")
+        return ManifestHead(
+            digest=response.headers.get("Docker-Content-Digest") or None,
+            media_type=_media_type(response),
+            size=int(size) if size and size.isdigit() else None,
+            headers=dict(response.headers),
+            from_cache=bool(getattr(response, "from_cache", False)),
+        )
+
+    def get_manifest(self, ref: ImageReference, reference: str | None = None) -> RawManifest:
+        """GET a manifest by tag or digest; the body is verified against its digest."""
+        reference = reference or ref.reference
+        what = f"manifest {ref.familiar_name}{_sep(reference)}{reference}"
+        response = self.request(
+            ref, "GET", self.url(ref, f"manifests/{reference}"),
+            headers={"Accept": MANIFEST_ACCEPT}, what=what,
+        )
+        self.check(ref, response, what)
+        body = response.content
+        if len(body) > MAX_MANIFEST_BYTES:
+            raise UpstreamError(f"{what} is {len(body)} bytes, more than a manifest can be")
+        header_digest = response.headers.get("Docker-Content-Digest")
+        if reference.startswith(("sha256:", "sha512:")):
+            verify_digest(body, reference, what)
+            digest = reference
+        elif header_digest:
+            verify_digest(body, header_digest, what)
+            digest = header_digest
+        else:
+            digest = compute_digest(body)
+        return RawManifest(
+            body=body, media_type=_media_type(response), digest=digest,
+            headers=dict(response.headers),
+            from_cache=bool(getattr(response, "from_cache", False)),
+        )
+
+    def get_blob(self, ref: ImageReference, digest: str, *, what: str = "blob") -> bytes:
+        """GET a blob (config, attestation) by digest, following CDN redirects, verified."""
+        label = f"{what} {digest[:19]} of {ref.familiar_name}"
+        response = self.request(ref, "GET", self.url(ref, f"blobs/{digest}"), what=label)
+        self.check(ref, response, label)
+        body = response.content
+        if len(body) > MAX_BLOB_BYTES:
+            raise UpstreamError(f"{label} is larger than {MAX_BLOB_BYTES} bytes; refusing it")
+        verify_digest(body, digest, label)
+        return body
+
+    # -- tags -----------------------------------------------------------------------------
+
+    def iter_tag_pages(
+        self, ref: ImageReference, page_size: int = TAGS_PAGE_SIZE
+    ) -> Iterator[list[str]]:
+        """Yield `/v2/<name>/tags/list` pages, following `Link: <...>; rel="next"`."""
+        url: str | None = self.url(ref, "tags/list")
+        params: dict[str, str] | None = {"n": str(page_size)}
+        seen_urls: set[str] = set()
+        what = f"tags of {ref.familiar_name}"
+        while url:
+            response = self.request(ref, "GET", url, params=params, what=what)
+            self.check(ref, response, what)
+            try:
+                body = response.json()
+            except ValueError:
+                raise UpstreamError(f"{ref.domain} sent a tag list that is not JSON") from None
+            tags = body.get("tags") if isinstance(body, dict) else None
+            if tags is None:
+                tags = []
+            if not isinstance(tags, list):
+                raise UpstreamError(f"{ref.domain} sent a malformed tag list")
+            yield [str(t) for t in tags]
+            next_url = _next_link(response.headers.get("Link", ""), response.url or url)
+            if not next_url or next_url in seen_urls:
+                break
+            seen_urls.add(next_url)
+            url, params = next_url, None
+
+
+def _with_auth(headers: dict[str, str], authorization: str | None) -> dict[str, str]:
+    if authorization is None:
+        return headers
+    return {**headers, "Authorization": authorization}
+
+
+def _sep(reference: str) -> str:
+    return "@" if ":" in reference else ":"
+
+
+def _media_type(response: requests.Response) -> str:
+    return (response.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+
+
+def _error_code(response: requests.Response) -> str | None:
+    try:
+        errors = response.json().get("errors")
+        return str(errors[0].get("code")) if errors else None
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return None
+
+
+def _next_link(header: str, base: str) -> str | None:
+    """The rel="next" target of an RFC 5988 Link header, resolved against `base`.
+
+    Only links on the same host are followed: a registry cannot send us elsewhere.
+    """
+    for part in header.split(","):
+        if 'rel="next"' in part or "rel=next" in part:
+            start, end = part.find("<"), part.find(">")
+            if start != -1 and end > start:
+                target = urljoin(base, part[start + 1 : end].strip())
+                if urlsplit(target).netloc == urlsplit(base).netloc:
+                    return target
+    return None

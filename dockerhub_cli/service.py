@@ -1,0 +1,349 @@
+"""DockerHubService: the one synchronous API behind the CLI and the MCP server.
+
+It returns pydantic models from `models.py` and raises only `errors.DockerHubError` subclasses.
+Build it once per process; it owns the HTTP session, the rate limiter and the token caches, and
+is safe to share between threads (the MCP server runs tools in worker threads).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from dockerhub_cli.credentials import CredentialStore
+from dockerhub_cli.errors import InvalidInputError
+from dockerhub_cli.hub import HUB_PAGE_SIZE, HubClient, PaginationLimitError
+from dockerhub_cli.models import SearchResult, SearchResults, Tag, TagList
+from dockerhub_cli.ratelimiting import HostRateLimiter
+from dockerhub_cli.reference import ImageReference, parse_repository
+from dockerhub_cli.registry import RegistryClient
+from dockerhub_cli.settings import Settings
+from dockerhub_cli.transport import Transport, build_session
+from dockerhub_cli.versions import semver_sort_key
+
+TagSort = Literal["updated", "name", "semver"]
+MAX_QUERY_LENGTH = 100
+MAX_LIMIT = 100
+MAX_FILTER_PAGES = 50  # a --filter without --all scans at most this many Hub pages
+MAX_REGISTRY_TAG_PAGES = 200
+
+
+def check_range(name: str, value: int, low: int, high: int | None = None) -> int:
+    """Reject out-of-range numbers naming the bound (the same words in CLI and MCP)."""
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InvalidInputError(f"{name} must be {bound} (got {value})")
+    return value
+
+
+class DockerHubService:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        cache_backend: Any = None,
+        limiter: HostRateLimiter | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.limiter = limiter or HostRateLimiter(
+            self.settings.rate_limit_per_minute, self.settings.rate_limit_burst
+        )
+        self.session = build_session(self.settings, self.limiter, backend=cache_backend)
+        self.transport = Transport(self.settings, self.session, self.limiter)
+        self.credentials = CredentialStore(
+            hub_username=self.settings.username,
+            hub_token=self.settings.token,
+            config_path=self.settings.docker_config,
+        )
+        self.hub = HubClient(self.settings, self.transport, self.credentials)
+        self.registry = RegistryClient(self.settings, self.transport, self.credentials)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> DockerHubService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- search -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 25,
+        page: int = 1,
+        official: bool = False,
+        automated: bool = False,
+    ) -> SearchResults:
+        """Search Docker Hub repositories (one Hub API request per page)."""
+        query = query.strip()
+        if not query:
+            raise InvalidInputError("the search query is empty", hint="e.g. dockerhub search nginx")
+        if len(query) > MAX_QUERY_LENGTH:
+            raise InvalidInputError(
+                f"the search query must be at most {MAX_QUERY_LENGTH} characters (got {len(query)})"
+            )
+        check_range("limit", limit, 1, MAX_LIMIT)
+        check_range("page", page, 1)
+        body = self.hub.search(query, page, limit)
+        raw = body.get("results") if isinstance(body, dict) else None
+        results = [_search_result(r) for r in raw or [] if isinstance(r, dict)]
+        filtered = False
+        if official or automated:
+            kept = [
+                r for r in results
+                if (not official or r.is_official) and (not automated or r.is_automated)
+            ]
+            filtered = len(kept) != len(results)
+            results = kept
+        count = body.get("count") if isinstance(body, dict) else None
+        return SearchResults(
+            query=query,
+            page=page,
+            count=int(count) if isinstance(count, int) else len(results),
+            results=results,
+            filtered=filtered,
+        )
+
+    # -- tags ---------------------------------------------------------------------------------
+
+    def tags(
+        self,
+        repository: str | ImageReference,
+        *,
+        limit: int = 25,
+        page: int = 1,
+        all_tags: bool = False,
+        pattern: str | None = None,
+        sort: TagSort = "updated",
+    ) -> TagList:
+        """List tags: Hub API for Docker Hub (digest, size, platforms), else `tags/list`."""
+        ref = parse_repository(repository) if isinstance(repository, str) else repository
+        check_range("limit", limit, 1, MAX_LIMIT)
+        check_range("page", page, 1)
+        if sort not in ("updated", "name", "semver"):
+            raise InvalidInputError(f"sort must be one of updated, name, semver (got {sort!r})")
+        if pattern is not None and (not pattern.strip() or len(pattern) > 128):
+            raise InvalidInputError("the tag filter must be 1 to 128 characters")
+        hub_name = ref.hub_namespace_and_name
+        if hub_name is not None:
+            return self._hub_tags(ref, hub_name, limit, page, all_tags, pattern, sort)
+        return self._registry_tags(ref, limit, page, all_tags, pattern, sort)
+
+    def _hub_tags(
+        self,
+        ref: ImageReference,
+        hub_name: tuple[str, str],
+        limit: int,
+        page: int,
+        all_tags: bool,
+        pattern: str | None,
+        sort: TagSort,
+    ) -> TagList:
+        namespace, name = hub_name
+        ordering = {"updated": "last_updated", "name": "-name", "semver": None}[sort]
+        name_filter = _literal_hint(pattern) if pattern else None
+        what = f"tags of {ref.familiar_name}"
+
+        if not all_tags and pattern is None and sort != "semver":
+            body = self.hub.tags_page(
+                namespace, name, page=page, page_size=limit, ordering=ordering
+            )
+            tags = [_hub_tag(t) for t in _results(body)]
+            count = body.get("count") if isinstance(body, dict) else None
+            return TagList(
+                repository=ref.familiar_name, count=count if isinstance(count, int) else None,
+                page=page, tags=_sorted(tags, sort), source="hub",
+                complete=not body.get("next") and page == 1,
+            )
+
+        # Walk pages of 100: --all, a filter, or a semver sort (which needs every tag).
+        collected: list[Tag] = []
+        notes: list[str] = []
+        complete = True
+        max_pages = None if all_tags or sort == "semver" else MAX_FILTER_PAGES
+        try:
+            body = self.hub.tags_page(
+                namespace, name, page=1, page_size=HUB_PAGE_SIZE, ordering=ordering,
+                name_filter=name_filter,
+            )
+            pages = 1
+            while True:
+                collected.extend(
+                    t for t in (_hub_tag(r) for r in _results(body)) if _matches(t.name, pattern)
+                )
+                next_url = body.get("next") if isinstance(body, dict) else None
+                if not next_url:
+                    break
+                if not all_tags and sort != "semver" and len(collected) >= page * limit:
+                    complete = False
+                    break
+                if max_pages is not None and pages >= max_pages:
+                    complete = False
+                    notes.append(f"stopped after scanning {pages * HUB_PAGE_SIZE} tags")
+                    break
+                body = self.hub.get_next(str(next_url), what)
+                pages += 1
+        except PaginationLimitError:
+            # Anonymous callers cannot page deep on the Hub: finish from the registry's
+            # tags/list, which has cursor pagination and no such cap (names only).
+            seen = {t.name for t in collected}
+            extra = [
+                Tag(name=n)
+                for batch in self.registry.iter_tag_pages(ref)
+                for n in batch
+                if n not in seen and _matches(n, pattern)
+            ]
+            collected.extend(extra)
+            notes.append(
+                f"Docker Hub refused deep pages to anonymous callers; {len(extra)} tags came "
+                "from the registry's tags/list without digest, size or dates"
+            )
+            complete = True
+        ordered = _sorted(collected, sort)
+        if all_tags:
+            shown, shown_page = ordered, None
+        else:
+            start = (page - 1) * limit
+            shown, shown_page = ordered[start : start + limit], page
+        return TagList(
+            repository=ref.familiar_name,
+            count=len(ordered) if complete else None,
+            page=shown_page,
+            tags=shown,
+            source="hub",
+            complete=complete and (all_tags or len(ordered) <= page * limit),
+            notes=notes,
+        )
+
+    def _registry_tags(
+        self,
+        ref: ImageReference,
+        limit: int,
+        page: int,
+        all_tags: bool,
+        pattern: str | None,
+        sort: TagSort,
+    ) -> TagList:
+        names: list[str] = []
+        notes: list[str] = []
+        for pages, batch in enumerate(self.registry.iter_tag_pages(ref), start=1):
+            names.extend(n for n in batch if _matches(n, pattern))
+            if pages >= MAX_REGISTRY_TAG_PAGES:
+                notes.append(f"stopped after {pages} pages of tags")
+                break
+        if sort == "semver":
+            names.sort(key=semver_sort_key)
+        else:
+            names.sort()
+            if sort == "updated":
+                notes.append("this registry does not report update times; sorted by name")
+        tags = [Tag(name=n) for n in names]
+        if all_tags:
+            shown, shown_page = tags, None
+        else:
+            start = (page - 1) * limit
+            shown, shown_page = tags[start : start + limit], page
+        return TagList(
+            repository=ref.familiar_name if ref.is_docker_hub else ref.repository,
+            count=len(tags) if not notes or notes[-1].startswith("this registry") else None,
+            page=shown_page,
+            tags=shown,
+            source="registry",
+            complete=all_tags or len(tags) <= page * limit,
+            notes=notes,
+        )
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _results(body: Any) -> list[dict[str, Any]]:
+    raw = body.get("results") if isinstance(body, dict) else None
+    return [r for r in raw or [] if isinstance(r, dict)]
+
+
+def _search_result(raw: dict[str, Any]) -> SearchResult:
+    return SearchResult(
+        name=str(raw.get("repo_name") or raw.get("name") or ""),
+        description=str(raw.get("short_description") or raw.get("description") or ""),
+        star_count=_int(raw.get("star_count")),
+        pull_count=_int(raw.get("pull_count")),
+        is_official=bool(raw.get("is_official")),
+        is_automated=bool(raw.get("is_automated")),
+    )
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def format_platform(os_name: str, arch: str, variant: str | None) -> str:
+    return "/".join(p for p in (os_name, arch, variant) if p)
+
+
+def is_attestation_platform(os_name: str | None, arch: str | None) -> bool:
+    return (os_name or "unknown") == "unknown" or (arch or "unknown") == "unknown"
+
+
+def _hub_tag(raw: dict[str, Any]) -> Tag:
+    platforms = [
+        format_platform(str(img.get("os")), str(img.get("architecture")), img.get("variant"))
+        for img in raw.get("images") or []
+        if isinstance(img, dict)
+        and not is_attestation_platform(img.get("os"), img.get("architecture"))
+    ]
+    size = raw.get("full_size")
+    return Tag(
+        name=str(raw.get("name") or ""),
+        digest=raw.get("digest") or None,
+        last_updated=parse_timestamp(raw.get("last_updated") or raw.get("tag_last_pushed")),
+        size=size if isinstance(size, int) else None,
+        platforms=platforms,
+        media_type=raw.get("media_type") or None,
+    )
+
+
+_FRACTION_RE = re.compile(r"\.(\d+)")
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """RFC 3339 with 0, 6 or 9 fractional digits and a Z suffix; None when absent or bad."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = _FRACTION_RE.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _matches(name: str, pattern: str | None) -> bool:
+    return pattern is None or fnmatch.fnmatchcase(name, pattern)
+
+
+def _literal_hint(pattern: str) -> str | None:
+    """The longest glob-free run of a pattern, for the Hub's substring `name` filter."""
+    runs = re.split(r"[*?\[\]]", pattern)
+    best = max(runs, key=len)
+    return best or None
+
+
+def _sorted(tags: list[Tag], sort: TagSort) -> list[Tag]:
+    if sort == "name":
+        return sorted(tags, key=lambda t: t.name)
+    if sort == "semver":
+        return sorted(tags, key=lambda t: semver_sort_key(t.name))
+    # newest first; tags without a date (e.g. from the registry fallback) last, by name
+    return sorted(
+        tags,
+        key=lambda t: (t.last_updated is None, -(t.last_updated.timestamp() if t.last_updated else 0), t.name),
+    )

@@ -1,0 +1,127 @@
+"""Effective settings: flags > environment (DOCKERHUB_*) > defaults.
+
+A plain dataclass so that importing it costs nothing; the CLI, the MCP server and library users
+all build one with `Settings.from_env(**overrides)`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_HUB_URL = "https://hub.docker.com"
+DEFAULT_REGISTRY_URL = "https://registry-1.docker.io"
+DEFAULT_PLATFORM = "linux/amd64"
+APP_NAME = "dockerhub-cli"
+
+# Cache lifetimes in seconds, per operation (see http.py for the URL patterns).
+DEFAULT_TTLS: dict[str, int] = {
+    "search": 5 * 60,
+    "repository": 10 * 60,
+    "tags": 30 * 60,
+    "manifest_by_tag": 60 * 60,
+}
+
+ENV_VARS: dict[str, str] = {
+    "DOCKERHUB_CACHE_DIR": "directory of the HTTP cache (default: the user cache dir)",
+    "DOCKERHUB_HUB_URL": f"Docker Hub API base URL (default {DEFAULT_HUB_URL})",
+    "DOCKERHUB_REGISTRY_URL": f"registry for docker.io references (default {DEFAULT_REGISTRY_URL})",
+    "DOCKERHUB_RATE_LIMIT_PER_MINUTE": "client-side request limit per registry host (default 60)",
+    "DOCKERHUB_RATE_LIMIT_BURST": "requests allowed in a burst per host (default 10)",
+    "DOCKERHUB_TIMEOUT": "seconds to wait for a server to answer (default 30)",
+    "DOCKERHUB_PLATFORM": f"default platform os/arch[/variant] (default {DEFAULT_PLATFORM})",
+    "DOCKERHUB_INSECURE_REGISTRIES": "comma-separated hosts that may use plain HTTP / bad TLS",
+    "DOCKERHUB_USERNAME": "Docker Hub username (with DOCKERHUB_TOKEN)",
+    "DOCKERHUB_TOKEN": "Docker Hub personal access token or password",
+    "DOCKERHUB_NO_CACHE": "set to 1 to bypass the cache (like --no-cache)",
+    "DOCKERHUB_OFFLINE": "set to 1 to answer only from the cache (like --offline)",
+}
+
+
+def _env_bool(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    from dockerhub_cli.errors import InvalidInputError
+
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInputError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise InvalidInputError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("DOCKERHUB_CACHE_DIR", "").strip()
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    hub_url: str = DEFAULT_HUB_URL
+    registry_url: str = DEFAULT_REGISTRY_URL
+    rate_limit_per_minute: int = 60
+    rate_limit_burst: int = 10
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    platform: str = DEFAULT_PLATFORM
+    insecure_registries: frozenset[str] = frozenset()
+    insecure: bool = False
+    no_cache: bool = False
+    offline: bool = False
+    # Retries for connection errors, timeouts, 429 and 5xx; `max_retry_wait` caps how long one
+    # Retry-After is honoured before we give up and report the wait to the user instead.
+    retries: int = 3
+    backoff_factor: float = 0.5
+    max_retry_wait: float = 10.0
+    ttls: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TTLS))
+    username: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    docker_config: Path | None = None
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then DOCKERHUB_* variables, then explicit (non-None) overrides."""
+        insecure = frozenset(
+            h.strip()
+            for h in os.environ.get("DOCKERHUB_INSECURE_REGISTRIES", "").split(",")
+            if h.strip()
+        )
+        values: dict[str, object] = {
+            "cache_dir": default_cache_dir(),
+            "hub_url": os.environ.get("DOCKERHUB_HUB_URL", "").strip().rstrip("/")
+            or DEFAULT_HUB_URL,
+            "registry_url": os.environ.get("DOCKERHUB_REGISTRY_URL", "").strip().rstrip("/")
+            or DEFAULT_REGISTRY_URL,
+            "rate_limit_per_minute": _env_int("DOCKERHUB_RATE_LIMIT_PER_MINUTE", 60),
+            "rate_limit_burst": _env_int("DOCKERHUB_RATE_LIMIT_BURST", 10),
+            "timeout": float(_env_int("DOCKERHUB_TIMEOUT", 30)),
+            "platform": os.environ.get("DOCKERHUB_PLATFORM", "").strip() or DEFAULT_PLATFORM,
+            "insecure_registries": insecure,
+            "no_cache": _env_bool("DOCKERHUB_NO_CACHE"),
+            "offline": _env_bool("DOCKERHUB_OFFLINE"),
+            "username": os.environ.get("DOCKERHUB_USERNAME") or None,
+            "token": os.environ.get("DOCKERHUB_TOKEN") or os.environ.get("DOCKERHUB_PASSWORD")
+            or None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def replace(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def cache_path(self) -> Path:
+        return self.cache_dir / "http_cache.sqlite"
