@@ -265,12 +265,16 @@ class Transport:
                 hint="run `dockerhub cache clear`, or use --no-cache",
             ) from None
 
-        from_cache = bool(getattr(response, "from_cache", False))
+        # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
+        cache_miss = response.status_code == 504 and response.reason == "Not Cached" and bool(
+            kwargs.get("only_if_cached")
+        )
+        from_cache = bool(getattr(response, "from_cache", False)) and not cache_miss
         if from_cache:
             self.cache_hits += 1
-        elif not (cache_only and response.status_code == 504):
+        elif not cache_miss:
             self.network_requests += 1
-        if self.settings.offline and response.status_code == 504 and not from_cache:
+        if self.settings.offline and cache_miss:
             raise OfflineCacheMissError(
                 f"--offline: {what or url} is not in the cache",
                 hint="run the same command once without --offline",
