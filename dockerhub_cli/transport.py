@@ -40,7 +40,7 @@ USER_AGENT = f"dockerhub-cli/{__version__} (+python-requests)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-def expiry_patterns(settings: Settings) -> dict[str, Any]:
+def expiry_patterns(settings: Settings) -> dict[str | Any, Any]:
     """URL globs (matched without the scheme, first match wins) -> cache lifetime.
 
     Content addressed by digest is immutable and kept forever; listings and tag lookups age out.
@@ -158,7 +158,7 @@ def build_session(settings: Settings, limiter: HostRateLimiter, backend: Any = N
 
 
 def open_sqlite_backend(settings: Settings) -> Any:
-    from requests_cache import SQLiteCache
+    from requests_cache.backends.sqlite import SQLiteCache
 
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     return SQLiteCache(settings.cache_path, wal=True, busy_timeout=30_000)
@@ -184,7 +184,7 @@ class Transport:
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | list[tuple[str, str]] | None = None,
         json: Any = None,
         data: Any = None,
         auth: Any = None,
@@ -265,12 +265,16 @@ class Transport:
                 hint="run `dockerhub cache clear`, or use --no-cache",
             ) from None
 
-        from_cache = bool(getattr(response, "from_cache", False))
+        # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
+        cache_miss = response.status_code == 504 and response.reason == "Not Cached" and bool(
+            kwargs.get("only_if_cached")
+        )
+        from_cache = bool(getattr(response, "from_cache", False)) and not cache_miss
         if from_cache:
             self.cache_hits += 1
-        elif not (cache_only and response.status_code == 504):
+        elif not cache_miss:
             self.network_requests += 1
-        if self.settings.offline and response.status_code == 504 and not from_cache:
+        if self.settings.offline and cache_miss:
             raise OfflineCacheMissError(
                 f"--offline: {what or url} is not in the cache",
                 hint="run the same command once without --offline",
