@@ -184,9 +184,12 @@ def run_guarded(body: Callable[[], Any]) -> Any:
 
 
 def _error_line(message: str) -> None:
+    from rich.markup import escape
+
     from dockerhub_cli.render import stderr_console
 
-    stderr_console().print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False,
+    # Messages quote user input (e.g. `linux/[x]`): never let it be read as Rich markup.
+    stderr_console().print(f"[bold red]error:[/bold red] {escape(message)}", markup=True, highlight=False,
                            soft_wrap=True)
 
 
