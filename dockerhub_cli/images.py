@@ -156,7 +156,9 @@ def fetch_manifest(
     return FetchedManifest(raw.digest, parsed.media_type, raw, parsed)
 
 
-def fetch_config(service: DockerHubService, ref: ImageReference, manifest: ImageManifest) -> ImageConfig:
+def fetch_config(
+    service: DockerHubService, ref: ImageReference, manifest: ImageManifest
+) -> ImageConfig:
     media_type = manifest.config.media_type.lower()
     if media_type not in IMAGE_CONFIG_TYPES and media_type != ATTESTATION_CONFIG:
         raise UnsupportedMediaTypeError(
@@ -224,8 +226,12 @@ def resolve_image(
     wanted = parse_platform(platform if platform is not None else service.settings.platform)
     top = resolve_top(service, ref)
     base = ResolvedImage(
-        reference=ref, digest=top.digest, media_type=top.media_type, top=top,
-        requested_platform=wanted, explicit_platform=explicit,
+        reference=ref,
+        digest=top.digest,
+        media_type=top.media_type,
+        top=top,
+        requested_platform=wanted,
+        explicit_platform=explicit,
     )
     if isinstance(top.parsed, ImageIndex):
         index = top.parsed
@@ -238,7 +244,7 @@ def resolve_image(
         if descriptor.media_type in INDEX_TYPES:
             raise UnsupportedMediaTypeError(
                 f"{ref} nests an index for {descriptor.platform}; nested indexes are not supported",
-                hint="inspect it by digest: " f"{ref.familiar_name}@{descriptor.digest}",
+                hint=f"inspect it by digest: {ref.familiar_name}@{descriptor.digest}",
             )
         fetched = fetch_manifest(service, ref, descriptor.digest)
         if not isinstance(fetched.parsed, ImageManifest):
@@ -251,11 +257,19 @@ def resolve_image(
         manifest, manifest_fetched = top.parsed, top
     config = fetch_config(service, ref, manifest) if with_config else None
     resolved = ResolvedImage(
-        reference=ref, digest=top.digest, media_type=top.media_type, top=top,
-        requested_platform=wanted, explicit_platform=explicit, descriptor=descriptor,
-        manifest_digest=manifest_fetched.digest, manifest_media_type=manifest.media_type,
-        manifest_size=len(manifest_fetched.raw.body), manifest=manifest,
-        config_digest=manifest.config.digest, config=config,
+        reference=ref,
+        digest=top.digest,
+        media_type=top.media_type,
+        top=top,
+        requested_platform=wanted,
+        explicit_platform=explicit,
+        descriptor=descriptor,
+        manifest_digest=manifest_fetched.digest,
+        manifest_media_type=manifest.media_type,
+        manifest_size=len(manifest_fetched.raw.body),
+        manifest=manifest,
+        config_digest=manifest.config.digest,
+        config=config,
     )
     if descriptor is None and explicit and config is not None and config.architecture:
         if select_platform(wanted, [(config.platform, None)]) is None:
@@ -283,7 +297,9 @@ def platform_info(platform: Platform | None) -> PlatformInfo:
     if platform is None:
         return PlatformInfo(os="unknown", architecture="unknown")
     return PlatformInfo(
-        os=platform.os, architecture=platform.architecture, variant=platform.variant,
+        os=platform.os,
+        architecture=platform.architecture,
+        variant=platform.variant,
         os_version=platform.os_version,
     )
 
@@ -296,10 +312,18 @@ def _timestamp(value: str | None) -> Any:
 
 def config_info(config: ImageConfig) -> ImageConfigInfo:
     return ImageConfigInfo(
-        env=config.env, entrypoint=config.entrypoint, cmd=config.cmd,
-        working_dir=config.working_dir, user=config.user, exposed_ports=config.exposed_ports,
-        volumes=config.volumes, labels=config.labels, stop_signal=config.stop_signal,
-        healthcheck=config.healthcheck, shell=config.shell, on_build=config.on_build,
+        env=config.env,
+        entrypoint=config.entrypoint,
+        cmd=config.cmd,
+        working_dir=config.working_dir,
+        user=config.user,
+        exposed_ports=config.exposed_ports,
+        volumes=config.volumes,
+        labels=config.labels,
+        stop_signal=config.stop_signal,
+        healthcheck=config.healthcheck,
+        shell=config.shell,
+        on_build=config.on_build,
         author=config.author,
     )
 
@@ -331,25 +355,44 @@ def inspect_image(
     if resolved.index is not None:
         for d in resolved.platforms:
             p = d.platform or Platform("unknown", "unknown")
-            entries.append(PlatformEntry(
-                platform=str(p), os=p.os, architecture=p.architecture, variant=p.variant,
-                os_version=p.os_version, digest=d.digest, media_type=d.media_type,
-                manifest_size=d.size, size=sizes.get(d.digest),
-            ))
+            entries.append(
+                PlatformEntry(
+                    platform=str(p),
+                    os=p.os,
+                    architecture=p.architecture,
+                    variant=p.variant,
+                    os_version=p.os_version,
+                    digest=d.digest,
+                    media_type=d.media_type,
+                    manifest_size=d.size,
+                    size=sizes.get(d.digest),
+                )
+            )
     elif resolved.manifest is not None and resolved.manifest_digest:
         p = resolved.platform or Platform("unknown", "unknown")
-        entries.append(PlatformEntry(
-            platform=str(p), os=p.os, architecture=p.architecture, variant=p.variant,
-            os_version=p.os_version, digest=resolved.manifest_digest,
-            media_type=resolved.manifest_media_type or "",
-            manifest_size=resolved.manifest_size or 0, size=resolved.manifest.total_size,
-        ))
+        entries.append(
+            PlatformEntry(
+                platform=str(p),
+                os=p.os,
+                architecture=p.architecture,
+                variant=p.variant,
+                os_version=p.os_version,
+                digest=resolved.manifest_digest,
+                media_type=resolved.manifest_media_type or "",
+                manifest_size=resolved.manifest_size or 0,
+                size=resolved.manifest.total_size,
+            )
+        )
     by_digest = {d.digest: d for d in resolved.platforms}
     attestations = [
         AttestationEntry(
-            digest=a.digest, media_type=a.media_type, size=a.size, reference_digest=a.attests,
+            digest=a.digest,
+            media_type=a.media_type,
+            size=a.size,
+            reference_digest=a.attests,
             platform=str(by_digest[a.attests].platform)
-            if a.attests in by_digest and by_digest[a.attests].platform else None,
+            if a.attests in by_digest and by_digest[a.attests].platform
+            else None,
         )
         for a in resolved.attestations
     ]
@@ -366,20 +409,29 @@ def inspect_image(
         except DockerHubError as exc:
             notes.append(f"Docker Hub repository facts unavailable: {exc}")
     return ImageInspection(
-        reference=str(ref), registry=ref.domain, repository=ref.path, tag=ref.tag,
-        digest=resolved.digest, media_type=resolved.media_type,
+        reference=str(ref),
+        registry=ref.domain,
+        repository=ref.path,
+        tag=ref.tag,
+        digest=resolved.digest,
+        media_type=resolved.media_type,
         manifest_digest=resolved.manifest_digest,
         manifest_media_type=resolved.manifest_media_type,
         platform=platform_info(resolved.platform) if manifest else None,
-        platforms=entries, attestations=attestations,
+        platforms=entries,
+        attestations=attestations,
         created=_timestamp(config.created) if config else None,
         size=manifest.total_size if manifest else None,
         layer_count=len(manifest.layers) if manifest else None,
         config=config_info(config) if config else None,
         base_image=base_image_of(resolved) if manifest else None,
-        annotations=manifest.annotations if manifest else resolved.index.annotations
-        if resolved.index else {},
-        repository_info=repo_info, notes=notes,
+        annotations=manifest.annotations
+        if manifest
+        else resolved.index.annotations
+        if resolved.index
+        else {},
+        repository_info=repo_info,
+        notes=notes,
     )
 
 
@@ -462,31 +514,40 @@ def repository_info(service: DockerHubService, repository: str) -> RepositoryInf
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     categories = [
-        str(c.get("name") or c.get("slug")) for c in body.get("categories") or []
+        str(c.get("name") or c.get("slug"))
+        for c in body.get("categories") or []
         if isinstance(c, dict)
     ]
     return RepositoryInfo(
-        repository=ref.familiar_name, namespace=namespace, name=name,
+        repository=ref.familiar_name,
+        namespace=namespace,
+        name=name,
         description=body.get("description") or None,
         full_description=body.get("full_description") or None,
-        star_count=_int("star_count"), pull_count=_int("pull_count"),
+        star_count=_int("star_count"),
+        pull_count=_int("pull_count"),
         last_updated=_timestamp(body.get("last_updated")),
         date_registered=_timestamp(body.get("date_registered")),
         tag_count=tag_count,
         is_private=body.get("is_private") if isinstance(body.get("is_private"), bool) else None,
         is_official=namespace == "library",
         status=str(body["status_description"]).lower() if body.get("status_description") else None,
-        repository_type=body.get("repository_type") if isinstance(body.get("repository_type"), str)
+        repository_type=body.get("repository_type")
+        if isinstance(body.get("repository_type"), str)
         else None,
         media_types=[str(m) for m in body.get("media_types") or []],
-        categories=categories, storage_size=_int("storage_size"), url=url,
+        categories=categories,
+        storage_size=_int("storage_size"),
+        url=url,
     )
 
 
 # -- layers and history ----------------------------------------------------------------------
 
 
-def history_steps(manifest: ImageManifest, config: ImageConfig) -> tuple[list[HistoryStep], list[str]]:
+def history_steps(
+    manifest: ImageManifest, config: ImageConfig
+) -> tuple[list[HistoryStep], list[str]]:
     """History entries aligned to layers as Docker does: empty-layer steps take no layer."""
     steps: list[HistoryStep] = []
     notes: list[str] = []
@@ -497,11 +558,18 @@ def history_steps(manifest: ImageManifest, config: ImageConfig) -> tuple[list[Hi
             index = next_layer if next_layer < len(manifest.layers) else None
             next_layer += 1
         layer = manifest.layers[index] if index is not None else None
-        steps.append(HistoryStep(
-            created=_timestamp(h.created), created_by=h.created_by, empty_layer=h.empty_layer,
-            layer_index=index, comment=h.comment, author=h.author,
-            layer_digest=layer.digest if layer else None, size=layer.size if layer else None,
-        ))
+        steps.append(
+            HistoryStep(
+                created=_timestamp(h.created),
+                created_by=h.created_by,
+                empty_layer=h.empty_layer,
+                layer_index=index,
+                comment=h.comment,
+                author=h.author,
+                layer_digest=layer.digest if layer else None,
+                size=layer.size if layer else None,
+            )
+        )
     if config.history and next_layer != len(manifest.layers):
         notes.append(
             f"the history records {next_layer} layer-producing steps but the manifest has "
@@ -523,16 +591,20 @@ def layer_report(
     layers = []
     for i, layer in enumerate(manifest.layers):
         step = by_layer.get(i)
-        layers.append(LayerInfo(
-            index=i, digest=layer.digest, size=layer.size,
-            share=round(layer.size / total, 4) if total else 0.0,
-            media_type=layer.media_type,
-            created=step.created if step else None,
-            created_by=step.created_by if step else None,
-            comment=step.comment if step else None,
-            diff_id=config.diff_ids[i] if i < len(config.diff_ids) else None,
-            in_base_image=(layer.digest in base_digests) if base_digests is not None else None,
-        ))
+        layers.append(
+            LayerInfo(
+                index=i,
+                digest=layer.digest,
+                size=layer.size,
+                share=round(layer.size / total, 4) if total else 0.0,
+                media_type=layer.media_type,
+                created=step.created if step else None,
+                created_by=step.created_by if step else None,
+                comment=step.comment if step else None,
+                diff_id=config.diff_ids[i] if i < len(config.diff_ids) else None,
+                in_base_image=(layer.digest in base_digests) if base_digests is not None else None,
+            )
+        )
     largest = [x.index for x in sorted(layers, key=lambda x: -x.size)[:3]]
     empty = sum(1 for s in steps if s.empty_layer)
     insights = LayerInsights(largest=largest, empty_steps=empty, notes=notes)
@@ -551,9 +623,14 @@ def layer_report(
         insights.base_size = sum(x.size for x in shared)
         insights.own_size = total - insights.base_size
     return LayerReport(
-        reference=str(resolved.reference), digest=resolved.manifest_digest or resolved.digest,
-        platform=platform_info(resolved.platform), total_size=total, layers=layers,
-        history=steps, insights=insights, base_image=base,
+        reference=str(resolved.reference),
+        digest=resolved.manifest_digest or resolved.digest,
+        platform=platform_info(resolved.platform),
+        total_size=total,
+        layers=layers,
+        history=steps,
+        insights=insights,
+        base_image=base,
     )
 
 
@@ -577,7 +654,11 @@ def _base_layers(
     except DockerHubError as exc:
         notes.append(f"base image {base.name} not compared: {exc}")
         return None
-    return {layer.digest for layer in base_resolved.manifest.layers} if base_resolved.manifest else None
+    return (
+        {layer.digest for layer in base_resolved.manifest.layers}
+        if base_resolved.manifest
+        else None
+    )
 
 
 def history_report(
@@ -587,18 +668,38 @@ def history_report(
     manifest, config = resolved.require()
     steps, _ = history_steps(manifest, config)
     return HistoryReport(
-        reference=str(resolved.reference), digest=resolved.manifest_digest or resolved.digest,
-        platform=platform_info(resolved.platform), created=_timestamp(config.created),
+        reference=str(resolved.reference),
+        digest=resolved.manifest_digest or resolved.digest,
+        platform=platform_info(resolved.platform),
+        created=_timestamp(config.created),
         history=steps,
     )
 
 
 # -- dockerfile reconstruction ---------------------------------------------------------------
 
-INSTRUCTIONS = frozenset({
-    "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT",
-    "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
-})
+INSTRUCTIONS = frozenset(
+    {
+        "FROM",
+        "RUN",
+        "CMD",
+        "LABEL",
+        "MAINTAINER",
+        "EXPOSE",
+        "ENV",
+        "ADD",
+        "COPY",
+        "ENTRYPOINT",
+        "VOLUME",
+        "USER",
+        "WORKDIR",
+        "ARG",
+        "ONBUILD",
+        "STOPSIGNAL",
+        "HEALTHCHECK",
+        "SHELL",
+    }
+)
 _SHELL_PREFIX = re.compile(r"^(?:\|\d+(?:\s+\S+=\S*)*\s+)?/bin/(?:ba)?sh -c\s*")
 _EXPOSE_MAP = re.compile(r"^map\[(.*)\]$")
 
@@ -624,14 +725,14 @@ def reconstruct_step(created_by: str, comment: str | None = None) -> tuple[str, 
         return instruction, _tidy(instruction, rest.strip()), builder
     shell = _SHELL_PREFIX.match(text)
     if shell:
-        return "RUN", text[shell.end():].strip(), builder
+        return "RUN", text[shell.end() :].strip(), builder
     word, _, rest = text.partition(" ")
     if word in INSTRUCTIONS:
         rest = rest.strip()
         if word == "RUN":
             inner = _SHELL_PREFIX.match(rest)
             if inner:
-                rest = rest[inner.end():].strip()
+                rest = rest[inner.end() :].strip()
         return word, _tidy(word, rest), builder
     return "#", text, builder
 
@@ -660,23 +761,36 @@ def dockerfile_report(
     for step in steps:
         instruction, args, builder = reconstruct_step(step.created_by, step.comment)
         line = f"# {args}" if instruction == "#" else f"{instruction} {args}".rstrip()
-        instructions.append(DockerfileInstruction(
-            instruction=instruction, arguments=args, line=line, created=step.created,
-            empty_layer=step.empty_layer, layer_index=step.layer_index, builder=builder,
-        ))
+        instructions.append(
+            DockerfileInstruction(
+                instruction=instruction,
+                arguments=args,
+                line=line,
+                created=step.created,
+                empty_layer=step.empty_layer,
+                layer_index=step.layer_index,
+                builder=builder,
+            )
+        )
     header = [
         f"# Reconstructed from the image history of {ref} ({digest}, {resolved.platform}).",
         "# NOT the original Dockerfile: build stages, ARG values and file contents are lost.",
     ]
     if base and base.name:
-        header.append(f"# Base image (from {base.source}s): {base.name}"
-                      + (f"@{base.digest}" if base.digest else ""))
+        header.append(
+            f"# Base image (from {base.source}s): {base.name}"
+            + (f"@{base.digest}" if base.digest else "")
+        )
     if not instructions:
         header.append("# The image config records no build history.")
     text = "\n".join(header + [i.line for i in instructions]) + "\n"
     return DockerfileReport(
-        reference=str(ref), digest=digest, platform=platform_info(resolved.platform),
-        base_image=base, instructions=instructions, dockerfile=text,
+        reference=str(ref),
+        digest=digest,
+        platform=platform_info(resolved.platform),
+        base_image=base,
+        instructions=instructions,
+        dockerfile=text,
     )
 
 
@@ -684,14 +798,19 @@ def dockerfile_report(
 
 
 def pull_size_report(
-    service: DockerHubService, image: str, *, platform: str | None = None,
+    service: DockerHubService,
+    image: str,
+    *,
+    platform: str | None = None,
     have: list[str] | None = None,
 ) -> PullSizeReport:
     from dockerhub_cli.render import human_size
 
     have = have or []
     if len(have) > MAX_HAVE_IMAGES:
-        raise InvalidInputError(f"--have accepts at most {MAX_HAVE_IMAGES} images (got {len(have)})")
+        raise InvalidInputError(
+            f"--have accepts at most {MAX_HAVE_IMAGES} images (got {len(have)})"
+        )
     resolved = resolve_image(service, image, platform, with_config=False)
     manifest = resolved.manifest
     assert manifest is not None
@@ -702,12 +821,14 @@ def pull_size_report(
         other_resolved = resolve_image(service, other, chosen or platform, with_config=False)
         assert other_resolved.manifest is not None
         present.update(layer.digest for layer in other_resolved.manifest.layers)
-        have_images.append(HaveImage(
-            reference=str(other_resolved.reference),
-            digest=other_resolved.manifest_digest or other_resolved.digest,
-            platform=platform_info(other_resolved.platform),
-            size=other_resolved.manifest.total_size,
-        ))
+        have_images.append(
+            HaveImage(
+                reference=str(other_resolved.reference),
+                digest=other_resolved.manifest_digest or other_resolved.digest,
+                platform=platform_info(other_resolved.platform),
+                size=other_resolved.manifest.total_size,
+            )
+        )
     unique: dict[str, int] = {}
     for layer in manifest.layers:
         unique.setdefault(layer.digest, layer.size)
@@ -725,11 +846,17 @@ def pull_size_report(
     else:
         summary = f"pulling {ref} downloads {human_size(download_size)} in {len(unique)} layers"
     return PullSizeReport(
-        reference=str(ref), digest=resolved.manifest_digest or resolved.digest,
-        platform=platform_info(resolved.platform), total_size=total,
-        layer_count=len(manifest.layers), download_size=download_size,
-        download_layer_count=len(download), shared_size=sum(unique[d] for d in shared),
-        shared_layers=shared, have=have_images, summary=summary,
+        reference=str(ref),
+        digest=resolved.manifest_digest or resolved.digest,
+        platform=platform_info(resolved.platform),
+        total_size=total,
+        layer_count=len(manifest.layers),
+        download_size=download_size,
+        download_layer_count=len(download),
+        shared_size=sum(unique[d] for d in shared),
+        shared_layers=shared,
+        have=have_images,
+        summary=summary,
     )
 
 
@@ -745,23 +872,39 @@ def manifest_report(
     if platform is None:
         top = resolve_top(service, ref)
         return ManifestReport(
-            reference=str(ref), digest=top.digest, media_type=top.media_type,
-            size=len(top.raw.body), manifest=load_json(top.raw.body, "manifest"),
+            reference=str(ref),
+            digest=top.digest,
+            media_type=top.media_type,
+            size=len(top.raw.body),
+            manifest=load_json(top.raw.body, "manifest"),
         )
     resolved = resolve_image(service, ref, platform)
     assert resolved.manifest is not None
     return ManifestReport(
-        reference=str(ref), digest=resolved.manifest_digest or resolved.digest,
+        reference=str(ref),
+        digest=resolved.manifest_digest or resolved.digest,
         media_type=resolved.manifest_media_type or resolved.media_type,
-        size=resolved.manifest_size or 0, platform=platform_info(resolved.platform),
+        size=resolved.manifest_size or 0,
+        platform=platform_info(resolved.platform),
         index_digest=resolved.digest if resolved.index is not None else None,
         manifest=resolved.manifest.raw,
     )
 
 
 __all__ = [
-    "FetchedManifest", "ResolvedImage", "fetch_config", "fetch_manifest", "resolve_image",
-    "resolve_top", "inspect_image", "layer_report", "history_report", "dockerfile_report",
-    "pull_size_report", "manifest_report", "repository_info", "reconstruct_step",
+    "FetchedManifest",
+    "ResolvedImage",
+    "fetch_config",
+    "fetch_manifest",
+    "resolve_image",
+    "resolve_top",
+    "inspect_image",
+    "layer_report",
+    "history_report",
+    "dockerfile_report",
+    "pull_size_report",
+    "manifest_report",
+    "repository_info",
+    "reconstruct_step",
     "history_steps",
 ]

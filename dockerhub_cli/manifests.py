@@ -162,7 +162,7 @@ def detect_media_type(data: dict[str, Any], content_type: str) -> str:
     if content_type not in GENERIC_TYPES:
         return content_type
     if declared:
-        return declared.lower()
+        return str(declared).lower()
     if data.get("schemaVersion") == 1:
         return DOCKER_SCHEMA1
     if isinstance(data.get("manifests"), list):
@@ -214,7 +214,7 @@ def parse_manifest(body: bytes, content_type: str, *, what: str = "manifest") ->
         config=_descriptor(config, what),
         layers=[_descriptor(layer, what) for layer in layers],
         annotations=annotations,
-        artifact_type=data.get("artifactType") if isinstance(data.get("artifactType"), str) else None,
+        artifact_type=_str(data.get("artifactType")),
         subject=_descriptor(subject, what) if isinstance(subject, dict) else None,
         raw=data,
     )
@@ -222,8 +222,8 @@ def parse_manifest(body: bytes, content_type: str, *, what: str = "manifest") ->
 
 def parse_config(body: bytes, *, what: str = "image config") -> ImageConfig:
     data = load_json(body, what)
-    cfg = data.get("config") if isinstance(data.get("config"), dict) else {}
-    rootfs = data.get("rootfs") if isinstance(data.get("rootfs"), dict) else {}
+    cfg: dict[str, Any] = data["config"] if isinstance(data.get("config"), dict) else {}
+    rootfs: dict[str, Any] = data["rootfs"] if isinstance(data.get("rootfs"), dict) else {}
     history = [
         HistoryEntry(
             created=_str(h.get("created")),

@@ -18,13 +18,47 @@ T = TypeVar("T")
 
 _COMPONENT_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 KNOWN_OSES = frozenset(
-    {"linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "solaris", "illumos",
-     "aix", "plan9", "android", "ios", "js", "wasip1", "dragonfly"}
+    {
+        "linux",
+        "windows",
+        "darwin",
+        "freebsd",
+        "netbsd",
+        "openbsd",
+        "solaris",
+        "illumos",
+        "aix",
+        "plan9",
+        "android",
+        "ios",
+        "js",
+        "wasip1",
+        "dragonfly",
+    }
 )
 KNOWN_ARCHES = frozenset(
-    {"amd64", "386", "arm", "arm64", "ppc64le", "ppc64", "s390x", "riscv64", "mips64le",
-     "mips64", "mipsle", "mips", "loong64", "wasm", "x86_64", "x86-64", "aarch64", "i386",
-     "armhf", "armel"}
+    {
+        "amd64",
+        "386",
+        "arm",
+        "arm64",
+        "ppc64le",
+        "ppc64",
+        "s390x",
+        "riscv64",
+        "mips64le",
+        "mips64",
+        "mipsle",
+        "mips",
+        "loong64",
+        "wasm",
+        "x86_64",
+        "x86-64",
+        "aarch64",
+        "i386",
+        "armhf",
+        "armel",
+    }
 )
 
 

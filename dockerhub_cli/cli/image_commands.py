@@ -1,4 +1,4 @@
-"""`inspect`, `layers`, `history`, `dockerfile`, `size`, `manifest`: image internals, any registry."""
+"""`inspect`, `layers`, `history`, `dockerfile`, `size`, `manifest`: image internals."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ ImageArg = Annotated[
     str,
     typer.Argument(
         metavar="IMAGE",
-        help="Image reference: nginx, nginx:1.27, ghcr.io/org/app@sha256:..., localhost:5000/app:1.",
+        help="Image: nginx, nginx:1.27, ghcr.io/org/app@sha256:..., localhost:5000/app:1.",
     ),
 ]
 

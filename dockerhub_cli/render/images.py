@@ -91,8 +91,11 @@ def inspection(r: ImageInspection, console: Console) -> None:
             mark = " *" if p.digest == chosen else ""
             pt.add_row(p.platform + mark, p.digest, human_size(p.size))
         for a in r.attestations:
-            pt.add_row(Text(f"attestation ({a.platform or '?'})", style="dim"),
-                       Text(a.digest, style="dim"), Text(human_size(a.size), style="dim"))
+            pt.add_row(
+                Text(f"attestation ({a.platform or '?'})", style="dim"),
+                Text(a.digest, style="dim"),
+                Text(human_size(a.size), style="dim"),
+            )
         console.print(pt)
     if r.repository_info is not None:
         console.print()
@@ -129,7 +132,9 @@ def layers(r: LayerReport, console: Console) -> None:
         row.append(_one_line(x.created_by))
         t.add_row(*row)
     console.print(t)
-    console.print(f"[bold]Total:[/bold] {human_size(r.total_size)} compressed in {len(r.layers)} layers")
+    console.print(
+        f"[bold]Total:[/bold] {human_size(r.total_size)} compressed in {len(r.layers)} layers"
+    )
     i = r.insights
     if r.layers:
         biggest = ", ".join(f"#{n} ({human_size(r.layers[n].size)})" for n in i.largest)
@@ -153,7 +158,8 @@ def history(r: HistoryReport, console: Console) -> None:
     t.add_column("CREATED BY", overflow="fold")
     for n, step in enumerate(r.history):
         t.add_row(
-            str(n), relative_time(step.created),
+            str(n),
+            relative_time(step.created),
             "-" if step.layer_index is None else str(step.layer_index),
             "0 B" if step.empty_layer else human_size(step.size),
             _one_line(step.created_by, 200),

@@ -65,24 +65,55 @@ EMPTY_TAR_GZ_DIGEST = "sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e
 # -- nginx 1.27.2 linux/amd64 (API.md B.2 / B.3.1) -----------------------------------------------
 
 NGINX_HISTORY = [
-    ("/bin/sh -c #(nop) ADD file:90b9dd8f12120e8b2cd3ece45fcbe8af67e40565e2032a40f64bd921c43e2ce7 in / ", None, False),
+    (
+        "/bin/sh -c #(nop) ADD file:90b9dd8f12120e8b2cd3ece45fcbe8af67e40565e2032a40f64bd921c43e2ce7 in / ",
+        None,
+        False,
+    ),
     ('/bin/sh -c #(nop)  CMD ["bash"]', None, True),
-    ("LABEL maintainer=NGINX Docker Maintainers <docker-maint@nginx.com>", "buildkit.dockerfile.v0", True),
+    (
+        "LABEL maintainer=NGINX Docker Maintainers <docker-maint@nginx.com>",
+        "buildkit.dockerfile.v0",
+        True,
+    ),
     ("ENV NGINX_VERSION=1.27.2", "buildkit.dockerfile.v0", True),
-    ("RUN /bin/sh -c set -x && groupadd --system --gid 101 nginx && ... # buildkit", "buildkit.dockerfile.v0", False),
+    (
+        "RUN /bin/sh -c set -x && groupadd --system --gid 101 nginx && ... # buildkit",
+        "buildkit.dockerfile.v0",
+        False,
+    ),
     ("COPY docker-entrypoint.sh / # buildkit", "buildkit.dockerfile.v0", False),
-    ("COPY 10-listen-on-ipv6-by-default.sh /docker-entrypoint.d # buildkit", "buildkit.dockerfile.v0", False),
-    ("COPY 15-local-resolvers.envsh /docker-entrypoint.d # buildkit", "buildkit.dockerfile.v0", False),
-    ("COPY 20-envsubst-on-templates.sh /docker-entrypoint.d # buildkit", "buildkit.dockerfile.v0", False),
-    ("COPY 30-tune-worker-processes.sh /docker-entrypoint.d # buildkit", "buildkit.dockerfile.v0", False),
+    (
+        "COPY 10-listen-on-ipv6-by-default.sh /docker-entrypoint.d # buildkit",
+        "buildkit.dockerfile.v0",
+        False,
+    ),
+    (
+        "COPY 15-local-resolvers.envsh /docker-entrypoint.d # buildkit",
+        "buildkit.dockerfile.v0",
+        False,
+    ),
+    (
+        "COPY 20-envsubst-on-templates.sh /docker-entrypoint.d # buildkit",
+        "buildkit.dockerfile.v0",
+        False,
+    ),
+    (
+        "COPY 30-tune-worker-processes.sh /docker-entrypoint.d # buildkit",
+        "buildkit.dockerfile.v0",
+        False,
+    ),
     ('ENTRYPOINT ["/docker-entrypoint.sh"]', "buildkit.dockerfile.v0", True),
     ("EXPOSE map[80/tcp:{}]", "buildkit.dockerfile.v0", True),
     ("STOPSIGNAL SIGQUIT", "buildkit.dockerfile.v0", True),
     ('CMD ["nginx" "-g" "daemon off;"]', "buildkit.dockerfile.v0", True),
 ]
 NGINX_ENV = [
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "NGINX_VERSION=1.27.2",
-    "NJS_VERSION=0.8.6", "NJS_RELEASE=1~bookworm", "PKG_RELEASE=1~bookworm",
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "NGINX_VERSION=1.27.2",
+    "NJS_VERSION=0.8.6",
+    "NJS_RELEASE=1~bookworm",
+    "PKG_RELEASE=1~bookworm",
     "DYNPKG_RELEASE=1~bookworm",
 ]
 NGINX_LAYERS = [
@@ -107,10 +138,15 @@ NGINX_DIFF_IDS = [
 
 
 def config_bytes(
-    *, arch: str = "amd64", os_name: str = "linux", variant: str | None = None,
-    env: list[str] | None = None, labels: dict[str, str] | None = None,
+    *,
+    arch: str = "amd64",
+    os_name: str = "linux",
+    variant: str | None = None,
+    env: list[str] | None = None,
+    labels: dict[str, str] | None = None,
     history: list[tuple[str, str | None, bool]] | None = None,
-    diff_ids: list[str] | None = None, extra: dict[str, Any] | None = None,
+    diff_ids: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> bytes:
     cfg: dict[str, Any] = {"Env": env or ["PATH=/usr/bin"]}
     if labels:
@@ -124,9 +160,14 @@ def config_bytes(
         if empty:
             entry["empty_layer"] = True
         hist.append(entry)
-    doc: dict[str, Any] = {"architecture": arch, "config": cfg, "created": "2024-10-02T17:55:35Z",
-                           "history": hist, "os": os_name,
-                           "rootfs": {"type": "layers", "diff_ids": diff_ids or []}}
+    doc: dict[str, Any] = {
+        "architecture": arch,
+        "config": cfg,
+        "created": "2024-10-02T17:55:35Z",
+        "history": hist,
+        "os": os_name,
+        "rootfs": {"type": "layers", "diff_ids": diff_ids or []},
+    }
     if variant:
         doc["variant"] = variant
     return json.dumps(doc, indent=2).encode()
@@ -137,50 +178,78 @@ NGINX_CONFIG = config_bytes(
     labels={"maintainer": "NGINX Docker Maintainers <docker-maint@nginx.com>"},
     history=NGINX_HISTORY,
     diff_ids=NGINX_DIFF_IDS,
-    extra={"ExposedPorts": {"80/tcp": {}}, "Entrypoint": ["/docker-entrypoint.sh"],
-           "Cmd": ["nginx", "-g", "daemon off;"], "StopSignal": "SIGQUIT", "ArgsEscaped": True},
+    extra={
+        "ExposedPorts": {"80/tcp": {}},
+        "Entrypoint": ["/docker-entrypoint.sh"],
+        "Cmd": ["nginx", "-g", "daemon off;"],
+        "StopSignal": "SIGQUIT",
+        "ArgsEscaped": True,
+    },
 )
 
 
 def image_manifest(
-    config: bytes, layers: list[tuple[str, int]], *, oci: bool = True,
-    annotations: dict[str, str] | None = None, indent: int | None = 2,
+    config: bytes,
+    layers: list[tuple[str, int]],
+    *,
+    oci: bool = True,
+    annotations: dict[str, str] | None = None,
+    indent: int | None = 2,
 ) -> bytes:
     doc: dict[str, Any] = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST if oci else DOCKER_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG if oci else DOCKER_CONFIG,
-                   "digest": sha256(config), "size": len(config)},
-        "layers": [{"mediaType": OCI_LAYER if oci else DOCKER_LAYER, "digest": d, "size": s}
-                   for d, s in layers],
+        "config": {
+            "mediaType": OCI_CONFIG if oci else DOCKER_CONFIG,
+            "digest": sha256(config),
+            "size": len(config),
+        },
+        "layers": [
+            {"mediaType": OCI_LAYER if oci else DOCKER_LAYER, "digest": d, "size": s}
+            for d, s in layers
+        ],
     }
     if annotations:
         doc["annotations"] = annotations
     return json.dumps(doc, indent=indent).encode()
 
 
-NGINX_MANIFEST = image_manifest(NGINX_CONFIG, NGINX_LAYERS, annotations={
-    "com.docker.official-images.bashbrew.arch": "amd64",
-    "org.opencontainers.image.base.digest":
-        "sha256:d83056144b2dd301730d2739635c8cbdeaaae20d6887146434184f8c060f03ce",
-    "org.opencontainers.image.base.name": "debian:bookworm-slim",
-    "org.opencontainers.image.created": "2024-10-02T17:55:35Z",
-    "org.opencontainers.image.version": "1.27.2",
-})
+NGINX_MANIFEST = image_manifest(
+    NGINX_CONFIG,
+    NGINX_LAYERS,
+    annotations={
+        "com.docker.official-images.bashbrew.arch": "amd64",
+        "org.opencontainers.image.base.digest": "sha256:d83056144b2dd301730d2739635c8cbdeaaae20d6887146434184f8c060f03ce",
+        "org.opencontainers.image.base.name": "debian:bookworm-slim",
+        "org.opencontainers.image.created": "2024-10-02T17:55:35Z",
+        "org.opencontainers.image.version": "1.27.2",
+    },
+)
 
 ARM64_CONFIG = config_bytes(arch="arm64", variant="v8", env=NGINX_ENV, history=NGINX_HISTORY[:2])
 ARM64_LAYERS = [("sha256:" + "ab" * 32, 29_000_000)]
 ARM64_MANIFEST = image_manifest(ARM64_CONFIG, ARM64_LAYERS)
 
 ATTESTATION_CONFIG = b'{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":[]}}'
-ATTESTATION_MANIFEST = json.dumps({
-    "mediaType": OCI_MANIFEST, "schemaVersion": 2,
-    "config": {"mediaType": OCI_CONFIG, "digest": sha256(ATTESTATION_CONFIG),
-               "size": len(ATTESTATION_CONFIG)},
-    "layers": [{"mediaType": "application/vnd.in-toto+json",
+ATTESTATION_MANIFEST = json.dumps(
+    {
+        "mediaType": OCI_MANIFEST,
+        "schemaVersion": 2,
+        "config": {
+            "mediaType": OCI_CONFIG,
+            "digest": sha256(ATTESTATION_CONFIG),
+            "size": len(ATTESTATION_CONFIG),
+        },
+        "layers": [
+            {
+                "mediaType": "application/vnd.in-toto+json",
                 "digest": "sha256:133ae3f9bcc385295b66c2d83b28c25a9f294ce20954d5cf922dda860429734a",
-                "size": 1234, "annotations": {"in-toto.io/predicate-type": "https://spdx.dev/Document"}}],
-}).encode()
+                "size": 1234,
+                "annotations": {"in-toto.io/predicate-type": "https://spdx.dev/Document"},
+            }
+        ],
+    }
+).encode()
 
 
 def _escaped_compact(obj: Any) -> bytes:
@@ -188,52 +257,98 @@ def _escaped_compact(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True).replace("/", "\\/").encode()
 
 
-NGINX_INDEX = _escaped_compact({
-    "manifests": [
-        {"annotations": {"com.docker.official-images.bashbrew.arch": "amd64",
-                         "org.opencontainers.image.base.name": "debian:bookworm-slim",
-                         "org.opencontainers.image.version": "1.27.2"},
-         "digest": sha256(NGINX_MANIFEST), "mediaType": OCI_MANIFEST,
-         "platform": {"architecture": "amd64", "os": "linux"}, "size": len(NGINX_MANIFEST)},
-        {"annotations": {"com.docker.official-images.bashbrew.arch": "amd64",
-                         "vnd.docker.reference.digest": sha256(NGINX_MANIFEST),
-                         "vnd.docker.reference.type": "attestation-manifest"},
-         "digest": sha256(ATTESTATION_MANIFEST), "mediaType": OCI_MANIFEST,
-         "platform": {"architecture": "unknown", "os": "unknown"},
-         "size": len(ATTESTATION_MANIFEST)},
-        {"annotations": {"com.docker.official-images.bashbrew.arch": "arm64v8"},
-         "digest": sha256(ARM64_MANIFEST), "mediaType": OCI_MANIFEST,
-         "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"},
-         "size": len(ARM64_MANIFEST)},
-    ],
-    "mediaType": OCI_INDEX,
-    "schemaVersion": 2,
-})
+NGINX_INDEX = _escaped_compact(
+    {
+        "manifests": [
+            {
+                "annotations": {
+                    "com.docker.official-images.bashbrew.arch": "amd64",
+                    "org.opencontainers.image.base.name": "debian:bookworm-slim",
+                    "org.opencontainers.image.version": "1.27.2",
+                },
+                "digest": sha256(NGINX_MANIFEST),
+                "mediaType": OCI_MANIFEST,
+                "platform": {"architecture": "amd64", "os": "linux"},
+                "size": len(NGINX_MANIFEST),
+            },
+            {
+                "annotations": {
+                    "com.docker.official-images.bashbrew.arch": "amd64",
+                    "vnd.docker.reference.digest": sha256(NGINX_MANIFEST),
+                    "vnd.docker.reference.type": "attestation-manifest",
+                },
+                "digest": sha256(ATTESTATION_MANIFEST),
+                "mediaType": OCI_MANIFEST,
+                "platform": {"architecture": "unknown", "os": "unknown"},
+                "size": len(ATTESTATION_MANIFEST),
+            },
+            {
+                "annotations": {"com.docker.official-images.bashbrew.arch": "arm64v8"},
+                "digest": sha256(ARM64_MANIFEST),
+                "mediaType": OCI_MANIFEST,
+                "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"},
+                "size": len(ARM64_MANIFEST),
+            },
+        ],
+        "mediaType": OCI_INDEX,
+        "schemaVersion": 2,
+    }
+)
 
 # A Docker manifest list (2020 alpine shape): amd64 -> the Gitea manifest, arm/v7 -> another.
-ARM7_CONFIG = config_bytes(arch="arm", variant="v7", history=[("/bin/sh -c #(nop) ADD file:x in / ", None, False)])
-ARM7_MANIFEST = image_manifest(ARM7_CONFIG, [("sha256:" + "cd" * 32, 2_500_000)], oci=False, indent=3)
-DOCKER_LIST_BODY = compact({
-    "manifests": [
-        {"digest": GITEA_MANIFEST_DIGEST, "mediaType": DOCKER_MANIFEST,
-         "platform": {"architecture": "amd64", "os": "linux"}, "size": len(GITEA_MANIFEST)},
-        {"digest": sha256(ARM7_MANIFEST), "mediaType": DOCKER_MANIFEST,
-         "platform": {"architecture": "arm", "os": "linux", "variant": "v7"},
-         "size": len(ARM7_MANIFEST)},
-    ],
-    "mediaType": DOCKER_LIST, "schemaVersion": 2,
-})
+ARM7_CONFIG = config_bytes(
+    arch="arm", variant="v7", history=[("/bin/sh -c #(nop) ADD file:x in / ", None, False)]
+)
+ARM7_MANIFEST = image_manifest(
+    ARM7_CONFIG, [("sha256:" + "cd" * 32, 2_500_000)], oci=False, indent=3
+)
+DOCKER_LIST_BODY = compact(
+    {
+        "manifests": [
+            {
+                "digest": GITEA_MANIFEST_DIGEST,
+                "mediaType": DOCKER_MANIFEST,
+                "platform": {"architecture": "amd64", "os": "linux"},
+                "size": len(GITEA_MANIFEST),
+            },
+            {
+                "digest": sha256(ARM7_MANIFEST),
+                "mediaType": DOCKER_MANIFEST,
+                "platform": {"architecture": "arm", "os": "linux", "variant": "v7"},
+                "size": len(ARM7_MANIFEST),
+            },
+        ],
+        "mediaType": DOCKER_LIST,
+        "schemaVersion": 2,
+    }
+)
 
-SCHEMA1_BODY = compact({
-    "schemaVersion": 1, "name": "ratelimitpreview/test", "tag": "latest", "architecture": "amd64",
-    "fsLayers": [{"blobSum": EMPTY_TAR_GZ_DIGEST}], "history": [{"v1Compatibility": "{}"}],
-    "signatures": [],
-})
+SCHEMA1_BODY = compact(
+    {
+        "schemaVersion": 1,
+        "name": "ratelimitpreview/test",
+        "tag": "latest",
+        "architecture": "amd64",
+        "fsLayers": [{"blobSum": EMPTY_TAR_GZ_DIGEST}],
+        "history": [{"v1Compatibility": "{}"}],
+        "signatures": [],
+    }
+)
 
-MANIFEST_UNKNOWN = {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown",
-                                "detail": "unknown tag=nope"}]}
-NAME_UNKNOWN = {"errors": [{"code": "NAME_UNKNOWN", "message": "repository name not known to registry",
-                            "detail": {"name": "team/nope"}}]}
+MANIFEST_UNKNOWN = {
+    "errors": [
+        {"code": "MANIFEST_UNKNOWN", "message": "manifest unknown", "detail": "unknown tag=nope"}
+    ]
+}
+NAME_UNKNOWN = {
+    "errors": [
+        {
+            "code": "NAME_UNKNOWN",
+            "message": "repository name not known to registry",
+            "detail": {"name": "team/nope"},
+        }
+    ]
+}
 
 
 # -- a fake registry on `responses` ---------------------------------------------------------------
@@ -251,22 +366,30 @@ class FakeRegistry:
     def url(self, suffix: str) -> str:
         return f"{self.base}/v2/{self.repo}/{suffix}"
 
-    def manifest(self, body: bytes, media_type: str, *, tags: tuple[str, ...] = (),
-                 digest: str | None = None) -> str:
+    def manifest(
+        self, body: bytes, media_type: str, *, tags: tuple[str, ...] = (), digest: str | None = None
+    ) -> str:
         digest = digest or sha256(body)
         headers = {"Docker-Content-Digest": digest, "Etag": f'"{digest}"'}
         for ref in (*tags, digest):
-            self.rsps.head(self.url(f"manifests/{ref}"), content_type=media_type,
-                           headers={**headers, "Content-Length": str(len(body))})
-            self.rsps.get(self.url(f"manifests/{ref}"), body=body, content_type=media_type,
-                          headers=headers)
+            self.rsps.head(
+                self.url(f"manifests/{ref}"),
+                content_type=media_type,
+                headers={**headers, "Content-Length": str(len(body))},
+            )
+            self.rsps.get(
+                self.url(f"manifests/{ref}"), body=body, content_type=media_type, headers=headers
+            )
         return digest
 
     def blob(self, body: bytes, digest: str | None = None) -> str:
         digest = digest or sha256(body)
-        self.rsps.get(self.url(f"blobs/{digest}"), body=body,
-                      content_type="application/octet-stream",
-                      headers={"Docker-Content-Digest": digest})
+        self.rsps.get(
+            self.url(f"blobs/{digest}"),
+            body=body,
+            content_type="application/octet-stream",
+            headers={"Docker-Content-Digest": digest},
+        )
         return digest
 
     def missing(self, ref: str, body: dict[str, Any] | None = None) -> None:

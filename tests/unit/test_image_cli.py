@@ -38,11 +38,31 @@ def _json(args: list[str]) -> dict:
 
 def test_inspect_json_contract(reg) -> None:
     data = _json(["inspect", IMAGE, "--json"])
-    assert set(data) >= {"reference", "registry", "repository", "tag", "digest", "media_type",
-                         "platform", "platforms", "created", "size", "layer_count", "config"}
+    assert set(data) >= {
+        "reference",
+        "registry",
+        "repository",
+        "tag",
+        "digest",
+        "media_type",
+        "platform",
+        "platforms",
+        "created",
+        "size",
+        "layer_count",
+        "config",
+    }
     assert set(data["platform"]) >= {"os", "architecture", "variant"}
-    assert set(data["config"]) >= {"env", "entrypoint", "cmd", "working_dir", "user",
-                                   "exposed_ports", "volumes", "labels"}
+    assert set(data["config"]) >= {
+        "env",
+        "entrypoint",
+        "cmd",
+        "working_dir",
+        "user",
+        "exposed_ports",
+        "volumes",
+        "labels",
+    }
     assert data["size"] == fx.NGINX_TOTAL and data["layer_count"] == 7
     assert data["digest"] == fx.sha256(fx.NGINX_INDEX)
     assert [p["platform"] for p in data["platforms"]] == ["linux/amd64", "linux/arm64/v8"]
@@ -52,8 +72,14 @@ def test_inspect_json_contract(reg) -> None:
 def test_layers_json_contract(reg) -> None:
     data = _json(["layers", IMAGE, "--platform", "linux/amd64", "--json"])
     assert set(data) >= {"reference", "digest", "platform", "total_size", "layers", "history"}
-    assert set(data["layers"][0]) >= {"index", "digest", "size", "media_type", "created",
-                                      "created_by"}
+    assert set(data["layers"][0]) >= {
+        "index",
+        "digest",
+        "size",
+        "media_type",
+        "created",
+        "created_by",
+    }
     assert set(data["history"][0]) >= {"created", "created_by", "empty_layer", "layer_index"}
     assert data["total_size"] == fx.NGINX_TOTAL
 
@@ -115,8 +141,12 @@ def test_unsupported_media_type_exit_6(rsps) -> None:
 
 def test_digest_mismatch_exit_6(rsps) -> None:
     reg = fx.FakeRegistry(rsps, REG, "team/app")
-    reg.manifest(fx.GITEA_MANIFEST + b"\n", fx.DOCKER_MANIFEST, tags=("1.0",),
-                 digest=fx.GITEA_MANIFEST_DIGEST)
+    reg.manifest(
+        fx.GITEA_MANIFEST + b"\n",
+        fx.DOCKER_MANIFEST,
+        tags=("1.0",),
+        digest=fx.GITEA_MANIFEST_DIGEST,
+    )
     result = runner.invoke(app, ["inspect", "registry.example.com/team/app:1.0"])
     assert result.exit_code == 6 and "does not match its digest" in result.stderr
 

@@ -63,8 +63,13 @@ def test_inspect_oci_index_default_platform(rsps, reg, service) -> None:
     assert r.config.env == fx.NGINX_ENV and r.config.exposed_ports == ["80/tcp"]
     assert r.config.stop_signal == "SIGQUIT" and r.config.labels["maintainer"].startswith("NGINX")
     assert [(p.platform, p.size) for p in r.platforms] == [
-        ("linux/amd64", fx.NGINX_TOTAL), ("linux/arm64/v8", 29_000_000)]
-    assert [p.digest for p in r.platforms] == [fx.sha256(fx.NGINX_MANIFEST), fx.sha256(fx.ARM64_MANIFEST)]
+        ("linux/amd64", fx.NGINX_TOTAL),
+        ("linux/arm64/v8", 29_000_000),
+    ]
+    assert [p.digest for p in r.platforms] == [
+        fx.sha256(fx.NGINX_MANIFEST),
+        fx.sha256(fx.ARM64_MANIFEST),
+    ]
     [att] = r.attestations  # shown as an attestation, never as a platform
     assert att.reference_digest == r.manifest_digest and att.platform == "linux/amd64"
     assert r.base_image.name == "debian:bookworm-slim"
@@ -116,7 +121,8 @@ def test_single_docker_manifest(rsps, reg, service) -> None:
     assert r.digest == r.manifest_digest == fx.GITEA_MANIFEST_DIGEST
     assert r.media_type == fx.DOCKER_MANIFEST and r.attestations == []
     assert [(p.platform, p.digest, p.size, p.manifest_size) for p in r.platforms] == [
-        ("linux/amd64", fx.GITEA_MANIFEST_DIGEST, 32, 423)]
+        ("linux/amd64", fx.GITEA_MANIFEST_DIGEST, 32, 423)
+    ]
     assert r.created.year == 2022 and r.config.env[0].startswith("PATH=")
     with pytest.raises(PlatformNotFoundError) as info:
         service.inspect("registry.example.com/team/app:1.0", platform="linux/arm64")
@@ -167,9 +173,15 @@ def test_config_blob_digest_mismatch(rsps, reg, service) -> None:
 
 
 def test_bearer_challenge_flow_and_request_counts(rsps, reg, service) -> None:
-    challenge = f'Bearer realm="{REALM}",service="registry.example.com",scope="repository:team/app:pull"'
-    rsps.head(reg.url("manifests/1.27.2"), status=401, headers={"WWW-Authenticate": challenge},
-              match=[_anonymous])
+    challenge = (
+        f'Bearer realm="{REALM}",service="registry.example.com",scope="repository:team/app:pull"'
+    )
+    rsps.head(
+        reg.url("manifests/1.27.2"),
+        status=401,
+        headers={"WWW-Authenticate": challenge},
+        match=[_anonymous],
+    )
     rsps.get(REALM, json={"token": "T", "access_token": "T", "expires_in": 300})
     reg.nginx("1.27.2")
     ref = "registry.example.com/team/app:1.27.2"
@@ -227,8 +239,22 @@ def test_layers_align_history_like_docker(reg, service) -> None:
     assert r.layers[6].created_by.startswith("COPY 30-tune")
     assert r.layers[0].diff_id == fx.NGINX_DIFF_IDS[0]
     assert abs(sum(x.share for x in r.layers) - 1) < 0.001
-    assert [h.layer_index for h in r.history] == [0, None, None, None, 1, 2, 3, 4, 5, 6,
-                                                   None, None, None, None]
+    assert [h.layer_index for h in r.history] == [
+        0,
+        None,
+        None,
+        None,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        None,
+        None,
+        None,
+        None,
+    ]
     assert r.insights.largest == [1, 0, 6] and r.insights.empty_steps == 7
     # the base (debian:bookworm-slim on Docker Hub) is unreachable here: a note, not an error
     assert r.insights.base_layers is None and any("base image" in n for n in r.insights.notes)
@@ -237,12 +263,21 @@ def test_layers_align_history_like_docker(reg, service) -> None:
 def test_layers_shared_with_known_base(rsps, reg, service) -> None:
     base_reg = fx.FakeRegistry(rsps, REG, "team/base")
     base_reg.gitea("1.0")
-    cfg = fx.config_bytes(history=[("/bin/sh -c #(nop) ADD file:x in / ", None, False),
-                                   ("RUN /bin/sh -c make # buildkit", "buildkit.dockerfile.v0", False)])
+    cfg = fx.config_bytes(
+        history=[
+            ("/bin/sh -c #(nop) ADD file:x in / ", None, False),
+            ("RUN /bin/sh -c make # buildkit", "buildkit.dockerfile.v0", False),
+        ]
+    )
     own = ("sha256:" + "ee" * 32, 1000)
-    manifest = fx.image_manifest(cfg, [(fx.EMPTY_TAR_GZ_DIGEST, 32), own], annotations={
-        "org.opencontainers.image.base.name": "registry.example.com/team/base:1.0",
-        "org.opencontainers.image.base.digest": fx.GITEA_MANIFEST_DIGEST})
+    manifest = fx.image_manifest(
+        cfg,
+        [(fx.EMPTY_TAR_GZ_DIGEST, 32), own],
+        annotations={
+            "org.opencontainers.image.base.name": "registry.example.com/team/base:1.0",
+            "org.opencontainers.image.base.digest": fx.GITEA_MANIFEST_DIGEST,
+        },
+    )
     reg.manifest(manifest, fx.OCI_MANIFEST, tags=("based",))
     reg.blob(cfg)
     r = service.layers("registry.example.com/team/app:based")
@@ -273,8 +308,9 @@ def test_pull_size_with_have(rsps, reg, service) -> None:
     other.blob(cfg)
     alone = service.pull_size("registry.example.com/team/app:1.27.2")
     assert alone.download_size == alone.total_size == fx.NGINX_TOTAL
-    r = service.pull_size("registry.example.com/team/app:1.27.2",
-                          have=["registry.example.com/team/base:1"])
+    r = service.pull_size(
+        "registry.example.com/team/app:1.27.2", have=["registry.example.com/team/base:1"]
+    )
     assert r.shared_size == 30217611 + 45378600
     assert r.download_size == fx.NGINX_TOTAL - r.shared_size == 4700
     assert r.download_layer_count == 5 and len(r.shared_layers) == 2
@@ -305,19 +341,47 @@ def test_resolve_image_exposes_attestation_for_sbom(reg, service) -> None:
 def test_docker_hub_inspect_includes_repository_facts(rsps, service) -> None:
     hub_reg = fx.FakeRegistry(rsps, DOCKER_REG, "library/nginx")
     hub_reg.nginx("1.27.2")
-    rsps.get(f"{HUB}/v2/namespaces/library/repositories/nginx", json={
-        "user": "library", "name": "nginx", "namespace": "library", "description":
-        "Official build of Nginx.", "star_count": 21357, "pull_count": 12345678901,
-        "last_updated": "2026-08-12T01:51:00.648Z", "status_description": "Active",
-        "is_private": False, "media_types": [fx.OCI_INDEX],
-        "categories": [{"name": "Web servers", "slug": "web-servers"}]})
-    rsps.get(f"{HUB}/v2/namespaces/library/repositories/nginx/tags",
-             json={"count": 1042, "next": None, "previous": None, "results": []})
-    rsps.get(f"{HUB}/v2/namespaces/library/repositories/nginx/tags/1.27.2", json={
-        "name": "1.27.2", "images": [
-            {"architecture": "arm64", "os": "linux", "variant": "v8",
-             "digest": fx.sha256(fx.ARM64_MANIFEST), "size": 29_000_001},
-            {"architecture": "unknown", "os": "unknown", "digest": "sha256:" + "0" * 64, "size": 1}]})
+    rsps.get(
+        f"{HUB}/v2/namespaces/library/repositories/nginx",
+        json={
+            "user": "library",
+            "name": "nginx",
+            "namespace": "library",
+            "description": "Official build of Nginx.",
+            "star_count": 21357,
+            "pull_count": 12345678901,
+            "last_updated": "2026-08-12T01:51:00.648Z",
+            "status_description": "Active",
+            "is_private": False,
+            "media_types": [fx.OCI_INDEX],
+            "categories": [{"name": "Web servers", "slug": "web-servers"}],
+        },
+    )
+    rsps.get(
+        f"{HUB}/v2/namespaces/library/repositories/nginx/tags",
+        json={"count": 1042, "next": None, "previous": None, "results": []},
+    )
+    rsps.get(
+        f"{HUB}/v2/namespaces/library/repositories/nginx/tags/1.27.2",
+        json={
+            "name": "1.27.2",
+            "images": [
+                {
+                    "architecture": "arm64",
+                    "os": "linux",
+                    "variant": "v8",
+                    "digest": fx.sha256(fx.ARM64_MANIFEST),
+                    "size": 29_000_001,
+                },
+                {
+                    "architecture": "unknown",
+                    "os": "unknown",
+                    "digest": "sha256:" + "0" * 64,
+                    "size": 1,
+                },
+            ],
+        },
+    )
     r = service.inspect("nginx:1.27.2")
     assert r.reference == "nginx:1.27.2" and r.registry == "docker.io"
     assert r.repository == "library/nginx"
@@ -332,8 +396,9 @@ def test_docker_hub_inspect_includes_repository_facts(rsps, service) -> None:
 
 def test_hub_facts_failure_is_a_note(rsps, service) -> None:
     fx.FakeRegistry(rsps, DOCKER_REG, "library/nginx").gitea("1.0")
-    rsps.get(f"{HUB}/v2/namespaces/library/repositories/nginx", status=503,
-             json={"message": "down"})
+    rsps.get(
+        f"{HUB}/v2/namespaces/library/repositories/nginx", status=503, json={"message": "down"}
+    )
     r = service.inspect("nginx:1.0")
     assert r.repository_info is None and any("repository facts" in n for n in r.notes)
 

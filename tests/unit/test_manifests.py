@@ -14,7 +14,9 @@ from tests.unit import registry_fixtures as fx
 
 
 def test_fixture_digests_are_real() -> None:
-    assert fx.sha256(fx.GITEA_MANIFEST) == fx.GITEA_MANIFEST_DIGEST and len(fx.GITEA_MANIFEST) == 423
+    assert (
+        fx.sha256(fx.GITEA_MANIFEST) == fx.GITEA_MANIFEST_DIGEST and len(fx.GITEA_MANIFEST) == 423
+    )
     assert fx.sha256(fx.GITEA_CONFIG) == fx.GITEA_CONFIG_DIGEST and len(fx.GITEA_CONFIG) == 1069
     assert b"\\/" in fx.NGINX_INDEX  # served like Docker Hub: escaped slashes
 
@@ -121,8 +123,12 @@ def test_parse_platform_rejects(text: str) -> None:
 
 
 def test_select_exact_then_fallback() -> None:
-    cands = [(Platform("linux", "amd64"), "a"), (Platform("linux", "arm64", "v8"), "b"),
-             (Platform("linux", "arm", "v6"), "c"), (Platform("unknown", "unknown"), "att")]
+    cands = [
+        (Platform("linux", "amd64"), "a"),
+        (Platform("linux", "arm64", "v8"), "b"),
+        (Platform("linux", "arm", "v6"), "c"),
+        (Platform("unknown", "unknown"), "att"),
+    ]
     assert select_platform(parse_platform("linux/arm64"), cands)[1] == "b"
     assert select_platform(parse_platform("linux/aarch64"), cands)[1] == "b"
     assert select_platform(parse_platform("linux/arm/v7"), cands)[1] == "c"  # v7 runs v6
@@ -148,15 +154,23 @@ def test_first_match_wins() -> None:
         ("/bin/sh -c #(nop) ADD file:90b9 in / ", None, ("ADD", "file:90b9 /", "classic")),
         ("/bin/sh -c apt-get update", None, ("RUN", "apt-get update", "classic")),
         ("|2 A=1 B=2 /bin/sh -c make", None, ("RUN", "make", "classic")),
-        ("RUN /bin/sh -c set -x && true # buildkit", "buildkit.dockerfile.v0",
-         ("RUN", "set -x && true", "buildkit")),
+        (
+            "RUN /bin/sh -c set -x && true # buildkit",
+            "buildkit.dockerfile.v0",
+            ("RUN", "set -x && true", "buildkit"),
+        ),
         ("COPY a.sh / # buildkit", "buildkit.dockerfile.v0", ("COPY", "a.sh /", "buildkit")),
-        ("EXPOSE map[80/tcp:{} 443/tcp:{}]", "buildkit.dockerfile.v0",
-         ("EXPOSE", "80/tcp 443/tcp", "buildkit")),
+        (
+            "EXPOSE map[80/tcp:{} 443/tcp:{}]",
+            "buildkit.dockerfile.v0",
+            ("EXPOSE", "80/tcp 443/tcp", "buildkit"),
+        ),
         ("ENV A=b", "buildkit.dockerfile.v0", ("ENV", "A=b", "buildkit")),
         ("", None, ("#", "(no command recorded)", "unknown")),
         ("apko", None, ("#", "apko", "unknown")),
     ],
 )
-def test_reconstruct_step(created_by: str, comment: str | None, expected: tuple[str, str, str]) -> None:
+def test_reconstruct_step(
+    created_by: str, comment: str | None, expected: tuple[str, str, str]
+) -> None:
     assert reconstruct_step(created_by, comment) == expected
