@@ -596,7 +596,7 @@ def layer_report(
                 index=i,
                 digest=layer.digest,
                 size=layer.size,
-                share=round(layer.size / total, 4) if total else 0.0,
+                share=round(layer.size / total, 6) if total else 0.0,
                 media_type=layer.media_type,
                 created=step.created if step else None,
                 created_by=step.created_by if step else None,

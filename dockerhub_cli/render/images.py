@@ -47,6 +47,20 @@ def _one_line(text: str | None, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _step(created_by: str | None, comment: str | None = None) -> str:
+    """A build step as a Dockerfile line (`RUN apt-get ...`), for people; JSON keeps the raw."""
+    from dockerhub_cli.images import reconstruct_step
+
+    if not created_by:
+        return "-"
+    instruction, args, _ = reconstruct_step(created_by, comment)
+    return _one_line(f"# {args}" if instruction == "#" else f"{instruction} {args}", 200)
+
+
+def _share(share: float) -> str:
+    return "<0.1%" if 0 < share < 0.001 else f"{share:.1%}"
+
+
 def _words(values: list[str] | None) -> str:
     return json.dumps(values) if values is not None else "-"
 
@@ -126,10 +140,10 @@ def layers(r: LayerReport, console: Console) -> None:
         t.add_column("BASE", justify="center")
     t.add_column("CREATED BY", overflow="ellipsis", no_wrap=True)
     for x in r.layers:
-        row = [str(x.index), _short_digest(x.digest), human_size(x.size), f"{x.share:.1%}"]
+        row = [str(x.index), _short_digest(x.digest), human_size(x.size), _share(x.share)]
         if r.insights.base_layers is not None:
             row.append("yes" if x.in_base_image else "")
-        row.append(_one_line(x.created_by))
+        row.append(_step(x.created_by, x.comment))
         t.add_row(*row)
     console.print(t)
     console.print(
@@ -162,7 +176,7 @@ def history(r: HistoryReport, console: Console) -> None:
             relative_time(step.created),
             "-" if step.layer_index is None else str(step.layer_index),
             "0 B" if step.empty_layer else human_size(step.size),
-            _one_line(step.created_by, 200),
+            _step(step.created_by, step.comment),
         )
     console.print(t)
 
