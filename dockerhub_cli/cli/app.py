@@ -184,11 +184,11 @@ def run_guarded(body: Callable[[], Any]) -> Any:
 
 
 def _error_line(message: str) -> None:
-    from rich.markup import escape
-
     from dockerhub_cli.render import stderr_console
 
-    # Messages quote user input (e.g. `linux/[x]`): never let it be read as Rich markup.
+    from rich.markup import escape
+
+    # escape(): messages quote user input, which may contain [brackets] Rich would parse.
     stderr_console().print(f"[bold red]error:[/bold red] {escape(message)}", markup=True, highlight=False,
                            soft_wrap=True)
 
