@@ -811,14 +811,16 @@ def pull_size_report(
         raise InvalidInputError(
             f"--have accepts at most {MAX_HAVE_IMAGES} images (got {len(have)})"
         )
-    resolved = resolve_image(service, image, platform, with_config=False)
+    # The config is fetched too (one immutable blob) because for a single-manifest image it is
+    # the only place that names the platform, which the --have images must then match.
+    resolved = resolve_image(service, image, platform)
     manifest = resolved.manifest
     assert manifest is not None
     chosen = str(resolved.platform) if resolved.platform else platform
     present: set[str] = set()
     have_images: list[HaveImage] = []
     for other in have:
-        other_resolved = resolve_image(service, other, chosen or platform, with_config=False)
+        other_resolved = resolve_image(service, other, chosen or platform)
         assert other_resolved.manifest is not None
         present.update(layer.digest for layer in other_resolved.manifest.layers)
         have_images.append(
@@ -841,10 +843,10 @@ def pull_size_report(
         names = ", ".join(h.reference for h in have_images)
         summary = (
             f"pulling {ref} when you have {names} downloads only {human_size(download_size)} "
-            f"({len(download)} of {len(unique)} layers; {human_size(total)} in total)"
+            f"({len(download)} of {_layers(len(unique))}; {human_size(total)} in total)"
         )
     else:
-        summary = f"pulling {ref} downloads {human_size(download_size)} in {len(unique)} layers"
+        summary = f"pulling {ref} downloads {human_size(download_size)} in {_layers(len(unique))}"
     return PullSizeReport(
         reference=str(ref),
         digest=resolved.manifest_digest or resolved.digest,
@@ -858,6 +860,10 @@ def pull_size_report(
         have=have_images,
         summary=summary,
     )
+
+
+def _layers(count: int) -> str:
+    return f"{count} layer" if count == 1 else f"{count} layers"
 
 
 # -- raw manifest ----------------------------------------------------------------------------

@@ -61,6 +61,10 @@ def _share(share: float) -> str:
     return "<0.1%" if 0 < share < 0.001 else f"{share:.1%}"
 
 
+def _layers(count: int) -> str:
+    return f"{count} layer" if count == 1 else f"{count} layers"
+
+
 def _words(values: list[str] | None) -> str:
     return json.dumps(values) if values is not None else "-"
 
@@ -76,7 +80,7 @@ def inspection(r: ImageInspection, console: Console) -> None:
     if r.created:
         t.add_row("Created", f"{r.created.isoformat()} ({relative_time(r.created)})")
     if r.size is not None:
-        t.add_row("Size", f"{human_size(r.size)} compressed in {r.layer_count} layers")
+        t.add_row("Size", f"{human_size(r.size)} compressed in {_layers(r.layer_count or 0)}")
     if r.base_image and (r.base_image.name or r.base_image.digest):
         t.add_row("Base image", r.base_image.name or r.base_image.digest or "-")
     c = r.config
@@ -189,12 +193,12 @@ def dockerfile(r: DockerfileReport, console: Console) -> None:
 def pull_size(r: PullSizeReport, console: Console) -> None:
     t = _kv_table()
     t.add_row("Image", f"{r.reference} ({_platform(r.platform)})")
-    t.add_row("Total", f"{human_size(r.total_size)} in {r.layer_count} layers")
+    t.add_row("Total", f"{human_size(r.total_size)} in {_layers(r.layer_count)}")
     if r.have:
         for h in r.have:
             t.add_row("Have", f"{h.reference} ({human_size(h.size)})")
-        t.add_row("Shared", f"{human_size(r.shared_size)} in {len(r.shared_layers)} layers")
-    t.add_row("Download", f"{human_size(r.download_size)} in {r.download_layer_count} layers")
+        t.add_row("Shared", f"{human_size(r.shared_size)} in {_layers(len(r.shared_layers))}")
+    t.add_row("Download", f"{human_size(r.download_size)} in {_layers(r.download_layer_count)}")
     console.print(t)
     console.print(r.summary)
 
