@@ -15,7 +15,16 @@ from typing import Any, Literal
 from dockerhub_cli.credentials import CredentialStore
 from dockerhub_cli.errors import InvalidInputError
 from dockerhub_cli.hub import HUB_PAGE_SIZE, HubClient, PaginationLimitError
-from dockerhub_cli.models import SearchResult, SearchResults, Tag, TagList
+from dockerhub_cli.models import (
+    Identity,
+    LoginResult,
+    LogoutResult,
+    PullRateLimit,
+    SearchResult,
+    SearchResults,
+    Tag,
+    TagList,
+)
 from dockerhub_cli.ratelimiting import HostRateLimiter
 from dockerhub_cli.reference import ImageReference, parse_repository
 from dockerhub_cli.registry import RegistryClient
@@ -56,6 +65,7 @@ class DockerHubService:
             hub_username=self.settings.username,
             hub_token=self.settings.token,
             config_path=self.settings.docker_config,
+            registries=self.settings.registries,
         )
         self.hub = HubClient(self.settings, self.transport, self.credentials)
         self.registry = RegistryClient(self.settings, self.transport, self.credentials)
@@ -68,6 +78,32 @@ class DockerHubService:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- account (issue 7; the logic lives in account.py) ---------------------------------------
+
+    def whoami(self, registry: str | None = None, *, verify: bool = False) -> Identity:
+        """Which identity is used for `registry` (default Docker Hub) and where it comes from."""
+        from dockerhub_cli import account
+
+        return account.whoami(self, registry, verify=verify)
+
+    def pull_rate_limit(self, image: str | None = None) -> PullRateLimit:
+        """Docker Hub's pull quota for this identity or IP (a HEAD request, costs no pull)."""
+        from dockerhub_cli import account
+
+        return account.pull_rate_limit(self, image)
+
+    def login(self, registry: str | None, username: str, secret: str) -> LoginResult:
+        """Validate the credentials with the registry, then store them like `docker login`."""
+        from dockerhub_cli import account
+
+        return account.login(self, registry, username, secret)
+
+    def logout(self, registry: str | None = None) -> LogoutResult:
+        """Erase stored credentials like `docker logout`."""
+        from dockerhub_cli import account
+
+        return account.logout(self, registry)
 
     # -- search -------------------------------------------------------------------------------
 
