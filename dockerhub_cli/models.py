@@ -7,6 +7,7 @@ Field names are stable: add fields, never rename or remove them. Values unknown 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,6 +68,7 @@ class TagList(Model):
 
 
 class Identity(Model):
+    quiet_field: ClassVar[str] = "username"  # what --quiet prints
     registry: str = Field(description="Registry domain, e.g. docker.io or ghcr.io")
     username: str | None = Field(default=None, description="Null when anonymous")
     authenticated: bool = Field(description="True when credentials were found for the registry")
@@ -85,6 +87,7 @@ class Identity(Model):
 
 
 class PullRateLimit(Model):
+    quiet_field: ClassVar[str] = "remaining"
     registry: str
     image: str = Field(description="The image whose manifest was HEAD-requested (costs no pull)")
     identity: str = Field(description="Username, or 'anonymous'")
@@ -99,6 +102,7 @@ class PullRateLimit(Model):
 
 
 class LoginResult(Model):
+    quiet_field: ClassVar[str] = "registry"
     registry: str
     username: str
     stored_in: str = Field(description="Credential helper or config.json path")
@@ -106,6 +110,7 @@ class LoginResult(Model):
 
 
 class LogoutResult(Model):
+    quiet_field: ClassVar[str] = "registry"
     registry: str
     removed_from: list[str] = Field(
         default_factory=list, description="Where credentials were erased; empty if none were stored"

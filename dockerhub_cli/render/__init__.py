@@ -251,4 +251,8 @@ def progress(message: str) -> Iterator[None]:
 
 
 def warn(message: str) -> None:
-    stderr_console().print(f"[yellow]warning:[/yellow] {message}", markup=True, highlight=False)
+    from rich.markup import escape
+
+    stderr_console().print(
+        f"[yellow]warning:[/yellow] {escape(message)}", markup=True, highlight=False
+    )
