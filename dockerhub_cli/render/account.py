@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -48,7 +49,7 @@ def identity(result: Identity, console: Console) -> None:
     if result.verified is not None:
         rows.append(("verified", "yes" if result.verified else "no"))
     _pairs(console, rows)
-    console.print(f"[dim]precedence: {result.precedence}[/dim]", highlight=False)
+    console.print(f"[dim]precedence: {escape(result.precedence)}[/dim]", highlight=False)
 
 
 def rate_limit(result: PullRateLimit, console: Console) -> None:
@@ -73,7 +74,9 @@ def rate_limit(result: PullRateLimit, console: Console) -> None:
             ("source", result.source or "-"),
         ],
     )
-    console.print(f"[dim]checked with a HEAD on {result.image} (costs no pull)[/dim]")
+    console.print(
+        f"[dim]checked with a HEAD on {escape(result.image)} (costs no pull)[/dim]", highlight=False
+    )
 
 
 def login_result(result: LoginResult, console: Console) -> None:
@@ -81,17 +84,19 @@ def login_result(result: LoginResult, console: Console) -> None:
         f"Login Succeeded: {result.username} on {result.registry}, stored in {result.stored_in}",
         highlight=False,
         soft_wrap=True,
+        markup=False,
     )
 
 
 def logout_result(result: LogoutResult, console: Console) -> None:
     if not result.removed_from:
-        console.print(f"Not logged in to {result.registry}", highlight=False)
+        console.print(f"Not logged in to {result.registry}", highlight=False, markup=False)
         return
     console.print(
         f"Removed login credentials for {result.registry} from {', '.join(result.removed_from)}",
         highlight=False,
         soft_wrap=True,
+        markup=False,
     )
 
 
@@ -110,5 +115,8 @@ def config_report(result: ConfigReport, console: Console) -> None:
             f"({'set' if entry.get('password_set') else 'unset'})",
             highlight=False,
             soft_wrap=True,
+            markup=False,
         )
-    console.print(f"[dim]config file: {result.config_file or '(none)'}[/dim]", highlight=False)
+    console.print(
+        f"[dim]config file: {escape(result.config_file or '(none)')}[/dim]", highlight=False
+    )
