@@ -57,12 +57,14 @@ class HostRateLimiter:
                 # burst calls per (burst / rate) minutes, and per_minute calls per minute
                 burst_period = 60.0 * self.burst / self.per_minute
 
-                @limits(calls=self.per_minute, period=60, clock=self._clock)
-                @limits(calls=self.burst, period=burst_period, clock=self._clock)
-                def gate() -> None:
+                def _gate() -> None:
                     return None
 
-                self._gates[host] = gate
+                # `ratelimit` ships no type hints: apply the decorators as plain calls.
+                per_minute = limits(calls=self.per_minute, period=60, clock=self._clock)
+                per_burst = limits(calls=self.burst, period=burst_period, clock=self._clock)
+                new_gate: Callable[[], None] = per_minute(per_burst(_gate))
+                self._gates[host] = gate = new_gate
                 self.state[host] = HostState(host)
             return gate
 

@@ -8,6 +8,7 @@ file (see `config_file.py`); `Settings.sources` says where each value came from.
 from __future__ import annotations
 
 import os
+import typing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -142,7 +143,8 @@ class Settings:
         registries = config.registries
         insecure_hosts = {r.host for r in registries if r.insecure}
         if insecure_hosts:
-            values["insecure_registries"] = frozenset(values["insecure_registries"]) | insecure_hosts  # type: ignore[arg-type]
+            configured = typing.cast("frozenset[str]", values["insecure_registries"])
+            values["insecure_registries"] = frozenset(configured) | insecure_hosts
         values.update(registries=registries, config_file=config.path, sources=sources)
         return cls(**values)  # type: ignore[arg-type]
 

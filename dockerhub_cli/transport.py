@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -137,7 +137,7 @@ def build_session(settings: Settings, limiter: HostRateLimiter, backend: Any = N
     session = CachedSession(
         backend=backend,
         expire_after=DO_NOT_CACHE,
-        urls_expire_after=expiry_patterns(settings),
+        urls_expire_after=expiry_patterns(settings),  # type: ignore[arg-type]
         allowable_methods=("GET", "HEAD"),
         allowable_codes=(200,),
         match_headers=["Accept"],
@@ -158,7 +158,7 @@ def build_session(settings: Settings, limiter: HostRateLimiter, backend: Any = N
 
 
 def open_sqlite_backend(settings: Settings) -> Any:
-    from requests_cache import SQLiteCache
+    from requests_cache.backends.sqlite import SQLiteCache
 
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     return SQLiteCache(settings.cache_path, wal=True, busy_timeout=30_000)
@@ -184,7 +184,7 @@ class Transport:
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | Sequence[tuple[str, str]] | None = None,
         json: Any = None,
         data: Any = None,
         auth: Any = None,
