@@ -34,7 +34,9 @@ _HUB_NAMES = frozenset(
         "hub.docker.com",
     }
 )
-_HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$|^\[[0-9a-f:]+\](:[0-9]{1,5})?$")
+_HOST_RE = re.compile(
+    r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$|^\[[0-9a-f:]+\](:[0-9]{1,5})?$"
+)
 
 
 def normalize_registry(service: DockerHubService, registry: str | None) -> str:
@@ -94,9 +96,7 @@ def validate(service: DockerHubService, domain: str, creds: Credentials) -> None
     base = _registry_base(service, domain)
     verify_tls = not (service.settings.insecure or domain in service.settings.insecure_registries)
     what = f"the registry API of {domain}"
-    probe = transport.request(
-        "GET", f"{base}/v2/", cacheable=False, what=what, verify=verify_tls
-    )
+    probe = transport.request("GET", f"{base}/v2/", cacheable=False, what=what, verify=verify_tls)
     raise_for_rate_limit(probe, what)
     raise_for_server_error(probe, what)
     if probe.status_code == 200:
@@ -116,7 +116,11 @@ def validate(service: DockerHubService, domain: str, creds: Credentials) -> None
         auth.authorization(domain, "", creds, fetch=True)
         return
     response = transport.request(
-        "GET", f"{base}/v2/", auth=(creds.username, creds.secret), cacheable=False, what=what,
+        "GET",
+        f"{base}/v2/",
+        auth=(creds.username, creds.secret),
+        cacheable=False,
+        what=what,
         verify=verify_tls,
     )
     if response.status_code in (401, 403):
@@ -124,15 +128,15 @@ def validate(service: DockerHubService, domain: str, creds: Credentials) -> None
     raise_for_server_error(response, what)
 
 
-def login(service: DockerHubService, registry: str | None, username: str, secret: str) -> LoginResult:
+def login(
+    service: DockerHubService, registry: str | None, username: str, secret: str
+) -> LoginResult:
     domain = normalize_registry(service, registry)
     username = username.strip()
     if not username:
         raise InvalidInputError("the username is empty", hint="pass --username NAME")
     if not secret.strip():
-        raise InvalidInputError(
-            "the password/token is empty", hint="pipe it with --password-stdin"
-        )
+        raise InvalidInputError("the password/token is empty", hint="pipe it with --password-stdin")
     creds = Credentials(username, secret.strip(), source="dockerhub login")
     validate(service, domain, creds)
     where = service.credentials.store(domain, username, secret.strip())
@@ -181,8 +185,12 @@ def pull_rate_limit(service: DockerHubService, image: str | None) -> PullRateLim
     registry = service.registry
     what = f"manifest {ref.familiar_name}"
     response = registry.request(
-        ref, "HEAD", registry.url(ref, f"manifests/{ref.reference}"),
-        headers={"Accept": MANIFEST_ACCEPT}, what=what, cacheable=False,
+        ref,
+        "HEAD",
+        registry.url(ref, f"manifests/{ref.reference}"),
+        headers={"Accept": MANIFEST_ACCEPT},
+        what=what,
+        cacheable=False,
     )
     limit, window = parse_quota(_header(response, "ratelimit-limit"))
     remaining, remaining_window = parse_quota(_header(response, "ratelimit-remaining"))

@@ -247,8 +247,10 @@ def _registry(path: Path, index: int, raw: Any) -> RegistryEntry:
         full = f"{where}.{key}"
         if key in _PLAINTEXT_SECRETS:
             raise _error(
-                path, full, "plaintext secrets are not allowed; name an environment variable "
-                "with password_env (e.g. password_env = \"GHCR_TOKEN\")"
+                path,
+                full,
+                "plaintext secrets are not allowed; name an environment variable "
+                'with password_env (e.g. password_env = "GHCR_TOKEN")',
             )
         if key not in _REGISTRY_KEYS:
             raise _error(path, full, f"unknown key (valid: {_known(_REGISTRY_KEYS)})")
@@ -301,7 +303,9 @@ def layer(
     """
     values = dict(env_values)
     sources: dict[str, str] = {}
-    for name in set(values) | set(config.values) | {k for k, v in overrides.items() if v is not None}:
+    for name in (
+        set(values) | set(config.values) | {k for k, v in overrides.items() if v is not None}
+    ):
         env_var = FIELD_ENV.get(name)
         if name in overrides and overrides[name] is not None:
             values[name] = overrides[name]

@@ -28,8 +28,14 @@ if TYPE_CHECKING:
 
 # The key `docker login` uses for Docker Hub in config.json.
 HUB_CONFIG_KEY = "https://index.docker.io/v1/"
-_HUB_ALIASES = (HUB_CONFIG_KEY, "index.docker.io", "docker.io", "registry-1.docker.io",
-                "https://registry-1.docker.io", "https://index.docker.io/v1")
+_HUB_ALIASES = (
+    HUB_CONFIG_KEY,
+    "index.docker.io",
+    "docker.io",
+    "registry-1.docker.io",
+    "https://registry-1.docker.io",
+    "https://index.docker.io/v1",
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,13 @@ def docker_config_path() -> Path:
 def _config_keys_for(domain: str) -> tuple[str, ...]:
     if domain == DOCKER_HUB_DOMAIN:
         return _HUB_ALIASES
-    return (domain, f"https://{domain}", f"http://{domain}", f"https://{domain}/v1/",
-            f"https://{domain}/v2/")
+    return (
+        domain,
+        f"https://{domain}",
+        f"http://{domain}",
+        f"https://{domain}/v1/",
+        f"https://{domain}/v2/",
+    )
 
 
 def server_key(domain: str) -> str:
@@ -70,7 +81,11 @@ def _call_helper(
         return None
     try:
         return subprocess.run(
-            [program, action], input=stdin, capture_output=True, text=True, timeout=timeout,
+            [program, action],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             check=False,
         )
     except (OSError, subprocess.SubprocessError):
@@ -90,7 +105,9 @@ def _run_helper(helper: str, server: str, timeout: float = 10.0) -> Credentials 
         return None
     identity = username == "<token>"
     return Credentials(
-        username=username, secret=secret, source=f"credential helper docker-credential-{helper}",
+        username=username,
+        secret=secret,
+        source=f"credential helper docker-credential-{helper}",
         is_identity_token=identity,
     )
 
@@ -167,7 +184,8 @@ class CredentialStore:
             username, secret = entry.resolved_username(), entry.resolved_secret()
             if username and secret:
                 return Credentials(
-                    username, secret,
+                    username,
+                    secret,
                     source=f"config file registry {entry.name!r} (${entry.password_env})",
                 )
         return None

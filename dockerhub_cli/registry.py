@@ -167,7 +167,11 @@ class RegistryClient:
             retry_auth = self.auth.authorization(host, challenge_scope, creds, fetch=True)
             if retry_auth is not None:
                 response = self._send(
-                    method, url, _with_auth(base_headers, retry_auth), params, what,
+                    method,
+                    url,
+                    _with_auth(base_headers, retry_auth),
+                    params,
+                    what,
                     cacheable=cacheable,
                 )
                 if response.status_code != 401:
@@ -210,8 +214,14 @@ class RegistryClient:
         host = urlsplit(url).netloc
         try:
             return self.transport.request(
-                method, url, headers=headers, params=params, what=what, cache_only=cache_only,
-                verify=not self._insecure(host), cacheable=cacheable,
+                method,
+                url,
+                headers=headers,
+                params=params,
+                what=what,
+                cache_only=cache_only,
+                verify=not self._insecure(host),
+                cacheable=cacheable,
             )
         except NetworkError:
             # Insecure registries: like Docker, fall back to plain HTTP when HTTPS fails.
@@ -242,7 +252,9 @@ class RegistryClient:
             raise NotFoundError(f"{what} not found: {message or 'HTTP 404'}")
         if response.status_code in (401, 403):
             raise AuthError(f"access to {what} denied: {message or response.status_code}")
-        raise UpstreamError(f"{ref.domain} answered HTTP {response.status_code} for {what}: {message}")
+        raise UpstreamError(
+            f"{ref.domain} answered HTTP {response.status_code} for {what}: {message}"
+        )
 
     # -- manifests and blobs ----------------------------------------------------------------
 
@@ -250,8 +262,11 @@ class RegistryClient:
         reference = reference or ref.reference
         what = f"manifest {ref.familiar_name}{_sep(reference)}{reference}"
         response = self.request(
-            ref, "HEAD", self.url(ref, f"manifests/{reference}"),
-            headers={"Accept": MANIFEST_ACCEPT}, what=what,
+            ref,
+            "HEAD",
+            self.url(ref, f"manifests/{reference}"),
+            headers={"Accept": MANIFEST_ACCEPT},
+            what=what,
         )
         self.check(ref, response, what)
         size = response.headers.get("Content-Length")
@@ -268,8 +283,11 @@ class RegistryClient:
         reference = reference or ref.reference
         what = f"manifest {ref.familiar_name}{_sep(reference)}{reference}"
         response = self.request(
-            ref, "GET", self.url(ref, f"manifests/{reference}"),
-            headers={"Accept": MANIFEST_ACCEPT}, what=what,
+            ref,
+            "GET",
+            self.url(ref, f"manifests/{reference}"),
+            headers={"Accept": MANIFEST_ACCEPT},
+            what=what,
         )
         self.check(ref, response, what)
         body = response.content
@@ -285,7 +303,9 @@ class RegistryClient:
         else:
             digest = compute_digest(body)
         return RawManifest(
-            body=body, media_type=_media_type(response), digest=digest,
+            body=body,
+            media_type=_media_type(response),
+            digest=digest,
             headers=dict(response.headers),
             from_cache=bool(getattr(response, "from_cache", False)),
         )

@@ -132,7 +132,8 @@ class DockerHubService:
         filtered = False
         if official or automated:
             kept = [
-                r for r in results
+                r
+                for r in results
                 if (not official or r.is_official) and (not automated or r.is_automated)
             ]
             filtered = len(kept) != len(results)
@@ -193,8 +194,11 @@ class DockerHubService:
             tags = [_hub_tag(t) for t in _results(body)]
             count = body.get("count") if isinstance(body, dict) else None
             return TagList(
-                repository=ref.familiar_name, count=count if isinstance(count, int) else None,
-                page=page, tags=_sorted(tags, sort), source="hub",
+                repository=ref.familiar_name,
+                count=count if isinstance(count, int) else None,
+                page=page,
+                tags=_sorted(tags, sort),
+                source="hub",
                 complete=not body.get("next") and page == 1,
             )
 
@@ -205,7 +209,11 @@ class DockerHubService:
         max_pages = None if all_tags or sort == "semver" else MAX_FILTER_PAGES
         try:
             body = self.hub.tags_page(
-                namespace, name, page=1, page_size=HUB_PAGE_SIZE, ordering=ordering,
+                namespace,
+                name,
+                page=1,
+                page_size=HUB_PAGE_SIZE,
+                ordering=ordering,
                 name_filter=name_filter,
             )
             pages = 1
@@ -381,5 +389,9 @@ def _sorted(tags: list[Tag], sort: TagSort) -> list[Tag]:
     # newest first; tags without a date (e.g. from the registry fallback) last, by name
     return sorted(
         tags,
-        key=lambda t: (t.last_updated is None, -(t.last_updated.timestamp() if t.last_updated else 0), t.name),
+        key=lambda t: (
+            t.last_updated is None,
+            -(t.last_updated.timestamp() if t.last_updated else 0),
+            t.name,
+        ),
     )

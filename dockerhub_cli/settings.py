@@ -30,7 +30,8 @@ DEFAULT_TTLS: dict[str, int] = {
 }
 
 ENV_VARS: dict[str, str] = {
-    "DOCKERHUB_CONFIG": "path of the TOML config file (default: config.toml in the user config dir)",
+    "DOCKERHUB_CONFIG": "path of the TOML config file (default: config.toml in the user "
+    "config dir)",
     "DOCKERHUB_CACHE_DIR": "directory of the HTTP cache (default: the user cache dir)",
     "DOCKERHUB_HUB_URL": f"Docker Hub API base URL (default {DEFAULT_HUB_URL})",
     "DOCKERHUB_REGISTRY_URL": f"registry for docker.io references (default {DEFAULT_REGISTRY_URL})",
@@ -129,7 +130,8 @@ class Settings:
             "no_cache": _env_bool("DOCKERHUB_NO_CACHE"),
             "offline": _env_bool("DOCKERHUB_OFFLINE"),
             "username": os.environ.get("DOCKERHUB_USERNAME") or None,
-            "token": os.environ.get("DOCKERHUB_TOKEN") or os.environ.get("DOCKERHUB_PASSWORD")
+            "token": os.environ.get("DOCKERHUB_TOKEN")
+            or os.environ.get("DOCKERHUB_PASSWORD")
             or None,
         }
         from dockerhub_cli import config_file

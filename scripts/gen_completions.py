@@ -31,7 +31,12 @@ def render(shell: str) -> str:
     }
     done = subprocess.run(
         [sys.executable, "-c", "from dockerhub_cli.cli import app; app(prog_name='dockerhub')"],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=False, timeout=60,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     if done.returncode != 0 or not done.stdout.strip():
         raise SystemExit(f"generating the {shell} completion failed: {done.stderr.strip()}")

@@ -67,7 +67,10 @@ def login(
     username: Annotated[
         str | None,
         typer.Option(
-            "--username", "-u", envvar="DOCKERHUB_USERNAME", help="Account name (prompted if absent)."
+            "--username",
+            "-u",
+            envvar="DOCKERHUB_USERNAME",
+            help="Account name (prompted if absent).",
         ),
     ] = None,
     password_stdin: Annotated[

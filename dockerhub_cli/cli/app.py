@@ -32,7 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 app = typer.Typer(
     name="dockerhub",
-    help="Explore Docker Hub and any OCI registry: search, tags, image internals, and an MCP server.",
+    help="Explore Docker Hub and any OCI registry: search, tags, image internals, "
+    "and an MCP server.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -106,7 +107,9 @@ DebugOpt = Annotated[
 def main_callback(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
     ] = False,
     no_cache: NoCacheOpt = False,
     offline: OfflineOpt = False,
@@ -123,13 +126,21 @@ def main_callback(
 
 
 _COMMON_PARAMS = [
-    inspect.Parameter("no_cache", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=NoCacheOpt),
-    inspect.Parameter("offline", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=OfflineOpt),
-    inspect.Parameter("insecure", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=InsecureOpt),
+    inspect.Parameter(
+        "no_cache", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=NoCacheOpt
+    ),
+    inspect.Parameter(
+        "offline", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=OfflineOpt
+    ),
+    inspect.Parameter(
+        "insecure", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=InsecureOpt
+    ),
     inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DebugOpt),
 ]
 _OUTPUT_PARAMS = [
-    inspect.Parameter("format_template", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=FormatOpt),
+    inspect.Parameter(
+        "format_template", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=FormatOpt
+    ),
     inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=QuietOpt),
 ]
 _JSON_PARAM = inspect.Parameter(
@@ -168,8 +179,12 @@ def command(
                 if kwargs.pop(option, False):
                     setattr(_run, option, True)
             render.configure_output(
-                json=kwargs.get("json_output", False) if own_json else kwargs.pop("json_output", False),
-                template=kwargs.pop("format_template", None) if "format_template" not in own else None,
+                json=kwargs.get("json_output", False)
+                if own_json
+                else kwargs.pop("json_output", False),
+                template=kwargs.pop("format_template", None)
+                if "format_template" not in own
+                else None,
                 quiet=kwargs.pop("quiet", False) if "quiet" not in own else False,
             )
             return run_guarded(lambda: fn(*args, **kwargs))
@@ -214,13 +229,17 @@ def run_guarded(body: Callable[[], Any]) -> Any:
 
 
 def _error_line(message: str) -> None:
-    from dockerhub_cli.render import stderr_console
-
     from rich.markup import escape
 
+    from dockerhub_cli.render import stderr_console
+
     # escape(): messages quote user input, which may contain [brackets] Rich would parse.
-    stderr_console().print(f"[bold red]error:[/bold red] {escape(message)}", markup=True, highlight=False,
-                           soft_wrap=True)
+    stderr_console().print(
+        f"[bold red]error:[/bold red] {escape(message)}",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _print_traceback() -> None:

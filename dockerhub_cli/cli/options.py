@@ -32,5 +32,6 @@ FormatOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Print only the data (e.g. names), no headers or footers.")
+    bool,
+    typer.Option("--quiet", "-q", help="Print only the data (e.g. names), no headers or footers."),
 ]

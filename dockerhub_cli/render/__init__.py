@@ -60,8 +60,13 @@ def relative_time(when: datetime | None, now: datetime | None = None) -> str:
     seconds = (now - when).total_seconds()
     future = seconds < 0
     seconds = abs(seconds)
-    for unit, span in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400),
-                       ("hour", 3_600), ("minute", 60)):
+    for unit, span in (
+        ("year", 31_536_000),
+        ("month", 2_592_000),
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+    ):
         if seconds >= span:
             n = int(seconds // span)
             text = f"{n} {unit}{'s' if n != 1 else ''}"
@@ -102,9 +107,7 @@ def configure_output(**changes: Any) -> OutputOptions:
     return output
 
 
-def emit(
-    model: BaseModel, *, json_output: bool, render: Callable[[Any, Console], None]
-) -> None:
+def emit(model: BaseModel, *, json_output: bool, render: Callable[[Any, Console], None]) -> None:
     """Write a result: `--format` rows, JSON, `--quiet` names, or the Rich renderer.
 
     Precedence: --format > --json > --quiet > config `output.json` > table.
@@ -161,7 +164,9 @@ def _template_fields(template: str) -> list[str]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise InvalidInputError(f"--format: {exc} (write {{{{ and }}}} for literal braces)") from None
+        raise InvalidInputError(
+            f"--format: {exc} (write {{{{ and }}}} for literal braces)"
+        ) from None
     roots = []
     for _, field_name, _, _ in parsed:
         if field_name is None:

@@ -90,7 +90,9 @@ def test_login_whoami_logout_with_credential_helper(docker_config: Path, fake_he
     assert config["experimental"] == "enabled"  # other keys kept
 
     who = run_json("whoami")
-    assert who["username"] == "alice" and who["source"] == "credential helper docker-credential-fake"
+    assert (
+        who["username"] == "alice" and who["source"] == "credential helper docker-credential-fake"
+    )
 
     out = run_json("logout")
     assert out["removed_from"] == ["credential helper docker-credential-fake"]
@@ -104,7 +106,8 @@ def test_login_whoami_logout_with_credential_helper(docker_config: Path, fake_he
 def test_cred_helpers_entry_wins_for_its_registry(docker_config: Path, fake_helper: Path) -> None:
     docker_config.write_text(json.dumps({"credHelpers": {"ghcr.io": "fake"}}))
     responses.get(
-        "https://ghcr.io/v2/", status=401,
+        "https://ghcr.io/v2/",
+        status=401,
         headers={"WWW-Authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io"'},
     )
     token = responses.get("https://ghcr.io/token", json={"token": "t"})
@@ -130,7 +133,8 @@ def test_helper_configured_but_missing_is_a_clear_error(docker_config: Path) -> 
 @responses.activate
 def test_login_without_helper_writes_base64_auth(docker_config: Path) -> None:
     responses.get(
-        "http://localhost:5000/v2/", status=401,
+        "http://localhost:5000/v2/",
+        status=401,
         headers={"WWW-Authenticate": 'Bearer realm="http://127.0.0.1:5001/token",service="reg"'},
     )
     token = responses.get("http://127.0.0.1:5001/token", json={"token": "t", "expires_in": 300})
@@ -152,8 +156,11 @@ def test_login_without_helper_writes_base64_auth(docker_config: Path) -> None:
 
 @responses.activate
 def test_login_basic_auth_registry(docker_config: Path) -> None:
-    responses.get("http://127.0.0.1:5002/v2/", status=401,
-                  headers={"WWW-Authenticate": 'Basic realm="Registry Realm"'})
+    responses.get(
+        "http://127.0.0.1:5002/v2/",
+        status=401,
+        headers={"WWW-Authenticate": 'Basic realm="Registry Realm"'},
+    )
     responses.get("http://127.0.0.1:5002/v2/", json={})
     result = run("login", "127.0.0.1:5002", "-u", "bob", "--password-stdin", input=SECRET)
     assert result.exit_code == 0, result.stderr
@@ -162,8 +169,9 @@ def test_login_basic_auth_registry(docker_config: Path) -> None:
 
 @responses.activate
 def test_bad_secret_is_refused_and_not_stored(docker_config: Path) -> None:
-    responses.post(f"{HUB}/v2/auth/token", status=401,
-                   json={"message": "unauthorized", "errinfo": {}})
+    responses.post(
+        f"{HUB}/v2/auth/token", status=401, json={"message": "unauthorized", "errinfo": {}}
+    )
     result = run("login", "-u", "alice", "--password-stdin", input=SECRET)
     assert result.exit_code == 4
     assert "refused" in result.stderr and SECRET not in result.stdout + result.stderr
@@ -172,10 +180,14 @@ def test_bad_secret_is_refused_and_not_stored(docker_config: Path) -> None:
 
 @responses.activate
 def test_bad_secret_at_token_server(docker_config: Path) -> None:
-    responses.get("http://localhost:5000/v2/", status=401,
-                  headers={"WWW-Authenticate": 'Bearer realm="http://localhost:5001/t",service="r"'})
-    responses.get("http://localhost:5001/t", status=401,
-                  json={"details": "incorrect username or password"})
+    responses.get(
+        "http://localhost:5000/v2/",
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="http://localhost:5001/t",service="r"'},
+    )
+    responses.get(
+        "http://localhost:5001/t", status=401, json={"details": "incorrect username or password"}
+    )
     result = run("login", "localhost:5000", "-u", "bob", "--password-stdin", input=SECRET)
     assert result.exit_code == 4, result.stderr
     assert "incorrect username or password" in result.stderr and SECRET not in result.stderr
@@ -226,22 +238,40 @@ def _probe(rsps: responses.RequestsMock, headers: dict[str, str], status: int = 
 
 def test_ratelimit_reads_headers_of_a_head_request() -> None:
     with responses.RequestsMock() as rsps:
-        _probe(rsps, {"ratelimit-limit": "100;w=21600", "ratelimit-remaining": "20;w=21600",
-                      "docker-ratelimit-source": "192.0.2.1"})
+        _probe(
+            rsps,
+            {
+                "ratelimit-limit": "100;w=21600",
+                "ratelimit-remaining": "20;w=21600",
+                "docker-ratelimit-source": "192.0.2.1",
+            },
+        )
         data = run_json("ratelimit")
         methods = [c.request.method for c in rsps.calls]
     assert methods == ["HEAD", "GET", "HEAD"]  # never a manifest GET, which would count as a pull
     assert data == {
-        "registry": "docker.io", "image": "ratelimitpreview/test:latest",
-        "identity": "anonymous", "unlimited": False, "limit": 100, "remaining": 20, "used": 80,
-        "window_seconds": 21600, "source": "192.0.2.1",
+        "registry": "docker.io",
+        "image": "ratelimitpreview/test:latest",
+        "identity": "anonymous",
+        "unlimited": False,
+        "limit": 100,
+        "remaining": 20,
+        "used": 80,
+        "window_seconds": 21600,
+        "source": "192.0.2.1",
     }
 
 
 def test_ratelimit_table_and_x_prefixed_headers() -> None:
     with responses.RequestsMock() as rsps:
-        _probe(rsps, {"X-RateLimit-Limit": "100;w=3600", "x-ratelimit-remaining": "99;w=3600",
-                      "Docker-RateLimit-Source": "2600:3c00::"})
+        _probe(
+            rsps,
+            {
+                "X-RateLimit-Limit": "100;w=3600",
+                "x-ratelimit-remaining": "99;w=3600",
+                "Docker-RateLimit-Source": "2600:3c00::",
+            },
+        )
         result = run("ratelimit")
     assert result.exit_code == 0, result.stderr
     assert "1/100 pulls per 1h" in result.stdout and "2600:3c00::" in result.stdout
@@ -286,8 +316,14 @@ def test_ratelimit_quiet_and_format() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("100;w=21600", (100, 21600)), ("100", (100, None)), (" 7 ; w = 60 ; comment=x", (7, 60)),
-     ("junk", (None, None)), (None, (None, None)), ("5;w=soon", (5, None))],
+    [
+        ("100;w=21600", (100, 21600)),
+        ("100", (100, None)),
+        (" 7 ; w = 60 ; comment=x", (7, 60)),
+        ("junk", (None, None)),
+        (None, (None, None)),
+        ("5;w=soon", (5, None)),
+    ],
 )
 def test_parse_quota(value: str | None, expected: tuple[int | None, int | None]) -> None:
     from dockerhub_cli.account import parse_quota

@@ -89,8 +89,10 @@ def test_default_location_is_user_config_dir(tmp_path: Path) -> None:
         ("[rate_limit]\nper_second = 2\n", "key 'rate_limit.per_second': unknown key"),
         ("[cache.ttls]\nblobs = 5\n", "key 'cache.ttls.blobs': unknown cache (valid: "),
         ("[output]\njson = 'yes'\n", "key 'output.json': expected true or false"),
-        ('[[registries]]\nname = "x"\nurl = "x.io"\npassword = "hunter2"\n',
-         "key 'registries[0].password': plaintext secrets are not allowed"),
+        (
+            '[[registries]]\nname = "x"\nurl = "x.io"\npassword = "hunter2"\n',
+            "key 'registries[0].password': plaintext secrets are not allowed",
+        ),
         ('[[registries]]\nurl = "x.io"\n', "key 'registries[0].name': missing"),
         ('hub_url = "hub.docker.com"\n', "key 'hub_url': expected an http:// or https:// URL"),
         ("platform = \n", "not valid TOML"),
@@ -127,7 +129,11 @@ def test_config_show_sources_and_redaction(config: Path, monkeypatch: pytest.Mon
     assert values["no_cache"][1] == "default"
     assert data["config_file"] == str(config)
     assert data["registries"][0]["password_set"] is True
-    for args in (("config", "show"), ("config", "show", "--json"), ("--no-cache", "config", "show")):
+    for args in (
+        ("config", "show"),
+        ("config", "show", "--json"),
+        ("--no-cache", "config", "show"),
+    ):
         result = run(*args)
         assert "supersecret" not in result.stdout and "alsosecret" not in result.stdout
     flagged = run_json("config", "show", "--offline")

@@ -75,7 +75,8 @@ def test_no_secrets_in_the_image() -> None:
 
 def test_build_context_has_what_the_wheel_needs() -> None:
     shared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"][
-        "targets"]["wheel"]["shared-data"]
+        "targets"
+    ]["wheel"]["shared-data"]
     ignore = (ROOT / ".dockerignore").read_text()
     for source in shared:
         top = source.split("/")[0]

@@ -65,13 +65,24 @@ def test_check_mode_detects_drift(tmp_path: Path) -> None:
     assert gen_man.main(["--output", str(tmp_path), "--check"]) == 1
 
 
-@pytest.mark.parametrize(("words", "cword", "expected"), [("dockerhub rat", "1", "ratelimit"),
-                                                         ("dockerhub config s", "2", "show")])
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [("dockerhub rat", "1", "ratelimit"), ("dockerhub config s", "2", "show")],
+)
 def test_bash_completion_protocol_answers(words: str, cword: str, expected: str) -> None:
-    env = {**os.environ, "_DOCKERHUB_COMPLETE": "complete_bash", "COMP_WORDS": words,
-           "COMP_CWORD": cword, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "_DOCKERHUB_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": cword,
+        "PYTHONPATH": str(ROOT),
+    }
     done = subprocess.run(
         [sys.executable, "-c", "from dockerhub_cli.cli import app; app(prog_name='dockerhub')"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert expected in done.stdout.split(), done.stderr

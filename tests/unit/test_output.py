@@ -17,11 +17,17 @@ TAGS = {
     "count": 2,
     "next": None,
     "results": [
-        {"name": "1.27", "digest": "sha256:" + "a" * 64, "full_size": 75600911,
-         "last_updated": "2026-01-02T03:04:05.123456789Z",
-         "images": [{"os": "linux", "architecture": "amd64"},
-                    {"os": "linux", "architecture": "arm64", "variant": "v8"},
-                    {"os": "unknown", "architecture": "unknown"}]},
+        {
+            "name": "1.27",
+            "digest": "sha256:" + "a" * 64,
+            "full_size": 75600911,
+            "last_updated": "2026-01-02T03:04:05.123456789Z",
+            "images": [
+                {"os": "linux", "architecture": "amd64"},
+                {"os": "linux", "architecture": "arm64", "variant": "v8"},
+                {"os": "unknown", "architecture": "unknown"},
+            ],
+        },
         {"name": "latest", "digest": None, "full_size": None, "images": []},
     ],
 }
@@ -104,7 +110,9 @@ def test_spinner_off_when_stdout_is_not_a_tty(monkeypatch: pytest.MonkeyPatch) -
 
 def test_format_rows_generic_over_models() -> None:
     results = SearchResults(
-        query="x", page=1, count=1,
+        query="x",
+        page=1,
+        count=1,
         results=[SearchResult(name="nginx", star_count=3, is_official=True)],
     )
     assert format_rows(results, "{name} {star_count} {is_official}") == "nginx 3 true\n"
