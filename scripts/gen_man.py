@@ -153,9 +153,8 @@ def render() -> str:
         ".PP",
         "Given after the command name; the cache and debug options also before it.",
     ]
-    sample = leaves[0][1]
     for name in COMMON:
-        param = next((p for p in sample.params if p.name == name), None)
+        param = next((p for _, c in leaves for p in c.params if p.name == name), None)
         if param is not None:
             out += _option_lines(param)
     out += [".SH GLOBAL OPTIONS"]

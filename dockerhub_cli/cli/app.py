@@ -149,10 +149,17 @@ _JSON_PARAM = inspect.Parameter(
 
 
 def command(
-    name: str | None = None, *, group: typer.Typer | None = None, **typer_kwargs: Any
+    name: str | None = None,
+    *,
+    group: typer.Typer | None = None,
+    output: bool = True,
+    **typer_kwargs: Any,
 ) -> Callable[[F], F]:
     """`@app.command()` (or `@group.command()` for a sub-command group such as `config`) plus
-    the common options, the output options and the error edge."""
+    the common options, the output options and the error edge.
+
+    `output=False` leaves out --json/--format/--quiet, for commands that print no result
+    model (e.g. `serve-mcp`, `config path`)."""
 
     def decorate(fn: F) -> F:
         # Resolve string annotations (modules use `from __future__ import annotations`) in the
@@ -165,9 +172,10 @@ def command(
         ]
         own_json = "json_output" in signature.parameters
         own = {p.name for p in params}
-        params += [p for p in _OUTPUT_PARAMS if p.name not in own]
-        if not own_json:
-            params.append(_JSON_PARAM)
+        if output:
+            params += [p for p in _OUTPUT_PARAMS if p.name not in own]
+            if not own_json:
+                params.append(_JSON_PARAM)
         params += _COMMON_PARAMS
         signature = signature.replace(return_annotation=hints.get("return", None))
 
@@ -181,7 +189,7 @@ def command(
             render.configure_output(
                 json=kwargs.get("json_output", False)
                 if own_json
-                else kwargs.pop("json_output", False),
+                else kwargs.pop("json_output", False) and output,
                 template=kwargs.pop("format_template", None)
                 if "format_template" not in own
                 else None,

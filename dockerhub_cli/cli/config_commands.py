@@ -36,7 +36,7 @@ def config_show() -> None:
     emit(report(settings), json_output=False, render=config_report)  # --json: see command()
 
 
-@command("path", group=config_app)
+@command("path", group=config_app, output=False)
 def config_path_command() -> None:
     """Print the path of the config file (whether or not it exists).
 

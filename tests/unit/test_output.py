@@ -108,6 +108,19 @@ def test_spinner_off_when_stdout_is_not_a_tty(monkeypatch: pytest.MonkeyPatch) -
     assert calls == []
 
 
+def test_every_result_command_has_the_output_options() -> None:
+    import typer.main
+
+    from dockerhub_cli.cli import app
+
+    root = typer.main.get_command(app)
+    for name in ("search", "tags", "whoami", "ratelimit", "login", "logout"):
+        opts = {o for p in root.commands[name].params for o in p.opts}
+        assert {"--json", "--format", "--quiet", "-q"} <= opts, name
+    path_opts = {o for p in root.commands["config"].commands["path"].params for o in p.opts}
+    assert "--format" not in path_opts
+
+
 def test_format_rows_generic_over_models() -> None:
     results = SearchResults(
         query="x",
