@@ -10,7 +10,7 @@ PYTHON_RUN ?= $(shell [ -x $(BIN)/python ] && echo $(BIN)/python || echo $(PYTHO
 
 test: $(VENV)/.installed
 	scripts/install-test-deps.sh
-	$(BIN)/python -m pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 install: $(VENV)/.installed
 
