@@ -6,8 +6,12 @@ renderers lazily, inside the command bodies, to keep start-up fast.
 
 from __future__ import annotations
 
-from dockerhub_cli.cli import hub_commands  # noqa: F401  (registers search, tags)
-from dockerhub_cli.cli import image_commands  # noqa: F401  (inspect, layers, history, ...)
+from dockerhub_cli.cli import (  # noqa: F401  (importing registers the commands)
+    account_commands,  # whoami, ratelimit, login, logout
+    config_commands,  # config show, config path
+    hub_commands,  # search, tags
+    image_commands,  # inspect, layers, history, dockerfile, size, manifest
+)
 from dockerhub_cli.cli.app import app
 
 
