@@ -143,8 +143,16 @@ def _row_model_class(annotation: Any) -> type[BaseModel] | None:
 
 
 def result_rows(model: BaseModel) -> tuple[list[BaseModel], type[BaseModel]]:
-    """The rows of a result: its first list-of-models field (tags, results, ...), else itself."""
+    """The rows of a result: its first list-of-models field (tags, results, ...), else itself.
+
+    A model may name its rows with a `rows_field` class attribute; "" means the model itself
+    (e.g. `inspect`, whose `--format '{digest}'` should print the image's digest)."""
+    chosen = getattr(type(model), "rows_field", None)
+    if chosen == "":
+        return [model], type(model)
     for name, info in type(model).model_fields.items():
+        if chosen is not None and name != chosen:
+            continue
         row_class = _row_model_class(info.annotation)
         if row_class is not None:
             return list(getattr(model, name) or []), row_class
