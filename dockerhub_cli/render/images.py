@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -103,7 +104,7 @@ def inspection(r: ImageInspection, console: Console) -> None:
         pt = Table(title=None, box=None, header_style="bold", pad_edge=False)
         pt.add_column("PLATFORM", no_wrap=True)
         pt.add_column("DIGEST", no_wrap=True)
-        pt.add_column("SIZE", justify="right")
+        pt.add_column("SIZE", justify="right", no_wrap=True)
         chosen = r.manifest_digest
         for p in r.platforms:
             mark = " *" if p.digest == chosen else ""
@@ -134,7 +135,9 @@ def repository(info: RepositoryInfo, console: Console) -> None:
 
 
 def layers(r: LayerReport, console: Console) -> None:
-    console.print(f"[bold]{r.reference}[/bold] {_platform(r.platform)} {r.digest}")
+    console.print(
+        f"[bold]{escape(r.reference)}[/bold] {_platform(r.platform)} {r.digest}", soft_wrap=True
+    )
     t = Table(box=None, header_style="bold", pad_edge=False)
     t.add_column("#", justify="right")
     t.add_column("DIGEST", no_wrap=True)
@@ -159,7 +162,7 @@ def layers(r: LayerReport, console: Console) -> None:
         console.print(f"Largest layers: {biggest}")
     if i.base_layers is not None and r.base_image:
         console.print(
-            f"Base image {r.base_image.name}: {i.base_layers} shared layers "
+            f"Base image {escape(r.base_image.name or '')}: {_layers(i.base_layers)} shared "
             f"({human_size(i.base_size)}); this image adds {human_size(i.own_size)}"
         )
     for note in i.notes:
@@ -167,7 +170,9 @@ def layers(r: LayerReport, console: Console) -> None:
 
 
 def history(r: HistoryReport, console: Console) -> None:
-    console.print(f"[bold]{r.reference}[/bold] {_platform(r.platform)} {r.digest}")
+    console.print(
+        f"[bold]{escape(r.reference)}[/bold] {_platform(r.platform)} {r.digest}", soft_wrap=True
+    )
     t = Table(box=None, header_style="bold", pad_edge=False)
     t.add_column("#", justify="right")
     t.add_column("CREATED")
@@ -200,7 +205,7 @@ def pull_size(r: PullSizeReport, console: Console) -> None:
         t.add_row("Shared", f"{human_size(r.shared_size)} in {_layers(len(r.shared_layers))}")
     t.add_row("Download", f"{human_size(r.download_size)} in {_layers(r.download_layer_count)}")
     console.print(t)
-    console.print(r.summary)
+    console.print(Text(r.summary), soft_wrap=True)
 
 
 def manifest(r: ManifestReport, console: Console) -> None:
