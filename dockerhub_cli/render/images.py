@@ -104,7 +104,7 @@ def inspection(r: ImageInspection, console: Console) -> None:
         pt = Table(title=None, box=None, header_style="bold", pad_edge=False)
         pt.add_column("PLATFORM", no_wrap=True)
         pt.add_column("DIGEST", no_wrap=True)
-        pt.add_column("SIZE", justify="right", no_wrap=True)
+        pt.add_column("SIZE", justify="right", no_wrap=True, min_width=9)
         chosen = r.manifest_digest
         for p in r.platforms:
             mark = " *" if p.digest == chosen else ""
