@@ -103,17 +103,17 @@ def inspection(r: ImageInspection, console: Console) -> None:
         console.print()
         pt = Table(title=None, box=None, header_style="bold", pad_edge=False)
         pt.add_column("PLATFORM", no_wrap=True)
-        pt.add_column("DIGEST", no_wrap=True)
-        pt.add_column("SIZE", justify="right", no_wrap=True, min_width=9)
+        pt.add_column("SIZE", justify="right", no_wrap=True)
+        pt.add_column("DIGEST", overflow="fold")
         chosen = r.manifest_digest
         for p in r.platforms:
             mark = " *" if p.digest == chosen else ""
-            pt.add_row(p.platform + mark, p.digest, human_size(p.size))
+            pt.add_row(p.platform + mark, human_size(p.size), p.digest)
         for a in r.attestations:
             pt.add_row(
                 Text(f"attestation ({a.platform or '?'})", style="dim"),
-                Text(a.digest, style="dim"),
                 Text(human_size(a.size), style="dim"),
+                Text(a.digest, style="dim"),
             )
         console.print(pt)
     if r.repository_info is not None:
