@@ -406,3 +406,17 @@ def test_hub_facts_failure_is_a_note(rsps, service) -> None:
 def test_repository_info_needs_docker_hub(service) -> None:
     with pytest.raises(InvalidInputError, match="only for Docker Hub"):
         service.repository_info("ghcr.io/org/app")
+
+
+def test_manifest_unknown_for_a_missing_repository_is_told_apart(rsps, service) -> None:
+    # distribution answers MANIFEST_UNKNOWN for unknown repositories too; tags/list tells.
+    fx.FakeRegistry(rsps, REG, "team/gone").missing("1.0")
+    rsps.get(f"{REG}/v2/team/gone/tags/list", status=404, json=fx.NAME_UNKNOWN)
+    with pytest.raises(NotFoundError, match="repository registry.example.com/team/gone not found"):
+        service.inspect("registry.example.com/team/gone:1.0")
+    fx.FakeRegistry(rsps, REG, "team/app").missing("nope")
+    rsps.get(f"{REG}/v2/team/app/tags/list", json={"name": "team/app", "tags": ["1.0"]})
+    with pytest.raises(
+        NotFoundError, match="tag 'nope' not found in registry.example.com/team/app"
+    ):
+        service.inspect("registry.example.com/team/app:nope")
