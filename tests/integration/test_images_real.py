@@ -75,7 +75,7 @@ def _assert_config_matches(result: Any, config_raw: bytes) -> None:
     assert result.config.labels == c.get("Labels", {})
 
 
-# -- inspect ---------------------------------------------------------------------------------------
+# -- inspect --
 
 
 @pytest.mark.parametrize(
@@ -151,7 +151,7 @@ def test_attestations_are_not_platforms(registry) -> None:
     assert resolved.attestation.digest == seeded.attestation_for(arm.digest).digest
 
 
-# -- layers, history, dockerfile ------------------------------------------------------------------
+# -- layers, history, dockerfile --
 
 
 def test_layers_and_history_match_skopeo(registry) -> None:
@@ -221,7 +221,7 @@ def test_size_with_have(registry) -> None:
     assert r.shared_size == old.compressed_size
 
 
-# -- economy: the registry's own access log --------------------------------------------------------
+# -- economy: the registry's own access log --
 
 
 def test_cold_and_warm_inspect_request_counts(registry) -> None:
@@ -279,7 +279,7 @@ def test_digest_reference_skips_the_head(registry) -> None:
     assert [e.method for e in registry.requests_since(mark)] == ["GET", "GET"]
 
 
-# -- errors ---------------------------------------------------------------------------------------
+# -- errors --
 
 
 def test_errors_on_the_real_registry(registry) -> None:
@@ -295,7 +295,7 @@ def test_errors_on_the_real_registry(registry) -> None:
     assert result.exit_code == 3 and "available: linux/amd64, linux/arm64/v8" in result.stderr
 
 
-# -- authenticated registries ---------------------------------------------------------------------
+# -- authenticated registries --
 
 
 def test_token_registry_inspect_anonymous(token_registry) -> None:
