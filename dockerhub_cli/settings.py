@@ -36,6 +36,8 @@ ENV_VARS: dict[str, str] = {
     "DOCKERHUB_TOKEN": "Docker Hub personal access token or password",
     "DOCKERHUB_NO_CACHE": "set to 1 to bypass the cache (like --no-cache)",
     "DOCKERHUB_OFFLINE": "set to 1 to answer only from the cache (like --offline)",
+    "DOCKERHUB_CACHE_BACKEND": "sqlite (default) or redis://host:port/db for a shared cache",
+    "DOCKERHUB_CIRCUIT_BREAKER": "set to 1 to fail fast for a while after repeated host failures",
 }
 
 
@@ -90,6 +92,15 @@ class Settings:
     username: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
     docker_config: Path | None = None
+    # "sqlite" (the file under cache_dir) or "redis://host:port/db" (shared by many processes).
+    cache_backend: str = "sqlite"
+    cache_busy_timeout_ms: int = 30_000
+    # On a network failure or 5xx/429, answer from an expired cache entry (with a warning).
+    stale_if_error: bool = True
+    # Per-host circuit breaker: on for `serve-mcp`, off for one-shot CLI runs.
+    circuit_breaker: bool = False
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 30.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -112,6 +123,8 @@ class Settings:
             "insecure_registries": insecure,
             "no_cache": _env_bool("DOCKERHUB_NO_CACHE"),
             "offline": _env_bool("DOCKERHUB_OFFLINE"),
+            "cache_backend": os.environ.get("DOCKERHUB_CACHE_BACKEND", "").strip() or "sqlite",
+            "circuit_breaker": _env_bool("DOCKERHUB_CIRCUIT_BREAKER"),
             "username": os.environ.get("DOCKERHUB_USERNAME") or None,
             "token": os.environ.get("DOCKERHUB_TOKEN") or os.environ.get("DOCKERHUB_PASSWORD")
             or None,
