@@ -24,7 +24,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from ratelimit import RateLimitException
 from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
 from dockerhub_cli import __version__
@@ -537,8 +537,17 @@ class Transport:
                 hint="try again, or raise DOCKERHUB_TIMEOUT",
             ) from None
         except requests.exceptions.ConnectionError as exc:
+            if _caused_by(exc, ReadTimeoutError):
+                # requests reports a read timeout that exhausted the retries as a
+                # ConnectionError(MaxRetryError(ReadTimeoutError)): it is a timeout.
+                raise NetworkError(
+                    f"{host} did not answer within {self.settings.timeout:g} s",
+                    hint="try again, or raise DOCKERHUB_TIMEOUT",
+                ) from None
+            reason = _short_reason(exc)
+            verb = "cannot connect to" if reason in _CONNECT_REASONS else "the connection to"
             raise NetworkError(
-                f"cannot connect to {host}: {_short_reason(exc)}",
+                f"{verb} {host}{'' if verb.startswith('cannot') else ' failed'}: {reason}",
                 hint="check the network, the registry host and port",
             ) from None
         except requests.exceptions.TooManyRedirects:
@@ -569,6 +578,25 @@ def _human_seconds(seconds: float) -> str:
 
 
 
+_CONNECT_REASONS = frozenset({"connection refused", "host name not found"})
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `kind` is anywhere in the args/reason/cause chain of `exc`."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, kind):
+            return True
+        todo.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
+        todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
+    return False
+
+
 def _short_reason(exc: Exception) -> str:
     """The innermost, human part of a requests/urllib3 error, without object reprs."""
     reason: Any = exc
@@ -589,6 +617,10 @@ def _short_reason(exc: Exception) -> str:
         return "host name not found"
     if "Connection reset" in text:
         return "connection reset by peer"
+    if "RemoteDisconnected" in text or "without response" in text:
+        return "the server closed the connection without answering"
+    if "IncompleteRead" in text:
+        return "fewer bytes arrived than the server announced"
     return text.split(": ", 1)[-1][:200] if "object at 0x" in text else text[:200]
 
 
