@@ -52,19 +52,20 @@ class HostRateLimiter:
 
     def _gate_for(self, host: str) -> Callable[[], None]:
         with self._lock:
-            gate = self._gates.get(host)
-            if gate is None:
+            existing = self._gates.get(host)
+            if existing is None:
                 # burst calls per (burst / rate) minutes, and per_minute calls per minute
                 burst_period = 60.0 * self.burst / self.per_minute
 
-                @limits(calls=self.per_minute, period=60, clock=self._clock)
-                @limits(calls=self.burst, period=burst_period, clock=self._clock)
-                def gate() -> None:
+                def noop() -> None:
                     return None
 
-                self._gates[host] = gate
+                by_minute = limits(calls=self.per_minute, period=60, clock=self._clock)
+                by_burst = limits(calls=self.burst, period=burst_period, clock=self._clock)
+                existing = by_minute(by_burst(noop))
+                self._gates[host] = existing
                 self.state[host] = HostState(host)
-            return gate
+            return existing
 
     def acquire(self, host: str) -> None:
         gate = self._gate_for(host)

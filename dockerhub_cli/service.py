@@ -92,7 +92,7 @@ class DockerHubService:
         self.registry = RegistryClient(self.settings, self.transport, self.credentials)
 
     def close(self) -> None:
-        self.session.close()
+        self.session.close()  # type: ignore[no-untyped-call]
 
     def __enter__(self) -> DockerHubService:
         return self

@@ -53,7 +53,7 @@ _STALE_DIRECTIVE = "stale-if-error=315360000"
 _BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
-def expiry_patterns(settings: Settings) -> dict[str, Any]:
+def expiry_patterns(settings: Settings) -> dict[str | Any, Any]:
     """URL globs (matched without the scheme, first match wins) -> cache lifetime.
 
     Content addressed by digest is immutable and kept forever; listings and tag lookups age out.
@@ -282,7 +282,7 @@ class Transport:
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | list[tuple[str, str]] | None = None,
         json: Any = None,
         data: Any = None,
         auth: Any = None,
@@ -352,17 +352,19 @@ class Transport:
                 return self._stale_or_raise(method, url, kwargs, exc)
         assert response is not None
 
-        from_cache = bool(getattr(response, "from_cache", False))
+        # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
+        cache_miss = _is_cache_miss(response, kwargs)
+        from_cache = bool(getattr(response, "from_cache", False)) and not cache_miss
         if from_cache:
             self.cache_hits += 1
-        elif not (cache_only and response.status_code == 504):
+        elif not cache_miss:
             self.network_requests += 1
         for stats in self._each_stats():
             if from_cache:
                 stats.cache_hits += 1
-            elif not (cache_only and response.status_code == 504):
+            elif not cache_miss:
                 stats.network_requests += 1
-        if self.settings.offline and response.status_code == 504 and not from_cache:
+        if self.settings.offline and cache_miss:
             raise OfflineCacheMissError(
                 f"--offline: {what or url} is not in the cache",
                 hint="run the same command once without --offline",
@@ -420,7 +422,7 @@ class Transport:
         except Exception as exc:  # noqa: BLE001 - the cache itself failing: no stale answer
             log.debug("stale lookup failed: %s", exc)
             return None
-        if not getattr(cached, "from_cache", False) or cached.status_code == 504:
+        if not getattr(cached, "from_cache", False) or _is_cache_miss(cached, lookup):
             return None
         self.cache_hits += 1
         self._note_stale(cached, url, reason)
@@ -561,6 +563,14 @@ class Transport:
                 retry_after=wait,
                 hint="raise DOCKERHUB_RATE_LIMIT_PER_MINUTE if the server allows more",
             ) from None
+
+
+def _is_cache_miss(response: requests.Response, kwargs: Mapping[str, Any]) -> bool:
+    return (
+        response.status_code == 504
+        and response.reason == "Not Cached"
+        and bool(kwargs.get("only_if_cached"))
+    )
 
 
 def _is_cache_backend_error(exc: BaseException) -> bool:
