@@ -314,7 +314,7 @@ class Transport:
             kwargs["verify"] = False
             warnings.simplefilter("ignore", InsecureRequestWarning)
         if not cacheable:
-            kwargs["expire_after"] = DO_NOT_CACHE
+            _never_cache(kwargs)
         if self.settings.offline:
             if not cacheable:
                 raise OfflineCacheMissError(
@@ -490,7 +490,8 @@ class Transport:
                 "the HTTP cache (%s) is not usable right now (%s); going to the network directly",
                 self.describe_cache(), reason,
             )
-        uncached = {**kwargs, "expire_after": DO_NOT_CACHE}
+        uncached = dict(kwargs)
+        _never_cache(uncached)
         return self._send(method, url, uncached)
 
     def _rebuild_cache(self, exc: Exception) -> None:
@@ -563,6 +564,17 @@ class Transport:
                 retry_after=wait,
                 hint="raise DOCKERHUB_RATE_LIMIT_PER_MINUTE if the server allows more",
             ) from None
+
+
+def _never_cache(kwargs: dict[str, Any]) -> None:
+    """Neither read nor write the cache for this request.
+
+    `expire_after=DO_NOT_CACHE` alone skips the read but not the write when a
+    `urls_expire_after` pattern matches the URL (requests-cache takes the pattern's lifetime
+    for the response), so `no-store` is added too.
+    """
+    kwargs["expire_after"] = DO_NOT_CACHE
+    kwargs["headers"] = {**kwargs.get("headers", {}), "Cache-Control": "no-store"}
 
 
 def _is_cache_miss(response: requests.Response, kwargs: Mapping[str, Any]) -> bool:

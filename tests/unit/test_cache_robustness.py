@@ -223,3 +223,14 @@ def test_stale_entries_survive_clear_expired_only_when_asked():
         expire_everything(svc)
     assert cache_info(settings).expired == 2
     assert clear_cache(settings, expired_only=True).removed == 2
+
+
+def test_uncacheable_request_is_not_written_even_when_a_ttl_pattern_matches():
+    settings = Settings.from_env()
+    with responses.RequestsMock() as rsps, DockerHubService(settings) as svc:
+        _mock_search(rsps)
+        url = f"{HUB}/v2/search/repositories/?query=x"
+        svc.transport.request("GET", url, cacheable=False)
+        svc.transport.request("GET", url, cacheable=False)
+        assert len(rsps.calls) == 2
+    assert cache_info(settings).entries == 0
