@@ -102,7 +102,7 @@ def open_redis_backend(settings: Settings) -> Any:
 
 
 def _sqlite(settings: Settings) -> Any:
-    from requests_cache import SQLiteCache
+    from requests_cache.backends.sqlite import SQLiteCache
 
     return SQLiteCache(
         settings.cache_path, wal=True, busy_timeout=settings.cache_busy_timeout_ms,

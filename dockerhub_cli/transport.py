@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from ratelimit import RateLimitException
+from requests.adapters import HTTPAdapter
 from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
@@ -500,7 +500,7 @@ class Transport:
         with self._cache_lock:
             old = self.session.cache
             try:
-                old.close()
+                old.close()  # type: ignore[no-untyped-call]
             except Exception:  # noqa: BLE001
                 pass
             new = recover_sqlite_backend(self.settings, str(exc))

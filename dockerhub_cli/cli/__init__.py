@@ -6,8 +6,10 @@ renderers lazily, inside the command bodies, to keep start-up fast.
 
 from __future__ import annotations
 
-from dockerhub_cli.cli import cache_commands  # noqa: F401  (registers cache info, cache clear)
-from dockerhub_cli.cli import hub_commands  # noqa: F401  (registers search, tags)
+from dockerhub_cli.cli import (
+    cache_commands,  # noqa: F401  (registers cache info, cache clear)
+    hub_commands,  # noqa: F401  (registers search, tags)
+)
 from dockerhub_cli.cli.app import app
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from dockerhub_cli.cli.app import app, command, run_options
 from dockerhub_cli.cli.options import JsonOpt
+
+if TYPE_CHECKING:
+    from dockerhub_cli.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 cache_app = typer.Typer(
     name="cache",
@@ -17,16 +23,16 @@ cache_app = typer.Typer(
 app.add_typer(cache_app)
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     from dockerhub_cli.settings import Settings
 
     return Settings.from_env(cache_backend=run_options().cache_backend or None)
 
 
-def _register(name: str):  # type: ignore[no-untyped-def]
+def _register(name: str) -> Callable[[F], F]:
     """`command()` registers on the main app; move the command under `cache` instead."""
 
-    def decorate(fn):  # type: ignore[no-untyped-def]
+    def decorate(fn: F) -> F:
         before = len(app.registered_commands)
         command(name)(fn)
         info = app.registered_commands.pop(before)

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from dockerhub_cli.cli import app
 from dockerhub_cli.circuit import CircuitOpenError
+from dockerhub_cli.cli import app
 from dockerhub_cli.errors import NetworkError, RateLimitedError, UpstreamError
 from dockerhub_cli.service import DockerHubService
 from dockerhub_cli.settings import Settings
