@@ -230,20 +230,24 @@ class DockerHubService:
         page: int = 1,
         all_tags: bool = False,
         pattern: str | None = None,
-        sort: TagSort = "updated",
+        sort: TagSort | None = None,
     ) -> TagList:
-        """List tags: Hub API for Docker Hub (digest, size, platforms), else `tags/list`."""
+        """List tags: Hub API for Docker Hub (digest, size, platforms), else `tags/list`.
+
+        `sort` defaults to newest first on Docker Hub and to name order on other registries,
+        which do not report update times.
+        """
         ref = parse_repository(repository) if isinstance(repository, str) else repository
         check_range("limit", limit, 1, MAX_LIMIT)
         check_range("page", page, 1)
-        if sort not in ("updated", "name", "semver"):
+        if sort is not None and sort not in ("updated", "name", "semver"):
             raise InvalidInputError(f"sort must be one of updated, name, semver (got {sort!r})")
         if pattern is not None and (not pattern.strip() or len(pattern) > 128):
             raise InvalidInputError("the tag filter must be 1 to 128 characters")
         hub_name = ref.hub_namespace_and_name
         if hub_name is not None:
-            return self._hub_tags(ref, hub_name, limit, page, all_tags, pattern, sort)
-        return self._registry_tags(ref, limit, page, all_tags, pattern, sort)
+            return self._hub_tags(ref, hub_name, limit, page, all_tags, pattern, sort or "updated")
+        return self._registry_tags(ref, limit, page, all_tags, pattern, sort or "name")
 
     def _hub_tags(
         self,
