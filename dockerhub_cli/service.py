@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dockerhub_cli.credentials import CredentialStore
 from dockerhub_cli.errors import InvalidInputError
@@ -22,6 +22,17 @@ from dockerhub_cli.registry import RegistryClient
 from dockerhub_cli.settings import Settings
 from dockerhub_cli.transport import Transport, build_session
 from dockerhub_cli.versions import semver_sort_key
+
+if TYPE_CHECKING:
+    from dockerhub_cli.image_models import (
+        DockerfileReport,
+        HistoryReport,
+        ImageInspection,
+        LayerReport,
+        ManifestReport,
+        PullSizeReport,
+        RepositoryInfo,
+    )
 
 TagSort = Literal["updated", "name", "semver"]
 MAX_QUERY_LENGTH = 100
@@ -258,6 +269,52 @@ class DockerHubService:
             complete=all_tags or len(tags) <= page * limit,
             notes=notes,
         )
+
+    # -- image internals (logic in images.py) -----------------------------------------------
+
+    def inspect(self, image: str, *, platform: str | None = None) -> ImageInspection:
+        """Digest, platforms, size, config and (Docker Hub) repository facts of an image."""
+        from dockerhub_cli import images
+
+        return images.inspect_image(self, image, platform=platform)
+
+    def layers(self, image: str, *, platform: str | None = None) -> LayerReport:
+        """Layers with sizes and the build steps that made them."""
+        from dockerhub_cli import images
+
+        return images.layer_report(self, image, platform=platform)
+
+    def history(self, image: str, *, platform: str | None = None) -> HistoryReport:
+        """The build history recorded in the image config."""
+        from dockerhub_cli import images
+
+        return images.history_report(self, image, platform=platform)
+
+    def dockerfile(self, image: str, *, platform: str | None = None) -> DockerfileReport:
+        """A Dockerfile reconstructed from the history (clearly labelled as such)."""
+        from dockerhub_cli import images
+
+        return images.dockerfile_report(self, image, platform=platform)
+
+    def pull_size(
+        self, image: str, *, platform: str | None = None, have: list[str] | None = None
+    ) -> PullSizeReport:
+        """Download size of a pull, minus the layers of the images in `have`."""
+        from dockerhub_cli import images
+
+        return images.pull_size_report(self, image, platform=platform, have=have)
+
+    def repository_info(self, repository: str) -> RepositoryInfo:
+        """Docker Hub repository facts; InvalidInputError for other registries."""
+        from dockerhub_cli import images
+
+        return images.repository_info(self, repository)
+
+    def manifest(self, image: str, *, platform: str | None = None) -> ManifestReport:
+        """The manifest or index as parsed JSON, with digest and media type."""
+        from dockerhub_cli import images
+
+        return images.manifest_report(self, image, platform=platform)
 
 
 # -- helpers -------------------------------------------------------------------------------

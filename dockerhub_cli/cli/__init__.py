@@ -7,6 +7,7 @@ renderers lazily, inside the command bodies, to keep start-up fast.
 from __future__ import annotations
 
 from dockerhub_cli.cli import hub_commands  # noqa: F401  (registers search, tags)
+from dockerhub_cli.cli import image_commands  # noqa: F401  (inspect, layers, history, ...)
 from dockerhub_cli.cli.app import app
 
 

@@ -186,7 +186,10 @@ def run_guarded(body: Callable[[], Any]) -> Any:
 def _error_line(message: str) -> None:
     from dockerhub_cli.render import stderr_console
 
-    stderr_console().print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False,
+    from rich.markup import escape
+
+    # escape(): messages quote user input, which may contain [brackets] Rich would parse.
+    stderr_console().print(f"[bold red]error:[/bold red] {escape(message)}", markup=True, highlight=False,
                            soft_wrap=True)
 
 

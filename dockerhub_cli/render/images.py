@@ -1,0 +1,210 @@
+"""Renderers for image internals: inspect, layers, history, dockerfile, size, manifest."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+
+from dockerhub_cli.render import human_count, human_size, relative_time
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dockerhub_cli.image_models import (
+        DockerfileReport,
+        HistoryReport,
+        ImageInspection,
+        LayerReport,
+        ManifestReport,
+        PlatformInfo,
+        PullSizeReport,
+        RepositoryInfo,
+    )
+
+
+def _platform(p: PlatformInfo | None) -> str:
+    if p is None:
+        return "-"
+    return "/".join(x for x in (p.os, p.architecture, p.variant) if x)
+
+
+def _kv_table() -> Table:
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    return table
+
+
+def _short_digest(digest: str | None) -> str:
+    return (digest or "-")[:19]
+
+
+def _one_line(text: str | None, limit: int = 90) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _step(created_by: str | None, comment: str | None = None) -> str:
+    """A build step as a Dockerfile line (`RUN apt-get ...`), for people; JSON keeps the raw."""
+    from dockerhub_cli.images import reconstruct_step
+
+    if not created_by:
+        return "-"
+    instruction, args, _ = reconstruct_step(created_by, comment)
+    return _one_line(f"# {args}" if instruction == "#" else f"{instruction} {args}", 200)
+
+
+def _share(share: float) -> str:
+    return "<0.1%" if 0 < share < 0.001 else f"{share:.1%}"
+
+
+def _layers(count: int) -> str:
+    return f"{count} layer" if count == 1 else f"{count} layers"
+
+
+def _words(values: list[str] | None) -> str:
+    return json.dumps(values) if values is not None else "-"
+
+
+def inspection(r: ImageInspection, console: Console) -> None:
+    t = _kv_table()
+    t.add_row("Reference", r.reference)
+    t.add_row("Digest", r.digest)
+    t.add_row("Media type", r.media_type)
+    if r.manifest_digest and r.manifest_digest != r.digest:
+        t.add_row("Manifest", f"{r.manifest_digest} ({_platform(r.platform)})")
+    t.add_row("Platform", _platform(r.platform))
+    if r.created:
+        t.add_row("Created", f"{r.created.isoformat()} ({relative_time(r.created)})")
+    if r.size is not None:
+        t.add_row("Size", f"{human_size(r.size)} compressed in {_layers(r.layer_count or 0)}")
+    if r.base_image and (r.base_image.name or r.base_image.digest):
+        t.add_row("Base image", r.base_image.name or r.base_image.digest or "-")
+    c = r.config
+    if c is not None:
+        t.add_row("Entrypoint", _words(c.entrypoint))
+        t.add_row("Cmd", _words(c.cmd))
+        t.add_row("Working dir", c.working_dir or "-")
+        t.add_row("User", c.user or "- (root)")
+        t.add_row("Ports", ", ".join(c.exposed_ports) or "-")
+        t.add_row("Volumes", ", ".join(c.volumes) or "-")
+        if c.stop_signal:
+            t.add_row("Stop signal", c.stop_signal)
+        if c.healthcheck:
+            t.add_row("Healthcheck", _words(c.healthcheck.get("Test")))
+        t.add_row("Env", Text("\n".join(c.env) or "-"))
+        t.add_row("Labels", Text("\n".join(f"{k}={v}" for k, v in c.labels.items()) or "-"))
+    console.print(t)
+    if len(r.platforms) > 1 or r.media_type.endswith(("index.v1+json", "list.v2+json")):
+        console.print()
+        pt = Table(title=None, box=None, header_style="bold", pad_edge=False)
+        pt.add_column("PLATFORM", no_wrap=True)
+        pt.add_column("DIGEST", no_wrap=True)
+        pt.add_column("SIZE", justify="right")
+        chosen = r.manifest_digest
+        for p in r.platforms:
+            mark = " *" if p.digest == chosen else ""
+            pt.add_row(p.platform + mark, p.digest, human_size(p.size))
+        for a in r.attestations:
+            pt.add_row(
+                Text(f"attestation ({a.platform or '?'})", style="dim"),
+                Text(a.digest, style="dim"),
+                Text(human_size(a.size), style="dim"),
+            )
+        console.print(pt)
+    if r.repository_info is not None:
+        console.print()
+        repository(r.repository_info, console)
+
+
+def repository(info: RepositoryInfo, console: Console) -> None:
+    t = _kv_table()
+    t.add_row("Repository", info.repository + (" (official)" if info.is_official else ""))
+    t.add_row("Description", info.description or "-")
+    t.add_row("Stars", human_count(info.star_count))
+    t.add_row("Pulls", human_count(info.pull_count))
+    t.add_row("Tags", human_count(info.tag_count))
+    t.add_row("Last updated", relative_time(info.last_updated))
+    if info.url:
+        t.add_row("URL", info.url)
+    console.print(t)
+
+
+def layers(r: LayerReport, console: Console) -> None:
+    console.print(f"[bold]{r.reference}[/bold] {_platform(r.platform)} {r.digest}")
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    t.add_column("#", justify="right")
+    t.add_column("DIGEST", no_wrap=True)
+    t.add_column("SIZE", justify="right")
+    t.add_column("SHARE", justify="right")
+    if r.insights.base_layers is not None:
+        t.add_column("BASE", justify="center")
+    t.add_column("CREATED BY", overflow="ellipsis", no_wrap=True)
+    for x in r.layers:
+        row = [str(x.index), _short_digest(x.digest), human_size(x.size), _share(x.share)]
+        if r.insights.base_layers is not None:
+            row.append("yes" if x.in_base_image else "")
+        row.append(_step(x.created_by, x.comment))
+        t.add_row(*row)
+    console.print(t)
+    console.print(
+        f"[bold]Total:[/bold] {human_size(r.total_size)} compressed in {len(r.layers)} layers"
+    )
+    i = r.insights
+    if r.layers:
+        biggest = ", ".join(f"#{n} ({human_size(r.layers[n].size)})" for n in i.largest)
+        console.print(f"Largest layers: {biggest}")
+    if i.base_layers is not None and r.base_image:
+        console.print(
+            f"Base image {r.base_image.name}: {i.base_layers} shared layers "
+            f"({human_size(i.base_size)}); this image adds {human_size(i.own_size)}"
+        )
+    for note in i.notes:
+        console.print(f"[dim]note: {note}[/dim]")
+
+
+def history(r: HistoryReport, console: Console) -> None:
+    console.print(f"[bold]{r.reference}[/bold] {_platform(r.platform)} {r.digest}")
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    t.add_column("#", justify="right")
+    t.add_column("CREATED")
+    t.add_column("LAYER", justify="right")
+    t.add_column("SIZE", justify="right")
+    t.add_column("CREATED BY", overflow="fold")
+    for n, step in enumerate(r.history):
+        t.add_row(
+            str(n),
+            relative_time(step.created),
+            "-" if step.layer_index is None else str(step.layer_index),
+            "0 B" if step.empty_layer else human_size(step.size),
+            _step(step.created_by, step.comment),
+        )
+    console.print(t)
+
+
+def dockerfile(r: DockerfileReport, console: Console) -> None:
+    # Plain text: a reconstruction users may copy; no markup, no highlighting.
+    console.print(Text(r.dockerfile.rstrip("\n")), soft_wrap=True)
+
+
+def pull_size(r: PullSizeReport, console: Console) -> None:
+    t = _kv_table()
+    t.add_row("Image", f"{r.reference} ({_platform(r.platform)})")
+    t.add_row("Total", f"{human_size(r.total_size)} in {_layers(r.layer_count)}")
+    if r.have:
+        for h in r.have:
+            t.add_row("Have", f"{h.reference} ({human_size(h.size)})")
+        t.add_row("Shared", f"{human_size(r.shared_size)} in {_layers(len(r.shared_layers))}")
+    t.add_row("Download", f"{human_size(r.download_size)} in {_layers(r.download_layer_count)}")
+    console.print(t)
+    console.print(r.summary)
+
+
+def manifest(r: ManifestReport, console: Console) -> None:
+    from rich.syntax import Syntax
+
+    console.print(f"[dim]{r.media_type} {r.digest} ({r.size} bytes)[/dim]")
+    console.print(Syntax(json.dumps(r.manifest, indent=2), "json", background_color="default"))
