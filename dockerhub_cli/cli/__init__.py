@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dockerhub_cli.cli import hub_commands  # noqa: F401  (registers search, tags)
 from dockerhub_cli.cli import image_commands  # noqa: F401  (inspect, layers, history, ...)
+from dockerhub_cli.cli import mcp_commands  # noqa: F401  (serve-mcp)
 from dockerhub_cli.cli.app import app
 
 
