@@ -3,12 +3,14 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The interpreter that runs the generators: the project venv when it exists, else $(PYTHON).
+PYTHON_RUN ?= $(shell [ -x $(BIN)/python ] && echo $(BIN)/python || echo $(PYTHON))
 
 .PHONY: test install lint generate check-generated clean
 
 test: $(VENV)/.installed
 	scripts/install-test-deps.sh
-	$(BIN)/python -m pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 install: $(VENV)/.installed
 
@@ -19,9 +21,19 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check dockerhub_cli tests
-	$(BIN)/ruff format --check dockerhub_cli tests
+	$(BIN)/ruff check dockerhub_cli tests scripts
+	$(BIN)/ruff format --check dockerhub_cli tests scripts
 	$(BIN)/mypy
+
+# Regenerate man/dockerhub.1 and completions/* from the Typer app (after adding a command or
+# an option, or when tests/unit/test_generated.py says they drifted).
+generate:
+	$(PYTHON_RUN) scripts/gen_man.py
+	$(PYTHON_RUN) scripts/gen_completions.py
+
+check-generated:
+	$(PYTHON_RUN) scripts/gen_man.py --check
+	$(PYTHON_RUN) scripts/gen_completions.py --check
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

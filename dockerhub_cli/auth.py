@@ -18,6 +18,8 @@ from dockerhub_cli.errors import AuthError, UpstreamError
 from dockerhub_cli.transport import error_message, raise_for_rate_limit, raise_for_server_error
 
 if TYPE_CHECKING:
+    import requests
+
     from dockerhub_cli.transport import Transport
 
 _AUTH_PARAM = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
@@ -42,7 +44,9 @@ def parse_challenge(header: str) -> Challenge | None:
         return None
     scheme, _, rest = header.partition(" ")
     params = {
-        m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3)).replace('\\"', '"')
+        m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3)).replace(
+            '\\"', '"'
+        )
         for m in _AUTH_PARAM.finditer(rest)
     }
     return Challenge(scheme.lower(), params)
@@ -89,18 +93,24 @@ class RegistryAuth:
             token = self._fetch_token(challenge, scope, credentials)
         return f"Bearer {token}" if token else None
 
-    def _key(self, challenge: Challenge, scope: str, credentials: Credentials | None) -> tuple[str, str, str, str]:
+    def _key(
+        self, challenge: Challenge, scope: str, credentials: Credentials | None
+    ) -> tuple[str, str, str, str]:
         who = credentials.username if credentials else ""
         return (challenge.realm, challenge.params.get("service", ""), scope, who)
 
-    def _cached_token(self, challenge: Challenge, scope: str, credentials: Credentials | None) -> str | None:
+    def _cached_token(
+        self, challenge: Challenge, scope: str, credentials: Credentials | None
+    ) -> str | None:
         with self._lock:
             token = self._tokens.get(self._key(challenge, scope, credentials))
         if token and token.expires_at > time.monotonic():
             return token.value
         return None
 
-    def _fetch_token(self, challenge: Challenge, scope: str, credentials: Credentials | None) -> str:
+    def _fetch_token(
+        self, challenge: Challenge, scope: str, credentials: Credentials | None
+    ) -> str:
         realm = challenge.realm
         realm_parts = urlsplit(realm)
         if realm_parts.scheme not in ("http", "https") or not realm_parts.netloc:
@@ -137,19 +147,31 @@ class RegistryAuth:
         )
         return self._store(challenge, scope, credentials, response)
 
-    def _store(self, challenge: Challenge, scope: str, credentials: Credentials | None, response) -> str:  # type: ignore[no-untyped-def]
+    def _store(
+        self,
+        challenge: Challenge,
+        scope: str,
+        credentials: Credentials | None,
+        response: requests.Response,
+    ) -> str:
         host = urlsplit(challenge.realm).netloc
         raise_for_rate_limit(response, "a registry token")
         raise_for_server_error(response, "a registry token")
         if response.status_code in (401, 403):
-            who = f"as {credentials.username!r} ({credentials.source})" if credentials else "anonymously"
+            who = (
+                f"as {credentials.username!r} ({credentials.source})"
+                if credentials
+                else "anonymously"
+            )
             raise AuthError(
                 f"the token server {host} refused to authenticate {who}: {error_message(response)}",
-                hint="check the username and token (dockerhub login), or unset them for anonymous access",
+                hint="check the username and token (dockerhub login), "
+                "or unset them for anonymous access",
             )
         if response.status_code != 200:
             raise UpstreamError(
-                f"the token server {host} answered HTTP {response.status_code}: {error_message(response)}"
+                f"the token server {host} answered HTTP {response.status_code}: "
+                f"{error_message(response)}"
             )
         try:
             body = response.json()

@@ -1,8 +1,13 @@
 """Where credentials come from, like Docker's own tools.
 
-Order: DOCKERHUB_USERNAME/DOCKERHUB_TOKEN (Docker Hub only) > ~/.docker/config.json
-(`credHelpers` for the host, then `credsStore`, then `auths` with base64 `auth` or
-`identitytoken`). Secrets live only in memory and never reach logs, errors or the cache.
+Order: DOCKERHUB_USERNAME/DOCKERHUB_TOKEN (Docker Hub only) > a `[[registries]]` entry of our
+config file (credentials by env-var reference) > ~/.docker/config.json (`credHelpers` for the
+host, then `credsStore`, then `auths` with base64 `auth` or `identitytoken`). An explicit
+environment variable is the most specific instruction, so it wins. Secrets live only in memory
+and never reach logs, errors or the cache.
+
+`store()` and `erase()` write the way `docker login`/`docker logout` do: through the credential
+helper when one is configured for the server, otherwise base64 `auth` in config.json (mode 0600).
 """
 
 from __future__ import annotations
@@ -14,13 +19,23 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockerhub_cli.reference import DOCKER_HUB_DOMAIN
 
+if TYPE_CHECKING:
+    from dockerhub_cli.config_file import RegistryEntry
+
 # The key `docker login` uses for Docker Hub in config.json.
 HUB_CONFIG_KEY = "https://index.docker.io/v1/"
-_HUB_ALIASES = (HUB_CONFIG_KEY, "index.docker.io", "docker.io", "registry-1.docker.io",
-                "https://registry-1.docker.io", "https://index.docker.io/v1")
+_HUB_ALIASES = (
+    HUB_CONFIG_KEY,
+    "index.docker.io",
+    "docker.io",
+    "registry-1.docker.io",
+    "https://registry-1.docker.io",
+    "https://index.docker.io/v1",
+)
 
 
 @dataclass(frozen=True)
@@ -44,22 +59,42 @@ def docker_config_path() -> Path:
 def _config_keys_for(domain: str) -> tuple[str, ...]:
     if domain == DOCKER_HUB_DOMAIN:
         return _HUB_ALIASES
-    return (domain, f"https://{domain}", f"http://{domain}", f"https://{domain}/v1/",
-            f"https://{domain}/v2/")
+    return (
+        domain,
+        f"https://{domain}",
+        f"http://{domain}",
+        f"https://{domain}/v1/",
+        f"https://{domain}/v2/",
+    )
 
 
-def _run_helper(helper: str, server: str, timeout: float = 10.0) -> Credentials | None:
+def server_key(domain: str) -> str:
+    """The config.json / credential-helper key `docker login` uses for a registry domain."""
+    return HUB_CONFIG_KEY if domain == DOCKER_HUB_DOMAIN else domain
+
+
+def _call_helper(
+    helper: str, action: str, stdin: str, timeout: float = 10.0
+) -> subprocess.CompletedProcess[str] | None:
     program = shutil.which(f"docker-credential-{helper}")
     if not program:
         return None
     try:
-        done = subprocess.run(
-            [program, "get"], input=server, capture_output=True, text=True, timeout=timeout,
+        return subprocess.run(
+            [program, action],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    if done.returncode != 0:
+
+
+def _run_helper(helper: str, server: str, timeout: float = 10.0) -> Credentials | None:
+    done = _call_helper(helper, "get", server, timeout)
+    if done is None or done.returncode != 0:
         return None
     try:
         data = json.loads(done.stdout)
@@ -70,7 +105,9 @@ def _run_helper(helper: str, server: str, timeout: float = 10.0) -> Credentials 
         return None
     identity = username == "<token>"
     return Credentials(
-        username=username, secret=secret, source=f"credential helper docker-credential-{helper}",
+        username=username,
+        secret=secret,
+        source=f"credential helper docker-credential-{helper}",
         is_identity_token=identity,
     )
 
@@ -84,6 +121,7 @@ class CredentialStore:
         hub_username: str | None = None,
         hub_token: str | None = None,
         config_path: Path | None = None,
+        registries: tuple[RegistryEntry, ...] = (),
     ) -> None:
         self._hub_env = (
             Credentials(hub_username, hub_token, source="environment (DOCKERHUB_USERNAME/TOKEN)")
@@ -91,7 +129,15 @@ class CredentialStore:
             else None
         )
         self.config_path = config_path or docker_config_path()
+        self.registries = registries
         self._memo: dict[str, Credentials | None] = {}
+
+    def forget(self, domain: str | None = None) -> None:
+        """Drop memoised lookups (after login/logout)."""
+        if domain is None:
+            self._memo.clear()
+        else:
+            self._memo.pop(domain, None)
 
     def lookup(self, domain: str) -> Credentials | None:
         if domain not in self._memo:
@@ -101,6 +147,9 @@ class CredentialStore:
     def _lookup(self, domain: str) -> Credentials | None:
         if domain == DOCKER_HUB_DOMAIN and self._hub_env:
             return self._hub_env
+        from_file = self._from_registry_entries(domain)
+        if from_file:
+            return from_file
         config = self._read_config()
         keys = _config_keys_for(domain)
         helpers = config.get("credHelpers") or {}
@@ -125,12 +174,127 @@ class CredentialStore:
                         return found
         return None
 
+    def _from_registry_entries(self, domain: str) -> Credentials | None:
+        for entry in self.registries:
+            host = entry.host
+            if host in ("docker.io", "index.docker.io", "registry-1.docker.io"):
+                host = DOCKER_HUB_DOMAIN
+            if host != domain or not entry.password_env:
+                continue
+            username, secret = entry.resolved_username(), entry.resolved_secret()
+            if username and secret:
+                return Credentials(
+                    username,
+                    secret,
+                    source=f"config file registry {entry.name!r} (${entry.password_env})",
+                )
+        return None
+
     def _read_config(self) -> dict[str, object]:
         try:
             data = json.loads(self.config_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
+
+    # -- writing: `dockerhub login` / `dockerhub logout` ----------------------------------
+
+    def helper_for(self, domain: str) -> str | None:
+        """The credential helper `docker login` would use for `domain`, if any."""
+        config = self._read_config()
+        helpers = config.get("credHelpers") or {}
+        if isinstance(helpers, dict):
+            for key in _config_keys_for(domain):
+                if key in helpers and helpers[key]:
+                    return str(helpers[key])
+        store = config.get("credsStore")
+        return store if isinstance(store, str) and store else None
+
+    def store(self, domain: str, username: str, secret: str) -> str:
+        """Save credentials like `docker login`; return where they went (for the message)."""
+        from dockerhub_cli.errors import DockerHubError
+
+        key = server_key(domain)
+        config = self._read_config_strict()
+        helper = self.helper_for(domain)
+        auths = config.get("auths")
+        if not isinstance(auths, dict):
+            auths = {}
+        if helper:
+            payload = json.dumps({"ServerURL": key, "Username": username, "Secret": secret})
+            done = _call_helper(helper, "store", payload)
+            if done is None:
+                raise DockerHubError(
+                    f"credential helper docker-credential-{helper} is configured in "
+                    f"{self.config_path} but is not on PATH"
+                )
+            if done.returncode != 0:
+                reason = (done.stdout or done.stderr).strip().splitlines()[:1]
+                raise DockerHubError(
+                    f"docker-credential-{helper} could not store the credentials"
+                    + (f": {reason[0]}" if reason else "")
+                )
+            # docker keeps an empty entry so that `docker info`/tools see the login.
+            auths[key] = {}
+            where = f"credential helper docker-credential-{helper}"
+        else:
+            encoded = base64.b64encode(f"{username}:{secret}".encode()).decode("ascii")
+            auths[key] = {"auth": encoded}
+            where = f"{self.config_path} (unencrypted; configure a credential helper)"
+        config["auths"] = auths
+        self._write_config(config)
+        self.forget(domain)
+        return where
+
+    def erase(self, domain: str) -> list[str]:
+        """Remove stored credentials like `docker logout`; return where they were removed from."""
+        removed: list[str] = []
+        config = self._read_config_strict()
+        helper = self.helper_for(domain)
+        if helper:
+            for key in dict.fromkeys((server_key(domain), *_config_keys_for(domain))):
+                done = _call_helper(helper, "erase", key)
+                if done is not None and done.returncode == 0 and not removed:
+                    removed.append(f"credential helper docker-credential-{helper}")
+        auths = config.get("auths")
+        if isinstance(auths, dict):
+            keys = [k for k in _config_keys_for(domain) if k in auths]
+            for k in keys:
+                entry = auths.pop(k)
+                if isinstance(entry, dict) and entry and str(self.config_path) not in removed:
+                    removed.append(str(self.config_path))
+            if keys:
+                self._write_config(config)
+        self.forget(domain)
+        return removed
+
+    def _read_config_strict(self) -> dict[str, object]:
+        from dockerhub_cli.errors import InvalidInputError
+
+        try:
+            text = self.config_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise InvalidInputError(f"cannot read {self.config_path}: {exc}") from None
+        try:
+            data = json.loads(text) if text.strip() else {}
+        except ValueError as exc:
+            raise InvalidInputError(f"{self.config_path} is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise InvalidInputError(f"{self.config_path} is not a JSON object")
+        return data
+
+    def _write_config(self, config: dict[str, object]) -> None:
+        """Atomic write, mode 0600, keeping every other key of the file as it was."""
+        path = self.config_path
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(config, handle, indent="\t")
+            handle.write("\n")
+        os.replace(tmp, path)
 
 
 def _from_auth_entry(entry: dict[str, object], source: str) -> Credentials | None:

@@ -60,15 +60,20 @@ class HubClient:
 
     def _login(self, username: str, secret: str, source: str) -> str:
         response = self.transport.request(
-            "POST", f"{self.base_url}/v2/auth/token",
+            "POST",
+            f"{self.base_url}/v2/auth/token",
             json={"identifier": username, "secret": secret},
-            headers={"Accept": "application/json"}, cacheable=False, what="a Docker Hub login",
+            headers={"Accept": "application/json"},
+            cacheable=False,
+            what="a Docker Hub login",
         )
         if response.status_code == 404 or response.status_code == 405:
             response = self.transport.request(
-                "POST", f"{self.base_url}/v2/users/login",
+                "POST",
+                f"{self.base_url}/v2/users/login",
                 json={"username": username, "password": secret},
-                headers={"Accept": "application/json"}, cacheable=False,
+                headers={"Accept": "application/json"},
+                cacheable=False,
                 what="a Docker Hub login",
             )
         raise_for_rate_limit(response, "a Docker Hub login")
@@ -137,7 +142,9 @@ class HubClient:
                 f"Docker Hub denied access to {what}: {message or response.status_code}",
                 hint="the repository may be private: set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN",
             )
-        raise UpstreamError(f"Docker Hub answered HTTP {response.status_code} for {what}: {message}")
+        raise UpstreamError(
+            f"Docker Hub answered HTTP {response.status_code} for {what}: {message}"
+        )
 
     # -- endpoints --------------------------------------------------------------------------
 

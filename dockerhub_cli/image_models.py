@@ -6,7 +6,7 @@ rename them. Sizes are bytes; times are RFC 3339; unknown values are null, never
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -93,6 +93,9 @@ class BaseImageInfo(Model):
 
 
 class ImageInspection(Model):
+    rows_field: ClassVar[str] = ""  # --format/--quiet act on the inspection itself
+    quiet_field: ClassVar[str] = "digest"
+
     reference: str = Field(description="The reference as resolved, e.g. nginx:1.27")
     registry: str = Field(description="Registry domain, e.g. docker.io or localhost:5000")
     repository: str = Field(description="Repository path, e.g. library/nginx")
@@ -138,6 +141,8 @@ class LayerInfo(Model):
 
 
 class HistoryStep(Model):
+    quiet_field: ClassVar[str] = "created_by"
+
     created: datetime | None = None
     created_by: str
     empty_layer: bool
@@ -177,6 +182,8 @@ class HistoryReport(Model):
 
 
 class DockerfileInstruction(Model):
+    quiet_field: ClassVar[str] = "line"  # `dockerfile -q` prints just the instructions
+
     instruction: str = Field(description="FROM, RUN, COPY, ENV, ... or '#' for a comment")
     arguments: str
     line: str = Field(description="The reconstructed Dockerfile line")
@@ -206,6 +213,9 @@ class HaveImage(Model):
 
 
 class PullSizeReport(Model):
+    rows_field: ClassVar[str] = ""
+    quiet_field: ClassVar[str] = "download_size"
+
     reference: str
     digest: str
     platform: PlatformInfo
@@ -220,6 +230,9 @@ class PullSizeReport(Model):
 
 
 class ManifestReport(Model):
+    rows_field: ClassVar[str] = ""
+    quiet_field: ClassVar[str] = "digest"
+
     reference: str
     digest: str
     media_type: str

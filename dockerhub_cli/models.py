@@ -7,6 +7,7 @@ Field names are stable: add fields, never rename or remove them. Values unknown 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,3 +62,68 @@ class TagList(Model):
     complete: bool = Field(default=False, description="True when every matching tag is listed")
     notes: list[str] = Field(default_factory=list, description="Caveats about this answer")
     stale: bool = Field(default=False, description="Served from an expired cache entry")
+
+
+# -- account: whoami, ratelimit, login, logout (issue 7) -------------------------------------
+
+
+class Identity(Model):
+    quiet_field: ClassVar[str] = "username"  # what --quiet prints
+    registry: str = Field(description="Registry domain, e.g. docker.io or ghcr.io")
+    username: str | None = Field(default=None, description="Null when anonymous")
+    authenticated: bool = Field(description="True when credentials were found for the registry")
+    source: str = Field(
+        description="Where the credentials come from (env, config file, credential helper, "
+        "config.json) or 'anonymous'"
+    )
+    verified: bool | None = Field(
+        default=None, description="With --verify: whether the registry accepted them"
+    )
+    precedence: str = Field(
+        default="DOCKERHUB_USERNAME/DOCKERHUB_TOKEN > config file [[registries]] > "
+        "docker config.json (credHelpers, credsStore, auths)",
+        description="The order in which credential sources are consulted",
+    )
+
+
+class PullRateLimit(Model):
+    quiet_field: ClassVar[str] = "remaining"
+    registry: str
+    image: str = Field(description="The image whose manifest was HEAD-requested (costs no pull)")
+    identity: str = Field(description="Username, or 'anonymous'")
+    unlimited: bool = Field(description="True when the registry sent no rate-limit headers")
+    limit: int | None = Field(default=None, description="Pulls allowed per window")
+    remaining: int | None = None
+    used: int | None = Field(default=None, description="limit - remaining")
+    window_seconds: int | None = Field(default=None, description="Length of the window (w=)")
+    source: str | None = Field(
+        default=None, description="docker-ratelimit-source: your IP (anonymous) or account id"
+    )
+
+
+class LoginResult(Model):
+    quiet_field: ClassVar[str] = "registry"
+    registry: str
+    username: str
+    stored_in: str = Field(description="Credential helper or config.json path")
+    validated: bool = Field(description="The registry accepted the credentials before storing")
+
+
+class LogoutResult(Model):
+    quiet_field: ClassVar[str] = "registry"
+    registry: str
+    removed_from: list[str] = Field(
+        default_factory=list, description="Where credentials were erased; empty if none were stored"
+    )
+
+
+class ConfigValue(Model):
+    key: str
+    value: str = Field(description="Effective value as text; secrets are redacted")
+    source: str = Field(description="flag, env NAME, config or default")
+
+
+class ConfigReport(Model):
+    config_file: str | None = Field(description="The config file read, or null when none exists")
+    values: list[ConfigValue]
+    registries: list[dict[str, str | bool | None]] = Field(default_factory=list)

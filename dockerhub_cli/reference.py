@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from dockerhub_cli.errors import InvalidReferenceError
 
 DOCKER_HUB_DOMAIN = "docker.io"
-LEGACY_HUB_DOMAINS = frozenset({"index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
+LEGACY_HUB_DOMAINS = frozenset(
+    {"index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
+)
 DEFAULT_TAG = "latest"
 MAX_PATH_LENGTH = 255
 
@@ -177,7 +179,8 @@ def parse_repository(text: str) -> ImageReference:
     if ref.tag or ref.digest:
         raise InvalidReferenceError(
             f"expected a repository, got the image reference {text!r}",
-            hint=f"drop the tag or digest: {ref.repository if not ref.is_docker_hub else ref.familiar_name}",
+            hint="drop the tag or digest: "
+            + (ref.repository if not ref.is_docker_hub else ref.familiar_name),
         )
     return ref
 

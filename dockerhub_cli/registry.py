@@ -124,8 +124,11 @@ class RegistryClient:
         params: dict[str, str] | None = None,
         what: str,
         scope: str | None = None,
+        cacheable: bool = True,
     ) -> requests.Response:
-        """Send `method url` for repository `ref`, answering one auth challenge if needed."""
+        """Send `method url` for repository `ref`, answering one auth challenge if needed.
+
+        `cacheable=False` bypasses the HTTP cache (e.g. `ratelimit` needs live headers)."""
         host = urlsplit(url).netloc
         scope = scope or f"repository:{ref.path}:pull"
         creds = self.credentials.lookup(ref.domain)
@@ -135,13 +138,15 @@ class RegistryClient:
         if authorization is None and self.auth.known_challenge(host) is not None:
             # We know this host wants a token. Ask the cache first so a warm call stays free,
             # then fetch the token before the network request instead of collecting a 401.
-            if not self.settings.no_cache and not self.settings.offline:
+            if cacheable and not self.settings.no_cache and not self.settings.offline:
                 cached = self._send(method, url, base_headers, params, what, cache_only=True)
                 if cached.status_code != 504 and not getattr(cached, "is_expired", False):
                     return cached
             authorization = self.auth.authorization(host, scope, creds, fetch=True)
 
-        response = self._send(method, url, _with_auth(base_headers, authorization), params, what)
+        response = self._send(
+            method, url, _with_auth(base_headers, authorization), params, what, cacheable=cacheable
+        )
         if response.status_code != 401:
             return response
 
@@ -161,7 +166,14 @@ class RegistryClient:
             challenge_scope = challenge.params.get("scope") or scope
             retry_auth = self.auth.authorization(host, challenge_scope, creds, fetch=True)
             if retry_auth is not None:
-                response = self._send(method, url, _with_auth(base_headers, retry_auth), params, what)
+                response = self._send(
+                    method,
+                    url,
+                    _with_auth(base_headers, retry_auth),
+                    params,
+                    what,
+                    cacheable=cacheable,
+                )
                 if response.status_code != 401:
                     return response
         return self._denied(ref, response, what, creds is not None)
@@ -197,12 +209,19 @@ class RegistryClient:
         what: str,
         *,
         cache_only: bool = False,
+        cacheable: bool = True,
     ) -> requests.Response:
         host = urlsplit(url).netloc
         try:
             return self.transport.request(
-                method, url, headers=headers, params=params, what=what, cache_only=cache_only,
+                method,
+                url,
+                headers=headers,
+                params=params,
+                what=what,
+                cache_only=cache_only,
                 verify=not self._insecure(host),
+                cacheable=cacheable,
             )
         except NetworkError:
             # Insecure registries: like Docker, fall back to plain HTTP when HTTPS fails.
@@ -210,7 +229,7 @@ class RegistryClient:
                 self._plain_http_fallback.add(host)
                 plain = "http://" + url.removeprefix("https://")
                 return self.transport.request(
-                    method, plain, headers=headers, params=params, what=what
+                    method, plain, headers=headers, params=params, what=what, cacheable=cacheable
                 )
             raise
 
@@ -233,7 +252,9 @@ class RegistryClient:
             raise NotFoundError(f"{what} not found: {message or 'HTTP 404'}")
         if response.status_code in (401, 403):
             raise AuthError(f"access to {what} denied: {message or response.status_code}")
-        raise UpstreamError(f"{ref.domain} answered HTTP {response.status_code} for {what}: {message}")
+        raise UpstreamError(
+            f"{ref.domain} answered HTTP {response.status_code} for {what}: {message}"
+        )
 
     # -- manifests and blobs ----------------------------------------------------------------
 
@@ -241,8 +262,11 @@ class RegistryClient:
         reference = reference or ref.reference
         what = f"manifest {ref.familiar_name}{_sep(reference)}{reference}"
         response = self.request(
-            ref, "HEAD", self.url(ref, f"manifests/{reference}"),
-            headers={"Accept": MANIFEST_ACCEPT}, what=what,
+            ref,
+            "HEAD",
+            self.url(ref, f"manifests/{reference}"),
+            headers={"Accept": MANIFEST_ACCEPT},
+            what=what,
         )
         self.check(ref, response, what)
         size = response.headers.get("Content-Length")
@@ -259,8 +283,11 @@ class RegistryClient:
         reference = reference or ref.reference
         what = f"manifest {ref.familiar_name}{_sep(reference)}{reference}"
         response = self.request(
-            ref, "GET", self.url(ref, f"manifests/{reference}"),
-            headers={"Accept": MANIFEST_ACCEPT}, what=what,
+            ref,
+            "GET",
+            self.url(ref, f"manifests/{reference}"),
+            headers={"Accept": MANIFEST_ACCEPT},
+            what=what,
         )
         self.check(ref, response, what)
         body = response.content
@@ -276,7 +303,9 @@ class RegistryClient:
         else:
             digest = compute_digest(body)
         return RawManifest(
-            body=body, media_type=_media_type(response), digest=digest,
+            body=body,
+            media_type=_media_type(response),
+            digest=digest,
             headers=dict(response.headers),
             from_cache=bool(getattr(response, "from_cache", False)),
         )

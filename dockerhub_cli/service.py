@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from dockerhub_cli.credentials import CredentialStore
 from dockerhub_cli.errors import InvalidInputError
 from dockerhub_cli.hub import HUB_PAGE_SIZE, HubClient, PaginationLimitError
-from dockerhub_cli.models import SearchResult, SearchResults, Tag, TagList
+from dockerhub_cli.models import (
+    Identity,
+    LoginResult,
+    LogoutResult,
+    PullRateLimit,
+    SearchResult,
+    SearchResults,
+    Tag,
+    TagList,
+)
 from dockerhub_cli.ratelimiting import HostRateLimiter
 from dockerhub_cli.reference import ImageReference, parse_repository
 from dockerhub_cli.registry import RegistryClient
@@ -67,6 +76,7 @@ class DockerHubService:
             hub_username=self.settings.username,
             hub_token=self.settings.token,
             config_path=self.settings.docker_config,
+            registries=self.settings.registries,
         )
         self.hub = HubClient(self.settings, self.transport, self.credentials)
         self.registry = RegistryClient(self.settings, self.transport, self.credentials)
@@ -79,6 +89,32 @@ class DockerHubService:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- account (issue 7; the logic lives in account.py) ---------------------------------------
+
+    def whoami(self, registry: str | None = None, *, verify: bool = False) -> Identity:
+        """Which identity is used for `registry` (default Docker Hub) and where it comes from."""
+        from dockerhub_cli import account
+
+        return account.whoami(self, registry, verify=verify)
+
+    def pull_rate_limit(self, image: str | None = None) -> PullRateLimit:
+        """Docker Hub's pull quota for this identity or IP (a HEAD request, costs no pull)."""
+        from dockerhub_cli import account
+
+        return account.pull_rate_limit(self, image)
+
+    def login(self, registry: str | None, username: str, secret: str) -> LoginResult:
+        """Validate the credentials with the registry, then store them like `docker login`."""
+        from dockerhub_cli import account
+
+        return account.login(self, registry, username, secret)
+
+    def logout(self, registry: str | None = None) -> LogoutResult:
+        """Erase stored credentials like `docker logout`."""
+        from dockerhub_cli import account
+
+        return account.logout(self, registry)
 
     # -- search -------------------------------------------------------------------------------
 
@@ -107,7 +143,8 @@ class DockerHubService:
         filtered = False
         if official or automated:
             kept = [
-                r for r in results
+                r
+                for r in results
                 if (not official or r.is_official) and (not automated or r.is_automated)
             ]
             filtered = len(kept) != len(results)
@@ -168,8 +205,11 @@ class DockerHubService:
             tags = [_hub_tag(t) for t in _results(body)]
             count = body.get("count") if isinstance(body, dict) else None
             return TagList(
-                repository=ref.familiar_name, count=count if isinstance(count, int) else None,
-                page=page, tags=_sorted(tags, sort), source="hub",
+                repository=ref.familiar_name,
+                count=count if isinstance(count, int) else None,
+                page=page,
+                tags=_sorted(tags, sort),
+                source="hub",
                 complete=not body.get("next") and page == 1,
             )
 
@@ -180,7 +220,11 @@ class DockerHubService:
         max_pages = None if all_tags or sort == "semver" else MAX_FILTER_PAGES
         try:
             body = self.hub.tags_page(
-                namespace, name, page=1, page_size=HUB_PAGE_SIZE, ordering=ordering,
+                namespace,
+                name,
+                page=1,
+                page_size=HUB_PAGE_SIZE,
+                ordering=ordering,
                 name_filter=name_filter,
             )
             pages = 1
@@ -402,5 +446,9 @@ def _sorted(tags: list[Tag], sort: TagSort) -> list[Tag]:
     # newest first; tags without a date (e.g. from the registry fallback) last, by name
     return sorted(
         tags,
-        key=lambda t: (t.last_updated is None, -(t.last_updated.timestamp() if t.last_updated else 0), t.name),
+        key=lambda t: (
+            t.last_updated is None,
+            -(t.last_updated.timestamp() if t.last_updated else 0),
+            t.name,
+        ),
     )

@@ -1,14 +1,20 @@
-"""Effective settings: flags > environment (DOCKERHUB_*) > defaults.
+"""Effective settings: flags > environment (DOCKERHUB_*) > config file > defaults.
 
 A plain dataclass so that importing it costs nothing; the CLI, the MCP server and library users
-all build one with `Settings.from_env(**overrides)`.
+all build one with `Settings.from_env(**overrides)`, which also reads the optional TOML config
+file (see `config_file.py`); `Settings.sources` says where each value came from.
 """
 
 from __future__ import annotations
 
 import os
+import typing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dockerhub_cli.config_file import RegistryEntry
 
 DEFAULT_HUB_URL = "https://hub.docker.com"
 DEFAULT_REGISTRY_URL = "https://registry-1.docker.io"
@@ -24,6 +30,8 @@ DEFAULT_TTLS: dict[str, int] = {
 }
 
 ENV_VARS: dict[str, str] = {
+    "DOCKERHUB_CONFIG": "path of the TOML config file (default: config.toml in the user "
+    "config dir)",
     "DOCKERHUB_CACHE_DIR": "directory of the HTTP cache (default: the user cache dir)",
     "DOCKERHUB_HUB_URL": f"Docker Hub API base URL (default {DEFAULT_HUB_URL})",
     "DOCKERHUB_REGISTRY_URL": f"registry for docker.io references (default {DEFAULT_REGISTRY_URL})",
@@ -36,6 +44,8 @@ ENV_VARS: dict[str, str] = {
     "DOCKERHUB_TOKEN": "Docker Hub personal access token or password",
     "DOCKERHUB_NO_CACHE": "set to 1 to bypass the cache (like --no-cache)",
     "DOCKERHUB_OFFLINE": "set to 1 to answer only from the cache (like --offline)",
+    "DOCKER_CONFIG": "directory of Docker's config.json (default ~/.docker)",
+    "NO_COLOR": "set to anything to disable colour in tables and messages",
 }
 
 
@@ -90,10 +100,17 @@ class Settings:
     username: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
     docker_config: Path | None = None
+    # From the config file: registries with credentials by env-var reference, output defaults.
+    registries: tuple[RegistryEntry, ...] = ()
+    output_json: bool = False
+    config_file: Path | None = None
+    # Settings field -> "flag" | "env NAME" | "config" | "default" (for `dockerhub config show`).
+    sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then DOCKERHUB_* variables, then explicit (non-None) overrides."""
+    def from_env(cls, *, read_config: bool = True, **overrides: object) -> Settings:
+        """Defaults, then the config file, then DOCKERHUB_* variables, then explicit (non-None)
+        overrides. `read_config=False` skips the config file (tests, embedding)."""
         insecure = frozenset(
             h.strip()
             for h in os.environ.get("DOCKERHUB_INSECURE_REGISTRIES", "").split(",")
@@ -113,10 +130,24 @@ class Settings:
             "no_cache": _env_bool("DOCKERHUB_NO_CACHE"),
             "offline": _env_bool("DOCKERHUB_OFFLINE"),
             "username": os.environ.get("DOCKERHUB_USERNAME") or None,
-            "token": os.environ.get("DOCKERHUB_TOKEN") or os.environ.get("DOCKERHUB_PASSWORD")
+            "token": os.environ.get("DOCKERHUB_TOKEN")
+            or os.environ.get("DOCKERHUB_PASSWORD")
             or None,
         }
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        from dockerhub_cli import config_file
+
+        config = (
+            config_file.load(default_ttls=DEFAULT_TTLS)
+            if read_config
+            else config_file.ConfigFile(path=None)
+        )
+        values, sources = config_file.layer(values, overrides, config)
+        registries = config.registries
+        insecure_hosts = {r.host for r in registries if r.insecure}
+        if insecure_hosts:
+            configured = typing.cast("frozenset[str]", values["insecure_registries"])
+            values["insecure_registries"] = frozenset(configured) | insecure_hosts
+        values.update(registries=registries, config_file=config.path, sources=sources)
         return cls(**values)  # type: ignore[arg-type]
 
     def replace(self, **changes: object) -> Settings:

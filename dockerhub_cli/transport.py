@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,8 +76,15 @@ class CappedRetry(Retry):
         retry.max_wait = self.max_wait
         return retry  # type: ignore[return-value]
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None,  # type: ignore[no-untyped-def]
-                  _stacktrace=None):
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Retry:
         if response is not None and response.status in self.status_forcelist:
             wait = self.get_retry_after(response)
             if wait is not None and wait > self.max_wait:
@@ -130,14 +137,16 @@ def _redact_url(url: str) -> str:
     return url
 
 
-def build_session(settings: Settings, limiter: HostRateLimiter, backend: Any = None) -> CachedSession:
+def build_session(
+    settings: Settings, limiter: HostRateLimiter, backend: Any = None
+) -> CachedSession:
     """The single CachedSession every request of a process goes through."""
     if backend is None:
         backend = open_sqlite_backend(settings)
     session = CachedSession(
         backend=backend,
         expire_after=DO_NOT_CACHE,
-        urls_expire_after=expiry_patterns(settings),
+        urls_expire_after=expiry_patterns(settings),  # type: ignore[arg-type]
         allowable_methods=("GET", "HEAD"),
         allowable_codes=(200,),
         match_headers=["Accept"],
@@ -184,7 +193,7 @@ class Transport:
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        params: Mapping[str, Any] | list[tuple[str, str]] | None = None,
+        params: Mapping[str, Any] | Sequence[tuple[str, str]] | None = None,
         json: Any = None,
         data: Any = None,
         auth: Any = None,
@@ -239,7 +248,8 @@ class Transport:
         except requests.exceptions.SSLError:
             raise NetworkError(
                 f"TLS verification failed for {host}",
-                hint=f"if you trust it, add {host} to DOCKERHUB_INSECURE_REGISTRIES or use --insecure",
+                hint=f"if you trust it, add {host} to DOCKERHUB_INSECURE_REGISTRIES "
+                "or use --insecure",
             ) from None
         except requests.exceptions.ConnectTimeout:
             raise NetworkError(

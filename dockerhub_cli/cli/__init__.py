@@ -6,9 +6,13 @@ renderers lazily, inside the command bodies, to keep start-up fast.
 
 from __future__ import annotations
 
-from dockerhub_cli.cli import hub_commands  # noqa: F401  (registers search, tags)
-from dockerhub_cli.cli import image_commands  # noqa: F401  (inspect, layers, history, ...)
-from dockerhub_cli.cli import mcp_commands  # noqa: F401  (serve-mcp)
+from dockerhub_cli.cli import (  # noqa: F401  (importing registers the commands)
+    account_commands,  # whoami, ratelimit, login, logout
+    config_commands,  # config show, config path
+    hub_commands,  # search, tags
+    image_commands,  # inspect, layers, history, dockerfile, size, manifest
+    mcp_commands,  # serve-mcp
+)
 from dockerhub_cli.cli.app import app
 
 

@@ -2,8 +2,10 @@
 
 Commands are thin: parse options, call one `DockerHubService` method, `emit()` the model.
 `command()` registers a function as a command and gives it the network options (`--no-cache`,
-`--offline`, `--insecure`, `--debug`), which are accepted before the command name too. It is also
-where every error is mapped, once, to a one-line message on stderr and an exit code.
+`--offline`, `--insecure`, `--debug`), which are accepted before the command name too, and the
+output options (`--json` unless the command declares its own, `--format`, `--quiet`) that
+`render.emit()` honours. It is also where every error is mapped, once, to a one-line message on
+stderr and an exit code.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from dockerhub_cli import __version__
+from dockerhub_cli.cli.options import FormatOpt, JsonOpt, QuietOpt
 from dockerhub_cli.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -29,7 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 app = typer.Typer(
     name="dockerhub",
-    help="Explore Docker Hub and any OCI registry: search, tags, image internals, and an MCP server.",
+    help="Explore Docker Hub and any OCI registry: search, tags, image internals, "
+    "and an MCP server.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -71,6 +75,10 @@ def get_service() -> DockerHubService:
 
             raise InvalidInputError("--no-cache and --offline cannot be used together")
         _run.service = DockerHubService(settings)
+        if settings.output_json:
+            from dockerhub_cli import render
+
+            render.output.default_json = True
     return _run.service
 
 
@@ -99,7 +107,9 @@ DebugOpt = Annotated[
 def main_callback(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
     ] = False,
     no_cache: NoCacheOpt = False,
     offline: OfflineOpt = False,
@@ -116,15 +126,40 @@ def main_callback(
 
 
 _COMMON_PARAMS = [
-    inspect.Parameter("no_cache", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=NoCacheOpt),
-    inspect.Parameter("offline", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=OfflineOpt),
-    inspect.Parameter("insecure", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=InsecureOpt),
+    inspect.Parameter(
+        "no_cache", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=NoCacheOpt
+    ),
+    inspect.Parameter(
+        "offline", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=OfflineOpt
+    ),
+    inspect.Parameter(
+        "insecure", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=InsecureOpt
+    ),
     inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DebugOpt),
 ]
+_OUTPUT_PARAMS = [
+    inspect.Parameter(
+        "format_template", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=FormatOpt
+    ),
+    inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=QuietOpt),
+]
+_JSON_PARAM = inspect.Parameter(
+    "json_output", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOpt
+)
 
 
-def command(name: str | None = None, **typer_kwargs: Any) -> Callable[[F], F]:
-    """`@app.command()` plus the common options and the error edge."""
+def command(
+    name: str | None = None,
+    *,
+    group: typer.Typer | None = None,
+    output: bool = True,
+    **typer_kwargs: Any,
+) -> Callable[[F], F]:
+    """`@app.command()` (or `@group.command()` for a sub-command group such as `config`) plus
+    the common options, the output options and the error edge.
+
+    `output=False` leaves out --json/--format/--quiet, for commands that print no result
+    model (e.g. `serve-mcp`, `config path`)."""
 
     def decorate(fn: F) -> F:
         # Resolve string annotations (modules use `from __future__ import annotations`) in the
@@ -134,18 +169,36 @@ def command(name: str | None = None, **typer_kwargs: Any) -> Callable[[F], F]:
         params = [
             p.replace(annotation=hints.get(p.name, p.annotation))
             for p in signature.parameters.values()
-        ] + _COMMON_PARAMS
+        ]
+        own_json = "json_output" in signature.parameters
+        own = {p.name for p in params}
+        if output:
+            params += [p for p in _OUTPUT_PARAMS if p.name not in own]
+            if not own_json:
+                params.append(_JSON_PARAM)
+        params += _COMMON_PARAMS
         signature = signature.replace(return_annotation=hints.get("return", None))
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from dockerhub_cli import render
+
             for option in ("no_cache", "offline", "insecure", "debug"):
                 if kwargs.pop(option, False):
                     setattr(_run, option, True)
+            render.configure_output(
+                json=kwargs.get("json_output", False)
+                if own_json
+                else kwargs.pop("json_output", False) and output,
+                template=kwargs.pop("format_template", None)
+                if "format_template" not in own
+                else None,
+                quiet=kwargs.pop("quiet", False) if "quiet" not in own else False,
+            )
             return run_guarded(lambda: fn(*args, **kwargs))
 
         wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-        app.command(name, **typer_kwargs)(wrapper)
+        (group or app).command(name, **typer_kwargs)(wrapper)
         return fn
 
     return decorate
@@ -184,13 +237,17 @@ def run_guarded(body: Callable[[], Any]) -> Any:
 
 
 def _error_line(message: str) -> None:
-    from dockerhub_cli.render import stderr_console
-
     from rich.markup import escape
 
+    from dockerhub_cli.render import stderr_console
+
     # escape(): messages quote user input, which may contain [brackets] Rich would parse.
-    stderr_console().print(f"[bold red]error:[/bold red] {escape(message)}", markup=True, highlight=False,
-                           soft_wrap=True)
+    stderr_console().print(
+        f"[bold red]error:[/bold red] {escape(message)}",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _print_traceback() -> None:

@@ -12,10 +12,14 @@ from dockerhub_cli.cli.options import JsonOpt, LimitOpt, PageOpt
 
 @command()
 def search(
-    query: Annotated[str, typer.Argument(help="What to look for, e.g. nginx (max 100 characters).")],
+    query: Annotated[
+        str, typer.Argument(help="What to look for, e.g. nginx (max 100 characters).")
+    ],
     limit: LimitOpt = 25,
     page: PageOpt = 1,
-    official: Annotated[bool, typer.Option("--official", help="Only Docker Official Images.")] = False,
+    official: Annotated[
+        bool, typer.Option("--official", help="Only Docker Official Images.")
+    ] = False,
     automated: Annotated[bool, typer.Option("--automated", help="Only automated builds.")] = False,
     json_output: JsonOpt = False,
 ) -> None:
@@ -36,7 +40,10 @@ def search(
 @command()
 def tags(
     repository: Annotated[
-        str, typer.Argument(help="Repository: nginx, bitnami/redis, ghcr.io/org/app, localhost:5000/app.")
+        str,
+        typer.Argument(
+            help="Repository: nginx, bitnami/redis, ghcr.io/org/app, localhost:5000/app."
+        ),
     ],
     limit: LimitOpt = 25,
     page: PageOpt = 1,
@@ -44,11 +51,16 @@ def tags(
         bool, typer.Option("--all", help="List every tag (follows every page).")
     ] = False,
     pattern: Annotated[
-        str | None, typer.Option("--filter", metavar="GLOB", help="Only tags matching GLOB, e.g. '1.2*-alpine'.")
+        str | None,
+        typer.Option(
+            "--filter", metavar="GLOB", help="Only tags matching GLOB, e.g. '1.2*-alpine'."
+        ),
     ] = None,
     sort: Annotated[
         str,
-        typer.Option("--sort", help="updated (newest first), name (A-Z) or semver (newest version first)."),
+        typer.Option(
+            "--sort", help="updated (newest first), name (A-Z) or semver (newest version first)."
+        ),
     ] = "updated",
     json_output: JsonOpt = False,
 ) -> None:
@@ -64,7 +76,11 @@ def tags(
         raise InvalidInputError(f"--sort must be updated, name or semver (got {sort!r})")
     with progress(f"Listing tags of {repository}"):
         result = get_service().tags(
-            repository, limit=limit, page=page, all_tags=all_tags, pattern=pattern,
+            repository,
+            limit=limit,
+            page=page,
+            all_tags=all_tags,
+            pattern=pattern,
             sort=sort,  # type: ignore[arg-type]
         )
     emit(result, json_output=json_output, render=tag_list)

@@ -22,3 +22,16 @@ PlatformOpt = Annotated[
         help="Platform of a multi-platform image (default linux/amd64 or $DOCKERHUB_PLATFORM).",
     ),
 ]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="TEMPLATE",
+        help="Print each row through a template of field names, e.g. '{name}\\t{digest}' "
+        "(\\t and \\n are escapes; an unknown field lists the valid ones).",
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only the data (e.g. names), no headers or footers."),
+]

@@ -2,15 +2,24 @@
 
 `emit()` is the single exit for results: JSON (exact model fields) for scripts, Rich tables for
 people. Data goes to stdout; talk (warnings, progress) goes to stderr via `stderr_console()`.
+
+Every command also gets, through `emit()` and the `OutputOptions` the CLI sets once per command:
+`--format TEMPLATE` (Python format fields over each row's model fields, one line per row) and
+`--quiet` (data only: the name of each row, no footers). Rich honours NO_COLOR and prints no
+colour when stdout is not a terminal; the spinner only runs when both stdout and stderr are.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import string
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +60,13 @@ def relative_time(when: datetime | None, now: datetime | None = None) -> str:
     seconds = (now - when).total_seconds()
     future = seconds < 0
     seconds = abs(seconds)
-    for unit, span in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400),
-                       ("hour", 3_600), ("minute", 60)):
+    for unit, span in (
+        ("year", 31_536_000),
+        ("month", 2_592_000),
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+    ):
         if seconds >= span:
             n = int(seconds // span)
             text = f"{n} {unit}{'s' if n != 1 else ''}"
@@ -73,15 +87,158 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-def emit(
-    model: BaseModel, *, json_output: bool, render: Callable[[Any, Console], None]
-) -> None:
-    """Write a result: JSON to stdout for scripts, or the model's Rich renderer for people."""
-    if json_output:
+@dataclass
+class OutputOptions:
+    """How results are written; set by the CLI per command (flags) and from the config file."""
+
+    json: bool = False
+    template: str | None = None
+    quiet: bool = False
+    default_json: bool = False  # config file `[output] json = true`
+
+
+output = OutputOptions()
+
+
+def configure_output(**changes: Any) -> OutputOptions:
+    """Replace the output options (the CLI calls this once per command)."""
+    global output
+    output = OutputOptions(**changes)
+    return output
+
+
+def emit(model: BaseModel, *, json_output: bool, render: Callable[[Any, Console], None]) -> None:
+    """Write a result: `--format` rows, JSON, `--quiet` names, or the Rich renderer.
+
+    Precedence: --format > --json > --quiet > config `output.json` > table.
+    """
+    from dockerhub_cli.errors import InvalidInputError
+
+    want_json = json_output or output.json
+    if output.template is not None:
+        if want_json:
+            raise InvalidInputError("--format and --json cannot be used together")
+        sys.stdout.write(format_rows(model, output.template))
+    elif want_json or (output.default_json and not output.quiet):
         sys.stdout.write(model.model_dump_json(indent=2) + "\n")
-        sys.stdout.flush()
+    elif output.quiet:
+        sys.stdout.write("".join(f"{line}\n" for line in quiet_lines(model)))
+    else:
+        render(model, stdout_console())
         return
-    render(model, stdout_console())
+    sys.stdout.flush()
+
+
+# -- --format and --quiet, generic over any result model --------------------------------------
+
+
+def _row_model_class(annotation: Any) -> type[BaseModel] | None:
+    from pydantic import BaseModel
+
+    if typing.get_origin(annotation) is list:
+        (item,) = typing.get_args(annotation) or (None,)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return item
+    return None
+
+
+def result_rows(model: BaseModel) -> tuple[list[BaseModel], type[BaseModel]]:
+    """The rows of a result: its first list-of-models field (tags, results, ...), else itself.
+
+    A model may name its rows with a `rows_field` class attribute; "" means the model itself
+    (e.g. `inspect`, whose `--format '{digest}'` should print the image's digest)."""
+    chosen = getattr(type(model), "rows_field", None)
+    if chosen == "":
+        return [model], type(model)
+    for name, info in type(model).model_fields.items():
+        if chosen is not None and name != chosen:
+            continue
+        row_class = _row_model_class(info.annotation)
+        if row_class is not None:
+            return list(getattr(model, name) or []), row_class
+    return [model], type(model)
+
+
+_ESCAPES = {"\\t": "\t", "\\n": "\n", "\\\\": "\\"}
+
+
+def _unescape(template: str) -> str:
+    return re.sub(r"\\[tn\\]", lambda m: _ESCAPES[m.group(0)], template)
+
+
+def _template_fields(template: str) -> list[str]:
+    from dockerhub_cli.errors import InvalidInputError
+
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"--format: {exc} (write {{{{ and }}}} for literal braces)"
+        ) from None
+    roots = []
+    for _, field_name, _, _ in parsed:
+        if field_name is None:
+            continue
+        root = re.split(r"[.\[]", field_name, maxsplit=1)[0]
+        if not root or root.isdigit():
+            raise InvalidInputError("--format: use named fields such as {name}, not {} or {0}")
+        roots.append(root)
+    return roots
+
+
+def _plain(value: Any) -> Any:
+    """A field value as a script wants it: bytes as integers, None empty, lists comma-joined."""
+    from pydantic import BaseModel
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(_plain(v)) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, default=str)
+    return value
+
+
+def format_rows(model: BaseModel, template: str) -> str:
+    """Render each row of `model` through `template`, one line per row."""
+    from dockerhub_cli.errors import InvalidInputError
+
+    rows, row_class = result_rows(model)
+    valid = list(row_class.model_fields)
+    text = _unescape(template)
+    for root in _template_fields(text):
+        if root not in valid:
+            raise InvalidInputError(
+                f"--format: unknown field {{{root}}}; valid fields: {', '.join(valid)}"
+            )
+    lines = []
+    for row in rows:
+        values = {name: _plain(getattr(row, name)) for name in valid}
+        try:
+            lines.append(text.format_map(values))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            raise InvalidInputError(f"--format: cannot format a row: {exc}") from None
+    return "".join(f"{line}\n" for line in lines)
+
+
+def quiet_lines(model: BaseModel) -> list[str]:
+    """`--quiet`: one value per row: the model's `quiet_field`, else name, digest or first field."""
+    rows, row_class = result_rows(model)
+    fields = list(row_class.model_fields)
+    preferred = getattr(row_class, "quiet_field", None)
+    name = next(
+        (f for f in (preferred, "name", "digest", "key") if f and f in fields),
+        fields[0] if fields else None,
+    )
+    if name is None:
+        return []
+    return [str(_plain(getattr(row, name))) for row in rows]
 
 
 def emit_json(data: Any) -> None:
@@ -90,8 +247,15 @@ def emit_json(data: Any) -> None:
 
 @contextmanager
 def progress(message: str) -> Iterator[None]:
-    """A spinner on stderr while waiting on the network, only when stderr is a terminal."""
-    if not sys.stderr.isatty() or os.environ.get("DOCKERHUB_NO_SPINNER"):
+    """A spinner on stderr while waiting on the network, only when both stdout and stderr are
+    terminals (a pipe or a file means a script is reading) and not with --quiet/--format."""
+    if (
+        not sys.stderr.isatty()
+        or not sys.stdout.isatty()
+        or os.environ.get("DOCKERHUB_NO_SPINNER")
+        or output.quiet
+        or output.template is not None
+    ):
         with nullcontext():
             yield
         return
@@ -100,4 +264,8 @@ def progress(message: str) -> Iterator[None]:
 
 
 def warn(message: str) -> None:
-    stderr_console().print(f"[yellow]warning:[/yellow] {message}", markup=True, highlight=False)
+    from rich.markup import escape
+
+    stderr_console().print(
+        f"[yellow]warning:[/yellow] {escape(message)}", markup=True, highlight=False
+    )

@@ -23,7 +23,10 @@ def search_results(result: SearchResults, console: Console) -> None:
     table.add_column("OFFICIAL", justify="center")
     for r in result.results:
         table.add_row(
-            r.name, r.description, human_count(r.star_count), human_count(r.pull_count),
+            r.name,
+            r.description,
+            human_count(r.star_count),
+            human_count(r.pull_count),
             "[OK]" if r.is_official else "",
         )
     console.print(table)

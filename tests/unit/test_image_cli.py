@@ -155,3 +155,14 @@ def test_platform_from_environment(reg, monkeypatch) -> None:
     monkeypatch.setenv("DOCKERHUB_PLATFORM", "linux/arm64")
     data = _json(["inspect", IMAGE, "--json"])
     assert data["manifest_digest"] == fx.sha256(fx.ARM64_MANIFEST)
+
+
+def test_format_and_quiet(reg) -> None:
+    fmt = runner.invoke(app, ["inspect", IMAGE, "--format", "{digest} {size}"])
+    assert fmt.exit_code == 0, fmt.stderr
+    assert fmt.stdout == f"{fx.sha256(fx.NGINX_INDEX)} {fx.NGINX_TOTAL}\n"
+    quiet = runner.invoke(app, ["layers", IMAGE, "-q"])
+    assert quiet.stdout.split() == [d for d, _ in fx.NGINX_LAYERS]
+    lines = runner.invoke(app, ["dockerfile", IMAGE, "-q"]).stdout.splitlines()
+    assert lines[0] == "ADD file:90b9dd8f12120e8b2cd3ece45fcbe8af67e40565e2032a40f64bd921c43e2ce7 /"
+    assert runner.invoke(app, ["size", IMAGE, "-q"]).stdout == f"{fx.NGINX_TOTAL}\n"

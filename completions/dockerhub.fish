@@ -1,0 +1,1 @@
+complete --command dockerhub --no-files --arguments "(env _DOCKERHUB_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) dockerhub)" --condition "env _DOCKERHUB_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) dockerhub"

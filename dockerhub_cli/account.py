@@ -1,0 +1,214 @@
+"""Identity, pull quota, login and logout: what `whoami`, `ratelimit`, `login`, `logout` do.
+
+`DockerHubService` delegates here; these functions take the service's clients and return models.
+Secrets are validated against the registry before they are stored, and never appear in output.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from dockerhub_cli.auth import RegistryAuth, parse_challenge
+from dockerhub_cli.credentials import Credentials
+from dockerhub_cli.errors import AuthError, InvalidInputError, UpstreamError
+from dockerhub_cli.models import Identity, LoginResult, LogoutResult, PullRateLimit
+from dockerhub_cli.reference import DOCKER_HUB_DOMAIN, parse_reference
+from dockerhub_cli.registry import MANIFEST_ACCEPT, is_loopback
+from dockerhub_cli.transport import error_message, raise_for_rate_limit, raise_for_server_error
+
+if TYPE_CHECKING:
+    import requests
+
+    from dockerhub_cli.service import DockerHubService
+
+# Docker's documented probe image: a HEAD on its manifest reports the quota and costs no pull.
+RATELIMIT_PROBE_IMAGE = "ratelimitpreview/test:latest"
+_HUB_NAMES = frozenset(
+    {
+        "",
+        "docker.io",
+        "index.docker.io",
+        "registry-1.docker.io",
+        "registry.hub.docker.com",
+        "hub.docker.com",
+    }
+)
+_HOST_RE = re.compile(
+    r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$|^\[[0-9a-f:]+\](:[0-9]{1,5})?$"
+)
+
+
+def normalize_registry(service: DockerHubService, registry: str | None) -> str:
+    """`None`, `docker.io`, `https://index.docker.io/v1/` -> `docker.io`; `ghcr` (a config-file
+    registry name) -> its host; `https://ghcr.io/` -> `ghcr.io`."""
+    text = (registry or "").strip()
+    for entry in service.settings.registries:
+        if text == entry.name:
+            text = entry.url
+            break
+    text = text.lower().split("://", 1)[-1].split("/", 1)[0]
+    if text in _HUB_NAMES:
+        return DOCKER_HUB_DOMAIN
+    if not _HOST_RE.match(text):
+        raise InvalidInputError(
+            f"{registry!r} is not a registry host", hint="e.g. ghcr.io or localhost:5000"
+        )
+    return text
+
+
+def whoami(service: DockerHubService, registry: str | None, *, verify: bool) -> Identity:
+    domain = normalize_registry(service, registry)
+    creds = service.credentials.lookup(domain)
+    verified = None
+    if verify:
+        if creds is None:
+            verified = False
+        else:
+            validate(service, domain, creds)
+            verified = True
+    return Identity(
+        registry=domain,
+        username=creds.username if creds else None,
+        authenticated=creds is not None,
+        source=creds.source if creds else "anonymous",
+        verified=verified,
+    )
+
+
+# -- login / logout -------------------------------------------------------------------------
+
+
+def _registry_base(service: DockerHubService, domain: str) -> str:
+    if domain == DOCKER_HUB_DOMAIN:
+        return service.settings.registry_url.rstrip("/")
+    plain = is_loopback(domain) or domain in service.settings.insecure_registries
+    return f"{'http' if plain else 'https'}://{domain}"
+
+
+def validate(service: DockerHubService, domain: str, creds: Credentials) -> None:
+    """Raise AuthError unless the registry accepts `creds` (no caching, nothing stored)."""
+    if domain == DOCKER_HUB_DOMAIN and not creds.is_identity_token:
+        # Docker Hub: the Hub API login exchanges a password/PAT for a JWT, or refuses it.
+        service.hub._login(creds.username, creds.secret, creds.source)
+        return
+    transport = service.transport
+    base = _registry_base(service, domain)
+    verify_tls = not (service.settings.insecure or domain in service.settings.insecure_registries)
+    what = f"the registry API of {domain}"
+    probe = transport.request("GET", f"{base}/v2/", cacheable=False, what=what, verify=verify_tls)
+    raise_for_rate_limit(probe, what)
+    raise_for_server_error(probe, what)
+    if probe.status_code == 200:
+        return  # the registry needs no login; docker accepts this too
+    if probe.status_code != 401:
+        raise UpstreamError(
+            f"{domain} answered HTTP {probe.status_code} to {base}/v2/: {error_message(probe)}",
+            hint="is this an OCI registry?",
+        )
+    challenge = parse_challenge(probe.headers.get("WWW-Authenticate", ""))
+    if challenge is None or challenge.scheme not in ("bearer", "basic"):
+        raise UpstreamError(f"{domain} asked for authentication it does not describe")
+    if challenge.scheme == "bearer":
+        auth = RegistryAuth(transport)
+        auth.remember(domain, challenge)
+        # The token server answers 401 for bad credentials; RegistryAuth raises AuthError.
+        auth.authorization(domain, "", creds, fetch=True)
+        return
+    response = transport.request(
+        "GET",
+        f"{base}/v2/",
+        auth=(creds.username, creds.secret),
+        cacheable=False,
+        what=what,
+        verify=verify_tls,
+    )
+    if response.status_code in (401, 403):
+        raise AuthError(f"{domain} rejected the username or password for {creds.username!r}")
+    raise_for_server_error(response, what)
+
+
+def login(
+    service: DockerHubService, registry: str | None, username: str, secret: str
+) -> LoginResult:
+    domain = normalize_registry(service, registry)
+    username = username.strip()
+    if not username:
+        raise InvalidInputError("the username is empty", hint="pass --username NAME")
+    if not secret.strip():
+        raise InvalidInputError("the password/token is empty", hint="pipe it with --password-stdin")
+    creds = Credentials(username, secret.strip(), source="dockerhub login")
+    validate(service, domain, creds)
+    where = service.credentials.store(domain, username, secret.strip())
+    return LoginResult(registry=domain, username=username, stored_in=where, validated=True)
+
+
+def logout(service: DockerHubService, registry: str | None) -> LogoutResult:
+    domain = normalize_registry(service, registry)
+    return LogoutResult(registry=domain, removed_from=service.credentials.erase(domain))
+
+
+# -- pull rate limit -------------------------------------------------------------------------
+
+
+def _header(response: requests.Response, name: str) -> str | None:
+    return response.headers.get(name) or response.headers.get(f"x-{name}")
+
+
+def parse_quota(value: str | None) -> tuple[int | None, int | None]:
+    """`100;w=21600` -> (100, 21600). Liberal: other `;` params ignored; junk -> (None, None)."""
+    if not value:
+        return None, None
+    parts = [p.strip() for p in value.split(";")]
+    try:
+        count = int(parts[0])
+    except ValueError:
+        return None, None
+    window = None
+    for part in parts[1:]:
+        key, _, raw = part.partition("=")
+        if key.strip().lower() == "w":
+            try:
+                window = int(raw.strip())
+            except ValueError:
+                window = None
+    return count, window
+
+
+def pull_rate_limit(service: DockerHubService, image: str | None) -> PullRateLimit:
+    """HEAD the manifest of `image` (default: Docker's probe image) and read the quota headers.
+
+    HEAD is a version check, which Docker Hub does not count as a pull. The request bypasses the
+    cache, since the answer changes with every pull.
+    """
+    ref = parse_reference(image or RATELIMIT_PROBE_IMAGE)
+    registry = service.registry
+    what = f"manifest {ref.familiar_name}"
+    response = registry.request(
+        ref,
+        "HEAD",
+        registry.url(ref, f"manifests/{ref.reference}"),
+        headers={"Accept": MANIFEST_ACCEPT},
+        what=what,
+        cacheable=False,
+    )
+    limit, window = parse_quota(_header(response, "ratelimit-limit"))
+    remaining, remaining_window = parse_quota(_header(response, "ratelimit-remaining"))
+    # 429 with quota headers means "0 left": that is the answer, not an error.
+    if not (response.status_code == 429 and limit is not None):
+        registry.check(ref, response, what)
+    creds = service.credentials.lookup(ref.domain)
+    if response.status_code == 429 and remaining is None:
+        remaining = 0
+    used = limit - remaining if limit is not None and remaining is not None else None
+    return PullRateLimit(
+        registry=ref.domain,
+        image=str(ref),
+        identity=creds.username if creds else "anonymous",
+        unlimited=limit is None,
+        limit=limit,
+        remaining=remaining,
+        used=max(used, 0) if used is not None else None,
+        window_seconds=window or remaining_window,
+        source=_header(response, "docker-ratelimit-source"),
+    )

@@ -1,0 +1,88 @@
+"""Drift checks: man/dockerhub.1 and completions/* must match what the app generates now.
+
+When this fails after adding or changing a command, run `make generate` (or
+`python scripts/gen_man.py && python scripts/gen_completions.py`) and commit the result.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HINT = "generated files are stale: run `make generate` and commit the result"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_man_page_is_up_to_date(tmp_path: Path) -> None:
+    gen_man = _load("gen_man")
+    assert gen_man.main(["--output", str(tmp_path)]) == 0
+    fresh = (tmp_path / "dockerhub.1").read_text()
+    assert fresh == (ROOT / "man/dockerhub.1").read_text(), HINT
+
+
+def test_man_page_covers_commands_env_and_exit_codes() -> None:
+    from dockerhub_cli.exitcodes import EXIT_CODE_MEANINGS
+    from dockerhub_cli.settings import ENV_VARS
+
+    gen_man = _load("gen_man")
+    page = gen_man.render()
+    for path, command in gen_man.commands():
+        assert f".SS {gen_man.esc(path)}" in page
+        for param in command.params:
+            for opt in param.opts if param.param_type_name == "option" else ():
+                assert f"\\fB{gen_man.esc(opt)}" in page or gen_man.esc(opt) in page
+    for name in ENV_VARS:
+        assert gen_man.esc(name) in page
+    for code in EXIT_CODE_MEANINGS:
+        assert f".TP\n\\fB{int(code)}\\fR" in page
+    assert str(Path.home()) not in page  # no machine-specific defaults
+
+
+def test_completions_are_up_to_date(tmp_path: Path) -> None:
+    gen = _load("gen_completions")
+    assert gen.main(["--output", str(tmp_path)]) == 0
+    for name in gen.FILES.values():
+        assert (tmp_path / name).read_text() == (ROOT / "completions" / name).read_text(), HINT
+
+
+def test_check_mode_detects_drift(tmp_path: Path) -> None:
+    gen_man = _load("gen_man")
+    (tmp_path / "dockerhub.1").write_text("stale\n")
+    assert gen_man.main(["--output", str(tmp_path), "--check"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [("dockerhub rat", "1", "ratelimit"), ("dockerhub config s", "2", "show")],
+)
+def test_bash_completion_protocol_answers(words: str, cword: str, expected: str) -> None:
+    env = {
+        **os.environ,
+        "_DOCKERHUB_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": cword,
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "from dockerhub_cli.cli import app; app(prog_name='dockerhub')"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert expected in done.stdout.split(), done.stderr
