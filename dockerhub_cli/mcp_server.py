@@ -54,7 +54,7 @@ from dockerhub_cli.image_models import (
     RepositoryInfo,
 )
 from dockerhub_cli.images import MAX_HAVE_IMAGES
-from dockerhub_cli.models import SearchResults, TagList
+from dockerhub_cli.models import Identity, PullRateLimit, SearchResults, TagList
 from dockerhub_cli.reference import ImageReference, is_digest, parse_reference, validate_tag
 from dockerhub_cli.service import MAX_LIMIT, MAX_QUERY_LENGTH, DockerHubService
 
@@ -269,6 +269,33 @@ def _stats(s: DockerHubService, repository: Repository) -> RepositoryInfo:
     return s.repository_info(repository_only(repository).familiar_name)
 
 
+
+
+def _whoami(
+    s: DockerHubService,
+    registry: Annotated[
+        str | None,
+        Field(description="Registry host, e.g. ghcr.io. Default: Docker Hub.", min_length=1,
+              max_length=255),
+    ] = None,
+    verify: Annotated[
+        bool, Field(description="Also check with the registry that the credentials work.")
+    ] = False,
+) -> Identity:
+    return s.whoami(registry, verify=verify)
+
+
+def _rate_limit(
+    s: DockerHubService,
+    repository: Annotated[
+        str | None,
+        Field(description="Docker Hub image to check with (default: Docker's own test image).",
+              min_length=1, max_length=512),
+    ] = None,
+) -> PullRateLimit:
+    return s.pull_rate_limit(image_reference(repository) if repository else None)
+
+
 # Tools whose service methods are still being written on other branches. Each is registered
 # only when `DockerHubService` has the method (output model = the method's return type).
 
@@ -328,23 +355,6 @@ def _provenance(
 ) -> Any:
     return s.provenance(  # type: ignore[attr-defined]
         image_reference(repository, tag), platform=platform
-    )
-
-
-def _whoami(s: DockerHubService) -> Any:
-    return s.whoami()  # type: ignore[attr-defined]
-
-
-def _rate_limit(
-    s: DockerHubService,
-    repository: Annotated[
-        str | None,
-        Field(description="Image whose pull limit to check (default: Docker's own test image).",
-              min_length=1, max_length=512),
-    ] = None,
-) -> Any:
-    return s.pull_rate_limit(  # type: ignore[attr-defined]
-        image_reference(repository) if repository else None
     )
 
 
@@ -475,14 +485,15 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "docker_whoami", "whoami",
-        "Which Docker Hub account (if any) the server is using, and where the credentials "
-        "come from.",
-        _whoami,
+        "Which account (if any) the server uses for Docker Hub or another registry, and where "
+        "its credentials come from (never the secret itself).",
+        _whoami, Identity,
     ),
     ToolSpec(
         "docker_get_rate_limit", "pull_rate_limit",
-        "The remaining Docker Hub pull allowance of the server's account or IP address.",
-        _rate_limit,
+        "Docker Hub's pull allowance for the server's account or IP address: limit, remaining "
+        "and window (checked with a HEAD request, which costs no pull).",
+        _rate_limit, PullRateLimit,
     ),
 )
 

@@ -19,7 +19,7 @@ class McpTransport(str, Enum):
     http = "http"
 
 
-@command("serve-mcp")
+@command("serve-mcp", output=False)
 def serve_mcp(
     transport: Annotated[
         McpTransport,
