@@ -187,8 +187,11 @@ def _search(
     s: DockerHubService,
     query: Annotated[
         str,
-        Field(description="Search words, e.g. nginx or 'postgres backup'.", min_length=1,
-              max_length=MAX_QUERY_LENGTH),
+        Field(
+            description="Search words, e.g. nginx or 'postgres backup'.",
+            min_length=1,
+            max_length=MAX_QUERY_LENGTH,
+        ),
     ],
     limit: Limit = 25,
     page: Page = 1,
@@ -205,8 +208,11 @@ def _tags(
     page: Page = 1,
     pattern: Annotated[
         str | None,
-        Field(description="Only tags matching this glob, e.g. '1.27*' or '*-alpine'.",
-              min_length=1, max_length=128),
+        Field(
+            description="Only tags matching this glob, e.g. '1.27*' or '*-alpine'.",
+            min_length=1,
+            max_length=128,
+        ),
     ] = None,
     sort: Annotated[
         Literal["updated", "name", "semver"],
@@ -269,14 +275,15 @@ def _stats(s: DockerHubService, repository: Repository) -> RepositoryInfo:
     return s.repository_info(repository_only(repository).familiar_name)
 
 
-
-
 def _whoami(
     s: DockerHubService,
     registry: Annotated[
         str | None,
-        Field(description="Registry host, e.g. ghcr.io. Default: Docker Hub.", min_length=1,
-              max_length=255),
+        Field(
+            description="Registry host, e.g. ghcr.io. Default: Docker Hub.",
+            min_length=1,
+            max_length=255,
+        ),
     ] = None,
     verify: Annotated[
         bool, Field(description="Also check with the registry that the credentials work.")
@@ -289,8 +296,11 @@ def _rate_limit(
     s: DockerHubService,
     repository: Annotated[
         str | None,
-        Field(description="Docker Hub image to check with (default: Docker's own test image).",
-              min_length=1, max_length=512),
+        Field(
+            description="Docker Hub image to check with (default: Docker's own test image).",
+            min_length=1,
+            max_length=512,
+        ),
     ] = None,
 ) -> PullRateLimit:
     return s.pull_rate_limit(image_reference(repository) if repository else None)
@@ -302,10 +312,12 @@ def _rate_limit(
 
 def _compare(
     s: DockerHubService,
-    image1: Annotated[str, Field(description="First image, e.g. nginx:1.26.", min_length=1,
-                                 max_length=512)],
-    image2: Annotated[str, Field(description="Second image, e.g. nginx:1.27.", min_length=1,
-                                 max_length=512)],
+    image1: Annotated[
+        str, Field(description="First image, e.g. nginx:1.26.", min_length=1, max_length=512)
+    ],
+    image2: Annotated[
+        str, Field(description="Second image, e.g. nginx:1.27.", min_length=1, max_length=512)
+    ],
     platform: Platform = None,
 ) -> Any:
     return s.compare(  # type: ignore[attr-defined]
@@ -319,8 +331,11 @@ def _updates(
     tag: Tag = "latest",
     base: Annotated[
         str | None,
-        Field(description="Base image to check against, when the image does not record it.",
-              min_length=1, max_length=512),
+        Field(
+            description="Base image to check against, when the image does not record it.",
+            min_length=1,
+            max_length=512,
+        ),
     ] = None,
     platform: Platform = None,
 ) -> Any:
@@ -390,110 +405,142 @@ def _bound_inspection(result: ImageInspection, args: dict[str, Any]) -> ImageIns
     if result.repository_info is None:
         return result
     info = _bound_repository_info(result.repository_info, args)
-    return result if info is result.repository_info else result.model_copy(
-        update={"repository_info": info}
+    return (
+        result
+        if info is result.repository_info
+        else result.model_copy(update={"repository_info": info})
     )
 
 
 TOOLS: tuple[ToolSpec, ...] = (
     # The twelve tools of the original DockerHub MCP server (names and parameters kept).
     ToolSpec(
-        "docker_search_images", "search",
+        "docker_search_images",
+        "search",
         "Search Docker Hub repositories by name or description. Returns names, descriptions, "
         "stars, pulls and official/automated flags, one page at a time (`count` is the total).",
-        _search, SearchResults,
+        _search,
+        SearchResults,
     ),
     ToolSpec(
-        "docker_get_image_details", "inspect",
+        "docker_get_image_details",
+        "inspect",
         "Details of one image: digest, platforms, compressed size, creation time, config (env, "
         "entrypoint, cmd, ports, labels, user), base image, and on Docker Hub the repository "
         "facts (description, stars, pulls). Works on any registry.",
-        _details, ImageInspection, _bound_inspection,
+        _details,
+        ImageInspection,
+        _bound_inspection,
     ),
     ToolSpec(
-        "docker_list_tags", "tags",
+        "docker_list_tags",
+        "tags",
         "List the tags of a repository on any registry, a page at a time (Docker Hub adds "
         "digest, size, platforms and update time). `notes` says when more pages exist.",
-        _tags, TagList, _more_tags_note,
+        _tags,
+        TagList,
+        _more_tags_note,
     ),
     ToolSpec(
-        "docker_get_manifest", "manifest",
+        "docker_get_manifest",
+        "manifest",
         "The parsed manifest of an image (for a multi-platform tag: the chosen platform's image "
         "manifest, with the index digest), with its digest, media type and size.",
-        _manifest, ManifestReport,
+        _manifest,
+        ManifestReport,
     ),
     ToolSpec(
-        "docker_analyze_layers", "layers",
+        "docker_analyze_layers",
+        "layers",
         "The layers of an image: compressed size, share of the total, the build step that made "
         "each one, and insights (largest layers, size added on top of the base image).",
-        _layers, LayerReport,
+        _layers,
+        LayerReport,
     ),
     ToolSpec(
-        "docker_compare_images", "compare",
+        "docker_compare_images",
+        "compare",
         "Compare two images: size, layers, platforms, config and base image differences.",
         _compare,
     ),
     ToolSpec(
-        "docker_get_vulnerabilities", "vulns",
+        "docker_get_vulnerabilities",
+        "vulns",
         "Known vulnerabilities of an image from the data the registry publishes (e.g. attached "
         "scan attestations). The result states its source and coverage: when no scan data "
         "exists it says so, which does not mean the image has no vulnerabilities.",
         _vulns,
     ),
     ToolSpec(
-        "docker_get_image_history", "history",
+        "docker_get_image_history",
+        "history",
         "The build history of an image: each recorded step (command, time, comment), whether "
         "it made a layer, and that layer's size.",
-        _history, HistoryReport,
+        _history,
+        HistoryReport,
     ),
     ToolSpec(
-        "docker_get_stats", "repository_info",
+        "docker_get_stats",
+        "repository_info",
         "Docker Hub repository statistics: stars, pulls, last update, tag count, description "
         "(README shortened). Docker Hub only; other registries publish no such facts.",
-        _stats, RepositoryInfo, _bound_repository_info,
+        _stats,
+        RepositoryInfo,
+        _bound_repository_info,
     ),
     ToolSpec(
-        "docker_track_base_updates", "updates",
+        "docker_track_base_updates",
+        "updates",
         "Whether the base image of an image has changed since it was built, and newer tags of "
         "the image itself.",
         _updates,
     ),
     ToolSpec(
-        "docker_estimate_pull_size", "pull_size",
+        "docker_estimate_pull_size",
+        "pull_size",
         "How many bytes a `docker pull` downloads (compressed layers), optionally minus the "
         "layers of images you already have.",
-        _pull_size, PullSizeReport,
+        _pull_size,
+        PullSizeReport,
     ),
     ToolSpec(
-        "docker_get_dockerfile", "dockerfile",
+        "docker_get_dockerfile",
+        "dockerfile",
         "A Dockerfile reconstructed from the image history (not the original file: COPY "
         "sources, build args and multi-stage steps are not recorded).",
-        _dockerfile, DockerfileReport,
+        _dockerfile,
+        DockerfileReport,
     ),
     # Further commands.
     ToolSpec(
-        "docker_get_sbom", "sbom",
+        "docker_get_sbom",
+        "sbom",
         "The software bill of materials attached to an image (packages and versions), if the "
         "publisher attached one.",
         _sbom,
     ),
     ToolSpec(
-        "docker_get_provenance", "provenance",
+        "docker_get_provenance",
+        "provenance",
         "Build provenance attached to an image (builder, source repository, build args), if "
         "the publisher attached it.",
         _provenance,
     ),
     ToolSpec(
-        "docker_whoami", "whoami",
+        "docker_whoami",
+        "whoami",
         "Which account (if any) the server uses for Docker Hub or another registry, and where "
         "its credentials come from (never the secret itself).",
-        _whoami, Identity,
+        _whoami,
+        Identity,
     ),
     ToolSpec(
-        "docker_get_rate_limit", "pull_rate_limit",
+        "docker_get_rate_limit",
+        "pull_rate_limit",
         "Docker Hub's pull allowance for the server's account or IP address: limit, remaining "
         "and window (checked with a HEAD request, which costs no pull).",
-        _rate_limit, PullRateLimit,
+        _rate_limit,
+        PullRateLimit,
     ),
 )
 
@@ -515,9 +562,7 @@ _CLI_COMMAND_RE = re.compile(r"`dockerhub (\w[\w-]*)[^`]*`")
 
 def _for_model(text: str) -> str:
     """Rephrase CLI advice in a hint ("`dockerhub tags nginx`", "--platform") as tool advice."""
-    text = _CLI_COMMAND_RE.sub(
-        lambda m: _CLI_TO_TOOL.get(m.group(1), m.group(0)), text
-    )
+    text = _CLI_COMMAND_RE.sub(lambda m: _CLI_TO_TOOL.get(m.group(1), m.group(0)), text)
     return text.replace("--platform", "the platform argument")
 
 
@@ -572,7 +617,10 @@ def _guard(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             raise ToolError(tool_error_message(exc)) from None
         except Exception as exc:  # a bug: one stderr line, the traceback only at DEBUG
             log.error(
-                "tool %s failed unexpectedly: %s: %s", name, type(exc).__name__, exc,
+                "tool %s failed unexpectedly: %s: %s",
+                name,
+                type(exc).__name__,
+                exc,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
             raise ToolError(
@@ -701,15 +749,26 @@ def health_report(service: DockerHubService) -> dict[str, Any]:
 def configure_logging(debug: bool = False) -> None:
     """Logs to stderr only (stdout is the protocol), before MCPServer would install its own."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("dockerhub serve-mcp: %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("dockerhub serve-mcp: %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
     log.setLevel(logging.DEBUG if debug else logging.INFO)  # our few start-up lines
     if debug:
         # our own debug lines, not every library's
-        for noisy in ("urllib3", "requests_cache", "httpcore", "httpx", "httpx2", "sse_starlette",
-                      "uvicorn.access", "mcp", "asyncio"):
+        for noisy in (
+            "urllib3",
+            "requests_cache",
+            "httpcore",
+            "httpx",
+            "httpx2",
+            "sse_starlette",
+            "uvicorn.access",
+            "mcp",
+            "asyncio",
+        ):
             logging.getLogger(noisy).setLevel(logging.INFO)
 
 
@@ -733,19 +792,25 @@ def serve(
     from starlette.requests import Request
     from starlette.responses import JSONResponse
 
-    @server.custom_route("/health", methods=["GET"])
+    @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(request: Request) -> JSONResponse:
         return JSONResponse(health_report(service))
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
             "listening on %s: not loopback, so DNS-rebinding protection is off and anyone who "
-            "can reach this port can use the server (and its registry credentials)", host
+            "can reach this port can use the server (and its registry credentials)",
+            host,
         )
     app = server.streamable_http_app(host=host)
     config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, access_log=False,
-        log_level="debug" if debug else "warning", timeout_graceful_shutdown=3,
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        log_level="debug" if debug else "warning",
+        timeout_graceful_shutdown=3,
     )
     log.info("serving MCP on http://%s:%d/mcp (health: /health)", _url_host(host), port)
     uvicorn.Server(config).run()

@@ -6,7 +6,7 @@ other command should pay.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -14,7 +14,7 @@ import typer
 from dockerhub_cli.cli.app import command, get_service, run_options
 
 
-class McpTransport(str, Enum):
+class McpTransport(StrEnum):
     stdio = "stdio"
     http = "http"
 
