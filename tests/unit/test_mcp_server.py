@@ -451,6 +451,9 @@ async def test_unexpected_exception_is_generic_and_logged_once_without_traceback
 ) -> None:
     fake.error = KeyError("secret internals")
     caplog.set_level(logging.WARNING)
+    caplog.set_level(
+        logging.WARNING, logger="dockerhub_cli"
+    )  # a CLI --debug test may have lowered it
     result = await client.call_tool("docker_get_stats", {"repository": "nginx"})
     assert result.is_error
     text = result.content[0].text
