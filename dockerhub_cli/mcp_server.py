@@ -102,7 +102,10 @@ Repository = Annotated[
 Tag = Annotated[
     str,
     Field(
-        description="Tag (e.g. 1.27-alpine) or digest (sha256:...). Default: latest.",
+        description=(
+            'Tag (e.g. 1.27-alpine) or digest (sha256:...), always a string ("1.0", not 1.0). '
+            "Default: latest."
+        ),
         min_length=1,
         max_length=135,
     ),

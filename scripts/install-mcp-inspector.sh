@@ -17,6 +17,9 @@ if [ -x "$BIN" ] && [ "$(cat "$DEST/.version" 2>/dev/null)" = "$VERSION" ]; then
   exit 0
 fi
 mkdir -p "$DEST"
-npm install --prefix "$DEST" --no-audit --no-fund --loglevel=error \
-  "@modelcontextprotocol/inspector@$VERSION" >&2
+if ! npm install --prefix "$DEST" --no-audit --no-fund --loglevel=error \
+  "@modelcontextprotocol/inspector@$VERSION" >&2; then
+  echo "install-mcp-inspector: npm could not install @modelcontextprotocol/inspector@$VERSION" >&2
+  exit 0
+fi
 echo "$VERSION" > "$DEST/.version"
