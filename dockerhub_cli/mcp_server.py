@@ -758,11 +758,15 @@ def configure_logging(debug: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    ours = logging.getLogger("dockerhub_cli")
+    # `--debug` gave our logger its own stderr handler: with the root one, lines would double.
+    ours.handlers[:] = [h for h in ours.handlers if not getattr(h, "_dockerhub", False)]
     log.setLevel(logging.DEBUG if debug else logging.INFO)  # our few start-up lines
+    # urllib3 warns on every retry of an expected failure (which the tool error reports).
+    logging.getLogger("urllib3").setLevel(logging.INFO if debug else logging.ERROR)
     if debug:
         # our own debug lines, not every library's
         for noisy in (
-            "urllib3",
             "requests_cache",
             "httpcore",
             "httpx",
