@@ -13,6 +13,10 @@ prints (the output schema). `build_server()` turns the table into tools on an `M
 * a tool whose service method does not exist yet (compare, updates, vulns, ...) is simply not
   registered: no stubs, no invented answers.
 
+Adding a tool (about five lines): a function `def _x(s: DockerHubService, <params>) -> Model:
+return s.method(...)` using the shared parameter aliases (`Repository`, `Tag`, `Platform`, ...),
+and a row `ToolSpec("docker_x", "method", "description for the model", _x, Model)` in TOOLS.
+
 This module imports `mcp` at the top: import it only from `serve-mcp` (and tests), never on the
 CLI's start-up path (`import mcp` costs about 0.45 s).
 """
