@@ -77,11 +77,13 @@ class HostRateLimiter:
                 wait = float(exc.period_remaining)
                 if wait > self._max_wait:
                     raise
-                state.throttled += 1
-                state.waited_seconds += wait
+                with self._lock:
+                    state.throttled += 1
+                    state.waited_seconds += wait
                 self._sleep(max(wait, 0.001))
                 continue
-            state.sent += 1
+            with self._lock:
+                state.sent += 1
             return
 
     def snapshot(self) -> dict[str, dict[str, float | int | str]]:
