@@ -338,8 +338,6 @@ def image_updates(
             found = newer_in_family(ref.tag, (t.name for t in listing.tags))
             total = len(found)
             newer = found[:MAX_NEWER_TAGS]
-            if total > len(newer):
-                notes.append(f"{total} newer tags in the family; showing the newest {len(newer)}")
 
     status, base_ref, reason = _base_of(resolved, user_base, notes)
     evidence = None

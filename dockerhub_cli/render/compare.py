@@ -162,7 +162,8 @@ def updates(r: UpdateReport, console: Console) -> None:
             f"lead the image ({human_size(e.shared_prefix_size)} of {human_size(e.base_size)}); "
             f"the image has {e.image_layer_count}",
         )
-    t.add_row("Why", Text(r.reason))
+    if r.base is not None:
+        t.add_row("Why", Text(r.reason))
     if r.tag is not None:
         if r.newer_tags:
             more = (
