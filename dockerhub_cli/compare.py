@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from dockerhub_cli.compare_models import (
     BaseEvidence,
@@ -239,9 +239,7 @@ def config_diff(
     platforms = None
     if left.index is not None or right.index is not None:
         lp = [str(d.platform) for d in left.platforms if d.platform] or _as_list(_platform(left))
-        rp = [str(d.platform) for d in right.platforms if d.platform] or _as_list(
-            _platform(right)
-        )
+        rp = [str(d.platform) for d in right.platforms if d.platform] or _as_list(_platform(right))
         platforms = PlatformSets(
             left=lp,
             right=rp,
@@ -398,12 +396,14 @@ def _base_of(
             digest = recorded.digest
         elif recorded_ref is not None:
             notes.append(
-                f"the image records {recorded_ref} as its base; following --base {user_base} instead"
+                f"the image records {recorded_ref} as its base; "
+                f"following --base {user_base} instead"
             )
         follow = user_base
-        source = "user"
+        source: Literal["annotation", "label", "user"] = "user"
     elif recorded_ref is not None and recorded is not None:
-        digest, follow, source = recorded.digest, recorded_ref, recorded.source
+        digest, follow = recorded.digest, recorded_ref
+        source = "label" if recorded.source == "label" else "annotation"
     elif recorded is not None and recorded.digest:
         return (
             None,
@@ -430,7 +430,7 @@ def _base_of(
     tag_ref = follow.with_tag(follow.tag)  # drop a pinned digest: follow the tag
     if follow.digest and not digest:
         digest = follow.digest
-    status = BaseStatus(reference=str(tag_ref), source=source, digest_at_build=digest)  # type: ignore[arg-type]
+    status = BaseStatus(reference=str(tag_ref), source=source, digest_at_build=digest)
     return status, tag_ref, ""
 
 
@@ -512,9 +512,7 @@ def _short(digest: str | None) -> str:
     return (digest or "?")[:19]
 
 
-def _verdict(
-    image: str, status: BaseStatus | None, outdated: bool | None, reason: str
-) -> str:
+def _verdict(image: str, status: BaseStatus | None, outdated: bool | None, reason: str) -> str:
     if status is None or outdated is None:
         return f"unknown: {reason}"
     if outdated:

@@ -53,9 +53,7 @@ def comparison(r: Comparison, console: Console) -> None:
         t.add_row("Index", left.index_digest or "-", right.index_digest or "-")
     t.add_row("Platform", left.platform or "-", right.platform or "-")
     if left.platforms or right.platforms:
-        t.add_row(
-            "Platforms", ", ".join(left.platforms) or "-", ", ".join(right.platforms) or "-"
-        )
+        t.add_row("Platforms", ", ".join(left.platforms) or "-", ", ".join(right.platforms) or "-")
     t.add_row(
         "Created",
         left.created.isoformat() if left.created else "-",
@@ -65,8 +63,7 @@ def comparison(r: Comparison, console: Console) -> None:
     t.add_row(
         "Size",
         f"{human_size(left.size)} in {left.layer_count} layers",
-        f"{human_size(right.size)} in {right.layer_count} layers  "
-        f"({_signed(r.size_delta)}{pct})",
+        f"{human_size(right.size)} in {right.layer_count} layers  ({_signed(r.size_delta)}{pct})",
     )
     console.print(t)
     console.print()
@@ -119,9 +116,7 @@ def comparison(r: Comparison, console: Console) -> None:
 
     h = r.history_diff
     console.print()
-    console.print(
-        Text(f"Build steps (first {h.common_prefix} identical)", style="bold")
-    )
+    console.print(Text(f"Build steps (first {h.common_prefix} identical)", style="bold"))
     if not h.only_left and not h.only_right:
         console.print(Text("  no differences", style="dim"))
     for step in h.only_left:
@@ -148,7 +143,9 @@ def updates(r: UpdateReport, console: Console) -> None:
     t.add_row("Digest", r.digest)
     if r.base is not None:
         b = r.base
-        t.add_row("Base", f"{escape(b.reference)}  (from {'--base' if b.source == 'user' else b.source})")
+        t.add_row(
+            "Base", f"{escape(b.reference)}  (from {'--base' if b.source == 'user' else b.source})"
+        )
         t.add_row("Built on", b.digest_at_build or "- (not recorded)")
         current = b.current_digest or "-"
         if b.current_manifest_digest and b.current_manifest_digest != b.current_digest:
@@ -173,5 +170,7 @@ def updates(r: UpdateReport, console: Console) -> None:
             )
             t.add_row("Newer tags", ", ".join(r.newer_tags) + more)
         else:
-            t.add_row("Newer tags", "none" + ("" if r.tags_complete else " found (listing incomplete)"))
+            t.add_row(
+                "Newer tags", "none" + ("" if r.tags_complete else " found (listing incomplete)")
+            )
     console.print(t)

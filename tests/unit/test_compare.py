@@ -244,7 +244,10 @@ def test_updates_unknowable_cases_are_null_with_a_reason(rsps, reg, service) -> 
     _based(
         reg,
         "gone",
-        annotations={BASE_NAME: "registry.example.com/team/gone:1.0", BASE_DIGEST: "sha256:" + "1" * 64},
+        annotations={
+            BASE_NAME: "registry.example.com/team/gone:1.0",
+            BASE_DIGEST: "sha256:" + "1" * 64,
+        },
     )
     _based(reg, "digest-only", annotations={BASE_DIGEST: "sha256:" + "1" * 64})
     _based(reg, "nothing")
@@ -416,11 +419,19 @@ def test_cli_compare_json_and_updates_quiet(reg) -> None:
     assert data["shared_layers"] == [L0[0], L1[0]] and data["only_right"] == [L2[0]]
     assert data["only_left"] == [] and data["size_delta"] == 250
     assert set(data["config_diff"]["env"]) == {"added", "removed", "changed"}
-    assert {"labels", "entrypoint", "cmd", "user", "working_dir", "exposed_ports", "volumes"} <= set(
-        data["config_diff"]
-    )
+    assert {
+        "labels",
+        "entrypoint",
+        "cmd",
+        "user",
+        "working_dir",
+        "exposed_ports",
+        "volumes",
+    } <= set(data["config_diff"])
     table = runner.invoke(app, ["compare", _ref("left"), _ref("right")])
-    assert table.exit_code == 0 and "shared base" in table.stdout and "~ env A: 1 -> 2" in table.stdout
+    assert (
+        table.exit_code == 0 and "shared base" in table.stdout and "~ env A: 1 -> 2" in table.stdout
+    )
 
     result = runner.invoke(app, ["updates", _ref("left"), "--json"])
     data = json.loads(result.stdout)
