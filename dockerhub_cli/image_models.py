@@ -84,6 +84,7 @@ class RepositoryInfo(Model):
     categories: list[str] = Field(default_factory=list)
     storage_size: int | None = None
     url: str | None = None
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class BaseImageInfo(Model):
@@ -123,6 +124,7 @@ class ImageInspection(Model):
         default=None, description="Docker Hub facts (description, stars, pulls, tag count)"
     )
     notes: list[str] = Field(default_factory=list)
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class LayerInfo(Model):
@@ -171,6 +173,7 @@ class LayerReport(Model):
     history: list[HistoryStep]
     insights: LayerInsights
     base_image: BaseImageInfo | None = None
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class HistoryReport(Model):
@@ -179,6 +182,7 @@ class HistoryReport(Model):
     platform: PlatformInfo
     created: datetime | None = None
     history: list[HistoryStep]
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class DockerfileInstruction(Model):
@@ -203,6 +207,7 @@ class DockerfileReport(Model):
     base_image: BaseImageInfo | None = None
     instructions: list[DockerfileInstruction]
     dockerfile: str
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class HaveImage(Model):
@@ -227,6 +232,7 @@ class PullSizeReport(Model):
     shared_layers: list[str] = Field(default_factory=list, description="Digests already present")
     have: list[HaveImage] = Field(default_factory=list)
     summary: str
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class ManifestReport(Model):
@@ -242,3 +248,4 @@ class ManifestReport(Model):
         default=None, description="The index this manifest was chosen from, if any"
     )
     manifest: dict[str, Any]
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
