@@ -36,6 +36,7 @@ from dockerhub_cli.transport import Transport, build_session
 from dockerhub_cli.versions import semver_sort_key
 
 if TYPE_CHECKING:
+    from dockerhub_cli.compare_models import Comparison, UpdateReport
     from dockerhub_cli.image_models import (
         DockerfileReport,
         HistoryReport,
@@ -146,6 +147,7 @@ class DockerHubService:
         from dockerhub_cli import account
 
         return account.logout(self, registry)
+
     # -- health -------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
@@ -432,6 +434,28 @@ class DockerHubService:
         from dockerhub_cli import images
 
         return images.manifest_report(self, image, platform=platform)
+
+    # -- compare and base-image tracking (logic in compare.py) -------------------------------
+
+    @reports_staleness
+    def compare(self, image1: str, image2: str, *, platform: str | None = None) -> Comparison:
+        """Two images side by side (fetched in parallel): shared and own layers, size delta,
+        config and history differences, platform sets."""
+        from dockerhub_cli import compare
+
+        return compare.compare_images(self, image1, image2, platform=platform)
+
+    @reports_staleness
+    def updates(
+        self, image: str, *, base: str | None = None, platform: str | None = None
+    ) -> UpdateReport:
+        """Is the image still built on the current digest of its base tag (from the OCI
+        base annotations/labels, or `base`), with the layer evidence; and newer tags of the
+        same family."""
+        from dockerhub_cli import compare
+
+        return compare.image_updates(self, image, base=base, platform=platform)
+
 
 
 # -- helpers -------------------------------------------------------------------------------

@@ -14,10 +14,10 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from dockerhub_cli.circuit import CircuitBreaker
 
 log = logging.getLogger("dockerhub_cli.http")
+_T = TypeVar("_T")
 
 USER_AGENT = f"dockerhub-cli/{__version__} (+python-requests)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -259,6 +260,7 @@ class Transport:
         self.stale_served = 0
         self._local = threading.local()
         self._cache_lock = threading.Lock()
+        self._count_lock = threading.Lock()  # counters are bumped from worker threads too
         self._cache_bypass_warned = False
 
     # -- per-call accounting ----------------------------------------------------------------
@@ -280,6 +282,23 @@ class Transport:
 
     def _each_stats(self) -> list[CallStats]:
         return list(self._local.__dict__.get("stack", ()))
+
+    def carry_tracking(self, fn: Callable[..., _T]) -> Callable[..., _T]:
+        """Wrap `fn` so that, run on a worker thread (a thread pool inside a service call),
+        its requests count in the tracking blocks open on *this* thread: a result fetched in
+        parallel is still marked stale when one of its responses was."""
+        parents = self._each_stats()
+
+        def run(*args: Any, **kwargs: Any) -> _T:
+            stack: list[CallStats] = self._local.__dict__.setdefault("stack", [])
+            stack.extend(parents)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                for stats in parents:
+                    stack.remove(stats)
+
+        return run
 
     # -- the request ------------------------------------------------------------------------
 
@@ -362,15 +381,16 @@ class Transport:
         # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
         cache_miss = _is_cache_miss(response, kwargs)
         from_cache = bool(getattr(response, "from_cache", False)) and not cache_miss
-        if from_cache:
-            self.cache_hits += 1
-        elif not cache_miss:
-            self.network_requests += 1
-        for stats in self._each_stats():
+        with self._count_lock:
             if from_cache:
-                stats.cache_hits += 1
+                self.cache_hits += 1
             elif not cache_miss:
-                stats.network_requests += 1
+                self.network_requests += 1
+            for stats in self._each_stats():
+                if from_cache:
+                    stats.cache_hits += 1
+                elif not cache_miss:
+                    stats.network_requests += 1
         if self.settings.offline and cache_miss:
             raise OfflineCacheMissError(
                 f"--offline: {what or url} is not in the cache",
@@ -431,15 +451,17 @@ class Transport:
             return None
         if not getattr(cached, "from_cache", False) or _is_cache_miss(cached, lookup):
             return None
-        self.cache_hits += 1
+        with self._count_lock:
+            self.cache_hits += 1
         self._note_stale(cached, url, reason)
         return cached
 
     def _note_stale(self, response: requests.Response, url: str, reason: str) -> None:
-        self.stale_served += 1
-        for stats in self._each_stats():
-            stats.stale += 1
-            stats.stale_urls.append(_redact_url(url))
+        with self._count_lock:
+            self.stale_served += 1
+            for stats in self._each_stats():
+                stats.stale += 1
+                stats.stale_urls.append(_redact_url(url))
         expires = getattr(response, "expires", None)
         age = ""
         if expires is not None:
