@@ -119,6 +119,7 @@ class HubClient:
         try:
             return response.json()
         except ValueError:
+            self.transport.forget(response)
             raise UpstreamError(
                 f"Docker Hub sent a reply that is not JSON for {what}",
                 hint="try again later; use --debug to see the request",

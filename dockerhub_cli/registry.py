@@ -337,6 +337,7 @@ class RegistryClient:
             try:
                 body = response.json()
             except ValueError:
+                self.transport.forget(response)
                 raise UpstreamError(f"{ref.domain} sent a tag list that is not JSON") from None
             tags = body.get("tags") if isinstance(body, dict) else None
             if tags is None:

@@ -8,10 +8,13 @@ is safe to share between threads (the MCP server runs tools in worker threads).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from dockerhub_cli.circuit import CircuitBreaker
 from dockerhub_cli.credentials import CredentialStore
 from dockerhub_cli.errors import InvalidInputError
 from dockerhub_cli.hub import HUB_PAGE_SIZE, HubClient, PaginationLimitError
@@ -49,6 +52,27 @@ MAX_LIMIT = 100
 MAX_FILTER_PAGES = 50  # a --filter without --all scans at most this many Hub pages
 MAX_REGISTRY_TAG_PAGES = 200
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def reports_staleness(method: _F) -> _F:
+    """Decorate a service method returning a model with a `stale` field: the field is set when
+    any response behind the result came from an expired cache entry (stale-if-error).
+
+    Usage for new result types: add `stale: bool = False` to the model and this decorator to
+    the method; nothing else.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: DockerHubService, *args: Any, **kwargs: Any) -> Any:
+        with self.transport.tracking() as call:
+            result = method(self, *args, **kwargs)
+        if call.stale and "stale" in getattr(type(result), "model_fields", {}):
+            result = result.model_copy(update={"stale": True})
+        return result
+
+    return wrapper  # type: ignore[return-value]
+
 
 def check_range(name: str, value: int, low: int, high: int | None = None) -> int:
     """Reject out-of-range numbers naming the bound (the same words in CLI and MCP)."""
@@ -70,8 +94,15 @@ class DockerHubService:
         self.limiter = limiter or HostRateLimiter(
             self.settings.rate_limit_per_minute, self.settings.rate_limit_burst
         )
-        self.session = build_session(self.settings, self.limiter, backend=cache_backend)
-        self.transport = Transport(self.settings, self.session, self.limiter)
+        self.breaker: CircuitBreaker | None = (
+            CircuitBreaker(self.settings.breaker_threshold, self.settings.breaker_cooldown)
+            if self.settings.circuit_breaker
+            else None
+        )
+        self.session = build_session(
+            self.settings, self.limiter, backend=cache_backend, breaker=self.breaker
+        )
+        self.transport = Transport(self.settings, self.session, self.limiter, self.breaker)
         self.credentials = CredentialStore(
             hub_username=self.settings.username,
             hub_token=self.settings.token,
@@ -115,9 +146,39 @@ class DockerHubService:
         from dockerhub_cli import account
 
         return account.logout(self, registry)
+    # -- health -------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """State for a health check (the MCP `health` route): no network request is made."""
+        from dockerhub_cli.cache import describe_backend
+
+        breakers = self.breaker.snapshot() if self.breaker is not None else {}
+        return {
+            "ok": not any(b["state"] == "open" for b in breakers.values()),
+            "cache": {
+                "backend": type(self.session.cache).__name__.removesuffix("Cache").lower(),
+                "location": describe_backend(self.settings),
+                "disabled": bool(self.session.settings.disabled),
+                "offline": self.settings.offline,
+                "stale_if_error": self.settings.stale_if_error,
+            },
+            "requests": {
+                "network": self.transport.network_requests,
+                "cache_hits": self.transport.cache_hits,
+                "stale_served": self.transport.stale_served,
+            },
+            "rate_limiter": self.limiter.snapshot(),
+            "circuit_breaker": {
+                "enabled": self.breaker is not None,
+                "threshold": self.settings.breaker_threshold,
+                "cooldown_seconds": self.settings.breaker_cooldown,
+                "hosts": breakers,
+            },
+        }
 
     # -- search -------------------------------------------------------------------------------
 
+    @reports_staleness
     def search(
         self,
         query: str,
@@ -160,6 +221,7 @@ class DockerHubService:
 
     # -- tags ---------------------------------------------------------------------------------
 
+    @reports_staleness
     def tags(
         self,
         repository: str | ImageReference,

@@ -46,6 +46,8 @@ ENV_VARS: dict[str, str] = {
     "DOCKERHUB_OFFLINE": "set to 1 to answer only from the cache (like --offline)",
     "DOCKER_CONFIG": "directory of Docker's config.json (default ~/.docker)",
     "NO_COLOR": "set to anything to disable colour in tables and messages",
+    "DOCKERHUB_CACHE_BACKEND": "sqlite (default) or redis://host:port/db for a shared cache",
+    "DOCKERHUB_CIRCUIT_BREAKER": "set to 1 to fail fast for a while after repeated host failures",
 }
 
 
@@ -106,6 +108,15 @@ class Settings:
     config_file: Path | None = None
     # Settings field -> "flag" | "env NAME" | "config" | "default" (for `dockerhub config show`).
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # "sqlite" (the file under cache_dir) or "redis://host:port/db" (shared by many processes).
+    cache_backend: str = "sqlite"
+    cache_busy_timeout_ms: int = 30_000
+    # On a network failure or 5xx/429, answer from an expired cache entry (with a warning).
+    stale_if_error: bool = True
+    # Per-host circuit breaker: on for `serve-mcp`, off for one-shot CLI runs.
+    circuit_breaker: bool = False
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 30.0
 
     @classmethod
     def from_env(cls, *, read_config: bool = True, **overrides: object) -> Settings:
@@ -129,6 +140,8 @@ class Settings:
             "insecure_registries": insecure,
             "no_cache": _env_bool("DOCKERHUB_NO_CACHE"),
             "offline": _env_bool("DOCKERHUB_OFFLINE"),
+            "cache_backend": os.environ.get("DOCKERHUB_CACHE_BACKEND", "").strip() or "sqlite",
+            "circuit_breaker": _env_bool("DOCKERHUB_CIRCUIT_BREAKER"),
             "username": os.environ.get("DOCKERHUB_USERNAME") or None,
             "token": os.environ.get("DOCKERHUB_TOKEN")
             or os.environ.get("DOCKERHUB_PASSWORD")

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+from ratelimit import RateLimitException
 from requests.adapters import HTTPAdapter
 from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
 from dockerhub_cli import __version__
@@ -34,10 +38,19 @@ from dockerhub_cli.errors import (
 from dockerhub_cli.ratelimiting import HostRateLimiter
 from dockerhub_cli.settings import Settings
 
+if TYPE_CHECKING:
+    from dockerhub_cli.circuit import CircuitBreaker
+
 log = logging.getLogger("dockerhub_cli.http")
 
 USER_AGENT = f"dockerhub-cli/{__version__} (+python-requests)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Answers after which an expired cache entry is better than nothing (stale-if-error).
+STALE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A request Cache-Control directive: "an expired entry of any age will do if the network fails".
+_STALE_DIRECTIVE = "stale-if-error=315360000"
+# The body broke off after the headers arrived (truncated Content-Length, reset mid-body).
+_BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
 def expiry_patterns(settings: Settings) -> dict[str | Any, Any]:
@@ -115,18 +128,51 @@ def build_retry(settings: Settings) -> Retry:
 class ThrottledAdapter(HTTPAdapter):
     """Rate-limits and times out every request that actually goes to the network."""
 
-    def __init__(self, limiter: HostRateLimiter, timeout: tuple[float, float], **kw: Any) -> None:
+    def __init__(
+        self,
+        limiter: HostRateLimiter,
+        timeout: tuple[float, float],
+        breaker: CircuitBreaker | None = None,
+        **kw: Any,
+    ) -> None:
         self.limiter = limiter
         self.default_timeout = timeout
+        self.breaker = breaker
         super().__init__(**kw)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         host = urlsplit(request.url or "").netloc
-        self.limiter.acquire(host)
-        log.debug("%s %s", request.method, _redact_url(request.url or ""))
-        return super().send(request, **kwargs)
+        breaker = self.breaker
+        if breaker is not None:
+            breaker.before_request(host)  # raises CircuitOpenError while the host cools down
+        try:
+            self.limiter.acquire(host)
+            log.debug("%s %s", request.method, _redact_url(request.url or ""))
+            response = super().send(request, **kwargs)
+        except (requests.exceptions.SSLError, requests.exceptions.InvalidURL) as exc:
+            if breaker is not None:  # our configuration, not the host's health
+                breaker.release(host)
+            raise exc
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+            requests.exceptions.RetryError,
+        ) as exc:
+            if breaker is not None:
+                breaker.record_failure(host, _short_reason(exc))
+            raise
+        except BaseException:
+            if breaker is not None:
+                breaker.release(host)
+            raise
+        if breaker is not None:
+            if response.status_code >= 500:
+                breaker.record_failure(host, f"HTTP {response.status_code}")
+            else:
+                breaker.record_success(host)
+        return response
 
 
 def _redact_url(url: str) -> str:
@@ -138,11 +184,16 @@ def _redact_url(url: str) -> str:
 
 
 def build_session(
-    settings: Settings, limiter: HostRateLimiter, backend: Any = None
+    settings: Settings,
+    limiter: HostRateLimiter,
+    backend: Any = None,
+    breaker: CircuitBreaker | None = None,
 ) -> CachedSession:
     """The single CachedSession every request of a process goes through."""
     if backend is None:
-        backend = open_sqlite_backend(settings)
+        from dockerhub_cli.cache import open_backend
+
+        backend = open_backend(settings)
     session = CachedSession(
         backend=backend,
         expire_after=DO_NOT_CACHE,
@@ -157,6 +208,7 @@ def build_session(
     adapter = ThrottledAdapter(
         limiter,
         (settings.connect_timeout, settings.timeout),
+        breaker,
         max_retries=build_retry(settings),
         pool_connections=8,
         pool_maxsize=16,
@@ -167,25 +219,69 @@ def build_session(
 
 
 def open_sqlite_backend(settings: Settings) -> Any:
-    from requests_cache.backends.sqlite import SQLiteCache
+    """The SQLite cache file (a corrupt one is moved aside and rebuilt): see `cache.py`."""
+    from dockerhub_cli.cache import open_sqlite_backend as _open
 
-    settings.cache_dir.mkdir(parents=True, exist_ok=True)
-    return SQLiteCache(settings.cache_path, wal=True, busy_timeout=30_000)
+    return _open(settings)
+
+
+@dataclass
+class CallStats:
+    """What the transport did during one service call (see `Transport.tracking`)."""
+
+    network_requests: int = 0
+    cache_hits: int = 0
+    stale: int = 0
+    stale_urls: list[str] = field(default_factory=list)
 
 
 class Transport:
     """Sends requests through the shared session and maps every failure to our errors.
 
-    Also implements `--offline` (answer only from the cache) and counts what it did, so that
-    tests and `--debug` can prove a warm call made zero network requests.
+    Also implements `--offline` (answer only from the cache), stale-if-error (an expired cache
+    entry, with a warning, when the network fails), recovery from a broken cache, and counts
+    what it did, so that tests and `--debug` can prove a warm call made zero network requests.
     """
 
-    def __init__(self, settings: Settings, session: CachedSession, limiter: HostRateLimiter):
+    def __init__(
+        self,
+        settings: Settings,
+        session: CachedSession,
+        limiter: HostRateLimiter,
+        breaker: CircuitBreaker | None = None,
+    ):
         self.settings = settings
         self.session = session
         self.limiter = limiter
+        self.breaker = breaker
         self.network_requests = 0
         self.cache_hits = 0
+        self.stale_served = 0
+        self._local = threading.local()
+        self._cache_lock = threading.Lock()
+        self._cache_bypass_warned = False
+
+    # -- per-call accounting ----------------------------------------------------------------
+
+    @contextmanager
+    def tracking(self) -> Iterator[CallStats]:
+        """Count what happens on this thread inside the block (nested blocks all count).
+
+        The service wraps each public call in one, and sets `stale=True` on its result when
+        `stats.stale` is non-zero.
+        """
+        stack: list[CallStats] = self._local.__dict__.setdefault("stack", [])
+        stats = CallStats()
+        stack.append(stats)
+        try:
+            yield stats
+        finally:
+            stack.remove(stats)
+
+    def _each_stats(self) -> list[CallStats]:
+        return list(self._local.__dict__.get("stack", ()))
+
+    # -- the request ------------------------------------------------------------------------
 
     def request(
         self,
@@ -225,7 +321,7 @@ class Transport:
             kwargs["verify"] = False
             warnings.simplefilter("ignore", InsecureRequestWarning)
         if not cacheable:
-            kwargs["expire_after"] = DO_NOT_CACHE
+            _never_cache(kwargs)
         if self.settings.offline:
             if not cacheable:
                 raise OfflineCacheMissError(
@@ -233,13 +329,204 @@ class Transport:
                     hint="run once without --offline to fill the cache",
                 )
             kwargs["only_if_cached"] = True
+            if self.settings.stale_if_error:
+                kwargs["headers"]["Cache-Control"] = _STALE_DIRECTIVE
         elif cache_only:
             kwargs["only_if_cached"] = True
         host = urlsplit(url).netloc
         started = time.monotonic()
+        idempotent = method.upper() in ("GET", "HEAD")
+        attempts = 2 if idempotent else 1
+        response: requests.Response | None = None
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._send_recovering_cache(method, url, kwargs)
+                break
+            except _BODY_ERRORS as exc:
+                if attempt < attempts:
+                    log.debug("%s %s: body cut off (%s); trying once more", method,
+                              _redact_url(url), _short_reason(exc))
+                    continue
+                error = UpstreamError(
+                    f"the reply from {host} for {what or 'the request'} was cut off "
+                    f"({_short_reason(exc)})",
+                    hint="the connection broke mid-transfer; try again",
+                )
+                return self._stale_or_raise(method, url, kwargs, error)
+            except (NetworkError, UpstreamError) as exc:
+                if isinstance(exc, OfflineCacheMissError) or cache_only:
+                    raise
+                return self._stale_or_raise(method, url, kwargs, exc)
+        assert response is not None
+
+        # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
+        cache_miss = _is_cache_miss(response, kwargs)
+        from_cache = bool(getattr(response, "from_cache", False)) and not cache_miss
+        if from_cache:
+            self.cache_hits += 1
+        elif not cache_miss:
+            self.network_requests += 1
+        for stats in self._each_stats():
+            if from_cache:
+                stats.cache_hits += 1
+            elif not cache_miss:
+                stats.network_requests += 1
+        if self.settings.offline and cache_miss:
+            raise OfflineCacheMissError(
+                f"--offline: {what or url} is not in the cache",
+                hint="run the same command once without --offline",
+            )
+        if from_cache and self.settings.offline and getattr(response, "is_expired", False):
+            self._note_stale(response, url, "--offline")
+        elif (
+            not from_cache
+            and not cache_only
+            and response.status_code in STALE_STATUSES
+            and cacheable
+        ):
+            stale = self._stale(method, url, kwargs, f"HTTP {response.status_code}")
+            if stale is not None:
+                return stale
+        log.debug(
+            "%s %s -> %s (%s, %.0f ms)",
+            method,
+            _redact_url(url),
+            response.status_code,
+            "cache" if from_cache else "network",
+            (time.monotonic() - started) * 1000,
+        )
+        return response
+
+    def forget(self, response: requests.Response) -> None:
+        """Drop a cached answer we found unusable (e.g. a 200 whose body is not JSON), so the
+        next call asks the server again instead of failing on the same bytes until it expires."""
+        key = getattr(response, "cache_key", None)
+        if not key:
+            return
         try:
-            response = self.session.request(method, url, **kwargs)
+            self.session.cache.delete(key)
+        except Exception as exc:  # noqa: BLE001 - best effort
+            log.debug("could not drop cache entry: %s", exc)
+
+    # -- stale-if-error ---------------------------------------------------------------------
+
+    def _stale(
+        self, method: str, url: str, kwargs: dict[str, Any], reason: str
+    ) -> requests.Response | None:
+        """An expired cache entry for this request, if stale-if-error allows one."""
+        if (
+            not self.settings.stale_if_error
+            or self.session.settings.disabled
+            or method.upper() not in ("GET", "HEAD")
+            or kwargs.get("expire_after") == DO_NOT_CACHE
+        ):
+            return None
+        lookup = dict(kwargs)
+        lookup["headers"] = {**kwargs["headers"], "Cache-Control": _STALE_DIRECTIVE}
+        lookup["only_if_cached"] = True
+        try:
+            cached = self.session.request(method, url, **lookup)
+        except Exception as exc:  # noqa: BLE001 - the cache itself failing: no stale answer
+            log.debug("stale lookup failed: %s", exc)
+            return None
+        if not getattr(cached, "from_cache", False) or _is_cache_miss(cached, lookup):
+            return None
+        self.cache_hits += 1
+        self._note_stale(cached, url, reason)
+        return cached
+
+    def _note_stale(self, response: requests.Response, url: str, reason: str) -> None:
+        self.stale_served += 1
+        for stats in self._each_stats():
+            stats.stale += 1
+            stats.stale_urls.append(_redact_url(url))
+        expires = getattr(response, "expires", None)
+        age = ""
+        if expires is not None:
+            from datetime import UTC, datetime
+
+            seconds = (datetime.now(UTC) - expires.replace(tzinfo=expires.tzinfo or UTC))
+            age = f" (expired {_human_seconds(seconds.total_seconds())} ago)"
+        host = urlsplit(url).netloc
+        log.warning(
+            "%s: %s; showing cached data that may be out of date%s",
+            host, reason, age,
+        )
+
+    def _stale_or_raise(
+        self, method: str, url: str, kwargs: dict[str, Any], error: DockerHubError
+    ) -> requests.Response:
+        stale = self._stale(method, url, kwargs, error.message)
+        if stale is None:
+            raise error
+        return stale
+
+    # -- the cache can fail too -------------------------------------------------------------
+
+    def _send_recovering_cache(
+        self, method: str, url: str, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        """Send; a corrupt SQLite file is moved aside and rebuilt, a busy or unreachable cache
+        is bypassed for this request (with one warning), never a crash."""
+        try:
+            return self._send(method, url, kwargs)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                return self._send_bypassing_cache(method, url, kwargs, f"SQLite: {exc}")
+            self._rebuild_cache(exc)
+            try:
+                return self._send(method, url, kwargs)
+            except sqlite3.DatabaseError as again:
+                return self._send_bypassing_cache(method, url, kwargs, f"SQLite: {again}")
+        except Exception as exc:
+            if _is_cache_backend_error(exc):
+                return self._send_bypassing_cache(method, url, kwargs, _short_reason(exc))
+            raise
+
+    def _send_bypassing_cache(
+        self, method: str, url: str, kwargs: dict[str, Any], reason: str
+    ) -> requests.Response:
+        if kwargs.get("only_if_cached"):
+            raise OfflineCacheMissError(
+                f"the HTTP cache ({self.describe_cache()}) cannot be read: {reason}",
+                hint="run `dockerhub cache info`, or `dockerhub cache clear`",
+            )
+        if not self._cache_bypass_warned:
+            self._cache_bypass_warned = True
+            log.warning(
+                "the HTTP cache (%s) is not usable right now (%s); going to the network directly",
+                self.describe_cache(), reason,
+            )
+        uncached = dict(kwargs)
+        _never_cache(uncached)
+        return self._send(method, url, uncached)
+
+    def _rebuild_cache(self, exc: Exception) -> None:
+        from dockerhub_cli.cache import recover_sqlite_backend
+
+        with self._cache_lock:
+            old = self.session.cache
+            try:
+                old.close()  # type: ignore[no-untyped-call]
+            except Exception:  # noqa: BLE001
+                pass
+            new = recover_sqlite_backend(self.settings, str(exc))
+            new._settings = old._settings
+            self.session.cache = new
+
+    def describe_cache(self) -> str:
+        from dockerhub_cli.cache import describe_backend
+
+        return describe_backend(self.settings)
+
+    def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
+        """One `session.request`, with requests' exceptions mapped to ours."""
+        host = urlsplit(url).netloc
+        try:
+            return self.session.request(method, url, **kwargs)
         except DockerHubError:
+            raise
+        except _BODY_ERRORS:
             raise
         except requests.exceptions.RetryError:
             raise UpstreamError(
@@ -257,47 +544,87 @@ class Transport:
             ) from None
         except requests.exceptions.Timeout:
             raise NetworkError(
-                f"{host} did not answer within {self.settings.timeout:.0f} s",
+                f"{host} did not answer within {self.settings.timeout:g} s",
                 hint="try again, or raise DOCKERHUB_TIMEOUT",
             ) from None
         except requests.exceptions.ConnectionError as exc:
+            if _caused_by(exc, ReadTimeoutError):
+                # requests reports a read timeout that exhausted the retries as a
+                # ConnectionError(MaxRetryError(ReadTimeoutError)): it is a timeout.
+                raise NetworkError(
+                    f"{host} did not answer within {self.settings.timeout:g} s",
+                    hint="try again, or raise DOCKERHUB_TIMEOUT",
+                ) from None
+            reason = _short_reason(exc)
+            verb = "cannot connect to" if reason in _CONNECT_REASONS else "the connection to"
             raise NetworkError(
-                f"cannot connect to {host}: {_short_reason(exc)}",
+                f"{verb} {host}{'' if verb.startswith('cannot') else ' failed'}: {reason}",
                 hint="check the network, the registry host and port",
             ) from None
         except requests.exceptions.TooManyRedirects:
             raise NetworkError(f"too many redirects from {host}") from None
         except requests.exceptions.RequestException as exc:
             raise NetworkError(f"request to {host} failed: {_short_reason(exc)}") from None
-        except (sqlite3.DatabaseError, OSError) as exc:
-            raise NetworkError(
-                f"the HTTP cache at {self.settings.cache_path} failed: {exc}",
-                hint="run `dockerhub cache clear`, or use --no-cache",
+        except RateLimitException as exc:
+            wait = float(getattr(exc, "period_remaining", 0) or 0)
+            raise RateLimitedError(
+                f"client-side rate limit for {host} reached; retry in {wait:.0f} s",
+                retry_after=wait,
+                hint="raise DOCKERHUB_RATE_LIMIT_PER_MINUTE if the server allows more",
             ) from None
 
-        # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
-        cache_miss = response.status_code == 504 and response.reason == "Not Cached" and bool(
-            kwargs.get("only_if_cached")
-        )
-        from_cache = bool(getattr(response, "from_cache", False)) and not cache_miss
-        if from_cache:
-            self.cache_hits += 1
-        elif not cache_miss:
-            self.network_requests += 1
-        if self.settings.offline and cache_miss:
-            raise OfflineCacheMissError(
-                f"--offline: {what or url} is not in the cache",
-                hint="run the same command once without --offline",
-            )
-        log.debug(
-            "%s %s -> %s (%s, %.0f ms)",
-            method,
-            _redact_url(url),
-            response.status_code,
-            "cache" if from_cache else "network",
-            (time.monotonic() - started) * 1000,
-        )
-        return response
+
+def _never_cache(kwargs: dict[str, Any]) -> None:
+    """Neither read nor write the cache for this request.
+
+    `expire_after=DO_NOT_CACHE` alone skips the read but not the write when a
+    `urls_expire_after` pattern matches the URL (requests-cache takes the pattern's lifetime
+    for the response), so `no-store` is added too.
+    """
+    kwargs["expire_after"] = DO_NOT_CACHE
+    kwargs["headers"] = {**kwargs.get("headers", {}), "Cache-Control": "no-store"}
+
+
+def _is_cache_miss(response: requests.Response, kwargs: Mapping[str, Any]) -> bool:
+    return (
+        response.status_code == 504
+        and response.reason == "Not Cached"
+        and bool(kwargs.get("only_if_cached"))
+    )
+
+
+def _is_cache_backend_error(exc: BaseException) -> bool:
+    """Errors of the cache store itself (Redis down, disk I/O), as opposed to the network."""
+    module = type(exc).__module__.split(".", 1)[0]
+    return module == "redis" or isinstance(exc, sqlite3.Error)
+
+
+def _human_seconds(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    for unit, span in (("d", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= span:
+            return f"{seconds / span:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+
+_CONNECT_REASONS = frozenset({"connection refused", "host name not found"})
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `kind` is anywhere in the args/reason/cause chain of `exc`."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, kind):
+            return True
+        todo.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
+        todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
+    return False
 
 
 def _short_reason(exc: Exception) -> str:
@@ -320,6 +647,10 @@ def _short_reason(exc: Exception) -> str:
         return "host name not found"
     if "Connection reset" in text:
         return "connection reset by peer"
+    if "RemoteDisconnected" in text or "without response" in text:
+        return "the server closed the connection without answering"
+    if "IncompleteRead" in text:
+        return "fewer bytes arrived than the server announced"
     return text.split(": ", 1)[-1][:200] if "object at 0x" in text else text[:200]
 
 

@@ -49,6 +49,7 @@ class RunOptions:
     offline: bool = False
     insecure: bool = False
     debug: bool = False
+    cache_backend: str | None = None
     service: DockerHubService | None = field(default=None, repr=False)
 
 
@@ -69,6 +70,7 @@ def get_service() -> DockerHubService:
             no_cache=_run.no_cache or None,
             offline=_run.offline or None,
             insecure=_run.insecure or None,
+            cache_backend=_run.cache_backend or None,
         )
         if settings.no_cache and settings.offline:
             from dockerhub_cli.errors import InvalidInputError
@@ -101,6 +103,16 @@ InsecureOpt = Annotated[
 DebugOpt = Annotated[
     bool, typer.Option("--debug", help="Log requests to stderr and show tracebacks on errors.")
 ]
+CacheBackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cache-backend",
+        metavar="sqlite|redis://HOST:PORT/DB",
+        help="Cache store: sqlite (default, a local file) or a shared Redis "
+        "(env DOCKERHUB_CACHE_BACKEND).",
+        show_default=False,
+    ),
+]
 
 
 @app.callback()
@@ -115,6 +127,7 @@ def main_callback(
     offline: OfflineOpt = False,
     insecure: InsecureOpt = False,
     debug: DebugOpt = False,
+    cache_backend: CacheBackendOpt = None,
 ) -> None:
     """Explore Docker Hub and any OCI registry: search, tags, image internals, and an MCP server.
 
@@ -122,7 +135,10 @@ def main_callback(
     5 rate limited, 6 network/timeout/upstream error, 130 interrupted.
     """
     global _run
-    _run = RunOptions(no_cache=no_cache, offline=offline, insecure=insecure, debug=debug)
+    _run = RunOptions(
+        no_cache=no_cache, offline=offline, insecure=insecure, debug=debug,
+        cache_backend=cache_backend,
+    )
 
 
 _COMMON_PARAMS = [
@@ -136,6 +152,9 @@ _COMMON_PARAMS = [
         "insecure", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=InsecureOpt
     ),
     inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DebugOpt),
+    inspect.Parameter(
+        "cache_backend", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=CacheBackendOpt
+    ),
 ]
 _OUTPUT_PARAMS = [
     inspect.Parameter(
@@ -195,6 +214,9 @@ def command(
                 else None,
                 quiet=kwargs.pop("quiet", False) if "quiet" not in own else False,
             )
+            backend = kwargs.pop("cache_backend", None)
+            if backend:
+                _run.cache_backend = backend
             return run_guarded(lambda: fn(*args, **kwargs))
 
         wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
@@ -208,8 +230,7 @@ def run_guarded(body: Callable[[], Any]) -> Any:
     """Run a command body; map every error to a message on stderr and an exit code."""
     from dockerhub_cli.errors import DockerHubError
 
-    if _run.debug:
-        _enable_debug_logging()
+    _enable_logging(debug=_run.debug)
     try:
         return body()
     except typer.Exit:
@@ -256,14 +277,40 @@ def _print_traceback() -> None:
     traceback.print_exc(file=sys.stderr)
 
 
-def _enable_debug_logging() -> None:
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is *now* (not the stream current at install time), so
+    in-process runs (tests, CliRunner) get their messages on their own stderr."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+class _LevelPrefixFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = "debug" if record.levelno < logging.WARNING else "warning"
+        if record.levelno >= logging.ERROR:
+            prefix = "error"
+        return f"{prefix}: {record.getMessage()}"
+
+
+def _enable_logging(*, debug: bool) -> None:
+    """Warnings (stale cache answers, a rebuilt cache) always reach stderr; --debug adds the
+    request log."""
     logger = logging.getLogger("dockerhub_cli")
     if not any(getattr(h, "_dockerhub", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("debug: %(message)s"))
+        handler = _StderrHandler()
+        handler.setFormatter(_LevelPrefixFormatter())
         handler._dockerhub = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def warn_notes(notes: list[str]) -> None:
