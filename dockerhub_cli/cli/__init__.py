@@ -12,6 +12,7 @@ from dockerhub_cli.cli import (  # noqa: F401  (importing registers the commands
     config_commands,  # config show, config path
     hub_commands,  # search, tags
     image_commands,  # inspect, layers, history, dockerfile, size, manifest
+    supply_commands,  # sbom, provenance, vulns
 )
 from dockerhub_cli.cli.app import app
 
