@@ -410,7 +410,15 @@ def vulnerability_report(
     from dockerhub_cli.supply_chain import query_purl
 
     threshold = check_severity(severity)
-    sbom = service.sbom(image, platform=platform)
+    from dockerhub_cli.supply_chain import sbom_report
+
+    sbom = sbom_report(
+        service,
+        image,
+        platform=platform,
+        consequence="its packages cannot be checked for vulnerabilities (this is NOT a clean "
+        "result)",
+    )
     scanned_at = datetime.now(UTC)
     notes: list[str] = []
     by_query: dict[str, list[SbomPackage]] = {}

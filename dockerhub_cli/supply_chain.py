@@ -122,7 +122,7 @@ def find_attestation(
     return Attestation(ref, top.digest, descriptor.digest, info, entry, fetched.parsed)
 
 
-def _missing(att: Attestation, what: str) -> NoAttestationError:
+def _missing(att: Attestation, what: str, consequence: str) -> NoAttestationError:
     where = f"{att.reference}" + (
         f" ({_platform_text(att.platform)})" if att.platform.os != "unknown" else ""
     )
@@ -135,7 +135,7 @@ def _missing(att: Attestation, what: str) -> NoAttestationError:
         found = ", ".join(sorted(set(att.predicate_types))) or "none"
         detail = f"its attestation manifest holds only: {found}"
     return NoAttestationError(
-        f"{where} has no {what} attestation ({detail}), so nothing can be said about it",
+        f"{where} has no {what} attestation ({detail}); {consequence}",
         hint=HOW_TO_ATTEST,
     )
 
@@ -255,14 +255,18 @@ def spdx_packages(document: dict[str, Any]) -> list[SbomPackage]:
 
 
 def sbom_report(
-    service: DockerHubService, image: str, *, platform: str | None = None
+    service: DockerHubService,
+    image: str,
+    *,
+    platform: str | None = None,
+    consequence: str = "its packages are unknown",
 ) -> SbomReport:
     from dockerhub_cli.service import parse_timestamp
 
     att = find_attestation(service, image, platform)
     layers = att.layers(SPDX_PREDICATE)
     if not layers:
-        raise _missing(att, "SBOM")
+        raise _missing(att, "SBOM", consequence)
     packages: list[SbomPackage] = []
     notes: list[str] = []
     document: dict[str, Any] = {}
@@ -497,7 +501,7 @@ def provenance_report(
     att = find_attestation(service, image, platform)
     layers = att.layers(SLSA_V1, SLSA_V02)
     if not layers:
-        raise _missing(att, "SLSA provenance")
+        raise _missing(att, "SLSA provenance", "how it was built is unknown")
     # Prefer v1 when both are present (newer BuildKit can write either).
     layers.sort(key=lambda d: d.annotations.get(PREDICATE_TYPE) != SLSA_V1)
     layer = layers[0]

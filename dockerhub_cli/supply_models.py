@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from dockerhub_cli.image_models import PlatformInfo
+from dockerhub_cli.image_models import DockerfileSource, PlatformInfo
 from dockerhub_cli.models import Model
 
 Severity = Literal["critical", "high", "medium", "low", "unknown"]
@@ -64,20 +64,6 @@ class BuildMaterial(Model):
         default=None, description="For pkg:docker materials: the image as name:tag or name@digest"
     )
     platform: str | None = None
-
-
-class DockerfileSource(Model):
-    """Where the Dockerfile that built the image lives, according to its provenance."""
-
-    repository: str | None = Field(default=None, description="Source repository URL")
-    ref: str | None = Field(default=None, description="Git ref of the build context, if named")
-    commit: str | None = None
-    context: str | None = Field(default=None, description="Sub-directory used as build context")
-    path: str | None = Field(default=None, description="Dockerfile path as the build named it")
-    url: str | None = Field(
-        default=None, description="Browsable URL of the file (GitHub/GitLab, pinned to commit)"
-    )
-    source: str = "provenance"
 
 
 class ProvenanceReport(Model):
