@@ -133,9 +133,9 @@ _DATABASE_SEVERITY = {
 }
 
 
-def severity_of(vuln: dict[str, Any], affected: dict[str, Any] | None = None) -> tuple[
-    str, float | None, str | None, str
-]:
+def severity_of(
+    vuln: dict[str, Any], affected: dict[str, Any] | None = None
+) -> tuple[str, float | None, str | None, str]:
     """(severity, score, vector, source) for an OSV record (and its matching `affected`)."""
     entries = [*((affected or {}).get("severity") or []), *(vuln.get("severity") or [])]
     best: tuple[float, str] | None = None
@@ -148,6 +148,9 @@ def severity_of(vuln: dict[str, Any], affected: dict[str, Any] | None = None) ->
             best = (score, vector)
     if best is not None:
         return rating(best[0]), best[0], best[1], "cvss_v3"
+    any_vector: str | None = next(
+        (str(e.get("score")) for e in entries if isinstance(e, dict) and e.get("score")), None
+    )
     for source in (
         _dict((affected or {}).get("database_specific")),
         _dict((affected or {}).get("ecosystem_specific")),
@@ -155,15 +158,8 @@ def severity_of(vuln: dict[str, Any], affected: dict[str, Any] | None = None) ->
     ):
         level = _DATABASE_SEVERITY.get(str(source.get("severity") or "").strip().lower())
         if level:
-            vector = next(
-                (str(e.get("score")) for e in entries if isinstance(e, dict) and e.get("score")),
-                None,
-            )
-            return level, None, vector, "database"
-    vector = next(
-        (str(e.get("score")) for e in entries if isinstance(e, dict) and e.get("score")), None
-    )
-    return "unknown", None, vector, "none"
+            return level, None, any_vector, "database"
+    return "unknown", None, any_vector, "none"
 
 
 # -- affected packages and fixed versions -----------------------------------------------------
@@ -227,8 +223,7 @@ def _match_affected(vuln: dict[str, Any], package: SbomPackage) -> dict[str, Any
 def _version_key(version: str) -> tuple[Any, ...]:
     """A generic ordering: numbers as numbers, other runs as text (`1.2.10` > `1.2.9`)."""
     return tuple(
-        (0, int(t), "") if t.isdigit() else (1, 0, t)
-        for t in re.findall(r"\d+|[A-Za-z]+", version)
+        (0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.findall(r"\d+|[A-Za-z]+", version)
     )
 
 
@@ -261,11 +256,14 @@ class OsvClient:
         settings: Settings,
         transport: Transport,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.settings = settings
         self.transport = transport
-        self.sleep = sleep
+        self._sleep = sleep
+
+    def sleep(self, seconds: float) -> None:
+        (self._sleep or time.sleep)(seconds)
 
     @property
     def base_url(self) -> str:
@@ -299,9 +297,7 @@ class OsvClient:
         what = f"a querybatch of {len(queries)} packages"
         attempts = max(1, self.settings.retries + 1)
         for attempt in range(1, attempts + 1):
-            response = self.transport.request(
-                "POST", url, json={"queries": queries}, what=what
-            )
+            response = self.transport.request("POST", url, json={"queries": queries}, what=what)
             retryable = response.status_code == 429 or response.status_code >= 500
             if retryable and attempt < attempts:
                 wait = retry_after_seconds(response)
@@ -315,8 +311,7 @@ class OsvClient:
         results = body.get("results") if isinstance(body, dict) else None
         if not isinstance(results, list) or len(results) != len(queries):
             raise UpstreamError(
-                f"OSV sent a malformed querybatch answer ({what}: expected {len(queries)} "
-                "results)"
+                f"OSV sent a malformed querybatch answer ({what}: expected {len(queries)} results)"
             )
         return [r if isinstance(r, dict) else {} for r in results]
 
@@ -512,7 +507,7 @@ def vulnerability_report(
 
 
 def summarise(levels: Iterable[str]) -> SeveritySummary:
-    counts = {lvl: 0 for lvl in SEVERITY_LEVELS}
+    counts = dict.fromkeys(SEVERITY_LEVELS, 0)
     for level in levels:
         counts[level] = counts.get(level, 0) + 1
     return SeveritySummary(**counts)

@@ -23,12 +23,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from dockerhub_cli.errors import NoAttestationError, UpstreamError
-from dockerhub_cli.image_models import PlatformInfo
+from dockerhub_cli.image_models import DockerfileSource, PlatformInfo
 from dockerhub_cli.manifests import Descriptor, ImageIndex, ImageManifest
 from dockerhub_cli.reference import ImageReference, parse_reference
 from dockerhub_cli.supply_models import (
     BuildMaterial,
-    DockerfileSource,
     ProvenanceReport,
     SbomPackage,
     SbomReport,
@@ -85,9 +84,7 @@ class Attestation:
         return [layer.annotations.get(PREDICATE_TYPE, "?") for layer in self.manifest.layers]
 
 
-def find_attestation(
-    service: DockerHubService, image: str, platform: str | None
-) -> Attestation:
+def find_attestation(service: DockerHubService, image: str, platform: str | None) -> Attestation:
     """The attestation manifest for the chosen platform (its `descriptor` None when absent)."""
     from dockerhub_cli.images import ResolvedImage, _platform_error, fetch_manifest, platform_info
     from dockerhub_cli.images import resolve_top as _resolve_top
@@ -144,7 +141,9 @@ def _platform_text(p: PlatformInfo) -> str:
     return "/".join(x for x in (p.os, p.architecture, p.variant) if x)
 
 
-def read_statement(service: DockerHubService, att: Attestation, layer: Descriptor) -> dict[str, Any]:
+def read_statement(
+    service: DockerHubService, att: Attestation, layer: Descriptor
+) -> dict[str, Any]:
     """One in-toto statement (plain, or inside a DSSE envelope), digest-verified."""
     body = service.registry.get_blob(att.reference, layer.digest, what="attestation")
     return parse_statement(body, what=f"attestation {layer.digest[:19]} of {att.reference}")
@@ -288,7 +287,9 @@ def sbom_report(
     without = sum(1 for p in packages if p.purl is None)
     if without:
         notes.append(f"{without} packages have no purl (package URL)")
-    creation = document.get("creationInfo") if isinstance(document.get("creationInfo"), dict) else {}
+    creation = (
+        document.get("creationInfo") if isinstance(document.get("creationInfo"), dict) else {}
+    )
     creators = creation.get("creators") if isinstance(creation, dict) else None
     return SbomReport(
         reference=str(att.reference),
@@ -298,7 +299,9 @@ def sbom_report(
         attestation_digest=att.digest,
         sbom_digest=layers[0].digest,
         sbom_digests=[layer.digest for layer in layers],
-        spdx_version=document.get("spdxVersion") if isinstance(document.get("spdxVersion"), str) else None,
+        spdx_version=document.get("spdxVersion")
+        if isinstance(document.get("spdxVersion"), str)
+        else None,
         document_name=document.get("name") if isinstance(document.get("name"), str) else None,
         created=parse_timestamp(creation.get("created")) if isinstance(creation, dict) else None,
         creators=[str(c) for c in creators] if isinstance(creators, list) else [],
@@ -353,7 +356,11 @@ def _material(raw: Any) -> BuildMaterial | None:
 def _is_frontend(material: BuildMaterial) -> bool:
     """The Dockerfile frontend image (`# syntax=docker/dockerfile:1`), not a base image."""
     name = (material.image or "").split("@")[0].rsplit(":", 1)[0]
-    return name in ("docker/dockerfile", "docker/dockerfile-upstream", "docker.io/docker/dockerfile")
+    return name in (
+        "docker/dockerfile",
+        "docker/dockerfile-upstream",
+        "docker.io/docker/dockerfile",
+    )
 
 
 def _split_git_uri(uri: str) -> tuple[str, str | None, str | None]:
@@ -381,7 +388,9 @@ def browse_url(repository: str | None, commit: str | None, path: str | None) -> 
     if not repo_path or host not in ("github.com", "gitlab.com"):
         return None
     separator = "/-/blob/" if host == "gitlab.com" else "/blob/"
-    return f"https://{host}/{repo_path}{separator}{commit}/{path.lstrip('./') or path}"
+    while path.startswith("./"):
+        path = path[2:]
+    return f"https://{host}/{repo_path}{separator}{commit}/{path.lstrip('/')}"
 
 
 def _dockerfile_source(

@@ -12,7 +12,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from dockerhub_cli.image_models import DockerfileSource, PlatformInfo
+from dockerhub_cli.image_models import DockerfileSource as DockerfileSource  # re-export
+from dockerhub_cli.image_models import PlatformInfo
 from dockerhub_cli.models import Model
 
 Severity = Literal["critical", "high", "medium", "low", "unknown"]

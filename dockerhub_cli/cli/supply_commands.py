@@ -37,9 +37,7 @@ def sbom(image: ImageArg, platform: PlatformOpt = None, json_output: JsonOpt = F
 
 
 @command()
-def provenance(
-    image: ImageArg, platform: PlatformOpt = None, json_output: JsonOpt = False
-) -> None:
+def provenance(image: ImageArg, platform: PlatformOpt = None, json_output: JsonOpt = False) -> None:
     """How the image was built, from its SLSA provenance attestation (v0.2 or v1).
 
     Builder, build time, source repository and commit, Dockerfile path, build args and base

@@ -96,15 +96,14 @@ def provenance(r: ProvenanceReport, console: Console) -> None:
     if r.frontend:
         t.add_row("Frontend", escape(r.frontend))
     if r.build_args:
-        t.add_row(
-            "Build args", escape("\n".join(f"{k}={v}" for k, v in r.build_args.items()))
-        )
+        t.add_row("Build args", escape("\n".join(f"{k}={v}" for k, v in r.build_args.items())))
     if r.base_images:
         t.add_row(
             "Base images",
             escape(
                 "\n".join(
-                    f"{m.image}" + (f"@{m.digest}" if m.digest and "@" not in (m.image or "") else "")
+                    f"{m.image}"
+                    + (f"@{m.digest}" if m.digest and "@" not in (m.image or "") else "")
                     for m in r.base_images
                 )
             ),
