@@ -84,6 +84,7 @@ class RepositoryInfo(Model):
     categories: list[str] = Field(default_factory=list)
     storage_size: int | None = None
     url: str | None = None
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class BaseImageInfo(Model):
@@ -123,6 +124,7 @@ class ImageInspection(Model):
         default=None, description="Docker Hub facts (description, stars, pulls, tag count)"
     )
     notes: list[str] = Field(default_factory=list)
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class LayerInfo(Model):
@@ -171,6 +173,7 @@ class LayerReport(Model):
     history: list[HistoryStep]
     insights: LayerInsights
     base_image: BaseImageInfo | None = None
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class HistoryReport(Model):
@@ -179,6 +182,7 @@ class HistoryReport(Model):
     platform: PlatformInfo
     created: datetime | None = None
     history: list[HistoryStep]
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class DockerfileInstruction(Model):
@@ -221,6 +225,7 @@ class DockerfileReport(Model):
         default=None,
         description="Where the real Dockerfile lives, from the image's SLSA provenance",
     )
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class HaveImage(Model):
@@ -245,6 +250,7 @@ class PullSizeReport(Model):
     shared_layers: list[str] = Field(default_factory=list, description="Digests already present")
     have: list[HaveImage] = Field(default_factory=list)
     summary: str
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class ManifestReport(Model):
@@ -260,3 +266,4 @@ class ManifestReport(Model):
         default=None, description="The index this manifest was chosen from, if any"
     )
     manifest: dict[str, Any]
+    stale: bool = Field(default=False, description="Served from an expired cache entry")

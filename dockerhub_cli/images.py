@@ -188,19 +188,33 @@ def resolve_top(service: DockerHubService, image: str | ImageReference) -> Fetch
             return fetch_manifest(service, ref, head.digest)
         return fetch_manifest(service, ref)
     except NotFoundError as exc:
-        raise _not_found(ref, exc) from None
+        raise _not_found(service, ref, exc) from None
 
 
-def _not_found(ref: ImageReference, exc: NotFoundError) -> NotFoundError:
+def _not_found(service: DockerHubService, ref: ImageReference, exc: NotFoundError) -> NotFoundError:
+    """Name what is missing. Registries (distribution among them) answer MANIFEST_UNKNOWN for
+    a repository that does not exist too, so on this error path one `tags/list` request tells
+    a missing repository from a missing tag."""
     text = str(exc)
     if isinstance(exc, PlatformNotFoundError) or text.startswith("repository "):
         return exc
+    repo = ref.familiar_name
     if ref.digest:
         return NotFoundError(
-            f"manifest {ref.digest} not found in {ref.familiar_name}",
+            f"manifest {ref.digest} not found in {repo}",
             hint="check the digest; it may have been deleted",
         )
-    repo = ref.familiar_name
+    try:
+        first_page = next(iter(service.registry.iter_tag_pages(ref, page_size=100)), [])
+    except NotFoundError as repo_missing:
+        return repo_missing
+    except DockerHubError:
+        first_page = None
+    if first_page == []:
+        return NotFoundError(
+            f"tag {ref.tag!r} not found: repository {repo} has no tags",
+            hint="check the repository name",
+        )
     return NotFoundError(
         f"tag {ref.tag!r} not found in {repo}",
         hint=f"list the tags with `dockerhub tags {repo}`",

@@ -233,20 +233,24 @@ class DockerHubService:
         page: int = 1,
         all_tags: bool = False,
         pattern: str | None = None,
-        sort: TagSort = "updated",
+        sort: TagSort | None = None,
     ) -> TagList:
-        """List tags: Hub API for Docker Hub (digest, size, platforms), else `tags/list`."""
+        """List tags: Hub API for Docker Hub (digest, size, platforms), else `tags/list`.
+
+        `sort` defaults to newest first on Docker Hub and to name order on other registries,
+        which do not report update times.
+        """
         ref = parse_repository(repository) if isinstance(repository, str) else repository
         check_range("limit", limit, 1, MAX_LIMIT)
         check_range("page", page, 1)
-        if sort not in ("updated", "name", "semver"):
+        if sort is not None and sort not in ("updated", "name", "semver"):
             raise InvalidInputError(f"sort must be one of updated, name, semver (got {sort!r})")
         if pattern is not None and (not pattern.strip() or len(pattern) > 128):
             raise InvalidInputError("the tag filter must be 1 to 128 characters")
         hub_name = ref.hub_namespace_and_name
         if hub_name is not None:
-            return self._hub_tags(ref, hub_name, limit, page, all_tags, pattern, sort)
-        return self._registry_tags(ref, limit, page, all_tags, pattern, sort)
+            return self._hub_tags(ref, hub_name, limit, page, all_tags, pattern, sort or "updated")
+        return self._registry_tags(ref, limit, page, all_tags, pattern, sort or "name")
 
     def _hub_tags(
         self,
@@ -381,30 +385,35 @@ class DockerHubService:
 
     # -- image internals (logic in images.py) -----------------------------------------------
 
+    @reports_staleness
     def inspect(self, image: str, *, platform: str | None = None) -> ImageInspection:
         """Digest, platforms, size, config and (Docker Hub) repository facts of an image."""
         from dockerhub_cli import images
 
         return images.inspect_image(self, image, platform=platform)
 
+    @reports_staleness
     def layers(self, image: str, *, platform: str | None = None) -> LayerReport:
         """Layers with sizes and the build steps that made them."""
         from dockerhub_cli import images
 
         return images.layer_report(self, image, platform=platform)
 
+    @reports_staleness
     def history(self, image: str, *, platform: str | None = None) -> HistoryReport:
         """The build history recorded in the image config."""
         from dockerhub_cli import images
 
         return images.history_report(self, image, platform=platform)
 
+    @reports_staleness
     def dockerfile(self, image: str, *, platform: str | None = None) -> DockerfileReport:
         """A Dockerfile reconstructed from the history (clearly labelled as such)."""
         from dockerhub_cli import images
 
         return images.dockerfile_report(self, image, platform=platform)
 
+    @reports_staleness
     def pull_size(
         self, image: str, *, platform: str | None = None, have: list[str] | None = None
     ) -> PullSizeReport:
@@ -413,12 +422,14 @@ class DockerHubService:
 
         return images.pull_size_report(self, image, platform=platform, have=have)
 
+    @reports_staleness
     def repository_info(self, repository: str) -> RepositoryInfo:
         """Docker Hub repository facts; InvalidInputError for other registries."""
         from dockerhub_cli import images
 
         return images.repository_info(self, repository)
 
+    @reports_staleness
     def manifest(self, image: str, *, platform: str | None = None) -> ManifestReport:
         """The manifest or index as parsed JSON, with digest and media type."""
         from dockerhub_cli import images
@@ -427,6 +438,7 @@ class DockerHubService:
 
     # -- supply chain (issue 9; logic in supply_chain.py and osv.py) ----------------------------
 
+    @reports_staleness
     def sbom(self, image: str, *, platform: str | None = None) -> SbomReport:
         """Packages of the platform image from its SPDX SBOM attestation.
 
@@ -436,6 +448,7 @@ class DockerHubService:
 
         return supply_chain.sbom_report(self, image, platform=platform)
 
+    @reports_staleness
     def provenance(self, image: str, *, platform: str | None = None) -> ProvenanceReport:
         """Builder, build time, source, Dockerfile, build args and base images from the SLSA
         provenance attestation (v0.2 or v1); NoAttestationError when there is none."""
@@ -443,6 +456,7 @@ class DockerHubService:
 
         return supply_chain.provenance_report(self, image, platform=platform)
 
+    @reports_staleness
     def vulns(
         self, image: str, *, platform: str | None = None, severity: str | None = None
     ) -> VulnerabilityReport:

@@ -56,6 +56,7 @@ class SbomReport(Model):
     counts_by_type: dict[str, int] = Field(description="purl type -> number of packages")
     packages: list[SbomPackage]
     notes: list[str] = Field(default_factory=list)
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class BuildMaterial(Model):
@@ -95,6 +96,7 @@ class ProvenanceReport(Model):
     )
     materials: list[BuildMaterial] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
 class Vulnerability(Model):
@@ -146,3 +148,4 @@ class VulnerabilityReport(Model):
     summary: SeveritySummary = Field(description="Counts of every vulnerability found (unfiltered)")
     limitations: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    stale: bool = Field(default=False, description="Served from an expired cache entry")

@@ -57,11 +57,13 @@ def tags(
         ),
     ] = None,
     sort: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--sort", help="updated (newest first), name (A-Z) or semver (newest version first)."
+            "--sort",
+            help="updated (newest first; the default on Docker Hub), name (A-Z; the default on "
+            "other registries) or semver (newest version first).",
         ),
-    ] = "updated",
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """List the tags of a repository (Docker Hub: with digest, size, platforms).
@@ -72,7 +74,7 @@ def tags(
     from dockerhub_cli.render import emit, progress
     from dockerhub_cli.render.hub import tag_list
 
-    if sort not in ("updated", "name", "semver"):
+    if sort is not None and sort not in ("updated", "name", "semver"):
         raise InvalidInputError(f"--sort must be updated, name or semver (got {sort!r})")
     with progress(f"Listing tags of {repository}"):
         result = get_service().tags(

@@ -50,7 +50,7 @@ def _methods(rsps) -> list[str]:
     return [f"{c.request.method} {c.request.url.split('/v2/', 1)[-1]}" for c in rsps.calls]
 
 
-# -- formats ---------------------------------------------------------------------------------------
+# -- formats --
 
 
 def test_inspect_oci_index_default_platform(rsps, reg, service) -> None:
@@ -169,7 +169,7 @@ def test_config_blob_digest_mismatch(rsps, reg, service) -> None:
         service.history("registry.example.com/team/app:1.0")
 
 
-# -- auth and economy -----------------------------------------------------------------------------
+# -- auth and economy --
 
 
 def test_bearer_challenge_flow_and_request_counts(rsps, reg, service) -> None:
@@ -226,7 +226,7 @@ def test_expired_tag_costs_one_head(rsps, reg) -> None:
         assert _methods(rsps)[-1] == "HEAD team/app/manifests/1.27.2"
 
 
-# -- layers, history, dockerfile, size -------------------------------------------------------------
+# -- layers, history, dockerfile, size --
 
 
 def test_layers_align_history_like_docker(reg, service) -> None:
@@ -335,7 +335,7 @@ def test_resolve_image_exposes_attestation_for_sbom(reg, service) -> None:
     assert resolved.pinned.digest == fx.sha256(fx.NGINX_MANIFEST)
 
 
-# -- Docker Hub -------------------------------------------------------------------------------------
+# -- Docker Hub --
 
 
 def test_docker_hub_inspect_includes_repository_facts(rsps, service) -> None:
@@ -406,3 +406,17 @@ def test_hub_facts_failure_is_a_note(rsps, service) -> None:
 def test_repository_info_needs_docker_hub(service) -> None:
     with pytest.raises(InvalidInputError, match="only for Docker Hub"):
         service.repository_info("ghcr.io/org/app")
+
+
+def test_manifest_unknown_for_a_missing_repository_is_told_apart(rsps, service) -> None:
+    # distribution answers MANIFEST_UNKNOWN for unknown repositories too; tags/list tells.
+    fx.FakeRegistry(rsps, REG, "team/gone").missing("1.0")
+    rsps.get(f"{REG}/v2/team/gone/tags/list", status=404, json=fx.NAME_UNKNOWN)
+    with pytest.raises(NotFoundError, match="repository registry.example.com/team/gone not found"):
+        service.inspect("registry.example.com/team/gone:1.0")
+    fx.FakeRegistry(rsps, REG, "team/app").missing("nope")
+    rsps.get(f"{REG}/v2/team/app/tags/list", json={"name": "team/app", "tags": ["1.0"]})
+    with pytest.raises(
+        NotFoundError, match="tag 'nope' not found in registry.example.com/team/app"
+    ):
+        service.inspect("registry.example.com/team/app:nope")
