@@ -73,6 +73,10 @@ def expiry_patterns(settings: Settings) -> dict[str | Any, Any]:
         "*/v2/repositories/*/tags*": ttl["tags"],
         "*/v2/namespaces/*/repositories/*": ttl["repository"],
         "*/v2/repositories/*": ttl["repository"],
+        # OSV (`vulns`): advisory details by id, and the querybatch POST, whose cache key
+        # includes the JSON body (the set of package URLs asked about).
+        "*/v1/vulns/*": ttl.get("osv_vuln", 86_400),
+        "*/v1/querybatch": ttl.get("osv_query", 3_600),
     }
 
 
@@ -199,7 +203,9 @@ def build_session(
         backend=backend,
         expire_after=DO_NOT_CACHE,
         urls_expire_after=expiry_patterns(settings),  # type: ignore[arg-type]
-        allowable_methods=("GET", "HEAD"),
+        # POST only for OSV querybatch (the one POST with a URL pattern above); every other POST
+        # (tokens, logins) is sent with cacheable=False and never touches the cache.
+        allowable_methods=("GET", "HEAD", "POST"),
         allowable_codes=(200,),
         match_headers=["Accept"],
         stale_if_error=False,

@@ -14,6 +14,7 @@ from dockerhub_cli.cli import (  # noqa: F401  (importing registers the commands
     hub_commands,  # search, tags
     image_commands,  # inspect, layers, history, dockerfile, size, manifest
     mcp_commands,  # serve-mcp
+    supply_commands,  # sbom, provenance, vulns
 )
 from dockerhub_cli.cli.app import app
 

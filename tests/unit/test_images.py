@@ -207,8 +207,13 @@ def test_warm_inspect_in_a_new_process_is_free(rsps, reg) -> None:
         second.inspect("registry.example.com/team/app:1.27.2")
         assert second.transport.network_requests == 0
         second.layers("registry.example.com/team/app:1.27.2")
-        second.dockerfile("registry.example.com/team/app:1.27.2")
         assert second.transport.network_requests == 0
+        # `dockerfile` also reads the attestation manifest (by digest, cached forever) to look
+        # for a SLSA provenance naming the real Dockerfile: one request the first time only.
+        second.dockerfile("registry.example.com/team/app:1.27.2")
+        assert second.transport.network_requests == 1
+        second.dockerfile("registry.example.com/team/app:1.27.2")
+        assert second.transport.network_requests == 1
 
 
 def test_expired_tag_costs_one_head(rsps, reg) -> None:
