@@ -369,8 +369,12 @@ class Transport:
                 break
             except _BODY_ERRORS as exc:
                 if attempt < attempts:
-                    log.debug("%s %s: body cut off (%s); trying once more", method,
-                              _redact_url(url), _short_reason(exc))
+                    log.debug(
+                        "%s %s: body cut off (%s); trying once more",
+                        method,
+                        _redact_url(url),
+                        _short_reason(exc),
+                    )
                     continue
                 error = UpstreamError(
                     f"the reply from {host} for {what or 'the request'} was cut off "
@@ -473,12 +477,14 @@ class Transport:
         if expires is not None:
             from datetime import UTC, datetime
 
-            seconds = (datetime.now(UTC) - expires.replace(tzinfo=expires.tzinfo or UTC))
+            seconds = datetime.now(UTC) - expires.replace(tzinfo=expires.tzinfo or UTC)
             age = f" (expired {_human_seconds(seconds.total_seconds())} ago)"
         host = urlsplit(url).netloc
         log.warning(
             "%s: %s; showing cached data that may be out of date%s",
-            host, reason, age,
+            host,
+            reason,
+            age,
         )
 
     def _stale_or_raise(
@@ -523,7 +529,8 @@ class Transport:
             self._cache_bypass_warned = True
             log.warning(
                 "the HTTP cache (%s) is not usable right now (%s); going to the network directly",
-                self.describe_cache(), reason,
+                self.describe_cache(),
+                reason,
             )
         uncached = dict(kwargs)
         _never_cache(uncached)
@@ -633,7 +640,6 @@ def _human_seconds(seconds: float) -> str:
         if seconds >= span:
             return f"{seconds / span:.0f} {unit}"
     return f"{seconds:.0f} s"
-
 
 
 _CONNECT_REASONS = frozenset({"connection refused", "host name not found"})
