@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
-import responses
 from typer.testing import CliRunner
 
 from dockerhub_cli import __version__
@@ -16,12 +14,6 @@ from dockerhub_cli.cli import app
 from tests.unit.hub_fixtures import HUB, load
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def test_version() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 
 import pytest
 import responses
@@ -13,8 +12,6 @@ from typer.testing import CliRunner
 from dockerhub_cli.cli import app
 from dockerhub_cli.compare import run_parallel
 from dockerhub_cli.errors import InvalidReferenceError, NotFoundError
-from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from dockerhub_cli.versions import newer_in_family, parse_version
 from tests.unit import registry_fixtures as fx
 
@@ -30,18 +27,6 @@ L1 = ("sha256:" + "22" * 32, 500)
 L2 = ("sha256:" + "33" * 32, 250)
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def service() -> Iterator[DockerHubService]:
-    with DockerHubService(Settings.from_env(backoff_factor=0.0)) as svc:
-        yield svc
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import responses
 from responses import matchers
 
 from dockerhub_cli.errors import (
@@ -20,18 +17,6 @@ from dockerhub_cli.settings import Settings
 from tests.unit.hub_fixtures import HUB, REGISTRY, load
 
 TAGS_URL = f"{HUB}/v2/namespaces/portainer/repositories/agent/tags"
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def service() -> Iterator[DockerHubService]:
-    with DockerHubService(Settings.from_env(backoff_factor=0.0)) as svc:
-        yield svc
 
 
 def test_search_maps_fields_and_reports_hub_total(rsps, service) -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import responses
 
 from dockerhub_cli.errors import (
     DigestMismatchError,
@@ -23,18 +20,6 @@ REG = "https://registry.example.com"
 HUB = "https://hub.docker.com"
 DOCKER_REG = "https://registry-1.docker.io"
 REALM = "https://auth.example.com/token"
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def service() -> Iterator[DockerHubService]:
-    with DockerHubService(Settings.from_env(backoff_factor=0.0)) as svc:
-        yield svc
 
 
 @pytest.fixture

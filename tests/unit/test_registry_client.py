@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
 
 import pytest
 import responses
@@ -40,18 +39,6 @@ MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
 def test_fixture_digest_is_real() -> None:
     assert "sha256:" + hashlib.sha256(MANIFEST).hexdigest() == MANIFEST_DIGEST
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def service() -> Iterator[DockerHubService]:
-    with DockerHubService(Settings.from_env(backoff_factor=0.0)) as svc:
-        yield svc
 
 
 def _manifest_url(ref: str = "1.0") -> str:
