@@ -406,10 +406,10 @@ def _vulns(
     try:
         return s.vulns(image, platform=platform, severity=severity)
     except NoAttestationError as exc:
+        why = exc.message.split(";", 1)[0].rstrip(".")  # "<image> has no SBOM attestation (...)"
         raise ToolError(
-            f"{image}: {NO_SBOM_VULNS} (nothing was looked up, so the image may have any "
-            f"number of vulnerabilities; detail: {exc.message.rstrip('.')}). "
-            f"What would produce one: {HOW_TO_GET_AN_SBOM}."
+            f"{image}: {NO_SBOM_VULNS}: nothing was looked up, so the image may have any number "
+            f"of vulnerabilities ({why}). What would produce one: {HOW_TO_GET_AN_SBOM}."
         ) from None
 
 
