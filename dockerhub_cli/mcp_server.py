@@ -10,12 +10,16 @@ prints (the output schema). `build_server()` turns the table into tools on an `M
 * every `DockerHubError` becomes a `ToolError` whose text says what was wrong and what to try
   (in mcp 2.3 only `ToolError` carries its message to the model); anything else becomes a
   generic `ToolError` and one log line on stderr, never a traceback at the default log level;
-* a tool whose service method does not exist yet (compare, updates, vulns, ...) is simply not
-  registered: no stubs, no invented answers.
+* long lists are bounded for the model (READMEs, SBOM packages, vulnerabilities, the compare
+  layer table): the same model with a shorter list and a note in `notes` saying how to get the
+  rest (`page`), never a different shape;
+* a tool whose service method does not exist in this build is simply not registered: no
+  stubs, no invented answers.
 
 Adding a tool (about five lines): a function `def _x(s: DockerHubService, <params>) -> Model:
-return s.method(...)` using the shared parameter aliases (`Repository`, `Tag`, `Platform`, ...),
-and a row `ToolSpec("docker_x", "method", "description for the model", _x, Model)` in TOOLS.
+return s.method(...)` using the shared parameter aliases (`Repository`, `Tag`, `Platform`,
+`Image`, ...), and a row `ToolSpec("docker_x", "method", "description for the model", _x,
+Model)` in TOOLS.
 
 This module imports `mcp` at the top: import it only from `serve-mcp` (and tests), never on the
 CLI's start-up path (`import mcp` costs about 0.45 s).
@@ -39,11 +43,13 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from dockerhub_cli import __version__
+from dockerhub_cli.compare_models import Comparison, UpdateReport
 from dockerhub_cli.errors import (
     AuthError,
     DockerHubError,
     InvalidInputError,
     NetworkError,
+    NoAttestationError,
     NotFoundError,
     PlatformNotFoundError,
     RateLimitedError,
@@ -61,6 +67,12 @@ from dockerhub_cli.images import MAX_HAVE_IMAGES
 from dockerhub_cli.models import Identity, PullRateLimit, SearchResults, TagList
 from dockerhub_cli.reference import ImageReference, is_digest, parse_reference, validate_tag
 from dockerhub_cli.service import MAX_LIMIT, MAX_QUERY_LENGTH, DockerHubService
+from dockerhub_cli.supply_models import (
+    ProvenanceReport,
+    SbomReport,
+    Severity,
+    VulnerabilityReport,
+)
 
 log = logging.getLogger("dockerhub_cli.mcp")
 
@@ -70,6 +82,8 @@ READ_ONLY = ToolAnnotations(
 )
 # A Docker Hub README can be tens of kilobytes: the tools return at most this much of it.
 MAX_README_CHARS = 2000
+# A comparison's side-by-side layer table is cut after this many positions (the totals are not).
+MAX_COMPARE_ROWS = 60
 
 INSTRUCTIONS = """\
 Read-only explorer for Docker Hub and any OCI registry (ghcr.io, quay.io, a private registry).
@@ -80,8 +94,11 @@ Nothing here pulls, pushes or changes anything.
   left at its default. `tag` may also be a digest (sha256:...).
 - `platform` (os/arch[/variant], e.g. linux/arm64) picks one image of a multi-platform tag;
   the default is linux/amd64. If it does not exist the error lists the platforms that do.
-- Lists are paginated: docker_list_tags and docker_search_images take `page` and `limit`; a tag
-  list says in `notes` when there are more pages.
+- Lists are paginated: docker_list_tags, docker_search_images, docker_get_sbom (packages) and
+  docker_get_vulnerabilities take `page` and `limit`; `notes` says when there are more pages.
+- SBOM, provenance and vulnerabilities come from attestations the publisher attached to the
+  image (BuildKit --sbom/--provenance). Without an SBOM there is NO vulnerability data: that is
+  an error, never a clean result.
 - Repository facts (stars, pulls, description) exist only on Docker Hub; image internals
   (layers, history, manifest, size) work on every registry.
 - Errors say what was wrong and what to try next (e.g. docker_search_images to find a
@@ -177,16 +194,16 @@ def repository_only(repository: str) -> ImageReference:
 class ToolSpec:
     """One MCP tool: `call(service, **arguments)` with `call`'s other parameters as the schema.
 
-    `output` is the result model (the output schema); None means "the return type of the
-    service method `method`", for tools whose models live on other branches.
-    `adjust` may bound an LLM-unfriendly result (long READMEs, "more pages" notes).
+    `output` is the result model (the output schema), the model the CLI's --json prints.
+    `adjust` may bound an LLM-unfriendly result (long READMEs, long package lists, "more pages"
+    notes): the same model with shorter lists and a note saying how to get the rest.
     """
 
     name: str
     method: str
     description: str
     call: Callable[..., Any]
-    output: type[BaseModel] | None = None
+    output: type[BaseModel]
     adjust: Callable[[Any, dict[str, Any]], Any] | None = None
 
 
@@ -313,23 +330,26 @@ def _rate_limit(
     return s.pull_rate_limit(image_reference(repository) if repository else None)
 
 
-# Tools whose service methods are still being written on other branches. Each is registered
-# only when `DockerHubService` has the method (output model = the method's return type).
+Image = Annotated[
+    str,
+    Field(
+        description=(
+            "Image reference on any registry, with tag or digest: nginx:1.27, "
+            "ghcr.io/org/app@sha256:..., 127.0.0.1:5000/team/app:1. No tag means latest."
+        ),
+        min_length=1,
+        max_length=512,
+    ),
+]
 
 
 def _compare(
     s: DockerHubService,
-    image1: Annotated[
-        str, Field(description="First image, e.g. nginx:1.26.", min_length=1, max_length=512)
-    ],
-    image2: Annotated[
-        str, Field(description="Second image, e.g. nginx:1.27.", min_length=1, max_length=512)
-    ],
+    image1: Annotated[Image, Field(description="First (left) image, e.g. nginx:1.26.")],
+    image2: Annotated[Image, Field(description="Second (right) image, e.g. nginx:1.27.")],
     platform: Platform = None,
-) -> Any:
-    return s.compare(  # type: ignore[attr-defined]
-        image_reference(image1), image_reference(image2), platform=platform
-    )
+) -> Comparison:
+    return s.compare(image_reference(image1), image_reference(image2), platform=platform)
 
 
 def _updates(
@@ -339,16 +359,27 @@ def _updates(
     base: Annotated[
         str | None,
         Field(
-            description="Base image to check against, when the image does not record it.",
+            description=(
+                "Base image tag to check against (e.g. alpine:3.20), when the image does not "
+                "record its base in OCI annotations or labels."
+            ),
             min_length=1,
             max_length=512,
         ),
     ] = None,
     platform: Platform = None,
-) -> Any:
-    return s.updates(  # type: ignore[attr-defined]
-        image_reference(repository, tag), base=base, platform=platform
-    )
+) -> UpdateReport:
+    base_ref = image_reference(base) if base else None
+    return s.updates(image_reference(repository, tag), base=base_ref, platform=platform)
+
+
+NO_SBOM_VULNS = "no SBOM attestation, so no vulnerability data — this is NOT a clean result"
+HOW_TO_GET_AN_SBOM = (
+    "the image's publisher produces one by building with BuildKit attestations "
+    "(docker buildx build --sbom=true --push ...); another tag or platform of the image may "
+    "carry one (check with docker_get_sbom); otherwise scan the image with a local scanner "
+    "(e.g. trivy image or grype), which reads the image's files"
+)
 
 
 def _vulns(
@@ -357,26 +388,109 @@ def _vulns(
     tag: Tag = "latest",
     platform: Platform = None,
     severity: Annotated[
-        Literal["critical", "high", "medium", "low"] | None,
-        Field(description="Only findings of this severity or worse."),
+        Severity | None,
+        Field(
+            description=(
+                "Only findings of this severity or worse (critical > high > medium > low > "
+                "unknown); `summary` still counts all of them."
+            )
+        ),
     ] = None,
-) -> Any:
-    return s.vulns(  # type: ignore[attr-defined]
-        image_reference(repository, tag), platform=platform, severity=severity
-    )
+    limit: Annotated[
+        int,
+        Field(description=f"Vulnerabilities per page (1-{MAX_LIMIT}).", ge=1, le=MAX_LIMIT),
+    ] = 50,
+    page: Page = 1,
+) -> VulnerabilityReport:
+    image = image_reference(repository, tag)
+    try:
+        return s.vulns(image, platform=platform, severity=severity)
+    except NoAttestationError as exc:
+        why = exc.message.split(";", 1)[0].rstrip(".")  # "<image> has no SBOM attestation (...)"
+        raise ToolError(
+            f"{image}: {NO_SBOM_VULNS}: nothing was looked up, so the image may have any number "
+            f"of vulnerabilities ({why}). What would produce one: {HOW_TO_GET_AN_SBOM}."
+        ) from None
 
 
 def _sbom(
-    s: DockerHubService, repository: Repository, tag: Tag = "latest", platform: Platform = None
-) -> Any:
-    return s.sbom(image_reference(repository, tag), platform=platform)  # type: ignore[attr-defined]
+    s: DockerHubService,
+    repository: Repository,
+    tag: Tag = "latest",
+    platform: Platform = None,
+    limit: Annotated[
+        int, Field(description=f"Packages per page (1-{MAX_LIMIT}).", ge=1, le=MAX_LIMIT)
+    ] = MAX_LIMIT,
+    page: Page = 1,
+) -> SbomReport:
+    return s.sbom(image_reference(repository, tag), platform=platform)
 
 
 def _provenance(
     s: DockerHubService, repository: Repository, tag: Tag = "latest", platform: Platform = None
-) -> Any:
-    return s.provenance(  # type: ignore[attr-defined]
-        image_reference(repository, tag), platform=platform
+) -> ProvenanceReport:
+    return s.provenance(image_reference(repository, tag), platform=platform)
+
+
+# -- bounding results for a model (same models as --json: shorter lists plus a note) ---------
+
+
+def _page_of(
+    items: list[Any], args: dict[str, Any], *, what: str, tool: str, default_limit: int
+) -> tuple[list[Any], str | None]:
+    """One page of `items` and, when the list was cut, a note saying how to get the rest."""
+    page, limit = args.get("page", 1), args.get("limit", default_limit)
+    total = len(items)
+    if page == 1 and total <= limit:
+        return items, None
+    start = (page - 1) * limit
+    shown = items[start : start + limit]
+    pages = max(1, -(-total // limit))
+    if not shown:
+        return shown, (
+            f"page {page} is past the end: {total} {what} in {pages} page(s) of {limit}; "
+            f"call {tool} with page=1"
+        )
+    note = f"showing {what} {start + 1}-{start + len(shown)} of {total} (page {page} of {pages})"
+    if start + len(shown) < total:
+        note += f"; more exist: call {tool} again with page={page + 1}"
+    return shown, note
+
+
+def _bound_sbom(result: SbomReport, args: dict[str, Any]) -> SbomReport:
+    shown, note = _page_of(
+        result.packages, args, what="packages", tool="docker_get_sbom", default_limit=MAX_LIMIT
+    )
+    if note is None:
+        return result
+    note += " (package_count and counts_by_type cover the whole SBOM)"
+    return result.model_copy(update={"packages": shown, "notes": [*result.notes, note]})
+
+
+def _bound_vulns(result: VulnerabilityReport, args: dict[str, Any]) -> VulnerabilityReport:
+    shown, note = _page_of(
+        result.vulnerabilities,
+        args,
+        what="vulnerabilities (severest first)",
+        tool="docker_get_vulnerabilities",
+        default_limit=50,
+    )
+    if note is None:
+        return result
+    note += " (summary counts all of them)"
+    return result.model_copy(update={"vulnerabilities": shown, "notes": [*result.notes, note]})
+
+
+def _bound_comparison(result: Comparison, args: dict[str, Any]) -> Comparison:
+    if len(result.layers) <= MAX_COMPARE_ROWS:
+        return result
+    note = (
+        f"layers shows the first {MAX_COMPARE_ROWS} of {len(result.layers)} layer positions; "
+        "shared_layers, only_left, only_right and the sizes cover all of them (the dockerhub "
+        "compare command prints the full table)"
+    )
+    return result.model_copy(
+        update={"layers": result.layers[:MAX_COMPARE_ROWS], "notes": [*result.notes, note]}
     )
 
 
@@ -467,16 +581,27 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "docker_compare_images",
         "compare",
-        "Compare two images: size, layers, platforms, config and base image differences.",
+        "Compare two images (any registries, one platform each): shared base layers and size, "
+        "layers only on one side, size delta and the bytes a pull of image2 adds when image1 is "
+        "present, config differences (env, labels, entrypoint, cmd, user, ports, volumes), "
+        "build-step differences and platform sets. `summary` is one line for people.",
         _compare,
+        Comparison,
+        _bound_comparison,
     ),
     ToolSpec(
         "docker_get_vulnerabilities",
         "vulns",
-        "Known vulnerabilities of an image from the data the registry publishes (e.g. attached "
-        "scan attestations). The result states its source and coverage: when no scan data "
-        "exists it says so, which does not mean the image has no vulnerabilities.",
+        "Known vulnerabilities (from OSV, osv.dev) of the packages listed in the image's SBOM "
+        "attestation, severest first, with fixed versions. Needs that SBOM: for an image "
+        f"without one the tool returns an error, {NO_SBOM_VULNS} (the publisher produces one "
+        "by building with `docker buildx build --sbom=true`). A result states "
+        "packages_scanned and `limitations` (software the SBOM does not list is not covered; "
+        "no OSV match is not proof of safety); `summary` counts every finding, and "
+        "`vulnerabilities` is paginated (page, limit).",
         _vulns,
+        VulnerabilityReport,
+        _bound_vulns,
     ),
     ToolSpec(
         "docker_get_image_history",
@@ -498,9 +623,12 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "docker_track_base_updates",
         "updates",
-        "Whether the base image of an image has changed since it was built, and newer tags of "
-        "the image itself.",
+        "Is the image still built on the current digest of its base image tag (base from the "
+        "image's OCI annotations/labels, or `base`)? base_outdated is true, false, or null "
+        "with the reason when it cannot be known; with layer evidence, and newer tags of the "
+        "same tag family (e.g. 1.27.3-alpine after 1.27.2-alpine).",
         _updates,
+        UpdateReport,
     ),
     ToolSpec(
         "docker_estimate_pull_size",
@@ -514,7 +642,9 @@ TOOLS: tuple[ToolSpec, ...] = (
         "docker_get_dockerfile",
         "dockerfile",
         "A Dockerfile reconstructed from the image history (not the original file: COPY "
-        "sources, build args and multi-stage steps are not recorded).",
+        "sources, build args and multi-stage steps are not recorded). When the image carries "
+        "SLSA provenance, `original` says where the real Dockerfile lives (repository, commit, "
+        "path, URL).",
         _dockerfile,
         DockerfileReport,
     ),
@@ -522,16 +652,22 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "docker_get_sbom",
         "sbom",
-        "The software bill of materials attached to an image (packages and versions), if the "
-        "publisher attached one.",
+        "The packages of an image from its SPDX SBOM attestation (name, version, purl, "
+        "license), if the publisher attached one (BuildKit --sbom=true); an error otherwise. "
+        "package_count and counts_by_type cover the whole SBOM; `packages` is paginated "
+        "(page, limit).",
         _sbom,
+        SbomReport,
+        _bound_sbom,
     ),
     ToolSpec(
         "docker_get_provenance",
         "provenance",
-        "Build provenance attached to an image (builder, source repository, build args), if "
-        "the publisher attached it.",
+        "How an image was built, from its SLSA provenance attestation (v0.2 or v1), if the "
+        "publisher attached one: builder, build times, source repository and commit, "
+        "Dockerfile location, build args and base images (materials); an error otherwise.",
         _provenance,
+        ProvenanceReport,
     ),
     ToolSpec(
         "docker_whoami",
@@ -581,6 +717,13 @@ def tool_error_message(exc: DockerHubError) -> str:
             todo = "call again with platform set to one of: " + ", ".join(exc.available)
         else:
             todo = "this image lists no runnable platform"
+    elif isinstance(exc, NoAttestationError):
+        todo = (
+            "nothing can be read that the publisher did not attach; "
+            + (_for_model(exc.hint) if exc.hint else "build with BuildKit attestations")
+            + "; another tag or platform may carry one, and docker_get_image_history shows "
+            "the build steps the image itself records"
+        )
     elif isinstance(exc, NotFoundError):
         todo = (
             "check the spelling; find repositories with docker_search_images (Docker Hub) and "
@@ -642,32 +785,6 @@ def _guard(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 # -- building the server -----------------------------------------------------------------------
 
 
-def _output_model(spec: ToolSpec) -> Any:
-    """The spec's model, or the service method's return annotation (resolved from the modules
-    that define result models), for tools whose models are written on other branches."""
-    if spec.output is not None:
-        return spec.output
-    import importlib
-    import pkgutil
-
-    import dockerhub_cli
-    import dockerhub_cli.service as service_module
-
-    namespace: dict[str, Any] = dict(vars(service_module))
-    for info in pkgutil.iter_modules(dockerhub_cli.__path__):
-        if info.name.endswith("models"):
-            module = importlib.import_module(f"dockerhub_cli.{info.name}")
-            namespace.update({k: v for k, v in vars(module).items() if not k.startswith("_")})
-    method = getattr(DockerHubService, spec.method)
-    try:
-        return typing.get_type_hints(method, globalns=namespace)["return"]
-    except (NameError, KeyError) as exc:
-        raise TypeError(
-            f"cannot resolve the return model of DockerHubService.{spec.method} for "
-            f"{spec.name}: {exc}; give the ToolSpec an explicit output="
-        ) from exc
-
-
 def make_tool(spec: ToolSpec, service: DockerHubService) -> Callable[..., Any]:
     """A function with the spec's parameters (minus the service) and return model."""
     call, adjust = spec.call, spec.adjust
@@ -686,7 +803,7 @@ def make_tool(spec: ToolSpec, service: DockerHubService) -> Callable[..., Any]:
     tool.__doc__ = spec.description
     del tool.__wrapped__  # type: ignore[attr-defined]  # the signature below is the truth
     tool.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        parameters, return_annotation=_output_model(spec)
+        parameters, return_annotation=spec.output
     )
     return tool
 

@@ -12,6 +12,7 @@ project's .venv/bin there), else `python -m dockerhub_cli`.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,6 +133,175 @@ async def test_stdio_subprocess_against_the_real_registry(
 
             bad = await client.call_tool("docker_list_tags", {"repository": app, "limit": 0})
             assert bad.is_error and "greater than or equal to 1" in _text(bad)
+    stderr = errlog_path.read_text()
+    assert "Traceback" not in stderr, stderr
+
+
+# -- compare and the supply chain over stdio (OSV: a fake on loopback) ---------------------------
+
+OSV_ID = "GHSA-j8r2-6x86-q33q"
+OSV_PURL = "pkg:pypi/requests@2.31.0"
+
+
+class FakeOSV(http.server.ThreadingHTTPServer):
+    """POST /v1/querybatch: one vulnerability id for OSV_PURL; GET /v1/vulns/<id>: its record."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _OSVHandler)
+        self.requests: list[tuple[str, str]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _OSVHandler(http.server.BaseHTTPRequestHandler):
+    server: FakeOSV
+
+    def _send(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        self.server.requests.append(("POST", self.path))
+        if self.path != "/v1/querybatch":
+            self._send(404, {"message": "not found"})
+            return
+        queries = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["queries"]
+        results = [
+            {"vulns": [{"id": OSV_ID, "modified": "2024-06-01T00:00:00Z"}]}
+            if q["package"]["purl"] == OSV_PURL
+            else {}
+            for q in queries
+        ]
+        self._send(200, {"results": results})
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.server.requests.append(("GET", self.path))
+        if self.path != f"/v1/vulns/{OSV_ID}":
+            self._send(404, {"message": "Bug not found"})
+            return
+        self._send(
+            200,
+            {
+                "id": OSV_ID,
+                "summary": "Requests Session object does not verify requests after verify=False",
+                "aliases": ["CVE-2024-35195"],
+                "modified": "2024-06-01T00:00:00Z",
+                "severity": [
+                    {"type": "CVSS_V3", "score": "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N"}
+                ],
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": "requests"},
+                        "ranges": [
+                            {
+                                "type": "ECOSYSTEM",
+                                "events": [{"introduced": "0"}, {"fixed": "2.32.0"}],
+                            }
+                        ],
+                    }
+                ],
+            },
+        )
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+
+@pytest.fixture
+def fake_osv() -> Iterator[FakeOSV]:
+    server = FakeOSV()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+async def test_stdio_compare_and_supply_chain_tools(
+    registry: Registry, fake_osv: FakeOSV, tmp_path: Path
+) -> None:
+    seeded = registry.seeded
+    assert seeded is not None
+    attested = f"{registry.host}/demo/attested"
+    cmd = server_command()
+    params = StdioServerParameters(
+        command=cmd[0],
+        args=[*cmd[1:], "serve-mcp"],
+        env={**server_env(), "DOCKERHUB_OSV_URL": fake_osv.url},
+        cwd=str(ROOT),
+    )
+    errlog_path = tmp_path / "server-stderr.log"
+    with errlog_path.open("w") as errlog, anyio.fail_after(60):
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            compared = await client.call_tool(
+                "docker_compare_images",
+                {"image1": registry.ref("demo/app:1.0"), "image2": registry.ref("demo/app:1.1")},
+            )
+            assert not compared.is_error, _text(compared)
+            one, two = seeded["demo/app:1.0"], seeded["demo/app:1.1"]
+            c = compared.structured_content
+            assert (c["left"]["digest"], c["right"]["digest"]) == (one.digest, two.digest)
+            assert c["shared_layers"] == one.layer_digests and c["only_left"] == []
+            assert len(c["only_right"]) == 1 and c["size_delta"] > 0
+
+            sbom = await client.call_tool("docker_get_sbom", {"repository": attested, "tag": "1.0"})
+            assert not sbom.is_error, _text(sbom)
+            expected = seeded.sbom_packages["linux/amd64"]
+            packages = sbom.structured_content["packages"]
+            assert {(p["name"], p["version"]) for p in packages} == {
+                (p.name, p.version) for p in expected
+            }
+            assert (
+                sbom.structured_content["digest"]
+                == seeded["demo/attested:1.0"].child("linux/amd64").digest
+            )
+
+            prov = await client.call_tool(
+                "docker_get_provenance", {"repository": f"{attested}:1.0"}
+            )
+            assert not prov.is_error, _text(prov)
+            info = seeded.provenance["linux/amd64"]
+            p = prov.structured_content
+            assert (p["slsa_version"], p["builder"]) == ("v0.2", info.builder_id)
+            assert p["source_commit"] == info.source_sha1
+            assert p["build_args"] == dict(info.build_args)
+
+            vulns = await client.call_tool(
+                "docker_get_vulnerabilities", {"repository": attested, "tag": "1.0"}
+            )
+            assert not vulns.is_error, _text(vulns)
+            v = vulns.structured_content
+            assert v["osv_url"] == fake_osv.url and v["packages_scanned"] == len(expected)
+            assert v["limitations"]
+            assert [
+                (x["id"], x["package"], x["severity"], x["fixed_version"])
+                for x in v["vulnerabilities"]
+            ] == [(OSV_ID, "requests", "medium", "2.32.0")]
+            assert v["summary"]["medium"] == 1
+            assert ("GET", f"/v1/vulns/{OSV_ID}") in fake_osv.requests
+
+            # demo/app:1.0 is a plain image manifest: no SBOM, so no vulnerability data.
+            plain = await client.call_tool(
+                "docker_get_vulnerabilities", {"repository": registry.ref("demo/app:1.0")}
+            )
+            assert plain.is_error
+            assert "no SBOM attestation, so no vulnerability data — this is NOT a clean result" in (
+                _text(plain)
+            )
+            assert "--sbom=true" in _text(plain)
+            no_prov = await client.call_tool(
+                "docker_get_provenance", {"repository": f"{registry.host}/demo/multi:1.0"}
+            )
+            assert no_prov.is_error and "no SLSA provenance attestation" in _text(no_prov)
     stderr = errlog_path.read_text()
     assert "Traceback" not in stderr, stderr
 

@@ -20,10 +20,23 @@ import responses
 from mcp import Client
 
 from dockerhub_cli import __version__
+from dockerhub_cli.compare_models import (
+    BaseStatus,
+    Comparison,
+    ConfigDiff,
+    HistoryDiff,
+    ImageSide,
+    LayerRow,
+    MappingDiff,
+    SetDiff,
+    UpdateReport,
+    ValueDiff,
+)
 from dockerhub_cli.errors import (
     AuthError,
     InvalidInputError,
     NetworkError,
+    NoAttestationError,
     NotFoundError,
     OfflineCacheMissError,
     PlatformNotFoundError,
@@ -42,7 +55,9 @@ from dockerhub_cli.image_models import (
     RepositoryInfo,
 )
 from dockerhub_cli.mcp_server import (
+    MAX_COMPARE_ROWS,
     MAX_README_CHARS,
+    NO_SBOM_VULNS,
     TOOLS,
     ToolSpec,
     available_tools,
@@ -60,6 +75,17 @@ from dockerhub_cli.models import (
 )
 from dockerhub_cli.service import DockerHubService
 from dockerhub_cli.settings import Settings
+from dockerhub_cli.supply_chain import HOW_TO_ATTEST
+from dockerhub_cli.supply_models import (
+    BuildMaterial,
+    DockerfileSource,
+    ProvenanceReport,
+    SbomPackage,
+    SbomReport,
+    SeveritySummary,
+    Vulnerability,
+    VulnerabilityReport,
+)
 from tests.unit import registry_fixtures as fx
 
 pytestmark = pytest.mark.anyio
@@ -78,7 +104,15 @@ LEGACY_TOOLS = {
     "docker_estimate_pull_size": ["repository", "tag"],
     "docker_get_dockerfile": ["repository", "tag"],
 }
+ALL_TOOLS = {
+    *LEGACY_TOOLS,
+    "docker_get_sbom",
+    "docker_get_provenance",
+    "docker_whoami",
+    "docker_get_rate_limit",
+}
 DIGEST = "sha256:" + "a" * 64
+DIGEST_B = "sha256:" + "b" * 64
 PLATFORM = PlatformInfo(os="linux", architecture="amd64")
 README = "# nginx\n" + "x" * (MAX_README_CHARS * 3)
 REPO_INFO = RepositoryInfo(
@@ -91,6 +125,95 @@ REPO_INFO = RepositoryInfo(
     is_official=True,
     full_description=README,
 )
+
+
+def _comparison(rows: int = 2) -> Comparison:
+    def side(ref: str, digest: str) -> ImageSide:
+        return ImageSide(
+            reference=ref,
+            digest=digest,
+            media_type=fx.OCI_MANIFEST,
+            platform="linux/amd64",
+            size=300,
+            layer_count=rows,
+        )
+
+    same = ValueDiff(left=None, right=None)
+    return Comparison(
+        left=side("nginx:1.26", DIGEST),
+        right=side("nginx:1.27", DIGEST_B),
+        shared_layers=[DIGEST],
+        only_left=[],
+        only_right=[DIGEST_B],
+        common_prefix_layers=1,
+        common_prefix_size=100,
+        shared_size=100,
+        pull_adds=200,
+        size_delta=0,
+        size_delta_percent=0.0,
+        config_diff=ConfigDiff(
+            env=MappingDiff(added={"NGINX_VERSION": "1.27.2"}),
+            labels=MappingDiff(),
+            entrypoint=same,
+            cmd=same,
+            user=same,
+            working_dir=same,
+            exposed_ports=SetDiff(),
+            volumes=SetDiff(),
+            platform=ValueDiff(left="linux/amd64", right="linux/amd64"),
+        ),
+        history_diff=HistoryDiff(common_prefix=1),
+        layers=[
+            LayerRow(position=i, left_digest=DIGEST, right_digest=DIGEST_B, status="different")
+            for i in range(rows)
+        ],
+        summary="nginx:1.27 is the same size as nginx:1.26",
+    )
+
+
+def _sbom(packages: int = 3) -> SbomReport:
+    return SbomReport(
+        reference="demo/attested:1.0",
+        digest=DIGEST,
+        index_digest=DIGEST_B,
+        platform=PLATFORM,
+        attestation_digest=DIGEST,
+        sbom_digest=DIGEST_B,
+        package_count=packages,
+        counts_by_type={"apk": packages},
+        packages=[
+            SbomPackage(
+                name=f"pkg{i:04d}", version="1.0", purl=f"pkg:apk/pkg{i:04d}@1.0", type="apk"
+            )
+            for i in range(packages)
+        ],
+    )
+
+
+def _vulns(count: int = 1) -> VulnerabilityReport:
+    return VulnerabilityReport(
+        reference="demo/attested:1.0",
+        digest=DIGEST,
+        index_digest=DIGEST_B,
+        platform=PLATFORM,
+        sbom_digest=DIGEST_B,
+        osv_url="https://api.osv.dev",
+        scanned_at="2024-05-01T12:00:00Z",  # type: ignore[arg-type]
+        packages_total=8,
+        packages_scanned=8,
+        packages_without_purl=0,
+        packages_affected=1,
+        vulnerabilities=[
+            Vulnerability(
+                id=f"GHSA-{i:04d}", package="requests", version="2.31.0", severity="medium"
+            )
+            for i in range(count)
+        ],
+        summary=SeveritySummary(medium=count),
+        limitations=["only packages listed in the image's SBOM attestation were checked"],
+    )
+
+
 ANSWERS: dict[str, Any] = {
     "search": SearchResults(
         query="nginx",
@@ -151,6 +274,36 @@ ANSWERS: dict[str, Any] = {
         summary="10 B in 1 layer",
     ),
     "repository_info": REPO_INFO,
+    "compare": _comparison(),
+    "updates": UpdateReport(
+        reference="nginx:1.27.2-alpine",
+        digest=DIGEST,
+        platform="linux/amd64",
+        base=BaseStatus(reference="alpine:3.20", source="user", current_digest=DIGEST_B),
+        base_outdated=True,
+        reason="the base tag now resolves to another digest",
+        verdict="rebuild: alpine:3.20 moved since this image was built",
+        tag="1.27.2-alpine",
+        newer_tags=["1.27.3-alpine"],
+        newer_tags_total=1,
+    ),
+    "sbom": _sbom(),
+    "provenance": ProvenanceReport(
+        reference="demo/attested:1.0",
+        digest=DIGEST,
+        index_digest=DIGEST_B,
+        platform=PLATFORM,
+        attestation_digest=DIGEST,
+        provenance_digest=DIGEST_B,
+        predicate_type="https://slsa.dev/provenance/v0.2",
+        slsa_version="v0.2",
+        builder="https://github.com/docker/buildx",
+        source_repository="https://github.com/example/attested.git",
+        dockerfile=DockerfileSource(repository="https://github.com/example/attested.git"),
+        build_args={"VERSION": "1.0"},
+        base_images=[BuildMaterial(uri="pkg:docker/alpine@3.19", image="alpine:3.19")],
+    ),
+    "vulns": _vulns(),
     "whoami": Identity(registry="docker.io", authenticated=False, source="anonymous"),
     "pull_rate_limit": PullRateLimit(
         registry="docker.io",
@@ -164,12 +317,14 @@ ANSWERS: dict[str, Any] = {
 
 
 class FakeService:
-    """Records `(method, args, kwargs)` and answers from ANSWERS, or raises `self.error`."""
+    """Records `(method, args, kwargs)` and answers from `answers` (ANSWERS unless a test
+    replaced one), or raises `self.error`."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.error: BaseException | None = None
         self.delay = 0.0
+        self.answers: dict[str, Any] = dict(ANSWERS)
 
     def _answer(self, name: str, *args: Any, **kwargs: Any) -> Any:
         self.calls.append((name, args, kwargs))
@@ -177,7 +332,7 @@ class FakeService:
             time.sleep(self.delay)
         if self.error is not None:
             raise self.error
-        return ANSWERS[name]
+        return self.answers[name]
 
     def __getattr__(self, name: str) -> Any:
         if name in ANSWERS:
@@ -203,16 +358,11 @@ async def _tools(client: Client) -> dict[str, Any]:
 # -- listing -------------------------------------------------------------------------------------
 
 
-async def test_lists_every_tool_whose_service_method_exists(client: Client) -> None:
+async def test_lists_all_sixteen_tools(client: Client) -> None:
     tools = await _tools(client)
-    expected = {s.name for s in TOOLS if hasattr(DockerHubService, s.method)}
-    assert set(tools) == expected
-    missing = set(LEGACY_TOOLS) - set(tools)
-    # Waiting for service methods on other branches (compare, vulns, updates): never stubbed.
-    assert missing == {
-        s.name for s in TOOLS if s.name in LEGACY_TOOLS and not hasattr(DockerHubService, s.method)
-    }
-    assert {"docker_search_images", "docker_list_tags", "docker_get_stats"} <= set(tools)
+    assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 16
+    assert {s.name for s in TOOLS} == ALL_TOOLS == {s.name for s in available_tools()}
+    assert all(hasattr(DockerHubService, s.method) for s in TOOLS)
 
 
 async def test_legacy_parameter_names_schemas_and_annotations(client: Client) -> None:
@@ -257,6 +407,50 @@ async def test_schema_bounds_defaults_and_output_models(client: Client) -> None:
     assert titles["docker_estimate_pull_size"] == "PullSizeReport"
     # The output schema is the --json model's own schema (one contract for both).
     assert tools["docker_get_manifest"].output_schema == ManifestReport.model_json_schema()
+
+
+async def test_supply_chain_and_compare_schemas(client: Client) -> None:
+    tools = await _tools(client)
+    models = {
+        "docker_compare_images": Comparison,
+        "docker_track_base_updates": UpdateReport,
+        "docker_get_vulnerabilities": VulnerabilityReport,
+        "docker_get_sbom": SbomReport,
+        "docker_get_provenance": ProvenanceReport,
+        "docker_get_dockerfile": DockerfileReport,
+    }
+    for name, model in models.items():
+        assert tools[name].output_schema == model.model_json_schema(), name
+        assert tools[name].output_schema["title"] == model.__name__
+    compare = tools["docker_compare_images"].input_schema
+    assert list(compare["properties"]) == ["image1", "image2", "platform"]
+    assert compare["required"] == ["image1", "image2"]
+    assert compare["properties"]["image1"]["maxLength"] == 512
+    assert "First" in compare["properties"]["image1"]["description"]
+    updates = tools["docker_track_base_updates"].input_schema
+    assert list(updates["properties"]) == ["repository", "tag", "base", "platform"]
+    assert updates["required"] == ["repository"]
+    vulns = tools["docker_get_vulnerabilities"].input_schema["properties"]
+    assert list(vulns) == ["repository", "tag", "platform", "severity", "limit", "page"]
+    assert vulns["severity"]["anyOf"][0]["enum"] == ["critical", "high", "medium", "low", "unknown"]
+    assert (vulns["limit"]["minimum"], vulns["limit"]["maximum"], vulns["limit"]["default"]) == (
+        1,
+        100,
+        50,
+    )
+    sbom = tools["docker_get_sbom"].input_schema["properties"]
+    assert list(sbom) == ["repository", "tag", "platform", "limit", "page"]
+    assert sbom["limit"]["default"] == 100 and sbom["page"]["minimum"] == 1
+    assert list(tools["docker_get_provenance"].input_schema["properties"]) == [
+        "repository",
+        "tag",
+        "platform",
+    ]
+    # Honest about what "no findings" and "no SBOM" mean, before the model ever calls it.
+    text = tools["docker_get_vulnerabilities"].description
+    assert NO_SBOM_VULNS in text and "--sbom=true" in text
+    assert "packages_scanned" in text and "limitations" in text
+    assert "original" in tools["docker_get_dockerfile"].description
 
 
 async def test_server_identity(client: Client) -> None:
@@ -306,6 +500,45 @@ CALLS = [
     ("docker_get_stats", {"repository": "nginx:1.27"}, ("repository_info", ("nginx",), {})),
     ("docker_whoami", {}, ("whoami", (None,), {"verify": False})),
     (
+        "docker_compare_images",
+        {"image1": "nginx:1.26", "image2": f"ghcr.io/o/r@{DIGEST}", "platform": "linux/arm64"},
+        ("compare", ("nginx:1.26", f"ghcr.io/o/r@{DIGEST}"), {"platform": "linux/arm64"}),
+    ),
+    (
+        "docker_compare_images",
+        {"image1": "nginx", "image2": "127.0.0.1:5000/demo/app:1.1"},
+        ("compare", ("nginx:latest", "127.0.0.1:5000/demo/app:1.1"), {"platform": None}),
+    ),
+    (
+        "docker_track_base_updates",
+        {"repository": "nginx", "tag": "1.27.2-alpine", "base": "alpine:3.20"},
+        ("updates", ("nginx:1.27.2-alpine",), {"base": "alpine:3.20", "platform": None}),
+    ),
+    (
+        "docker_track_base_updates",
+        {"repository": "nginx:1.27.2-alpine", "platform": "linux/arm64"},
+        ("updates", ("nginx:1.27.2-alpine",), {"base": None, "platform": "linux/arm64"}),
+    ),
+    (
+        "docker_get_vulnerabilities",
+        {"repository": "127.0.0.1:5000/demo/attested", "tag": "1.0", "severity": "high"},
+        (
+            "vulns",
+            ("127.0.0.1:5000/demo/attested:1.0",),
+            {"platform": None, "severity": "high"},
+        ),
+    ),
+    (
+        "docker_get_sbom",
+        {"repository": "docker/dockerfile:1", "platform": "linux/arm64"},
+        ("sbom", ("docker/dockerfile:1",), {"platform": "linux/arm64"}),
+    ),
+    (
+        "docker_get_provenance",
+        {"repository": "docker/dockerfile", "tag": "1"},
+        ("provenance", ("docker/dockerfile:1",), {"platform": None}),
+    ),
+    (
         "docker_get_rate_limit",
         {"repository": "alpine"},
         ("pull_rate_limit", ("alpine:latest",), {}),
@@ -313,7 +546,9 @@ CALLS = [
 ]
 
 
-@pytest.mark.parametrize(("tool", "args", "expected"), CALLS, ids=[c[0] for c in CALLS])
+@pytest.mark.parametrize(
+    ("tool", "args", "expected"), CALLS, ids=[f"{c[0]}-{i}" for i, c in enumerate(CALLS)]
+)
 async def test_tool_calls_its_service_method(
     client: Client, fake: FakeService, tool: str, args: dict[str, Any], expected: Any
 ) -> None:
@@ -330,7 +565,7 @@ async def test_tool_calls_its_service_method(
 
 
 async def test_every_available_tool_has_a_success_case() -> None:
-    assert {c[0] for c in CALLS} | {"docker_list_tags"} == {s.name for s in available_tools()}
+    assert {c[0] for c in CALLS} | {"docker_list_tags"} == ALL_TOOLS
 
 
 async def test_list_tags_says_how_to_get_the_next_page(client: Client, fake: FakeService) -> None:
@@ -353,6 +588,65 @@ async def test_long_readmes_are_shortened(client: Client) -> None:
         text = info["full_description"]
         assert len(text) < MAX_README_CHARS + 100 and text.endswith("more characters]")
         assert len(result.content[0].text) < 8000
+
+
+async def test_long_sbom_is_paged_with_a_note(client: Client, fake: FakeService) -> None:
+    fake.answers["sbom"] = full = _sbom(250)
+    args = {"repository": "demo/attested:1.0"}
+    first = await client.call_tool("docker_get_sbom", args)
+    data = SbomReport.model_validate(first.structured_content)
+    assert [p.name for p in data.packages] == [p.name for p in full.packages[:100]]
+    assert data.package_count == 250 and data.counts_by_type == {"apk": 250}
+    assert data.notes[-1].startswith(
+        "showing packages 1-100 of 250 (page 1 of 3); more exist: call docker_get_sbom again "
+        "with page=2"
+    )
+    assert len(first.content[0].text) < 40_000
+    last = await client.call_tool("docker_get_sbom", {**args, "page": 3})
+    data = SbomReport.model_validate(last.structured_content)
+    assert [p.name for p in data.packages] == [p.name for p in full.packages[200:]]
+    assert "more exist" not in data.notes[-1] and "201-250 of 250" in data.notes[-1]
+    small = await client.call_tool("docker_get_sbom", {**args, "limit": 10, "page": 2})
+    assert [p["name"] for p in small.structured_content["packages"]] == [
+        f"pkg{i:04d}" for i in range(10, 20)
+    ]
+    past = await client.call_tool("docker_get_sbom", {**args, "page": 9})
+    assert past.structured_content["packages"] == []
+    assert (
+        "page 9 is past the end: 250 packages in 3 page(s)" in past.structured_content["notes"][-1]
+    )
+    # a short SBOM is returned whole, unchanged
+    fake.answers["sbom"] = _sbom(3)
+    whole = await client.call_tool("docker_get_sbom", args)
+    assert SbomReport.model_validate(whole.structured_content) == _sbom(3)
+
+
+async def test_long_vulnerability_list_is_paged_and_summary_kept(
+    client: Client, fake: FakeService
+) -> None:
+    fake.answers["vulns"] = _vulns(120)
+    result = await client.call_tool("docker_get_vulnerabilities", {"repository": "a", "page": 2})
+    data = VulnerabilityReport.model_validate(result.structured_content)
+    assert [v.id for v in data.vulnerabilities] == [f"GHSA-{i:04d}" for i in range(50, 100)]
+    assert data.summary.medium == 120 and data.packages_scanned == 8 and data.limitations
+    assert data.notes[-1].startswith(
+        "showing vulnerabilities (severest first) 51-100 of 120 (page 2 of 3); more exist: "
+        "call docker_get_vulnerabilities again with page=3"
+    )
+
+
+async def test_long_comparison_layer_table_is_cut_with_a_note(
+    client: Client, fake: FakeService
+) -> None:
+    fake.answers["compare"] = _comparison(MAX_COMPARE_ROWS + 15)
+    result = await client.call_tool("docker_compare_images", {"image1": "a", "image2": "b"})
+    data = Comparison.model_validate(result.structured_content)
+    assert len(data.layers) == MAX_COMPARE_ROWS
+    assert data.notes == [
+        f"layers shows the first {MAX_COMPARE_ROWS} of {MAX_COMPARE_ROWS + 15} layer positions; "
+        "shared_layers, only_left, only_right and the sizes cover all of them (the dockerhub "
+        "compare command prints the full table)"
+    ]
 
 
 # -- errors: what was wrong and what to try ------------------------------------------------------
@@ -434,6 +728,83 @@ async def test_domain_errors_become_helpful_tool_errors(
     assert not any(r.exc_info for r in caplog.records), "no traceback for an expected error"
 
 
+NO_SBOM = NoAttestationError(
+    "demo/app:1.0 (linux/amd64) has no SBOM attestation (it is a single image manifest, not an "
+    "index with attestation manifests); its packages cannot be checked for vulnerabilities (this "
+    "is NOT a clean result)",
+    hint=HOW_TO_ATTEST,
+)
+
+
+async def test_vulnerabilities_without_sbom_is_an_honest_error(
+    client: Client, fake: FakeService
+) -> None:
+    fake.error = NO_SBOM
+    result = await client.call_tool(
+        "docker_get_vulnerabilities", {"repository": "demo/app", "tag": "1.0"}
+    )
+    assert result.is_error is True and result.structured_content is None
+    text = result.content[0].text
+    assert text.startswith(
+        "Error executing tool docker_get_vulnerabilities: demo/app:1.0: no SBOM attestation, so "
+        "no vulnerability data — this is NOT a clean result"
+    )
+    assert "single image manifest" in text  # why there is none
+    assert "What would produce one:" in text and "--sbom=true" in text and "trivy" in text
+    assert "check the spelling" not in text and "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("tool", "error", "phrases"),
+    [
+        (
+            "docker_get_sbom",
+            NoAttestationError(
+                "demo/app:1.0 has no SBOM attestation (...); its packages are unknown",
+                hint=HOW_TO_ATTEST,
+            ),
+            ["has no SBOM attestation", "--sbom=true", "another tag or platform"],
+        ),
+        (
+            "docker_get_provenance",
+            NoAttestationError(
+                "demo/app:1.0 has no SLSA provenance attestation (...); how it was built is "
+                "unknown",
+                hint=HOW_TO_ATTEST,
+            ),
+            ["no SLSA provenance attestation", "--provenance=mode=max", "docker_get_image_history"],
+        ),
+    ],
+)
+async def test_missing_attestation_errors(
+    client: Client, fake: FakeService, tool: str, error: Exception, phrases: list[str]
+) -> None:
+    fake.error = error
+    result = await client.call_tool(tool, {"repository": "demo/app", "tag": "1.0"})
+    assert result.is_error
+    text = result.content[0].text
+    for phrase in phrases:
+        assert phrase in text
+    assert "check the spelling" not in text
+
+
+async def test_compare_platform_error_lists_the_platforms(
+    client: Client, fake: FakeService
+) -> None:
+    fake.error = PlatformNotFoundError(
+        "nginx:1.26 has no image for platform linux/s390x",
+        available=["linux/amd64", "linux/arm64"],
+    )
+    result = await client.call_tool(
+        "docker_compare_images",
+        {"image1": "nginx:1.26", "image2": "nginx:1.27", "platform": "linux/s390x"},
+    )
+    assert result.is_error
+    assert "call again with platform set to one of: linux/amd64, linux/arm64" in (
+        result.content[0].text
+    )
+
+
 async def test_bad_reference_is_rejected_with_the_rule(client: Client, fake: FakeService) -> None:
     result = await client.call_tool("docker_analyze_layers", {"repository": "Nginx"})
     assert result.is_error and "must be lowercase" in result.content[0].text
@@ -483,6 +854,16 @@ async def test_unexpected_exception_is_generic_and_logged_once_without_traceback
         ("docker_get_image_details", {"repository": "nginx", "tag": ""}, "at least 1 character"),
         ("docker_estimate_pull_size", {"repository": "a", "have": ["b"] * 11}, "at most 10 items"),
         ("docker_search_images", {"query": "a", "limit": "many"}, "valid integer"),
+        (
+            "docker_get_vulnerabilities",
+            {"repository": "a", "severity": "severe"},
+            "'critical', 'high', 'medium', 'low' or 'unknown'",
+        ),
+        ("docker_get_vulnerabilities", {"repository": "a", "limit": 101}, "less than or equal"),
+        ("docker_get_sbom", {"repository": "a", "page": 0}, "greater than or equal to 1"),
+        ("docker_compare_images", {"image1": "nginx"}, "image2\n  Field required"),
+        ("docker_compare_images", {"image1": "Nginx", "image2": "a"}, "must be lowercase"),
+        ("docker_track_base_updates", {"repository": "a", "base": "Alpine"}, "must be lowercase"),
     ],
 )
 async def test_bad_arguments_are_rejected_by_schema(
@@ -534,29 +915,22 @@ def test_image_reference_rejects(repository: str, tag: str, message: str) -> Non
         image_reference(repository, tag)
 
 
-# -- tools for service methods written later -------------------------------------------------
+# -- registration follows the service -------------------------------------------------------
 
 
-def test_waiting_tools_register_only_when_the_method_exists(
+def test_a_tool_whose_method_is_missing_is_not_registered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert not hasattr(DockerHubService, "compare")  # if this fails: drop the TODO, add tests
+    monkeypatch.delattr(DockerHubService, "vulns")
     names = {s.name for s in available_tools()}
-    assert "docker_compare_images" not in names and "docker_get_vulnerabilities" not in names
-
-    def compare(self: Any, image1: str, image2: str, *, platform: str | None = None) -> TagList:
-        return ANSWERS["tags"]
-
-    monkeypatch.setattr(DockerHubService, "compare", compare, raising=False)
-    spec = next(s for s in TOOLS if s.name == "docker_compare_images")
-    assert spec in available_tools()
+    assert names == ALL_TOOLS - {"docker_get_vulnerabilities"}
 
     async def run() -> None:
-        async with Client(build_server(FakeService(), specs=[spec])) as c:  # type: ignore[arg-type]
-            tool = (await c.list_tools()).tools[0]
-            assert tool.name == "docker_compare_images"
-            assert list(tool.input_schema["properties"]) == ["image1", "image2", "platform"]
-            assert tool.output_schema["title"] == "TagList"  # from the method's annotation
+        async with Client(build_server(FakeService())) as c:  # type: ignore[arg-type]
+            listed = {t.name for t in (await c.list_tools()).tools}
+            assert listed == names
+            result = await c.call_tool("docker_get_vulnerabilities", {"repository": "a"})
+            assert result.is_error and "Unknown tool" in result.content[0].text
 
     anyio.run(run)
 
