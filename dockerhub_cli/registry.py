@@ -18,6 +18,7 @@ import requests
 from dockerhub_cli.auth import RegistryAuth, parse_challenge
 from dockerhub_cli.errors import (
     AuthError,
+    DockerHubError,
     DigestMismatchError,
     NetworkError,
     NotFoundError,
@@ -280,6 +281,11 @@ class RegistryClient:
 
     def get_manifest(self, ref: ImageReference, reference: str | None = None) -> RawManifest:
         """GET a manifest by tag or digest; the body is verified against its digest."""
+        return self._get_manifest(ref, reference)[0]
+
+    def _get_manifest(
+        self, ref: ImageReference, reference: str | None = None
+    ) -> tuple[RawManifest, requests.Response]:
         reference = reference or ref.reference
         what = f"manifest {ref.familiar_name}{_sep(reference)}{reference}"
         response = self.request(
@@ -302,13 +308,67 @@ class RegistryClient:
             digest = header_digest
         else:
             digest = compute_digest(body)
-        return RawManifest(
+        raw = RawManifest(
             body=body,
             media_type=_media_type(response),
             digest=digest,
             headers=dict(response.headers),
             from_cache=bool(getattr(response, "from_cache", False)),
         )
+        return raw, response
+
+    def get_tag_manifest(self, ref: ImageReference) -> RawManifest:
+        """The manifest (or index) a tag points at, for the fewest requests.
+
+        * Cold cache: one GET by tag. The registry names the digest in `Docker-Content-Digest`
+          (verified), and the body is cached under the by-digest request too, so every later
+          lookup by digest is free.
+        * Fresh cache: no request at all.
+        * Expired entry: one HEAD by tag (Docker Hub does not count HEADs as pulls). The same
+          digest renews the cached body for another `manifest_by_tag` lifetime; a new digest
+          costs one GET by tag.
+
+        `--no-cache` is one GET by tag; `--offline` answers from the cache (stale allowed).
+        """
+        tag = ref.reference
+        if self.settings.no_cache or self.settings.offline or ":" in tag:
+            return self.get_manifest(ref, tag)
+        headers = {"Accept": MANIFEST_ACCEPT}
+        url = self.url(ref, f"manifests/{tag}")
+        entry = self.transport.peek("GET", url, headers)
+        if entry is not None and getattr(entry[1], "is_expired", False):
+            key, cached = entry
+            digest = self._revalidate(ref, tag)
+            held = cached.headers.get("Docker-Content-Digest") or compute_digest(
+                cached.content or b""
+            )
+            if digest is not None and digest == held:
+                self.transport.renew(key, cached, self.settings.ttls["manifest_by_tag"])
+        raw, response = self._get_manifest(ref, tag)
+        if not raw.from_cache:
+            self.transport.store_as(
+                response, "GET", self.url(ref, f"manifests/{raw.digest}"), headers
+            )
+        return raw
+
+    def _revalidate(self, ref: ImageReference, tag: str) -> str | None:
+        """The digest a tag points at now, from an uncached HEAD; None if the HEAD failed in a
+        way the GET that follows will report (or answer from the stale entry)."""
+        what = f"manifest {ref.familiar_name}:{tag}"
+        try:
+            response = self.request(
+                ref,
+                "HEAD",
+                self.url(ref, f"manifests/{tag}"),
+                headers={"Accept": MANIFEST_ACCEPT},
+                what=what,
+                cacheable=False,
+            )
+        except DockerHubError:
+            return None  # the GET that follows reports it, or answers from the stale entry
+        if response.status_code != 200:
+            return None
+        return response.headers.get("Docker-Content-Digest") or None
 
     def get_blob(self, ref: ImageReference, digest: str, *, what: str = "blob") -> bytes:
         """GET a blob (config, attestation) by digest, following CDN redirects, verified."""
