@@ -176,10 +176,13 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> s
     cells = [[str(c) for c in header]] + [[str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     lines = [f"\n## {title}\n"]
-    lines.append("| " + " | ".join(h.ljust(w) for h, w in zip(cells[0], widths)) + " |")
+    head = " | ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True))
+    lines.append(f"| {head} |")
     lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in cells[1:]:
-        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
+    lines.extend(
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+        for r in cells[1:]
+    )
     text = "\n".join(lines)
     print(text, flush=True)
     return text
@@ -485,6 +488,7 @@ def mcp_bench(plain: Registry, envs: Env, dh: list[str], calls: int, concurrency
 
     async def in_process() -> None:
         from dockerhub_cli.mcp_server import build_server
+
         from dockerhub_cli.service import DockerHubService
         from dockerhub_cli.settings import Settings
 

@@ -3,8 +3,8 @@ results of `inspect`, `layers`, `history`, `dockerfile`, `size` and `manifest`.
 
 Economy: a tag costs one GET on a cold cache (its body is cached under its digest too), nothing
 while fresh, and one HEAD (free against Docker Hub's pull limit) once expired; everything after
-that is fetched by digest, which is immutable and cached forever. `resolve_image` is the building block
-for other features (compare, SBOM): it is thread-safe as long as the service is.
+that is fetched by digest, which is immutable and cached forever. `resolve_image` is the
+building block for other features (compare, SBOM): it is thread-safe as long as the service is.
 """
 
 from __future__ import annotations

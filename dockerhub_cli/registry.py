@@ -18,8 +18,8 @@ import requests
 from dockerhub_cli.auth import RegistryAuth, parse_challenge
 from dockerhub_cli.errors import (
     AuthError,
-    DockerHubError,
     DigestMismatchError,
+    DockerHubError,
     NetworkError,
     NotFoundError,
     UpstreamError,
