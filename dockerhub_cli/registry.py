@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from dockerhub_cli.auth import RegistryAuth, parse_challenge
+from dockerhub_cli.auth import ChallengeMemory, RegistryAuth, parse_challenge, same_challenge
 from dockerhub_cli.errors import (
     AuthError,
     DigestMismatchError,
@@ -94,7 +94,10 @@ class RegistryClient:
         self.settings = settings
         self.transport = transport
         self.credentials = credentials
-        self.auth = RegistryAuth(transport)
+        memory = ChallengeMemory(
+            None if settings.no_cache else settings.cache_dir / "auth-challenges.json"
+        )
+        self.auth = RegistryAuth(transport, memory)
         self._plain_http_fallback: set[str] = set()
 
     # -- URLs -----------------------------------------------------------------------------
@@ -136,7 +139,8 @@ class RegistryClient:
         base_headers = dict(headers or {})
 
         authorization = self.auth.authorization(host, scope, creds, fetch=False)
-        if authorization is None and self.auth.known_challenge(host) is not None:
+        known = self.auth.known_challenge(host)
+        if authorization is None and known is not None and not self.settings.offline:
             # We know this host wants a token. Ask the cache first so a warm call stays free,
             # then fetch the token before the network request instead of collecting a 401.
             if cacheable and not self.settings.no_cache and not self.settings.offline:
@@ -156,7 +160,11 @@ class RegistryClient:
             raise AuthError(
                 f"{host} refused access to {what} and sent no usable authentication challenge"
             )
-        first_challenge = self.auth.known_challenge(host) is None or authorization is None
+        # Answer a challenge once: the first one, or one that differs from what we knew (a
+        # remembered realm that moved); a token refused for the same challenge is a denial.
+        first_challenge = (
+            known is None or authorization is None or not same_challenge(known, challenge)
+        )
         self.auth.remember(host, challenge)
         if challenge.scheme == "basic" and creds is None:
             raise AuthError(

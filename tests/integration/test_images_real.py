@@ -377,6 +377,25 @@ def test_token_registry_inspect_anonymous(token_registry) -> None:
     assert len(server.requests_since(tokens)) == 1  # one token for the whole inspect
 
 
+def test_token_registry_new_process_skips_the_401(token_registry) -> None:
+    """The second process knows the realm from the first: token, manifest by tag, config."""
+    server = token_registry.token_server
+    with _service() as svc:
+        svc.inspect(token_registry.ref("public/app:1.0"))
+        memory = (svc.settings.cache_dir / "auth-challenges.json").read_text()
+    tokens = server.mark()
+    mark = token_registry.log_mark()
+    with _service() as svc:
+        svc.inspect(token_registry.ref("public/app:1.1"))
+    log = [
+        (e.method, e.route.rsplit("/", 2)[-2], e.status)
+        for e in token_registry.requests_since(mark)
+    ]
+    assert log == [("GET", "manifests", 200), ("GET", "blobs", 200)]
+    assert len(server.requests_since(tokens)) == 1
+    assert "token" not in json.loads(memory)[token_registry.host]
+
+
 def test_token_registry_private_with_credentials(token_registry, isolated_env) -> None:
     ref = token_registry.ref("private/app:1.0")
     with _service() as svc, pytest.raises(NotFoundError, match="not found, or access denied"):
