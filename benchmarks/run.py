@@ -73,11 +73,21 @@ class Run:
     stderr: bytes
 
 
+GNU_TIME = shutil.which("time") if Path("/usr/bin/time").exists() else None
+
+
 def run(argv: Sequence[str], env: dict[str, str], timeout: float = TIMEOUT) -> Run:
-    """Run a child; wall time from fork to reaped, peak RSS from wait4's rusage."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run a child: wall time from spawn to reaped; peak RSS from GNU time when present.
+
+    (wait4's ru_maxrss of a child we fork ourselves would report this benchmark's own RSS:
+    Linux keeps the pre-exec high-water mark. GNU time is a small process, so the figure it
+    reports for its child is the command's own; it adds about 1 ms to every run alike.)
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as rss:
+        full = [GNU_TIME, "-f", "%M", "-o", rss.name, *argv] if GNU_TIME else list(argv)
         started = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(full, stdout=out, stderr=err, env=env)
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
         try:
@@ -86,9 +96,13 @@ def run(argv: Sequence[str], env: dict[str, str], timeout: float = TIMEOUT) -> R
             timer.cancel()
         elapsed = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
+        kb = float(usage.ru_maxrss)
+        if GNU_TIME:
+            text = rss.read().strip().splitlines()
+            kb = float(text[-1]) if text and text[-1].isdigit() else float("nan")
         out.seek(0)
         err.seek(0)
-        return Run(elapsed, usage.ru_maxrss / 1024, proc.returncode, out.read(), err.read())
+        return Run(elapsed, kb / 1024, proc.returncode, out.read(), err.read())
 
 
 def checked(result: Run, what: str) -> Run:
@@ -120,6 +134,8 @@ class Env:
         (home / ".docker").mkdir(parents=True, exist_ok=True)
         base = {k: v for k, v in child_env().items() if not k.startswith("DOCKERHUB_")}
         base.pop("DOCKER_CONFIG", None)
+        # Installed packages have bytecode; a shell that disables it would time the compiler.
+        base.pop("PYTHONDONTWRITEBYTECODE", None)
         base.update(
             HOME=str(home),
             XDG_CONFIG_HOME=str(home / ".config"),
@@ -551,6 +567,10 @@ class PagingServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body in one segment, no Nagle: otherwise every keep-alive request
+            # waits for a delayed ACK (40 ms) and the server, not the client, is measured.
+            disable_nagle_algorithm = True
+            wbufsize = 1 << 16
 
             def log_message(self, *args: Any) -> None:
                 pass
