@@ -10,6 +10,7 @@ PYTHON_RUN ?= $(shell [ -x $(BIN)/python ] && echo $(BIN)/python || echo $(PYTHO
 
 test: $(VENV)/.installed
 	scripts/install-test-deps.sh
+	scripts/install-mcp-inspector.sh
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 install: $(VENV)/.installed

@@ -157,6 +157,9 @@ class RegistryAuth:
         self.transport = transport
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str, str, str], _Token] = {}
+        # One fetch per token key at a time: threads needing the same token (compare fetches
+        # two images in parallel) wait for the first fetch instead of asking the server twice.
+        self._fetch_locks: dict[tuple[str, str, str, str], threading.Lock] = {}
         # host -> the last challenge it sent, so later requests can authenticate pre-emptively;
         # `memory` carries that knowledge over to the next process.
         self._challenges: dict[str, Challenge] = {}
@@ -190,7 +193,13 @@ class RegistryAuth:
             return None
         token = self._cached_token(challenge, scope, credentials)
         if token is None and fetch:
-            token = self._fetch_token(challenge, scope, credentials)
+            key = self._key(challenge, scope, credentials)
+            with self._lock:
+                fetch_lock = self._fetch_locks.setdefault(key, threading.Lock())
+            with fetch_lock:
+                token = self._cached_token(challenge, scope, credentials)
+                if token is None:
+                    token = self._fetch_token(challenge, scope, credentials)
         return f"Bearer {token}" if token else None
 
     def _key(

@@ -105,7 +105,9 @@ def _sqlite(settings: Settings) -> Any:
     from requests_cache.backends.sqlite import SQLiteCache
 
     return SQLiteCache(
-        settings.cache_path, wal=True, busy_timeout=settings.cache_busy_timeout_ms,
+        settings.cache_path,
+        wal=True,
+        busy_timeout=settings.cache_busy_timeout_ms,
         timeout=settings.cache_busy_timeout_ms / 1000,
     )
 
@@ -143,7 +145,8 @@ def open_sqlite_backend(settings: Settings) -> Any:
         if not _is_corruption(exc):
             raise NetworkError(
                 f"the HTTP cache {path} cannot be opened: {exc}",
-                hint="check the permissions and free space of DOCKERHUB_CACHE_DIR, or use --no-cache",
+                hint="check the permissions and free space of DOCKERHUB_CACHE_DIR,"
+                " or use --no-cache",
             ) from None
         return recover_sqlite_backend(settings, str(exc))
 
@@ -154,7 +157,9 @@ def recover_sqlite_backend(settings: Settings, reason: str) -> Any:
     where = f"moved it to {moved.name}" if moved else "removed it"
     log.warning(
         "the HTTP cache %s was unreadable (%s); %s and started a new one",
-        settings.cache_path, reason, where,
+        settings.cache_path,
+        reason,
+        where,
     )
     backend = _sqlite(settings)
     _probe(backend)
@@ -205,7 +210,9 @@ class CacheInfo(Model):
         default=None, description="Size on disk (database + WAL); null for Redis"
     )
     entries: int = Field(description="Cached responses, fresh and expired")
-    expired: int = Field(description="Cached responses past their lifetime (kept for stale-if-error)")
+    expired: int = Field(
+        description="Cached responses past their lifetime (kept for stale-if-error)"
+    )
     redirects: int = 0
     corrupt_files: list[str] = Field(
         default_factory=list, description="Broken cache files moved aside (safe to delete)"
@@ -235,7 +242,8 @@ def _corrupt_files(path: Path) -> list[Path]:
     if not path.parent.is_dir():
         return []
     return sorted(
-        p for p in path.parent.glob(f"{path.name}{CORRUPT_MARKER}*")
+        p
+        for p in path.parent.glob(f"{path.name}{CORRUPT_MARKER}*")
         if not p.name.endswith(("-wal", "-shm", "-journal"))
     )
 
@@ -279,12 +287,19 @@ def cache_info(settings: Settings) -> CacheInfo:
     if kind == "sqlite":
         path = settings.cache_path
         return CacheInfo(
-            backend="sqlite", location=str(path), size_bytes=_sqlite_size(path),
-            entries=total, expired=expired, redirects=redirects,
+            backend="sqlite",
+            location=str(path),
+            size_bytes=_sqlite_size(path),
+            entries=total,
+            expired=expired,
+            redirects=redirects,
             corrupt_files=[p.name for p in _corrupt_files(path)],
         )
     return CacheInfo(
-        backend="redis", location=describe_backend(settings), entries=total, expired=expired,
+        backend="redis",
+        location=describe_backend(settings),
+        entries=total,
+        expired=expired,
         redirects=redirects,
     )
 
@@ -312,6 +327,10 @@ def clear_cache(settings: Settings, *, expired_only: bool = False) -> CacheClear
                 f.unlink(missing_ok=True)
             removed_corrupt += 1
     return CacheClearResult(
-        backend=kind, location=describe_backend(settings), removed=before - after,
-        remaining=after, expired_only=expired_only, corrupt_files_removed=removed_corrupt,
+        backend=kind,
+        location=describe_backend(settings),
+        removed=before - after,
+        remaining=after,
+        expired_only=expired_only,
+        corrupt_files_removed=removed_corrupt,
     )

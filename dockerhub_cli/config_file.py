@@ -7,6 +7,7 @@ Location: `$DOCKERHUB_CONFIG`, else `<user config dir>/dockerhub-cli/config.toml
     timeout = 30
     hub_url = "https://hub.docker.com"
     registry_url = "https://registry-1.docker.io"
+    osv_url = "https://api.osv.dev"   # vulnerability database for `vulns`
     insecure_registries = ["registry.lan:5000"]
 
     [cache]
@@ -47,6 +48,8 @@ FIELD_ENV: dict[str, str] = {
     "cache_dir": "DOCKERHUB_CACHE_DIR",
     "hub_url": "DOCKERHUB_HUB_URL",
     "registry_url": "DOCKERHUB_REGISTRY_URL",
+    "osv_url": "DOCKERHUB_OSV_URL",
+    "osv_batch_size": "DOCKERHUB_OSV_BATCH_SIZE",
     "rate_limit_per_minute": "DOCKERHUB_RATE_LIMIT_PER_MINUTE",
     "rate_limit_burst": "DOCKERHUB_RATE_LIMIT_BURST",
     "timeout": "DOCKERHUB_TIMEOUT",
@@ -162,6 +165,7 @@ _TOP: dict[str, tuple[str, Any]] = {
     "timeout": ("timeout", lambda k, v: float(_int(k, v))),
     "hub_url": ("hub_url", _url),
     "registry_url": ("registry_url", _url),
+    "osv_url": ("osv_url", _url),
     "insecure_registries": ("insecure_registries", _hosts),
 }
 _TABLES: dict[str, dict[str, tuple[str, Any]]] = {

@@ -47,6 +47,12 @@ class PlatformNotFoundError(NotFoundError):
         self.available = available
 
 
+class NoAttestationError(NotFoundError):
+    """The image carries no attestation of the kind asked for (no SBOM, no provenance).
+
+    Never answered with an empty result: "no SBOM" must not read as "no vulnerabilities"."""
+
+
 class AuthError(DockerHubError):
     """Credentials were refused, or the resource needs credentials we do not have (exit 4)."""
 

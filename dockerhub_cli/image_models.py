@@ -197,6 +197,20 @@ class DockerfileInstruction(Model):
     builder: str = Field(description="'buildkit', 'classic' or 'unknown'")
 
 
+class DockerfileSource(Model):
+    """Where the Dockerfile that built the image lives, according to its provenance."""
+
+    repository: str | None = Field(default=None, description="Source repository URL")
+    ref: str | None = Field(default=None, description="Git ref of the build context, if named")
+    commit: str | None = None
+    context: str | None = Field(default=None, description="Sub-directory used as build context")
+    path: str | None = Field(default=None, description="Dockerfile path as the build named it")
+    url: str | None = Field(
+        default=None, description="Browsable URL of the file (GitHub/GitLab, pinned to commit)"
+    )
+    source: str = "provenance"
+
+
 class DockerfileReport(Model):
     reference: str
     digest: str
@@ -207,6 +221,10 @@ class DockerfileReport(Model):
     base_image: BaseImageInfo | None = None
     instructions: list[DockerfileInstruction]
     dockerfile: str
+    original: DockerfileSource | None = Field(
+        default=None,
+        description="Where the real Dockerfile lives, from the image's SLSA provenance",
+    )
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 

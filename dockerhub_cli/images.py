@@ -25,6 +25,7 @@ from dockerhub_cli.image_models import (
     BaseImageInfo,
     DockerfileInstruction,
     DockerfileReport,
+    DockerfileSource,
     HaveImage,
     HistoryReport,
     HistoryStep,
@@ -784,6 +785,9 @@ def dockerfile_report(
         f"# Reconstructed from the image history of {ref} ({digest}, {resolved.platform}).",
         "# NOT the original Dockerfile: build stages, ARG values and file contents are lost.",
     ]
+    original = _original_dockerfile(service, resolved)
+    if original is not None:
+        header.extend(_original_lines(original))
     if base and base.name:
         header.append(
             f"# Base image (from {base.source}s): {base.name}"
@@ -799,7 +803,36 @@ def dockerfile_report(
         base_image=base,
         instructions=instructions,
         dockerfile=text,
+        original=original,
     )
+
+
+def _original_dockerfile(
+    service: DockerHubService, resolved: ResolvedImage
+) -> DockerfileSource | None:
+    """Where the real Dockerfile lives, from the SLSA provenance attestation when the index
+    has one for this platform (two more immutable, cached-forever requests); else None."""
+    if resolved.attestation is None:
+        return None
+    from dockerhub_cli import supply_chain
+
+    image = str(resolved.reference.with_digest(resolved.digest))
+    try:
+        return supply_chain.dockerfile_source(service, image, str(resolved.platform))
+    except DockerHubError:
+        return None  # the reconstruction stands on its own; `provenance` reports the error
+
+
+def _original_lines(original: DockerfileSource) -> list[str]:
+    where = original.path or "Dockerfile"
+    if original.context:
+        where = f"{original.context}/{where}"
+    source = original.repository or "the build context"
+    at = f" at commit {original.commit}" if original.commit else ""
+    lines = [f"# The real Dockerfile (per the image's SLSA provenance): {where} in {source}{at}"]
+    if original.url:
+        lines.append(f"#   {original.url}")
+    return lines
 
 
 # -- pull size -------------------------------------------------------------------------------

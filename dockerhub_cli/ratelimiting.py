@@ -77,22 +77,30 @@ class HostRateLimiter:
                 wait = float(exc.period_remaining)
                 if wait > self._max_wait:
                     raise
-                state.throttled += 1
-                state.waited_seconds += wait
+                with self._lock:  # counters are shared by the MCP server's worker threads
+                    state.throttled += 1
+                    state.waited_seconds += wait
                 self._sleep(max(wait, 0.001))
                 continue
-            state.sent += 1
+            with self._lock:
+                state.sent += 1
             return
 
     def snapshot(self) -> dict[str, dict[str, float | int | str]]:
-        """Per-host counters for `health` and `cache info` reports."""
+        """Per-host counters for `health` and `cache info` reports (safe while other threads
+        send: a new host would otherwise change the dict during iteration)."""
+        with self._lock:
+            states = [
+                HostState(s.host, s.sent, s.throttled, s.waited_seconds)
+                for s in self.state.values()
+            ]
         return {
-            host: {
+            s.host: {
                 "sent": s.sent,
                 "throttled": s.throttled,
                 "waited_seconds": round(s.waited_seconds, 3),
                 "limit_per_minute": self.per_minute,
                 "burst": self.burst,
             }
-            for host, s in self.state.items()
+            for s in states
         }

@@ -28,6 +28,7 @@ from dockerhub_cli.models import (
     Tag,
     TagList,
 )
+from dockerhub_cli.osv import OsvClient
 from dockerhub_cli.ratelimiting import HostRateLimiter
 from dockerhub_cli.reference import ImageReference, parse_repository
 from dockerhub_cli.registry import RegistryClient
@@ -36,6 +37,7 @@ from dockerhub_cli.transport import Transport, build_session
 from dockerhub_cli.versions import semver_sort_key
 
 if TYPE_CHECKING:
+    from dockerhub_cli.compare_models import Comparison, UpdateReport
     from dockerhub_cli.image_models import (
         DockerfileReport,
         HistoryReport,
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
         PullSizeReport,
         RepositoryInfo,
     )
+    from dockerhub_cli.supply_models import ProvenanceReport, SbomReport, VulnerabilityReport
 
 TagSort = Literal["updated", "name", "semver"]
 MAX_QUERY_LENGTH = 100
@@ -111,6 +114,7 @@ class DockerHubService:
         )
         self.hub = HubClient(self.settings, self.transport, self.credentials)
         self.registry = RegistryClient(self.settings, self.transport, self.credentials)
+        self.osv = OsvClient(self.settings, self.transport)
 
     def close(self) -> None:
         self.session.close()  # type: ignore[no-untyped-call]
@@ -146,6 +150,7 @@ class DockerHubService:
         from dockerhub_cli import account
 
         return account.logout(self, registry)
+
     # -- health -------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
@@ -432,6 +437,57 @@ class DockerHubService:
         from dockerhub_cli import images
 
         return images.manifest_report(self, image, platform=platform)
+
+    # -- compare and base-image tracking (logic in compare.py) -------------------------------
+
+    @reports_staleness
+    def compare(self, image1: str, image2: str, *, platform: str | None = None) -> Comparison:
+        """Two images side by side (fetched in parallel): shared and own layers, size delta,
+        config and history differences, platform sets."""
+        from dockerhub_cli import compare
+
+        return compare.compare_images(self, image1, image2, platform=platform)
+
+    @reports_staleness
+    def updates(
+        self, image: str, *, base: str | None = None, platform: str | None = None
+    ) -> UpdateReport:
+        """Is the image still built on the current digest of its base tag (from the OCI
+        base annotations/labels, or `base`), with the layer evidence; and newer tags of the
+        same family."""
+        from dockerhub_cli import compare
+
+        return compare.image_updates(self, image, base=base, platform=platform)
+
+    # -- supply chain (issue 9; logic in supply_chain.py and osv.py) ----------------------------
+
+    @reports_staleness
+    def sbom(self, image: str, *, platform: str | None = None) -> SbomReport:
+        """Packages of the platform image from its SPDX SBOM attestation.
+
+        NoAttestationError (a NotFoundError, exit 3) when the image carries no SBOM: never an
+        empty package list."""
+        from dockerhub_cli import supply_chain
+
+        return supply_chain.sbom_report(self, image, platform=platform)
+
+    @reports_staleness
+    def provenance(self, image: str, *, platform: str | None = None) -> ProvenanceReport:
+        """Builder, build time, source, Dockerfile, build args and base images from the SLSA
+        provenance attestation (v0.2 or v1); NoAttestationError when there is none."""
+        from dockerhub_cli import supply_chain
+
+        return supply_chain.provenance_report(self, image, platform=platform)
+
+    @reports_staleness
+    def vulns(
+        self, image: str, *, platform: str | None = None, severity: str | None = None
+    ) -> VulnerabilityReport:
+        """The SBOM's packages checked against OSV; `severity` keeps that level and above
+        (critical > high > medium > low > unknown). NoAttestationError without an SBOM."""
+        from dockerhub_cli import osv
+
+        return osv.vulnerability_report(self, image, platform=platform, severity=severity)
 
 
 # -- helpers -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 DEFAULT_HUB_URL = "https://hub.docker.com"
 DEFAULT_REGISTRY_URL = "https://registry-1.docker.io"
 DEFAULT_PLATFORM = "linux/amd64"
+DEFAULT_OSV_URL = "https://api.osv.dev"
 APP_NAME = "dockerhub-cli"
 
 # Cache lifetimes in seconds, per operation (see http.py for the URL patterns).
@@ -27,6 +28,10 @@ DEFAULT_TTLS: dict[str, int] = {
     "repository": 10 * 60,
     "tags": 30 * 60,
     "manifest_by_tag": 60 * 60,
+    # OSV: which vulnerabilities affect a package changes as advisories are published, so the
+    # query answer is kept for an hour; an advisory's details (severity, fixes) for a day.
+    "osv_query": 60 * 60,
+    "osv_vuln": 24 * 60 * 60,
 }
 
 ENV_VARS: dict[str, str] = {
@@ -48,6 +53,8 @@ ENV_VARS: dict[str, str] = {
     "NO_COLOR": "set to anything to disable colour in tables and messages",
     "DOCKERHUB_CACHE_BACKEND": "sqlite (default) or redis://host:port/db for a shared cache",
     "DOCKERHUB_CIRCUIT_BREAKER": "set to 1 to fail fast for a while after repeated host failures",
+    "DOCKERHUB_OSV_URL": f"OSV vulnerability API base URL for `vulns` (default {DEFAULT_OSV_URL})",
+    "DOCKERHUB_OSV_BATCH_SIZE": "package URLs per OSV querybatch request (1-1000, default 1000)",
 }
 
 
@@ -117,6 +124,9 @@ class Settings:
     circuit_breaker: bool = False
     breaker_threshold: int = 5
     breaker_cooldown: float = 30.0
+    # OSV (the `vulns` command): base URL and package URLs per querybatch request (max 1000).
+    osv_url: str = DEFAULT_OSV_URL
+    osv_batch_size: int = 1000
 
     @classmethod
     def from_env(cls, *, read_config: bool = True, **overrides: object) -> Settings:
@@ -133,6 +143,9 @@ class Settings:
             or DEFAULT_HUB_URL,
             "registry_url": os.environ.get("DOCKERHUB_REGISTRY_URL", "").strip().rstrip("/")
             or DEFAULT_REGISTRY_URL,
+            "osv_url": os.environ.get("DOCKERHUB_OSV_URL", "").strip().rstrip("/")
+            or DEFAULT_OSV_URL,
+            "osv_batch_size": min(_env_int("DOCKERHUB_OSV_BATCH_SIZE", 1000), 1000),
             "rate_limit_per_minute": _env_int("DOCKERHUB_RATE_LIMIT_PER_MINUTE", 60),
             "rate_limit_burst": _env_int("DOCKERHUB_RATE_LIMIT_BURST", 10),
             "timeout": float(_env_int("DOCKERHUB_TIMEOUT", 30)),

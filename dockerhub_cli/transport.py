@@ -14,10 +14,10 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from dockerhub_cli.circuit import CircuitBreaker
 
 log = logging.getLogger("dockerhub_cli.http")
+_T = TypeVar("_T")
 
 USER_AGENT = f"dockerhub-cli/{__version__} (+python-requests)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -72,6 +73,10 @@ def expiry_patterns(settings: Settings) -> dict[str | Any, Any]:
         "*/v2/repositories/*/tags*": ttl["tags"],
         "*/v2/namespaces/*/repositories/*": ttl["repository"],
         "*/v2/repositories/*": ttl["repository"],
+        # OSV (`vulns`): advisory details by id, and the querybatch POST, whose cache key
+        # includes the JSON body (the set of package URLs asked about).
+        "*/v1/vulns/*": ttl.get("osv_vuln", 86_400),
+        "*/v1/querybatch": ttl.get("osv_query", 3_600),
     }
 
 
@@ -198,7 +203,9 @@ def build_session(
         backend=backend,
         expire_after=DO_NOT_CACHE,
         urls_expire_after=expiry_patterns(settings),  # type: ignore[arg-type]
-        allowable_methods=("GET", "HEAD"),
+        # POST only for OSV querybatch (the one POST with a URL pattern above); every other POST
+        # (tokens, logins) is sent with cacheable=False and never touches the cache.
+        allowable_methods=("GET", "HEAD", "POST"),
         allowable_codes=(200,),
         match_headers=["Accept"],
         stale_if_error=False,
@@ -259,6 +266,7 @@ class Transport:
         self.stale_served = 0
         self._local = threading.local()
         self._cache_lock = threading.Lock()
+        self._count_lock = threading.Lock()  # counters are bumped from worker threads too
         self._cache_bypass_warned = False
 
     # -- per-call accounting ----------------------------------------------------------------
@@ -280,6 +288,23 @@ class Transport:
 
     def _each_stats(self) -> list[CallStats]:
         return list(self._local.__dict__.get("stack", ()))
+
+    def carry_tracking(self, fn: Callable[..., _T]) -> Callable[..., _T]:
+        """Wrap `fn` so that, run on a worker thread (a thread pool inside a service call),
+        its requests count in the tracking blocks open on *this* thread: a result fetched in
+        parallel is still marked stale when one of its responses was."""
+        parents = self._each_stats()
+
+        def run(*args: Any, **kwargs: Any) -> _T:
+            stack: list[CallStats] = self._local.__dict__.setdefault("stack", [])
+            stack.extend(parents)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                for stats in parents:
+                    stack.remove(stats)
+
+        return run
 
     # -- the request ------------------------------------------------------------------------
 
@@ -344,8 +369,12 @@ class Transport:
                 break
             except _BODY_ERRORS as exc:
                 if attempt < attempts:
-                    log.debug("%s %s: body cut off (%s); trying once more", method,
-                              _redact_url(url), _short_reason(exc))
+                    log.debug(
+                        "%s %s: body cut off (%s); trying once more",
+                        method,
+                        _redact_url(url),
+                        _short_reason(exc),
+                    )
                     continue
                 error = UpstreamError(
                     f"the reply from {host} for {what or 'the request'} was cut off "
@@ -362,15 +391,16 @@ class Transport:
         # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
         cache_miss = _is_cache_miss(response, kwargs)
         from_cache = bool(getattr(response, "from_cache", False)) and not cache_miss
-        if from_cache:
-            self.cache_hits += 1
-        elif not cache_miss:
-            self.network_requests += 1
-        for stats in self._each_stats():
+        with self._count_lock:
             if from_cache:
-                stats.cache_hits += 1
+                self.cache_hits += 1
             elif not cache_miss:
-                stats.network_requests += 1
+                self.network_requests += 1
+            for stats in self._each_stats():
+                if from_cache:
+                    stats.cache_hits += 1
+                elif not cache_miss:
+                    stats.network_requests += 1
         if self.settings.offline and cache_miss:
             raise OfflineCacheMissError(
                 f"--offline: {what or url} is not in the cache",
@@ -481,26 +511,30 @@ class Transport:
             return None
         if not getattr(cached, "from_cache", False) or _is_cache_miss(cached, lookup):
             return None
-        self.cache_hits += 1
+        with self._count_lock:
+            self.cache_hits += 1
         self._note_stale(cached, url, reason)
         return cached
 
     def _note_stale(self, response: requests.Response, url: str, reason: str) -> None:
-        self.stale_served += 1
-        for stats in self._each_stats():
-            stats.stale += 1
-            stats.stale_urls.append(_redact_url(url))
+        with self._count_lock:
+            self.stale_served += 1
+            for stats in self._each_stats():
+                stats.stale += 1
+                stats.stale_urls.append(_redact_url(url))
         expires = getattr(response, "expires", None)
         age = ""
         if expires is not None:
             from datetime import UTC, datetime
 
-            seconds = (datetime.now(UTC) - expires.replace(tzinfo=expires.tzinfo or UTC))
+            seconds = datetime.now(UTC) - expires.replace(tzinfo=expires.tzinfo or UTC)
             age = f" (expired {_human_seconds(seconds.total_seconds())} ago)"
         host = urlsplit(url).netloc
         log.warning(
             "%s: %s; showing cached data that may be out of date%s",
-            host, reason, age,
+            host,
+            reason,
+            age,
         )
 
     def _stale_or_raise(
@@ -545,7 +579,8 @@ class Transport:
             self._cache_bypass_warned = True
             log.warning(
                 "the HTTP cache (%s) is not usable right now (%s); going to the network directly",
-                self.describe_cache(), reason,
+                self.describe_cache(),
+                reason,
             )
         uncached = dict(kwargs)
         _never_cache(uncached)
@@ -655,7 +690,6 @@ def _human_seconds(seconds: float) -> str:
         if seconds >= span:
             return f"{seconds / span:.0f} {unit}"
     return f"{seconds:.0f} s"
-
 
 
 _CONNECT_REASONS = frozenset({"connection refused", "host name not found"})

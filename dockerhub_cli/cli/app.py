@@ -136,7 +136,10 @@ def main_callback(
     """
     global _run
     _run = RunOptions(
-        no_cache=no_cache, offline=offline, insecure=insecure, debug=debug,
+        no_cache=no_cache,
+        offline=offline,
+        insecure=insecure,
+        debug=debug,
         cache_backend=cache_backend,
     )
 

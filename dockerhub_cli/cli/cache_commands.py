@@ -54,5 +54,8 @@ def clear(
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.cache import cache_cleared
 
-    emit(clear_cache(_settings(), expired_only=expired), json_output=json_output,
-         render=cache_cleared)
+    emit(
+        clear_cache(_settings(), expired_only=expired),
+        json_output=json_output,
+        render=cache_cleared,
+    )

@@ -42,17 +42,29 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 def test_two_services_share_one_redis_cache(redis_url):
     with FaultServer(max_requests=20, max_seconds=20) as srv:
         srv.script(SEARCH, Fault.json(BODY))
-        with DockerHubService(fast(srv.url, cache_backend=redis_url)) as one, \
-                DockerHubService(fast(srv.url, cache_backend=redis_url)) as two:
+        with (
+            DockerHubService(fast(srv.url, cache_backend=redis_url)) as one,
+            DockerHubService(fast(srv.url, cache_backend=redis_url)) as two,
+        ):
             assert one.search("nginx").results
             assert two.search("nginx").results  # served from the shared cache
             assert two.transport.network_requests == 0 and two.transport.cache_hits == 1
             assert one.health()["cache"]["backend"] == "redis"
         # and a separate CLI process, configured only by the environment
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "DOCKERHUB_HUB_URL": srv.url,
-               "DOCKERHUB_CACHE_BACKEND": redis_url}
-        done = subprocess.run([sys.executable, "-m", "dockerhub_cli", "search", "nginx", "--json"],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DOCKERHUB_HUB_URL": srv.url,
+            "DOCKERHUB_CACHE_BACKEND": redis_url,
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "dockerhub_cli", "search", "nginx", "--json"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["results"][0]["name"] == "nginx"
         assert srv.hits(SEARCH) == 1
@@ -71,9 +83,14 @@ def test_cache_info_and_clear_on_redis(redis_url):
     assert info.exit_code == 0, info.output
     data = json.loads(info.stdout)
     assert (data["backend"], data["location"], data["entries"], data["expired"]) == (
-        "redis", redis_url, 3, 2)
-    cleared = runner.invoke(app, ["cache", "clear", "--expired", "--json",
-                                  "--cache-backend", redis_url])
+        "redis",
+        redis_url,
+        3,
+        2,
+    )
+    cleared = runner.invoke(
+        app, ["cache", "clear", "--expired", "--json", "--cache-backend", redis_url]
+    )
     assert json.loads(cleared.stdout)["removed"] == 2
     cleared = runner.invoke(app, ["cache", "clear", "--json", "--cache-backend", redis_url])
     assert json.loads(cleared.stdout)["remaining"] == 0

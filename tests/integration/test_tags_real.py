@@ -101,13 +101,22 @@ def test_console_entry_point_against_the_real_registry(registry, isolated_env) -
     env = {**os.environ, "DOCKERHUB_CACHE_DIR": str(isolated_env / "cache-subprocess")}
     done = subprocess.run(
         [sys.executable, "-m", "dockerhub_cli", "tags", f"{registry.host}/demo/multi", "--json"],
-        capture_output=True, text=True, timeout=60, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert sorted(t["name"] for t in json.loads(done.stdout)["tags"]) == sorted(
-        registry.seeded.tags("demo/multi"))
+        registry.seeded.tags("demo/multi")
+    )
     missing = subprocess.run(
         [sys.executable, "-m", "dockerhub_cli", "tags", f"{registry.host}/demo/nope"],
-        capture_output=True, text=True, timeout=60, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
     )
     assert missing.returncode == 3 and "not found" in missing.stderr

@@ -1,9 +1,10 @@
 """A fault-injecting HTTP server on 127.0.0.1 for tests, scripted per request.
 
     with FaultServer() as srv:
-        srv.script("/v2/search/repositories/", Fault.status(503), Fault.status(503), Fault.json({...}))
+        path = "/v2/search/repositories/"
+        srv.script(path, Fault.status(503), Fault.status(503), Fault.json({...}))
         ... point DOCKERHUB_HUB_URL at srv.url ...
-        assert srv.hits("/v2/search/repositories/") == 3
+        assert srv.hits(path) == 3
 
 Each path has a queue of steps; a request takes the next one, and the last step repeats. A
 step may delay, answer (status, headers, body), close the connection without answering, send
@@ -36,8 +37,9 @@ class Fault:
 
     @classmethod
     def json(cls, data: Any, status: int = 200, **headers: str) -> Fault:
-        return cls(status, jsonlib.dumps(data).encode(),
-                   {"Content-Type": "application/json", **headers})
+        return cls(
+            status, jsonlib.dumps(data).encode(), {"Content-Type": "application/json", **headers}
+        )
 
     @classmethod
     def status_only(cls, status: int, **headers: str) -> Fault:
@@ -53,18 +55,27 @@ class Fault:
 
     @classmethod
     def reset(cls, data: Any) -> Fault:
-        return cls(200, jsonlib.dumps(data).encode(), {"Content-Type": "application/json"},
-                   action="reset")
+        return cls(
+            200, jsonlib.dumps(data).encode(), {"Content-Type": "application/json"}, action="reset"
+        )
 
     @classmethod
     def truncated(cls, data: Any) -> Fault:
-        return cls(200, jsonlib.dumps(data).encode(), {"Content-Type": "application/json"},
-                   action="truncate")
+        return cls(
+            200,
+            jsonlib.dumps(data).encode(),
+            {"Content-Type": "application/json"},
+            action="truncate",
+        )
 
     @classmethod
     def slow(cls, seconds: float, data: Any = None) -> Fault:
-        return cls(200, jsonlib.dumps(data or {}).encode(), {"Content-Type": "application/json"},
-                   delay=seconds)
+        return cls(
+            200,
+            jsonlib.dumps(data or {}).encode(),
+            {"Content-Type": "application/json"},
+            delay=seconds,
+        )
 
 
 @dataclass
@@ -180,8 +191,9 @@ class FaultServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         self._timer = threading.Timer(self.max_seconds, self.stop)
         self._timer.daemon = True

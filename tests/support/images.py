@@ -739,6 +739,54 @@ def provenance_statement(
     }
 
 
+def provenance_statement_v1(
+    subject_name: str, subject_digest: str, info: ProvenanceInfo
+) -> dict[str, Any]:
+    """The same facts as a SLSA provenance v1 predicate (BuildKit ``version=v1`` shape):
+    ``buildDefinition`` (externalParameters.configSource/request, resolvedDependencies) and
+    ``runDetails`` (builder, metadata with startedOn/finishedOn)."""
+    args = {f"build-arg:{k}": v for k, v in info.build_args.items()}
+    predicate = {
+        "buildDefinition": {
+            "buildType": "https://github.com/moby/buildkit/blob/master/docs/attestations/"
+            "slsa-definitions.md",
+            "externalParameters": {
+                "configSource": {
+                    "uri": info.source_uri,
+                    "digest": {"sha1": info.source_sha1},
+                    "path": info.entry_point,
+                },
+                "request": {"frontend": "dockerfile.v0", "args": args},
+            },
+            "internalParameters": {"builderPlatform": info.platform},
+            "resolvedDependencies": [
+                {
+                    "uri": info.base_image_purl,
+                    "digest": {"sha256": info.base_image_digest.split(":", 1)[1]},
+                },
+                {"uri": info.source_uri, "digest": {"sha1": info.source_sha1}},
+            ],
+        },
+        "runDetails": {
+            "builder": {"id": info.builder_id},
+            "metadata": {
+                "invocationID": hashlib.sha256(subject_digest.encode()).hexdigest()[:26],
+                "startedOn": info.started_on,
+                "finishedOn": info.finished_on,
+                "https://mobyproject.org/buildkit@v1#metadata": {
+                    "vcs": {"revision": info.source_sha1, "source": info.source_uri.split("#")[0]}
+                },
+            },
+        },
+    }
+    return {
+        "_type": "https://in-toto.io/Statement/v1",
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "subject": _subject(subject_name, subject_digest),
+        "predicate": predicate,
+    }
+
+
 def alpine_packages(arch: str) -> list[SbomPackage]:
     """A few realistic Alpine + PyPI packages (purls and licenses) for an SBOM."""
     apk = {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch)

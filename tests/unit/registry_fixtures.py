@@ -66,7 +66,7 @@ EMPTY_TAR_GZ_DIGEST = "sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e
 
 NGINX_HISTORY = [
     (
-        "/bin/sh -c #(nop) ADD file:90b9dd8f12120e8b2cd3ece45fcbe8af67e40565e2032a40f64bd921c43e2ce7 in / ",
+        "/bin/sh -c #(nop) ADD file:90b9dd8f12120e8b2cd3ece45fcbe8af67e40565e2032a40f64bd921c43e2ce7 in / ",  # noqa: E501
         None,
         False,
     ),
@@ -219,7 +219,7 @@ NGINX_MANIFEST = image_manifest(
     NGINX_LAYERS,
     annotations={
         "com.docker.official-images.bashbrew.arch": "amd64",
-        "org.opencontainers.image.base.digest": "sha256:d83056144b2dd301730d2739635c8cbdeaaae20d6887146434184f8c060f03ce",
+        "org.opencontainers.image.base.digest": "sha256:d83056144b2dd301730d2739635c8cbdeaaae20d6887146434184f8c060f03ce",  # noqa: E501
         "org.opencontainers.image.base.name": "debian:bookworm-slim",
         "org.opencontainers.image.created": "2024-10-02T17:55:35Z",
         "org.opencontainers.image.version": "1.27.2",
@@ -230,7 +230,7 @@ ARM64_CONFIG = config_bytes(arch="arm64", variant="v8", env=NGINX_ENV, history=N
 ARM64_LAYERS = [("sha256:" + "ab" * 32, 29_000_000)]
 ARM64_MANIFEST = image_manifest(ARM64_CONFIG, ARM64_LAYERS)
 
-ATTESTATION_CONFIG = b'{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":[]}}'
+ATTESTATION_CONFIG = b'{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":[]}}'  # noqa: E501
 ATTESTATION_MANIFEST = json.dumps(
     {
         "mediaType": OCI_MANIFEST,

@@ -22,13 +22,26 @@ HUB_HOST = "hub.docker.com"
 REGISTRY_HOST = "registry-1.docker.io"
 # Characters that attack URLs and paths, mixed with ordinary reference characters.
 NASTY = st.sampled_from(
-    list("abcz09-_./:@?#%&=+\\ \t\n~") + ["..", "%2F", "%2e%2e", "/../", "sha256:", "\x00",
-                                         "é", "ＡＢ", "localhost:5000/", "a.b/", "//"]
+    list("abcz09-_./:@?#%&=+\\ \t\n~")
+    + [
+        "..",
+        "%2F",
+        "%2e%2e",
+        "/../",
+        "sha256:",
+        "\x00",
+        "é",
+        "ＡＢ",
+        "localhost:5000/",
+        "a.b/",
+        "//",
+    ]
 )
 nasty_text = st.lists(NASTY, max_size=30).map("".join)
 any_text = st.one_of(nasty_text, st.text(max_size=60))
-HYPO = settings(max_examples=120, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+HYPO = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 _PATH_OK = re.compile(r"^/v2/[a-z0-9._/\-:]*$")
 
@@ -76,8 +89,10 @@ def test_parse_reference_accepts_or_names_the_rule(text):
     except InvalidReferenceError as exc:
         assert exc.exit_code == 2 and str(exc)
         return
-    assert re.fullmatch(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*",
-                        ref.path)
+    assert re.fullmatch(
+        r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*",
+        ref.path,
+    )
     assert not any(c in ref.repository for c in "?#%\\ ")
     assert ref.tag or ref.digest
     assert parse_reference(str(ref)) == ref  # canonical form round-trips
@@ -98,14 +113,18 @@ def test_parse_repository_accepts_or_names_the_rule(text):
 # -- every command input ------------------------------------------------------------------------
 
 
-@given(query=any_text, limit=st.one_of(st.integers(-5, 200), any_text),
-       page=st.one_of(st.integers(-3, 5), any_text))
+@given(
+    query=any_text,
+    limit=st.one_of(st.integers(-5, 200), any_text),
+    page=st.one_of(st.integers(-3, 5), any_text),
+)
 @HYPO
 def test_search_inputs(query, limit, page):
     if query.startswith("-"):
         query = "x" + query  # else it is an option, which Typer rightly rejects
-    result, urls = _run(["search", query, "--limit", str(limit), "--page", str(page),
-                         "--no-cache", "--json"])
+    result, urls = _run(
+        ["search", query, "--limit", str(limit), "--page", str(page), "--no-cache", "--json"]
+    )
     for url in urls:
         _assert_safe_url(url, {HUB_HOST})
         params = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
@@ -116,8 +135,11 @@ def test_search_inputs(query, limit, page):
         assert len(urls) == 1
 
 
-@given(repository=any_text, pattern=st.one_of(st.none(), any_text),
-       sort=st.sampled_from(["updated", "name", "semver", "bogus", "../x"]))
+@given(
+    repository=any_text,
+    pattern=st.one_of(st.none(), any_text),
+    sort=st.sampled_from(["updated", "name", "semver", "bogus", "../x"]),
+)
 @HYPO
 def test_tags_inputs(repository, pattern, sort):
     if repository.startswith("-"):
@@ -149,9 +171,18 @@ def test_tags_inputs(repository, pattern, sort):
     ("args", "needle"),
     [
         (["search", "x" * 101], "at most 100 characters (got 101)"),
-        (["search", "nginx", "--limit", "101"], "'--limit' / '-n': Input should be less than or equal to 100"),
-        (["search", "nginx", "--limit", "0"], "'--limit' / '-n': Input should be greater than or equal to 1"),
-        (["search", "nginx", "--page", "0"], "'--page': Input should be greater than or equal to 1"),
+        (
+            ["search", "nginx", "--limit", "101"],
+            "'--limit' / '-n': Input should be less than or equal to 100",
+        ),
+        (
+            ["search", "nginx", "--limit", "0"],
+            "'--limit' / '-n': Input should be greater than or equal to 1",
+        ),
+        (
+            ["search", "nginx", "--page", "0"],
+            "'--page': Input should be greater than or equal to 1",
+        ),
         (["tags", "nginx", "--limit", "1000"], "less than or equal to 100"),
         (["tags", "nginx", "--page", "-1"], "greater than or equal to 1"),
         (["tags", "nginx", "--filter", "x" * 129], "1 to 128 characters"),

@@ -28,8 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def _mock_search(rsps: responses.RequestsMock, n: int = 1) -> None:
     rsps.get(
         f"{HUB}/v2/search/repositories/",
-        json={"count": n, "results": [{"repo_name": f"r{i}", "short_description": "x" * 2000}
-                                      for i in range(n)]},
+        json={
+            "count": n,
+            "results": [{"repo_name": f"r{i}", "short_description": "x" * 2000} for i in range(n)],
+        },
     )
 
 
@@ -105,8 +107,13 @@ def test_cache_info_and_clear_expired(tmp_path):
     shown = runner.invoke(app, ["cache", "info", "--json"])
     assert shown.exit_code == 0
     assert json.loads(shown.stdout) | {"size_bytes": 0} == {
-        "backend": "sqlite", "location": str(settings.cache_path), "size_bytes": 0,
-        "entries": 3, "expired": 1, "redirects": 0, "corrupt_files": [],
+        "backend": "sqlite",
+        "location": str(settings.cache_path),
+        "size_bytes": 0,
+        "entries": 3,
+        "expired": 1,
+        "redirects": 0,
+        "corrupt_files": [],
     }
     cleared = runner.invoke(app, ["cache", "clear", "--expired", "--json"])
     assert cleared.exit_code == 0 and json.loads(cleared.stdout)["removed"] == 1
@@ -140,8 +147,9 @@ def test_redis_url_password_is_never_shown():
 
     s = Settings.from_env(cache_backend="redis://user:hunter2@127.0.0.1:1/0")
     assert "hunter2" not in describe_backend(s)
-    result = CliRunner().invoke(app, ["cache", "info"],
-                                env={"DOCKERHUB_CACHE_BACKEND": s.cache_backend})
+    result = CliRunner().invoke(
+        app, ["cache", "info"], env={"DOCKERHUB_CACHE_BACKEND": s.cache_backend}
+    )
     assert result.exit_code == 6 and "hunter2" not in result.output
     assert "redis://user:***@127.0.0.1:1/0" in result.stderr
 
@@ -186,8 +194,14 @@ def _env() -> dict[str, str]:
 
 def test_parallel_writers_never_see_database_is_locked():
     procs = [
-        subprocess.Popen([sys.executable, "-c", _HAMMER, f"p{n}"], cwd=ROOT, env=_env(),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", _HAMMER, f"p{n}"],
+            cwd=ROOT,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for n in range(4)
     ]
     for code, _out, err in _wait_all(procs):
@@ -198,13 +212,21 @@ def test_parallel_writers_never_see_database_is_locked():
 
 def test_parallel_cli_runs_share_one_cache():
     with FaultServer(max_requests=100, max_seconds=30) as srv:
-        srv.script("/v2/search/repositories/",
-                   Fault.json({"count": 1, "results": [{"repo_name": "nginx"}]}))
+        srv.script(
+            "/v2/search/repositories/",
+            Fault.json({"count": 1, "results": [{"repo_name": "nginx"}]}),
+        )
         env = {**_env(), "DOCKERHUB_HUB_URL": srv.url}
         cmd = [sys.executable, "-m", "dockerhub_cli", "search"]
         procs = [
-            subprocess.Popen(cmd + [f"q{n % 4}", "--json"], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                cmd + [f"q{n % 4}", "--json"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for n in range(8)
         ]
         for code, out, err in _wait_all(procs):

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
-import responses
 from typer.testing import CliRunner
 
 from dockerhub_cli import __version__
@@ -16,12 +14,6 @@ from dockerhub_cli.cli import app
 from tests.unit.hub_fixtures import HUB, load
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def test_version() -> None:
@@ -36,7 +28,13 @@ def test_search_json_is_clean_stdout(rsps) -> None:
     data = json.loads(result.stdout)
     assert set(data) >= {"query", "page", "count", "results"}
     assert set(data["results"][0]) >= {
-        "name", "description", "star_count", "pull_count", "is_official", "is_automated"}
+        "name",
+        "description",
+        "star_count",
+        "pull_count",
+        "is_official",
+        "is_automated",
+    }
     assert data["count"] == 291220 and result.stderr == ""
 
 
@@ -48,8 +46,10 @@ def test_search_table(rsps) -> None:
 
 
 def test_tags_json(rsps) -> None:
-    rsps.get(f"{HUB}/v2/namespaces/portainer/repositories/agent/tags",
-             json=load("tags_portainer_agent_page1.json"))
+    rsps.get(
+        f"{HUB}/v2/namespaces/portainer/repositories/agent/tags",
+        json=load("tags_portainer_agent_page1.json"),
+    )
     result = runner.invoke(app, ["tags", "portainer/agent", "--limit", "2", "--json"])
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
@@ -61,8 +61,10 @@ def test_tags_json(rsps) -> None:
 
 
 def test_tags_table_has_human_sizes(rsps) -> None:
-    rsps.get(f"{HUB}/v2/namespaces/portainer/repositories/agent/tags",
-             json=load("tags_portainer_agent_page1.json"))
+    rsps.get(
+        f"{HUB}/v2/namespaces/portainer/repositories/agent/tags",
+        json=load("tags_portainer_agent_page1.json"),
+    )
     result = runner.invoke(app, ["tags", "portainer/agent", "--limit", "2"])
     assert result.exit_code == 0
     assert "42.9 MB" in result.stdout and "alpine-sts" in result.stdout
@@ -99,15 +101,22 @@ def test_errors_are_one_line_on_stderr(args, code, words) -> None:
 
 
 def test_not_found_exit_3(rsps) -> None:
-    rsps.get(f"{HUB}/v2/namespaces/library/repositories/nope/tags", status=404,
-             json={"message": "object not found", "errinfo": {}})
+    rsps.get(
+        f"{HUB}/v2/namespaces/library/repositories/nope/tags",
+        status=404,
+        json={"message": "object not found", "errinfo": {}},
+    )
     result = runner.invoke(app, ["tags", "nope"])
     assert result.exit_code == 3 and "tags of nope not found" in result.stderr
 
 
 def test_rate_limited_exit_5(rsps) -> None:
-    rsps.get(f"{HUB}/v2/search/repositories/", status=429, headers={"Retry-After": "120"},
-             json={"detail": "Rate limit exceeded", "error": False})
+    rsps.get(
+        f"{HUB}/v2/search/repositories/",
+        status=429,
+        headers={"Retry-After": "120"},
+        json={"detail": "Rate limit exceeded", "error": False},
+    )
     result = runner.invoke(app, ["search", "nginx"])
     assert result.exit_code == 5 and "retry in 120 s" in result.stderr
 
@@ -130,6 +139,11 @@ def test_debug_shows_requests_and_traceback_but_no_secret(rsps, monkeypatch) -> 
 
 
 def test_python_dash_m_entry_point() -> None:
-    done = subprocess.run([sys.executable, "-m", "dockerhub_cli", "--version"],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "dockerhub_cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0 and done.stdout.strip() == f"dockerhub {__version__}"

@@ -26,9 +26,15 @@ TAGS_BODY = {"name": "app", "tags": ["1.0", "2.0"]}
 
 def fast(url: str, **overrides: object) -> Settings:
     base: dict[str, object] = {
-        "hub_url": url, "registry_url": url, "retries": 2, "backoff_factor": 0.01,
-        "max_retry_wait": 3.0, "timeout": 1.0, "connect_timeout": 1.0,
-        "rate_limit_per_minute": 1000, "rate_limit_burst": 100,
+        "hub_url": url,
+        "registry_url": url,
+        "retries": 2,
+        "backoff_factor": 0.01,
+        "max_retry_wait": 3.0,
+        "timeout": 1.0,
+        "connect_timeout": 1.0,
+        "rate_limit_per_minute": 1000,
+        "rate_limit_burst": 100,
     }
     base.update(overrides)
     return Settings.from_env(**base)
@@ -66,7 +72,9 @@ def fast_cli(monkeypatch):
     original = Settings.from_env.__func__  # type: ignore[attr-defined]
 
     def from_env(cls, **overrides):
-        return original(cls, **{**FAST_CLI, **{k: v for k, v in overrides.items() if v is not None}})
+        return original(
+            cls, **{**FAST_CLI, **{k: v for k, v in overrides.items() if v is not None}}
+        )
 
     monkeypatch.setattr(Settings, "from_env", classmethod(from_env))
 
@@ -129,9 +137,14 @@ def test_429_long_retry_after_is_not_slept_but_reported(srv):
 
 def test_persistent_429_cli_exit_5(srv):
     srv.script(SEARCH, Fault.status_only(429, **{"Retry-After": "1"}))
-    result = cli("search", "nginx", env={
-        "DOCKERHUB_HUB_URL": srv.url, "DOCKERHUB_TIMEOUT": "2",
-    })
+    result = cli(
+        "search",
+        "nginx",
+        env={
+            "DOCKERHUB_HUB_URL": srv.url,
+            "DOCKERHUB_TIMEOUT": "2",
+        },
+    )
     assert result.exit_code == 5, result.output
     assert "rate limited by 127.0.0.1" in result.stderr and "retry in 1 s" in result.stderr
     assert srv.hits(SEARCH) == 3  # honoured Retry-After twice (retries=2), then gave up
@@ -189,8 +202,10 @@ def test_close_then_success(srv):
 def test_read_timeout_is_network_error(srv):
     srv.script(SEARCH, Fault.slow(1.5, HUB_BODY))
     started = time.monotonic()
-    with DockerHubService(fast(srv.url, timeout=0.3, retries=1)) as svc, \
-            pytest.raises(NetworkError, match="did not answer within 0.3 s"):
+    with (
+        DockerHubService(fast(srv.url, timeout=0.3, retries=1)) as svc,
+        pytest.raises(NetworkError, match="did not answer within 0.3 s"),
+    ):
         svc.search("nginx")
     assert time.monotonic() - started < 3
 
@@ -258,8 +273,10 @@ def test_stale_registry_tags_when_host_is_down():
 
 def test_no_stale_entry_means_a_clear_error(srv):
     srv.stop()
-    with DockerHubService(fast(srv.url, retries=0)) as svc, \
-            pytest.raises(NetworkError, match="cannot connect"):
+    with (
+        DockerHubService(fast(srv.url, retries=0)) as svc,
+        pytest.raises(NetworkError, match="cannot connect"),
+    ):
         svc.search("nginx")
 
 
@@ -286,8 +303,14 @@ def test_offline_serves_expired_entry_marked_stale(srv):
 
 def test_circuit_breaker_opens_fails_fast_then_half_opens(srv):
     srv.script(SEARCH, Fault.status_only(503))
-    settings = fast(srv.url, retries=0, no_cache=True, circuit_breaker=True,
-                    breaker_threshold=2, breaker_cooldown=0.5)
+    settings = fast(
+        srv.url,
+        retries=0,
+        no_cache=True,
+        circuit_breaker=True,
+        breaker_threshold=2,
+        breaker_cooldown=0.5,
+    )
     with DockerHubService(settings) as svc:
         for _ in range(2):
             with pytest.raises(UpstreamError):
@@ -312,8 +335,9 @@ def test_circuit_breaker_opens_fails_fast_then_half_opens(srv):
 
 def test_circuit_open_serves_stale_cache(srv):
     srv.script(SEARCH, Fault.json(HUB_BODY), Fault.status_only(503))
-    settings = fast(srv.url, retries=0, circuit_breaker=True, breaker_threshold=1,
-                    breaker_cooldown=30)
+    settings = fast(
+        srv.url, retries=0, circuit_breaker=True, breaker_threshold=1, breaker_cooldown=30
+    )
     with DockerHubService(settings) as svc:
         svc.search("nginx")
         expire_everything(svc)

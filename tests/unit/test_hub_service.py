@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import responses
 from responses import matchers
 
 from dockerhub_cli.errors import (
@@ -20,18 +17,6 @@ from dockerhub_cli.settings import Settings
 from tests.unit.hub_fixtures import HUB, REGISTRY, load
 
 TAGS_URL = f"{HUB}/v2/namespaces/portainer/repositories/agent/tags"
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def service() -> Iterator[DockerHubService]:
-    with DockerHubService(Settings.from_env(backoff_factor=0.0)) as svc:
-        yield svc
 
 
 def test_search_maps_fields_and_reports_hub_total(rsps, service) -> None:
@@ -123,8 +108,11 @@ def test_tags_page_from_hub(rsps, service) -> None:
     rsps.get(
         TAGS_URL,
         json=load("tags_portainer_agent_page1.json"),
-        match=[matchers.query_param_matcher(
-            {"page": "1", "page_size": "2", "ordering": "last_updated"})],
+        match=[
+            matchers.query_param_matcher(
+                {"page": "1", "page_size": "2", "ordering": "last_updated"}
+            )
+        ],
     )
     result = service.tags("portainer/agent", limit=2)
     assert result.source == "hub" and result.count == 3 and not result.complete
@@ -138,12 +126,24 @@ def test_tags_page_from_hub(rsps, service) -> None:
 
 
 def test_tags_all_follows_next_verbatim(rsps, service) -> None:
-    rsps.get(TAGS_URL, json=load("tags_portainer_agent_page1.json"),
-             match=[matchers.query_param_matcher(
-                 {"page": "1", "page_size": "100", "ordering": "last_updated"})])
-    rsps.get(TAGS_URL, json=load("tags_portainer_agent_page2.json"),
-             match=[matchers.query_param_matcher(
-                 {"page": "2", "page_size": "2", "ordering": "last_updated"})])
+    rsps.get(
+        TAGS_URL,
+        json=load("tags_portainer_agent_page1.json"),
+        match=[
+            matchers.query_param_matcher(
+                {"page": "1", "page_size": "100", "ordering": "last_updated"}
+            )
+        ],
+    )
+    rsps.get(
+        TAGS_URL,
+        json=load("tags_portainer_agent_page2.json"),
+        match=[
+            matchers.query_param_matcher(
+                {"page": "2", "page_size": "2", "ordering": "last_updated"}
+            )
+        ],
+    )
     result = service.tags("portainer/agent", all_tags=True)
     assert [t.name for t in result.tags] == ["alpine-sts", "2.21.0", "2.20.3-alpine"]
     assert result.complete and result.count == 3 and result.page is None
@@ -151,8 +151,11 @@ def test_tags_all_follows_next_verbatim(rsps, service) -> None:
 
 
 def test_tags_filter_and_semver_sort(rsps, service) -> None:
-    rsps.get(TAGS_URL, json=load("tags_portainer_agent_page1.json"),
-             match=[matchers.query_param_matcher({"page": "1", "page_size": "100", "name": "2."})])
+    rsps.get(
+        TAGS_URL,
+        json=load("tags_portainer_agent_page1.json"),
+        match=[matchers.query_param_matcher({"page": "1", "page_size": "100", "name": "2."})],
+    )
     rsps.get(TAGS_URL, json=load("tags_portainer_agent_page2.json"))
     result = service.tags("portainer/agent", pattern="2.*", sort="semver")
     assert [t.name for t in result.tags] == ["2.21.0", "2.20.3-alpine"]
@@ -160,23 +163,42 @@ def test_tags_filter_and_semver_sort(rsps, service) -> None:
 
 
 def test_tags_anonymous_deep_pagination_falls_back_to_registry(rsps, service) -> None:
-    rsps.get(TAGS_URL, json=load("tags_portainer_agent_page1.json"),
-             match=[matchers.query_param_matcher(
-                 {"page": "1", "page_size": "100", "ordering": "last_updated"})])
-    rsps.get(TAGS_URL, status=403, json={
-        "message": "pagination offset too large for anonymous requests; sign in to page further",
-        "errinfo": {}})
+    rsps.get(
+        TAGS_URL,
+        json=load("tags_portainer_agent_page1.json"),
+        match=[
+            matchers.query_param_matcher(
+                {"page": "1", "page_size": "100", "ordering": "last_updated"}
+            )
+        ],
+    )
+    rsps.get(
+        TAGS_URL,
+        status=403,
+        json={
+            "message": "pagination offset too large for anonymous requests; sign in to page further",  # noqa: E501
+            "errinfo": {},
+        },
+    )
     rsps.get(f"{REGISTRY}/v2/", status=401)  # never called: the challenge comes on the real path
     rsps.get(
         f"{REGISTRY}/v2/portainer/agent/tags/list",
         status=401,
-        headers={"WWW-Authenticate": 'Bearer realm="https://auth.docker.io/token",'
-                 'service="registry.docker.io",scope="repository:portainer/agent:pull"'},
+        headers={
+            "WWW-Authenticate": 'Bearer realm="https://auth.docker.io/token",'
+            'service="registry.docker.io",scope="repository:portainer/agent:pull"'
+        },
         json={"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
     )
-    rsps.get("https://auth.docker.io/token", json={"token": "T0K3N", "expires_in": 300},
-             match=[matchers.query_param_matcher(
-                 {"service": "registry.docker.io", "scope": "repository:portainer/agent:pull"})])
+    rsps.get(
+        "https://auth.docker.io/token",
+        json={"token": "T0K3N", "expires_in": 300},
+        match=[
+            matchers.query_param_matcher(
+                {"service": "registry.docker.io", "scope": "repository:portainer/agent:pull"}
+            )
+        ],
+    )
     rsps.get(
         f"{REGISTRY}/v2/portainer/agent/tags/list",
         json={"name": "portainer/agent", "tags": ["2.20.3-alpine", "2.21.0", "alpine-sts", "old"]},
@@ -190,26 +212,38 @@ def test_tags_anonymous_deep_pagination_falls_back_to_registry(rsps, service) ->
 
 
 def test_tags_unknown_repository(rsps, service) -> None:
-    rsps.get(f"{HUB}/v2/namespaces/library/repositories/nope/tags", status=404,
-             json={"message": "object not found", "errinfo": {}})
+    rsps.get(
+        f"{HUB}/v2/namespaces/library/repositories/nope/tags",
+        status=404,
+        json={"message": "object not found", "errinfo": {}},
+    )
     with pytest.raises(NotFoundError, match="tags of nope not found"):
         service.tags("nope")
 
 
 def test_tags_private_repository_needs_login(rsps, service) -> None:
-    rsps.get(f"{HUB}/v2/namespaces/acme/repositories/secret/tags", status=401,
-             json={"message": "unauthorized", "errinfo": {}})
+    rsps.get(
+        f"{HUB}/v2/namespaces/acme/repositories/secret/tags",
+        status=401,
+        json={"message": "unauthorized", "errinfo": {}},
+    )
     with pytest.raises(AuthError, match="DOCKERHUB_USERNAME"):
         service.tags("acme/secret")
 
 
 def test_tags_from_a_registry_with_relative_link_pagination(rsps, service) -> None:
     base = "https://registry.example.com/v2/team/app/tags/list"
-    rsps.get(base, json={"name": "team/app", "tags": ["1.0", "1.10", "1.2"]},
-             headers={"Link": '</v2/team/app/tags/list?last=1.2&n=3>; rel="next"'},
-             match=[matchers.query_param_matcher({"n": "1000"})])
-    rsps.get(base, json={"name": "team/app", "tags": ["latest", "v2.0.0"]},
-             match=[matchers.query_param_matcher({"last": "1.2", "n": "3"})])
+    rsps.get(
+        base,
+        json={"name": "team/app", "tags": ["1.0", "1.10", "1.2"]},
+        headers={"Link": '</v2/team/app/tags/list?last=1.2&n=3>; rel="next"'},
+        match=[matchers.query_param_matcher({"n": "1000"})],
+    )
+    rsps.get(
+        base,
+        json={"name": "team/app", "tags": ["latest", "v2.0.0"]},
+        match=[matchers.query_param_matcher({"last": "1.2", "n": "3"})],
+    )
     result = service.tags("registry.example.com/team/app", sort="semver", limit=10)
     assert [t.name for t in result.tags] == ["v2.0.0", "1.10", "1.2", "1.0", "latest"]
     assert result.source == "registry" and result.count == 5 and result.complete
@@ -218,8 +252,11 @@ def test_tags_from_a_registry_with_relative_link_pagination(rsps, service) -> No
 
 def test_registry_link_to_another_host_is_not_followed(rsps, service) -> None:
     base = "https://registry.example.com/v2/team/app/tags/list"
-    rsps.get(base, json={"name": "team/app", "tags": ["1.0"]},
-             headers={"Link": '<https://evil.example.net/v2/x/tags/list?n=1>; rel="next"'})
+    rsps.get(
+        base,
+        json={"name": "team/app", "tags": ["1.0"]},
+        headers={"Link": '<https://evil.example.net/v2/x/tags/list?n=1>; rel="next"'},
+    )
     result = service.tags("registry.example.com/team/app")
     assert [t.name for t in result.tags] == ["1.0"]
     assert len(rsps.calls) == 1
@@ -228,12 +265,18 @@ def test_registry_link_to_another_host_is_not_followed(rsps, service) -> None:
 def test_hub_credentials_are_exchanged_for_a_jwt(rsps, monkeypatch) -> None:
     monkeypatch.setenv("DOCKERHUB_USERNAME", "alice")
     monkeypatch.setenv("DOCKERHUB_TOKEN", "dckr_pat_SECRET")
-    rsps.post(f"{HUB}/v2/auth/token", json={"access_token": "header.eyJleHAiOjQxMDI0NDQ4MDB9.sig"},
-              match=[matchers.json_params_matcher(
-                  {"identifier": "alice", "secret": "dckr_pat_SECRET"})])
-    rsps.get(f"{HUB}/v2/search/repositories/", json=load("search_nginx.json"),
-             match=[matchers.header_matcher(
-                 {"Authorization": "Bearer header.eyJleHAiOjQxMDI0NDQ4MDB9.sig"})])
+    rsps.post(
+        f"{HUB}/v2/auth/token",
+        json={"access_token": "header.eyJleHAiOjQxMDI0NDQ4MDB9.sig"},
+        match=[matchers.json_params_matcher({"identifier": "alice", "secret": "dckr_pat_SECRET"})],
+    )
+    rsps.get(
+        f"{HUB}/v2/search/repositories/",
+        json=load("search_nginx.json"),
+        match=[
+            matchers.header_matcher({"Authorization": "Bearer header.eyJleHAiOjQxMDI0NDQ4MDB9.sig"})
+        ],
+    )
     with DockerHubService(Settings.from_env()) as svc:
         assert svc.search("nginx").count == 291220
         assert svc.search("redis" if False else "nginx").count == 291220
@@ -243,7 +286,9 @@ def test_hub_credentials_are_exchanged_for_a_jwt(rsps, monkeypatch) -> None:
 def test_hub_login_refused(rsps, monkeypatch) -> None:
     monkeypatch.setenv("DOCKERHUB_USERNAME", "alice")
     monkeypatch.setenv("DOCKERHUB_TOKEN", "dckr_pat_WRONG")
-    rsps.post(f"{HUB}/v2/auth/token", status=401, json={"detail": "Incorrect authentication credentials"})
+    rsps.post(
+        f"{HUB}/v2/auth/token", status=401, json={"detail": "Incorrect authentication credentials"}
+    )
     with DockerHubService(Settings.from_env()) as svc, pytest.raises(AuthError) as info:
         svc.search("nginx")
     assert "dckr_pat_WRONG" not in str(info.value)

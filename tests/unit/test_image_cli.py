@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
-import responses
 from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
@@ -15,12 +13,6 @@ from tests.unit import registry_fixtures as fx
 REG = "https://registry.example.com"
 IMAGE = "registry.example.com/team/app:1.27.2"
 runner = CliRunner()
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture

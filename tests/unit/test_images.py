@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import responses
 
 from dockerhub_cli.errors import (
     DigestMismatchError,
@@ -23,18 +20,6 @@ REG = "https://registry.example.com"
 HUB = "https://hub.docker.com"
 DOCKER_REG = "https://registry-1.docker.io"
 REALM = "https://auth.example.com/token"
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def service() -> Iterator[DockerHubService]:
-    with DockerHubService(Settings.from_env(backoff_factor=0.0)) as svc:
-        yield svc
 
 
 @pytest.fixture
@@ -209,8 +194,13 @@ def test_warm_inspect_in_a_new_process_is_free(rsps, reg) -> None:
         second.inspect("registry.example.com/team/app:1.27.2")
         assert second.transport.network_requests == 0
         second.layers("registry.example.com/team/app:1.27.2")
-        second.dockerfile("registry.example.com/team/app:1.27.2")
         assert second.transport.network_requests == 0
+        # `dockerfile` also reads the attestation manifest (by digest, cached forever) to look
+        # for a SLSA provenance naming the real Dockerfile: one request the first time only.
+        second.dockerfile("registry.example.com/team/app:1.27.2")
+        assert second.transport.network_requests == 1
+        second.dockerfile("registry.example.com/team/app:1.27.2")
+        assert second.transport.network_requests == 1
 
 
 def test_expired_tag_costs_one_head(rsps, reg) -> None:

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import sqlite3
-from collections.abc import Iterator
 
 import pytest
 import responses
 from responses import matchers
 
-from dockerhub_cli.errors import AuthError, DigestMismatchError, NotFoundError, OfflineCacheMissError
+from dockerhub_cli.errors import (
+    AuthError,
+    DigestMismatchError,
+    NotFoundError,
+    OfflineCacheMissError,
+)
 from dockerhub_cli.reference import parse_reference
 from dockerhub_cli.service import DockerHubService
 from dockerhub_cli.settings import Settings
 
 REG = "https://registry.example.com"
 REALM = "https://auth.example.com/token"
-CHALLENGE = f'Bearer realm="{REALM}",service="registry.example.com",scope="repository:team/app:pull"'
+CHALLENGE = (
+    f'Bearer realm="{REALM}",service="registry.example.com",scope="repository:team/app:pull"'
+)
 MANIFEST = (
     b'{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",'
     b'"config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":'
@@ -34,36 +41,46 @@ def test_fixture_digest_is_real() -> None:
     assert "sha256:" + hashlib.sha256(MANIFEST).hexdigest() == MANIFEST_DIGEST
 
 
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def service() -> Iterator[DockerHubService]:
-    with DockerHubService(Settings.from_env(backoff_factor=0.0)) as svc:
-        yield svc
-
-
 def _manifest_url(ref: str = "1.0") -> str:
     return f"{REG}/v2/team/app/manifests/{ref}"
 
 
 def _add_bearer_flow(rsps: responses.RequestsMock, token: str = "tok-123") -> None:
-    rsps.get(_manifest_url(), status=401, headers={"WWW-Authenticate": CHALLENGE},
-             json={"errors": [{"code": "UNAUTHORIZED", "message": "authentication required",
-                               "detail": [{"Type": "repository", "Name": "team/app", "Action": "pull"}]}]},
-             match=[matchers.header_matcher({}, strict_match=False)])
-    rsps.get(REALM, json={"token": token, "access_token": token, "expires_in": 300,
-                          "issued_at": "2026-11-24T00:00:00.123456789Z"})
+    rsps.get(
+        _manifest_url(),
+        status=401,
+        headers={"WWW-Authenticate": CHALLENGE},
+        json={
+            "errors": [
+                {
+                    "code": "UNAUTHORIZED",
+                    "message": "authentication required",
+                    "detail": [{"Type": "repository", "Name": "team/app", "Action": "pull"}],
+                }
+            ]
+        },
+        match=[matchers.header_matcher({}, strict_match=False)],
+    )
+    rsps.get(
+        REALM,
+        json={
+            "token": token,
+            "access_token": token,
+            "expires_in": 300,
+            "issued_at": "2026-11-24T00:00:00.123456789Z",
+        },
+    )
 
 
 def test_bearer_challenge_then_token_then_manifest(rsps, service) -> None:
     _add_bearer_flow(rsps)
-    rsps.get(_manifest_url(), body=MANIFEST, content_type=MANIFEST_TYPE,
-             headers={"Docker-Content-Digest": MANIFEST_DIGEST},
-             match=[matchers.header_matcher({"Authorization": "Bearer tok-123"})])
+    rsps.get(
+        _manifest_url(),
+        body=MANIFEST,
+        content_type=MANIFEST_TYPE,
+        headers={"Docker-Content-Digest": MANIFEST_DIGEST},
+        match=[matchers.header_matcher({"Authorization": "Bearer tok-123"})],
+    )
     ref = parse_reference("registry.example.com/team/app:1.0")
     raw = service.registry.get_manifest(ref)
     assert raw.digest == MANIFEST_DIGEST and raw.media_type == MANIFEST_TYPE
@@ -78,10 +95,17 @@ def test_bearer_challenge_then_token_then_manifest(rsps, service) -> None:
 
 def test_known_challenge_fetches_the_token_before_the_request(rsps, service) -> None:
     _add_bearer_flow(rsps)
-    rsps.get(_manifest_url(), body=MANIFEST, content_type=MANIFEST_TYPE,
-             headers={"Docker-Content-Digest": MANIFEST_DIGEST})
-    rsps.get(f"{REG}/v2/team/app/tags/list", json={"name": "team/app", "tags": ["1.0"]},
-             match=[matchers.header_matcher({"Authorization": "Bearer tok-123"})])
+    rsps.get(
+        _manifest_url(),
+        body=MANIFEST,
+        content_type=MANIFEST_TYPE,
+        headers={"Docker-Content-Digest": MANIFEST_DIGEST},
+    )
+    rsps.get(
+        f"{REG}/v2/team/app/tags/list",
+        json={"name": "team/app", "tags": ["1.0"]},
+        match=[matchers.header_matcher({"Authorization": "Bearer tok-123"})],
+    )
     service.registry.get_manifest(parse_reference("registry.example.com/team/app:1.0"))
     calls = len(rsps.calls)
     assert service.tags("registry.example.com/team/app").count == 1
@@ -93,10 +117,14 @@ def test_credentials_from_docker_config_are_used_for_the_token(rsps, isolated_en
     config = isolated_env / "home" / ".docker" / "config.json"
     config.parent.mkdir(parents=True)
     auth = base64.b64encode(b"bob:s3cret-pass").decode()
-    config.write_text('{"auths": {"registry.example.com": {"auth": "%s"}}}' % auth)
+    config.write_text(json.dumps({"auths": {"registry.example.com": {"auth": auth}}}))
     _add_bearer_flow(rsps)
-    rsps.get(_manifest_url(), body=MANIFEST, content_type=MANIFEST_TYPE,
-             headers={"Docker-Content-Digest": MANIFEST_DIGEST})
+    rsps.get(
+        _manifest_url(),
+        body=MANIFEST,
+        content_type=MANIFEST_TYPE,
+        headers={"Docker-Content-Digest": MANIFEST_DIGEST},
+    )
     with DockerHubService(Settings.from_env()) as svc:
         svc.registry.get_manifest(parse_reference("registry.example.com/team/app:1.0"))
     token_request = rsps.calls[1].request
@@ -108,7 +136,7 @@ def test_bad_credentials_are_an_auth_error(rsps, isolated_env) -> None:
     config = isolated_env / "home" / ".docker" / "config.json"
     config.parent.mkdir(parents=True)
     auth = base64.b64encode(b"bob:wrong-pass").decode()
-    config.write_text('{"auths": {"registry.example.com": {"auth": "%s"}}}' % auth)
+    config.write_text(json.dumps({"auths": {"registry.example.com": {"auth": auth}}}))
     rsps.get(_manifest_url(), status=401, headers={"WWW-Authenticate": CHALLENGE})
     rsps.get(REALM, status=401, json={"details": "incorrect username or password"})
     with DockerHubService(Settings.from_env()) as svc, pytest.raises(AuthError) as info:
@@ -129,14 +157,24 @@ def test_401_after_a_fresh_token_means_not_found_or_private(rsps, service) -> No
 def test_basic_auth_registry(rsps, isolated_env) -> None:
     config = isolated_env / "home" / ".docker" / "config.json"
     config.parent.mkdir(parents=True)
-    config.write_text('{"auths": {"https://registry.example.com": {"username": "u", "password": "p"}}}')
-    rsps.get(_manifest_url(), status=401, headers={"WWW-Authenticate": 'Basic realm="Registry Realm"'})
-    rsps.get(_manifest_url(), body=MANIFEST, content_type=MANIFEST_TYPE,
-             headers={"Docker-Content-Digest": MANIFEST_DIGEST},
-             match=[matchers.header_matcher({"Authorization": "Basic dTpw"})])
+    config.write_text(
+        '{"auths": {"https://registry.example.com": {"username": "u", "password": "p"}}}'
+    )
+    rsps.get(
+        _manifest_url(), status=401, headers={"WWW-Authenticate": 'Basic realm="Registry Realm"'}
+    )
+    rsps.get(
+        _manifest_url(),
+        body=MANIFEST,
+        content_type=MANIFEST_TYPE,
+        headers={"Docker-Content-Digest": MANIFEST_DIGEST},
+        match=[matchers.header_matcher({"Authorization": "Basic dTpw"})],
+    )
     with DockerHubService(Settings.from_env()) as svc:
-        assert svc.registry.get_manifest(
-            parse_reference("registry.example.com/team/app:1.0")).digest == MANIFEST_DIGEST
+        assert (
+            svc.registry.get_manifest(parse_reference("registry.example.com/team/app:1.0")).digest
+            == MANIFEST_DIGEST
+        )
 
 
 def test_basic_auth_without_credentials(rsps, service) -> None:
@@ -146,23 +184,42 @@ def test_basic_auth_without_credentials(rsps, service) -> None:
 
 
 def test_digest_mismatch_is_never_data(rsps, service) -> None:
-    rsps.get(_manifest_url(), body=MANIFEST + b" ", content_type=MANIFEST_TYPE,
-             headers={"Docker-Content-Digest": MANIFEST_DIGEST})
+    rsps.get(
+        _manifest_url(),
+        body=MANIFEST + b" ",
+        content_type=MANIFEST_TYPE,
+        headers={"Docker-Content-Digest": MANIFEST_DIGEST},
+    )
     with pytest.raises(DigestMismatchError, match="does not match its digest"):
         service.registry.get_manifest(parse_reference("registry.example.com/team/app:1.0"))
 
 
 def test_manifest_404_uses_the_registry_error_body(rsps, service) -> None:
-    rsps.get(_manifest_url("nope"), status=404, json={"errors": [
-        {"code": "MANIFEST_UNKNOWN", "message": "manifest unknown", "detail": "unknown tag=nope"}]})
+    rsps.get(
+        _manifest_url("nope"),
+        status=404,
+        json={
+            "errors": [
+                {
+                    "code": "MANIFEST_UNKNOWN",
+                    "message": "manifest unknown",
+                    "detail": "unknown tag=nope",
+                }
+            ]
+        },
+    )
     with pytest.raises(NotFoundError, match="MANIFEST_UNKNOWN manifest unknown"):
         service.registry.get_manifest(parse_reference("registry.example.com/team/app:nope"))
 
 
 def test_blob_redirect_to_cdn_drops_authorization(rsps, service) -> None:
     _add_bearer_flow(rsps)
-    rsps.get(_manifest_url(), body=MANIFEST, content_type=MANIFEST_TYPE,
-             headers={"Docker-Content-Digest": MANIFEST_DIGEST})
+    rsps.get(
+        _manifest_url(),
+        body=MANIFEST,
+        content_type=MANIFEST_TYPE,
+        headers={"Docker-Content-Digest": MANIFEST_DIGEST},
+    )
     config = b'{"architecture":"amd64","os":"linux"}'
     digest = "sha256:" + hashlib.sha256(config).hexdigest()
     cdn = f"https://cdn.example.net/blobs/{digest}?X-Amz-Signature=abc"
@@ -182,8 +239,12 @@ def test_blob_redirect_to_cdn_drops_authorization(rsps, service) -> None:
 
 def test_tokens_never_reach_the_cache_file(rsps, service, isolated_env) -> None:
     _add_bearer_flow(rsps, token="SECRET-TOKEN-XYZ")
-    rsps.get(_manifest_url(), body=MANIFEST, content_type=MANIFEST_TYPE,
-             headers={"Docker-Content-Digest": MANIFEST_DIGEST})
+    rsps.get(
+        _manifest_url(),
+        body=MANIFEST,
+        content_type=MANIFEST_TYPE,
+        headers={"Docker-Content-Digest": MANIFEST_DIGEST},
+    )
     service.registry.get_manifest(parse_reference("registry.example.com/team/app:1.0"))
     service.close()
     path = service.settings.cache_path
@@ -218,7 +279,10 @@ def test_no_cache_neither_reads_nor_writes(rsps) -> None:
         svc.tags("registry.example.com/team/app")
         svc.tags("registry.example.com/team/app")
     assert len(rsps.calls) == 2
-    with DockerHubService(Settings.from_env(offline=True)) as svc, pytest.raises(OfflineCacheMissError):
+    with (
+        DockerHubService(Settings.from_env(offline=True)) as svc,
+        pytest.raises(OfflineCacheMissError),
+    ):
         svc.tags("registry.example.com/team/app")
 
 
@@ -231,8 +295,10 @@ def test_loopback_registries_use_plain_http(rsps, service) -> None:
 
 def test_insecure_registry_falls_back_to_http(rsps, monkeypatch) -> None:
     monkeypatch.setenv("DOCKERHUB_INSECURE_REGISTRIES", "registry.internal:5000")
-    rsps.get("https://registry.internal:5000/v2/app/tags/list",
-             body=__import__("requests").exceptions.ConnectionError("tls failed"))
+    rsps.get(
+        "https://registry.internal:5000/v2/app/tags/list",
+        body=__import__("requests").exceptions.ConnectionError("tls failed"),
+    )
     rsps.get("http://registry.internal:5000/v2/app/tags/list", json={"name": "app", "tags": ["z"]})
     with DockerHubService(Settings.from_env(retries=0)) as svc:
         assert svc.tags("registry.internal:5000/app").tags[0].name == "z"

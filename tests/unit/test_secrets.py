@@ -26,9 +26,14 @@ HUB_PAT = "dckr_pat_S3CR3T-hub-7f9a1c"
 CONFIG_PW = "C0NF1G-pw-42-zz"
 ISSUED_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.ISSUED-hub-jwt-55"
 ISSUED_REG = "ISSUED-registry-token-66"
-SECRETS = [HUB_PAT, CONFIG_PW, ISSUED_JWT, ISSUED_REG,
-           base64.b64encode(f"bob:{CONFIG_PW}".encode()).decode(),
-           base64.b64encode(f"alice:{HUB_PAT}".encode()).decode()]
+SECRETS = [
+    HUB_PAT,
+    CONFIG_PW,
+    ISSUED_JWT,
+    ISSUED_REG,
+    base64.b64encode(f"bob:{CONFIG_PW}".encode()).decode(),
+    base64.b64encode(f"alice:{HUB_PAT}".encode()).decode(),
+]
 
 CONFIG_BLOB = b'{"architecture":"amd64","os":"linux"}'
 
@@ -40,22 +45,38 @@ def creds(monkeypatch, isolated_env: Path) -> Path:
     docker = isolated_env / "home" / ".docker"
     docker.mkdir()
     auth = base64.b64encode(f"bob:{CONFIG_PW}".encode()).decode()
-    (docker / "config.json").write_text(json.dumps({"auths": {"registry.example.com": {"auth": auth}}}))
+    (docker / "config.json").write_text(
+        json.dumps({"auths": {"registry.example.com": {"auth": auth}}})
+    )
     return docker / "config.json"
 
 
 def _hub_and_registry(rsps: responses.RequestsMock) -> None:
     rsps.post(f"{HUB}/v2/auth/token", json={"access_token": ISSUED_JWT})
     bearer = responses.matchers.header_matcher({"Authorization": f"Bearer {ISSUED_JWT}"})
-    rsps.get(f"{HUB}/v2/search/repositories/", match=[bearer],
-             json={"count": 1, "results": [{"repo_name": "nginx"}]})
-    rsps.get(f"{HUB}/v2/namespaces/library/repositories/nginx/tags", match=[bearer],
-             json={"count": 1, "next": None, "results": [{"name": "1.27", "digest": "sha256:" + "a" * 64}]})
+    rsps.get(
+        f"{HUB}/v2/search/repositories/",
+        match=[bearer],
+        json={"count": 1, "results": [{"repo_name": "nginx"}]},
+    )
+    rsps.get(
+        f"{HUB}/v2/namespaces/library/repositories/nginx/tags",
+        match=[bearer],
+        json={
+            "count": 1,
+            "next": None,
+            "results": [{"name": "1.27", "digest": "sha256:" + "a" * 64}],
+        },
+    )
     challenge = f'Bearer realm="{AUTH}",service="registry.example.com"'
     tok = responses.matchers.header_matcher({"Authorization": f"Bearer {ISSUED_REG}"})
     rsps.get(f"{REG}/v2/org/app/tags/list", match=[tok], json={"name": "org/app", "tags": ["v1"]})
-    rsps.get(f"{REG}/v2/org/app/tags/list", status=401, headers={"WWW-Authenticate": challenge},
-             json={"errors": [{"code": "UNAUTHORIZED", "message": "auth required"}]})
+    rsps.get(
+        f"{REG}/v2/org/app/tags/list",
+        status=401,
+        headers={"WWW-Authenticate": challenge},
+        json={"errors": [{"code": "UNAUTHORIZED", "message": "auth required"}]},
+    )
     rsps.get(AUTH, json={"token": ISSUED_REG, "expires_in": 300})
 
 
@@ -112,10 +133,14 @@ def test_exceptions_and_reprs_hold_no_secret(creds):
         with DockerHubService() as svc:
             with pytest.raises(DockerHubError) as err:
                 svc.search("nginx")
-            texts = [str(err.value), repr(err.value), repr(svc.settings),
-                     repr(svc.credentials.lookup("docker.io")),
-                     repr(svc.credentials.lookup("registry.example.com")),
-                     json.dumps(svc.health())]
+            texts = [
+                str(err.value),
+                repr(err.value),
+                repr(svc.settings),
+                repr(svc.credentials.lookup("docker.io")),
+                repr(svc.credentials.lookup("registry.example.com")),
+                json.dumps(svc.health()),
+            ]
     for secret in SECRETS:
         assert all(secret not in t for t in texts), secret
 
@@ -124,12 +149,16 @@ def test_authorization_not_sent_across_a_redirect_to_a_cdn(creds):
     digest = "sha256:" + __import__("hashlib").sha256(CONFIG_BLOB).hexdigest()
     challenge = f'Bearer realm="{AUTH}",service="registry.example.com"'
     with responses.RequestsMock() as rsps:
-        rsps.get(f"{REG}/v2/org/app/blobs/{digest}", status=401,
-                 headers={"WWW-Authenticate": challenge})
+        rsps.get(
+            f"{REG}/v2/org/app/blobs/{digest}", status=401, headers={"WWW-Authenticate": challenge}
+        )
         rsps.get(AUTH, json={"token": ISSUED_REG})
-        rsps.get(f"{REG}/v2/org/app/blobs/{digest}", status=307,
-                 headers={"Location": f"{CDN}/blob?X-Amz-Signature=abc"},
-                 match=[responses.matchers.header_matcher({"Authorization": f"Bearer {ISSUED_REG}"})])
+        rsps.get(
+            f"{REG}/v2/org/app/blobs/{digest}",
+            status=307,
+            headers={"Location": f"{CDN}/blob?X-Amz-Signature=abc"},
+            match=[responses.matchers.header_matcher({"Authorization": f"Bearer {ISSUED_REG}"})],
+        )
         rsps.get(f"{CDN}/blob", body=CONFIG_BLOB)
         with DockerHubService() as svc:
             body = svc.registry.get_blob(parse_reference("registry.example.com/org/app"), digest)

@@ -51,7 +51,10 @@ def test_rate_limiter_counts_only_network_requests() -> None:
         clock[0] += seconds
 
     limiter = HostRateLimiter(per_minute=60, burst=2, clock=lambda: clock[0], sleep=sleep)
-    with responses.RequestsMock() as rsps, DockerHubService(Settings.from_env(), limiter=limiter) as svc:
+    with (
+        responses.RequestsMock() as rsps,
+        DockerHubService(Settings.from_env(), limiter=limiter) as svc,
+    ):
         rsps.get(f"{HUB}/v2/search/repositories/", json=load("search_nginx.json"))
         for _ in range(5):
             svc.search("nginx")  # one miss, four cache hits

@@ -1,0 +1,176 @@
+"""Renderers for `compare` and `updates`."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from dockerhub_cli.render import human_size
+from dockerhub_cli.render.images import _kv_table, _short_digest, _step
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dockerhub_cli.compare_models import Comparison, MappingDiff, UpdateReport
+
+_STATUS_STYLE = {
+    "base": "green",
+    "shared": "cyan",
+    "different": "yellow",
+    "only_left": "red",
+    "only_right": "red",
+}
+_STATUS_TEXT = {
+    "base": "shared base",
+    "shared": "shared",
+    "different": "differs",
+    "only_left": "left only",
+    "only_right": "right only",
+}
+
+
+def _signed(size: int) -> str:
+    return ("+" if size >= 0 else "-") + human_size(abs(size))
+
+
+def _json(value: Any) -> str:
+    return "-" if value is None else json.dumps(value)
+
+
+def comparison(r: Comparison, console: Console) -> None:
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    t.add_column("", style="bold", no_wrap=True)
+    t.add_column("LEFT", overflow="fold")
+    t.add_column("RIGHT", overflow="fold")
+    left, right = r.left, r.right
+    t.add_row("Reference", left.reference, right.reference)
+    t.add_row("Digest", left.digest, right.digest)
+    if left.index_digest or right.index_digest:
+        t.add_row("Index", left.index_digest or "-", right.index_digest or "-")
+    t.add_row("Platform", left.platform or "-", right.platform or "-")
+    if left.platforms or right.platforms:
+        t.add_row("Platforms", ", ".join(left.platforms) or "-", ", ".join(right.platforms) or "-")
+    t.add_row(
+        "Created",
+        left.created.isoformat() if left.created else "-",
+        right.created.isoformat() if right.created else "-",
+    )
+    pct = f" ({r.size_delta_percent:+.1f}%)" if r.size_delta_percent is not None else ""
+    t.add_row(
+        "Size",
+        f"{human_size(left.size)} in {left.layer_count} layers",
+        f"{human_size(right.size)} in {right.layer_count} layers  ({_signed(r.size_delta)}{pct})",
+    )
+    console.print(t)
+    console.print()
+    console.print(Text(r.summary))
+    console.print()
+
+    lt = Table(box=None, header_style="bold", pad_edge=False)
+    lt.add_column("#", justify="right", no_wrap=True)
+    lt.add_column("LEFT LAYER", no_wrap=True)
+    lt.add_column("SIZE", justify="right", no_wrap=True)
+    lt.add_column("RIGHT LAYER", no_wrap=True)
+    lt.add_column("SIZE", justify="right", no_wrap=True)
+    lt.add_column("STATUS", no_wrap=True)
+    lt.add_column("STEP (right, else left)", overflow="ellipsis", no_wrap=True)
+    for row in r.layers:
+        style = _STATUS_STYLE[row.status]
+        lt.add_row(
+            str(row.position),
+            _short_digest(row.left_digest) if row.left_digest else "",
+            human_size(row.left_size) if row.left_size is not None else "",
+            _short_digest(row.right_digest) if row.right_digest else "",
+            human_size(row.right_size) if row.right_size is not None else "",
+            Text(_STATUS_TEXT[row.status], style=style),
+            Text(_step(row.right_step or row.left_step)),
+        )
+    console.print(lt)
+
+    d = r.config_diff
+    lines: list[Text] = []
+    lines += _mapping_lines("env", d.env)
+    lines += _mapping_lines("label", d.labels)
+    for name, diff in (
+        ("entrypoint", d.entrypoint),
+        ("cmd", d.cmd),
+        ("user", d.user),
+        ("workdir", d.working_dir),
+    ):
+        if diff.changed:
+            lines.append(Text(f"~ {name}: {_json(diff.left)} -> {_json(diff.right)}", "yellow"))
+    for name, sd in (("port", d.exposed_ports), ("volume", d.volumes)):
+        lines += [Text(f"+ {name} {x}", "green") for x in sd.added]
+        lines += [Text(f"- {name} {x}", "red") for x in sd.removed]
+    if d.platforms is not None and (d.platforms.only_left or d.platforms.only_right):
+        lines += [Text(f"+ platform {p}", "green") for p in d.platforms.only_right]
+        lines += [Text(f"- platform {p}", "red") for p in d.platforms.only_left]
+    console.print()
+    console.print(Text("Config differences", style="bold"))
+    for line in lines or [Text("none", style="dim")]:
+        console.print(Text("  ") + line)
+
+    h = r.history_diff
+    console.print()
+    console.print(Text(f"Build steps (first {h.common_prefix} identical)", style="bold"))
+    if not h.only_left and not h.only_right:
+        console.print(Text("  no differences", style="dim"))
+    for step in h.only_left:
+        console.print(Text(f"  - {_step(step.created_by)}", style="red"))
+    for step in h.only_right:
+        console.print(Text(f"  + {_step(step.created_by)}", style="green"))
+
+
+def _mapping_lines(name: str, diff: MappingDiff) -> list[Text]:
+    lines = [Text(f"+ {name} {k}={v}", "green") for k, v in diff.added.items()]
+    lines += [Text(f"- {name} {k}={v}", "red") for k, v in diff.removed.items()]
+    lines += [
+        Text(f"~ {name} {k}: {c.left} -> {c.right}", "yellow") for k, c in diff.changed.items()
+    ]
+    return lines
+
+
+def updates(r: UpdateReport, console: Console) -> None:
+    style = {True: "bold red", False: "bold green", None: "bold yellow"}[r.base_outdated]
+    console.print(Text(r.verdict, style=style))
+    console.print()
+    t = _kv_table()
+    t.add_row("Image", f"{escape(r.reference)}  ({r.platform or '-'})")
+    t.add_row("Digest", r.digest)
+    if r.base is not None:
+        b = r.base
+        t.add_row(
+            "Base", f"{escape(b.reference)}  (from {'--base' if b.source == 'user' else b.source})"
+        )
+        t.add_row("Built on", b.digest_at_build or "- (not recorded)")
+        current = b.current_digest or "-"
+        if b.current_manifest_digest and b.current_manifest_digest != b.current_digest:
+            current += f"\n{b.current_manifest_digest} ({b.platform or '-'})"
+        t.add_row("Base now", current)
+    e = r.evidence
+    if e is not None:
+        t.add_row(
+            "Layers",
+            f"{e.shared_prefix_layers} of the base's {e.base_layer_count} current layers "
+            f"lead the image ({human_size(e.shared_prefix_size)} of {human_size(e.base_size)}); "
+            f"the image has {e.image_layer_count}",
+        )
+    if r.base is not None:
+        t.add_row("Why", Text(r.reason))
+    if r.tag is not None:
+        if r.newer_tags:
+            more = (
+                f" (+{r.newer_tags_total - len(r.newer_tags)} more)"
+                if r.newer_tags_total > len(r.newer_tags)
+                else ""
+            )
+            t.add_row("Newer tags", ", ".join(r.newer_tags) + more)
+        else:
+            t.add_row(
+                "Newer tags", "none" + ("" if r.tags_complete else " found (listing incomplete)")
+            )
+    console.print(t)

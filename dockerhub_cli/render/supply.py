@@ -1,0 +1,157 @@
+"""Renderers for the supply-chain commands: sbom, provenance, vulns."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from rich.table import Table
+
+from dockerhub_cli.render import relative_time
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dockerhub_cli.image_models import PlatformInfo
+    from dockerhub_cli.supply_models import ProvenanceReport, SbomReport, VulnerabilityReport
+
+SEVERITY_STYLE = {
+    "critical": "bold red",
+    "high": "red",
+    "medium": "yellow",
+    "low": "cyan",
+    "unknown": "dim",
+}
+
+
+def _platform(p: PlatformInfo) -> str:
+    return "/".join(x for x in (p.os, p.architecture, p.variant) if x)
+
+
+def _kv_table() -> Table:
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    return table
+
+
+def _short(digest: str | None) -> str:
+    return (digest or "-")[:19]
+
+
+def sbom(r: SbomReport, console: Console) -> None:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("NAME", overflow="fold")
+    table.add_column("VERSION", overflow="fold")
+    table.add_column("TYPE", no_wrap=True)
+    table.add_column("LICENSE", overflow="fold")
+    table.add_column("PURL", overflow="fold")
+    for p in r.packages:
+        table.add_row(
+            escape(p.name),
+            escape(p.version or "-"),
+            p.type,
+            escape(p.license or "-"),
+            escape(p.purl or "-"),
+        )
+    console.print(table)
+    counts = ", ".join(f"{kind} {n}" for kind, n in r.counts_by_type.items())
+    console.print(
+        f"\n{r.package_count} packages ({counts}) in the SBOM of {escape(r.reference)} "
+        f"({_platform(r.platform)}, {_short(r.digest)})",
+        highlight=False,
+    )
+    for note in r.notes:
+        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False)
+
+
+def provenance(r: ProvenanceReport, console: Console) -> None:
+    t = _kv_table()
+    t.add_row("Reference", escape(r.reference))
+    t.add_row("Image", f"{r.digest} ({_platform(r.platform)})")
+    t.add_row("Provenance", f"SLSA {r.slsa_version} ({_short(r.provenance_digest)})")
+    t.add_row("Builder", escape(r.builder or "-"))
+    t.add_row("Build type", escape(r.build_type or "-"))
+    if r.build_started_on or r.build_finished_on:
+        started = r.build_started_on.isoformat() if r.build_started_on else "?"
+        finished = r.build_finished_on.isoformat() if r.build_finished_on else "?"
+        took = ""
+        if r.build_started_on and r.build_finished_on:
+            seconds = (r.build_finished_on - r.build_started_on).total_seconds()
+            took = f" ({seconds:.0f} s)"
+        t.add_row(
+            "Built",
+            f"{started} → {finished}{took}, {relative_time(r.build_finished_on)}",
+        )
+    t.add_row("Source", escape(r.source_repository or "-"))
+    t.add_row("Commit", escape(r.source_commit or "-"))
+    d = r.dockerfile
+    if d is not None:
+        where = d.path or "-"
+        if d.context:
+            where += f" (context {d.context})"
+        t.add_row("Dockerfile", escape(where))
+        if d.url:
+            t.add_row("", escape(d.url))
+    if r.frontend:
+        t.add_row("Frontend", escape(r.frontend))
+    if r.build_args:
+        t.add_row("Build args", escape("\n".join(f"{k}={v}" for k, v in r.build_args.items())))
+    if r.base_images:
+        t.add_row(
+            "Base images",
+            escape(
+                "\n".join(
+                    f"{m.image}"
+                    + (f"@{m.digest}" if m.digest and "@" not in (m.image or "") else "")
+                    for m in r.base_images
+                )
+            ),
+        )
+    others = [m for m in r.materials if m not in r.base_images]
+    if others:
+        t.add_row("Materials", escape("\n".join(m.uri for m in others)))
+    console.print(t)
+    for note in r.notes:
+        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False)
+
+
+def vulns(r: VulnerabilityReport, console: Console) -> None:
+    if r.vulnerabilities:
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column("SEVERITY", no_wrap=True)
+        table.add_column("ID", no_wrap=True)
+        table.add_column("PACKAGE", overflow="fold")
+        table.add_column("VERSION", overflow="fold")
+        table.add_column("FIXED IN", overflow="fold")
+        table.add_column("SUMMARY", overflow="ellipsis", no_wrap=True, max_width=60)
+        for v in r.vulnerabilities:
+            level = v.severity + (f" {v.score:.1f}" if v.score is not None else "")
+            table.add_row(
+                f"[{SEVERITY_STYLE[v.severity]}]{level}[/]",
+                escape(v.id),
+                escape(v.package),
+                escape(v.version or "-"),
+                escape(v.fixed_version or "-"),
+                escape(v.summary or ""),
+            )
+        console.print(table)
+        console.print()
+    s = r.summary
+    total = s.critical + s.high + s.medium + s.low + s.unknown
+    counts = ", ".join(
+        f"[{SEVERITY_STYLE[level]}]{getattr(s, level)} {level}[/]"
+        for level in ("critical", "high", "medium", "low", "unknown")
+    )
+    console.print(
+        f"{total} known vulnerabilities ({counts}) in {r.packages_affected} of "
+        f"{r.packages_scanned} packages checked against OSV; {escape(r.reference)} "
+        f"({_platform(r.platform)}, {_short(r.digest)})",
+        highlight=False,
+    )
+    notes = list(r.notes)
+    if r.packages_without_purl:
+        notes.append(f"{r.packages_without_purl} packages have no purl and were not checked")
+    notes.append("no OSV match is not proof of safety; see `limitations` in --json")
+    for note in notes:
+        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False)

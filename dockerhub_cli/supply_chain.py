@@ -1,0 +1,555 @@
+"""Supply chain facts from BuildKit attestations: the SPDX SBOM and the SLSA provenance.
+
+BuildKit lays attestations out inside the image index (API.md B.2): one extra index entry per
+platform image, with platform `unknown/unknown` and the annotations
+`vnd.docker.reference.type: attestation-manifest` and `vnd.docker.reference.digest: <image
+manifest digest>`. That entry is an image manifest whose layers are in-toto statements
+(`application/vnd.in-toto+json`) annotated with `in-toto.io/predicate-type`.
+
+Requests: HEAD the tag (cached for the tag TTL), GET the index, the attestation manifest and
+one statement blob, all by digest and cached forever. The platform image manifest itself is not
+needed: its digest is in the index.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from dockerhub_cli.errors import NoAttestationError, UpstreamError
+from dockerhub_cli.image_models import DockerfileSource, PlatformInfo
+from dockerhub_cli.manifests import Descriptor, ImageIndex, ImageManifest
+from dockerhub_cli.reference import ImageReference, parse_reference
+from dockerhub_cli.supply_models import (
+    BuildMaterial,
+    ProvenanceReport,
+    SbomPackage,
+    SbomReport,
+)
+
+if TYPE_CHECKING:
+    from dockerhub_cli.service import DockerHubService
+
+IN_TOTO = "application/vnd.in-toto+json"
+PREDICATE_TYPE = "in-toto.io/predicate-type"
+SPDX_PREDICATE = "https://spdx.dev/Document"
+SLSA_V02 = "https://slsa.dev/provenance/v0.2"
+SLSA_V1 = "https://slsa.dev/provenance/v1"
+BUILDKIT_METADATA = "https://mobyproject.org/buildkit@v1#metadata"
+NO_ASSERTION = frozenset({"", "NOASSERTION", "NONE"})
+
+HOW_TO_ATTEST = (
+    "BuildKit writes one when the image is built with attestations, e.g. "
+    "`docker buildx build --sbom=true --provenance=mode=max --push ...`"
+)
+
+
+# -- discovery ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """The attestation manifest of one platform image, fetched."""
+
+    reference: ImageReference
+    index_digest: str
+    image_digest: str
+    platform: PlatformInfo
+    descriptor: Descriptor | None
+    manifest: ImageManifest | None
+
+    @property
+    def digest(self) -> str:
+        return self.descriptor.digest if self.descriptor else ""
+
+    def layers(self, *predicate_types: str) -> list[Descriptor]:
+        if self.manifest is None:
+            return []
+        return [
+            layer
+            for layer in self.manifest.layers
+            if layer.annotations.get(PREDICATE_TYPE) in predicate_types
+        ]
+
+    @property
+    def predicate_types(self) -> list[str]:
+        if self.manifest is None:
+            return []
+        return [layer.annotations.get(PREDICATE_TYPE, "?") for layer in self.manifest.layers]
+
+
+def find_attestation(service: DockerHubService, image: str, platform: str | None) -> Attestation:
+    """The attestation manifest for the chosen platform (its `descriptor` None when absent)."""
+    from dockerhub_cli.images import ResolvedImage, _platform_error, fetch_manifest, platform_info
+    from dockerhub_cli.images import resolve_top as _resolve_top
+    from dockerhub_cli.platforms import parse_platform, select_platform
+
+    ref = parse_reference(image)
+    wanted = parse_platform(platform if platform is not None else service.settings.platform)
+    top = _resolve_top(service, ref)
+    if not isinstance(top.parsed, ImageIndex):
+        # A single image manifest: BuildKit attestations only exist inside an index.
+        return Attestation(ref, top.digest, top.digest, platform_info(None), None, None)
+    index = top.parsed
+    chosen = select_platform(wanted, [(d.platform, d) for d in index.runnable if d.platform])
+    if chosen is None:
+        base = ResolvedImage(
+            reference=ref,
+            digest=top.digest,
+            media_type=top.media_type,
+            top=top,
+            requested_platform=wanted,
+            explicit_platform=platform is not None,
+        )
+        raise _platform_error(base, wanted)
+    descriptor = chosen[1]
+    info = platform_info(descriptor.platform)
+    entry = index.attestation_for(descriptor.digest)
+    if entry is None:
+        return Attestation(ref, top.digest, descriptor.digest, info, None, None)
+    fetched = fetch_manifest(service, ref, entry.digest)
+    if not isinstance(fetched.parsed, ImageManifest):
+        raise UpstreamError(f"the attestation entry {entry.digest} of {ref} is not a manifest")
+    return Attestation(ref, top.digest, descriptor.digest, info, entry, fetched.parsed)
+
+
+def _missing(att: Attestation, what: str, consequence: str) -> NoAttestationError:
+    where = f"{att.reference}" + (
+        f" ({_platform_text(att.platform)})" if att.platform.os != "unknown" else ""
+    )
+    if att.descriptor is None:
+        if att.index_digest == att.image_digest:
+            detail = "it is a single image manifest, not an index with attestation manifests"
+        else:
+            detail = "its index has no attestation manifest for this platform"
+    else:
+        found = ", ".join(sorted(set(att.predicate_types))) or "none"
+        detail = f"its attestation manifest holds only: {found}"
+    return NoAttestationError(
+        f"{where} has no {what} attestation ({detail}); {consequence}",
+        hint=HOW_TO_ATTEST,
+    )
+
+
+def _platform_text(p: PlatformInfo) -> str:
+    return "/".join(x for x in (p.os, p.architecture, p.variant) if x)
+
+
+def read_statement(
+    service: DockerHubService, att: Attestation, layer: Descriptor
+) -> dict[str, Any]:
+    """One in-toto statement (plain, or inside a DSSE envelope), digest-verified."""
+    body = service.registry.get_blob(att.reference, layer.digest, what="attestation")
+    return parse_statement(body, what=f"attestation {layer.digest[:19]} of {att.reference}")
+
+
+def parse_statement(body: bytes, *, what: str = "attestation") -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise UpstreamError(f"{what} is not valid JSON") from None
+    if isinstance(data, dict) and "payload" in data and "payloadType" in data:
+        try:
+            data = json.loads(base64.b64decode(str(data["payload"]), validate=False))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise UpstreamError(f"{what} is a DSSE envelope whose payload is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("predicate"), dict):
+        raise UpstreamError(f"{what} is not an in-toto statement (no predicate object)")
+    return data
+
+
+# -- package URLs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Purl:
+    type: str
+    namespace: str | None
+    name: str
+    version: str | None
+    qualifiers: dict[str, str]
+
+    @property
+    def base(self) -> str:
+        """type/namespace/name, no version or qualifiers (for matching)."""
+        path = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"pkg:{self.type}/{path}"
+
+
+def parse_purl(text: str) -> Purl | None:
+    """A package URL (`pkg:type/namespace/name@version?qualifiers#subpath`); None if invalid."""
+    if not isinstance(text, str) or not text.startswith("pkg:"):
+        return None
+    rest = text[4:].lstrip("/").split("#", 1)[0]
+    rest, _, query = rest.partition("?")
+    path, at, version = rest.rpartition("@")
+    if not at:
+        path, version = rest, ""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) < 2:
+        return None
+    qualifiers = {}
+    for item in query.split("&") if query else []:
+        key, _, value = item.partition("=")
+        if key:
+            qualifiers[key.lower()] = unquote(value)
+    return Purl(
+        type=parts[0].lower(),
+        namespace="/".join(unquote(p) for p in parts[1:-1]) or None,
+        name=unquote(parts[-1]),
+        version=unquote(version) or None,
+        qualifiers=qualifiers,
+    )
+
+
+def query_purl(text: str) -> str | None:
+    """The purl as sent to OSV: qualifiers (arch, distro) and subpath stripped, version kept."""
+    purl = text.split("#", 1)[0].split("?", 1)[0]
+    return purl if parse_purl(purl) is not None else None
+
+
+# -- SPDX -------------------------------------------------------------------------------------
+
+
+def _license(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip().upper() not in NO_ASSERTION else None
+
+
+def spdx_packages(document: dict[str, Any]) -> list[SbomPackage]:
+    """The packages of an SPDX 2.x JSON document, purl from externalRefs (type purl)."""
+    packages: list[SbomPackage] = []
+    for raw in document.get("packages") or []:
+        if not isinstance(raw, dict) or not raw.get("name"):
+            continue
+        purl = None
+        for ref in raw.get("externalRefs") or []:
+            if isinstance(ref, dict) and str(ref.get("referenceType", "")).lower() == "purl":
+                locator = ref.get("referenceLocator")
+                if isinstance(locator, str) and locator:
+                    purl = locator
+                    break
+        parsed = parse_purl(purl) if purl else None
+        concluded = raw.get("licenseConcluded")
+        declared = raw.get("licenseDeclared")
+        version = raw.get("versionInfo")
+        packages.append(
+            SbomPackage(
+                name=str(raw["name"]),
+                version=str(version) if version not in (None, "") else None,
+                purl=purl,
+                type=parsed.type if parsed else "unknown",
+                license=_license(concluded) or _license(declared),
+                license_concluded=concluded if isinstance(concluded, str) else None,
+                license_declared=declared if isinstance(declared, str) else None,
+                spdx_id=str(raw["SPDXID"]) if raw.get("SPDXID") else None,
+            )
+        )
+    return packages
+
+
+def sbom_report(
+    service: DockerHubService,
+    image: str,
+    *,
+    platform: str | None = None,
+    consequence: str = "its packages are unknown",
+) -> SbomReport:
+    from dockerhub_cli.service import parse_timestamp
+
+    att = find_attestation(service, image, platform)
+    layers = att.layers(SPDX_PREDICATE)
+    if not layers:
+        raise _missing(att, "SBOM", consequence)
+    packages: list[SbomPackage] = []
+    notes: list[str] = []
+    document: dict[str, Any] = {}
+    for i, layer in enumerate(layers):
+        statement = read_statement(service, att, layer)
+        predicate = statement["predicate"]
+        if i == 0:
+            document = predicate
+        packages.extend(spdx_packages(predicate))
+    if len(layers) > 1:
+        notes.append(f"{len(layers)} SPDX documents were merged (e.g. one per scanned stage)")
+    # The same package listed by two documents (or twice by one) is reported once.
+    unique: dict[tuple[str, str | None, str | None], SbomPackage] = {}
+    for p in packages:
+        unique.setdefault((p.name, p.version, p.purl), p)
+    if len(unique) != len(packages):
+        notes.append(f"{len(packages) - len(unique)} duplicate package entries were dropped")
+    packages = sorted(unique.values(), key=lambda p: (p.type, p.name.lower(), p.version or ""))
+    without = sum(1 for p in packages if p.purl is None)
+    if without:
+        notes.append(f"{without} packages have no purl (package URL)")
+    creation = (
+        document.get("creationInfo") if isinstance(document.get("creationInfo"), dict) else {}
+    )
+    creators = creation.get("creators") if isinstance(creation, dict) else None
+    return SbomReport(
+        reference=str(att.reference),
+        digest=att.image_digest,
+        index_digest=att.index_digest,
+        platform=att.platform,
+        attestation_digest=att.digest,
+        sbom_digest=layers[0].digest,
+        sbom_digests=[layer.digest for layer in layers],
+        spdx_version=document.get("spdxVersion")
+        if isinstance(document.get("spdxVersion"), str)
+        else None,
+        document_name=document.get("name") if isinstance(document.get("name"), str) else None,
+        created=parse_timestamp(creation.get("created")) if isinstance(creation, dict) else None,
+        creators=[str(c) for c in creators] if isinstance(creators, list) else [],
+        package_count=len(packages),
+        packages_without_purl=without,
+        counts_by_type=dict(sorted(Counter(p.type for p in packages).items())),
+        packages=packages,
+        notes=notes,
+    )
+
+
+# -- SLSA provenance --------------------------------------------------------------------------
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _digest(value: Any) -> str | None:
+    """{"sha256": "abc"} -> "sha256:abc" (sha256 first, then any algorithm)."""
+    digests = _dict(value)
+    for algorithm in ("sha256", "sha512", "sha1", *sorted(digests)):
+        hex_value = digests.get(algorithm)
+        if isinstance(hex_value, str) and hex_value:
+            return f"{algorithm}:{hex_value}"
+    return None
+
+
+def _material(raw: Any) -> BuildMaterial | None:
+    raw = _dict(raw)
+    uri = _text(raw.get("uri"))
+    if uri is None:
+        return None
+    digest = _digest(raw.get("digest"))
+    image = None
+    image_platform = None
+    purl = parse_purl(uri)
+    if purl is not None and purl.type in ("docker", "oci"):
+        name = f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
+        if purl.version and purl.version.startswith("sha256:"):
+            image = f"{name}@{purl.version}"
+        else:
+            image = f"{name}:{purl.version}" if purl.version else name
+        image_platform = purl.qualifiers.get("platform")
+    return BuildMaterial(uri=uri, digest=digest, image=image, platform=image_platform)
+
+
+def _is_frontend(material: BuildMaterial) -> bool:
+    """The Dockerfile frontend image (`# syntax=docker/dockerfile:1`), not a base image."""
+    name = (material.image or "").split("@")[0].rsplit(":", 1)[0]
+    return name in (
+        "docker/dockerfile",
+        "docker/dockerfile-upstream",
+        "docker.io/docker/dockerfile",
+    )
+
+
+def _split_git_uri(uri: str) -> tuple[str, str | None, str | None]:
+    """`https://github.com/o/r.git#ref:subdir` -> (repository, ref, subdir)."""
+    repository, _, fragment = uri.partition("#")
+    if not fragment:
+        return repository, None, None
+    ref, _, subdir = fragment.partition(":")
+    return repository, ref or None, subdir.strip("/") or None
+
+
+_COMMIT_RE = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
+
+
+def browse_url(repository: str | None, commit: str | None, path: str | None) -> str | None:
+    """A browsable URL of `path` at `commit` on GitHub or GitLab (others: None)."""
+    if not repository or not commit or not path:
+        return None
+    text = repository
+    if text.startswith("git@"):  # git@github.com:org/repo.git
+        text = "https://" + text[4:].replace(":", "/", 1)
+    parts = urlsplit(text if "://" in text else "https://" + text)
+    host = parts.netloc.lower().split("@")[-1]
+    repo_path = parts.path.strip("/").removesuffix(".git")
+    if not repo_path or host not in ("github.com", "gitlab.com"):
+        return None
+    separator = "/-/blob/" if host == "gitlab.com" else "/blob/"
+    while path.startswith("./"):
+        path = path[2:]
+    return f"https://{host}/{repo_path}{separator}{commit}/{path.lstrip('/')}"
+
+
+def _dockerfile_source(
+    config_uri: str | None,
+    config_commit: str | None,
+    dockerfile_path: str | None,
+    vcs: dict[str, Any],
+) -> DockerfileSource | None:
+    repository = ref = context = None
+    if config_uri:
+        repository, ref, context = _split_git_uri(config_uri)
+    vcs_source = _text(vcs.get("source"))
+    if not repository and vcs_source:
+        repository = vcs_source
+    commit = config_commit or _text(vcs.get("revision"))
+    if ref and not commit and _COMMIT_RE.match(ref):
+        commit = ref
+    if not context:
+        local_context = _text(vcs.get("localdir:context"))
+        context = local_context.strip("/") if local_context and local_context != "." else None
+    path = dockerfile_path
+    if path is None and repository is None:
+        return None
+    local_dir = _text(vcs.get("localdir:dockerfile"))
+    full = path
+    if path and not config_uri and local_dir and local_dir != ".":
+        full = f"{local_dir.strip('/')}/{path}"
+    elif path and context:
+        full = f"{context}/{path}"
+    return DockerfileSource(
+        repository=repository,
+        ref=ref,
+        commit=commit,
+        context=context,
+        path=path,
+        url=browse_url(repository, commit, full),
+    )
+
+
+def parse_provenance(statement: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a SLSA v0.2 or v1 predicate, as ProvenanceReport keyword arguments."""
+    from dockerhub_cli.service import parse_timestamp
+
+    predicate_type = str(statement.get("predicateType") or "")
+    predicate = _dict(statement.get("predicate"))
+    notes: list[str] = []
+    if predicate_type.startswith(SLSA_V1) or "buildDefinition" in predicate:
+        version = "v1"
+        definition = _dict(predicate.get("buildDefinition"))
+        run = _dict(predicate.get("runDetails"))
+        external = _dict(definition.get("externalParameters"))
+        config = _dict(external.get("configSource"))
+        request = _dict(external.get("request"))
+        metadata = _dict(run.get("metadata"))
+        builder = _text(_dict(run.get("builder")).get("id"))
+        build_type = _text(definition.get("buildType"))
+        started = metadata.get("startedOn")
+        finished = metadata.get("finishedOn")
+        invocation = _text(metadata.get("invocationID"))
+        frontend = _text(request.get("frontend"))
+        args = _dict(request.get("args"))
+        raw_materials = definition.get("resolvedDependencies") or []
+        config_uri = _text(config.get("uri"))
+        config_commit = _digest(config.get("digest"))
+        dockerfile_path = _text(config.get("path"))
+    else:
+        version = "v0.2"
+        invocation_raw = _dict(predicate.get("invocation"))
+        config = _dict(invocation_raw.get("configSource"))
+        parameters = _dict(invocation_raw.get("parameters"))
+        metadata = _dict(predicate.get("metadata"))
+        builder = _text(_dict(predicate.get("builder")).get("id"))
+        build_type = _text(predicate.get("buildType"))
+        started = metadata.get("buildStartedOn")
+        finished = metadata.get("buildFinishedOn")
+        invocation = _text(metadata.get("buildInvocationID"))
+        frontend = _text(parameters.get("frontend"))
+        args = _dict(parameters.get("args"))
+        raw_materials = predicate.get("materials") or []
+        config_uri = _text(config.get("uri"))
+        config_commit = _digest(config.get("digest"))
+        dockerfile_path = _text(config.get("entryPoint"))
+    vcs = _dict(_dict(metadata.get(BUILDKIT_METADATA)).get("vcs"))
+    commit = config_commit.split(":", 1)[1] if config_commit else None
+    dockerfile = _dockerfile_source(config_uri, commit, dockerfile_path, vcs)
+    build_args = {
+        key.removeprefix("build-arg:"): str(value)
+        for key, value in sorted(args.items())
+        if key.startswith("build-arg:")
+    }
+    materials = [m for m in (_material(r) for r in raw_materials if r) if m is not None]
+    base_images = [m for m in materials if m.image and not _is_frontend(m)]
+    if not build_args and not args:
+        notes.append("no build parameters recorded (provenance mode=min records less than max)")
+    return {
+        "predicate_type": predicate_type,
+        "slsa_version": version,
+        "builder": builder,
+        "build_type": build_type,
+        "build_started_on": parse_timestamp(started),
+        "build_finished_on": parse_timestamp(finished),
+        "invocation_id": invocation,
+        "frontend": frontend,
+        "source_repository": dockerfile.repository if dockerfile else _text(vcs.get("source")),
+        "source_commit": dockerfile.commit if dockerfile else _text(vcs.get("revision")),
+        "dockerfile": dockerfile,
+        "build_args": build_args,
+        "base_images": base_images,
+        "materials": materials,
+        "notes": notes,
+    }
+
+
+def provenance_report(
+    service: DockerHubService, image: str, *, platform: str | None = None
+) -> ProvenanceReport:
+    att = find_attestation(service, image, platform)
+    layers = att.layers(SLSA_V1, SLSA_V02)
+    if not layers:
+        raise _missing(att, "SLSA provenance", "how it was built is unknown")
+    # Prefer v1 when both are present (newer BuildKit can write either).
+    layers.sort(key=lambda d: d.annotations.get(PREDICATE_TYPE) != SLSA_V1)
+    layer = layers[0]
+    statement = read_statement(service, att, layer)
+    statement.setdefault("predicateType", layer.annotations.get(PREDICATE_TYPE))
+    fields = parse_provenance(statement)
+    return ProvenanceReport(
+        reference=str(att.reference),
+        digest=att.image_digest,
+        index_digest=att.index_digest,
+        platform=att.platform,
+        attestation_digest=att.digest,
+        provenance_digest=layer.digest,
+        **fields,
+    )
+
+
+def dockerfile_source(
+    service: DockerHubService, image: str, platform: str | None
+) -> DockerfileSource | None:
+    """For `dockerfile`: where the real Dockerfile lives, when a provenance says so."""
+    try:
+        report = provenance_report(service, image, platform=platform)
+    except NoAttestationError:
+        return None
+    return report.dockerfile
+
+
+__all__ = [
+    "Attestation",
+    "find_attestation",
+    "parse_statement",
+    "parse_purl",
+    "query_purl",
+    "spdx_packages",
+    "sbom_report",
+    "parse_provenance",
+    "provenance_report",
+    "dockerfile_source",
+    "browse_url",
+    "HOW_TO_ATTEST",
+]
