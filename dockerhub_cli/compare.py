@@ -32,6 +32,7 @@ from dockerhub_cli.compare_models import (
 from dockerhub_cli.errors import DockerHubError, InvalidInputError
 from dockerhub_cli.images import base_image_of, history_steps, resolve_image
 from dockerhub_cli.reference import ImageReference, parse_reference
+from dockerhub_cli.render import plural
 from dockerhub_cli.versions import newer_in_family, parse_version
 
 if TYPE_CHECKING:
@@ -109,16 +110,16 @@ def build_comparison(left: ResolvedImage, right: ResolvedImage) -> Comparison:
 
     lname, rname = str(left.reference), str(right.reference)
     if prefix:
-        base = f"share their first {_n(prefix, 'layer')} ({human_size(prefix_size)})"
+        base = f"share their first {plural(prefix, 'layer')} ({human_size(prefix_size)})"
     elif shared:
-        base = f"share {_n(len(shared), 'layer')} but no common base"
+        base = f"share {plural(len(shared), 'layer')} but no common base"
     else:
         base = "share no layer"
     sign = "+" if delta >= 0 else "-"
     pct = f", {sign}{abs(percent):.1f}%" if percent is not None else ""
     summary = (
         f"{lname} and {rname} {base}; pulling {rname} on top of {lname} downloads "
-        f"{human_size(pull_adds)} ({_n(len(only_right), 'layer')}); "
+        f"{human_size(pull_adds)} ({plural(len(only_right), 'layer')}); "
         f"size {sign}{human_size(abs(delta))}{pct}"
     )
     return Comparison(
@@ -139,10 +140,6 @@ def build_comparison(left: ResolvedImage, right: ResolvedImage) -> Comparison:
         summary=summary,
         notes=notes,
     )
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _unique(items: Any) -> list[str]:
@@ -467,8 +464,8 @@ def _judge(
         base_is_prefix=prefix == len(base_layers),
     )
     layers_text = (
-        f"the image's first {_n(prefix, 'layer')} are {base_ref}'s current "
-        f"{_n(len(base_layers), 'layer')}"
+        f"the image's first {plural(prefix, 'layer')} are {base_ref}'s current "
+        f"{plural(len(base_layers), 'layer')}"
     )
     recorded = status.digest_at_build
     if recorded:
@@ -485,8 +482,8 @@ def _judge(
             )
         else:
             reason += (
-                f" (the image shares {_n(prefix, 'leading layer')} with the new base "
-                f"of {_n(len(base_layers), 'layer')})"
+                f" (the image shares {plural(prefix, 'leading layer')} with the new base "
+                f"of {plural(len(base_layers), 'layer')})"
             )
         return True, reason, evidence
     # No digest recorded (or --base for another image): the layers are the only evidence.
@@ -496,7 +493,8 @@ def _judge(
         return (
             True,
             f"the image shares only the first {prefix} of {base_ref}'s current "
-            f"{_n(len(base_layers), 'layer')}: {base_ref} has changed since the image was built "
+            f"{plural(len(base_layers), 'layer')}: {base_ref} has changed since the image "
+            "was built "
             "(no base digest recorded; judged by layers)",
             evidence,
         )

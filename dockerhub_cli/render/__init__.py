@@ -42,6 +42,11 @@ def human_size(size: int | None) -> str:
     return f"{size} B"
 
 
+def plural(count: int, word: str) -> str:
+    """`1 layer`, `2 layers`."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def human_count(count: int | None) -> str:
     if count is None:
         return "-"
@@ -69,7 +74,7 @@ def relative_time(when: datetime | None, now: datetime | None = None) -> str:
     ):
         if seconds >= span:
             n = int(seconds // span)
-            text = f"{n} {unit}{'s' if n != 1 else ''}"
+            text = plural(n, unit)
             return f"in {text}" if future else f"{text} ago"
     return "just now"
 

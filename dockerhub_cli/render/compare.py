@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from dockerhub_cli.render import human_size
+from dockerhub_cli.render import human_size, plural
 from dockerhub_cli.render.images import _kv_table, _short_digest, _step
 
 if TYPE_CHECKING:
@@ -62,8 +62,9 @@ def comparison(r: Comparison, console: Console) -> None:
     pct = f" ({r.size_delta_percent:+.1f}%)" if r.size_delta_percent is not None else ""
     t.add_row(
         "Size",
-        f"{human_size(left.size)} in {left.layer_count} layers",
-        f"{human_size(right.size)} in {right.layer_count} layers  ({_signed(r.size_delta)}{pct})",
+        f"{human_size(left.size)} in {plural(left.layer_count, 'layer')}",
+        f"{human_size(right.size)} in {plural(right.layer_count, 'layer')}"
+        f"  ({_signed(r.size_delta)}{pct})",
     )
     console.print(t)
     console.print()

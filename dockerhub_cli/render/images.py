@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from dockerhub_cli.render import human_count, human_size, relative_time
+from dockerhub_cli.render import human_count, human_size, plural, relative_time
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -62,10 +62,6 @@ def _share(share: float) -> str:
     return "<0.1%" if 0 < share < 0.001 else f"{share:.1%}"
 
 
-def _layers(count: int) -> str:
-    return f"{count} layer" if count == 1 else f"{count} layers"
-
-
 def _words(values: list[str] | None) -> str:
     return json.dumps(values) if values is not None else "-"
 
@@ -81,7 +77,9 @@ def inspection(r: ImageInspection, console: Console) -> None:
     if r.created:
         t.add_row("Created", f"{r.created.isoformat()} ({relative_time(r.created)})")
     if r.size is not None:
-        t.add_row("Size", f"{human_size(r.size)} compressed in {_layers(r.layer_count or 0)}")
+        t.add_row(
+            "Size", f"{human_size(r.size)} compressed in {plural(r.layer_count or 0, 'layer')}"
+        )
     if r.base_image and (r.base_image.name or r.base_image.digest):
         t.add_row("Base image", r.base_image.name or r.base_image.digest or "-")
     c = r.config
@@ -154,7 +152,8 @@ def layers(r: LayerReport, console: Console) -> None:
         t.add_row(*row)
     console.print(t)
     console.print(
-        f"[bold]Total:[/bold] {human_size(r.total_size)} compressed in {len(r.layers)} layers"
+        f"[bold]Total:[/bold] {human_size(r.total_size)} compressed in "
+        f"{plural(len(r.layers), 'layer')}"
     )
     i = r.insights
     if r.layers:
@@ -162,7 +161,8 @@ def layers(r: LayerReport, console: Console) -> None:
         console.print(f"Largest layers: {biggest}")
     if i.base_layers is not None and r.base_image:
         console.print(
-            f"Base image {escape(r.base_image.name or '')}: {_layers(i.base_layers)} shared "
+            f"Base image {escape(r.base_image.name or '')}: "
+            f"{plural(i.base_layers, 'layer')} shared "
             f"({human_size(i.base_size)}); this image adds {human_size(i.own_size)}"
         )
     for note in i.notes:
@@ -198,12 +198,16 @@ def dockerfile(r: DockerfileReport, console: Console) -> None:
 def pull_size(r: PullSizeReport, console: Console) -> None:
     t = _kv_table()
     t.add_row("Image", f"{r.reference} ({_platform(r.platform)})")
-    t.add_row("Total", f"{human_size(r.total_size)} in {_layers(r.layer_count)}")
+    t.add_row("Total", f"{human_size(r.total_size)} in {plural(r.layer_count, 'layer')}")
     if r.have:
         for h in r.have:
             t.add_row("Have", f"{h.reference} ({human_size(h.size)})")
-        t.add_row("Shared", f"{human_size(r.shared_size)} in {_layers(len(r.shared_layers))}")
-    t.add_row("Download", f"{human_size(r.download_size)} in {_layers(r.download_layer_count)}")
+        t.add_row(
+            "Shared", f"{human_size(r.shared_size)} in {plural(len(r.shared_layers), 'layer')}"
+        )
+    t.add_row(
+        "Download", f"{human_size(r.download_size)} in {plural(r.download_layer_count, 'layer')}"
+    )
     console.print(t)
     console.print(Text(r.summary), soft_wrap=True)
 
