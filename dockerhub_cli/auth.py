@@ -2,15 +2,24 @@
 
 Tokens are kept in memory only (never on disk, never in the cache), per (realm, service, scope,
 identity), until `issued_at + expires_in` minus a safety margin.
+
+What *is* kept on disk (`ChallengeMemory`, a small JSON file in the cache dir) is how each
+registry host asks to be authenticated: the scheme, and for Bearer the realm and service, which
+are public. A new process then fetches its token before the first request instead of collecting
+a 401 first.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from dockerhub_cli.credentials import Credentials
@@ -52,6 +61,89 @@ def parse_challenge(header: str) -> Challenge | None:
     return Challenge(scheme.lower(), params)
 
 
+log = logging.getLogger("dockerhub_cli.auth")
+
+
+class ChallengeMemory:
+    """host -> the challenge it sent (scheme, realm, service only), shared by processes through
+    a JSON file. Never a token or a credential; every failure to read or write is ignored."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._loaded: dict[str, Challenge] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, host: str) -> Challenge | None:
+        with self._lock:
+            return self._load().get(host)
+
+    def put(self, host: str, challenge: Challenge) -> None:
+        kept = _public_part(challenge)
+        with self._lock:
+            known = self._load()
+            if kept is None or known.get(host) == kept:
+                return
+            known[host] = kept
+            if self.path is None:
+                return
+            try:
+                # Another process may have added hosts since we read the file: merge them.
+                merged = {**self._read(), **{host: kept}}
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps({h: _as_json(c) for h, c in merged.items()}))
+                os.replace(tmp, self.path)
+            except OSError as exc:
+                log.debug("could not remember the challenge of %s: %s", host, exc)
+
+    def _load(self) -> dict[str, Challenge]:
+        if self._loaded is None:
+            self._loaded = self._read()
+        return self._loaded
+
+    def _read(self) -> dict[str, Challenge]:
+        if self.path is None:
+            return {}
+        try:
+            data: Any = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        found: dict[str, Challenge] = {}
+        for host, raw in (data.items() if isinstance(data, dict) else ()):
+            if not isinstance(raw, dict) or not isinstance(host, str):
+                continue
+            params = {k: str(v) for k, v in raw.items() if k in ("realm", "service") and v}
+            challenge = _public_part(Challenge(str(raw.get("scheme", "")), params))
+            if challenge is not None:
+                found[host] = challenge
+        return found
+
+
+def _public_part(challenge: Challenge) -> Challenge | None:
+    """The part of a challenge worth remembering: Basic, or Bearer with an http(s) realm
+    without user info. The scope and any other parameter are per request: left out."""
+    if challenge.scheme == "basic":
+        return Challenge("basic")
+    realm = urlsplit(challenge.realm)
+    if challenge.scheme != "bearer" or realm.scheme not in ("http", "https") or "@" in realm.netloc:
+        return None
+    params = {"realm": challenge.realm}
+    if challenge.params.get("service"):
+        params["service"] = challenge.params["service"]
+    return Challenge("bearer", params)
+
+
+def _as_json(challenge: Challenge) -> dict[str, str]:
+    return {"scheme": challenge.scheme, **challenge.params}
+
+
+def same_challenge(a: Challenge | None, b: Challenge | None) -> bool:
+    """Whether two challenges ask for the same thing (the scope aside)."""
+    if a is None or b is None:
+        return a is b
+    return _public_part(a) == _public_part(b)
+
+
 @dataclass
 class _Token:
     value: str = field(repr=False)
@@ -61,28 +153,36 @@ class _Token:
 class RegistryAuth:
     """Answers registry challenges and remembers, per host, how to authenticate up front."""
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, memory: ChallengeMemory | None = None) -> None:
         self.transport = transport
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str, str, str], _Token] = {}
         # One fetch per token key at a time: threads needing the same token (compare fetches
         # two images in parallel) wait for the first fetch instead of asking the server twice.
         self._fetch_locks: dict[tuple[str, str, str, str], threading.Lock] = {}
-        # host -> the last challenge it sent, so later requests can authenticate pre-emptively.
+        # host -> the last challenge it sent, so later requests can authenticate pre-emptively;
+        # `memory` carries that knowledge over to the next process.
         self._challenges: dict[str, Challenge] = {}
+        self.memory = memory or ChallengeMemory(None)
 
     def known_challenge(self, host: str) -> Challenge | None:
-        return self._challenges.get(host)
+        challenge = self._challenges.get(host)
+        if challenge is None:
+            challenge = self.memory.get(host)
+            if challenge is not None:
+                self._challenges[host] = challenge
+        return challenge
 
     def remember(self, host: str, challenge: Challenge) -> None:
         self._challenges[host] = challenge
+        self.memory.put(host, challenge)
 
     def authorization(
         self, host: str, scope: str, credentials: Credentials | None, *, fetch: bool = True
     ) -> str | None:
         """The Authorization header value for `scope` on `host`, or None if anonymous access
         is all we know to do. With `fetch=False`, only a cached token is returned."""
-        challenge = self._challenges.get(host)
+        challenge = self.known_challenge(host)
         if challenge is None:
             return None
         if challenge.scheme == "basic":

@@ -1,10 +1,10 @@
 """Image internals: resolve a reference to one platform's manifest and config, and build the
 results of `inspect`, `layers`, `history`, `dockerfile`, `size` and `manifest`.
 
-Economy: a tag is resolved with HEAD (free against Docker Hub's pull limit, cached for the
-tag TTL); everything after that is fetched by digest, which is immutable and cached forever. A
-reference that already carries a digest skips the HEAD. `resolve_image` is the building block
-for other features (compare, SBOM): it is thread-safe as long as the service is.
+Economy: a tag costs one GET on a cold cache (its body is cached under its digest too), nothing
+while fresh, and one HEAD (free against Docker Hub's pull limit) once expired; everything after
+that is fetched by digest, which is immutable and cached forever. `resolve_image` is the
+building block for other features (compare, SBOM): it is thread-safe as long as the service is.
 """
 
 from __future__ import annotations
@@ -171,24 +171,18 @@ def fetch_config(
 
 
 def resolve_top(service: DockerHubService, image: str | ImageReference) -> FetchedManifest:
-    """What the reference points at: HEAD the tag for its digest, then GET by digest."""
+    """What the reference points at: by digest, or the tag's manifest (see
+    `RegistryClient.get_tag_manifest` for the request economy)."""
     ref = _as_reference(image)
     try:
         if ref.digest:
             return fetch_manifest(service, ref, ref.digest)
-        try:
-            head = service.registry.head_manifest(ref)
-        except NotFoundError as exc:
-            if str(exc).startswith("repository "):
-                raise
-            # A HEAD 404 has no body: GET once to learn whether the tag or the repository is
-            # missing (and for registries whose HEAD is broken, this GET simply succeeds).
-            return fetch_manifest(service, ref)
-        if head.digest:
-            return fetch_manifest(service, ref, head.digest)
-        return fetch_manifest(service, ref)
+        raw = service.registry.get_tag_manifest(ref)
     except NotFoundError as exc:
         raise _not_found(service, ref, exc) from None
+    what = f"manifest {ref.familiar_name}@{raw.digest}"
+    parsed = parse_manifest(raw.body, raw.media_type, what=what)
+    return FetchedManifest(raw.digest, parsed.media_type, raw, parsed)
 
 
 def _not_found(service: DockerHubService, ref: ImageReference, exc: NotFoundError) -> NotFoundError:

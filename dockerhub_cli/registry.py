@@ -15,10 +15,11 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from dockerhub_cli.auth import RegistryAuth, parse_challenge
+from dockerhub_cli.auth import ChallengeMemory, RegistryAuth, parse_challenge, same_challenge
 from dockerhub_cli.errors import (
     AuthError,
     DigestMismatchError,
+    DockerHubError,
     NetworkError,
     NotFoundError,
     UpstreamError,
@@ -93,7 +94,10 @@ class RegistryClient:
         self.settings = settings
         self.transport = transport
         self.credentials = credentials
-        self.auth = RegistryAuth(transport)
+        memory = ChallengeMemory(
+            None if settings.no_cache else settings.cache_dir / "auth-challenges.json"
+        )
+        self.auth = RegistryAuth(transport, memory)
         self._plain_http_fallback: set[str] = set()
 
     # -- URLs -----------------------------------------------------------------------------
@@ -135,7 +139,8 @@ class RegistryClient:
         base_headers = dict(headers or {})
 
         authorization = self.auth.authorization(host, scope, creds, fetch=False)
-        if authorization is None and self.auth.known_challenge(host) is not None:
+        known = self.auth.known_challenge(host)
+        if authorization is None and known is not None and not self.settings.offline:
             # We know this host wants a token. Ask the cache first so a warm call stays free,
             # then fetch the token before the network request instead of collecting a 401.
             if cacheable and not self.settings.no_cache and not self.settings.offline:
@@ -155,7 +160,11 @@ class RegistryClient:
             raise AuthError(
                 f"{host} refused access to {what} and sent no usable authentication challenge"
             )
-        first_challenge = self.auth.known_challenge(host) is None or authorization is None
+        # Answer a challenge once: the first one, or one that differs from what we knew (a
+        # remembered realm that moved); a token refused for the same challenge is a denial.
+        first_challenge = (
+            known is None or authorization is None or not same_challenge(known, challenge)
+        )
         self.auth.remember(host, challenge)
         if challenge.scheme == "basic" and creds is None:
             raise AuthError(
@@ -280,6 +289,11 @@ class RegistryClient:
 
     def get_manifest(self, ref: ImageReference, reference: str | None = None) -> RawManifest:
         """GET a manifest by tag or digest; the body is verified against its digest."""
+        return self._get_manifest(ref, reference)[0]
+
+    def _get_manifest(
+        self, ref: ImageReference, reference: str | None = None
+    ) -> tuple[RawManifest, requests.Response]:
         reference = reference or ref.reference
         what = f"manifest {ref.familiar_name}{_sep(reference)}{reference}"
         response = self.request(
@@ -302,13 +316,67 @@ class RegistryClient:
             digest = header_digest
         else:
             digest = compute_digest(body)
-        return RawManifest(
+        raw = RawManifest(
             body=body,
             media_type=_media_type(response),
             digest=digest,
             headers=dict(response.headers),
             from_cache=bool(getattr(response, "from_cache", False)),
         )
+        return raw, response
+
+    def get_tag_manifest(self, ref: ImageReference) -> RawManifest:
+        """The manifest (or index) a tag points at, for the fewest requests.
+
+        * Cold cache: one GET by tag. The registry names the digest in `Docker-Content-Digest`
+          (verified), and the body is cached under the by-digest request too, so every later
+          lookup by digest is free.
+        * Fresh cache: no request at all.
+        * Expired entry: one HEAD by tag (Docker Hub does not count HEADs as pulls). The same
+          digest renews the cached body for another `manifest_by_tag` lifetime; a new digest
+          costs one GET by tag.
+
+        `--no-cache` is one GET by tag; `--offline` answers from the cache (stale allowed).
+        """
+        tag = ref.reference
+        if self.settings.no_cache or self.settings.offline or ":" in tag:
+            return self.get_manifest(ref, tag)
+        headers = {"Accept": MANIFEST_ACCEPT}
+        url = self.url(ref, f"manifests/{tag}")
+        entry = self.transport.peek("GET", url, headers)
+        if entry is not None and getattr(entry[1], "is_expired", False):
+            key, cached = entry
+            digest = self._revalidate(ref, tag)
+            held = cached.headers.get("Docker-Content-Digest") or compute_digest(
+                cached.content or b""
+            )
+            if digest is not None and digest == held:
+                self.transport.renew(key, cached, self.settings.ttls["manifest_by_tag"])
+        raw, response = self._get_manifest(ref, tag)
+        if not raw.from_cache:
+            self.transport.store_as(
+                response, "GET", self.url(ref, f"manifests/{raw.digest}"), headers
+            )
+        return raw
+
+    def _revalidate(self, ref: ImageReference, tag: str) -> str | None:
+        """The digest a tag points at now, from an uncached HEAD; None if the HEAD failed in a
+        way the GET that follows will report (or answer from the stale entry)."""
+        what = f"manifest {ref.familiar_name}:{tag}"
+        try:
+            response = self.request(
+                ref,
+                "HEAD",
+                self.url(ref, f"manifests/{tag}"),
+                headers={"Accept": MANIFEST_ACCEPT},
+                what=what,
+                cacheable=False,
+            )
+        except DockerHubError:
+            return None  # the GET that follows reports it, or answers from the stale entry
+        if response.status_code != 200:
+            return None
+        return response.headers.get("Docker-Content-Digest") or None
 
     def get_blob(self, ref: ImageReference, digest: str, *, what: str = "blob") -> bytes:
         """GET a blob (config, attestation) by digest, following CDN redirects, verified."""

@@ -438,6 +438,56 @@ class Transport:
         except Exception as exc:  # noqa: BLE001 - best effort
             log.debug("could not drop cache entry: %s", exc)
 
+    # -- looking at and writing cache entries directly (request economy, see registry.py) ---
+
+    def _key(self, method: str, url: str, headers: Mapping[str, str]) -> str:
+        """The cache key `session.request(method, url, headers=headers)` would use (the
+        request is prepared through the session, so the matched Accept header is the same)."""
+        prepared = self.session.prepare_request(
+            requests.Request(method, url, headers=dict(headers))
+        )
+        return str(self.session.cache.create_key(prepared))
+
+    def peek(
+        self, method: str, url: str, headers: Mapping[str, str]
+    ) -> tuple[str, Any] | None:
+        """(key, cached response) for this request, fresh or expired, without any network
+        request; None when it is not cached or the cache is off or unreadable."""
+        if self.session.settings.disabled:
+            return None
+        try:
+            key = self._key(method, url, headers)
+            cached = self.session.cache.get_response(key)
+        except Exception as exc:  # noqa: BLE001 - a broken cache is a miss here
+            log.debug("cache lookup failed: %s", exc)
+            return None
+        return (key, cached) if cached is not None else None
+
+    def store_as(
+        self, response: requests.Response, method: str, url: str, headers: Mapping[str, str]
+    ) -> None:
+        """Also cache `response` as the answer to another request, for good (use it only
+        for content addressed by digest, which never changes)."""
+        if self.session.settings.disabled:
+            return
+        try:
+            self.session.cache.save_response(response, cache_key=self._key(method, url, headers))
+        except Exception as exc:  # noqa: BLE001 - best effort: the next call pays one request
+            log.debug("could not store a copy in the cache: %s", exc)
+
+    def renew(self, key: str, cached: Any, seconds: int) -> None:
+        """Give an expired entry a new lifetime after the server confirmed it is current."""
+        if seconds <= 0:
+            return
+        from datetime import UTC, datetime, timedelta
+
+        try:
+            self.session.cache.save_response(
+                cached, cache_key=key, expires=datetime.now(UTC) + timedelta(seconds=seconds)
+            )
+        except Exception as exc:  # noqa: BLE001 - best effort: the next call revalidates again
+            log.debug("could not renew a cache entry: %s", exc)
+
     # -- stale-if-error ---------------------------------------------------------------------
 
     def _stale(

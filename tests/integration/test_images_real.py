@@ -232,9 +232,9 @@ def test_cold_and_warm_inspect_request_counts(registry) -> None:
     with _service() as svc:
         svc.inspect(ref)
     cold = [(e.method, e.route) for e in registry.requests_since(mark)]
+    # One GET by tag (the digest comes with it, verified), then the config: the minimum.
     assert cold == [
-        ("HEAD", "/v2/demo/app/manifests/1.0"),
-        ("GET", f"/v2/demo/app/manifests/{digest}"),
+        ("GET", "/v2/demo/app/manifests/1.0"),
         ("GET", f"/v2/demo/app/blobs/{config}"),
     ]
     mark = registry.log_mark()
@@ -245,6 +245,69 @@ def test_cold_and_warm_inspect_request_counts(registry) -> None:
         svc.dockerfile(ref)
         svc.pull_size(ref)
     assert registry.requests_since(mark) == []
+    mark = registry.log_mark()
+    with _service() as svc:  # the copy stored under the digest answers a by-digest lookup
+        svc.inspect(registry.ref(f"demo/app@{digest}"))
+    assert registry.requests_since(mark) == []
+
+
+def _expire_tag_entries(cache_dir: Path) -> int:
+    """Age every cache entry with a lifetime (tag lookups, listings) past it."""
+    from datetime import UTC, datetime, timedelta
+
+    from requests_cache.backends.sqlite import SQLiteCache
+
+    cache = SQLiteCache(cache_dir / "http_cache.sqlite", wal=True)
+    aged = 0
+    try:
+        for key in list(cache.responses.keys()):
+            response = cache.responses[key]
+            if response.expires is not None:
+                response.expires = datetime.now(UTC) - timedelta(seconds=5)
+                cache.responses[key] = response
+                aged += 1
+    finally:
+        cache.close()
+    return aged
+
+
+@pytest.mark.parametrize("image", ["demo/app:1.0", "demo/multi:1.0"])
+def test_revalidation_costs_one_head_then_nothing(registry, image) -> None:
+    ref = registry.ref(image)
+    with _service() as svc:
+        cold = svc.inspect(ref)
+        cache_dir = svc.settings.cache_dir
+    assert _expire_tag_entries(cache_dir) >= 1
+    mark = registry.log_mark()
+    with _service() as svc:
+        again = svc.inspect(ref)
+    assert [(e.method, e.route) for e in registry.requests_since(mark)] == [
+        ("HEAD", f"/v2/{image.replace(':', '/manifests/')}")
+    ]
+    assert again.digest == cold.digest and again.config == cold.config
+    mark = registry.log_mark()
+    with _service() as svc:  # the HEAD renewed the entry: fresh again
+        svc.inspect(ref)
+    assert registry.requests_since(mark) == []
+
+
+def test_revalidation_of_a_moved_tag_fetches_the_new_manifest(registry, image_pusher) -> None:
+    from tests.support.images import base_spec
+
+    name = image_pusher.repo("moving") + ":1"
+    first = image_pusher.push_image(name, base_spec("amd64", revision="1"))
+    ref = registry.ref(name)
+    with _service() as svc:
+        assert svc.inspect(ref).digest == first.digest
+        cache_dir = svc.settings.cache_dir
+    second = image_pusher.push_image(name, base_spec("amd64", revision="2"))
+    assert second.digest != first.digest
+    _expire_tag_entries(cache_dir)
+    mark = registry.log_mark()
+    with _service() as svc:
+        assert svc.inspect(ref).digest == second.digest
+    methods = [(e.method, e.route.rsplit("/", 2)[-2]) for e in registry.requests_since(mark)]
+    assert methods[:2] == [("HEAD", "manifests"), ("GET", "manifests")]
 
 
 def test_cold_and_warm_index_and_cli(registry) -> None:
@@ -253,17 +316,15 @@ def test_cold_and_warm_index_and_cli(registry) -> None:
     cold = runner.invoke(app, args)
     assert cold.exit_code == 0, cold.stderr
     methods = [(e.method, e.route.rsplit("/", 2)[-2]) for e in registry.requests_since(mark)]
-    # HEAD the tag, GET the index, the amd64 manifest, its config, the arm64 manifest (size)
+    # GET the index by tag, the amd64 manifest, its config, the arm64 manifest (size)
     assert methods == [
-        ("HEAD", "manifests"),
         ("GET", "manifests"),
         ("GET", "manifests"),
         ("GET", "blobs"),
         ("GET", "manifests"),
     ]
-    assert not any(
-        e.route.endswith("/1.0") for e in registry.requests_since(mark) if e.method == "GET"
-    )
+    index_digest = registry.seeded.digest("demo/multi:1.0")
+    assert not any(e.route.endswith(index_digest) for e in registry.requests_since(mark))
     mark = registry.log_mark()
     warm = runner.invoke(app, args)
     assert warm.stdout == cold.stdout and registry.requests_since(mark) == []
@@ -311,9 +372,28 @@ def test_token_registry_inspect_anonymous(token_registry) -> None:
         assert svc.transport.network_requests == warm_before
     assert r.digest == _sha(raw) and len(r.platforms) == 2
     log = [(e.method, e.status) for e in token_registry.requests_since(mark)]
-    assert log[0] == ("HEAD", 401) and all(status == 200 for _, status in log[1:])
-    assert len(log) == 6  # the 401, then HEAD, index, manifest, config, other manifest
+    assert log[0] == ("GET", 401) and all(status == 200 for _, status in log[1:])
+    assert len(log) == 5  # the 401, then the index by tag, manifest, config, other manifest
     assert len(server.requests_since(tokens)) == 1  # one token for the whole inspect
+
+
+def test_token_registry_new_process_skips_the_401(token_registry) -> None:
+    """The second process knows the realm from the first: token, manifest by tag, config."""
+    server = token_registry.token_server
+    with _service() as svc:
+        svc.inspect(token_registry.ref("public/app:1.0"))
+        memory = (svc.settings.cache_dir / "auth-challenges.json").read_text()
+    tokens = server.mark()
+    mark = token_registry.log_mark()
+    with _service() as svc:
+        svc.inspect(token_registry.ref("public/app:1.1"))
+    log = [
+        (e.method, e.route.rsplit("/", 2)[-2], e.status)
+        for e in token_registry.requests_since(mark)
+    ]
+    assert log == [("GET", "manifests", 200), ("GET", "blobs", 200)]
+    assert len(server.requests_since(tokens)) == 1
+    assert "token" not in json.loads(memory)[token_registry.host]
 
 
 def test_token_registry_private_with_credentials(token_registry, isolated_env) -> None:

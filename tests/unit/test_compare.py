@@ -368,7 +368,7 @@ def test_parallel_fetch_counts_in_the_callers_tracking(rsps, service) -> None:
 
 def test_threads_needing_one_token_fetch_it_once(rsps, reg, service) -> None:
     challenge = f'Bearer realm="{REALM}",service="registry.example.com"'
-    rsps.head(
+    rsps.get(
         reg.url("manifests/left"),
         status=401,
         headers={"WWW-Authenticate": challenge},

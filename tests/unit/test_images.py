@@ -60,9 +60,11 @@ def test_inspect_oci_index_default_platform(rsps, reg, service) -> None:
     assert r.base_image.name == "debian:bookworm-slim"
     assert r.registry == "registry.example.com" and r.repository == "team/app" and r.tag == "1.27.2"
     assert r.repository_info is None  # not Docker Hub
-    # Economy: HEAD by tag, then everything by digest; the tag is never GET.
-    assert "GET team/app/manifests/1.27.2" not in _methods(rsps)
-    assert _methods(rsps)[0] == "HEAD team/app/manifests/1.27.2"
+    # Economy: one GET by tag on a cold cache (the digest comes with it), then everything by
+    # digest; no HEAD, and the index is never fetched twice.
+    assert _methods(rsps)[0] == "GET team/app/manifests/1.27.2"
+    assert not any(m.startswith("HEAD") for m in _methods(rsps))
+    assert f"GET team/app/manifests/{fx.sha256(fx.NGINX_INDEX)}" not in _methods(rsps)
 
 
 def test_index_platform_arm64_variant_equivalence(reg, service) -> None:
@@ -161,7 +163,7 @@ def test_bearer_challenge_flow_and_request_counts(rsps, reg, service) -> None:
     challenge = (
         f'Bearer realm="{REALM}",service="registry.example.com",scope="repository:team/app:pull"'
     )
-    rsps.head(
+    rsps.get(
         reg.url("manifests/1.27.2"),
         status=401,
         headers={"WWW-Authenticate": challenge},
@@ -173,8 +175,8 @@ def test_bearer_challenge_flow_and_request_counts(rsps, reg, service) -> None:
     cold_before = service.transport.network_requests
     service.inspect(ref)
     cold = service.transport.network_requests - cold_before
-    # 401 HEAD, token, HEAD, GET index, GET amd64 manifest, GET config, GET arm64 manifest (size)
-    assert cold == 7, _methods(rsps)
+    # 401 GET, token, GET index by tag, GET amd64 manifest, GET config, GET arm64 manifest (size)
+    assert cold == 6, _methods(rsps)
     authed = [c for c in rsps.calls if "/v2/" in c.request.url][1:]
     assert all(c.request.headers.get("Authorization") == "Bearer T" for c in authed)
     warm_before = service.transport.network_requests
@@ -187,7 +189,7 @@ def test_warm_inspect_in_a_new_process_is_free(rsps, reg) -> None:
     settings = Settings.from_env(backoff_factor=0.0)
     with DockerHubService(settings) as first:
         first.inspect("registry.example.com/team/app:1.27.2")
-        assert first.transport.network_requests == 5  # HEAD, index, 2 manifests, config
+        assert first.transport.network_requests == 4  # index by tag, 2 manifests, config
     with DockerHubService(settings) as second:  # fresh session, same on-disk cache
         second.inspect("registry.example.com/team/app:1.27.2")
         assert second.transport.network_requests == 0
