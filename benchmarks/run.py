@@ -83,8 +83,11 @@ def run(argv: Sequence[str], env: dict[str, str], timeout: float = TIMEOUT) -> R
     Linux keeps the pre-exec high-water mark. GNU time is a small process, so the figure it
     reports for its child is the command's own; it adds about 1 ms to every run alike.)
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.NamedTemporaryFile("r") as rss:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as rss,
+    ):
         full = [GNU_TIME, "-f", "%M", "-o", rss.name, *argv] if GNU_TIME else list(argv)
         started = time.perf_counter()
         proc = subprocess.Popen(full, stdout=out, stderr=err, env=env)
@@ -225,10 +228,14 @@ def describe(entries: Sequence[Any], tokens: int = 0) -> str:
     for e in entries:
         route = e.route
         kind = (
-            "/v2/" if route.rstrip("/") == "/v2"
-            else "tags/list" if route.endswith("/tags/list")
-            else "blob" if "/blobs/" in route
-            else "manifest" if "/manifests/" in route
+            "/v2/"
+            if route.rstrip("/") == "/v2"
+            else "tags/list"
+            if route.endswith("/tags/list")
+            else "blob"
+            if "/blobs/" in route
+            else "manifest"
+            if "/manifests/" in route
             else route
         )
         if kind == "manifest":
@@ -354,19 +361,33 @@ def timings(plain: Registry, envs: Env, dh: list[str], runs: int) -> str:
         ("dockerhub --version", lambda: [*dh, "--version"], lambda: warm_env, None),
         ("dockerhub --help", lambda: [*dh, "--help"], lambda: warm_env, None),
         ("dockerhub inspect (warm)", lambda: [*dh, "inspect", single], lambda: warm_env, "inspect"),
-        ("dockerhub inspect --json (warm)",
-         lambda: [*dh, "inspect", single, "--json"], lambda: warm_env, "inspect"),
+        (
+            "dockerhub inspect --json (warm)",
+            lambda: [*dh, "inspect", single, "--json"],
+            lambda: warm_env,
+            "inspect",
+        ),
         ("dockerhub inspect (cold)", lambda: [*dh, "inspect", single], cold_env, "inspect"),
-        ("skopeo inspect",
-         lambda: skopeo("inspect", "--tls-verify=false", f"docker://{single}"),
-         lambda: envs.base, None),
+        (
+            "skopeo inspect",
+            lambda: skopeo("inspect", "--tls-verify=false", f"docker://{single}"),
+            lambda: envs.base,
+            None,
+        ),
         ("dockerhub layers (warm)", lambda: [*dh, "layers", single], lambda: warm_env, None),
-        ("dockerhub tags --all (warm)",
-         lambda: [*dh, "tags", repo, "--all"], lambda: warm_env, "tags"),
+        (
+            "dockerhub tags --all (warm)",
+            lambda: [*dh, "tags", repo, "--all"],
+            lambda: warm_env,
+            "tags",
+        ),
         ("dockerhub tags --all (cold)", lambda: [*dh, "tags", repo, "--all"], cold_env, "tags"),
-        ("skopeo list-tags",
-         lambda: skopeo("list-tags", "--tls-verify=false", f"docker://{repo}"),
-         lambda: envs.base, None),
+        (
+            "skopeo list-tags",
+            lambda: skopeo("list-tags", "--tls-verify=false", f"docker://{repo}"),
+            lambda: envs.base,
+            None,
+        ),
     ]
     results: dict[str, tuple[float, float, float]] = {}
     for label, argv, env, _ in cases:
@@ -398,8 +419,15 @@ def timings(plain: Registry, envs: Env, dh: list[str], runs: int) -> str:
         )
     return table(
         f"Wall time (median of {runs} runs, ms) and peak RSS",
-        ["command", "median", "min", "vs python -c pass", "vs dockerhub --version",
-         "vs skopeo", "peak RSS MB"],
+        [
+            "command",
+            "median",
+            "min",
+            "vs python -c pass",
+            "vs dockerhub --version",
+            "vs skopeo",
+            "peak RSS MB",
+        ],
         rows,
     )
 
@@ -504,7 +532,6 @@ def mcp_bench(plain: Registry, envs: Env, dh: list[str], calls: int, concurrency
 
     async def in_process() -> None:
         from dockerhub_cli.mcp_server import build_server
-
         from dockerhub_cli.service import DockerHubService
         from dockerhub_cli.settings import Settings
 
@@ -539,11 +566,15 @@ def mcp_bench(plain: Registry, envs: Env, dh: list[str], calls: int, concurrency
         [f"first {tool} (cold cache)", f"{out['cold_ms']:.1f} ms"],
         [f"warm {tool}, real client over stdio (median of {calls})", f"{out['warm_ms']:.2f} ms"],
         ["  p95", f"{out['warm_p95_ms']:.2f} ms"],
-        ["warm call, in-process client (server side: protocol + tool)",
-         f"{out['inproc_ms']:.2f} ms"],
+        [
+            "warm call, in-process client (server side: protocol + tool)",
+            f"{out['inproc_ms']:.2f} ms",
+        ],
         ["  of which the service call itself", f"{out['service_ms']:.2f} ms"],
-        [f"throughput, {out['concurrent_calls']} calls, {concurrency} in flight",
-         f"{out['throughput_per_min']:.0f} calls/min ({out['errors']} errors)"],
+        [
+            f"throughput, {out['concurrent_calls']} calls, {concurrency} in flight",
+            f"{out['throughput_per_min']:.0f} calls/min ({out['errors']} errors)",
+        ],
         ["serve-mcp peak RSS after the load", f"{out['rss_mb']:.0f} MB"],
     ]
     return table("serve-mcp (warm cache)", ["measure", "value"], rows)
@@ -638,8 +669,14 @@ class PagingServer:
                         "digest": "sha256:" + f"{i:064x}",
                         "full_size": 1000 + i,
                         "last_updated": "2024-05-01T12:00:00.000000Z",
-                        "images": [{"os": "linux", "architecture": "amd64", "size": 1000 + i,
-                                    "digest": "sha256:" + f"{i:064x}"}],
+                        "images": [
+                            {
+                                "os": "linux",
+                                "architecture": "amd64",
+                                "size": 1000 + i,
+                                "digest": "sha256:" + f"{i:064x}",
+                            }
+                        ],
                         "tag_status": "active",
                     }
                     for i, name in enumerate(chunk, start=start)
@@ -706,8 +743,16 @@ def scale(envs: Env, dh: list[str], sizes: Sequence[int]) -> str:
         server.close()
     return table(
         "Scale: tags --all (registry: 1000 per page, Hub API: 100 per page)",
-        ["source", "tags", "listed", "requests", "wall ms (--json)", "peak RSS MB",
-         "tracemalloc peak MB (service call)", "KB per tag"],
+        [
+            "source",
+            "tags",
+            "listed",
+            "requests",
+            "wall ms (--json)",
+            "peak RSS MB",
+            "tracemalloc peak MB (service call)",
+            "KB per tag",
+        ],
         rows,
     )
 
@@ -757,8 +802,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.monotonic()
     registries: list[Registry] = []
     try:
-        print(f"# dockerhub-cli benchmark ({' '.join(dh)}; python {sys.version.split()[0]}; "
-              f"{os.cpu_count()} CPUs)", flush=True)
+        print(
+            f"# dockerhub-cli benchmark ({' '.join(dh)}; python {sys.version.split()[0]}; "
+            f"{os.cpu_count()} CPUs)",
+            flush=True,
+        )
         print(f"modules loaded by `import dockerhub_cli.cli`: {import_profile(sys.executable)}")
         std = build_standard_images(work / "images")
         plain = start_registry(work / "plain", "none")

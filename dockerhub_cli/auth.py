@@ -109,7 +109,7 @@ class ChallengeMemory:
         except (OSError, ValueError):
             return {}
         found: dict[str, Challenge] = {}
-        for host, raw in (data.items() if isinstance(data, dict) else ()):
+        for host, raw in data.items() if isinstance(data, dict) else ():
             if not isinstance(raw, dict) or not isinstance(host, str):
                 continue
             params = {k: str(v) for k, v in raw.items() if k in ("realm", "service") and v}

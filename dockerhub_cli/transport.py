@@ -448,9 +448,7 @@ class Transport:
         )
         return str(self.session.cache.create_key(prepared))
 
-    def peek(
-        self, method: str, url: str, headers: Mapping[str, str]
-    ) -> tuple[str, Any] | None:
+    def peek(self, method: str, url: str, headers: Mapping[str, str]) -> tuple[str, Any] | None:
         """(key, cached response) for this request, fresh or expired, without any network
         request; None when it is not cached or the cache is off or unreadable."""
         if self.session.settings.disabled:
