@@ -161,7 +161,7 @@ _HAMMER = textwrap.dedent("""
     from requests_cache.models import CachedResponse
     from dockerhub_cli.cache import open_backend
     from dockerhub_cli.settings import Settings
-    backend = open_backend(Settings.from_env(cache_busy_timeout_ms=5000))
+    backend = open_backend(Settings.from_env())  # the production busy timeout (30 s)
     who = sys.argv[1]
     for i in range(150):
         r = CachedResponse(status_code=200, url=f"https://h/{who}/{i}")
