@@ -28,7 +28,6 @@ from dockerhub_cli.models import (
     Tag,
     TagList,
 )
-from dockerhub_cli.osv import OsvClient
 from dockerhub_cli.ratelimiting import HostRateLimiter
 from dockerhub_cli.reference import ImageReference, parse_repository
 from dockerhub_cli.registry import RegistryClient
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
         PullSizeReport,
         RepositoryInfo,
     )
+    from dockerhub_cli.osv import OsvClient
     from dockerhub_cli.supply_models import ProvenanceReport, SbomReport, VulnerabilityReport
 
 TagSort = Literal["updated", "name", "semver"]
@@ -114,7 +114,13 @@ class DockerHubService:
         )
         self.hub = HubClient(self.settings, self.transport, self.credentials)
         self.registry = RegistryClient(self.settings, self.transport, self.credentials)
-        self.osv = OsvClient(self.settings, self.transport)
+
+    @functools.cached_property
+    def osv(self) -> OsvClient:
+        """The OSV client, built on first use (only `vulns` needs it)."""
+        from dockerhub_cli.osv import OsvClient
+
+        return OsvClient(self.settings, self.transport)
 
     def close(self) -> None:
         self.session.close()  # type: ignore[no-untyped-call]
