@@ -550,12 +550,13 @@ class Transport:
     ) -> requests.Response:
         """Send; a corrupt SQLite file is moved aside and rebuilt, a busy or unreachable cache
         is bypassed for this request (with one warning), never a crash."""
+        cache = self.session.cache
         try:
             return self._send(method, url, kwargs)
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):
                 return self._send_bypassing_cache(method, url, kwargs, f"SQLite: {exc}")
-            self._rebuild_cache(exc)
+            self._rebuild_cache(exc, broken=cache)
             try:
                 return self._send(method, url, kwargs)
             except sqlite3.DatabaseError as again:
@@ -584,11 +585,15 @@ class Transport:
         _never_cache(uncached)
         return self._send(method, url, uncached)
 
-    def _rebuild_cache(self, exc: Exception) -> None:
+    def _rebuild_cache(self, exc: Exception, *, broken: Any) -> None:
+        """Replace the `broken` cache backend with a fresh one, once: threads that failed on
+        the same backend while another was rebuilding it use the new one as it is."""
         from dockerhub_cli.cache import recover_sqlite_backend
 
         with self._cache_lock:
             old = self.session.cache
+            if old is not broken:
+                return
             try:
                 old.close()  # type: ignore[no-untyped-call]
             except Exception:  # noqa: BLE001

@@ -256,3 +256,41 @@ def test_uncacheable_request_is_not_written_even_when_a_ttl_pattern_matches():
         svc.transport.request("GET", url, cacheable=False)
         assert len(rsps.calls) == 2
     assert cache_info(settings).entries == 0
+
+
+def test_threads_finding_the_cache_corrupt_together_rebuild_it_once(caplog):
+    """Two worker threads that both fail on the same broken cache must not both rebuild it:
+    the second would move the fresh cache the first had just started aside as "corrupt"."""
+    import sqlite3
+    import threading
+
+    settings = Settings.from_env()
+    with DockerHubService(settings) as svc:
+        transport = svc.transport
+        broken = svc.session.cache
+        both_failed = threading.Barrier(2, timeout=10)
+        real_send = transport._send
+
+        def send(method, url, kwargs):
+            if transport.session.cache is broken:
+                both_failed.wait()
+                raise sqlite3.DatabaseError("file is not a database")
+            return "answered from the new cache"
+
+        transport._send = send  # type: ignore[method-assign]
+        answers: list[object] = []
+        threads = [
+            threading.Thread(
+                target=lambda: answers.append(transport._send_recovering_cache("GET", HUB, {}))
+            )
+            for _ in range(2)
+        ]
+        with caplog.at_level("WARNING", logger="dockerhub_cli"):
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        transport._send = real_send  # type: ignore[method-assign]
+    assert answers == ["answered from the new cache"] * 2
+    assert len(list(settings.cache_dir.glob("http_cache.sqlite.corrupt-*"))) == 1
+    assert caplog.text.count("was unreadable") == 1
