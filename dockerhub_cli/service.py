@@ -364,9 +364,11 @@ class DockerHubService:
     ) -> TagList:
         names: list[str] = []
         notes: list[str] = []
+        truncated = False
         for pages, batch in enumerate(self.registry.iter_tag_pages(ref), start=1):
             names.extend(n for n in batch if _matches(n, pattern))
             if pages >= MAX_REGISTRY_TAG_PAGES:
+                truncated = True
                 notes.append(f"stopped after {pages} pages of tags")
                 break
         if sort == "semver":
@@ -383,11 +385,11 @@ class DockerHubService:
             shown, shown_page = tags[start : start + limit], page
         return TagList(
             repository=ref.familiar_name if ref.is_docker_hub else ref.repository,
-            count=len(tags) if not notes or notes[-1].startswith("this registry") else None,
+            count=None if truncated else len(tags),
             page=shown_page,
             tags=shown,
             source="registry",
-            complete=all_tags or len(tags) <= page * limit,
+            complete=not truncated and (all_tags or len(tags) <= page * limit),
             notes=notes,
         )
 

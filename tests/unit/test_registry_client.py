@@ -302,3 +302,20 @@ def test_insecure_registry_falls_back_to_http(rsps, monkeypatch) -> None:
     rsps.get("http://registry.internal:5000/v2/app/tags/list", json={"name": "app", "tags": ["z"]})
     with DockerHubService(Settings.from_env(retries=0)) as svc:
         assert svc.tags("registry.internal:5000/app").tags[0].name == "z"
+
+
+@pytest.mark.parametrize("sort", ["name", "updated", "semver"])
+def test_registry_tags_cut_off_at_the_page_cap_are_never_called_complete(
+    service, monkeypatch, sort
+) -> None:
+    import itertools
+
+    from dockerhub_cli import service as service_module
+
+    monkeypatch.setattr(service_module, "MAX_REGISTRY_TAG_PAGES", 3)
+    pages = ([f"t{n}"] for n in itertools.count())
+    monkeypatch.setattr(service.registry, "iter_tag_pages", lambda ref, **kw: pages)
+    result = service.tags("registry.example.com/team/app", all_tags=True, sort=sort)
+    assert [t.name for t in result.tags] == ["t0", "t1", "t2"]
+    assert result.count is None and result.complete is False
+    assert any("stopped after 3 pages" in n for n in result.notes)
