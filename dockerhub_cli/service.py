@@ -53,6 +53,7 @@ TagSort = Literal["updated", "name", "semver"]
 MAX_QUERY_LENGTH = 100
 MAX_LIMIT = 100
 MAX_FILTER_PAGES = 50  # a --filter without --all scans at most this many Hub pages
+MAX_HUB_TAG_PAGES = 1000  # --all or a semver sort: at most this many Hub pages (100 000 tags)
 MAX_REGISTRY_TAG_PAGES = 200
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -294,7 +295,7 @@ class DockerHubService:
         collected: list[Tag] = []
         notes: list[str] = []
         complete = True
-        max_pages = None if all_tags or sort == "semver" else MAX_FILTER_PAGES
+        max_pages = MAX_HUB_TAG_PAGES if all_tags or sort == "semver" else MAX_FILTER_PAGES
         try:
             body = self.hub.tags_page(
                 namespace,
@@ -315,7 +316,7 @@ class DockerHubService:
                 if not all_tags and sort != "semver" and len(collected) >= page * limit:
                     complete = False
                     break
-                if max_pages is not None and pages >= max_pages:
+                if pages >= max_pages:
                     complete = False
                     notes.append(f"stopped after scanning {pages * HUB_PAGE_SIZE} tags")
                     break
@@ -325,18 +326,20 @@ class DockerHubService:
             # Anonymous callers cannot page deep on the Hub: finish from the registry's
             # tags/list, which has cursor pagination and no such cap (names only).
             seen = {t.name for t in collected}
-            extra = [
-                Tag(name=n)
-                for batch in self.registry.iter_tag_pages(ref)
-                for n in batch
-                if n not in seen and _matches(n, pattern)
-            ]
+            extra: list[Tag] = []
+            complete = True
+            for pages, batch in enumerate(self.registry.iter_tag_pages(ref), start=1):
+                extra.extend(Tag(name=n) for n in batch if n not in seen and _matches(n, pattern))
+                if pages >= MAX_REGISTRY_TAG_PAGES:
+                    complete = False
+                    break
             collected.extend(extra)
             notes.append(
                 f"Docker Hub refused deep pages to anonymous callers; {len(extra)} tags came "
                 "from the registry's tags/list without digest, size or dates"
             )
-            complete = True
+            if not complete:
+                notes.append(f"stopped after {pages} pages of the registry's tags/list")
         ordered = _sorted(collected, sort)
         if all_tags:
             shown, shown_page = ordered, None

@@ -293,3 +293,37 @@ def test_hub_login_refused(rsps, monkeypatch) -> None:
         svc.search("nginx")
     assert "dckr_pat_WRONG" not in str(info.value)
     assert "alice" in str(info.value)
+
+
+def test_tags_all_stops_when_hub_next_links_never_end(rsps, service, monkeypatch) -> None:
+    """A `next` that always points at another page (or the same one, answered from the cache)
+    must not walk forever: --all and the semver sort stop at a page cap, with a note."""
+    from dockerhub_cli import service as service_module
+
+    monkeypatch.setattr(service_module, "MAX_HUB_TAG_PAGES", 4)
+    page = {"count": 10**6, "next": f"{TAGS_URL}?page=2&page_size=100", "results": []}
+    rsps.get(TAGS_URL, json=page)
+    for sort in ("updated", "semver"):
+        result = service.tags("portainer/agent", all_tags=True, sort=sort)  # type: ignore[arg-type]
+        assert not result.complete and result.count is None
+        assert "stopped after scanning 400 tags" in result.notes
+
+
+def test_tags_registry_fallback_after_deep_pagination_is_capped(rsps, service, monkeypatch) -> None:
+    import itertools
+
+    from dockerhub_cli import service as service_module
+    from dockerhub_cli.hub import PaginationLimitError
+
+    monkeypatch.setattr(service_module, "MAX_REGISTRY_TAG_PAGES", 3)
+
+    def refuse(*args, **kwargs):
+        raise PaginationLimitError("deep pages refused")
+
+    monkeypatch.setattr(service.hub, "tags_page", refuse)
+    pages = ([f"t{n}"] for n in itertools.count())
+    monkeypatch.setattr(service.registry, "iter_tag_pages", lambda ref, **kw: pages)
+    result = service.tags("portainer/agent", all_tags=True)
+    assert [t.name for t in result.tags] == ["t0", "t1", "t2"]
+    assert not result.complete and result.count is None
+    assert any("stopped after 3 pages" in n for n in result.notes)
