@@ -473,7 +473,8 @@ def _platform_sizes(
         except DockerHubError as exc:
             notes.append(f"sizes of the other platforms unavailable: {exc}")
             return sizes
-        for img in (body.get("images") if isinstance(body, dict) else None) or []:
+        images = body.get("images") if isinstance(body, dict) else None
+        for img in images if isinstance(images, list) else []:
             if isinstance(img, dict) and isinstance(img.get("size"), int) and img.get("digest"):
                 sizes.setdefault(str(img["digest"]), int(img["size"]))
         return sizes
@@ -522,10 +523,12 @@ def repository_info(service: DockerHubService, repository: str) -> RepositoryInf
         value = body.get(key)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
+    def _list(key: str) -> list[Any]:
+        value = body.get(key)
+        return value if isinstance(value, list) else []
+
     categories = [
-        str(c.get("name") or c.get("slug"))
-        for c in body.get("categories") or []
-        if isinstance(c, dict)
+        str(c.get("name") or c.get("slug")) for c in _list("categories") if isinstance(c, dict)
     ]
     return RepositoryInfo(
         repository=ref.familiar_name,
@@ -544,7 +547,7 @@ def repository_info(service: DockerHubService, repository: str) -> RepositoryInf
         repository_type=body.get("repository_type")
         if isinstance(body.get("repository_type"), str)
         else None,
-        media_types=[str(m) for m in body.get("media_types") or []],
+        media_types=[str(m) for m in _list("media_types")],
         categories=categories,
         storage_size=_int("storage_size"),
         url=url,

@@ -224,6 +224,7 @@ def parse_config(body: bytes, *, what: str = "image config") -> ImageConfig:
     data = load_json(body, what)
     cfg: dict[str, Any] = data["config"] if isinstance(data.get("config"), dict) else {}
     rootfs: dict[str, Any] = data["rootfs"] if isinstance(data.get("rootfs"), dict) else {}
+    raw_history = data.get("history")
     history = [
         HistoryEntry(
             created=_str(h.get("created")),
@@ -232,7 +233,7 @@ def parse_config(body: bytes, *, what: str = "image config") -> ImageConfig:
             comment=_str(h.get("comment")),
             author=_str(h.get("author")),
         )
-        for h in data.get("history") or []
+        for h in (raw_history if isinstance(raw_history, list) else [])
         if isinstance(h, dict)
     ]
     health = cfg.get("Healthcheck")

@@ -211,8 +211,7 @@ class DockerHubService:
         check_range("limit", limit, 1, MAX_LIMIT)
         check_range("page", page, 1)
         body = self.hub.search(query, page, limit)
-        raw = body.get("results") if isinstance(body, dict) else None
-        results = [_search_result(r) for r in raw or [] if isinstance(r, dict)]
+        results = [_search_result(r) for r in _results(body)]
         filtered = False
         if official or automated:
             kept = [
@@ -505,8 +504,12 @@ class DockerHubService:
 
 
 def _results(body: Any) -> list[dict[str, Any]]:
-    raw = body.get("results") if isinstance(body, dict) else None
-    return [r for r in raw or [] if isinstance(r, dict)]
+    return _dicts(body.get("results") if isinstance(body, dict) else None)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list; nothing when the server sent something else there."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _search_result(raw: dict[str, Any]) -> SearchResult:
@@ -538,9 +541,8 @@ def is_attestation_platform(os_name: str | None, arch: str | None) -> bool:
 def _hub_tag(raw: dict[str, Any]) -> Tag:
     platforms = [
         format_platform(str(img.get("os")), str(img.get("architecture")), img.get("variant"))
-        for img in raw.get("images") or []
-        if isinstance(img, dict)
-        and not is_attestation_platform(img.get("os"), img.get("architecture"))
+        for img in _dicts(raw.get("images"))
+        if not is_attestation_platform(img.get("os"), img.get("architecture"))
     ]
     size = raw.get("full_size")
     return Tag(

@@ -327,3 +327,34 @@ def test_tags_registry_fallback_after_deep_pagination_is_capped(rsps, service, m
     assert [t.name for t in result.tags] == ["t0", "t1", "t2"]
     assert not result.complete and result.count is None
     assert any("stopped after 3 pages" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"count": 1, "results": 5},
+        {"count": 1, "results": [{"name": "x", "images": 5}]},
+        {"count": 1, "results": "not a list"},
+    ],
+)
+def test_hub_lists_of_the_wrong_type_are_read_as_empty_not_a_crash(rsps, service, body) -> None:
+    rsps.get(f"{HUB}/v2/search/repositories/", json=body)
+    rsps.get(TAGS_URL, json=body)
+    assert all(r.name in ("", "x") for r in service.search("nginx").results)
+    assert all(t.platforms == [] for t in service.tags("portainer/agent").tags)
+
+
+def test_repository_info_with_lists_of_the_wrong_type(rsps, service) -> None:
+    rsps.get(
+        f"{HUB}/v2/namespaces/portainer/repositories/agent",
+        json={"name": "agent", "categories": 3, "media_types": 7},
+    )
+    rsps.get(TAGS_URL, json={"count": 2, "results": []})
+    info = service.repository_info("portainer/agent")
+    assert info.categories == [] and info.media_types == [] and info.tag_count == 2
+
+
+def test_config_history_of_the_wrong_type_is_no_history() -> None:
+    from dockerhub_cli.manifests import parse_config
+
+    assert parse_config(b'{"architecture": "amd64", "os": "linux", "history": 5}').history == []
