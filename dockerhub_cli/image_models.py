@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from dockerhub_cli.models import Model
+from dockerhub_cli.platforms import format_platform
 
 
 class PlatformInfo(Model):
@@ -18,6 +19,9 @@ class PlatformInfo(Model):
     architecture: str
     variant: str | None = None
     os_version: str | None = None
+
+    def __str__(self) -> str:
+        return format_platform(self.os, self.architecture, self.variant)
 
 
 class PlatformEntry(Model):

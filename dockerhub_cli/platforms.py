@@ -62,6 +62,11 @@ KNOWN_ARCHES = frozenset(
 )
 
 
+def format_platform(os_name: str, architecture: str, variant: str | None) -> str:
+    """`os/arch[/variant]`, the one way a platform is written out (empty parts left out)."""
+    return "/".join(p for p in (os_name, architecture, variant) if p)
+
+
 @dataclass(frozen=True)
 class Platform:
     """A platform as the registry wrote it (`os`, `architecture`, `variant`, `os_version`)."""
@@ -72,7 +77,7 @@ class Platform:
     os_version: str | None = None
 
     def __str__(self) -> str:
-        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+        return format_platform(self.os, self.architecture, self.variant)
 
     def normalized(self) -> Platform:
         os_name = normalize_os(self.os)

@@ -28,6 +28,7 @@ from dockerhub_cli.models import (
     Tag,
     TagList,
 )
+from dockerhub_cli.platforms import format_platform
 from dockerhub_cli.ratelimiting import HostRateLimiter
 from dockerhub_cli.reference import ImageReference, parse_repository
 from dockerhub_cli.registry import RegistryClient
@@ -528,10 +529,6 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
-
-
-def format_platform(os_name: str, arch: str, variant: str | None) -> str:
-    return "/".join(p for p in (os_name, arch, variant) if p)
 
 
 def is_attestation_platform(os_name: str | None, arch: str | None) -> bool:

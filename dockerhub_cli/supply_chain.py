@@ -120,9 +120,7 @@ def find_attestation(service: DockerHubService, image: str, platform: str | None
 
 
 def _missing(att: Attestation, what: str, consequence: str) -> NoAttestationError:
-    where = f"{att.reference}" + (
-        f" ({_platform_text(att.platform)})" if att.platform.os != "unknown" else ""
-    )
+    where = f"{att.reference}" + (f" ({att.platform})" if att.platform.os != "unknown" else "")
     if att.descriptor is None:
         if att.index_digest == att.image_digest:
             detail = "it is a single image manifest, not an index with attestation manifests"
@@ -135,10 +133,6 @@ def _missing(att: Attestation, what: str, consequence: str) -> NoAttestationErro
         f"{where} has no {what} attestation ({detail}); {consequence}",
         hint=HOW_TO_ATTEST,
     )
-
-
-def _platform_text(p: PlatformInfo) -> str:
-    return "/".join(x for x in (p.os, p.architecture, p.variant) if x)
 
 
 def read_statement(

@@ -27,9 +27,7 @@ if TYPE_CHECKING:
 
 
 def _platform(p: PlatformInfo | None) -> str:
-    if p is None:
-        return "-"
-    return "/".join(x for x in (p.os, p.architecture, p.variant) if x)
+    return "-" if p is None else str(p)
 
 
 def _kv_table() -> Table:

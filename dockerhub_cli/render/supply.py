@@ -12,7 +12,6 @@ from dockerhub_cli.render import relative_time
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dockerhub_cli.image_models import PlatformInfo
     from dockerhub_cli.supply_models import ProvenanceReport, SbomReport, VulnerabilityReport
 
 SEVERITY_STYLE = {
@@ -22,10 +21,6 @@ SEVERITY_STYLE = {
     "low": "cyan",
     "unknown": "dim",
 }
-
-
-def _platform(p: PlatformInfo) -> str:
-    return "/".join(x for x in (p.os, p.architecture, p.variant) if x)
 
 
 def _kv_table() -> Table:
@@ -58,7 +53,7 @@ def sbom(r: SbomReport, console: Console) -> None:
     counts = ", ".join(f"{kind} {n}" for kind, n in r.counts_by_type.items())
     console.print(
         f"\n{r.package_count} packages ({counts}) in the SBOM of {escape(r.reference)} "
-        f"({_platform(r.platform)}, {_short(r.digest)})",
+        f"({r.platform}, {_short(r.digest)})",
         highlight=False,
     )
     for note in r.notes:
@@ -68,7 +63,7 @@ def sbom(r: SbomReport, console: Console) -> None:
 def provenance(r: ProvenanceReport, console: Console) -> None:
     t = _kv_table()
     t.add_row("Reference", escape(r.reference))
-    t.add_row("Image", f"{r.digest} ({_platform(r.platform)})")
+    t.add_row("Image", f"{r.digest} ({r.platform})")
     t.add_row("Provenance", f"SLSA {r.slsa_version} ({_short(r.provenance_digest)})")
     t.add_row("Builder", escape(r.builder or "-"))
     t.add_row("Build type", escape(r.build_type or "-"))
@@ -146,7 +141,7 @@ def vulns(r: VulnerabilityReport, console: Console) -> None:
     console.print(
         f"{total} known vulnerabilities ({counts}) in {r.packages_affected} of "
         f"{r.packages_scanned} packages checked against OSV; {escape(r.reference)} "
-        f"({_platform(r.platform)}, {_short(r.digest)})",
+        f"({r.platform}, {_short(r.digest)})",
         highlight=False,
     )
     notes = list(r.notes)
