@@ -26,8 +26,24 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydantic import BaseModel
     from rich.console import Console
+    from rich.table import Table
 
 _SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
+
+
+def kv_table() -> Table:
+    """A borderless two-column key/value table (keys bold, values folded when long)."""
+    from rich.table import Table
+
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    return table
+
+
+def short_digest(digest: str | None) -> str:
+    """`sha256:` and the first 12 hex digits, or `-`."""
+    return (digest or "-")[:19]
 
 
 def human_size(size: int | None) -> str:

@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from dockerhub_cli.render import human_size, plural
-from dockerhub_cli.render.images import _kv_table, _short_digest, _step
+from dockerhub_cli.render import human_size, kv_table, plural, short_digest
+from dockerhub_cli.render.images import _step
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -83,9 +83,9 @@ def comparison(r: Comparison, console: Console) -> None:
         style = _STATUS_STYLE[row.status]
         lt.add_row(
             str(row.position),
-            _short_digest(row.left_digest) if row.left_digest else "",
+            short_digest(row.left_digest) if row.left_digest else "",
             human_size(row.left_size) if row.left_size is not None else "",
-            _short_digest(row.right_digest) if row.right_digest else "",
+            short_digest(row.right_digest) if row.right_digest else "",
             human_size(row.right_size) if row.right_size is not None else "",
             Text(_STATUS_TEXT[row.status], style=style),
             Text(_step(row.right_step or row.left_step)),
@@ -139,7 +139,7 @@ def updates(r: UpdateReport, console: Console) -> None:
     style = {True: "bold red", False: "bold green", None: "bold yellow"}[r.base_outdated]
     console.print(Text(r.verdict, style=style))
     console.print()
-    t = _kv_table()
+    t = kv_table()
     t.add_row("Image", f"{escape(r.reference)}  ({r.platform or '-'})")
     t.add_row("Digest", r.digest)
     if r.base is not None:

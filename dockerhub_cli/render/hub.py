@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from dockerhub_cli.render import human_count, human_size, relative_time
+from dockerhub_cli.render import human_count, human_size, relative_time, short_digest
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -51,7 +51,7 @@ def tag_list(result: TagList, console: Console) -> None:
         if has_meta:
             table.add_row(
                 t.name,
-                (t.digest or "-")[:19],
+                short_digest(t.digest),
                 human_size(t.size),
                 relative_time(t.last_updated),
                 ", ".join(t.platforms or []) or "-",

@@ -9,7 +9,14 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from dockerhub_cli.render import human_count, human_size, plural, relative_time
+from dockerhub_cli.render import (
+    human_count,
+    human_size,
+    kv_table,
+    plural,
+    relative_time,
+    short_digest,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,17 +35,6 @@ if TYPE_CHECKING:
 
 def _platform(p: PlatformInfo | None) -> str:
     return "-" if p is None else str(p)
-
-
-def _kv_table() -> Table:
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
-    return table
-
-
-def _short_digest(digest: str | None) -> str:
-    return (digest or "-")[:19]
 
 
 def _one_line(text: str | None, limit: int = 90) -> str:
@@ -65,7 +61,7 @@ def _words(values: list[str] | None) -> str:
 
 
 def inspection(r: ImageInspection, console: Console) -> None:
-    t = _kv_table()
+    t = kv_table()
     t.add_row("Reference", r.reference)
     t.add_row("Digest", r.digest)
     t.add_row("Media type", r.media_type)
@@ -118,7 +114,7 @@ def inspection(r: ImageInspection, console: Console) -> None:
 
 
 def repository(info: RepositoryInfo, console: Console) -> None:
-    t = _kv_table()
+    t = kv_table()
     t.add_row("Repository", info.repository + (" (official)" if info.is_official else ""))
     t.add_row("Description", info.description or "-")
     t.add_row("Stars", human_count(info.star_count))
@@ -143,7 +139,7 @@ def layers(r: LayerReport, console: Console) -> None:
         t.add_column("BASE", justify="center")
     t.add_column("CREATED BY", overflow="ellipsis", no_wrap=True)
     for x in r.layers:
-        row = [str(x.index), _short_digest(x.digest), human_size(x.size), _share(x.share)]
+        row = [str(x.index), short_digest(x.digest), human_size(x.size), _share(x.share)]
         if r.insights.base_layers is not None:
             row.append("yes" if x.in_base_image else "")
         row.append(_step(x.created_by, x.comment))
@@ -194,7 +190,7 @@ def dockerfile(r: DockerfileReport, console: Console) -> None:
 
 
 def pull_size(r: PullSizeReport, console: Console) -> None:
-    t = _kv_table()
+    t = kv_table()
     t.add_row("Image", f"{r.reference} ({_platform(r.platform)})")
     t.add_row("Total", f"{human_size(r.total_size)} in {plural(r.layer_count, 'layer')}")
     if r.have:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
-from dockerhub_cli.render import relative_time
+from dockerhub_cli.render import kv_table, relative_time, short_digest
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,17 +21,6 @@ SEVERITY_STYLE = {
     "low": "cyan",
     "unknown": "dim",
 }
-
-
-def _kv_table() -> Table:
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
-    return table
-
-
-def _short(digest: str | None) -> str:
-    return (digest or "-")[:19]
 
 
 def sbom(r: SbomReport, console: Console) -> None:
@@ -53,7 +42,7 @@ def sbom(r: SbomReport, console: Console) -> None:
     counts = ", ".join(f"{kind} {n}" for kind, n in r.counts_by_type.items())
     console.print(
         f"\n{r.package_count} packages ({counts}) in the SBOM of {escape(r.reference)} "
-        f"({r.platform}, {_short(r.digest)})",
+        f"({r.platform}, {short_digest(r.digest)})",
         highlight=False,
     )
     for note in r.notes:
@@ -61,10 +50,10 @@ def sbom(r: SbomReport, console: Console) -> None:
 
 
 def provenance(r: ProvenanceReport, console: Console) -> None:
-    t = _kv_table()
+    t = kv_table()
     t.add_row("Reference", escape(r.reference))
     t.add_row("Image", f"{r.digest} ({r.platform})")
-    t.add_row("Provenance", f"SLSA {r.slsa_version} ({_short(r.provenance_digest)})")
+    t.add_row("Provenance", f"SLSA {r.slsa_version} ({short_digest(r.provenance_digest)})")
     t.add_row("Builder", escape(r.builder or "-"))
     t.add_row("Build type", escape(r.build_type or "-"))
     if r.build_started_on or r.build_finished_on:
@@ -141,7 +130,7 @@ def vulns(r: VulnerabilityReport, console: Console) -> None:
     console.print(
         f"{total} known vulnerabilities ({counts}) in {r.packages_affected} of "
         f"{r.packages_scanned} packages checked against OSV; {escape(r.reference)} "
-        f"({r.platform}, {_short(r.digest)})",
+        f"({r.platform}, {short_digest(r.digest)})",
         highlight=False,
     )
     notes = list(r.notes)
