@@ -177,7 +177,25 @@ class ThrottledAdapter(HTTPAdapter):
                 breaker.record_failure(host, f"HTTP {response.status_code}")
             else:
                 breaker.record_success(host)
+        if request.method != "HEAD":  # a HEAD announces the size of a body it never sends
+            _refuse_oversized(response, host)
         return response
+
+
+# Nothing this tool reads (pages, manifests, configs, attestations) comes near this; a larger
+# announced body is refused before it is read, so a hostile server cannot exhaust memory.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+
+def _refuse_oversized(response: requests.Response, host: str) -> None:
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
+        response.close()
+        raise UpstreamError(
+            f"{host} announced a {int(length):,}-byte reply, more than this tool ever reads "
+            f"({MAX_RESPONSE_BYTES:,} bytes); refusing it",
+            hint="check the registry URL; an image layer is never fetched by this tool",
+        )
 
 
 def _redact_url(url: str) -> str:

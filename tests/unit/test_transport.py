@@ -92,3 +92,17 @@ def test_timedelta_ttls_are_seconds() -> None:
     ttl = Settings.from_env().ttls
     assert timedelta(seconds=ttl["search"]) == timedelta(minutes=5)
     assert timedelta(seconds=ttl["manifest_by_tag"]) == timedelta(hours=1)
+
+
+def test_an_oversized_reply_is_refused_before_it_is_read(rsps, service) -> None:
+    from dockerhub_cli.errors import UpstreamError
+    from dockerhub_cli.transport import MAX_RESPONSE_BYTES
+
+    rsps.get(
+        "https://registry.example.com/v2/team/app/tags/list",
+        body=b'{"name": "team/app", "tags": []}',
+        headers={"Content-Length": str(MAX_RESPONSE_BYTES + 1)},
+        auto_calculate_content_length=False,
+    )
+    with pytest.raises(UpstreamError, match="more than this tool ever reads"):
+        service.tags("registry.example.com/team/app")
