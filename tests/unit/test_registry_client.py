@@ -16,6 +16,7 @@ from dockerhub_cli.errors import (
     DigestMismatchError,
     NotFoundError,
     OfflineCacheMissError,
+    UpstreamError,
 )
 from dockerhub_cli.reference import parse_reference
 from dockerhub_cli.service import DockerHubService
@@ -302,3 +303,21 @@ def test_insecure_registry_falls_back_to_http(rsps, monkeypatch) -> None:
     rsps.get("http://registry.internal:5000/v2/app/tags/list", json={"name": "app", "tags": ["z"]})
     with DockerHubService(Settings.from_env(retries=0)) as svc:
         assert svc.tags("registry.internal:5000/app").tags[0].name == "z"
+
+
+HTML_404 = (
+    "<!DOCTYPE HTML>\n<html><head><title>Error response</title></head>\n"
+    "<body><h1>404</h1></body></html>\n"
+)
+
+
+def test_a_web_server_that_is_not_a_registry_is_named_not_dumped(rsps, service) -> None:
+    """A plain web server answering HTML 404s is an upstream problem (exit 6), not 'not found',
+    and its markup never lands in the one-line error."""
+    rsps.get(_manifest_url("1.0"), status=404, body=HTML_404, content_type="text/html")
+    with pytest.raises(UpstreamError) as caught:
+        service.registry.get_manifest(parse_reference("registry.example.com/team/app:1.0"))
+    message = str(caught.value)
+    assert "<" not in message and "DOCTYPE" not in message
+    assert "HTML page" in message and "registry.example.com" in message
+    assert "OCI registry" in (caught.value.hint or "")
