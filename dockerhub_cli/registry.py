@@ -25,7 +25,12 @@ from dockerhub_cli.errors import (
     UpstreamError,
 )
 from dockerhub_cli.reference import ImageReference
-from dockerhub_cli.transport import error_message, raise_for_rate_limit, raise_for_server_error
+from dockerhub_cli.transport import (
+    error_message,
+    is_html,
+    raise_for_rate_limit,
+    raise_for_server_error,
+)
 
 if TYPE_CHECKING:
     from dockerhub_cli.credentials import CredentialStore
@@ -251,6 +256,12 @@ class RegistryClient:
         raise_for_rate_limit(response, what)
         raise_for_server_error(response, what)
         message = error_message(response)
+        if response.status_code == 404 and is_html(response):
+            # Registries answer 404 with a JSON error body; a web page means this is not one.
+            raise UpstreamError(
+                f"{ref.domain} answered with an HTML page (HTTP 404) for {what}",
+                hint=f"is {ref.domain} an OCI registry? check the host and port",
+            )
         if response.status_code == 404:
             code = _error_code(response)
             if code == "NAME_UNKNOWN":

@@ -759,6 +759,18 @@ def _short_reason(exc: Exception) -> str:
     return text.split(": ", 1)[-1][:200] if "object at 0x" in text else text[:200]
 
 
+def is_html(response: requests.Response) -> bool:
+    """A web page (a plain web server, a proxy's error page), never a registry or API error.
+
+    Only a body counts: a HEAD answer has none, whatever its Content-Type says."""
+    text = (response.text or "").lstrip()
+    if not text:
+        return False
+    return "html" in response.headers.get("Content-Type", "").lower() or text[
+        :15
+    ].lower().startswith(("<!doctype html", "<html"))
+
+
 def error_message(response: requests.Response) -> str:
     """The server's own words from any of the error bodies Docker Hub and registries send.
 
@@ -768,6 +780,8 @@ def error_message(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
+        if is_html(response):
+            return "an HTML page, not an API error"
         text = (response.text or "").strip().replace("\n", " ")
         return text[:200]
     if isinstance(body, dict):

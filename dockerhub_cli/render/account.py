@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def _pairs(console: Console, rows: list[tuple[str, str]]) -> None:
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # paths are copied: fold them, never cut them
     for key, value in rows:
         table.add_row(key, Text(value))
     console.print(table)

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 def cache_info(info: CacheInfo, console: Console) -> None:
     table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")  # the location is copied: fold it, never cut it
     table.add_row("backend", info.backend)
     table.add_row("location", info.location)
     table.add_row("size", human_size(info.size_bytes) if info.size_bytes is not None else "-")

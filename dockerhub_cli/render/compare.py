@@ -71,14 +71,17 @@ def comparison(r: Comparison, console: Console) -> None:
     console.print(Text(r.summary))
     console.print()
 
+    # A narrow terminal shrinks only the digest and step columns (rich collapses wrappable
+    # columns first): digests fold, the step is cut with an ellipsis, and #, SIZE and STATUS
+    # stay whole instead of all columns being cut evenly down to '…'.
     lt = Table(box=None, header_style="bold", pad_edge=False)
     lt.add_column("#", justify="right", no_wrap=True)
-    lt.add_column("LEFT LAYER", no_wrap=True)
+    lt.add_column("LEFT LAYER", overflow="fold")
     lt.add_column("SIZE", justify="right", no_wrap=True)
-    lt.add_column("RIGHT LAYER", no_wrap=True)
+    lt.add_column("RIGHT LAYER", overflow="fold")
     lt.add_column("SIZE", justify="right", no_wrap=True)
     lt.add_column("STATUS", no_wrap=True)
-    lt.add_column("STEP (right, else left)", overflow="ellipsis", no_wrap=True)
+    lt.add_column("STEP (right, else left)", overflow="ellipsis")
     for row in r.layers:
         style = _STATUS_STYLE[row.status]
         lt.add_row(
@@ -88,7 +91,7 @@ def comparison(r: Comparison, console: Console) -> None:
             short_digest(row.right_digest) if row.right_digest else "",
             human_size(row.right_size) if row.right_size is not None else "",
             Text(_STATUS_TEXT[row.status], style=style),
-            Text(_step(row.right_step or row.left_step)),
+            Text(_step(row.right_step or row.left_step), no_wrap=True, overflow="ellipsis"),
         )
     console.print(lt)
 

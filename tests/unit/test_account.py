@@ -338,3 +338,15 @@ def test_parse_quota(value: str | None, expected: tuple[int | None, int | None])
     from dockerhub_cli.account import parse_quota
 
     assert parse_quota(value) == expected
+
+
+def test_whoami_source_path_is_whole_in_a_narrow_terminal(docker_config: Path) -> None:
+    """The credentials file is what people go and edit: fold its path, never cut it with '…'."""
+    auth = base64.b64encode(b"user:pw").decode()
+    docker_config.write_text(json.dumps({"auths": {"registry.example.com": {"auth": auth}}}))
+    shown = run("whoami", "registry.example.com", env={"COLUMNS": "30"})
+    assert shown.exit_code == 0, shown.stderr
+    table = shown.stdout.split("precedence:", 1)[0]
+    assert "…" not in table
+    folded = "".join(line[len("source") :].strip() for line in table.splitlines()[2:])
+    assert str(docker_config) in folded

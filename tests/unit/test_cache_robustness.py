@@ -294,3 +294,16 @@ def test_threads_finding_the_cache_corrupt_together_rebuild_it_once(caplog):
     assert answers == ["answered from the new cache"] * 2
     assert len(list(settings.cache_dir.glob("http_cache.sqlite.corrupt-*"))) == 1
     assert caplog.text.count("was unreadable") == 1
+
+
+def test_cache_info_location_is_whole_in_a_narrow_terminal(tmp_path, monkeypatch):
+    """The path is what people copy: it folds onto more lines, never ends in '…'."""
+    cache_dir = tmp_path / "a-rather-long-directory-name-for-the-cache" / "dockerhub-cli"
+    monkeypatch.setenv("DOCKERHUB_CACHE_DIR", str(cache_dir))
+    shown = CliRunner().invoke(app, ["cache", "info"], env={"COLUMNS": "50"})
+    assert shown.exit_code == 0, shown.stderr
+    assert "…" not in shown.stdout
+    lines = shown.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("location"))
+    folded = "".join(line[len("location") :].strip() for line in lines[start : start + 6])
+    assert str(cache_dir / "http_cache.sqlite") in folded

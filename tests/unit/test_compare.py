@@ -434,3 +434,14 @@ def test_cli_exit_codes(reg) -> None:
     assert result.exit_code == 3 and "tag 'nope' not found" in result.stderr
     result = runner.invoke(app, ["updates", _ref("nope"), "--base", "bad ref"])
     assert result.exit_code == 2
+
+
+def test_cli_compare_layer_table_keeps_sizes_and_status_at_60_columns(reg) -> None:
+    """A narrow terminal wraps digests and steps; it never crushes SIZE or STATUS to '…'."""
+    _two_images(reg)
+    result = runner.invoke(app, ["compare", _ref("left"), _ref("right")], env={"COLUMNS": "60"})
+    assert result.exit_code == 0, result.stderr
+    layers = result.stdout.split("\n\n")[2]  # table, summary, layers, config differences
+    assert "shared base" in layers and "right only" in layers
+    assert "1.0 kB" in layers and "250 B" in layers
+    assert max(len(line) for line in result.stdout.splitlines()) <= 60

@@ -67,3 +67,17 @@ def test_readme_exit_code_table_matches_enum() -> None:
 
 def test_readme_keeps_quick_start() -> None:
     assert "$ pip install . && dockerhub search nginx\n$ make test\n" in README
+
+
+def test_readme_options_before_the_command_are_accepted_there() -> None:
+    """README's table of options every command takes says which also go before the command."""
+    from typer.testing import CliRunner
+
+    section = README.split("## Options every command takes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(--[a-z-]+)[^|]*\|[^|]*\| (yes|no) \|$", section, re.MULTILINE)
+    assert {option for option, _ in rows} >= {"--json", "--format", "--no-cache", "--debug"}
+    runner = CliRunner()
+    for option, before in rows:
+        args = [option, "{x}"] if option == "--format" else [option]
+        result = runner.invoke(app, [*args, "config", "path"])
+        assert (result.exit_code == 0) == (before == "yes"), (option, result.output)

@@ -16,6 +16,7 @@ from dockerhub_cli.errors import (
     DigestMismatchError,
     NotFoundError,
     OfflineCacheMissError,
+    UpstreamError,
 )
 from dockerhub_cli.reference import parse_reference
 from dockerhub_cli.service import DockerHubService
@@ -319,3 +320,21 @@ def test_registry_tags_cut_off_at_the_page_cap_are_never_called_complete(
     assert [t.name for t in result.tags] == ["t0", "t1", "t2"]
     assert result.count is None and result.complete is False
     assert any("stopped after 3 pages" in n for n in result.notes)
+
+
+HTML_404 = (
+    "<!DOCTYPE HTML>\n<html><head><title>Error response</title></head>\n"
+    "<body><h1>404</h1></body></html>\n"
+)
+
+
+def test_a_web_server_that_is_not_a_registry_is_named_not_dumped(rsps, service) -> None:
+    """A plain web server answering HTML 404s is an upstream problem (exit 6), not 'not found',
+    and its markup never lands in the one-line error."""
+    rsps.get(_manifest_url("1.0"), status=404, body=HTML_404, content_type="text/html")
+    with pytest.raises(UpstreamError) as caught:
+        service.registry.get_manifest(parse_reference("registry.example.com/team/app:1.0"))
+    message = str(caught.value)
+    assert "<" not in message and "DOCTYPE" not in message
+    assert "HTML page" in message and "registry.example.com" in message
+    assert "OCI registry" in (caught.value.hint or "")
