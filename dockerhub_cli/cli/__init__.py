@@ -20,8 +20,31 @@ from dockerhub_cli.cli.app import app
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    Runs the app in non-standalone mode so that usage errors (unknown option, missing
+    argument, value out of range) come out as one `error:` line on stderr with exit code 2,
+    like every other error, instead of a multi-line panel.
+    """
+    import sys
+
+    import typer
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `dockerhub`: show the help
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        message = " ".join(exc.format_message().split())
+        sys.stderr.write(f"error: {message}{where}\n")
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("error: interrupted\n")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 __all__ = ["app", "main"]

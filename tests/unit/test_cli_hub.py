@@ -147,3 +147,36 @@ def test_python_dash_m_entry_point() -> None:
         check=False,
     )
     assert done.returncode == 0 and done.stdout.strip() == f"dockerhub {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["search", "nginx", "--limit", "0"], "'--limit'"),
+        (["tags"], "Missing argument 'repository'"),
+        (["no-such-command"], "No such command"),
+    ],
+)
+def test_usage_errors_are_one_line_from_the_console_script(args, words) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dockerhub_cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]
+    assert "--help" in lines[0]
+
+
+def test_bare_command_shows_help() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dockerhub_cli"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Usage" in done.stdout + done.stderr and "search" in done.stdout + done.stderr
