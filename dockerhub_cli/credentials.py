@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockerhub_cli.reference import DOCKER_HUB_DOMAIN
+
+log = logging.getLogger("dockerhub_cli.credentials")
 
 if TYPE_CHECKING:
     from dockerhub_cli.config_file import RegistryEntry
@@ -193,9 +196,17 @@ class CredentialStore:
     def _read_config(self) -> dict[str, object]:
         try:
             data = json.loads(self.config_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
             return {}
-        return data if isinstance(data, dict) else {}
+        except (OSError, ValueError) as exc:
+            # Like docker: say so, then carry on anonymously rather than fail every command.
+            reason = exc.strerror if isinstance(exc, OSError) else "not valid JSON"
+            log.warning("ignoring %s: %s", self.config_path, reason)
+            return {}
+        if not isinstance(data, dict):
+            log.warning("ignoring %s: not a JSON object", self.config_path)
+            return {}
+        return data
 
     # -- writing: `dockerhub login` / `dockerhub logout` ----------------------------------
 

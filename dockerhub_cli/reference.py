@@ -127,6 +127,12 @@ def parse_reference(text: str, *, default_tag: bool = True) -> ImageReference:
             f"invalid reference format: {raw!r} contains whitespace or a character "
             "that is not allowed in image references"
         )
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        raise InvalidReferenceError(
+            f"invalid reference format: {raw!r} is a URL; image references have no scheme",
+            hint=f"drop '{scheme}://': {rest}",
+        )
     if _HEX64_RE.match(text):
         raise InvalidReferenceError(
             f"invalid repository name ({text}): cannot specify 64-byte hexadecimal strings",

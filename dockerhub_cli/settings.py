@@ -174,6 +174,7 @@ class Settings:
             configured = typing.cast("frozenset[str]", values["insecure_registries"])
             values["insecure_registries"] = frozenset(configured) | insecure_hosts
         values.update(registries=registries, config_file=config.path, sources=sources)
+        _check_default_platform(str(values["platform"]), sources.get("platform", "default"))
         return cls(**values)  # type: ignore[arg-type]
 
     def replace(self, **changes: object) -> Settings:
@@ -182,3 +183,17 @@ class Settings:
     @property
     def cache_path(self) -> Path:
         return self.cache_dir / "http_cache.sqlite"
+
+
+def _check_default_platform(platform: str, source: str) -> None:
+    """Reject a bad default platform where it is set, naming where it came from."""
+    from dockerhub_cli.errors import InvalidInputError
+    from dockerhub_cli.platforms import parse_platform
+
+    try:
+        parse_platform(platform)
+    except InvalidInputError as exc:
+        raise InvalidInputError(
+            f"the default platform {platform!r} (from {source}) is invalid: {exc.message}",
+            hint="use os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8",
+        ) from None

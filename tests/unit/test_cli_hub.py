@@ -180,3 +180,28 @@ def test_bare_command_shows_help() -> None:
         check=False,
     )
     assert "Usage" in done.stdout + done.stderr and "search" in done.stdout + done.stderr
+
+
+def test_bad_default_platform_names_its_source(monkeypatch) -> None:
+    monkeypatch.setenv("DOCKERHUB_PLATFORM", "garbage/")
+    result = runner.invoke(app, ["tags", "127.0.0.1:9/app"])
+    assert result.exit_code == 2
+    assert "default platform 'garbage/' (from env DOCKERHUB_PLATFORM)" in result.stderr
+
+
+def test_garbage_docker_config_is_reported_then_ignored(rsps, isolated_env) -> None:
+    config = isolated_env / "home" / ".docker" / "config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text("{not json")
+    rsps.get(
+        "https://registry.example.com/v2/team/app/tags/list",
+        json={"name": "team/app", "tags": ["1.0"]},
+    )
+    rsps.get(
+        "https://registry.example.com/v2/team/app/tags/list",
+        status=401,
+        headers={"WWW-Authenticate": 'Basic realm="r"'},
+    )
+    result = runner.invoke(app, ["tags", "registry.example.com/team/app", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert f"ignoring {config}: not valid JSON" in result.stderr

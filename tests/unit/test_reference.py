@@ -111,3 +111,9 @@ def test_validate_tag() -> None:
     assert validate_tag("1.27-alpine") == "1.27-alpine"
     with pytest.raises(InvalidReferenceError):
         validate_tag("../etc")
+
+
+def test_a_url_is_not_a_reference() -> None:
+    with pytest.raises(InvalidReferenceError, match="is a URL") as info:
+        parse_reference("https://ghcr.io/org/app:1.0")
+    assert info.value.hint == "drop 'https://': ghcr.io/org/app:1.0"
