@@ -58,10 +58,14 @@ FIELD_ENV: dict[str, str] = {
     "offline": "DOCKERHUB_OFFLINE",
     "username": "DOCKERHUB_USERNAME",
     "token": "DOCKERHUB_TOKEN",
+    "cache_backend": "DOCKERHUB_CACHE_BACKEND",
+    "circuit_breaker": "DOCKERHUB_CIRCUIT_BREAKER",
 }
 
 # Keys whose values are secrets: `config show` prints them redacted.
 SECRET_FIELDS = frozenset({"token"})
+# Keys whose values are URLs that may carry a password (redis://:pw@host): shown without it.
+URL_FIELDS = frozenset({"cache_backend"})
 
 
 @dataclass(frozen=True)
@@ -343,6 +347,7 @@ def report(settings: Any) -> Any:
     """The effective settings with their sources, secrets redacted (for `config show`)."""
     import dataclasses
 
+    from dockerhub_cli.cache import redact_url
     from dockerhub_cli.models import ConfigReport, ConfigValue
 
     hidden = {"sources", "registries", "config_file"}
@@ -351,7 +356,12 @@ def report(settings: Any) -> Any:
         if f.name in hidden:
             continue
         value = getattr(settings, f.name)
-        text = ("<redacted>" if value else "-") if f.name in SECRET_FIELDS else _text(value)
+        if f.name in SECRET_FIELDS:
+            text = "<redacted>" if value else "-"
+        elif f.name in URL_FIELDS:
+            text = redact_url(_text(value))
+        else:
+            text = _text(value)
         values.append(
             ConfigValue(key=f.name, value=text, source=settings.sources.get(f.name, "default"))
         )

@@ -27,6 +27,7 @@ from dockerhub_cli.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from dockerhub_cli.service import DockerHubService
+    from dockerhub_cli.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,18 +61,24 @@ def run_options() -> RunOptions:
     return _run
 
 
+def run_settings() -> Settings:
+    """The effective settings: the global flags of this run over env, config file, defaults."""
+    from dockerhub_cli.settings import Settings
+
+    return Settings.from_env(
+        no_cache=_run.no_cache or None,
+        offline=_run.offline or None,
+        insecure=_run.insecure or None,
+        cache_backend=_run.cache_backend or None,
+    )
+
+
 def get_service() -> DockerHubService:
     """The process's one service, built on first use (so `--help` never pays for it)."""
     if _run.service is None:
         from dockerhub_cli.service import DockerHubService
-        from dockerhub_cli.settings import Settings
 
-        settings = Settings.from_env(
-            no_cache=_run.no_cache or None,
-            offline=_run.offline or None,
-            insecure=_run.insecure or None,
-            cache_backend=_run.cache_backend or None,
-        )
+        settings = run_settings()
         if settings.no_cache and settings.offline:
             from dockerhub_cli.errors import InvalidInputError
 

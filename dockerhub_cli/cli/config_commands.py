@@ -23,17 +23,12 @@ def config_show() -> None:
 
     Example: dockerhub config show --format '{key}={value}'
     """
-    from dockerhub_cli.cli.app import run_options
+    from dockerhub_cli.cli.app import run_settings
     from dockerhub_cli.config_file import report
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.account import config_report
-    from dockerhub_cli.settings import Settings
 
-    run = run_options()
-    settings = Settings.from_env(
-        no_cache=run.no_cache or None, offline=run.offline or None, insecure=run.insecure or None
-    )
-    emit(report(settings), json_output=False, render=config_report)  # --json: see command()
+    emit(report(run_settings()), json_output=False, render=config_report)  # --json: see command()
 
 
 @command("path", group=config_app, output=False)

@@ -159,3 +159,21 @@ def test_output_json_default_from_config(config: Path) -> None:
     result = run("whoami")
     assert result.stdout.lstrip().startswith("{")
     assert run("whoami", "-q").stdout.strip() == ""  # anonymous: no username; --quiet wins
+
+
+def test_config_show_redacts_the_cache_backend_password_and_names_its_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKERHUB_CACHE_BACKEND", "redis://:r3dispw@127.0.0.1:6379/0")
+    monkeypatch.setenv("DOCKERHUB_CIRCUIT_BREAKER", "1")
+    for args in (("config", "show"), ("config", "show", "--json")):
+        assert "r3dispw" not in run(*args).stdout
+    values = {v["key"]: (v["value"], v["source"]) for v in run_json("config", "show")["values"]}
+    assert values["cache_backend"] == (
+        "redis://:***@127.0.0.1:6379/0",
+        "env DOCKERHUB_CACHE_BACKEND",
+    )
+    assert values["circuit_breaker"] == ("true", "env DOCKERHUB_CIRCUIT_BREAKER")
+    flagged = run_json("config", "show", "--cache-backend", "redis://:fl4gpw@127.0.0.1:6379/1")
+    shown = {v["key"]: (v["value"], v["source"]) for v in flagged["values"]}
+    assert shown["cache_backend"] == ("redis://:***@127.0.0.1:6379/1", "flag")
