@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from dockerhub_cli.cli.app import app, command, run_options
+from dockerhub_cli.cli.app import app, command, run_settings
 from dockerhub_cli.cli.options import JsonOpt
-
-if TYPE_CHECKING:
-    from dockerhub_cli.settings import Settings
 
 cache_app = typer.Typer(
     name="cache",
@@ -18,12 +15,6 @@ cache_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(cache_app)
-
-
-def _settings() -> Settings:
-    from dockerhub_cli.settings import Settings
-
-    return Settings.from_env(cache_backend=run_options().cache_backend or None)
 
 
 @command("info", group=cache_app)
@@ -36,7 +27,7 @@ def info(json_output: JsonOpt = False) -> None:
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.cache import cache_info as render_info
 
-    emit(cache_info(_settings()), json_output=json_output, render=render_info)
+    emit(cache_info(run_settings()), json_output=json_output, render=render_info)
 
 
 @command("clear", group=cache_app)
@@ -55,7 +46,7 @@ def clear(
     from dockerhub_cli.render.cache import cache_cleared
 
     emit(
-        clear_cache(_settings(), expired_only=expired),
+        clear_cache(run_settings(), expired_only=expired),
         json_output=json_output,
         render=cache_cleared,
     )
