@@ -103,8 +103,10 @@ def _run_helper(helper: str, server: str, timeout: float = 10.0) -> Credentials 
         data = json.loads(done.stdout)
     except ValueError:
         return None
-    username, secret = data.get("Username") or "", data.get("Secret") or ""
-    if not secret:
+    if not isinstance(data, dict):  # a broken helper: as good as no credentials
+        return None
+    username, secret = str(data.get("Username") or ""), data.get("Secret")
+    if not isinstance(secret, str) or not secret:
         return None
     identity = username == "<token>"
     return Credentials(

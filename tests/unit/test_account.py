@@ -127,6 +127,22 @@ def test_helper_configured_but_missing_is_a_clear_error(docker_config: Path) -> 
     assert "docker-credential-nothere" in result.stderr and SECRET not in result.stderr
 
 
+@pytest.mark.parametrize("reply", ["null", '"just a string"', "[1, 2]", "{}"])
+def test_helper_reply_that_is_not_an_object_means_no_credentials(
+    docker_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: str
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    helper = bin_dir / "docker-credential-odd"
+    helper.write_text(f"#!{sys.executable}\nprint({reply!r})\n")
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    docker_config.write_text(json.dumps({"credsStore": "odd"}))
+    result = run("whoami", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["authenticated"] is False
+
+
 # -- without a helper: config.json auths ----------------------------------------------------
 
 
