@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -299,15 +300,27 @@ class CredentialStore:
         return data
 
     def _write_config(self, config: dict[str, object]) -> None:
-        """Atomic write, mode 0600, keeping every other key of the file as it was."""
+        """Atomic write, mode 0600, keeping every other key of the file as it was.
+
+        Like docker, a symlinked config.json (dotfile managers) is written through the link:
+        the link stays and its target gets the new content. The temporary file is created
+        exclusively (mode 0600 from the start) and removed if anything fails.
+        """
         path = self.config_path
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(config, handle, indent="\t")
-            handle.write("\n")
-        os.replace(tmp, path)
+        if path.is_symlink():
+            path = path.resolve()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(config, handle, indent="\t")
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def _from_auth_entry(entry: dict[str, object], source: str) -> Credentials | None:

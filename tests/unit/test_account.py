@@ -171,6 +171,23 @@ def test_login_without_helper_writes_base64_auth(docker_config: Path) -> None:
 
 
 @responses.activate
+def test_login_keeps_a_symlinked_config_json_a_symlink(docker_config: Path, tmp_path: Path) -> None:
+    """Dotfile managers link ~/.docker/config.json; like docker, write through the link."""
+    real = tmp_path / "dotfiles" / "docker-config.json"
+    real.parent.mkdir()
+    real.write_text(json.dumps({"credHelpers": {"gcr.io": "gcloud"}}))
+    docker_config.symlink_to(real)
+    responses.get("http://localhost:5000/v2/", json={})
+    result = run("login", "localhost:5000", "-u", "bob", "--password-stdin", input=SECRET)
+    assert result.exit_code == 0, result.stderr
+    assert docker_config.is_symlink()
+    config = json.loads(real.read_text())
+    assert config["credHelpers"] == {"gcr.io": "gcloud"} and "localhost:5000" in config["auths"]
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert [p.name for p in real.parent.iterdir()] == [real.name]  # no temporary file left
+
+
+@responses.activate
 def test_login_basic_auth_registry(docker_config: Path) -> None:
     responses.get(
         "http://127.0.0.1:5002/v2/",
