@@ -306,6 +306,17 @@ class CredentialStore:
         the link stays and its target gets the new content. The temporary file is created
         exclusively (mode 0600 from the start) and removed if anything fails.
         """
+        from dockerhub_cli.errors import DockerHubError
+
+        try:
+            self._replace_config(config)
+        except OSError as exc:
+            raise DockerHubError(
+                f"cannot write {self.config_path}: {exc.strerror or exc}",
+                hint="check that its directory exists and is writable (or set DOCKER_CONFIG)",
+            ) from None
+
+    def _replace_config(self, config: dict[str, object]) -> None:
         path = self.config_path
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if path.is_symlink():

@@ -188,6 +188,18 @@ def test_login_keeps_a_symlinked_config_json_a_symlink(docker_config: Path, tmp_
 
 
 @responses.activate
+def test_config_json_that_cannot_be_written_is_a_clear_error(
+    docker_config: Path, tmp_path: Path
+) -> None:
+    docker_config.symlink_to(tmp_path / "no-such-dir" / "config.json")  # a dangling link
+    responses.get("http://localhost:5000/v2/", json={})
+    result = run("login", "localhost:5000", "-u", "bob", "--password-stdin", input=SECRET)
+    assert result.exit_code == 1
+    assert "cannot write" in result.stderr and "unexpected" not in result.stderr
+    assert SECRET not in result.stderr
+
+
+@responses.activate
 def test_login_basic_auth_registry(docker_config: Path) -> None:
     responses.get(
         "http://127.0.0.1:5002/v2/",
