@@ -116,7 +116,8 @@ class Settings:
     # Settings field -> "flag" | "env NAME" | "config" | "default" (for `dockerhub config show`).
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # "sqlite" (the file under cache_dir) or "redis://host:port/db" (shared by many processes).
-    cache_backend: str = "sqlite"
+    # Out of the repr: a Redis URL may carry a password (cache.describe_backend() redacts it).
+    cache_backend: str = field(default="sqlite", repr=False)
     cache_busy_timeout_ms: int = 30_000
     # On a network failure or 5xx/429, answer from an expired cache entry (with a warning).
     stale_if_error: bool = True

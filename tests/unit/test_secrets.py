@@ -191,3 +191,8 @@ def test_tls_verification_on_unless_asked(env, args, expected, monkeypatch):
         assert result.exit_code == 0, result.output
         verify = _verify_flags(rsps)[REG]
     assert (verify is not False) is expected
+
+
+def test_settings_repr_hides_a_redis_password():
+    settings = Settings(cache_backend="redis://:r3dis-S3CRET@127.0.0.1:6379/0")
+    assert "r3dis-S3CRET" not in repr(settings)
