@@ -103,15 +103,6 @@ class CircuitBreaker:
                 circuit.state = OPEN
                 circuit.opened_at = self._clock()
 
-    def state(self, host: str) -> str:
-        with self._lock:
-            circuit = self._hosts.get(host)
-            if circuit is None:
-                return CLOSED
-            if circuit.state == OPEN and self._clock() >= circuit.opened_at + self.cooldown:
-                return HALF_OPEN
-            return circuit.state
-
     def snapshot(self) -> dict[str, dict[str, object]]:
         """Per-host state for the health report."""
         now = self._clock()

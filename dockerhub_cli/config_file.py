@@ -203,7 +203,7 @@ def parse(text: str, path: Path, default_ttls: Mapping[str, int]) -> ConfigFile:
         if key in _TOP:
             name, check = _TOP[key]
             values[name] = _checked(path, key, raw, check)
-        elif key in _TABLES or key == "cache":
+        elif key in _TABLES:
             if not isinstance(raw, dict):
                 raise _error(path, key, f"expected a table [{key}]")
             for sub, sub_raw in raw.items():
