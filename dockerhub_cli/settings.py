@@ -121,7 +121,8 @@ class Settings:
     cache_busy_timeout_ms: int = 30_000
     # On a network failure or 5xx/429, answer from an expired cache entry (with a warning).
     stale_if_error: bool = True
-    # Per-host circuit breaker: on for `serve-mcp`, off for one-shot CLI runs.
+    # Per-host circuit breaker (circuit.py): off unless DOCKERHUB_CIRCUIT_BREAKER=1, for every
+    # command including `serve-mcp` (the long-lived process it is meant for).
     circuit_breaker: bool = False
     breaker_threshold: int = 5
     breaker_cooldown: float = 30.0
