@@ -843,6 +843,8 @@ def build_server(
 
 def health_report(service: DockerHubService) -> dict[str, Any]:
     """What `/health` answers: no network request is made."""
+    from dockerhub_cli.cache import describe_backend
+
     report: dict[str, Any] = {
         "status": "ok",
         "server": SERVER_NAME,
@@ -850,7 +852,8 @@ def health_report(service: DockerHubService) -> dict[str, Any]:
         "tools": [s.name for s in available_tools()],
         "cache": {
             "backend": type(service.session.cache).__name__,
-            "path": str(service.settings.cache_path),
+            # The SQLite file, or the Redis URL with any password masked.
+            "path": describe_backend(service.settings),
             "disabled": bool(service.session.settings.disabled),
             "offline": service.settings.offline,
         },

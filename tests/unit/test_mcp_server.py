@@ -989,6 +989,20 @@ def test_health_report_needs_no_network() -> None:
     json.dumps(report)
 
 
+def test_health_report_names_a_redis_cache_without_its_password() -> None:
+    from types import SimpleNamespace
+
+    settings = Settings.from_env(cache_backend="redis://:r3dispw@127.0.0.1:6379/0")
+    service = SimpleNamespace(
+        settings=settings,
+        session=SimpleNamespace(cache=object(), settings=SimpleNamespace(disabled=False)),
+        limiter=SimpleNamespace(snapshot=dict),
+    )
+    report = health_report(service)  # type: ignore[arg-type]
+    assert report["cache"]["path"] == "redis://:***@127.0.0.1:6379/0"
+    assert "r3dispw" not in json.dumps(report)
+
+
 # -- the real service behind the tools (responses registry) --------------------------------------
 
 REG = "https://registry.example.com"
