@@ -52,7 +52,8 @@ ENV_VARS: dict[str, str] = {
     "DOCKER_CONFIG": "directory of Docker's config.json (default ~/.docker)",
     "NO_COLOR": "set to anything to disable colour in tables and messages",
     "DOCKERHUB_CACHE_BACKEND": "sqlite (default) or redis://host:port/db for a shared cache",
-    "DOCKERHUB_CIRCUIT_BREAKER": "set to 1 to fail fast for a while after repeated host failures",
+    "DOCKERHUB_CIRCUIT_BREAKER": "1/0: fail fast for a while after repeated host failures "
+    "(default: on in serve-mcp, off otherwise)",
     "DOCKERHUB_OSV_URL": f"OSV vulnerability API base URL for `vulns` (default {DEFAULT_OSV_URL})",
     "DOCKERHUB_OSV_BATCH_SIZE": "package URLs per OSV querybatch request (1-1000, default 1000)",
 }
@@ -121,8 +122,8 @@ class Settings:
     cache_busy_timeout_ms: int = 30_000
     # On a network failure or 5xx/429, answer from an expired cache entry (with a warning).
     stale_if_error: bool = True
-    # Per-host circuit breaker (circuit.py): off unless DOCKERHUB_CIRCUIT_BREAKER=1, for every
-    # command including `serve-mcp` (the long-lived process it is meant for).
+    # Per-host circuit breaker (circuit.py): on in `serve-mcp` (the long-lived process it is
+    # meant for), off in one-shot commands; DOCKERHUB_CIRCUIT_BREAKER=1/0 forces it either way.
     circuit_breaker: bool = False
     breaker_threshold: int = 5
     breaker_cooldown: float = 30.0

@@ -51,6 +51,9 @@ class RunOptions:
     insecure: bool = False
     debug: bool = False
     cache_backend: str | None = None
+    # A long-lived server (serve-mcp) wants the per-host circuit breaker on unless the user
+    # said otherwise with DOCKERHUB_CIRCUIT_BREAKER; one-shot commands leave it off.
+    long_lived: bool = False
     service: DockerHubService | None = field(default=None, repr=False)
 
 
@@ -63,13 +66,17 @@ def run_options() -> RunOptions:
 
 def run_settings() -> Settings:
     """The effective settings: the global flags of this run over env, config file, defaults."""
+    import os
+
     from dockerhub_cli.settings import Settings
 
+    breaker = _run.long_lived and "DOCKERHUB_CIRCUIT_BREAKER" not in os.environ
     return Settings.from_env(
         no_cache=_run.no_cache or None,
         offline=_run.offline or None,
         insecure=_run.insecure or None,
         cache_backend=_run.cache_backend or None,
+        circuit_breaker=breaker or None,
     )
 
 

@@ -41,6 +41,7 @@ def serve_mcp(
     """
     from dockerhub_cli.mcp_server import serve
 
+    run_options().long_lived = True  # circuit breaker on (DOCKERHUB_CIRCUIT_BREAKER=0: off)
     try:
         serve(
             get_service(),

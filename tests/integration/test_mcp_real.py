@@ -449,6 +449,8 @@ async def test_streamable_http_with_health(
     assert health["cache"]["path"] == str(Settings.from_env().cache_path)
     assert "docker_list_tags" in health["tools"]
     assert health["rate_limiter"] == {}
+    # serve-mcp is long-lived: the per-host circuit breaker is on by default there.
+    assert health["service"]["circuit_breaker"]["enabled"] is True
 
     with anyio.fail_after(30):
         async with Client(f"{base}/mcp") as client:

@@ -205,3 +205,17 @@ def test_garbage_docker_config_is_reported_then_ignored(rsps, isolated_env) -> N
     result = runner.invoke(app, ["tags", "registry.example.com/team/app", "--json"])
     assert result.exit_code == 0, result.stderr
     assert f"ignoring {config}: not valid JSON" in result.stderr
+
+
+def test_circuit_breaker_defaults_off_for_one_shot_commands_on_for_servers(monkeypatch) -> None:
+    from dockerhub_cli.cli.app import run_options, run_settings
+
+    run_options().long_lived = False
+    assert run_settings().circuit_breaker is False
+    run_options().long_lived = True
+    try:
+        assert run_settings().circuit_breaker is True
+        monkeypatch.setenv("DOCKERHUB_CIRCUIT_BREAKER", "0")
+        assert run_settings().circuit_breaker is False
+    finally:
+        run_options().long_lived = False
