@@ -47,6 +47,7 @@ ENV_VARS: dict[str, str] = {
     "DOCKERHUB_INSECURE_REGISTRIES": "comma-separated hosts that may use plain HTTP / bad TLS",
     "DOCKERHUB_USERNAME": "Docker Hub username (with DOCKERHUB_TOKEN)",
     "DOCKERHUB_TOKEN": "Docker Hub personal access token or password",
+    "DOCKERHUB_PASSWORD": "read when DOCKERHUB_TOKEN is not set",
     "DOCKERHUB_NO_CACHE": "set to 1 to bypass the cache (like --no-cache)",
     "DOCKERHUB_OFFLINE": "set to 1 to answer only from the cache (like --offline)",
     "DOCKER_CONFIG": "directory of Docker's config.json (default ~/.docker)",

@@ -81,3 +81,11 @@ def test_readme_options_before_the_command_are_accepted_there() -> None:
         args = [option, "{x}"] if option == "--format" else [option]
         result = runner.invoke(app, [*args, "config", "path"])
         assert (result.exit_code == 0) == (before == "yes"), (option, result.output)
+
+
+def test_readme_environment_table_lists_every_variable() -> None:
+    from dockerhub_cli.settings import ENV_VARS
+
+    section = README.split("## Environment", 1)[1].split("\n## ", 1)[0]
+    missing = [name for name in ENV_VARS if f"`{name}`" not in section]
+    assert not missing, f"README's Environment table lacks {missing}"
