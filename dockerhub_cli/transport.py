@@ -282,6 +282,10 @@ class Transport:
         self.network_requests = 0
         self.cache_hits = 0
         self.stale_served = 0
+        # For the result cache (result_cache.py): whether every response the caller used is a
+        # fresh HTTP cache entry, and the earliest expiry among them (unix time; None: never).
+        self.reusable = True
+        self.reuse_until: float | None = None
         self._local = threading.local()
         self._cache_lock = threading.Lock()
         self._count_lock = threading.Lock()  # counters are bumped from worker threads too
@@ -419,6 +423,8 @@ class Transport:
                     stats.cache_hits += 1
                 elif not cache_miss:
                     stats.network_requests += 1
+        if cacheable and not cache_miss:
+            self._note_reuse(response, from_cache, cache_only)
         if self.settings.offline and cache_miss:
             raise OfflineCacheMissError(
                 f"--offline: {what or url} is not in the cache",
@@ -444,6 +450,28 @@ class Transport:
             (time.monotonic() - started) * 1000,
         )
         return response
+
+    def _note_reuse(self, response: requests.Response, from_cache: bool, cache_only: bool) -> None:
+        """Track how long an answer built from the responses returned so far stays true.
+
+        Requests that never touch the cache (`cacheable=False`: tokens, logins) carry no data
+        of the answer. A cache-only lookup that found an expired entry is only a probe (the
+        caller asks again). Anything else that is not a fresh cache entry (an expired one, or
+        a network answer the cache did not store, such as a 404) makes the answer unsavable.
+        """
+        expired = bool(getattr(response, "is_expired", False))
+        if cache_only and (expired or not from_cache):
+            return
+        stored = from_cache or getattr(response, "cache_key", None) is not None
+        expires = getattr(response, "expires", None)
+        with self._count_lock:
+            if expired or not stored or self.session.settings.disabled:
+                self.reusable = False
+                return
+            if expires is not None:
+                stamp = expires.timestamp() if expires.tzinfo else _utc_stamp(expires)
+                if self.reuse_until is None or stamp < self.reuse_until:
+                    self.reuse_until = stamp
 
     def forget(self, response: requests.Response) -> None:
         """Drop a cached answer we found unusable (e.g. a 200 whose body is not JSON), so the
@@ -534,6 +562,7 @@ class Transport:
 
     def _note_stale(self, response: requests.Response, url: str, reason: str) -> None:
         with self._count_lock:
+            self.reusable = False  # an answer with out-of-date data is never replayed
             self.stale_served += 1
             for stats in self._each_stats():
                 stats.stale += 1
@@ -678,6 +707,13 @@ class Transport:
                 retry_after=wait,
                 hint="raise DOCKERHUB_RATE_LIMIT_PER_MINUTE if the server allows more",
             ) from None
+
+
+def _utc_stamp(naive: Any) -> float:
+    """Unix time of a naive datetime in UTC (requests-cache's convention)."""
+    from datetime import UTC
+
+    return float(naive.replace(tzinfo=UTC).timestamp())
 
 
 def _never_cache(kwargs: dict[str, Any]) -> None:

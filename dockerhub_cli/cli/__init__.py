@@ -6,6 +6,8 @@ renderers lazily, inside the command bodies, to keep start-up fast.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dockerhub_cli.cli import (  # noqa: F401  (importing registers the commands)
     account_commands,  # whoami, ratelimit, login, logout
     cache_commands,  # cache info, cache clear
@@ -16,16 +18,60 @@ from dockerhub_cli.cli import (  # noqa: F401  (importing registers the commands
     mcp_commands,  # serve-mcp
     supply_commands,  # sbom, provenance, vulns
 )
-from dockerhub_cli.cli.app import app
+from dockerhub_cli.cli.app import app, run_options
+
+if TYPE_CHECKING:
+    from dockerhub_cli.result_cache import Plan
 
 
-def main() -> None:
-    """Console-script entry point.
+def main(result_plan: Plan | None = None) -> None:
+    """Run the app (the console script, `dockerhub_cli.__main__`, calls this on a result-cache
+    miss, with the plan to save the result under).
 
     Runs the app in non-standalone mode so that usage errors (unknown option, missing
     argument, value out of range) come out as one `error:` line on stderr with exit code 2,
     like every other error, instead of a multi-line panel.
     """
+    if result_plan is None:
+        _main()
+        return
+    from dockerhub_cli import result_cache
+
+    capture = result_cache.Capture()
+    capture.start()
+    try:
+        _main()
+    except SystemExit as done:
+        capture.stop()
+        if done.code in (0, None):
+            _save(result_plan, capture)
+        raise
+    finally:
+        capture.stop()
+
+
+def _save(result_plan: Plan, capture: object) -> None:
+    """Save a successful run's output, for as long as what it was built from stays fresh."""
+    from dockerhub_cli import result_cache
+
+    assert isinstance(capture, result_cache.Capture)
+    reuse = run_options().reuse
+    if reuse is None:  # no registry data was read (e.g. an error before the service)
+        return
+    expires_at = result_cache.expiry(
+        result_plan.command,
+        capture,
+        reusable=reuse.reusable,
+        reuse_until=reuse.until,
+        ttls=reuse.ttls,
+    )
+    if expires_at is None:
+        result_cache.debug("not saved (a warning, or data not fresh in the HTTP cache)")
+        return
+    result_plan.store(capture.text, expires_at)
+
+
+def _main() -> None:
     import sys
 
     import typer

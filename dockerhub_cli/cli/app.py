@@ -55,6 +55,19 @@ class RunOptions:
     # said otherwise with DOCKERHUB_CIRCUIT_BREAKER; one-shot commands leave it off.
     long_lived: bool = False
     service: DockerHubService | None = field(default=None, repr=False)
+    # Filled in when the command's service closes: may its output be reused, and until when
+    # (for the result cache, see `dockerhub_cli.result_cache`).
+    reuse: Reuse | None = None
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """Whether every response a command used was a fresh HTTP cache entry, and the earliest
+    expiry among them (None: none of them expires), with the TTLs in force."""
+
+    reusable: bool
+    until: float | None
+    ttls: dict[str, int]
 
 
 _run = RunOptions()
@@ -270,6 +283,12 @@ def run_guarded(body: Callable[[], Any]) -> Any:
         raise typer.Exit(int(ExitCode.UNEXPECTED)) from None
     finally:
         if _run.service is not None:
+            transport = _run.service.transport
+            _run.reuse = Reuse(
+                reusable=transport.reusable,
+                until=transport.reuse_until,
+                ttls=dict(_run.service.settings.ttls),
+            )
             _run.service.close()
             _run.service = None
 
@@ -278,6 +297,9 @@ def _error_line(message: str) -> None:
     from rich.markup import escape
 
     from dockerhub_cli.render import stderr_console
+    from dockerhub_cli.result_cache import note_talk
+
+    note_talk()
 
     # escape(): messages quote user input, which may contain [brackets] Rich would parse.
     stderr_console().print(
@@ -300,6 +322,12 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from dockerhub_cli.result_cache import note_talk
+
+        note_talk()  # a run that warned is never replayed from the result cache
+        super().emit(record)
 
     @property  # type: ignore[override]
     def stream(self) -> Any:

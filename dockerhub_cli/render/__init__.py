@@ -73,8 +73,11 @@ def human_count(count: int | None) -> str:
 
 
 def relative_time(when: datetime | None, now: datetime | None = None) -> str:
+    """`3 hours ago`, `in 2 days`, `just now`; tells the result cache when the text it returns
+    (for the current time) would change."""
     if when is None:
         return "-"
+    live = now is None
     now = now or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -90,9 +93,22 @@ def relative_time(when: datetime | None, now: datetime | None = None) -> str:
     ):
         if seconds >= span:
             n = int(seconds // span)
+            if live:  # past: reads n+1 units at (n+1)*span; future: n-1 units below n*span
+                left = (n + 1) * span - seconds if not future else seconds - n * span
+                _text_changes_in(left)
             text = plural(n, unit)
             return f"in {text}" if future else f"{text} ago"
+    if live:
+        _text_changes_in(60 - seconds if not future else seconds + 60)
     return "just now"
+
+
+def _text_changes_in(seconds: float) -> None:
+    import time
+
+    from dockerhub_cli.result_cache import note_valid_until
+
+    note_valid_until(time.time() + max(0.0, seconds))
 
 
 def stdout_console() -> Console:
@@ -280,12 +296,18 @@ def progress(message: str) -> Iterator[None]:
         with nullcontext():
             yield
         return
-    with stderr_console().status(message, spinner="dots"):
+    from dockerhub_cli.result_cache import stderr_muted
+
+    with stderr_muted(), stderr_console().status(message, spinner="dots"):
         yield
 
 
 def warn(message: str) -> None:
     from rich.markup import escape
+
+    from dockerhub_cli.result_cache import note_talk
+
+    note_talk()
 
     stderr_console().print(
         f"[yellow]warning:[/yellow] {escape(message)}", markup=True, highlight=False

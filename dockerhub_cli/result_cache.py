@@ -1,0 +1,484 @@
+"""The result cache: a warm read-only command answered without importing Typer or requests.
+
+`dockerhub inspect nginx` run twice in a row prints the same bytes, built from the same HTTP
+cache entries. The first run saves its stdout under `<cache dir>/results/<key>.json`; the
+second finds it in `main()` (the console script, `dockerhub_cli.__main__`) and writes it back,
+before Typer, Rich, requests or pydantic are imported. This module imports only the standard
+library (platformdirs, and tomllib when a config file exists, are cheap).
+
+The key is a SHA-256 over everything the output can depend on besides registry data: the
+arguments, the version, the DOCKERHUB_* variables and the terminal-related ones, whether stdout
+and stderr are terminals and the terminal width, the config file (its bytes, and the variables
+its `[[registries]]` name for credentials), Docker's config.json (mtime and size: a
+`docker login` changes it) and the cache directory.
+
+A result is saved only when the run exited 0, printed nothing on stderr (no warning, no stale
+data), and every response it used is in the HTTP cache, fresh; it expires no later than the
+earliest of those entries, the command's own shortest TTL, and the moment a relative time it
+printed ("3 hours ago") would read differently. See `plan()` for when the cache is bypassed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+# Commands whose output depends only on registry / Hub data -> the TTLs (settings.ttls names)
+# of the data they read; a saved result never outlives the shortest of them.
+ELIGIBLE: dict[str, tuple[str, ...]] = {
+    "inspect": ("manifest_by_tag", "repository"),
+    "layers": ("manifest_by_tag",),
+    "history": ("manifest_by_tag",),
+    "dockerfile": ("manifest_by_tag",),
+    "size": ("manifest_by_tag",),
+    "manifest": ("manifest_by_tag",),
+    "tags": ("tags", "repository"),
+    "search": ("search",),
+    "compare": ("manifest_by_tag", "repository"),
+    "sbom": ("manifest_by_tag",),
+    "provenance": ("manifest_by_tag",),
+}
+# Options that may come before the command name and do not rule the result cache out.
+_LEADING_OK = frozenset({"--offline", "--insecure"})
+# Any of these anywhere in the arguments: the normal path, always.
+_BYPASS = frozenset(
+    {
+        "--no-cache",
+        "--debug",
+        "--help",
+        "-h",
+        "--version",
+        "--install-completion",
+        "--show-completion",
+    }
+)
+# Variables outside DOCKERHUB_* that change what is printed, or how.
+KEY_ENV = (
+    "DOCKER_CONFIG",
+    "HOME",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "COLUMNS",
+    "TERM",
+    "COLORTERM",
+    "TTY_COMPATIBLE",
+    "TTY_INTERACTIVE",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "PYTHONIOENCODING",
+    "PYTHONUTF8",
+    "TZ",
+)
+# Not in the key: `--offline` gives the same answer as a normal run while the entries are fresh.
+_NOT_KEYED_ENV = frozenset({"DOCKERHUB_OFFLINE", "DOCKERHUB_DEBUG_FASTPATH"})
+DEBUG_ENV = "DOCKERHUB_DEBUG_FASTPATH"
+RESULTS_DIR = "results"
+_FORMAT = 1  # bump when the file layout changes
+
+_version: str | None = None
+
+
+def debug(message: str) -> None:
+    if os.environ.get(DEBUG_ENV):
+        sys.stderr.write(f"fast path: {message}\n")
+
+
+# -- the plan: eligible? which key, which file? ----------------------------------------------
+
+
+class Plan:
+    """An eligible invocation: its command, key and result file."""
+
+    def __init__(self, command: str, key: str, results_dir: str) -> None:
+        self.command = command
+        self.key = key
+        self.results_dir = results_dir
+        self.path = os.path.join(results_dir, f"{key}.json")
+
+    def serve(self) -> bool:
+        """Write the saved stdout and return True, or False when there is no fresh result."""
+        import json
+
+        try:
+            with open(self.path, "rb") as fh:
+                data = json.loads(fh.read())
+            if not isinstance(data, dict) or data.get("format") != _FORMAT:
+                raise ValueError("unknown layout")
+            expires_at = float(data["expires_at"])
+            stdout = data["stdout"]
+            if not isinstance(stdout, str):
+                raise ValueError("stdout is not text")
+        except FileNotFoundError:
+            debug("miss")
+            return False
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # corrupt: drop it, go on
+            debug(f"unreadable result ({type(exc).__name__}); removed")
+            _unlink(self.path)
+            return False
+        if expires_at <= time.time():
+            debug("expired")
+            _unlink(self.path)
+            return False
+        debug("hit")
+        try:
+            sys.stdout.write(stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `dockerhub tags x | head -1`
+            _quiet_broken_pipe()
+        return True
+
+    def store(self, stdout: str, expires_at: float) -> bool:
+        """Save `stdout` until `expires_at` (atomically, mode 0600); False when not worth it."""
+        import json
+        import tempfile
+
+        if expires_at - time.time() < 1:
+            debug("not saved (expires too soon)")
+            return False
+        body = json.dumps(
+            {"format": _FORMAT, "command": self.command, "expires_at": expires_at, "stdout": stdout}
+        ).encode()
+        tmp = None
+        try:
+            os.makedirs(self.results_dir, mode=0o700, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".tmp", dir=self.results_dir)
+            with os.fdopen(fd, "wb") as fh:  # mkstemp makes it 0600
+                fh.write(body)
+            os.replace(tmp, self.path)
+            tmp = None
+        except OSError as exc:  # a read-only cache dir only costs the fast path
+            debug(f"not saved ({exc})")
+            return False
+        finally:
+            if tmp is not None:
+                _unlink(tmp)
+        debug(f"saved for {expires_at - time.time():.0f} s")
+        return True
+
+
+def plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Plan | None:
+    """The plan for these arguments, or None when the result cache must not be used.
+
+    Bypassed: a command not in ELIGIBLE; any of --no-cache, --debug, --help/-h, --version,
+    --cache-backend; an option other than --offline/--insecure before the command name;
+    DOCKERHUB_NO_CACHE set; DOCKERHUB_CACHE_BACKEND other than sqlite; shell completion;
+    a config file that is missing (when named by DOCKERHUB_CONFIG) or not valid TOML.
+    """
+    env = os.environ if environ is None else environ
+    args = list(argv)
+    command = None
+    for arg in args:
+        if not arg.startswith("-"):
+            command = arg
+            break
+        if arg not in _LEADING_OK:
+            return None
+    if command not in ELIGIBLE:
+        return None
+    for arg in args:
+        if arg in _BYPASS or arg.startswith("--cache-backend"):
+            return None
+    if env.get("DOCKERHUB_NO_CACHE", "").strip():
+        return None
+    if env.get("DOCKERHUB_CACHE_BACKEND", "").strip().lower() not in ("", "sqlite"):
+        return None
+    if any(name.startswith("_") and name.endswith("_COMPLETE") for name in env):
+        return None
+    config = _config(env)
+    if config is None:
+        return None
+    config_part, config_cache_dir = config
+    cache_dir = _cache_dir(env, config_cache_dir)
+    parts: list[Any] = [
+        _FORMAT,
+        _get_version(),
+        [a for a in args if a != "--offline"],
+        sorted(
+            (k, v)
+            for k, v in env.items()
+            if (k.startswith("DOCKERHUB_") and k not in _NOT_KEYED_ENV) or k in KEY_ENV
+        ),
+        _terminal(),
+        config_part,
+        _stat(_docker_config_path(env)),
+        cache_dir,
+    ]
+    import hashlib
+    import json
+
+    key = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+    return Plan(command, key, os.path.join(cache_dir, RESULTS_DIR))
+
+
+def _get_version() -> str:
+    global _version
+    if _version is None:
+        from dockerhub_cli import __version__
+
+        _version = __version__
+    return _version
+
+
+def _terminal() -> list[Any]:
+    ttys = []
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            ttys.append(bool(stream.isatty()))
+        except (AttributeError, ValueError):
+            ttys.append(False)
+    width = None
+    for fd in (0, 1, 2):  # where Rich looks for the terminal size
+        try:
+            width = os.get_terminal_size(fd).columns
+            break
+        except (OSError, ValueError):
+            continue
+    return [ttys, width]
+
+
+def _config(env: Mapping[str, str]) -> tuple[list[Any], str | None] | None:
+    """(what of the config file goes into the key, its [cache] dir), None when the normal path
+    must run (to report a missing or broken file)."""
+    explicit = env.get("DOCKERHUB_CONFIG", "").strip()
+    if explicit:
+        path = os.path.expanduser(explicit)
+    else:
+        from platformdirs import user_config_dir
+
+        path = os.path.join(user_config_dir("dockerhub-cli", appauthor=False), "config.toml")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        return None if explicit else ([path, None], None)
+    except OSError:
+        return None
+    import hashlib
+
+    part: list[Any] = [path, hashlib.sha256(raw).hexdigest()]
+    cache_dir = None
+    if raw.strip():
+        import tomllib
+
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+        cache = data.get("cache")
+        if isinstance(cache, dict) and isinstance(cache.get("dir"), str) and cache["dir"].strip():
+            cache_dir = os.path.expanduser(cache["dir"].strip())
+        registries = data.get("registries")
+        names: set[str] = set()
+        for entry in registries if isinstance(registries, list) else ():
+            if isinstance(entry, dict):
+                names.update(
+                    v for k, v in entry.items() if k.endswith("_env") and isinstance(v, str)
+                )
+        # Credentials named by the file: a new token may change what a private image shows.
+        part.append(sorted((n, env.get(n)) for n in names))
+    return part, cache_dir
+
+
+def _cache_dir(env: Mapping[str, str], from_config: str | None) -> str:
+    """As `Settings.cache_dir`: DOCKERHUB_CACHE_DIR > config [cache] dir > user cache dir."""
+    value = env.get("DOCKERHUB_CACHE_DIR", "").strip()
+    if value:
+        return os.path.expanduser(value)
+    if from_config:
+        return from_config
+    from platformdirs import user_cache_dir
+
+    return user_cache_dir("dockerhub-cli", appauthor=False)
+
+
+def _docker_config_path(env: Mapping[str, str]) -> str:
+    base = env.get("DOCKER_CONFIG")
+    if base:
+        return os.path.join(os.path.expanduser(base), "config.json")
+    return os.path.join(os.path.expanduser("~"), ".docker", "config.json")
+
+
+def _stat(path: str) -> list[Any]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return [path, None]
+    return [path, st.st_mtime_ns, st.st_size]
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _quiet_broken_pipe() -> None:
+    # Python would complain about the flush at exit: point stdout at /dev/null instead.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+# -- capturing a normal run -------------------------------------------------------------------
+
+
+class _Tee:
+    """Stands in for sys.stdout / sys.stderr: writes through, and records."""
+
+    def __init__(self, stream: Any, capture: Capture, name: str) -> None:
+        self._stream = stream
+        self._capture = capture
+        self._name = name
+
+    def write(self, text: str) -> int:
+        written = self._stream.write(text)  # bytes raise here, as on the real stream
+        self._capture.record(self._name, text)
+        return int(written or 0)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class Capture:
+    """What a run wrote on stdout, and whether it said anything on stderr."""
+
+    def __init__(self) -> None:
+        self.stdout: list[str] = []
+        self.talked = False
+        self.muted = 0
+        # The moment a relative time printed ("3 hours ago") stops being true, if any.
+        self.valid_until: float | None = None
+        self._saved: tuple[Any, Any] | None = None
+
+    def record(self, name: str, text: str) -> None:
+        if name == "stdout":
+            self.stdout.append(text)
+        elif text and not self.muted:
+            self.talked = True
+
+    def start(self) -> None:
+        global _capture
+        self._saved = (sys.stdout, sys.stderr)
+        sys.stdout = _Tee(sys.stdout, self, "stdout")  # type: ignore[assignment]
+        sys.stderr = _Tee(sys.stderr, self, "stderr")  # type: ignore[assignment]
+        _capture = self
+
+    def stop(self) -> None:
+        global _capture
+        if self._saved is not None:
+            sys.stdout, sys.stderr = self._saved
+            self._saved = None
+        _capture = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.stdout)
+
+
+_capture: Capture | None = None
+
+
+def note_talk() -> None:
+    """Something was said on stderr (a warning, an error): this run's output is not saved."""
+    if _capture is not None:
+        _capture.talked = True
+
+
+def note_valid_until(moment: float) -> None:
+    """What was printed reads differently after `moment` (unix time)."""
+    if _capture is not None:
+        current = _capture.valid_until
+        _capture.valid_until = moment if current is None else min(current, moment)
+
+
+@contextmanager
+def stderr_muted() -> Iterator[None]:
+    """Writes to stderr in this block (the spinner's frames) do not count as talk; warnings
+    logged meanwhile still do (they call `note_talk()`)."""
+    capture = _capture
+    if capture is not None:
+        capture.muted += 1
+    try:
+        yield
+    finally:
+        if capture is not None:
+            capture.muted -= 1
+
+
+def expiry(
+    command: str,
+    capture: Capture,
+    *,
+    reusable: bool,
+    reuse_until: float | None,
+    ttls: Mapping[str, int],
+    now: float | None = None,
+) -> float | None:
+    """When the saved result must stop being used; None when it must not be saved at all."""
+    if capture.talked or not reusable:
+        return None
+    now = time.time() if now is None else now
+    limits = [now + ttls.get(name, 0) for name in ELIGIBLE[command]]
+    if reuse_until is not None:
+        limits.append(reuse_until)
+    if capture.valid_until is not None:
+        limits.append(capture.valid_until)
+    return min(limits)
+
+
+# -- cache info / cache clear -----------------------------------------------------------------
+
+
+def results_dir(cache_dir: os.PathLike[str] | str) -> str:
+    return os.path.join(os.fspath(cache_dir), RESULTS_DIR)
+
+
+def count(cache_dir: os.PathLike[str] | str) -> int:
+    try:
+        return sum(1 for n in os.listdir(results_dir(cache_dir)) if n.endswith(".json"))
+    except OSError:
+        return 0
+
+
+def clear(cache_dir: os.PathLike[str] | str, *, expired_only: bool = False) -> int:
+    """Delete saved results (only the expired ones with `expired_only`); how many went."""
+    import json
+
+    folder = results_dir(cache_dir)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    removed = 0
+    now = time.time()
+    for name in names:
+        path = os.path.join(folder, name)
+        if expired_only and name.endswith(".json"):
+            try:
+                with open(path, "rb") as fh:
+                    if float(json.loads(fh.read())["expires_at"]) > now:
+                        continue
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # unreadable: goes too
+        elif expired_only:
+            continue
+        try:
+            os.unlink(path)
+            removed += 1
+        except OSError:
+            pass
+    if not expired_only:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
+    return removed
