@@ -217,6 +217,9 @@ class CacheInfo(Model):
     corrupt_files: list[str] = Field(
         default_factory=list, description="Broken cache files moved aside (safe to delete)"
     )
+    results: int = Field(
+        default=0, description="Saved command outputs (the result cache), fresh and expired"
+    )
 
 
 class CacheClearResult(Model):
@@ -226,6 +229,7 @@ class CacheClearResult(Model):
     remaining: int
     expired_only: bool = False
     corrupt_files_removed: int = 0
+    results_removed: int = Field(default=0, description="Saved command outputs removed")
 
 
 def _sqlite_size(path: Path) -> int:
@@ -274,6 +278,8 @@ def _backend_error(settings: Settings, exc: Exception) -> NetworkError:
 
 
 def cache_info(settings: Settings) -> CacheInfo:
+    from dockerhub_cli import result_cache
+
     kind = backend_kind(settings)
     backend = open_backend(settings)
     try:
@@ -294,6 +300,7 @@ def cache_info(settings: Settings) -> CacheInfo:
             expired=expired,
             redirects=redirects,
             corrupt_files=[p.name for p in _corrupt_files(path)],
+            results=result_cache.count(settings.cache_dir),
         )
     return CacheInfo(
         backend="redis",
@@ -301,10 +308,14 @@ def cache_info(settings: Settings) -> CacheInfo:
         entries=total,
         expired=expired,
         redirects=redirects,
+        results=result_cache.count(settings.cache_dir),
     )
 
 
 def clear_cache(settings: Settings, *, expired_only: bool = False) -> CacheClearResult:
+    """Empty the HTTP cache and the saved command outputs built from it (result cache)."""
+    from dockerhub_cli import result_cache
+
     kind = backend_kind(settings)
     backend = open_backend(settings)
     try:
@@ -326,6 +337,7 @@ def clear_cache(settings: Settings, *, expired_only: bool = False) -> CacheClear
             for f in (p, *(p.with_name(p.name + s) for s in ("-wal", "-shm", "-journal"))):
                 f.unlink(missing_ok=True)
             removed_corrupt += 1
+    results_removed = result_cache.clear(settings.cache_dir, expired_only=expired_only)
     return CacheClearResult(
         backend=kind,
         location=describe_backend(settings),
@@ -333,4 +345,5 @@ def clear_cache(settings: Settings, *, expired_only: bool = False) -> CacheClear
         remaining=after,
         expired_only=expired_only,
         corrupt_files_removed=removed_corrupt,
+        results_removed=results_removed,
     )

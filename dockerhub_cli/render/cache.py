@@ -24,6 +24,7 @@ def cache_info(info: CacheInfo, console: Console) -> None:
     table.add_row("entries", f"{info.entries:,}")
     table.add_row("expired", f"{info.expired:,}")
     table.add_row("redirects", f"{info.redirects:,}")
+    table.add_row("saved results", f"{info.results:,}")
     if info.corrupt_files:
         table.add_row("moved aside", ", ".join(info.corrupt_files))
     console.print(table)
@@ -34,4 +35,6 @@ def cache_cleared(result: CacheClearResult, console: Console) -> None:
     text = f"removed {result.removed:,} {what} from {result.location}; {result.remaining:,} left"
     if result.corrupt_files_removed:
         text += f"; deleted {result.corrupt_files_removed} corrupt cache file(s)"
+    if result.results_removed:
+        text += f"; {result.results_removed:,} saved command output(s)"
     console.print(text)

@@ -114,6 +114,7 @@ def test_cache_info_and_clear_expired(tmp_path):
         "expired": 1,
         "redirects": 0,
         "corrupt_files": [],
+        "results": 0,
     }
     cleared = runner.invoke(app, ["cache", "clear", "--expired", "--json"])
     assert cleared.exit_code == 0 and json.loads(cleared.stdout)["removed"] == 1
