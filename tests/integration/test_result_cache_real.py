@@ -1,0 +1,219 @@
+"""The result cache end to end: the console entry (`python -m dockerhub_cli`) in a subprocess
+against a real registry; the second identical run is replayed without Typer or requests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Prints, at exit, which of the heavy modules the process imported (to stderr, as JSON).
+_PROBE = (
+    "import atexit, json, sys\n"
+    "heavy = ('typer', 'rich', 'requests', 'requests_cache', 'pydantic', 'click')\n"
+    "atexit.register(lambda: sys.stderr.write('MODULES ' + json.dumps("
+    "sorted(m for m in heavy if m in sys.modules)) + '\\n'))\n"
+    "from dockerhub_cli.__main__ import main\n"
+    "sys.argv = ['dockerhub'] + sys.argv[1:]\n"
+    "main()\n"
+)
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], list]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    modules: list[str] = []
+    lines = []
+    for line in done.stderr.splitlines():
+        if line.startswith("MODULES "):
+            modules = json.loads(line.removeprefix("MODULES "))
+        else:
+            lines.append(line)
+    done.stderr = "\n".join(lines)
+    return done, modules
+
+
+@pytest.fixture
+def env(isolated_env: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DOCKERHUB_CACHE_DIR": str(isolated_env / "cache"),
+        "DOCKERHUB_DEBUG_FASTPATH": "1",
+    }
+
+
+def _results(env: dict[str, str]) -> list[Path]:
+    return sorted((Path(env["DOCKERHUB_CACHE_DIR"]) / "results").glob("*.json"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["inspect", "{host}/demo/app:1.0"],
+        ["inspect", "{host}/demo/app:1.0", "--json"],
+        ["tags", "{host}/demo/multi"],
+        ["layers", "{host}/demo/app:1.0", "--json"],
+    ],
+)
+def test_second_run_is_replayed_without_heavy_imports(registry, env, args) -> None:
+    args = [a.format(host=registry.host) for a in args]
+    first, first_modules = _run(args, env)
+    assert first.returncode == 0, first.stderr
+    assert "typer" in first_modules and "requests" in first_modules
+    assert "fast path: miss" in first.stderr and "fast path: saved" in first.stderr
+    assert len(_results(env)) == 1
+    mark = registry.log_mark()
+    second, second_modules = _run(args, env)
+    assert second.returncode == 0
+    assert second.stdout == first.stdout
+    assert "fast path: hit" in second.stderr
+    assert second_modules == []  # no typer, rich, requests, requests_cache, pydantic, click
+    assert registry.requests_since(mark) == []
+
+
+def test_result_file_is_private_and_offline_shares_it(registry, env) -> None:
+    ref = f"{registry.host}/demo/app:1.0"
+    first, _ = _run(["inspect", ref, "--json"], env)
+    assert first.returncode == 0, first.stderr
+    (path,) = _results(env)
+    assert path.stat().st_mode & 0o777 == 0o600
+    offline, modules = _run(["--offline", "inspect", ref, "--json"], env)
+    assert "fast path: hit" in offline.stderr and modules == []
+    assert offline.stdout == first.stdout
+
+
+def test_key_follows_arguments_environment_and_config(registry, env, isolated_env) -> None:
+    ref = f"{registry.host}/demo/app:1.0"
+    assert _run(["inspect", ref], env)[0].returncode == 0
+    variants: list[tuple[list[str], dict[str, str]]] = [
+        (["inspect", ref, "--json"], env),
+        (["inspect", ref], {**env, "COLUMNS": "91"}),
+        (["inspect", ref], {**env, "NO_COLOR": "1"}),
+        (["inspect", ref], {**env, "DOCKERHUB_PLATFORM": "linux/amd64"}),
+    ]
+    for args, variant_env in variants:
+        done, _ = _run(args, variant_env)
+        assert done.returncode == 0, done.stderr
+        assert "fast path: miss" in done.stderr, (args, done.stderr)
+    # A `docker login` (Docker's config.json changes) and a config file change: new keys too.
+    docker = isolated_env / "home" / ".docker"
+    docker.mkdir(parents=True, exist_ok=True)
+    (docker / "config.json").write_text('{"auths": {}}')
+    done, _ = _run(["inspect", ref], env)
+    assert "fast path: miss" in done.stderr
+    config = isolated_env / "config.toml"
+    config.write_text('platform = "linux/amd64"\n')
+    done, _ = _run(["inspect", ref], {**env, "DOCKERHUB_CONFIG": str(config)})
+    assert "fast path: miss" in done.stderr and done.returncode == 0, done.stderr
+    assert _run(["inspect", ref], {**env, "DOCKERHUB_CONFIG": str(config)})[0].stderr.count(
+        "fast path: hit"
+    )
+    config.write_text('platform = "linux/amd64"\ntimeout = 31\n')
+    done, _ = _run(["inspect", ref], {**env, "DOCKERHUB_CONFIG": str(config)})
+    assert "fast path: miss" in done.stderr
+
+
+def _age_http_cache(cache_dir: Path) -> None:
+    """Expire every HTTP cache entry that has an expiry (as time passing would)."""
+    from datetime import UTC, datetime, timedelta
+
+    from requests_cache.backends.sqlite import SQLiteCache
+
+    cache = SQLiteCache(cache_dir / "http_cache.sqlite", wal=True)
+    try:
+        for key in list(cache.responses.keys()):
+            response = cache.responses[key]
+            if response.expires is not None:
+                response.expires = datetime.now(UTC) - timedelta(seconds=5)
+                cache.responses[key] = response
+    finally:
+        cache.close()
+
+
+def test_expired_result_runs_the_normal_path(registry, env) -> None:
+    ref = f"{registry.host}/demo/app"
+    first, _ = _run(["tags", ref], env)
+    assert "fast path: saved" in first.stderr
+    (path,) = _results(env)
+    data = json.loads(path.read_text())
+    data["expires_at"] = 1.0
+    path.write_text(json.dumps(data))
+    again, modules = _run(["tags", ref], env)
+    assert "fast path: expired" in again.stderr and "typer" in modules
+    assert again.stdout == first.stdout and "fast path: saved" in again.stderr
+
+
+def test_saved_result_never_outlives_its_http_entries(registry, env) -> None:
+    ref = f"{registry.host}/demo/app"
+    first, _ = _run(["tags", ref], env)
+    assert first.returncode == 0, first.stderr
+    (path,) = _results(env)
+    expires_at = json.loads(path.read_text())["expires_at"]
+    from requests_cache.backends.sqlite import SQLiteCache
+
+    cache = SQLiteCache(Path(env["DOCKERHUB_CACHE_DIR"]) / "http_cache.sqlite", wal=True)
+    try:
+        expiries = [r.expires for r in cache.responses.values() if r.expires is not None]
+    finally:
+        cache.close()
+    assert expiries
+    assert expires_at <= min(e.timestamp() for e in expiries) + 0.001
+
+
+def test_stale_answer_is_never_saved(registry, env) -> None:
+    ref = f"{registry.host}/demo/app"
+    assert _run(["tags", ref], env)[0].returncode == 0
+    for path in _results(env):
+        path.unlink()
+    _age_http_cache(Path(env["DOCKERHUB_CACHE_DIR"]))
+    # Offline with every entry expired: cached data with a warning on stderr, not saved.
+    done, _ = _run(["--offline", "tags", ref], env)
+    assert done.returncode == 0 and "warning:" in done.stderr
+    assert "fast path: not saved" in done.stderr
+    assert _results(env) == []
+
+
+def test_bypassed_and_ineligible_commands_are_never_saved(registry, env) -> None:
+    ref = f"{registry.host}/demo/app"
+    for args in (
+        ["inspect", f"{ref}:1.0", "--no-cache"],
+        ["--debug", "inspect", f"{ref}:1.0"],
+        ["inspect", f"{ref}:1.0", "--help"],
+        ["config", "path"],
+        ["cache", "info"],
+    ):
+        done, _ = _run(args, env)
+        assert done.returncode == 0, (args, done.stderr)
+        assert "fast path:" not in done.stderr, args
+    for extra in ({"DOCKERHUB_NO_CACHE": "1"}, {"DOCKERHUB_CACHE_BACKEND": "redis://x:1/0"}):
+        done, _ = _run(["tags", ref], {**env, **extra})
+        assert "fast path:" not in done.stderr
+    assert _results(env) == []
+    missing, _ = _run(["tags", f"{registry.host}/demo/nope"], env)
+    assert missing.returncode == 3 and _results(env) == []
+
+
+def test_cache_clear_removes_results_and_corrupt_files_are_ignored(registry, env) -> None:
+    ref = f"{registry.host}/demo/app:1.0"
+    first, _ = _run(["inspect", ref, "--json"], env)
+    (path,) = _results(env)
+    info, _ = _run(["cache", "info", "--json"], env)
+    assert json.loads(info.stdout)["results"] == 1
+    path.write_text("{not json")
+    again, _ = _run(["inspect", ref, "--json"], env)
+    assert again.returncode == 0 and again.stdout == first.stdout
+    assert "unreadable result" in again.stderr
+    assert json.loads(path.read_text())["stdout"] == first.stdout  # saved anew
+    cleared, _ = _run(["cache", "clear", "--json"], env)
+    assert json.loads(cleared.stdout)["results_removed"] == 1
+    assert _results(env) == []
