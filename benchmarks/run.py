@@ -168,8 +168,11 @@ class Env:
 
 def expire_cache(cache_dir: Path) -> int:
     """Age every entry that has an expiry (tag lookups, listings) past it, as if its TTL had
-    run out; content addressed by digest never expires and is left alone."""
+    run out; content addressed by digest never expires and is left alone. Saved command
+    outputs (the result cache) never outlive those entries, so they go too."""
     from requests_cache.backends.sqlite import SQLiteCache
+
+    shutil.rmtree(cache_dir / "results", ignore_errors=True)
 
     cache = SQLiteCache(cache_dir / "http_cache.sqlite", wal=True)
     past = datetime.now(UTC) - timedelta(seconds=5)

@@ -57,6 +57,8 @@ ENV_VARS: dict[str, str] = {
     "(default: on in serve-mcp, off otherwise)",
     "DOCKERHUB_OSV_URL": f"OSV vulnerability API base URL for `vulns` (default {DEFAULT_OSV_URL})",
     "DOCKERHUB_OSV_BATCH_SIZE": "package URLs per OSV querybatch request (1-1000, default 1000)",
+    "DOCKERHUB_DEBUG_FASTPATH": "set to 1 to report on stderr what the result cache did "
+    "(fast path: hit, miss, saved ...)",
 }
 
 

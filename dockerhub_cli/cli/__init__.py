@@ -44,7 +44,10 @@ def main(result_plan: Plan | None = None) -> None:
     except SystemExit as done:
         capture.stop()
         if done.code in (0, None):
-            _save(result_plan, capture)
+            try:
+                _save(result_plan, capture)
+            except Exception as exc:  # noqa: BLE001 - never fail a run that succeeded
+                result_cache.debug(f"not saved ({type(exc).__name__}: {exc})")
         raise
     finally:
         capture.stop()
