@@ -326,20 +326,18 @@ class DockerHubService:
             # Anonymous callers cannot page deep on the Hub: finish from the registry's
             # tags/list, which has cursor pagination and no such cap (names only).
             seen = {t.name for t in collected}
-            extra: list[Tag] = []
-            complete = True
-            for pages, batch in enumerate(self.registry.iter_tag_pages(ref), start=1):
-                extra.extend(Tag(name=n) for n in batch if n not in seen and _matches(n, pattern))
-                if pages >= MAX_REGISTRY_TAG_PAGES:
-                    complete = False
-                    break
+            names, cut_at = self._registry_tag_names(
+                ref, lambda n: n not in seen and _matches(n, pattern)
+            )
+            extra = [Tag(name=n) for n in names]
+            complete = cut_at is None
             collected.extend(extra)
             notes.append(
                 f"Docker Hub refused deep pages to anonymous callers; {len(extra)} tags came "
                 "from the registry's tags/list without digest, size or dates"
             )
-            if not complete:
-                notes.append(f"stopped after {pages} pages of the registry's tags/list")
+            if cut_at is not None:
+                notes.append(f"stopped after {cut_at} pages of the registry's tags/list")
         ordered = _sorted(collected, sort)
         if all_tags:
             shown, shown_page = ordered, None
@@ -356,6 +354,18 @@ class DockerHubService:
             notes=notes,
         )
 
+    def _registry_tag_names(
+        self, ref: ImageReference, keep: Callable[[str], bool]
+    ) -> tuple[list[str], int | None]:
+        """Tag names from the registry's tags/list that `keep` accepts, and the number of pages
+        read when MAX_REGISTRY_TAG_PAGES cut the listing short (None when it is complete)."""
+        names: list[str] = []
+        for pages, batch in enumerate(self.registry.iter_tag_pages(ref), start=1):
+            names.extend(n for n in batch if keep(n))
+            if pages >= MAX_REGISTRY_TAG_PAGES:
+                return names, pages
+        return names, None
+
     def _registry_tags(
         self,
         ref: ImageReference,
@@ -365,15 +375,11 @@ class DockerHubService:
         pattern: str | None,
         sort: TagSort,
     ) -> TagList:
-        names: list[str] = []
         notes: list[str] = []
-        truncated = False
-        for pages, batch in enumerate(self.registry.iter_tag_pages(ref), start=1):
-            names.extend(n for n in batch if _matches(n, pattern))
-            if pages >= MAX_REGISTRY_TAG_PAGES:
-                truncated = True
-                notes.append(f"stopped after {pages} pages of tags")
-                break
+        names, cut_at = self._registry_tag_names(ref, lambda n: _matches(n, pattern))
+        truncated = cut_at is not None
+        if truncated:
+            notes.append(f"stopped after {cut_at} pages of tags")
         if sort == "semver":
             names.sort(key=semver_sort_key)
         else:
