@@ -534,9 +534,9 @@ def mcp_bench(plain: Registry, envs: Env, dh: list[str], calls: int, concurrency
             out["rss_mb"] = _peak_rss_mb(server_pid) if server_pid else float("nan")
 
     async def in_process() -> None:
-        from dockerhub_cli.mcp_server import build_server
+        from dockerhub_cli.config.settings import Settings
+        from dockerhub_cli.mcp.server import build_server
         from dockerhub_cli.service import DockerHubService
-        from dockerhub_cli.settings import Settings
 
         saved = dict(os.environ)
         os.environ.clear()
@@ -766,7 +766,7 @@ def _traced_tags(target: str, env: dict[str, str]) -> float:
     code = (
         "import sys, tracemalloc;"
         "from dockerhub_cli.service import DockerHubService;"
-        "from dockerhub_cli.settings import Settings;"
+        "from dockerhub_cli.config.settings import Settings;"
         "s = DockerHubService(Settings.from_env(no_cache=True));"
         "tracemalloc.start();"
         f"r = s.tags({target!r}, all_tags=True);"

@@ -1,6 +1,6 @@
 """DockerHubService: the one synchronous API behind the CLI and the MCP server.
 
-It returns pydantic models from `models.py` and raises only `errors.DockerHubError` subclasses.
+It returns pydantic models from `models/` and raises only `errors.DockerHubError` subclasses.
 Build it once per process; it owns the HTTP session, the rate limiter and the token caches, and
 is safe to share between threads (the MCP server runs tools in worker threads).
 """
@@ -14,11 +14,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from dockerhub_cli.circuit import CircuitBreaker
-from dockerhub_cli.credentials import CredentialStore
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import InvalidInputError
-from dockerhub_cli.hub import HUB_PAGE_SIZE, HubClient, PaginationLimitError
-from dockerhub_cli.models import (
+from dockerhub_cli.models.core import (
     Identity,
     LoginResult,
     LogoutResult,
@@ -28,17 +26,19 @@ from dockerhub_cli.models import (
     Tag,
     TagList,
 )
-from dockerhub_cli.platforms import format_platform
-from dockerhub_cli.ratelimiting import HostRateLimiter
-from dockerhub_cli.reference import ImageReference, parse_repository
-from dockerhub_cli.registry import RegistryClient
-from dockerhub_cli.settings import Settings
-from dockerhub_cli.transport import Transport, build_session
-from dockerhub_cli.versions import semver_sort_key
+from dockerhub_cli.oci.platform import format_platform
+from dockerhub_cli.oci.reference import ImageReference, parse_repository
+from dockerhub_cli.oci.versions import semver_sort_key
+from dockerhub_cli.remote.circuit import CircuitBreaker
+from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubClient, PaginationLimitError
+from dockerhub_cli.remote.keychain import CredentialStore
+from dockerhub_cli.remote.ratelimit import HostRateLimiter
+from dockerhub_cli.remote.registry import RegistryClient
+from dockerhub_cli.remote.transport import Transport, build_session
 
 if TYPE_CHECKING:
-    from dockerhub_cli.compare_models import Comparison, UpdateReport
-    from dockerhub_cli.image_models import (
+    from dockerhub_cli.models.compare import Comparison, UpdateReport
+    from dockerhub_cli.models.images import (
         DockerfileReport,
         HistoryReport,
         ImageInspection,
@@ -47,8 +47,8 @@ if TYPE_CHECKING:
         PullSizeReport,
         RepositoryInfo,
     )
-    from dockerhub_cli.osv import OsvClient
-    from dockerhub_cli.supply_models import ProvenanceReport, SbomReport, VulnerabilityReport
+    from dockerhub_cli.models.supply import ProvenanceReport, SbomReport, VulnerabilityReport
+    from dockerhub_cli.remote.osv import OsvClient
 
 TagSort = Literal["updated", "name", "semver"]
 MAX_QUERY_LENGTH = 100
@@ -120,7 +120,7 @@ class DockerHubService:
     @functools.cached_property
     def osv(self) -> OsvClient:
         """The OSV client, built on first use (only `vulns` needs it)."""
-        from dockerhub_cli.osv import OsvClient
+        from dockerhub_cli.remote.osv import OsvClient
 
         return OsvClient(self.settings, self.transport)
 
@@ -133,29 +133,29 @@ class DockerHubService:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- account (issue 7; the logic lives in account.py) ---------------------------------------
+    # -- account (issue 7; the logic lives in ops/account.py) -----------------------------------
 
     def whoami(self, registry: str | None = None, *, verify: bool = False) -> Identity:
         """Which identity is used for `registry` (default Docker Hub) and where it comes from."""
-        from dockerhub_cli import account
+        from dockerhub_cli.ops import account
 
         return account.whoami(self, registry, verify=verify)
 
     def pull_rate_limit(self, image: str | None = None) -> PullRateLimit:
         """Docker Hub's pull quota for this identity or IP (a HEAD request, costs no pull)."""
-        from dockerhub_cli import account
+        from dockerhub_cli.ops import account
 
         return account.pull_rate_limit(self, image)
 
     def login(self, registry: str | None, username: str, secret: str) -> LoginResult:
         """Validate the credentials with the registry, then store them like `docker login`."""
-        from dockerhub_cli import account
+        from dockerhub_cli.ops import account
 
         return account.login(self, registry, username, secret)
 
     def logout(self, registry: str | None = None) -> LogoutResult:
         """Erase stored credentials like `docker logout`."""
-        from dockerhub_cli import account
+        from dockerhub_cli.ops import account
 
         return account.logout(self, registry)
 
@@ -163,7 +163,7 @@ class DockerHubService:
 
     def health(self) -> dict[str, Any]:
         """State for a health check (the MCP `health` route): no network request is made."""
-        from dockerhub_cli.cache import describe_backend
+        from dockerhub_cli.remote.cache_store import describe_backend
 
         breakers = self.breaker.snapshot() if self.breaker is not None else {}
         return {
@@ -402,33 +402,33 @@ class DockerHubService:
             notes=notes,
         )
 
-    # -- image internals (logic in images.py) -----------------------------------------------
+    # -- image internals (logic in ops/images.py) -------------------------------------------
 
     @reports_staleness
     def inspect(self, image: str, *, platform: str | None = None) -> ImageInspection:
         """Digest, platforms, size, config and (Docker Hub) repository facts of an image."""
-        from dockerhub_cli import images
+        from dockerhub_cli.ops import images
 
         return images.inspect_image(self, image, platform=platform)
 
     @reports_staleness
     def layers(self, image: str, *, platform: str | None = None) -> LayerReport:
         """Layers with sizes and the build steps that made them."""
-        from dockerhub_cli import images
+        from dockerhub_cli.ops import images
 
         return images.layer_report(self, image, platform=platform)
 
     @reports_staleness
     def history(self, image: str, *, platform: str | None = None) -> HistoryReport:
         """The build history recorded in the image config."""
-        from dockerhub_cli import images
+        from dockerhub_cli.ops import images
 
         return images.history_report(self, image, platform=platform)
 
     @reports_staleness
     def dockerfile(self, image: str, *, platform: str | None = None) -> DockerfileReport:
         """A Dockerfile reconstructed from the history (clearly labelled as such)."""
-        from dockerhub_cli import images
+        from dockerhub_cli.ops import images
 
         return images.dockerfile_report(self, image, platform=platform)
 
@@ -437,31 +437,31 @@ class DockerHubService:
         self, image: str, *, platform: str | None = None, have: list[str] | None = None
     ) -> PullSizeReport:
         """Download size of a pull, minus the layers of the images in `have`."""
-        from dockerhub_cli import images
+        from dockerhub_cli.ops import images
 
         return images.pull_size_report(self, image, platform=platform, have=have)
 
     @reports_staleness
     def repository_info(self, repository: str) -> RepositoryInfo:
         """Docker Hub repository facts; InvalidInputError for other registries."""
-        from dockerhub_cli import images
+        from dockerhub_cli.ops import images
 
         return images.repository_info(self, repository)
 
     @reports_staleness
     def manifest(self, image: str, *, platform: str | None = None) -> ManifestReport:
         """The manifest or index as parsed JSON, with digest and media type."""
-        from dockerhub_cli import images
+        from dockerhub_cli.ops import images
 
         return images.manifest_report(self, image, platform=platform)
 
-    # -- compare and base-image tracking (logic in compare.py) -------------------------------
+    # -- compare and base-image tracking (logic in ops/compare.py) ---------------------------
 
     @reports_staleness
     def compare(self, image1: str, image2: str, *, platform: str | None = None) -> Comparison:
         """Two images side by side (fetched in parallel): shared and own layers, size delta,
         config and history differences, platform sets."""
-        from dockerhub_cli import compare
+        from dockerhub_cli.ops import compare
 
         return compare.compare_images(self, image1, image2, platform=platform)
 
@@ -472,11 +472,11 @@ class DockerHubService:
         """Is the image still built on the current digest of its base tag (from the OCI
         base annotations/labels, or `base`), with the layer evidence; and newer tags of the
         same family."""
-        from dockerhub_cli import compare
+        from dockerhub_cli.ops import compare
 
         return compare.image_updates(self, image, base=base, platform=platform)
 
-    # -- supply chain (issue 9; logic in supply_chain.py and osv.py) ----------------------------
+    # -- supply chain (issue 9; logic in ops/supply_chain.py and remote/osv.py) ----------------
 
     @reports_staleness
     def sbom(self, image: str, *, platform: str | None = None) -> SbomReport:
@@ -484,7 +484,7 @@ class DockerHubService:
 
         NoAttestationError (a NotFoundError, exit 3) when the image carries no SBOM: never an
         empty package list."""
-        from dockerhub_cli import supply_chain
+        from dockerhub_cli.ops import supply_chain
 
         return supply_chain.sbom_report(self, image, platform=platform)
 
@@ -492,7 +492,7 @@ class DockerHubService:
     def provenance(self, image: str, *, platform: str | None = None) -> ProvenanceReport:
         """Builder, build time, source, Dockerfile, build args and base images from the SLSA
         provenance attestation (v0.2 or v1); NoAttestationError when there is none."""
-        from dockerhub_cli import supply_chain
+        from dockerhub_cli.ops import supply_chain
 
         return supply_chain.provenance_report(self, image, platform=platform)
 
@@ -502,7 +502,7 @@ class DockerHubService:
     ) -> VulnerabilityReport:
         """The SBOM's packages checked against OSV; `severity` keeps that level and above
         (critical > high > medium > low > unknown). NoAttestationError without an SBOM."""
-        from dockerhub_cli import osv
+        from dockerhub_cli.remote import osv
 
         return osv.vulnerability_report(self, image, platform=platform, severity=severity)
 

@@ -118,8 +118,8 @@ def render() -> str:
 
     from dockerhub_cli import __version__
     from dockerhub_cli.cli import app
+    from dockerhub_cli.config.settings import ENV_VARS
     from dockerhub_cli.exitcodes import EXIT_CODE_MEANINGS
-    from dockerhub_cli.settings import ENV_VARS
 
     root = typer.main.get_command(app)
     leaves = commands()

@@ -26,8 +26,8 @@ from dockerhub_cli.cli.options import FormatOpt, JsonOpt, QuietOpt
 from dockerhub_cli.exitcodes import ExitCode
 
 if TYPE_CHECKING:
+    from dockerhub_cli.config.settings import Settings
     from dockerhub_cli.service import DockerHubService
-    from dockerhub_cli.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,7 +81,7 @@ def run_settings() -> Settings:
     """The effective settings: the global flags of this run over env, config file, defaults."""
     import os
 
-    from dockerhub_cli.settings import Settings
+    from dockerhub_cli.config.settings import Settings
 
     breaker = _run.long_lived and "DOCKERHUB_CIRCUIT_BREAKER" not in os.environ
     return Settings.from_env(

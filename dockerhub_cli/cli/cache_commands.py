@@ -23,7 +23,7 @@ def info(json_output: JsonOpt = False) -> None:
 
     Example: dockerhub cache info --json
     """
-    from dockerhub_cli.cache import cache_info
+    from dockerhub_cli.remote.cache_store import cache_info
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.cache import cache_info as render_info
 
@@ -41,7 +41,7 @@ def clear(
 
     Example: dockerhub cache clear --expired
     """
-    from dockerhub_cli.cache import clear_cache
+    from dockerhub_cli.remote.cache_store import clear_cache
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.cache import cache_cleared
 

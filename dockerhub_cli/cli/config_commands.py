@@ -24,7 +24,7 @@ def config_show() -> None:
     Example: dockerhub config show --format '{key}={value}'
     """
     from dockerhub_cli.cli.app import run_settings
-    from dockerhub_cli.config_file import report
+    from dockerhub_cli.config.file import report
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.account import config_report
 
@@ -37,6 +37,6 @@ def config_path_command() -> None:
 
     Example: dockerhub config path
     """
-    from dockerhub_cli.config_file import config_path
+    from dockerhub_cli.config.file import config_path
 
     typer.echo(str(config_path()))

@@ -39,7 +39,7 @@ def serve_mcp(
 
     Example: dockerhub serve-mcp  |  dockerhub serve-mcp --transport http --port 8765
     """
-    from dockerhub_cli.mcp_server import serve
+    from dockerhub_cli.mcp.server import serve
 
     run_options().long_lived = True  # circuit breaker on (DOCKERHUB_CIRCUIT_BREAKER=0: off)
     try:

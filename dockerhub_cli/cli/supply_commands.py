@@ -67,7 +67,7 @@ def vulns(
 
     Example: dockerhub vulns docker/dockerfile:1 --severity high
     """
-    from dockerhub_cli.osv import check_severity
+    from dockerhub_cli.remote.osv import check_severity
     from dockerhub_cli.render import emit, progress
     from dockerhub_cli.render.supply import vulns as render_vulns
 

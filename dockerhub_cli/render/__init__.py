@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-_SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
+from dockerhub_cli.text import human_count as human_count
+from dockerhub_cli.text import human_size as human_size
+from dockerhub_cli.text import plural as plural
+from dockerhub_cli.text import short_digest as short_digest
 
 
 def kv_table() -> Table:
@@ -39,37 +42,6 @@ def kv_table() -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     return table
-
-
-def short_digest(digest: str | None) -> str:
-    """`sha256:` and the first 12 hex digits, or `-`."""
-    return (digest or "-")[:19]
-
-
-def human_size(size: int | None) -> str:
-    """Decimal units, as Docker prints them: 75600911 -> '75.6 MB'."""
-    if size is None:
-        return "-"
-    value = float(size)
-    for unit in _SIZE_UNITS:
-        if abs(value) < 1000 or unit == _SIZE_UNITS[-1]:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
-
-
-def plural(count: int, word: str) -> str:
-    """`1 layer`, `2 layers`."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def human_count(count: int | None) -> str:
-    if count is None:
-        return "-"
-    for limit, suffix in ((10**9, "B"), (10**6, "M"), (10**3, "K")):
-        if count >= limit:
-            return f"{count / limit:.1f}{suffix}".replace(".0", "")
-    return str(count)
 
 
 def relative_time(when: datetime | None, now: datetime | None = None) -> str:

@@ -11,7 +11,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dockerhub_cli.models import (
+    from dockerhub_cli.models.core import (
         ConfigReport,
         Identity,
         LoginResult,

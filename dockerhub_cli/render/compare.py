@@ -15,7 +15,7 @@ from dockerhub_cli.render.images import _step
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dockerhub_cli.compare_models import Comparison, MappingDiff, UpdateReport
+    from dockerhub_cli.models.compare import Comparison, MappingDiff, UpdateReport
 
 _STATUS_STYLE = {
     "base": "green",

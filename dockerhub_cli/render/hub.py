@@ -11,7 +11,7 @@ from dockerhub_cli.render import human_count, human_size, relative_time, short_d
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dockerhub_cli.models import SearchResults, TagList
+    from dockerhub_cli.models.core import SearchResults, TagList
 
 
 def search_results(result: SearchResults, console: Console) -> None:

@@ -12,7 +12,7 @@ from dockerhub_cli.render import kv_table, relative_time, short_digest
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dockerhub_cli.supply_models import ProvenanceReport, SbomReport, VulnerabilityReport
+    from dockerhub_cli.models.supply import ProvenanceReport, SbomReport, VulnerabilityReport
 
 SEVERITY_STYLE = {
     "critical": "bold red",

@@ -12,8 +12,8 @@ import json
 from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.support.images import ImageSpec, Layer, Step, base_spec, based_spec
 
 runner = CliRunner()

@@ -19,10 +19,10 @@ import pytest
 from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import AuthError, NotFoundError, PlatformNotFoundError
-from dockerhub_cli.images import resolve_image
+from dockerhub_cli.ops.images import resolve_image
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.support.images import skopeo_inspect_raw
 
 runner = CliRunner()

@@ -35,9 +35,9 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from dockerhub_cli import __version__
-from dockerhub_cli.mcp_server import build_server
+from dockerhub_cli.config.settings import Settings
+from dockerhub_cli.mcp.server import build_server
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.support.registry import Registry
 
 pytestmark = pytest.mark.anyio

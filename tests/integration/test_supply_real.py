@@ -12,9 +12,9 @@ import responses
 from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import NoAttestationError
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.support.images import ImageSpec, Layer
 
 runner = CliRunner()

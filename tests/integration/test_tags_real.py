@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import AuthError, NotFoundError
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 
 runner = CliRunner()
 

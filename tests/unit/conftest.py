@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import responses
 
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 
 
 @pytest.fixture

@@ -380,7 +380,7 @@ def test_ratelimit_quiet_and_format() -> None:
     ],
 )
 def test_parse_quota(value: str | None, expected: tuple[int | None, int | None]) -> None:
-    from dockerhub_cli.account import parse_quota
+    from dockerhub_cli.ops.account import parse_quota
 
     assert parse_quota(value) == expected
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
 from dockerhub_cli.errors import InvalidInputError, InvalidReferenceError
-from dockerhub_cli.reference import parse_reference, parse_repository
+from dockerhub_cli.oci.reference import parse_reference, parse_repository
 from dockerhub_cli.service import DockerHubService
 
 HUB_HOST = "hub.docker.com"

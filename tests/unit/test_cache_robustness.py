@@ -13,11 +13,11 @@ import pytest
 import responses
 from typer.testing import CliRunner
 
-from dockerhub_cli.cache import cache_info, clear_cache, open_backend
 from dockerhub_cli.cli import app
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import InvalidInputError
+from dockerhub_cli.remote.cache_store import cache_info, clear_cache, open_backend
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.support.faults import Fault, FaultServer
 from tests.unit.test_faults import expire_everything
 
@@ -144,7 +144,7 @@ def test_unknown_backend_scheme_is_a_usage_error():
 
 
 def test_redis_url_password_is_never_shown():
-    from dockerhub_cli.cache import describe_backend
+    from dockerhub_cli.remote.cache_store import describe_backend
 
     s = Settings.from_env(cache_backend="redis://user:hunter2@127.0.0.1:1/0")
     assert "hunter2" not in describe_backend(s)
@@ -160,8 +160,8 @@ def test_redis_url_password_is_never_shown():
 _HAMMER = textwrap.dedent("""
     import sys
     from requests_cache.models import CachedResponse
-    from dockerhub_cli.cache import open_backend
-    from dockerhub_cli.settings import Settings
+    from dockerhub_cli.remote.cache_store import open_backend
+    from dockerhub_cli.config.settings import Settings
     backend = open_backend(Settings.from_env())  # the production busy timeout (30 s)
     who = sys.argv[1]
     for i in range(150):

@@ -10,9 +10,9 @@ import responses
 from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
-from dockerhub_cli.compare import run_parallel
 from dockerhub_cli.errors import InvalidReferenceError, NotFoundError
-from dockerhub_cli.versions import newer_in_family, parse_version
+from dockerhub_cli.oci.versions import newer_in_family, parse_version
+from dockerhub_cli.ops.compare import run_parallel
 from tests.unit import registry_fixtures as fx
 
 REG = "https://registry.example.com"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from dockerhub_cli.config.settings import DEFAULT_TTLS, Settings
 from dockerhub_cli.errors import InvalidInputError
-from dockerhub_cli.settings import DEFAULT_TTLS, Settings
 from tests.unit.clihelp import run, run_json
 
 GOOD = """

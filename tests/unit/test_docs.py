@@ -84,7 +84,7 @@ def test_readme_options_before_the_command_are_accepted_there() -> None:
 
 
 def test_readme_environment_table_lists_every_variable() -> None:
-    from dockerhub_cli.settings import ENV_VARS
+    from dockerhub_cli.config.settings import ENV_VARS
 
     section = README.split("## Environment", 1)[1].split("\n## ", 1)[0]
     missing = [name for name in ENV_VARS if f"`{name}`" not in section]

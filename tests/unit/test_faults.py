@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from dockerhub_cli.circuit import CircuitOpenError
 from dockerhub_cli.cli import app
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import NetworkError, RateLimitedError, UpstreamError
+from dockerhub_cli.remote.circuit import CircuitOpenError
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.support.faults import Fault, FaultServer, free_port
 
 SEARCH = "/v2/search/repositories/"
@@ -51,7 +51,7 @@ def expire_everything(service_or_settings: DockerHubService | Settings) -> int:
     if isinstance(service_or_settings, DockerHubService):
         cache = service_or_settings.session.cache
     else:
-        from dockerhub_cli.cache import open_backend
+        from dockerhub_cli.remote.cache_store import open_backend
 
         cache = open_backend(service_or_settings)
     n = 0

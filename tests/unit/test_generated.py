@@ -35,8 +35,8 @@ def test_man_page_is_up_to_date(tmp_path: Path) -> None:
 
 
 def test_man_page_covers_commands_env_and_exit_codes() -> None:
+    from dockerhub_cli.config.settings import ENV_VARS
     from dockerhub_cli.exitcodes import EXIT_CODE_MEANINGS
-    from dockerhub_cli.settings import ENV_VARS
 
     gen_man = _load("gen_man")
     page = gen_man.render()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from responses import matchers
 
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import (
     AuthError,
     InvalidInputError,
@@ -13,7 +14,6 @@ from dockerhub_cli.errors import (
     UpstreamError,
 )
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.unit.hub_fixtures import HUB, REGISTRY, load
 
 TAGS_URL = f"{HUB}/v2/namespaces/portainer/repositories/agent/tags"
@@ -313,7 +313,7 @@ def test_tags_registry_fallback_after_deep_pagination_is_capped(rsps, service, m
     import itertools
 
     from dockerhub_cli import service as service_module
-    from dockerhub_cli.hub import PaginationLimitError
+    from dockerhub_cli.remote.hub import PaginationLimitError
 
     monkeypatch.setattr(service_module, "MAX_REGISTRY_TAG_PAGES", 3)
 
@@ -355,6 +355,6 @@ def test_repository_info_with_lists_of_the_wrong_type(rsps, service) -> None:
 
 
 def test_config_history_of_the_wrong_type_is_no_history() -> None:
-    from dockerhub_cli.manifests import parse_config
+    from dockerhub_cli.oci.manifest import parse_config
 
     assert parse_config(b'{"architecture": "amd64", "os": "linux", "history": 5}').history == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import (
     DigestMismatchError,
     InvalidInputError,
@@ -11,9 +12,8 @@ from dockerhub_cli.errors import (
     PlatformNotFoundError,
     UnsupportedMediaTypeError,
 )
-from dockerhub_cli.images import resolve_image
+from dockerhub_cli.ops.images import resolve_image
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.unit import registry_fixtures as fx
 
 REG = "https://registry.example.com"

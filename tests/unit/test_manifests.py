@@ -7,9 +7,14 @@ import json
 import pytest
 
 from dockerhub_cli.errors import InvalidInputError, UnsupportedMediaTypeError, UpstreamError
-from dockerhub_cli.images import reconstruct_step
-from dockerhub_cli.manifests import ImageIndex, ImageManifest, parse_config, parse_manifest
-from dockerhub_cli.platforms import Platform, compatibility_vector, parse_platform, select_platform
+from dockerhub_cli.oci.manifest import ImageIndex, ImageManifest, parse_config, parse_manifest
+from dockerhub_cli.oci.platform import (
+    Platform,
+    compatibility_vector,
+    parse_platform,
+    select_platform,
+)
+from dockerhub_cli.ops.images import reconstruct_step
 from tests.unit import registry_fixtures as fx
 
 

@@ -16,9 +16,9 @@ import pytest
 import responses
 from mcp import Client
 
-from dockerhub_cli.mcp_server import build_server
+from dockerhub_cli.config.settings import Settings
+from dockerhub_cli.mcp.server import build_server
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.unit.test_secrets import (  # noqa: F401  (creds is a fixture)
     AUTH,
     HUB,

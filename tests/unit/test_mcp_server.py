@@ -20,18 +20,7 @@ import responses
 from mcp import Client
 
 from dockerhub_cli import __version__
-from dockerhub_cli.compare_models import (
-    BaseStatus,
-    Comparison,
-    ConfigDiff,
-    HistoryDiff,
-    ImageSide,
-    LayerRow,
-    MappingDiff,
-    SetDiff,
-    UpdateReport,
-    ValueDiff,
-)
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import (
     AuthError,
     InvalidInputError,
@@ -43,18 +32,7 @@ from dockerhub_cli.errors import (
     RateLimitedError,
     UpstreamError,
 )
-from dockerhub_cli.image_models import (
-    DockerfileReport,
-    HistoryReport,
-    ImageInspection,
-    LayerInsights,
-    LayerReport,
-    ManifestReport,
-    PlatformInfo,
-    PullSizeReport,
-    RepositoryInfo,
-)
-from dockerhub_cli.mcp_server import (
+from dockerhub_cli.mcp.server import (
     MAX_COMPARE_ROWS,
     MAX_README_CHARS,
     NO_SBOM_VULNS,
@@ -65,7 +43,19 @@ from dockerhub_cli.mcp_server import (
     health_report,
     image_reference,
 )
-from dockerhub_cli.models import (
+from dockerhub_cli.models.compare import (
+    BaseStatus,
+    Comparison,
+    ConfigDiff,
+    HistoryDiff,
+    ImageSide,
+    LayerRow,
+    MappingDiff,
+    SetDiff,
+    UpdateReport,
+    ValueDiff,
+)
+from dockerhub_cli.models.core import (
     Identity,
     PullRateLimit,
     SearchResult,
@@ -73,10 +63,18 @@ from dockerhub_cli.models import (
     Tag,
     TagList,
 )
-from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
-from dockerhub_cli.supply_chain import HOW_TO_ATTEST
-from dockerhub_cli.supply_models import (
+from dockerhub_cli.models.images import (
+    DockerfileReport,
+    HistoryReport,
+    ImageInspection,
+    LayerInsights,
+    LayerReport,
+    ManifestReport,
+    PlatformInfo,
+    PullSizeReport,
+    RepositoryInfo,
+)
+from dockerhub_cli.models.supply import (
     BuildMaterial,
     DockerfileSource,
     ProvenanceReport,
@@ -86,6 +84,8 @@ from dockerhub_cli.supply_models import (
     Vulnerability,
     VulnerabilityReport,
 )
+from dockerhub_cli.ops.supply_chain import HOW_TO_ATTEST
+from dockerhub_cli.service import DockerHubService
 from tests.unit import registry_fixtures as fx
 
 pytestmark = pytest.mark.anyio

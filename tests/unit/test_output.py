@@ -8,7 +8,7 @@ import pytest
 import responses
 
 from dockerhub_cli.errors import InvalidInputError
-from dockerhub_cli.models import SearchResult, SearchResults, Tag, TagList
+from dockerhub_cli.models.core import SearchResult, SearchResults, Tag, TagList
 from dockerhub_cli.render import format_rows, quiet_lines
 from tests.unit.clihelp import run
 

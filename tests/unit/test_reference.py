@@ -6,7 +6,7 @@ import pytest
 
 from dockerhub_cli.errors import InvalidReferenceError
 from dockerhub_cli.exitcodes import ExitCode
-from dockerhub_cli.reference import parse_reference, parse_repository, validate_tag
+from dockerhub_cli.oci.reference import parse_reference, parse_repository, validate_tag
 
 DIGEST = "sha256:dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c"
 

@@ -11,6 +11,7 @@ import pytest
 import responses
 from responses import matchers
 
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import (
     AuthError,
     DigestMismatchError,
@@ -18,9 +19,8 @@ from dockerhub_cli.errors import (
     OfflineCacheMissError,
     UpstreamError,
 )
-from dockerhub_cli.reference import parse_reference
+from dockerhub_cli.oci.reference import parse_reference
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 
 REG = "https://registry.example.com"
 REALM = "https://auth.example.com/token"

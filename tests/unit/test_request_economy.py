@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 import responses
 
-from dockerhub_cli.auth import Challenge, ChallengeMemory, parse_challenge
+from dockerhub_cli.config.settings import Settings
+from dockerhub_cli.remote.auth import Challenge, ChallengeMemory, parse_challenge
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.unit import registry_fixtures as fx
 
 REG = "https://registry.example.com"

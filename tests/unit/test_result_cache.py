@@ -145,7 +145,7 @@ def test_cache_dir_from_the_config_file(env, isolated_env) -> None:
     env.pop("DOCKERHUB_CACHE_DIR")
     plan = result_cache.plan(["inspect", "nginx"], env)
     assert plan is not None and Path(plan.results_dir) == isolated_env / "elsewhere" / "results"
-    from dockerhub_cli.settings import Settings
+    from dockerhub_cli.config.settings import Settings
 
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("DOCKERHUB_CACHE_DIR")

@@ -12,10 +12,10 @@ import responses
 from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import DockerHubError
-from dockerhub_cli.reference import parse_reference
+from dockerhub_cli.oci.reference import parse_reference
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 
 HUB = "https://hub.docker.com"
 REG = "https://registry.example.com"

@@ -9,11 +9,11 @@ import pytest
 import responses
 from typer.testing import CliRunner
 
-from dockerhub_cli import osv as osv_module
 from dockerhub_cli.cli import app
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import NoAttestationError, RateLimitedError, UpstreamError
+from dockerhub_cli.remote import osv as osv_module
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.support.images import (
     ProvenanceInfo,
     SbomPackage,

@@ -8,21 +8,21 @@ import json
 import pytest
 
 from dockerhub_cli.errors import UpstreamError
-from dockerhub_cli.osv import (
-    check_severity,
-    cvss3_base_score,
-    fixed_versions,
-    pick_fixed,
-    rating,
-    severity_of,
-)
-from dockerhub_cli.supply_chain import (
+from dockerhub_cli.ops.supply_chain import (
     browse_url,
     parse_provenance,
     parse_purl,
     parse_statement,
     query_purl,
     spdx_packages,
+)
+from dockerhub_cli.remote.osv import (
+    check_severity,
+    cvss3_base_score,
+    fixed_versions,
+    pick_fixed,
+    rating,
+    severity_of,
 )
 from tests.support.images import (
     ProvenanceInfo,

@@ -9,10 +9,10 @@ import responses
 from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE
 from requests_cache.policy.expiration import get_url_expiration
 
-from dockerhub_cli.ratelimiting import HostRateLimiter
+from dockerhub_cli.config.settings import Settings
+from dockerhub_cli.remote.ratelimit import HostRateLimiter
+from dockerhub_cli.remote.transport import expiry_patterns, retry_after_seconds
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
-from dockerhub_cli.transport import expiry_patterns, retry_after_seconds
 from tests.unit.hub_fixtures import HUB, load
 
 D = "sha256:" + "a" * 64
@@ -96,7 +96,7 @@ def test_timedelta_ttls_are_seconds() -> None:
 
 def test_an_oversized_reply_is_refused_before_it_is_read(rsps, service) -> None:
     from dockerhub_cli.errors import UpstreamError
-    from dockerhub_cli.transport import MAX_RESPONSE_BYTES
+    from dockerhub_cli.remote.transport import MAX_RESPONSE_BYTES
 
     rsps.get(
         "https://registry.example.com/v2/team/app/tags/list",

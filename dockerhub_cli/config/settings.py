@@ -2,7 +2,7 @@
 
 A plain dataclass so that importing it costs nothing; the CLI, the MCP server and library users
 all build one with `Settings.from_env(**overrides)`, which also reads the optional TOML config
-file (see `config_file.py`); `Settings.sources` says where each value came from.
+file (see `config/file.py`); `Settings.sources` says where each value came from.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dockerhub_cli.config_file import RegistryEntry
+    from dockerhub_cli.config.file import RegistryEntry
 
 DEFAULT_HUB_URL = "https://hub.docker.com"
 DEFAULT_REGISTRY_URL = "https://registry-1.docker.io"
@@ -125,7 +125,7 @@ class Settings:
     cache_busy_timeout_ms: int = 30_000
     # On a network failure or 5xx/429, answer from an expired cache entry (with a warning).
     stale_if_error: bool = True
-    # Per-host circuit breaker (circuit.py): on in `serve-mcp` (the long-lived process it is
+    # Per-host circuit breaker (remote/circuit.py): on in `serve-mcp` (the long-lived process it is
     # meant for), off in one-shot commands; DOCKERHUB_CIRCUIT_BREAKER=1/0 forces it either way.
     circuit_breaker: bool = False
     breaker_threshold: int = 5
@@ -166,7 +166,7 @@ class Settings:
             or os.environ.get("DOCKERHUB_PASSWORD")
             or None,
         }
-        from dockerhub_cli import config_file
+        from dockerhub_cli.config import file as config_file
 
         config = (
             config_file.load(default_ttls=DEFAULT_TTLS)
@@ -194,7 +194,7 @@ class Settings:
 def _check_default_platform(platform: str, source: str) -> None:
     """Reject a bad default platform where it is set, naming where it came from."""
     from dockerhub_cli.errors import InvalidInputError
-    from dockerhub_cli.platforms import parse_platform
+    from dockerhub_cli.oci.platform import parse_platform
 
     try:
         parse_platform(platform)

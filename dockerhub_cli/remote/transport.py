@@ -28,6 +28,7 @@ from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
 from dockerhub_cli import __version__
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import (
     DockerHubError,
     NetworkError,
@@ -35,11 +36,10 @@ from dockerhub_cli.errors import (
     RateLimitedError,
     UpstreamError,
 )
-from dockerhub_cli.ratelimiting import HostRateLimiter
-from dockerhub_cli.settings import Settings
+from dockerhub_cli.remote.ratelimit import HostRateLimiter
 
 if TYPE_CHECKING:
-    from dockerhub_cli.circuit import CircuitBreaker
+    from dockerhub_cli.remote.circuit import CircuitBreaker
 
 log = logging.getLogger("dockerhub_cli.http")
 _T = TypeVar("_T")
@@ -214,7 +214,7 @@ def build_session(
 ) -> CachedSession:
     """The single CachedSession every request of a process goes through."""
     if backend is None:
-        from dockerhub_cli.cache import open_backend
+        from dockerhub_cli.remote.cache_store import open_backend
 
         backend = open_backend(settings)
     session = CachedSession(
@@ -244,8 +244,8 @@ def build_session(
 
 
 def open_sqlite_backend(settings: Settings) -> Any:
-    """The SQLite cache file (a corrupt one is moved aside and rebuilt): see `cache.py`."""
-    from dockerhub_cli.cache import open_sqlite_backend as _open
+    """The SQLite cache file (a corrupt one is moved aside and rebuilt): see `cache_store.py`."""
+    from dockerhub_cli.remote.cache_store import open_sqlite_backend as _open
 
     return _open(settings)
 
@@ -484,7 +484,7 @@ class Transport:
         except Exception as exc:  # noqa: BLE001 - best effort
             log.debug("could not drop cache entry: %s", exc)
 
-    # -- looking at and writing cache entries directly (request economy, see registry.py) ---
+    # -- looking at and writing cache entries directly (request economy, see registry.py)
 
     def _key(self, method: str, url: str, headers: Mapping[str, str]) -> str:
         """The cache key `session.request(method, url, headers=headers)` would use (the
@@ -635,7 +635,7 @@ class Transport:
     def _rebuild_cache(self, exc: Exception, *, broken: Any) -> None:
         """Replace the `broken` cache backend with a fresh one, once: threads that failed on
         the same backend while another was rebuilding it use the new one as it is."""
-        from dockerhub_cli.cache import recover_sqlite_backend
+        from dockerhub_cli.remote.cache_store import recover_sqlite_backend
 
         with self._cache_lock:
             old = self.session.cache
@@ -650,7 +650,7 @@ class Transport:
             self.session.cache = new
 
     def describe_cache(self) -> str:
-        from dockerhub_cli.cache import describe_backend
+        from dockerhub_cli.remote.cache_store import describe_backend
 
         return describe_backend(self.settings)
 

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockerhub_cli.reference import DOCKER_HUB_DOMAIN
+from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN
 
 log = logging.getLogger("dockerhub_cli.credentials")
 
 if TYPE_CHECKING:
-    from dockerhub_cli.config_file import RegistryEntry
+    from dockerhub_cli.config.file import RegistryEntry
 
 # The key `docker login` uses for Docker Hub in config.json.
 HUB_CONFIG_KEY = "https://index.docker.io/v1/"

@@ -20,7 +20,7 @@ from dockerhub_cli.errors import (
     PlatformNotFoundError,
     UnsupportedMediaTypeError,
 )
-from dockerhub_cli.image_models import (
+from dockerhub_cli.models.images import (
     AttestationEntry,
     BaseImageInfo,
     DockerfileInstruction,
@@ -40,7 +40,7 @@ from dockerhub_cli.image_models import (
     PullSizeReport,
     RepositoryInfo,
 )
-from dockerhub_cli.manifests import (
+from dockerhub_cli.oci.manifest import (
     ATTESTATION_CONFIG,
     BASE_DIGEST,
     BASE_NAME,
@@ -56,11 +56,11 @@ from dockerhub_cli.manifests import (
     parse_config,
     parse_manifest,
 )
-from dockerhub_cli.platforms import Platform, parse_platform, select_platform
-from dockerhub_cli.reference import ImageReference, parse_reference
+from dockerhub_cli.oci.platform import Platform, parse_platform, select_platform
+from dockerhub_cli.oci.reference import ImageReference, parse_reference
 
 if TYPE_CHECKING:
-    from dockerhub_cli.registry import RawManifest
+    from dockerhub_cli.remote.registry import RawManifest
     from dockerhub_cli.service import DockerHubService
 
 IMAGE_CONFIG_TYPES = frozenset({DOCKER_CONFIG, OCI_CONFIG, ""})
@@ -817,7 +817,7 @@ def _original_dockerfile(
     has one for this platform (two more immutable, cached-forever requests); else None."""
     if resolved.attestation is None:
         return None
-    from dockerhub_cli import supply_chain
+    from dockerhub_cli.ops import supply_chain
 
     image = str(resolved.reference.with_digest(resolved.digest))
     try:
@@ -848,7 +848,7 @@ def pull_size_report(
     platform: str | None = None,
     have: list[str] | None = None,
 ) -> PullSizeReport:
-    from dockerhub_cli.render import human_size
+    from dockerhub_cli.text import human_size
 
     have = have or []
     if len(have) > MAX_HAVE_IMAGES:

@@ -9,13 +9,18 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from dockerhub_cli.auth import RegistryAuth, parse_challenge
-from dockerhub_cli.credentials import Credentials
 from dockerhub_cli.errors import AuthError, InvalidInputError, UpstreamError
-from dockerhub_cli.models import Identity, LoginResult, LogoutResult, PullRateLimit
-from dockerhub_cli.reference import DOCKER_HUB_DOMAIN, parse_reference
-from dockerhub_cli.registry import MANIFEST_ACCEPT, is_loopback
-from dockerhub_cli.transport import error_message, raise_for_rate_limit, raise_for_server_error
+from dockerhub_cli.models.core import Identity, LoginResult, LogoutResult, PullRateLimit
+from dockerhub_cli.oci.mediatypes import MANIFEST_ACCEPT
+from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN, parse_reference
+from dockerhub_cli.remote.auth import RegistryAuth, parse_challenge
+from dockerhub_cli.remote.keychain import Credentials
+from dockerhub_cli.remote.registry import is_loopback
+from dockerhub_cli.remote.transport import (
+    error_message,
+    raise_for_rate_limit,
+    raise_for_server_error,
+)
 
 if TYPE_CHECKING:
     import requests

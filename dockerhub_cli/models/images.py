@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from dockerhub_cli.models import Model
-from dockerhub_cli.platforms import format_platform
+from dockerhub_cli.models.core import Model
+from dockerhub_cli.oci.platform import format_platform
 
 
 class PlatformInfo(Model):

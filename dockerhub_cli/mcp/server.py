@@ -43,7 +43,6 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from dockerhub_cli import __version__
-from dockerhub_cli.compare_models import Comparison, UpdateReport
 from dockerhub_cli.errors import (
     AuthError,
     DockerHubError,
@@ -54,7 +53,9 @@ from dockerhub_cli.errors import (
     PlatformNotFoundError,
     RateLimitedError,
 )
-from dockerhub_cli.image_models import (
+from dockerhub_cli.models.compare import Comparison, UpdateReport
+from dockerhub_cli.models.core import Identity, PullRateLimit, SearchResults, TagList
+from dockerhub_cli.models.images import (
     DockerfileReport,
     HistoryReport,
     ImageInspection,
@@ -63,16 +64,15 @@ from dockerhub_cli.image_models import (
     PullSizeReport,
     RepositoryInfo,
 )
-from dockerhub_cli.images import MAX_HAVE_IMAGES
-from dockerhub_cli.models import Identity, PullRateLimit, SearchResults, TagList
-from dockerhub_cli.reference import ImageReference, is_digest, parse_reference, validate_tag
-from dockerhub_cli.service import MAX_LIMIT, MAX_QUERY_LENGTH, DockerHubService
-from dockerhub_cli.supply_models import (
+from dockerhub_cli.models.supply import (
     ProvenanceReport,
     SbomReport,
     Severity,
     VulnerabilityReport,
 )
+from dockerhub_cli.oci.reference import ImageReference, is_digest, parse_reference, validate_tag
+from dockerhub_cli.ops.images import MAX_HAVE_IMAGES
+from dockerhub_cli.service import MAX_LIMIT, MAX_QUERY_LENGTH, DockerHubService
 
 log = logging.getLogger("dockerhub_cli.mcp")
 
@@ -843,7 +843,7 @@ def build_server(
 
 def health_report(service: DockerHubService) -> dict[str, Any]:
     """What `/health` answers: no network request is made."""
-    from dockerhub_cli.cache import describe_backend
+    from dockerhub_cli.remote.cache_store import describe_backend
 
     report: dict[str, Any] = {
         "status": "ok",

@@ -27,13 +27,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from dockerhub_cli.errors import RateLimitedError, UpstreamError
-from dockerhub_cli.supply_models import (
+from dockerhub_cli.models.supply import (
     SEVERITY_LEVELS,
     SeveritySummary,
     Vulnerability,
     VulnerabilityReport,
 )
-from dockerhub_cli.transport import (
+from dockerhub_cli.remote.transport import (
     error_message,
     raise_for_server_error,
     retry_after_seconds,
@@ -42,10 +42,10 @@ from dockerhub_cli.transport import (
 if TYPE_CHECKING:
     import requests
 
+    from dockerhub_cli.config.settings import Settings
+    from dockerhub_cli.models.supply import SbomPackage
+    from dockerhub_cli.remote.transport import Transport
     from dockerhub_cli.service import DockerHubService
-    from dockerhub_cli.settings import Settings
-    from dockerhub_cli.supply_models import SbomPackage
-    from dockerhub_cli.transport import Transport
 
 MAX_BATCH = 1000
 MAX_PAGES_PER_QUERY = 50  # a runaway next_page_token loop stops here (with a note)
@@ -192,7 +192,7 @@ def _norm_name(name: str) -> str:
 
 def _match_affected(vuln: dict[str, Any], package: SbomPackage) -> dict[str, Any] | None:
     """The `affected` entry of `vuln` that is about `package` (best guess when ambiguous)."""
-    from dockerhub_cli.supply_chain import parse_purl
+    from dockerhub_cli.ops.supply_chain import parse_purl
 
     purl = parse_purl(package.purl or "")
     entries = [a for a in vuln.get("affected") or [] if isinstance(a, dict)]
@@ -401,11 +401,11 @@ def vulnerability_report(
     platform: str | None = None,
     severity: str | None = None,
 ) -> VulnerabilityReport:
+    from dockerhub_cli.ops.supply_chain import query_purl
     from dockerhub_cli.service import parse_timestamp
-    from dockerhub_cli.supply_chain import query_purl
 
     threshold = check_severity(severity)
-    from dockerhub_cli.supply_chain import sbom_report
+    from dockerhub_cli.ops.supply_chain import sbom_report
 
     sbom = sbom_report(
         service,

@@ -15,7 +15,6 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from dockerhub_cli.auth import ChallengeMemory, RegistryAuth, parse_challenge, same_challenge
 from dockerhub_cli.errors import (
     AuthError,
     DigestMismatchError,
@@ -24,8 +23,10 @@ from dockerhub_cli.errors import (
     NotFoundError,
     UpstreamError,
 )
-from dockerhub_cli.reference import ImageReference
-from dockerhub_cli.transport import (
+from dockerhub_cli.oci.mediatypes import MANIFEST_ACCEPT
+from dockerhub_cli.oci.reference import ImageReference
+from dockerhub_cli.remote.auth import ChallengeMemory, RegistryAuth, parse_challenge, same_challenge
+from dockerhub_cli.remote.transport import (
     error_message,
     is_html,
     raise_for_rate_limit,
@@ -33,15 +34,10 @@ from dockerhub_cli.transport import (
 )
 
 if TYPE_CHECKING:
-    from dockerhub_cli.credentials import CredentialStore
-    from dockerhub_cli.settings import Settings
-    from dockerhub_cli.transport import Transport
+    from dockerhub_cli.config.settings import Settings
+    from dockerhub_cli.remote.keychain import CredentialStore
+    from dockerhub_cli.remote.transport import Transport
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-MANIFEST_ACCEPT = ", ".join([OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST])
 # Manifests are small; configs and attestations are small too. Refuse anything absurd.
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_BLOB_BYTES = 64 * 1024 * 1024

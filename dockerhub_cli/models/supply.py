@@ -12,9 +12,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from dockerhub_cli.image_models import DockerfileSource as DockerfileSource  # re-export
-from dockerhub_cli.image_models import PlatformInfo
-from dockerhub_cli.models import Model
+from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.images import DockerfileSource as DockerfileSource  # re-export
+from dockerhub_cli.models.images import PlatformInfo
 
 Severity = Literal["critical", "high", "medium", "low", "unknown"]
 SEVERITY_LEVELS: tuple[str, ...] = ("critical", "high", "medium", "low", "unknown")

@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from dockerhub_cli.errors import NoAttestationError, UpstreamError
-from dockerhub_cli.image_models import DockerfileSource, PlatformInfo
-from dockerhub_cli.manifests import Descriptor, ImageIndex, ImageManifest
-from dockerhub_cli.reference import ImageReference, parse_reference
-from dockerhub_cli.supply_models import (
+from dockerhub_cli.models.images import DockerfileSource, PlatformInfo
+from dockerhub_cli.models.supply import (
     BuildMaterial,
     ProvenanceReport,
     SbomPackage,
     SbomReport,
 )
+from dockerhub_cli.oci.manifest import Descriptor, ImageIndex, ImageManifest
+from dockerhub_cli.oci.reference import ImageReference, parse_reference
 
 if TYPE_CHECKING:
     from dockerhub_cli.service import DockerHubService
@@ -86,9 +86,14 @@ class Attestation:
 
 def find_attestation(service: DockerHubService, image: str, platform: str | None) -> Attestation:
     """The attestation manifest for the chosen platform (its `descriptor` None when absent)."""
-    from dockerhub_cli.images import ResolvedImage, _platform_error, fetch_manifest, platform_info
-    from dockerhub_cli.images import resolve_top as _resolve_top
-    from dockerhub_cli.platforms import parse_platform, select_platform
+    from dockerhub_cli.oci.platform import parse_platform, select_platform
+    from dockerhub_cli.ops.images import (
+        ResolvedImage,
+        _platform_error,
+        fetch_manifest,
+        platform_info,
+    )
+    from dockerhub_cli.ops.images import resolve_top as _resolve_top
 
     ref = parse_reference(image)
     wanted = parse_platform(platform if platform is not None else service.settings.platform)

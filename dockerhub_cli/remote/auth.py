@@ -22,14 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from dockerhub_cli.credentials import Credentials
 from dockerhub_cli.errors import AuthError, UpstreamError
-from dockerhub_cli.transport import error_message, raise_for_rate_limit, raise_for_server_error
+from dockerhub_cli.remote.keychain import Credentials
+from dockerhub_cli.remote.transport import (
+    error_message,
+    raise_for_rate_limit,
+    raise_for_server_error,
+)
 
 if TYPE_CHECKING:
     import requests
 
-    from dockerhub_cli.transport import Transport
+    from dockerhub_cli.remote.transport import Transport
 
 _AUTH_PARAM = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 TOKEN_SAFETY_MARGIN = 15.0

@@ -17,13 +17,17 @@ from urllib.parse import urlsplit
 import requests
 
 from dockerhub_cli.errors import AuthError, NotFoundError, UpstreamError
-from dockerhub_cli.reference import DOCKER_HUB_DOMAIN
-from dockerhub_cli.transport import error_message, raise_for_rate_limit, raise_for_server_error
+from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN
+from dockerhub_cli.remote.transport import (
+    error_message,
+    raise_for_rate_limit,
+    raise_for_server_error,
+)
 
 if TYPE_CHECKING:
-    from dockerhub_cli.credentials import CredentialStore
-    from dockerhub_cli.settings import Settings
-    from dockerhub_cli.transport import Transport
+    from dockerhub_cli.config.settings import Settings
+    from dockerhub_cli.remote.keychain import CredentialStore
+    from dockerhub_cli.remote.transport import Transport
 
 HUB_PAGE_SIZE = 100
 JWT_DEFAULT_LIFETIME = 600.0

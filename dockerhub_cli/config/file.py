@@ -347,8 +347,8 @@ def report(settings: Any) -> Any:
     """The effective settings with their sources, secrets redacted (for `config show`)."""
     import dataclasses
 
-    from dockerhub_cli.cache import redact_url
-    from dockerhub_cli.models import ConfigReport, ConfigValue
+    from dockerhub_cli.models.core import ConfigReport, ConfigValue
+    from dockerhub_cli.remote.cache_store import redact_url
 
     hidden = {"sources", "registries", "config_file"}
     values = []

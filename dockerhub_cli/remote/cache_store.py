@@ -21,10 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field
 
 from dockerhub_cli.errors import InvalidInputError, NetworkError
-from dockerhub_cli.models import Model
+from dockerhub_cli.models.core import Model
 
 if TYPE_CHECKING:
-    from dockerhub_cli.settings import Settings
+    from dockerhub_cli.config.settings import Settings
 
 log = logging.getLogger("dockerhub_cli.cache")
 

@@ -12,8 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockerhub_cli.errors import UnsupportedMediaTypeError, UpstreamError
-from dockerhub_cli.platforms import Platform
-from dockerhub_cli.registry import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
+from dockerhub_cli.oci.mediatypes import (
+    DOCKER_MANIFEST,
+    DOCKER_MANIFEST_LIST,
+    OCI_INDEX,
+    OCI_MANIFEST,
+)
+from dockerhub_cli.oci.platform import Platform
 
 DOCKER_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+json"
 DOCKER_SCHEMA1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 
-from dockerhub_cli.compare_models import (
+from dockerhub_cli.errors import DockerHubError, InvalidInputError
+from dockerhub_cli.models.compare import (
     BaseEvidence,
     BaseStatus,
     Comparison,
@@ -29,16 +30,15 @@ from dockerhub_cli.compare_models import (
     UpdateReport,
     ValueDiff,
 )
-from dockerhub_cli.errors import DockerHubError, InvalidInputError
-from dockerhub_cli.images import base_image_of, history_steps, resolve_image
-from dockerhub_cli.reference import ImageReference, parse_reference
-from dockerhub_cli.render import plural
-from dockerhub_cli.versions import newer_in_family, parse_version
+from dockerhub_cli.oci.reference import ImageReference, parse_reference
+from dockerhub_cli.oci.versions import newer_in_family, parse_version
+from dockerhub_cli.ops.images import base_image_of, history_steps, resolve_image
+from dockerhub_cli.text import plural
 
 if TYPE_CHECKING:
-    from dockerhub_cli.images import ResolvedImage
-    from dockerhub_cli.manifests import Descriptor, ImageConfig, ImageManifest
-    from dockerhub_cli.models import TagList
+    from dockerhub_cli.models.core import TagList
+    from dockerhub_cli.oci.manifest import Descriptor, ImageConfig, ImageManifest
+    from dockerhub_cli.ops.images import ResolvedImage
     from dockerhub_cli.service import DockerHubService
 
 WORKERS = 2
@@ -106,7 +106,7 @@ def build_comparison(left: ResolvedImage, right: ResolvedImage) -> Comparison:
         for i in range(max(len(lm.layers), len(rm.layers)))
     ]
 
-    from dockerhub_cli.render import human_size
+    from dockerhub_cli.text import human_size
 
     lname, rname = str(left.reference), str(right.reference)
     if prefix:

@@ -1,0 +1,1 @@
+"""Result models: the one contract for --json and MCP."""

@@ -1,0 +1,1 @@
+"""Pure OCI types and parsing: references, platforms, media types, manifests, versions."""

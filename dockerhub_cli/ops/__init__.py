@@ -1,0 +1,1 @@
+"""Operations: the features, written against the remote clients."""

@@ -1,0 +1,1 @@
+"""Network side: transport, cache store, auth, keychain, rate limiting, circuit breaker, clients."""
