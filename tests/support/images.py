@@ -1293,6 +1293,10 @@ def _build_app_with_umoci(layout: OCILayout, work: Path) -> None:
             "--image",
             f"{lay}:{tag}",
             *opts,
+            "--created",
+            DEFAULT_CREATED,
+            "--history.created",
+            DEFAULT_CREATED,
             "--history.created_by",
             created_by,
             "--history.comment",
@@ -1314,6 +1318,8 @@ def _build_app_with_umoci(layout: OCILayout, work: Path) -> None:
     (rootfs / "bin" / "sh").write_bytes(random_bytes(60_000, "demo-sh"))
     _umoci(
         "repack",
+        "--history.created",
+        DEFAULT_CREATED,
         "--image",
         f"{lay}:app-1.0",
         "--history.created_by",
@@ -1335,6 +1341,8 @@ def _build_app_with_umoci(layout: OCILayout, work: Path) -> None:
     (app / "run").write_text("#!/bin/sh\necho running demo app\n")
     _umoci(
         "repack",
+        "--history.created",
+        DEFAULT_CREATED,
         "--image",
         f"{lay}:app-1.0",
         "--history.created_by",
@@ -1369,6 +1377,8 @@ def _build_app_with_umoci(layout: OCILayout, work: Path) -> None:
     (bundle / "rootfs" / "app" / "extra.bin").write_bytes(random_bytes(50_000, "demo-extra"))
     _umoci(
         "repack",
+        "--history.created",
+        DEFAULT_CREATED,
         "--image",
         f"{lay}:app-1.1",
         "--history.created_by",
@@ -1377,6 +1387,9 @@ def _build_app_with_umoci(layout: OCILayout, work: Path) -> None:
         comment,
         str(bundle),
     )
+    # repack stamps `created` with the wall clock; a fixed date keeps printed relative times
+    # ("2 years ago") from changing between two runs of a test (see the result-cache tests).
+    _umoci("config", "--image", f"{lay}:app-1.1", "--created", DEFAULT_CREATED, "--no-history")
     shutil.rmtree(bundle)
     # 2.0 = 1.1 with changed env and labels.
     config("app-1.1", "ENV APP=2", "--config.env", "APP=2", new_tag="app-2.0")
