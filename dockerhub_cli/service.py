@@ -30,7 +30,7 @@ from dockerhub_cli.oci.platform import format_platform
 from dockerhub_cli.oci.reference import ImageReference, parse_repository
 from dockerhub_cli.oci.versions import semver_sort_key
 from dockerhub_cli.remote.circuit import CircuitBreaker
-from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubClient, PaginationLimitError
+from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubClient, HubWalk, PaginationLimitError
 from dockerhub_cli.remote.keychain import CredentialStore
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
 from dockerhub_cli.remote.registry import RegistryClient
@@ -296,8 +296,10 @@ class DockerHubService:
         notes: list[str] = []
         complete = True
         max_pages = MAX_HUB_TAG_PAGES if all_tags or sort == "semver" else MAX_FILTER_PAGES
+        walk = HubWalk()
         try:
-            body = self.hub.tags_page(
+            first = functools.partial(
+                self.hub.tags_page,
                 namespace,
                 name,
                 page=1,
@@ -305,23 +307,21 @@ class DockerHubService:
                 ordering=ordering,
                 name_filter=name_filter,
             )
-            pages = 1
-            while True:
+            for hub_page in self.hub.pages(first, what, walk, max_pages=max_pages):
                 collected.extend(
-                    t for t in (_hub_tag(r) for r in _results(body)) if _matches(t.name, pattern)
+                    t for t in (_hub_tag(r) for r in hub_page.results) if _matches(t.name, pattern)
                 )
-                next_url = body.get("next") if isinstance(body, dict) else None
-                if not next_url:
-                    break
-                if not all_tags and sort != "semver" and len(collected) >= page * limit:
+                if (
+                    hub_page.has_next
+                    and not all_tags
+                    and sort != "semver"
+                    and len(collected) >= page * limit
+                ):
                     complete = False
                     break
-                if pages >= max_pages:
-                    complete = False
-                    notes.append(f"stopped after scanning {pages * HUB_PAGE_SIZE} tags")
-                    break
-                body = self.hub.get_next(str(next_url), what)
-                pages += 1
+            if walk.capped:
+                complete = False
+                notes.append(f"stopped after scanning {walk.pages * HUB_PAGE_SIZE} tags")
         except PaginationLimitError:
             # Anonymous callers cannot page deep on the Hub: finish from the registry's
             # tags/list, which has cursor pagination and no such cap (names only).

@@ -11,6 +11,8 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -31,10 +33,36 @@ if TYPE_CHECKING:
 
 HUB_PAGE_SIZE = 100
 JWT_DEFAULT_LIFETIME = 600.0
+# The search API of Docker Hub's web site (the one docker/hub-mcp calls): badges, categories,
+# architectures, operating systems, sort. Undocumented: callers fall back to /v2/search.
+SEARCH_V4_PATH = "/api/search/v4"
 
 
 class PaginationLimitError(AuthError):
     """Docker Hub refuses deep pages to anonymous callers (403 "pagination offset too large")."""
+
+
+class HubHTTPError(UpstreamError):
+    """Docker Hub answered with an HTTP error status not covered by a more precise error."""
+
+    def __init__(self, message: str, *, status: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
+@dataclass
+class HubWalk:
+    """What a walk over Hub pages did: pages read, and whether it stopped at `max_pages`."""
+
+    pages: int = 0
+    capped: bool = False
+
+
+@dataclass(frozen=True)
+class HubPage:
+    results: list[dict[str, Any]]
+    body: Any
+    has_next: bool
 
 
 class HubClient:
@@ -147,9 +175,36 @@ class HubClient:
                 f"Docker Hub denied access to {what}: {message or response.status_code}",
                 hint="the repository may be private: set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN",
             )
-        raise UpstreamError(
-            f"Docker Hub answered HTTP {response.status_code} for {what}: {message}"
+        raise HubHTTPError(
+            f"Docker Hub answered HTTP {response.status_code} for {what}: {message}",
+            status=response.status_code,
         )
+
+    def signed_in(self) -> bool:
+        """True when Docker Hub credentials that can be exchanged for a JWT are configured."""
+        creds = self.credentials.lookup(DOCKER_HUB_DOMAIN)
+        return creds is not None and not creds.is_identity_token
+
+    # -- paging ---------------------------------------------------------------------------
+
+    def pages(
+        self, first: Callable[[], Any], what: str, walk: HubWalk, *, max_pages: int
+    ) -> Iterator[HubPage]:
+        """The one walker over Hub listings: the first page, then `next` until it is null or
+        `max_pages` pages were read (`walk.capped`). The caller stops early by breaking out.
+        PaginationLimitError (anonymous deep paging) propagates to the caller."""
+        body = first()
+        walk.pages = 1
+        while True:
+            next_url = body.get("next") if isinstance(body, dict) else None
+            yield HubPage(_page_results(body), body, bool(next_url))
+            if not next_url:
+                return
+            if walk.pages >= max_pages:
+                walk.capped = True
+                return
+            body = self.get_next(str(next_url), what)
+            walk.pages += 1
 
     # -- endpoints --------------------------------------------------------------------------
 
@@ -189,6 +244,52 @@ class HubClient:
 
     def get_next(self, url: str, what: str) -> Any:
         return self.get_json(url, what=what)
+
+    def namespace_repositories(
+        self,
+        namespace: str,
+        *,
+        page: int,
+        page_size: int,
+        ordering: str | None = None,
+        name_filter: str | None = None,
+        content_type: str | None = None,
+    ) -> Any:
+        """`GET /v2/namespaces/{ns}/repositories` (documented 2025-06-27; never the deprecated
+        `/v2/repositories/{ns}/`)."""
+        params: dict[str, Any] = {"page": page, "page_size": page_size}
+        if ordering:
+            params["ordering"] = ordering
+        if name_filter:
+            params["name"] = name_filter
+        if content_type:
+            params["content_types"] = content_type
+        return self.get_json(
+            f"/v2/namespaces/{namespace}/repositories",
+            params=params,
+            what=f"repositories of {namespace}",
+        )
+
+    def user_orgs(self, *, page: int, page_size: int) -> Any:
+        """`GET /v2/user/orgs`: the organisations of the signed-in account (needs a JWT)."""
+        return self.get_json(
+            "/v2/user/orgs",
+            params={"page": page, "page_size": page_size},
+            what="the organisations of the signed-in account",
+        )
+
+    def search_v4(self, params: dict[str, Any]) -> Any:
+        """The site's search (`/api/search/v4`, as docker/hub-mcp calls it)."""
+        return self.get_json(
+            SEARCH_V4_PATH,
+            params={"custom_boosted_results": "true", **params},
+            what=f"search results for {params.get('query')!r}",
+        )
+
+
+def _page_results(body: Any) -> list[dict[str, Any]]:
+    value = body.get("results") if isinstance(body, dict) else None
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _familiar(namespace: str, name: str) -> str:
