@@ -20,8 +20,10 @@ from dockerhub_cli.models.core import (
     Identity,
     LoginResult,
     LogoutResult,
+    OrganisationList,
     PullRateLimit,
-    SearchResult,
+    Readme,
+    RepositoryList,
     SearchResults,
     Tag,
     TagList,
@@ -49,10 +51,12 @@ if TYPE_CHECKING:
     )
     from dockerhub_cli.models.supply import ProvenanceReport, SbomReport, VulnerabilityReport
     from dockerhub_cli.remote.osv import OsvClient
+    from dockerhub_cli.ops.hub_catalog import RepoSort, SearchSort
 
 TagSort = Literal["updated", "name", "semver"]
 MAX_QUERY_LENGTH = 100
 MAX_LIMIT = 100
+MAX_SEARCH_OFFSET = 10_000
 MAX_FILTER_PAGES = 50  # a --filter without --all scans at most this many Hub pages
 MAX_HUB_TAG_PAGES = 1000  # --all or a semver sort: at most this many Hub pages (100 000 tags)
 MAX_REGISTRY_TAG_PAGES = 200
@@ -200,8 +204,19 @@ class DockerHubService:
         page: int = 1,
         official: bool = False,
         automated: bool = False,
+        offset: int | None = None,
+        badges: list[str] | None = None,
+        categories: list[str] | None = None,
+        architectures: list[str] | None = None,
+        operating_systems: list[str] | None = None,
+        sort: SearchSort | None = None,
+        order: Literal["asc", "desc"] | None = None,
     ) -> SearchResults:
-        """Search Docker Hub repositories (one Hub API request per page)."""
+        """Search Docker Hub like its web site does (badges, categories, architectures,
+        operating systems, sort; one request per page). When that search API is unavailable
+        the classic /v2/search answers, and `notes` names every filter it could not apply."""
+        from dockerhub_cli.ops import hub_catalog
+
         query = query.strip()
         if not query:
             raise InvalidInputError("the search query is empty", hint="e.g. dockerhub search nginx")
@@ -211,25 +226,67 @@ class DockerHubService:
             )
         check_range("limit", limit, 1, MAX_LIMIT)
         check_range("page", page, 1)
-        body = self.hub.search(query, page, limit)
-        results = [_search_result(r) for r in _results(body)]
-        filtered = False
-        if official or automated:
-            kept = [
-                r
-                for r in results
-                if (not official or r.is_official) and (not automated or r.is_automated)
-            ]
-            filtered = len(kept) != len(results)
-            results = kept
-        count = body.get("count") if isinstance(body, dict) else None
-        return SearchResults(
-            query=query,
+        if offset is not None:
+            check_range("offset", offset, 0, MAX_SEARCH_OFFSET)
+        return hub_catalog.search(
+            self.hub,
+            query,
+            limit=limit,
             page=page,
-            count=int(count) if isinstance(count, int) else len(results),
-            results=results,
-            filtered=filtered,
+            offset=offset,
+            official=official,
+            automated=automated,
+            badges=badges,
+            categories=categories,
+            architectures=architectures,
+            operating_systems=operating_systems,
+            sort=sort,
+            order=order,
         )
+
+    # -- namespaces, repository listings, READMEs (logic in ops/hub_catalog.py) -------------
+
+    @reports_staleness
+    def repositories(
+        self,
+        namespace: str,
+        *,
+        limit: int = 25,
+        page: int = 1,
+        all_repos: bool = False,
+        pattern: str | None = None,
+        content_type: str | None = None,
+        sort: RepoSort = "updated",
+    ) -> RepositoryList:
+        """The repositories of a Docker Hub user or organisation (name, description, stars,
+        pulls, last update, visibility, content types), sorted by the Hub where it can."""
+        from dockerhub_cli.ops import hub_catalog
+
+        check_range("limit", limit, 1, MAX_LIMIT)
+        check_range("page", page, 1)
+        return hub_catalog.repositories(
+            self.hub,
+            namespace,
+            limit=limit,
+            page=page,
+            all_repos=all_repos,
+            pattern=pattern,
+            content_type=content_type,
+            sort=sort,
+        )
+
+    def organisations(self) -> OrganisationList:
+        """The organisations of the signed-in Docker Hub account; AuthError when anonymous."""
+        from dockerhub_cli.ops import hub_catalog
+
+        return hub_catalog.organisations(self.hub)
+
+    @reports_staleness
+    def readme(self, repository: str) -> Readme:
+        """A Docker Hub repository's README (its full description, Markdown, as written)."""
+        from dockerhub_cli.ops import hub_catalog
+
+        return hub_catalog.readme(self.hub, repository)
 
     # -- tags ---------------------------------------------------------------------------------
 
@@ -517,24 +574,6 @@ def _results(body: Any) -> list[dict[str, Any]]:
 def _dicts(value: Any) -> list[dict[str, Any]]:
     """The objects of a JSON list; nothing when the server sent something else there."""
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _search_result(raw: dict[str, Any]) -> SearchResult:
-    return SearchResult(
-        name=str(raw.get("repo_name") or raw.get("name") or ""),
-        description=str(raw.get("short_description") or raw.get("description") or ""),
-        star_count=_int(raw.get("star_count")),
-        pull_count=_int(raw.get("pull_count")),
-        is_official=bool(raw.get("is_official")),
-        is_automated=bool(raw.get("is_automated")),
-    )
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def is_attestation_platform(os_name: str | None, arch: str | None) -> bool:

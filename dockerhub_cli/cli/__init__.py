@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from dockerhub_cli.cli import (  # noqa: F401  (importing registers the commands)
     account_commands,  # whoami, ratelimit, login, logout
     cache_commands,  # cache info, cache clear
+    catalog_commands,  # repos, orgs, readme
     compare_commands,  # compare, updates
     config_commands,  # config show, config path
     hub_commands,  # search, tags

@@ -17,24 +17,90 @@ def search(
     ],
     limit: LimitOpt = 25,
     page: PageOpt = 1,
+    offset: Annotated[
+        int | None,
+        typer.Option(
+            "--offset", min=0, max=10_000, help="Start at this result (0-based; overrides --page)."
+        ),
+    ] = None,
     official: Annotated[
-        bool, typer.Option("--official", help="Only Docker Official Images.")
+        bool, typer.Option("--official", help="Only Docker Official Images (= --badge official).")
     ] = False,
-    automated: Annotated[bool, typer.Option("--automated", help="Only automated builds.")] = False,
+    automated: Annotated[
+        bool,
+        typer.Option("--automated", help="Only automated builds (the classic search only)."),
+    ] = False,
+    badge: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--badge",
+            metavar="official|verified|open-source",
+            help="Only trusted content with this badge (repeatable: any of them).",
+        ),
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--category",
+            metavar="SLUG",
+            help="Only this category, e.g. databases or web-servers (repeatable).",
+        ),
+    ] = None,
+    arch: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arch", metavar="ARCH", help="Only images for this CPU, e.g. arm64 (repeatable)."
+        ),
+    ] = None,
+    os_name: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--os", metavar="OS", help="Only images for this OS, e.g. windows (repeatable)."
+        ),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option("--sort", help="pulls or updated (default: best match)."),
+    ] = None,
+    order: Annotated[
+        str | None,
+        typer.Option("--order", help="desc (default with --sort) or asc."),
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Search Docker Hub repositories.
+    """Search Docker Hub like its web site: badges, categories, architectures, sort.
 
-    Example: dockerhub search nginx --limit 5 --official
+    When the site's search API is unavailable the classic search answers, and a warning names
+    every filter it could not apply.
+
+    Example: dockerhub search postgres --badge official --arch arm64 --sort pulls
     """
+    from dockerhub_cli.errors import InvalidInputError
     from dockerhub_cli.render import emit, progress
     from dockerhub_cli.render.hub import search_results
 
+    if sort is not None and sort not in ("pulls", "updated"):
+        raise InvalidInputError(f"--sort must be pulls or updated (got {sort!r})")
+    if order is not None and order not in ("asc", "desc"):
+        raise InvalidInputError(f"--order must be asc or desc (got {order!r})")
     with progress(f"Searching Docker Hub for {query!r}"):
         result = get_service().search(
-            query, limit=limit, page=page, official=official, automated=automated
+            query,
+            limit=limit,
+            page=page,
+            offset=offset,
+            official=official,
+            automated=automated,
+            badges=badge,
+            categories=category,
+            architectures=arch,
+            operating_systems=os_name,
+            sort=sort,  # type: ignore[arg-type]
+            order=order,  # type: ignore[arg-type]
         )
     emit(result, json_output=json_output, render=search_results)
+    if not json_output:
+        warn_notes(result.notes)
 
 
 @command()

@@ -23,9 +23,28 @@ class SearchResult(Model):
     name: str = Field(description="Repository name as Docker Hub reports it (official: bare name)")
     description: str = ""
     star_count: int = 0
-    pull_count: int = 0
+    pull_count: int = Field(
+        default=0,
+        description="Pulls; from the site search a lower bound of the bucket it reports "
+        "(pull_count_label, e.g. 1B+)",
+    )
     is_official: bool = False
     is_automated: bool = False
+    # From the search API of Docker Hub's site (source 'v4'); null/empty from the classic one.
+    pull_count_label: str | None = Field(
+        default=None, description="Pulls as the site search words them, e.g. '1B+'"
+    )
+    badge: str | None = Field(
+        default=None,
+        description="official, verified_publisher, open_source, or null (community)",
+    )
+    publisher: str | None = None
+    categories: list[str] = Field(default_factory=list, description="Category slugs")
+    architectures: list[str] = Field(default_factory=list)
+    operating_systems: list[str] = Field(default_factory=list)
+    archived: bool | None = Field(default=None, description="The publisher archived it")
+    content_type: str | None = Field(default=None, description="image, plugin or extension")
+    last_updated: datetime | None = None
 
 
 class SearchResults(Model):
@@ -37,6 +56,106 @@ class SearchResults(Model):
         default=False,
         description="True when --official/--automated removed results from this page",
     )
+    offset: int | None = Field(default=None, description="Index of the first result shown")
+    source: str = Field(
+        default="v2",
+        description="'v4' (the search API of Docker Hub's site) or 'v2' (the classic "
+        "/v2/search/repositories, also the fallback when the site search is unavailable)",
+    )
+    filters: dict[str, str | list[str]] = Field(
+        default_factory=dict, description="The filters and sort asked for"
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="Caveats, e.g. filters the fallback could not apply"
+    )
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
+
+
+# -- namespaces, repository listings, READMEs (issue 20) -------------------------------------
+
+
+class RepositorySummary(Model):
+    """One entry of a namespace's repository list (the Hub's `repository_list_entry`)."""
+
+    quiet_field: ClassVar[str] = "repository"
+
+    repository: str = Field(description="Familiar name, e.g. nginx or bitnami/redis")
+    namespace: str
+    name: str
+    description: str | None = None
+    star_count: int | None = None
+    pull_count: int | None = None
+    last_updated: datetime | None = None
+    date_registered: datetime | None = None
+    is_private: bool | None = None
+    visibility: str | None = Field(default=None, description="'public' or 'private'")
+    repository_type: str | None = None
+    content_types: list[str] = Field(
+        default_factory=list, description="image, helm, wasm, plugin, model, unrecognized, ..."
+    )
+    media_types: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    storage_size: int | None = Field(default=None, description="Bytes stored (all tags)")
+    status: str | None = None
+    archived: bool | None = Field(
+        default=None, description="Archived (read-only), when the Hub says so; null otherwise"
+    )
+
+
+class RepositoryList(Model):
+    namespace: str
+    count: int | None = Field(default=None, description="Total repositories the Hub reports")
+    page: int | None = None
+    sort: str
+    repositories: list[RepositorySummary]
+    complete: bool = Field(
+        default=False, description="True when every matching repository is listed"
+    )
+    notes: list[str] = Field(default_factory=list, description="Caveats about this answer")
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
+
+
+class Organisation(Model):
+    quiet_field: ClassVar[str] = "name"
+
+    name: str = Field(description="The organisation's namespace (orgname)")
+    full_name: str | None = None
+    company: str | None = None
+    location: str | None = None
+    type: str | None = None
+    badge: str | None = None
+    role: str | None = Field(default=None, description="Your role in it (user_role)")
+    groups: list[str] = Field(default_factory=list, description="Your teams in it")
+    plan: str | None = None
+    date_joined: datetime | None = None
+    profile_url: str | None = None
+
+
+class OrganisationList(Model):
+    username: str = Field(description="The signed-in account")
+    count: int | None = None
+    organisations: list[Organisation]
+    complete: bool = True
+    notes: list[str] = Field(
+        default_factory=list, description="e.g. that your personal namespace is not an org"
+    )
+
+
+class Readme(Model):
+    rows_field: ClassVar[str] = ""
+    quiet_field: ClassVar[str] = "repository"
+
+    repository: str
+    url: str | None = None
+    markdown: str = Field(description="The repository's full description (Markdown), as written")
+    length: int = Field(description="Characters in the whole README")
+    offset: int = Field(default=0, description="Index of the first character of `markdown`")
+    truncated: bool = Field(default=False, description="True when `markdown` is only a part")
+    publisher_text: bool = Field(
+        default=True,
+        description="Always true: written by the repository's publisher, not by this tool",
+    )
+    notes: list[str] = Field(default_factory=list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 

@@ -72,6 +72,10 @@ class HubClient:
         self.credentials = credentials
         self._jwt: tuple[str, float] | None = None
         self._lock = threading.Lock()
+        # After the site search failed, a long-lived process (serve-mcp) goes straight to the
+        # classic search until this monotonic time instead of paying for the failure each call.
+        self.site_search_down_until = 0.0
+        self.clock: Callable[[], float] = time.monotonic
 
     @property
     def base_url(self) -> str:

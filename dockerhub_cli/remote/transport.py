@@ -72,6 +72,8 @@ def expiry_patterns(settings: Settings) -> dict[str | Any, Any]:
         "*/v2/namespaces/*/repositories/*/tags*": ttl["tags"],
         "*/v2/repositories/*/tags*": ttl["tags"],
         "*/v2/namespaces/*/repositories/*": ttl["repository"],
+        "*/v2/namespaces/*/repositories": ttl["repository"],  # a namespace's list (?page=...)
+        "*/api/search/v4": ttl["search"],  # the site's search (`search` with filters)
         "*/v2/repositories/*": ttl["repository"],
         # OSV (`vulns`): advisory details by id, and the querybatch POST, whose cache key
         # includes the JSON body (the set of package URLs asked about).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.table import Table
+from rich.text import Text
 
 from dockerhub_cli.render import human_count, human_size, relative_time, short_digest
 
@@ -14,26 +15,48 @@ if TYPE_CHECKING:
     from dockerhub_cli.models.core import SearchResults, TagList
 
 
+_BADGE_WORDS = {
+    "official": "official",
+    "verified_publisher": "verified",
+    "open_source": "open source",
+}
+
+
 def search_results(result: SearchResults, console: Console) -> None:
+    from dockerhub_cli.render.catalog import plain
+
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("NAME", no_wrap=True)
     table.add_column("DESCRIPTION", overflow="ellipsis", max_width=60)
     table.add_column("STARS", justify="right")
     table.add_column("PULLS", justify="right")
-    table.add_column("OFFICIAL", justify="center")
+    table.add_column("BADGE")
+    show_arch = any(r.architectures for r in result.results)
+    if show_arch:
+        table.add_column("ARCH", overflow="ellipsis", max_width=30)
     for r in result.results:
-        table.add_row(
-            r.name,
-            r.description,
+        badge = _BADGE_WORDS.get(r.badge or "", r.badge or "")
+        if not badge and r.is_official:
+            badge = "official"
+        if r.archived:
+            badge = f"{badge} (archived)".strip()
+        row: list[Text | str] = [
+            plain(r.name),
+            plain(r.description),
             human_count(r.star_count),
-            human_count(r.pull_count),
-            "[OK]" if r.is_official else "",
-        )
+            plain(r.pull_count_label) if r.pull_count_label else human_count(r.pull_count),
+            badge,
+        ]
+        if show_arch:
+            row.append(plain(", ".join(r.architectures) or "-"))
+        table.add_row(*row)
     console.print(table)
     shown = len(result.results)
+    where = f"page {result.page}" if result.offset is None else f"from result {result.offset}"
     console.print(
-        f"[dim]{shown} shown, page {result.page}, {result.count:,} matches on Docker Hub"
+        f"[dim]{shown} shown, {where}, {result.count:,} matches on Docker Hub"
         + (" (filtered)" if result.filtered else "")
+        + ("" if result.source == "v4" else " (classic search)")
         + "[/dim]"
     )
 

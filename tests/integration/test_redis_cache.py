@@ -24,8 +24,8 @@ from tests.unit.test_faults import expire_everything, fast
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-SEARCH = "/v2/search/repositories/"
-BODY = {"count": 1, "results": [{"repo_name": "nginx"}]}
+SEARCH = "/api/search/v4"  # the site search, which `search` asks first
+BODY = {"total": 1, "results": [{"name": "library/nginx"}]}
 
 
 @pytest.fixture

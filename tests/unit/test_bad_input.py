@@ -128,9 +128,9 @@ def test_search_inputs(query, limit, page):
     for url in urls:
         _assert_safe_url(url, {HUB_HOST})
         params = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
-        assert set(params) == {"query", "page", "page_size"}, url
+        assert set(params) == {"custom_boosted_results", "query", "from", "size"}, url
         assert params["query"] == query.strip()
-        assert urlsplit(url).path == "/v2/search/repositories/"
+        assert urlsplit(url).path == "/api/search/v4"
     if result.exit_code == 0:
         assert len(urls) == 1
 

@@ -26,11 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _mock_search(rsps: responses.RequestsMock, n: int = 1) -> None:
+    """The site search (`search` asks it first), shaped as in search_v4_postgres.json."""
     rsps.get(
-        f"{HUB}/v2/search/repositories/",
+        f"{HUB}/api/search/v4",
         json={
-            "count": n,
-            "results": [{"repo_name": f"r{i}", "short_description": "x" * 2000} for i in range(n)],
+            "total": n,
+            "results": [{"name": f"r{i}", "short_description": "x" * 2000} for i in range(n)],
         },
     )
 
@@ -214,8 +215,8 @@ def test_parallel_writers_never_see_database_is_locked():
 def test_parallel_cli_runs_share_one_cache():
     with FaultServer(max_requests=100, max_seconds=30) as srv:
         srv.script(
-            "/v2/search/repositories/",
-            Fault.json({"count": 1, "results": [{"repo_name": "nginx"}]}),
+            "/api/search/v4",
+            Fault.json({"total": 1, "results": [{"name": "library/nginx"}]}),
         )
         env = {**_env(), "DOCKERHUB_HUB_URL": srv.url}
         cmd = [sys.executable, "-m", "dockerhub_cli", "search"]
@@ -252,7 +253,7 @@ def test_uncacheable_request_is_not_written_even_when_a_ttl_pattern_matches():
     settings = Settings.from_env()
     with responses.RequestsMock() as rsps, DockerHubService(settings) as svc:
         _mock_search(rsps)
-        url = f"{HUB}/v2/search/repositories/?query=x"
+        url = f"{HUB}/api/search/v4?query=x"
         svc.transport.request("GET", url, cacheable=False)
         svc.transport.request("GET", url, cacheable=False)
         assert len(rsps.calls) == 2

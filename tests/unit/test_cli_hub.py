@@ -22,6 +22,7 @@ def test_version() -> None:
 
 
 def test_search_json_is_clean_stdout(rsps) -> None:
+    rsps.get(f"{HUB}/api/search/v4", status=502, body="bad gateway")  # -> classic search
     rsps.get(f"{HUB}/v2/search/repositories/", json=load("search_nginx.json"))
     result = runner.invoke(app, ["search", "nginx", "--limit", "3", "--json"])
     assert result.exit_code == 0, result.stderr
@@ -39,6 +40,7 @@ def test_search_json_is_clean_stdout(rsps) -> None:
 
 
 def test_search_table(rsps) -> None:
+    rsps.get(f"{HUB}/api/search/v4", status=404, json={"message": "not found"})
     rsps.get(f"{HUB}/v2/search/repositories/", json=load("search_nginx.json"))
     result = runner.invoke(app, ["search", "nginx"])
     assert result.exit_code == 0
@@ -72,7 +74,7 @@ def test_tags_table_has_human_sizes(rsps) -> None:
 
 @pytest.mark.parametrize("position", ["before", "after"])
 def test_global_options_before_or_after_the_command(rsps, position) -> None:
-    rsps.get(f"{HUB}/v2/search/repositories/", json=load("search_nginx.json"))
+    rsps.get(f"{HUB}/api/search/v4", json=load("search_v4_postgres.json"))
     args = ["search", "nginx", "--json"]
     args = ["--no-cache", *args] if position == "before" else [*args, "--no-cache"]
     for _ in range(2):

@@ -351,7 +351,7 @@ def test_breaker_off_by_default_for_the_cli():
 
 
 def test_health_reports_cache_limiter_and_breaker(srv):
-    srv.script(SEARCH, Fault.json(HUB_BODY))
+    srv.script("/api/search/v4", Fault.json({"total": 1, "results": [{"name": "library/nginx"}]}))
     with DockerHubService(fast(srv.url, circuit_breaker=True)) as svc:
         svc.search("nginx")
         health = svc.health()

@@ -17,9 +17,16 @@ from dockerhub_cli.service import DockerHubService
 from tests.unit.hub_fixtures import HUB, REGISTRY, load
 
 TAGS_URL = f"{HUB}/v2/namespaces/portainer/repositories/agent/tags"
+SITE_SEARCH = f"{HUB}/api/search/v4"
+
+
+def site_search_down(rsps) -> None:
+    """The site's search API answers 404: `search` falls back to the classic search."""
+    rsps.get(SITE_SEARCH, status=404, json={"message": "not found", "errinfo": {}})
 
 
 def test_search_maps_fields_and_reports_hub_total(rsps, service) -> None:
+    site_search_down(rsps)
     rsps.get(
         f"{HUB}/v2/search/repositories/",
         json=load("search_nginx.json"),
@@ -30,10 +37,11 @@ def test_search_maps_fields_and_reports_hub_total(rsps, service) -> None:
     assert [r.name for r in result.results] == ["nginx", "nginx/nginx-ingress", "bitnami/nginx"]
     assert result.results[0].is_official and result.results[0].star_count == 21357
     assert result.results[2].description == "Bitnami container image for NGINX"
+    assert result.source == "v2" and "site search is unavailable" in result.notes[0]
 
 
 def test_search_second_call_is_served_from_cache(rsps, service) -> None:
-    rsps.get(f"{HUB}/v2/search/repositories/", json=load("search_nginx.json"))
+    rsps.get(SITE_SEARCH, json=load("search_v4_postgres.json"))
     first = service.search("nginx", limit=3)
     network_after_first = service.transport.network_requests
     second = service.search("nginx", limit=3)
@@ -44,7 +52,7 @@ def test_search_second_call_is_served_from_cache(rsps, service) -> None:
 
 
 def test_second_process_reads_the_same_sqlite_cache(rsps) -> None:
-    rsps.get(f"{HUB}/v2/search/repositories/", json=load("search_nginx.json"))
+    rsps.get(SITE_SEARCH, json=load("search_v4_postgres.json"))
     with DockerHubService(Settings.from_env()) as one:
         one.search("nginx")
     with DockerHubService(Settings.from_env()) as two:
@@ -54,6 +62,7 @@ def test_second_process_reads_the_same_sqlite_cache(rsps) -> None:
 
 
 def test_search_official_filter(rsps, service) -> None:
+    site_search_down(rsps)
     rsps.get(f"{HUB}/v2/search/repositories/", json=load("search_nginx.json"))
     result = service.search("nginx", limit=3, official=True)
     assert [r.name for r in result.results] == ["nginx"]
@@ -79,7 +88,7 @@ def test_search_rejects_bad_input_before_any_request(rsps, service, kwargs, word
 
 def test_hub_429_reports_the_wait(rsps, service) -> None:
     rsps.get(
-        f"{HUB}/v2/search/repositories/",
+        SITE_SEARCH,
         status=429,
         json={"detail": "Rate limit exceeded", "error": False},
         headers={"Retry-After": "42", "X-RateLimit-Limit": "180", "X-RateLimit-Remaining": "0"},
@@ -92,13 +101,14 @@ def test_hub_429_reports_the_wait(rsps, service) -> None:
 
 
 def test_hub_503_then_success_is_retried(rsps, service) -> None:
-    rsps.get(f"{HUB}/v2/search/repositories/", status=503, body="unavailable")
-    rsps.get(f"{HUB}/v2/search/repositories/", json=load("search_nginx.json"))
-    assert service.search("nginx").count == 291220
+    rsps.get(SITE_SEARCH, status=503, body="unavailable")
+    rsps.get(SITE_SEARCH, json=load("search_v4_postgres.json"))
+    assert service.search("nginx").count == 10142
     assert len(rsps.calls) == 2
 
 
 def test_hub_non_json_is_an_upstream_error(rsps, service) -> None:
+    rsps.get(SITE_SEARCH, body="<html>oops</html>")  # -> the classic search, which also fails
     rsps.get(f"{HUB}/v2/search/repositories/", body="<html>oops</html>")
     with pytest.raises(UpstreamError, match="not JSON"):
         service.search("nginx")
@@ -271,15 +281,15 @@ def test_hub_credentials_are_exchanged_for_a_jwt(rsps, monkeypatch) -> None:
         match=[matchers.json_params_matcher({"identifier": "alice", "secret": "dckr_pat_SECRET"})],
     )
     rsps.get(
-        f"{HUB}/v2/search/repositories/",
-        json=load("search_nginx.json"),
+        SITE_SEARCH,
+        json=load("search_v4_postgres.json"),
         match=[
             matchers.header_matcher({"Authorization": "Bearer header.eyJleHAiOjQxMDI0NDQ4MDB9.sig"})
         ],
     )
     with DockerHubService(Settings.from_env()) as svc:
-        assert svc.search("nginx").count == 291220
-        assert svc.search("redis" if False else "nginx").count == 291220
+        assert svc.search("postgres").count == 10142
+        assert svc.search("postgres").count == 10142
     assert [c.request.method for c in rsps.calls] == ["POST", "GET"]
 
 

@@ -22,6 +22,9 @@ D = "sha256:" + "a" * 64
     ("url", "expected"),
     [
         (f"{HUB}/v2/search/repositories/?query=nginx", 300),
+        (f"{HUB}/api/search/v4?custom_boosted_results=true&query=nginx&from=0&size=25", 300),
+        (f"{HUB}/v2/namespaces/bitnami/repositories?page=1&page_size=25", 600),
+        (f"{HUB}/v2/user/orgs?page=1&page_size=100", None),
         (f"{HUB}/v2/namespaces/library/repositories/nginx", 600),
         (f"{HUB}/v2/namespaces/library/repositories/nginx/tags?page=1", 1800),
         ("https://registry-1.docker.io/v2/library/nginx/tags/list?n=100", 1800),
@@ -55,7 +58,7 @@ def test_rate_limiter_counts_only_network_requests() -> None:
         responses.RequestsMock() as rsps,
         DockerHubService(Settings.from_env(), limiter=limiter) as svc,
     ):
-        rsps.get(f"{HUB}/v2/search/repositories/", json=load("search_nginx.json"))
+        rsps.get(f"{HUB}/api/search/v4", json=load("search_v4_postgres.json"))
         for _ in range(5):
             svc.search("nginx")  # one miss, four cache hits
         assert limiter.state["hub.docker.com"].sent == 1
