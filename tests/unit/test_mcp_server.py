@@ -57,7 +57,12 @@ from dockerhub_cli.models.compare import (
 )
 from dockerhub_cli.models.core import (
     Identity,
+    Organisation,
+    OrganisationList,
     PullRateLimit,
+    Readme,
+    RepositoryList,
+    RepositorySummary,
     SearchResult,
     SearchResults,
     Tag,
@@ -110,6 +115,9 @@ ALL_TOOLS = {
     "docker_get_provenance",
     "docker_whoami",
     "docker_get_rate_limit",
+    "docker_list_repositories",
+    "docker_list_namespaces",
+    "docker_get_readme",
 }
 DIGEST = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64
@@ -305,6 +313,24 @@ ANSWERS: dict[str, Any] = {
     ),
     "vulns": _vulns(),
     "whoami": Identity(registry="docker.io", authenticated=False, source="anonymous"),
+    "repositories": RepositoryList(
+        namespace="bitnami",
+        count=3,
+        page=1,
+        sort="updated",
+        repositories=[
+            RepositorySummary(repository="bitnami/redis", namespace="bitnami", name="redis")
+        ],
+        complete=False,
+    ),
+    "organisations": OrganisationList(
+        username="alice", count=1, organisations=[Organisation(name="acme", role="owner")]
+    ),
+    "readme": Readme(
+        repository="nginx",
+        markdown="# nginx\n" + "x" * 30_000,
+        length=30_008,
+    ),
     "pull_rate_limit": PullRateLimit(
         registry="docker.io",
         image="ratelimitpreview/test:latest",
@@ -358,9 +384,9 @@ async def _tools(client: Client) -> dict[str, Any]:
 # -- listing -------------------------------------------------------------------------------------
 
 
-async def test_lists_all_sixteen_tools(client: Client) -> None:
+async def test_lists_all_nineteen_tools(client: Client) -> None:
     tools = await _tools(client)
-    assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 16
+    assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 19
     assert {s.name for s in TOOLS} == ALL_TOOLS == {s.name for s in available_tools()}
     assert all(hasattr(DockerHubService, s.method) for s in TOOLS)
 
@@ -543,6 +569,53 @@ CALLS = [
         {"repository": "alpine"},
         ("pull_rate_limit", ("alpine:latest",), {}),
     ),
+    (
+        "docker_search_images",
+        {
+            "query": "postgres",
+            "badges": ["official", "verified_publisher"],
+            "architectures": ["arm64"],
+            "operating_systems": ["linux"],
+            "categories": ["databases-and-storage"],
+            "sort": "pull_count",  # docker/hub-mcp's word for pulls
+            "order": "asc",
+            "offset": 40,
+        },
+        (
+            "search",
+            ("postgres",),
+            {
+                "limit": 25,
+                "page": 1,
+                "official": False,
+                "automated": False,
+                "badges": ["official", "verified_publisher"],
+                "categories": ["databases-and-storage"],
+                "architectures": ["arm64"],
+                "operating_systems": ["linux"],
+                "sort": "pulls",
+                "order": "asc",
+                "offset": 40,
+            },
+        ),
+    ),
+    (
+        "docker_list_repositories",
+        {"namespace": "bitnami", "sort": "pulls", "content_type": "helm", "pattern": "redis*"},
+        (
+            "repositories",
+            ("bitnami",),
+            {
+                "limit": 25,
+                "page": 1,
+                "pattern": "redis*",
+                "content_type": "helm",
+                "sort": "pulls",
+            },
+        ),
+    ),
+    ("docker_list_namespaces", {}, ("organisations", (), {})),
+    ("docker_get_readme", {"repository": "nginx:1.27"}, ("readme", ("nginx",), {})),
 ]
 
 
@@ -560,7 +633,7 @@ async def test_tool_calls_its_service_method(
     model = type(ANSWERS[method])
     parsed = model.model_validate(result.structured_content)
     assert json.loads(result.content[0].text) == result.structured_content
-    if method not in ("inspect", "repository_info"):
+    if method not in ("inspect", "repository_info", "readme", "repositories"):
         assert parsed == ANSWERS[method]
 
 
@@ -578,6 +651,59 @@ async def test_list_tags_says_how_to_get_the_next_page(client: Client, fake: Fak
     assert notes == [
         "showing 1 tags of 60 (page 1); more exist: call docker_list_tags again with page=2"
     ]
+
+
+async def test_readme_is_bounded_labelled_and_pageable(client: Client) -> None:
+    result = await client.call_tool("docker_get_readme", {"repository": "nginx"})
+    content = result.structured_content
+    assert content["publisher_text"] is True and content["truncated"] is True
+    assert len(content["markdown"]) == 8000 and content["length"] == 30_008
+    assert "written by the repository's publisher" in content["notes"][0]
+    assert "call docker_get_readme again with offset=8000" in content["notes"][-1]
+    rest = await client.call_tool(
+        "docker_get_readme", {"repository": "nginx", "offset": 28_000, "max_chars": 25_000}
+    )
+    tail = rest.structured_content
+    assert tail["offset"] == 28_000 and len(tail["markdown"]) == 2008 and tail["truncated"]
+    assert not any("more exist" in n for n in tail["notes"])
+    too_big = await client.call_tool(
+        "docker_get_readme", {"repository": "nginx", "max_chars": 10**6}
+    )
+    assert too_big.is_error
+
+
+async def test_list_repositories_says_how_to_get_the_next_page(client: Client) -> None:
+    result = await client.call_tool(
+        "docker_list_repositories", {"namespace": "bitnami", "limit": 1}
+    )
+    assert result.structured_content["notes"] == [
+        "showing 1 repositories of 3 (page 1); more exist: call docker_list_repositories "
+        "again with page=2"
+    ]
+
+
+async def test_list_namespaces_anonymous_is_an_auth_error(
+    client: Client, fake: FakeService
+) -> None:
+    fake.error = AuthError(
+        "listing organisations needs a signed-in Docker Hub account",
+        hint="sign in with `dockerhub login` or set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN",
+    )
+    result = await client.call_tool("docker_list_namespaces", {})
+    assert result.is_error and "signed-in" in result.content[0].text
+
+
+async def test_search_keeps_the_seed_parameters_and_rejects_unknown_badges(
+    client: Client,
+) -> None:
+    tools = await _tools(client)
+    props = tools["docker_search_images"].input_schema["properties"]
+    assert list(props)[:5] == LEGACY_TOOLS["docker_search_images"]
+    assert {"badges", "categories", "architectures", "operating_systems", "sort", "order"} <= set(
+        props
+    )
+    bad = await client.call_tool("docker_search_images", {"query": "x", "badges": ["gold"]})
+    assert bad.is_error
 
 
 async def test_long_readmes_are_shortened(client: Client) -> None:
