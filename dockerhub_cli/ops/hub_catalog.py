@@ -289,8 +289,8 @@ def organisations(hub: HubClient) -> OrganisationList:
     ):
         found.extend(_organisation(o) for o in hub_page.results if _text(o.get("orgname")))
     notes = [
-        f"your personal namespace {creds.username} is not an organisation and is not listed "
-        f"(its repositories: repos {creds.username})"
+        f"your personal namespace {creds.username} is not an organisation, so it is not "
+        f"listed (its repositories are those of namespace {creds.username})"
     ]
     if walk.capped:
         notes.append(f"stopped after {walk.pages} pages of organisations")
@@ -500,9 +500,10 @@ def _site_results(
     ]
     notes = []
     if len(kept) != len(results):
+        left_out = len(results) - len(kept)
         notes.append(
-            f"{len(results) - len(kept)} results the Hub returned did not match the filters "
-            "and were left out"
+            f"{left_out} {'result' if left_out == 1 else 'results'} the Hub returned did not "
+            "match the filters and were left out"
         )
     total = body.get("total")
     return SearchResults(

@@ -12,7 +12,7 @@ from dockerhub_cli.render import human_count, human_size, relative_time, short_d
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dockerhub_cli.models.core import SearchResults, TagList
+    from dockerhub_cli.models.core import SearchResult, SearchResults, TagList
 
 
 _BADGE_WORDS = {
@@ -25,26 +25,38 @@ _BADGE_WORDS = {
 def search_results(result: SearchResults, console: Console) -> None:
     from dockerhub_cli.render.catalog import plain
 
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("NAME", no_wrap=True)
-    table.add_column("DESCRIPTION", overflow="ellipsis", max_width=60)
-    table.add_column("STARS", justify="right")
-    table.add_column("PULLS", justify="right")
-    table.add_column("BADGE")
-    show_arch = any(r.architectures for r in result.results)
-    if show_arch:
-        table.add_column("ARCH", overflow="ellipsis", max_width=30)
+    rows: list[tuple[SearchResult, str, str]] = []
     for r in result.results:
         badge = _BADGE_WORDS.get(r.badge or "", r.badge or "")
         if not badge and r.is_official:
             badge = "official"
         if r.archived:
             badge = f"{badge} (archived)".strip()
+        rows.append((r, badge, r.pull_count_label or human_count(r.pull_count)))
+    show_arch = bool(result.filters.get("architectures"))  # shown when asked about
+
+    def fixed(header: str, values: list[str]) -> int:
+        return max([len(header), *(len(v) for v in values)])
+
+    # Names, counts and badges keep their width; the description (then ARCH) gives way.
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("NAME", no_wrap=True, min_width=fixed("NAME", [r.name for r, _, _ in rows]))
+    table.add_column("DESCRIPTION", overflow="fold", max_width=50)
+    table.add_column(
+        "STARS",
+        justify="right",
+        min_width=fixed("STARS", [human_count(r.star_count) for r, _, _ in rows]),
+    )
+    table.add_column("PULLS", justify="right", min_width=fixed("PULLS", [p for _, _, p in rows]))
+    table.add_column("BADGE", min_width=fixed("BADGE", [b for _, b, _ in rows]))
+    if show_arch:
+        table.add_column("ARCH", overflow="ellipsis", max_width=30, no_wrap=True)
+    for r, badge, pulls in rows:
         row: list[Text | str] = [
             plain(r.name),
             plain(r.description),
             human_count(r.star_count),
-            plain(r.pull_count_label) if r.pull_count_label else human_count(r.pull_count),
+            plain(pulls),
             badge,
         ]
         if show_arch:
@@ -52,7 +64,7 @@ def search_results(result: SearchResults, console: Console) -> None:
         table.add_row(*row)
     console.print(table)
     shown = len(result.results)
-    where = f"page {result.page}" if result.offset is None else f"from result {result.offset}"
+    where = f"page {result.page}" + (f" (from result {result.offset})" if result.offset else "")
     console.print(
         f"[dim]{shown} shown, {where}, {result.count:,} matches on Docker Hub"
         + (" (filtered)" if result.filtered else "")
