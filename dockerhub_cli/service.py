@@ -50,8 +50,8 @@ if TYPE_CHECKING:
         RepositoryInfo,
     )
     from dockerhub_cli.models.supply import ProvenanceReport, SbomReport, VulnerabilityReport
-    from dockerhub_cli.remote.osv import OsvClient
     from dockerhub_cli.ops.hub_catalog import RepoSort, SearchSort
+    from dockerhub_cli.remote.osv import OsvClient
 
 TagSort = Literal["updated", "name", "semver"]
 MAX_QUERY_LENGTH = 100

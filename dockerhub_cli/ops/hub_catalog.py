@@ -25,7 +25,6 @@ from dockerhub_cli.errors import (
     NotFoundError,
     UpstreamError,
 )
-from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubHTTPError, HubWalk, PaginationLimitError
 from dockerhub_cli.models.core import (
     Organisation,
     OrganisationList,
@@ -36,6 +35,7 @@ from dockerhub_cli.models.core import (
     SearchResults,
 )
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN, ImageReference, parse_reference
+from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubHTTPError, HubWalk, PaginationLimitError
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from responses import matchers
 
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import AuthError, InvalidInputError, NotFoundError
 from dockerhub_cli.exitcodes import ExitCode
 from dockerhub_cli.ops.hub_catalog import pull_bucket
 from dockerhub_cli.service import DockerHubService
-from dockerhub_cli.settings import Settings
 from tests.unit.hub_fixtures import HUB, load
 
 REPOS = f"{HUB}/v2/namespaces/bitnami/repositories"
