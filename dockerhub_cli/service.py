@@ -594,6 +594,8 @@ def _hub_tag(raw: dict[str, Any]) -> Tag:
         size=size if isinstance(size, int) else None,
         platforms=platforms,
         media_type=raw.get("media_type") or None,
+        last_pushed=parse_timestamp(raw.get("tag_last_pushed")),
+        last_pulled=parse_timestamp(raw.get("tag_last_pulled")),
     )
 
 

@@ -168,6 +168,8 @@ class Tag(Model):
         default=None, description="os/arch[/variant] of each image; attestations excluded"
     )
     media_type: str | None = None
+    last_pushed: datetime | None = Field(default=None, description="Docker Hub: last push")
+    last_pulled: datetime | None = Field(default=None, description="Docker Hub: last pull")
 
 
 class TagList(Model):

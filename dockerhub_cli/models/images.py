@@ -88,6 +88,15 @@ class RepositoryInfo(Model):
     categories: list[str] = Field(default_factory=list)
     storage_size: int | None = None
     url: str | None = None
+    content_types: list[str] = Field(
+        default_factory=list, description="image, helm, wasm, plugin, model, ... (Hub's words)"
+    )
+    immutable_tags: bool | None = Field(
+        default=None, description="Tags cannot be overwritten; null when the Hub does not say"
+    )
+    immutable_tags_rules: list[str] = Field(
+        default_factory=list, description="Tag patterns the immutability applies to"
+    )
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
@@ -126,6 +135,12 @@ class ImageInspection(Model):
     annotations: dict[str, str] = Field(default_factory=dict)
     repository_info: RepositoryInfo | None = Field(
         default=None, description="Docker Hub facts (description, stars, pulls, tag count)"
+    )
+    tag_last_pushed: datetime | None = Field(
+        default=None, description="Docker Hub: when the tag was last pushed"
+    )
+    tag_last_pulled: datetime | None = Field(
+        default=None, description="Docker Hub: when the tag was last pulled"
     )
     notes: list[str] = Field(default_factory=list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")

@@ -412,11 +412,13 @@ def inspect_image(
             "pass --platform with one of the platforms listed to see its details"
         )
     repo_info = None
+    tag_facts: dict[str, Any] = {}
     if ref.hub_namespace_and_name is not None:
         try:
             repo_info = repository_info(service, ref.repository)
         except DockerHubError as exc:
             notes.append(f"Docker Hub repository facts unavailable: {exc}")
+        tag_facts = _hub_tag_facts(service, ref, notes)
     return ImageInspection(
         reference=str(ref),
         registry=ref.domain,
@@ -440,8 +442,30 @@ def inspect_image(
         if resolved.index
         else {},
         repository_info=repo_info,
+        tag_last_pushed=_timestamp(tag_facts.get("tag_last_pushed")),
+        tag_last_pulled=_timestamp(tag_facts.get("tag_last_pulled")),
         notes=notes,
     )
+
+
+def _hub_tag_facts(
+    service: DockerHubService, ref: ImageReference, notes: list[str]
+) -> dict[str, Any]:
+    """The Hub's tag object (last pushed / pulled) for a tag reference on Docker Hub; the same
+    URL `_platform_sizes` reads, so at most one request between them (HTTP cache)."""
+    hub_name = ref.hub_namespace_and_name
+    if hub_name is None or not ref.tag or ref.digest:
+        return {}
+    namespace, name = hub_name
+    try:
+        body = service.hub.get_json(
+            f"/v2/namespaces/{namespace}/repositories/{name}/tags/{ref.tag}",
+            what=f"tag {ref.familiar_name}:{ref.tag}",
+        )
+    except DockerHubError as exc:
+        notes.append(f"Docker Hub tag facts (last pushed, last pulled) unavailable: {exc}")
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _platform_sizes(
@@ -530,6 +554,9 @@ def repository_info(service: DockerHubService, repository: str) -> RepositoryInf
     categories = [
         str(c.get("name") or c.get("slug")) for c in _list("categories") if isinstance(c, dict)
     ]
+    immutable = body.get("immutable_tags_settings")
+    immutable = immutable if isinstance(immutable, dict) else {}
+    enabled = immutable.get("enabled")
     return RepositoryInfo(
         repository=ref.familiar_name,
         namespace=namespace,
@@ -551,6 +578,11 @@ def repository_info(service: DockerHubService, repository: str) -> RepositoryInf
         categories=categories,
         storage_size=_int("storage_size"),
         url=url,
+        content_types=[str(c) for c in _list("content_types") if isinstance(c, str)],
+        immutable_tags=enabled if isinstance(enabled, bool) else None,
+        immutable_tags_rules=[str(r) for r in immutable.get("rules") or [] if isinstance(r, str)]
+        if isinstance(immutable.get("rules"), list)
+        else [],
     )
 
 

@@ -74,6 +74,11 @@ def inspection(r: ImageInspection, console: Console) -> None:
         t.add_row(
             "Size", f"{human_size(r.size)} compressed in {plural(r.layer_count or 0, 'layer')}"
         )
+    if r.tag_last_pushed or r.tag_last_pulled:
+        t.add_row(
+            "Tag pushed / pulled",
+            f"{relative_time(r.tag_last_pushed)} / {relative_time(r.tag_last_pulled)}",
+        )
     if r.base_image and (r.base_image.name or r.base_image.digest):
         t.add_row("Base image", r.base_image.name or r.base_image.digest or "-")
     c = r.config
@@ -121,6 +126,15 @@ def repository(info: RepositoryInfo, console: Console) -> None:
     t.add_row("Pulls", human_count(info.pull_count))
     t.add_row("Tags", human_count(info.tag_count))
     t.add_row("Last updated", relative_time(info.last_updated))
+    if info.content_types:
+        t.add_row("Content", Text(", ".join(info.content_types)))
+    if info.categories:
+        t.add_row("Categories", Text(", ".join(info.categories)))
+    if info.storage_size is not None:
+        t.add_row("Storage", human_size(info.storage_size))
+    if info.immutable_tags is not None:
+        rules = f" ({', '.join(info.immutable_tags_rules)})" if info.immutable_tags_rules else ""
+        t.add_row("Immutable tags", ("yes" if info.immutable_tags else "no") + rules)
     if info.url:
         t.add_row("URL", info.url)
     console.print(t)

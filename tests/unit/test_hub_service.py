@@ -128,6 +128,8 @@ def test_tags_page_from_hub(rsps, service) -> None:
     assert result.source == "hub" and result.count == 3 and not result.complete
     first, second = result.tags
     assert first.name == "alpine-sts"
+    assert first.last_pushed is not None and first.last_pushed.isoformat().startswith("2026-07-30")
+    assert first.last_pulled is not None and first.last_pulled.isoformat().startswith("2026-08-07")
     assert first.platforms == ["linux/amd64", "linux/arm64", "linux/arm/v7"]  # no unknown/unknown
     assert first.size == 42927662
     assert first.digest == "sha256:d57c3d57774d524f9738d07e743a2e8d3d65ea74bc2a39bc17b20ac0fd768e75"

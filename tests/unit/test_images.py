@@ -15,6 +15,7 @@ from dockerhub_cli.errors import (
 from dockerhub_cli.ops.images import resolve_image
 from dockerhub_cli.service import DockerHubService
 from tests.unit import registry_fixtures as fx
+from tests.unit.hub_fixtures import load
 
 REG = "https://registry.example.com"
 HUB = "https://hub.docker.com"
@@ -357,6 +358,8 @@ def test_docker_hub_inspect_includes_repository_facts(rsps, service) -> None:
         f"{HUB}/v2/namespaces/library/repositories/nginx/tags/1.27.2",
         json={
             "name": "1.27.2",
+            "tag_last_pushed": "2026-07-30T04:44:13.965904Z",
+            "tag_last_pulled": "2026-08-07T11:31:46.163535986Z",
             "images": [
                 {
                     "architecture": "arm64",
@@ -384,6 +387,26 @@ def test_docker_hub_inspect_includes_repository_facts(rsps, service) -> None:
     # the other platform's size came from the Hub tag API, not from an extra manifest pull
     assert [p.size for p in r.platforms] == [fx.NGINX_TOTAL, 29_000_001]
     assert not any(fx.sha256(fx.ARM64_MANIFEST) in c.request.url for c in rsps.calls)
+    # the tag's last push and pull, from that same tag object (one request for both uses)
+    assert r.tag_last_pushed is not None and r.tag_last_pushed.isoformat().startswith("2026-07-30")
+    assert r.tag_last_pulled is not None and r.tag_last_pulled.day == 7
+    tag_urls = [c.request.url for c in rsps.calls if c.request.url.endswith("/tags/1.27.2")]
+    assert len(tag_urls) == 1
+    # fields the Hub did not send are unknown, never invented
+    assert info.immutable_tags is None and info.content_types == []
+
+
+def test_repository_details_report_content_types_storage_and_immutable_tags(rsps, service) -> None:
+    """repository_info shape: tests/fixtures/hub/repository_nginx.json (API.md A.5.2)."""
+    rsps.get(f"{HUB}/v2/namespaces/library/repositories/nginx", json=load("repository_nginx.json"))
+    rsps.get(
+        f"{HUB}/v2/namespaces/library/repositories/nginx/tags",
+        json={"count": 1042, "next": None, "previous": None, "results": []},
+    )
+    info = service.repository_info("nginx")
+    assert info.content_types == ["image"] and info.categories == ["Web servers"]
+    assert info.storage_size == 123456789012 and info.immutable_tags is False
+    assert fx.OCI_INDEX in info.media_types
 
 
 def test_hub_facts_failure_is_a_note(rsps, service) -> None:
