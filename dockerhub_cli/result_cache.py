@@ -38,6 +38,8 @@ ELIGIBLE: dict[str, tuple[str, ...]] = {
     "manifest": ("manifest_by_tag",),
     "tags": ("tags", "repository"),
     "search": ("search",),
+    "repos": ("repository",),
+    "readme": ("repository",),
     "compare": ("manifest_by_tag", "repository"),
     "sbom": ("manifest_by_tag",),
     "provenance": ("manifest_by_tag",),

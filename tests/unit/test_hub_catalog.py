@@ -315,3 +315,16 @@ def test_readme_elsewhere_is_refused(rsps, service) -> None:
     with pytest.raises(InvalidInputError, match="only for Docker Hub"):
         service.readme("ghcr.io/org/app")
     assert len(rsps.calls) == 0
+
+
+def test_site_search_is_asked_again_after_the_retry_window(rsps, service) -> None:
+    now = [1000.0]
+    service.hub.clock = lambda: now[0]
+    rsps.get(SITE_SEARCH, status=404, json={"message": "not found", "errinfo": {}})
+    rsps.get(CLASSIC_SEARCH, json=load("search_nginx.json"))
+    assert service.search("nginx").source == "v2"
+    now[0] += 299
+    assert "not asked again yet" in service.search("redis").notes[0]
+    rsps.replace("GET", SITE_SEARCH, json=load("search_v4_postgres.json"))
+    now[0] += 2
+    assert service.search("postgres").source == "v4"

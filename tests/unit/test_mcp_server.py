@@ -1187,3 +1187,39 @@ async def test_real_errors(real_client: Client) -> None:
     assert result.is_error
     text = result.content[0].text
     assert "tag '9.9' not found" in text and "docker_list_tags" in text and "`dockerhub" not in text
+
+
+async def test_real_hub_tools_validate_against_the_published_schemas() -> None:
+    """docker_list_repositories, docker_search_images (site search down: the classic search
+    answers and says what it could not apply) and docker_get_readme on the real service, with
+    replies shaped as in tests/fixtures/hub (see SOURCES.md)."""
+    from tests.unit.hub_fixtures import HUB, load
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        repos = f"{HUB}/v2/namespaces/bitnami/repositories"
+        rsps.get(repos, json=load("repos_bitnami_page1.json"))
+        rsps.get(f"{HUB}/api/search/v4", status=502, body="bad gateway")
+        rsps.get(f"{HUB}/v2/search/repositories/", json=load("search_nginx.json"))
+        readme = load("repository_nginx.json")
+        readme["full_description"] = "# nginx\n" + "y" * 20_000
+        rsps.get(f"{HUB}/v2/namespaces/library/repositories/nginx", json=readme)
+        with DockerHubService(Settings.from_env(backoff_factor=0.0)) as service:
+            async with Client(build_server(service), raise_exceptions=True) as c:
+                listed = await c.call_tool(
+                    "docker_list_repositories", {"namespace": "bitnami", "limit": 2}
+                )
+                data = RepositoryList.model_validate(listed.structured_content)
+                assert [r.content_types for r in data.repositories] == [["image"], ["helm"]]
+                assert "page=2" in data.notes[-1]
+                found = await c.call_tool(
+                    "docker_search_images",
+                    {"query": "nginx", "limit": 3, "architectures": ["arm64"]},
+                )
+                search = SearchResults.model_validate(found.structured_content)
+                assert search.source == "v2" and "architecture arm64" in search.notes[1]
+                text = await c.call_tool("docker_get_readme", {"repository": "nginx"})
+                doc = Readme.model_validate(text.structured_content)
+                assert doc.truncated and len(doc.markdown) == 8000 and doc.length == 20_008
+                assert "publisher" in doc.notes[0]
+                missing = await c.call_tool("docker_list_namespaces", {})
+                assert missing.is_error and "signed-in" in missing.content[0].text
