@@ -52,7 +52,7 @@ def _assert_safe_url(url: str, allowed_hosts: set[str]) -> None:
     assert parts.fragment == "", url
     assert ".." not in parts.path.split("/"), url
     assert "%" not in parts.path and "//" not in parts.path, url
-    assert _PATH_OK.match(parts.path), url
+    assert _PATH_OK.match(parts.path) or parts.path == "/api/search/v4", url
 
 
 def _catch_all(rsps: responses.RequestsMock) -> None:
@@ -133,6 +133,27 @@ def test_search_inputs(query, limit, page):
         assert urlsplit(url).path == "/api/search/v4"
     if result.exit_code == 0:
         assert len(urls) == 1
+
+
+@given(
+    namespace=any_text,
+    pattern=st.one_of(st.none(), any_text),
+    sort=st.sampled_from(["updated", "pulls", "stars", "name", "bogus"]),
+    kind=st.one_of(st.none(), any_text),
+)
+@HYPO
+def test_repos_inputs(namespace, pattern, sort, kind):
+    if namespace.startswith("-"):
+        namespace = "x" + namespace
+    args = ["repos", namespace, "--sort", sort, "--no-cache", "--json"]
+    if pattern is not None:
+        args += ["--filter", pattern]
+    if kind is not None:
+        args += ["--type", kind]
+    result, urls = _run(args)
+    for url in urls:
+        _assert_safe_url(url, {HUB_HOST})
+        assert re.fullmatch(r"/v2/namespaces/[a-z0-9._-]+/repositories", urlsplit(url).path), url
 
 
 @given(
