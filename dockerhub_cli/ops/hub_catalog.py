@@ -273,7 +273,7 @@ def _repository_summary(raw: dict[str, Any], namespace: str) -> RepositorySummar
 
 def organisations(hub: HubClient) -> OrganisationList:
     creds = hub.credentials.lookup(DOCKER_HUB_DOMAIN)
-    if creds is None or creds.is_identity_token:
+    if creds is None or not hub.signed_in():
         raise AuthError(
             "listing organisations needs a signed-in Docker Hub account, and no Docker Hub "
             "credentials are configured (anonymous)",
