@@ -93,3 +93,10 @@ class UnsupportedMediaTypeError(UpstreamError):
 
 class DigestMismatchError(UpstreamError):
     """Content does not hash to the digest the registry promised: never used as data."""
+
+
+class NotAnImageError(UnsupportedMediaTypeError):
+    """The manifest is fine but describes an OCI artifact (Helm chart, signature, WASM module...),
+    not a container image: no config to inspect (exit 7; `dockerhub manifest` still shows it)."""
+
+    exit_code = ExitCode.NOT_AN_IMAGE

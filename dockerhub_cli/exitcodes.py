@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     AUTH = 4
     RATE_LIMITED = 5
     NETWORK = 6
+    NOT_AN_IMAGE = 7
     INTERRUPTED = 130
 
 
@@ -24,5 +25,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.AUTH: "authentication failed or access denied",
     ExitCode.RATE_LIMITED: "rate limited by Docker Hub or the registry",
     ExitCode.NETWORK: "network, timeout or upstream error (also: offline cache miss)",
+    ExitCode.NOT_AN_IMAGE: (
+        "not a container image (an OCI artifact; dockerhub manifest still shows it)"
+    ),
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }

@@ -44,6 +44,11 @@ ELIGIBLE: dict[str, tuple[str, ...]] = {
     "sbom": ("manifest_by_tag",),
     "provenance": ("manifest_by_tag",),
 }
+# Arguments naming a local image source (oci:DIR, oci-archive:FILE, docker-archive:FILE; see
+# dockerhub_cli/oci/source.py): such a run is never saved or replayed. Its answer depends on
+# files that can change without a new mtime on the path given (a layout's blobs, index.json
+# rewritten in place), and reading them is cheap, so there is nothing worth the risk.
+LOCAL_PREFIXES = ("oci:", "oci-archive:", "docker-archive:")
 # Options that may come before the command name and do not rule the result cache out.
 _LEADING_OK = frozenset({"--offline", "--insecure"})
 # Any of these anywhere in the arguments: the normal path, always.
@@ -166,7 +171,8 @@ class Plan:
 def plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Plan | None:
     """The plan for these arguments, or None when the result cache must not be used.
 
-    Bypassed: a command not in ELIGIBLE; any of --no-cache, --debug, --help/-h, --version,
+    Bypassed: a command not in ELIGIBLE; an argument naming a local source (oci:...,
+    oci-archive:..., docker-archive:...); any of --no-cache, --debug, --help/-h, --version,
     --cache-backend; an option other than --offline/--insecure before the command name;
     DOCKERHUB_NO_CACHE set; DOCKERHUB_CACHE_BACKEND other than sqlite; shell completion;
     a config file that is missing (when named by DOCKERHUB_CONFIG) or not valid TOML.
@@ -184,6 +190,11 @@ def plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Plan 
         return None
     for arg in args:
         if arg in _BYPASS or arg.startswith("--cache-backend"):
+            return None
+        if arg.startswith(LOCAL_PREFIXES) or arg.startswith(
+            tuple("--have=" + p for p in LOCAL_PREFIXES)
+        ):
+            debug("a local image source: not cached")
             return None
     if env.get("DOCKERHUB_NO_CACHE", "").strip():
         return None

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import os
 import re
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     )
     from dockerhub_cli.models.supply import ProvenanceReport, SbomReport, VulnerabilityReport
     from dockerhub_cli.ops.hub_catalog import RepoSort, SearchSort
+    from dockerhub_cli.remote.local_layout import LocalLayoutClient
     from dockerhub_cli.remote.osv import OsvClient
 
 TagSort = Literal["updated", "name", "semver"]
@@ -120,6 +123,27 @@ class DockerHubService:
         )
         self.hub = HubClient(self.settings, self.transport, self.credentials)
         self.registry = RegistryClient(self.settings, self.transport, self.credentials)
+        self._local: dict[tuple[Any, ...], LocalLayoutClient] = {}
+        self._local_lock = threading.Lock()
+
+    def client_for(self, ref: ImageReference) -> RegistryClient | LocalLayoutClient:
+        """The client that reads `ref`: the registry, or the local layout/archive it names.
+
+        A local client is reused while the file (for a directory, its index.json or
+        manifest.json) keeps its size and mtime, so a long-running MCP server sees rebuilds."""
+        if not ref.is_local:
+            return self.registry
+        from dockerhub_cli.remote.local_layout import LocalLayoutClient
+
+        path = os.path.abspath(ref.path)
+        key: tuple[Any, ...] = (ref.transport, path, *_stat_key(path))
+        with self._local_lock:
+            client = self._local.get(key)
+            if client is None:
+                for old in [k for k in self._local if k[:2] == key[:2]]:
+                    self._local.pop(old).close()
+                client = self._local[key] = LocalLayoutClient(ref.transport, ref.path)
+            return client
 
     @functools.cached_property
     def osv(self) -> OsvClient:
@@ -130,6 +154,10 @@ class DockerHubService:
 
     def close(self) -> None:
         self.session.close()  # type: ignore[no-untyped-call]
+        with self._local_lock:
+            for client in self._local.values():
+                client.close()
+            self._local.clear()
 
     def __enter__(self) -> DockerHubService:
         return self
@@ -567,6 +595,17 @@ class DockerHubService:
 # -- helpers -------------------------------------------------------------------------------
 
 
+def _stat_key(path: str) -> tuple[int, int]:
+    """(mtime_ns, size) of a local source: the file, or a layout directory's index."""
+    for candidate in (os.path.join(path, "index.json"), os.path.join(path, "manifest.json"), path):
+        try:
+            info = os.stat(candidate)
+        except OSError:
+            continue
+        return info.st_mtime_ns, info.st_size
+    return 0, 0
+
+
 def _results(body: Any) -> list[dict[str, Any]]:
     return _dicts(body.get("results") if isinstance(body, dict) else None)
 
@@ -599,18 +638,12 @@ def _hub_tag(raw: dict[str, Any]) -> Tag:
     )
 
 
-_FRACTION_RE = re.compile(r"\.(\d+)")
-
-
 def parse_timestamp(value: Any) -> datetime | None:
-    """RFC 3339 with 0, 6 or 9 fractional digits and a Z suffix; None when absent or bad."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = _FRACTION_RE.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    """RFC 3339 with 0 to 9 fractional digits and a Z suffix; None when absent or bad (more
+    than microseconds: a PreciseTime that keeps the text, see oci/timestamp.py)."""
+    from dockerhub_cli.oci.timestamp import parse_timestamp as parse
+
+    return parse(value)
 
 
 def _matches(name: str, pattern: str | None) -> bool:

@@ -13,7 +13,8 @@ ImageArg = Annotated[
     str,
     typer.Argument(
         metavar="IMAGE",
-        help="Image: nginx, nginx:1.27, ghcr.io/org/app@sha256:..., localhost:5000/app:1.",
+        help="Image: nginx, nginx:1.27, ghcr.io/org/app@sha256:..., localhost:5000/app:1, or"
+        " a local source: oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF].",
     ),
 ]
 
@@ -110,6 +111,7 @@ def manifest(image: ImageArg, platform: PlatformOpt = None, json_output: JsonOpt
     with progress(f"Fetching the manifest of {image}"):
         result = get_service().manifest(image, platform=platform)
     emit(result, json_output=json_output, render=render_manifest)
+    warn_notes(result.notes)
 
 
 __all__ = ["inspect", "layers", "history", "dockerfile", "size", "manifest"]

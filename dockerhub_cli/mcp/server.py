@@ -79,6 +79,7 @@ from dockerhub_cli.models.supply import (
     VulnerabilityReport,
 )
 from dockerhub_cli.oci.reference import ImageReference, is_digest, parse_reference, validate_tag
+from dockerhub_cli.oci.source import is_local_source, parse_source
 from dockerhub_cli.ops.images import MAX_HAVE_IMAGES
 from dockerhub_cli.service import MAX_LIMIT, MAX_QUERY_LENGTH, DockerHubService
 
@@ -126,8 +127,9 @@ Repository = Annotated[
     Field(
         description=(
             "Repository on any registry: nginx, bitnami/redis, ghcr.io/org/app, "
-            "127.0.0.1:5000/team/app. A tag or digest in it (nginx:1.27) is used when `tag` "
-            "is left at its default."
+            "127.0.0.1:5000/team/app, or (image tools) a local OCI layout or archive: "
+            "oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]. A tag or digest "
+            "in it (nginx:1.27) is used when `tag` is left at its default."
         ),
         min_length=1,
         max_length=512,
@@ -168,6 +170,8 @@ def image_reference(repository: str, tag: str = "latest") -> str:
     `repository` may already carry a tag or digest (nginx:1.27, app@sha256:...): it wins when
     `tag` is the default, and a different explicit `tag` is an error rather than a guess.
     """
+    if is_local_source(repository):
+        return _local_reference(repository, tag.strip())
     ref = parse_reference(repository, default_tag=False)
     tag = tag.strip()
     if tag == "latest" and (ref.tag or ref.digest):
@@ -188,6 +192,20 @@ def image_reference(repository: str, tag: str = "latest") -> str:
             hint="put the tag in one field only",
         )
     return str(ref.with_tag(tag))
+
+
+def _local_reference(source: str, tag: str) -> str:
+    """`oci:DIR` + tag: the default tag leaves REF out (the one image of the source, or an
+    error listing them); another tag or digest becomes REF."""
+    ref = parse_source(source)
+    if tag == "latest" or (tag == ref.tag or tag == ref.digest):
+        return str(ref)
+    if ref.tag or ref.digest:
+        raise InvalidInputError(
+            f"{source!r} already names {ref.tag or ref.digest} but tag is {tag!r}",
+            hint="put the REF in one field only",
+        )
+    return str(parse_source(f"{source}@{tag}" if is_digest(tag) else f"{source}:{tag}"))
 
 
 def _bare(ref: ImageReference) -> str:

@@ -6,12 +6,17 @@ rename them. Sizes are bytes; times are RFC 3339; unknown values are null, never
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, PlainSerializer
 
 from dockerhub_cli.models.core import Model
 from dockerhub_cli.oci.platform import format_platform
+from dockerhub_cli.oci.timestamp import timestamp_text
+
+# A time as the image wrote it: a datetime in Python, its original RFC 3339 text (nanoseconds
+# kept) in JSON and MCP output.
+ImageTime = Annotated[datetime, PlainSerializer(timestamp_text, when_used="json")]
 
 
 class PlatformInfo(Model):
@@ -19,6 +24,7 @@ class PlatformInfo(Model):
     architecture: str
     variant: str | None = None
     os_version: str | None = None
+    os_features: list[str] = Field(default_factory=list)
 
     def __str__(self) -> str:
         return format_platform(self.os, self.architecture, self.variant)
@@ -32,6 +38,7 @@ class PlatformEntry(Model):
     architecture: str
     variant: str | None = None
     os_version: str | None = None
+    os_features: list[str] = Field(default_factory=list)
     digest: str = Field(description="Digest of this platform's image manifest")
     media_type: str
     manifest_size: int = Field(description="Bytes of the platform's manifest JSON itself")
@@ -121,11 +128,22 @@ class ImageInspection(Model):
     )
     manifest_media_type: str | None = None
     platform: PlatformInfo | None = Field(
-        default=None, description="The platform detailed below; null if the index lacks it"
+        default=None,
+        description="The platform detailed below, as the selection used it (the index entry's,"
+        " completed from the config); null if the index lacks it",
+    )
+    platform_source: str | None = Field(
+        default=None, description="Which platform the selection used: 'index' or 'config'"
+    )
+    index_platform: PlatformInfo | None = Field(
+        default=None, description="The platform the index entry names (null: none, or no index)"
+    )
+    config_platform: PlatformInfo | None = Field(
+        default=None, description="The platform the image config names"
     )
     platforms: list[PlatformEntry] = Field(default_factory=list)
     attestations: list[AttestationEntry] = Field(default_factory=list)
-    created: datetime | None = None
+    created: ImageTime | None = None
     size: int | None = Field(
         default=None, description="Compressed size: sum of the chosen platform's layers"
     )
@@ -152,7 +170,7 @@ class LayerInfo(Model):
     size: int = Field(description="Compressed bytes")
     share: float = Field(description="Fraction of the total compressed size (0..1)")
     media_type: str
-    created: datetime | None = None
+    created: ImageTime | None = None
     created_by: str | None = Field(default=None, description="The build step that made it")
     comment: str | None = None
     diff_id: str | None = None
@@ -164,7 +182,7 @@ class LayerInfo(Model):
 class HistoryStep(Model):
     quiet_field: ClassVar[str] = "created_by"
 
-    created: datetime | None = None
+    created: ImageTime | None = None
     created_by: str
     empty_layer: bool
     layer_index: int | None = Field(default=None, description="Index in `layers`; null if empty")
@@ -199,7 +217,7 @@ class HistoryReport(Model):
     reference: str
     digest: str
     platform: PlatformInfo
-    created: datetime | None = None
+    created: ImageTime | None = None
     history: list[HistoryStep]
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
@@ -210,7 +228,7 @@ class DockerfileInstruction(Model):
     instruction: str = Field(description="FROM, RUN, COPY, ENV, ... or '#' for a comment")
     arguments: str
     line: str = Field(description="The reconstructed Dockerfile line")
-    created: datetime | None = None
+    created: ImageTime | None = None
     empty_layer: bool
     layer_index: int | None = None
     builder: str = Field(description="'buildkit', 'classic' or 'unknown'")
@@ -285,4 +303,8 @@ class ManifestReport(Model):
         default=None, description="The index this manifest was chosen from, if any"
     )
     manifest: dict[str, Any]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Warnings, e.g. a schema 1 or unknown manifest shown raw, not interpreted",
+    )
     stale: bool = Field(default=False, description="Served from an expired cache entry")

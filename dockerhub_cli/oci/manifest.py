@@ -63,6 +63,16 @@ class Descriptor:
         )
 
     @property
+    def has_no_platform(self) -> bool:
+        """An image entry that names no platform at all (listed as "no platform"; chosen only
+        by its config's platform, as containerd does)."""
+        return self.platform is None and REFERENCE_TYPE not in self.annotations
+
+    @property
+    def is_index(self) -> bool:
+        return self.media_type in INDEX_TYPES
+
+    @property
     def attests(self) -> str | None:
         """For an attestation: the digest of the image manifest it describes."""
         return self.annotations.get(REFERENCE_DIGEST) if self.is_attestation else None
@@ -94,6 +104,16 @@ class ImageIndex:
     @property
     def runnable(self) -> list[Descriptor]:
         return [m for m in self.manifests if m.is_runnable]
+
+    @property
+    def without_platform(self) -> list[Descriptor]:
+        """Image entries without a `platform` (not attestations, not nested indexes)."""
+        return [m for m in self.manifests if m.has_no_platform and not m.is_index]
+
+    @property
+    def nested(self) -> list[Descriptor]:
+        """Entries that are indexes themselves (the image-spec allows index -> index)."""
+        return [m for m in self.manifests if m.is_index and REFERENCE_TYPE not in m.annotations]
 
     @property
     def attestations(self) -> list[Descriptor]:
@@ -142,9 +162,11 @@ class ImageConfig:
     history: list[HistoryEntry]
     raw: dict[str, Any] = field(default_factory=dict)
 
+    os_features: tuple[str, ...] = ()
+
     @property
     def platform(self) -> Platform:
-        return Platform(self.os, self.architecture, self.variant, self.os_version)
+        return Platform(self.os, self.architecture, self.variant, self.os_version, self.os_features)
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -185,6 +207,12 @@ def parse_manifest(body: bytes, content_type: str, *, what: str = "manifest") ->
         raise UnsupportedMediaTypeError(
             f"{what} is a legacy Docker schema 1 manifest ({media_type or 'schemaVersion 1'})",
             hint="schema 1 is deprecated and unsupported; ask the publisher to push it again",
+        )
+    schema = data.get("schemaVersion")
+    if schema is not None and schema != 2:
+        raise UnsupportedMediaTypeError(
+            f"{what} has unsupported schema version {schema!r}",
+            hint="Docker schema 2 and OCI manifests have schemaVersion 2",
         )
     if media_type not in INDEX_TYPES and media_type not in IMAGE_MANIFEST_TYPES:
         raise UnsupportedMediaTypeError(
@@ -264,6 +292,7 @@ def parse_config(body: bytes, *, what: str = "image config") -> ImageConfig:
         diff_ids=_str_list(rootfs.get("diff_ids")) or [],
         history=history,
         raw=data,
+        os_features=tuple(_str_list(data.get("os.features")) or ()),
     )
 
 
@@ -281,6 +310,7 @@ def _descriptor(raw: Any, what: str) -> Descriptor:
             architecture=str(p.get("architecture") or ""),
             variant=_str(p.get("variant")),
             os_version=_str(p.get("os.version")),
+            os_features=tuple(_str_list(p.get("os.features")) or ()),
         )
     return Descriptor(
         media_type=str(raw.get("mediaType") or ""),

@@ -1,8 +1,24 @@
-"""Platform specifiers `os/arch[/variant]`: parsing, normalising and matching (containerd rules).
+"""Platform specifiers `os/arch[/variant][:os.version]`: parsing, normalising and matching.
 
-`x86_64` is `amd64`, `aarch64` is `arm64`, `arm64` and `arm64/v8` are the same platform, a bare
-`arm` means `arm/v7`. Matching prefers an exact variant, then falls back along containerd's
-compatibility vector (arm64 -> arm/v8 .. arm/v5; arm/v7 -> arm/v6 -> arm/v5; amd64/v3 -> .. -> 386).
+The one place a platform is chosen (every command goes through `select_platform`). The rules,
+written down in README ("Platforms") and tested in tests/unit/test_platforms.py, are
+containerd's (`platforms.Normalize`, `platformVector`, the Windows matcher):
+
+1. Normalise both sides: `x86_64`/`x86-64` -> `amd64` (variant `v1` -> none), `aarch64` ->
+   `arm64`, `arm64/v8` == `arm64`, `i386` -> `386`, `armhf` -> `arm/v7`, `armel` -> `arm/v6`, and
+   a bare `arm` (in `--platform` *or* in an index) means `arm/v7`.
+2. The OS must be equal. A wanted `os.version` (`windows/amd64:10.0.17763`, or containerd's
+   `windows(10.0.17763)/amd64`) keeps only entries whose `os.version` is it or starts with it
+   followed by `.` (10.0.17763 matches 10.0.17763.5458); none -> no match, never another build.
+3. Candidates are tried along the compatibility vector of the wanted platform, best first:
+   exact (arch, variant); amd64/vN -> amd64/vN-1 .. amd64 -> 386; arm64 -> arm/v8 .. arm/v5;
+   arm/vN -> arm/vN-1 .. arm/v5. Within one rank the first index entry wins (image-spec).
+4. Entries for `unknown/unknown` (attestations) never match.
+
+So `--platform linux/arm/v7` on an index with `arm/v6` and a variant-less `arm` picks the
+variant-less `arm` (it *is* arm/v7 by rule 1, an exact match); `--platform linux/arm/v6` picks
+`arm/v6`; `--platform linux/arm/v5` finds neither (skopeo, whose matcher lets an empty variant
+match any wanted variant, would pick the variant-less `arm` - a v7 image on a v5 machine).
 """
 
 from __future__ import annotations
@@ -69,20 +85,27 @@ def format_platform(os_name: str, architecture: str, variant: str | None) -> str
 
 @dataclass(frozen=True)
 class Platform:
-    """A platform as the registry wrote it (`os`, `architecture`, `variant`, `os_version`)."""
+    """A platform as the registry wrote it (`os`, `architecture`, `variant`, `os.version`,
+    `os.features`)."""
 
     os: str
     architecture: str
     variant: str | None = None
     os_version: str | None = None
+    os_features: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return format_platform(self.os, self.architecture, self.variant)
 
+    @property
+    def full(self) -> str:
+        """`os/arch[/variant][:os.version]`: what `--platform` accepts to choose exactly this."""
+        return str(self) + (f":{self.os_version}" if self.os_version else "")
+
     def normalized(self) -> Platform:
         os_name = normalize_os(self.os)
         arch, variant = normalize_arch(self.architecture, self.variant or "")
-        return Platform(os_name, arch, variant or None, self.os_version)
+        return Platform(os_name, arch, variant or None, self.os_version, self.os_features)
 
     @property
     def is_unknown(self) -> bool:
@@ -120,10 +143,28 @@ def normalize_arch(arch: str, variant: str) -> tuple[str, str]:
     return arch, variant
 
 
+_OS_VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
+_PAREN_RE = re.compile(r"^([^/()]+)\(([^()]*)\)(/.*)?$")
+
+
 def parse_platform(text: str) -> Platform:
-    """Parse `os/arch[/variant]` (or a bare arch or os, as containerd does), normalised."""
+    """Parse `os/arch[/variant][:os.version]` or containerd's `os(os.version)/arch[/variant]`
+    (or a bare arch or os, as containerd does), normalised."""
     raw = text
-    text = (text or "").strip().lower()
+    text = (text or "").strip()
+    os_version: str | None = None
+    paren = _PAREN_RE.match(text)
+    if paren:
+        os_version = paren.group(2)
+        text = paren.group(1) + (paren.group(3) or "")
+    elif ":" in text:
+        text, _, os_version = text.partition(":")
+    if os_version is not None and not _OS_VERSION_RE.match(os_version):
+        raise InvalidInputError(
+            f"invalid platform {raw!r}: bad os.version {os_version!r}",
+            hint="e.g. windows/amd64:10.0.17763",
+        )
+    text = text.lower()
     parts = text.split("/") if text else []
     if not 1 <= len(parts) <= 3 or not all(_COMPONENT_RE.match(p) for p in parts):
         raise InvalidInputError(
@@ -142,7 +183,7 @@ def parse_platform(text: str) -> Platform:
                 hint="e.g. linux/amd64, linux/arm64, linux/arm/v7",
             )
     variant = parts[2] if len(parts) == 3 else None
-    return Platform(parts[0], parts[1], variant).normalized()
+    return Platform(parts[0], parts[1], variant, os_version or None).normalized()
 
 
 def compatibility_vector(wanted: Platform) -> list[tuple[str, str]]:
@@ -163,6 +204,17 @@ def compatibility_vector(wanted: Platform) -> list[tuple[str, str]]:
     return list(dict.fromkeys(vector))
 
 
+def os_version_matches(wanted: str, candidate: str | None) -> bool:
+    """`10.0.17763` matches `10.0.17763` and `10.0.17763.5458`, not `10.0.177630`."""
+    have = candidate or ""
+    return have == wanted or have.startswith(wanted + ".")
+
+
+def platform_matches(wanted: Platform, candidate: Platform) -> bool:
+    """Whether `candidate` can be chosen for `wanted` at all (any rank)."""
+    return select_platform(wanted, [(candidate, None)]) is not None
+
+
 def select_platform(
     wanted: Platform, candidates: Sequence[tuple[Platform, T]]
 ) -> tuple[Platform, T] | None:
@@ -175,8 +227,7 @@ def select_platform(
     usable = [(p, p.normalized(), item) for p, item in candidates if not p.is_unknown]
     same_os = [(p, n, item) for p, n, item in usable if n.os == want.os]
     if want.os_version:
-        preferred = [c for c in same_os if (c[1].os_version or "").startswith(want.os_version)]
-        same_os = preferred or same_os
+        same_os = [c for c in same_os if os_version_matches(want.os_version, c[1].os_version)]
     for arch, variant in compatibility_vector(want):
         for original, norm, item in same_os:
             if norm.architecture == arch and (norm.variant or "") == variant:

@@ -7,7 +7,7 @@ Every rejection names the rule broken, so the user can fix the input.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dockerhub_cli.errors import InvalidReferenceError
 
@@ -39,16 +39,27 @@ _DIGEST_HEX_LENGTHS = {"sha256": 64, "sha512": 128}
 
 @dataclass(frozen=True)
 class ImageReference:
-    """A normalised image reference: `domain/path[:tag][@digest]`."""
+    """A normalised image reference: `domain/path[:tag][@digest]`.
+
+    `transport` says where the image lives: `docker` (a registry, the default) or one of the
+    local sources of `dockerhub_cli.oci.source` (`oci`, `oci-archive`, `docker-archive`); for a
+    local source `domain` is the transport name, `path` the file or directory as written, and
+    `tag` the REF (a `org.opencontainers.image.ref.name` or a `RepoTags` entry)."""
 
     domain: str
     path: str
     tag: str | None = None
     digest: str | None = None
+    transport: str = "docker"
+
+    @property
+    def is_local(self) -> bool:
+        """True for an image in a local OCI layout or archive (no registry involved)."""
+        return self.transport != "docker"
 
     @property
     def is_docker_hub(self) -> bool:
-        return self.domain == DOCKER_HUB_DOMAIN
+        return not self.is_local and self.domain == DOCKER_HUB_DOMAIN
 
     @property
     def reference(self) -> str:
@@ -57,14 +68,16 @@ class ImageReference:
 
     @property
     def repository(self) -> str:
-        """`domain/path`, e.g. `docker.io/library/nginx`."""
+        """`domain/path`, e.g. `docker.io/library/nginx` (`oci:PATH` for a local source)."""
+        if self.is_local:
+            return f"{self.transport}:{self.path}"
         return f"{self.domain}/{self.path}"
 
     @property
     def familiar_name(self) -> str:
         """The short form Docker prints: `nginx`, `bitnami/redis`, `ghcr.io/o/r`."""
         if not self.is_docker_hub:
-            return self.repository
+            return self.repository  # also `oci:PATH` for a local source
         if self.path.startswith("library/") and self.path.count("/") == 1:
             return self.path.removeprefix("library/")
         return self.path
@@ -78,10 +91,10 @@ class ImageReference:
         return namespace, name
 
     def with_tag(self, tag: str) -> ImageReference:
-        return ImageReference(self.domain, self.path, tag=tag, digest=None)
+        return replace(self, tag=tag, digest=None)
 
     def with_digest(self, digest: str) -> ImageReference:
-        return ImageReference(self.domain, self.path, tag=self.tag, digest=digest)
+        return replace(self, digest=digest)
 
     def __str__(self) -> str:
         """Canonical familiar form: `nginx:latest`, `ghcr.io/o/r@sha256:...`."""

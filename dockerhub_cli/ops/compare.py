@@ -31,6 +31,7 @@ from dockerhub_cli.models.compare import (
     ValueDiff,
 )
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
+from dockerhub_cli.oci.source import parse_source
 from dockerhub_cli.oci.versions import newer_in_family, parse_version
 from dockerhub_cli.ops.images import base_image_of, history_steps, resolve_image
 from dockerhub_cli.text import plural
@@ -60,7 +61,7 @@ def run_parallel(service: DockerHubService, calls: list[Callable[[], Any]]) -> l
 def compare_images(
     service: DockerHubService, image1: str, image2: str, *, platform: str | None = None
 ) -> Comparison:
-    left_ref, right_ref = parse_reference(image1), parse_reference(image2)
+    left_ref, right_ref = parse_source(image1), parse_source(image2)
     left, right = run_parallel(
         service,
         [

@@ -10,15 +10,17 @@ building block for other features (compare, SBOM): it is thread-safe as long as 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from dockerhub_cli.errors import (
     DockerHubError,
     InvalidInputError,
+    NotAnImageError,
     NotFoundError,
     PlatformNotFoundError,
     UnsupportedMediaTypeError,
+    UpstreamError,
 )
 from dockerhub_cli.models.images import (
     AttestationEntry,
@@ -45,6 +47,7 @@ from dockerhub_cli.oci.manifest import (
     BASE_DIGEST,
     BASE_NAME,
     DOCKER_CONFIG,
+    GENERIC_TYPES,
     INDEX_TYPES,
     OCI_CONFIG,
     Descriptor,
@@ -56,8 +59,9 @@ from dockerhub_cli.oci.manifest import (
     parse_config,
     parse_manifest,
 )
-from dockerhub_cli.oci.platform import Platform, parse_platform, select_platform
+from dockerhub_cli.oci.platform import Platform, parse_platform, platform_matches, select_platform
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
+from dockerhub_cli.oci.source import parse_source
 
 if TYPE_CHECKING:
     from dockerhub_cli.remote.registry import RawManifest
@@ -65,6 +69,10 @@ if TYPE_CHECKING:
 
 IMAGE_CONFIG_TYPES = frozenset({DOCKER_CONFIG, OCI_CONFIG, ""})
 MAX_HAVE_IMAGES = 10
+MAX_INDEX_DEPTH = 4  # index -> index -> ... levels followed below the top index
+MAX_UNPLATFORMED_PROBES = 8  # entries without a platform whose configs are read to choose
+MAX_GENERIC_CONFIG_BYTES = 4 * 1024 * 1024
+NO_PLATFORM = "no platform"
 
 
 # -- resolution ------------------------------------------------------------------------------
@@ -106,10 +114,18 @@ class ResolvedImage:
     manifest: ImageManifest | None = None
     config_digest: str | None = None
     config: ImageConfig | None = None
+    expanded: ImageIndex | None = None
 
     @property
     def index(self) -> ImageIndex | None:
+        """The index the reference names, nested indexes flattened into it (`expand_index`)."""
+        if self.expanded is not None:
+            return self.expanded
         return self.top.parsed if isinstance(self.top.parsed, ImageIndex) else None
+
+    @property
+    def without_platform(self) -> list[Descriptor]:
+        return self.index.without_platform if self.index else []
 
     @property
     def platforms(self) -> list[Descriptor]:
@@ -127,10 +143,44 @@ class ResolvedImage:
         return self.index.attestation_for(self.manifest_digest)
 
     @property
-    def platform(self) -> Platform | None:
+    def index_platform(self) -> Platform | None:
+        """The platform the index entry names (None for a single manifest or an entry
+        without one)."""
+        return self.descriptor.platform if self.descriptor else None
+
+    @property
+    def config_platform(self) -> Platform | None:
         if self.config is not None and self.config.architecture:
             return self.config.platform
-        return self.descriptor.platform if self.descriptor else None
+        return None
+
+    @property
+    def platform_source(self) -> str | None:
+        """Which platform the selection used: "index" (the entry's) or "config"."""
+        if self.index_platform is not None:
+            return "index"
+        return "config" if self.config_platform is not None else None
+
+    @property
+    def platform(self) -> Platform | None:
+        """The platform the selection used (the index entry's, else the config's); what the
+        index entry leaves out (variant, os.version, os.features) is filled from the config
+        when both name the same os/architecture."""
+        entry, config = self.index_platform, self.config_platform
+        if entry is None:
+            return config
+        if config is None:
+            return entry
+        e, c = entry.normalized(), config.normalized()
+        if (e.os, e.architecture) != (c.os, c.architecture):
+            return entry
+        return Platform(
+            entry.os,
+            entry.architecture,
+            entry.variant or (config.variant if (e.variant or "") == (c.variant or "") else None),
+            entry.os_version or config.os_version,
+            entry.os_features or config.os_features,
+        )
 
     @property
     def pinned(self) -> ImageReference:
@@ -144,14 +194,15 @@ class ResolvedImage:
 
 
 def _as_reference(image: str | ImageReference) -> ImageReference:
-    return parse_reference(image) if isinstance(image, str) else image
+    """A registry reference or a local source (`oci:DIR[:REF]`, ...: see oci/source.py)."""
+    return parse_source(image) if isinstance(image, str) else image
 
 
 def fetch_manifest(
     service: DockerHubService, ref: ImageReference, reference: str | None = None
 ) -> FetchedManifest:
     """GET a manifest by tag or digest (verified), parsed. Reuse for attestation manifests."""
-    raw = service.registry.get_manifest(ref, reference)
+    raw = service.client_for(ref).get_manifest(ref, reference)
     what = f"manifest {ref.familiar_name}@{raw.digest}"
     parsed = parse_manifest(raw.body, raw.media_type, what=what)
     return FetchedManifest(raw.digest, parsed.media_type, raw, parsed)
@@ -160,14 +211,104 @@ def fetch_manifest(
 def fetch_config(
     service: DockerHubService, ref: ImageReference, manifest: ImageManifest
 ) -> ImageConfig:
+    """The image config. A descriptor with a generic type (`application/octet-stream`, as
+    some Docker schema 2 images in the wild have; skopeo and Docker read them) is accepted by
+    its content, as containerd does; any other non-config type is an artifact (exit 7)."""
     media_type = manifest.config.media_type.lower()
-    if media_type not in IMAGE_CONFIG_TYPES and media_type != ATTESTATION_CONFIG:
-        raise UnsupportedMediaTypeError(
-            f"{ref} is not a container image: its config has media type {media_type!r}",
-            hint="it is an OCI artifact (e.g. a Helm chart or signature); use `dockerhub manifest`",
+    generic = media_type in GENERIC_TYPES
+    if not generic and media_type not in IMAGE_CONFIG_TYPES and media_type != ATTESTATION_CONFIG:
+        raise _not_an_image(ref, f"its config has media type {media_type!r}")
+    if generic and manifest.config.size > MAX_GENERIC_CONFIG_BYTES:
+        raise _not_an_image(
+            ref, f"its config is a {manifest.config.size}-byte {media_type or 'untyped'} blob"
         )
-    body = service.registry.get_blob(ref, manifest.config.digest, what="image config")
-    return parse_config(body, what=f"image config of {ref}")
+    body = service.client_for(ref).get_blob(ref, manifest.config.digest, what="image config")
+    config = parse_config(body, what=f"image config of {ref}")
+    if generic and not _looks_like_config(config.raw):
+        raise _not_an_image(
+            ref, f"its config ({media_type or 'no media type'}) is not an image config"
+        )
+    return config
+
+
+def _looks_like_config(data: dict[str, Any]) -> bool:
+    """An image config by content: a `rootfs` object, or `os` and `architecture` strings."""
+    if isinstance(data.get("rootfs"), dict):
+        return True
+    return isinstance(data.get("os"), str) and isinstance(data.get("architecture"), str)
+
+
+def _not_an_image(ref: ImageReference, why: str) -> NotAnImageError:
+    return NotAnImageError(
+        f"{ref} is not a container image: {why}",
+        hint="it is an OCI artifact (e.g. a Helm chart or signature); `dockerhub manifest`"
+        " shows it",
+    )
+
+
+def expand_index(
+    service: DockerHubService, ref: ImageReference, top: FetchedManifest
+) -> ImageIndex | None:
+    """The index `top` is, with nested indexes (index -> index -> images, which the
+    image-spec allows) flattened in place, depth first, in index order. At most
+    MAX_INDEX_DEPTH levels; an index that contains itself (a cycle) is refused."""
+    if not isinstance(top.parsed, ImageIndex):
+        return None
+    if not top.parsed.nested:
+        return top.parsed
+    entries: list[Descriptor] = []
+
+    def walk(index: ImageIndex, ancestors: tuple[str, ...]) -> None:
+        nested = index.nested
+        for entry in index.manifests:
+            if entry not in nested:
+                entries.append(entry)
+                continue
+            if entry.digest in ancestors:
+                raise UpstreamError(
+                    f"{ref}: the index {entry.digest} contains itself (a cycle); refusing it"
+                )
+            if len(ancestors) > MAX_INDEX_DEPTH:
+                raise UpstreamError(
+                    f"{ref}: indexes nested more than {MAX_INDEX_DEPTH} deep; refusing them"
+                )
+            child = fetch_manifest(service, ref, entry.digest)
+            if not isinstance(child.parsed, ImageIndex):
+                raise UpstreamError(f"{ref}: entry {entry.digest} says index but is a manifest")
+            walk(child.parsed, (*ancestors, entry.digest))
+
+    walk(top.parsed, (top.digest,))
+    return ImageIndex(
+        media_type=top.parsed.media_type,
+        manifests=entries,
+        annotations=top.parsed.annotations,
+        raw=top.parsed.raw,
+    )
+
+
+def choose_entry(
+    service: DockerHubService,
+    ref: ImageReference,
+    index: ImageIndex,
+    wanted: Platform,
+) -> tuple[Descriptor, FetchedManifest | None, ImageConfig | None] | None:
+    """The index entry for `wanted`, by the rules of platforms.py (the one place a platform is
+    chosen). Entries without a platform are tried last, by their config's platform (fetched:
+    immutable, cached), as containerd does; the fetched manifest and config come back too."""
+    chosen = select_platform(wanted, [(d.platform, d) for d in index.runnable if d.platform])
+    if chosen is not None:
+        return chosen[1], None, None
+    for entry in index.without_platform[:MAX_UNPLATFORMED_PROBES]:
+        fetched = fetch_manifest(service, ref, entry.digest)
+        if not isinstance(fetched.parsed, ImageManifest):
+            continue
+        try:
+            config = fetch_config(service, ref, fetched.parsed)
+        except NotAnImageError:
+            continue
+        if config.architecture and platform_matches(wanted, config.platform):
+            return entry, fetched, config
+    return None
 
 
 def resolve_top(service: DockerHubService, image: str | ImageReference) -> FetchedManifest:
@@ -177,7 +318,7 @@ def resolve_top(service: DockerHubService, image: str | ImageReference) -> Fetch
     try:
         if ref.digest:
             return fetch_manifest(service, ref, ref.digest)
-        raw = service.registry.get_tag_manifest(ref)
+        raw = service.client_for(ref).get_tag_manifest(ref)
     except NotFoundError as exc:
         raise _not_found(service, ref, exc) from None
     what = f"manifest {ref.familiar_name}@{raw.digest}"
@@ -190,7 +331,7 @@ def _not_found(service: DockerHubService, ref: ImageReference, exc: NotFoundErro
     a repository that does not exist too, so on this error path one `tags/list` request tells
     a missing repository from a missing tag."""
     text = str(exc)
-    if isinstance(exc, PlatformNotFoundError) or text.startswith("repository "):
+    if ref.is_local or isinstance(exc, PlatformNotFoundError) or text.startswith("repository "):
         return exc
     repo = ref.familiar_name
     if ref.digest:
@@ -242,29 +383,29 @@ def resolve_image(
         requested_platform=wanted,
         explicit_platform=explicit,
     )
-    if isinstance(top.parsed, ImageIndex):
-        index = top.parsed
-        chosen = select_platform(wanted, [(d.platform, d) for d in index.runnable if d.platform])
-        if chosen is None:
+    expanded = expand_index(service, ref, top)
+    config: ImageConfig | None = None
+    if expanded is not None:
+        base = replace(base, expanded=expanded)
+        choice = choose_entry(service, ref, expanded, wanted)
+        if choice is None:
             if require_platform:
                 raise _platform_error(base, wanted)
             return base
-        descriptor = chosen[1]
-        if descriptor.media_type in INDEX_TYPES:
-            raise UnsupportedMediaTypeError(
-                f"{ref} nests an index for {descriptor.platform}; nested indexes are not supported",
-                hint=f"inspect it by digest: {ref.familiar_name}@{descriptor.digest}",
-            )
-        fetched = fetch_manifest(service, ref, descriptor.digest)
+        descriptor, fetched, config = choice
+        if fetched is None:
+            fetched = fetch_manifest(service, ref, descriptor.digest)
         if not isinstance(fetched.parsed, ImageManifest):
             raise UnsupportedMediaTypeError(
-                f"{ref}: the {descriptor.platform} entry is not an image manifest"
+                f"{ref}: the {descriptor.platform or 'no-platform'} entry is not an image manifest"
             )
         manifest, manifest_fetched = fetched.parsed, fetched
     else:
         descriptor = None
+        assert isinstance(top.parsed, ImageManifest)
         manifest, manifest_fetched = top.parsed, top
-    config = fetch_config(service, ref, manifest) if with_config else None
+    if config is None and with_config:
+        config = fetch_config(service, ref, manifest)
     resolved = ResolvedImage(
         reference=ref,
         digest=top.digest,
@@ -279,6 +420,7 @@ def resolve_image(
         manifest=manifest,
         config_digest=manifest.config.digest,
         config=config,
+        expanded=expanded,
     )
     if descriptor is None and explicit and config is not None and config.architecture:
         if select_platform(wanted, [(config.platform, None)]) is None:
@@ -287,15 +429,26 @@ def resolve_image(
 
 
 def _platform_error(resolved: ResolvedImage, wanted: Platform) -> PlatformNotFoundError:
+    unplatformed = []
     if resolved.index is not None:
-        available = [str(d.platform) for d in resolved.platforms if d.platform]
+        available = [d.platform.full for d in resolved.platforms if d.platform]
+        unplatformed = [d.digest for d in resolved.without_platform]
     else:
-        available = [str(resolved.platform)] if resolved.platform else []
-    listing = ", ".join(available) or "none"
+        available = [resolved.platform.full] if resolved.platform else []
+    listing = ", ".join(available + [f"no platform ({d})" for d in unplatformed]) or "none"
+    if available:
+        hint = "pick one with --platform"
+    elif unplatformed:
+        hint = (
+            "its entries name no platform and their configs do not match; inspect one by"
+            f" digest: {resolved.reference.familiar_name}@{unplatformed[0]}"
+        )
+    else:
+        hint = "this index lists no runnable image"
     return PlatformNotFoundError(
-        f"{resolved.reference} has no image for platform {wanted}; available: {listing}",
+        f"{resolved.reference} has no image for platform {wanted.full}; available: {listing}",
         available=available,
-        hint="pick one with --platform" if available else "this index lists no runnable image",
+        hint=hint,
     )
 
 
@@ -310,7 +463,12 @@ def platform_info(platform: Platform | None) -> PlatformInfo:
         architecture=platform.architecture,
         variant=platform.variant,
         os_version=platform.os_version,
+        os_features=list(platform.os_features),
     )
+
+
+def _maybe_platform(platform: Platform | None) -> PlatformInfo | None:
+    return platform_info(platform) if platform is not None else None
 
 
 def _timestamp(value: str | None) -> Any:
@@ -356,27 +514,18 @@ def base_image_of(resolved: ResolvedImage) -> BaseImageInfo | None:
 def inspect_image(
     service: DockerHubService, image: str, *, platform: str | None = None
 ) -> ImageInspection:
-    ref = parse_reference(image)
+    ref = parse_source(image)
     resolved = resolve_image(service, ref, platform, require_platform=platform is not None)
     notes: list[str] = []
     sizes = _platform_sizes(service, resolved, notes)
     entries: list[PlatformEntry] = []
     if resolved.index is not None:
-        for d in resolved.platforms:
-            p = d.platform or Platform("unknown", "unknown")
-            entries.append(
-                PlatformEntry(
-                    platform=str(p),
-                    os=p.os,
-                    architecture=p.architecture,
-                    variant=p.variant,
-                    os_version=p.os_version,
-                    digest=d.digest,
-                    media_type=d.media_type,
-                    manifest_size=d.size,
-                    size=sizes.get(d.digest),
-                )
-            )
+        entries.extend(
+            _platform_entry(d.platform, d, sizes.get(d.digest)) for d in resolved.platforms
+        )
+        entries.extend(
+            _platform_entry(None, d, sizes.get(d.digest)) for d in resolved.without_platform
+        )
     elif resolved.manifest is not None and resolved.manifest_digest:
         p = resolved.platform or Platform("unknown", "unknown")
         entries.append(
@@ -386,6 +535,7 @@ def inspect_image(
                 architecture=p.architecture,
                 variant=p.variant,
                 os_version=p.os_version,
+                os_features=list(p.os_features),
                 digest=resolved.manifest_digest,
                 media_type=resolved.manifest_media_type or "",
                 manifest_size=resolved.manifest_size or 0,
@@ -407,10 +557,18 @@ def inspect_image(
     ]
     manifest, config = resolved.manifest, resolved.config
     if manifest is None:
-        notes.append(
-            f"no image for {resolved.requested_platform} in this index; "
-            "pass --platform with one of the platforms listed to see its details"
-        )
+        if resolved.platforms:
+            notes.append(
+                f"no image for {resolved.requested_platform.full} in this index; "
+                "pass --platform with one of the platforms listed to see its details"
+            )
+        elif resolved.without_platform:
+            notes.append(
+                f"no image for {resolved.requested_platform.full} in this index: its entries"
+                " name no platform and their configs name another; inspect one by digest"
+            )
+        else:
+            notes.append("this index lists no runnable image")
     repo_info = None
     tag_facts: dict[str, Any] = {}
     if ref.hub_namespace_and_name is not None:
@@ -429,6 +587,9 @@ def inspect_image(
         manifest_digest=resolved.manifest_digest,
         manifest_media_type=resolved.manifest_media_type,
         platform=platform_info(resolved.platform) if manifest else None,
+        platform_source=resolved.platform_source if manifest else None,
+        index_platform=_maybe_platform(resolved.index_platform) if manifest else None,
+        config_platform=_maybe_platform(resolved.config_platform) if manifest else None,
         platforms=entries,
         attestations=attestations,
         created=_timestamp(config.created) if config else None,
@@ -468,6 +629,22 @@ def _hub_tag_facts(
     return body if isinstance(body, dict) else {}
 
 
+def _platform_entry(platform: Platform | None, d: Descriptor, size: int | None) -> PlatformEntry:
+    """A row of the platform table; an entry without a platform reads "no platform"."""
+    return PlatformEntry(
+        platform=str(platform) if platform else NO_PLATFORM,
+        os=platform.os if platform else "",
+        architecture=platform.architecture if platform else "",
+        variant=platform.variant if platform else None,
+        os_version=platform.os_version if platform else None,
+        os_features=list(platform.os_features) if platform else [],
+        digest=d.digest,
+        media_type=d.media_type,
+        manifest_size=d.size,
+        size=size,
+    )
+
+
 def _platform_sizes(
     service: DockerHubService, resolved: ResolvedImage, notes: list[str]
 ) -> dict[str, int]:
@@ -480,7 +657,9 @@ def _platform_sizes(
     sizes: dict[str, int] = {}
     if resolved.manifest is not None and resolved.manifest_digest:
         sizes[resolved.manifest_digest] = resolved.manifest.total_size
-    missing = [d for d in resolved.platforms if d.digest not in sizes]
+    missing = [
+        d for d in [*resolved.platforms, *resolved.without_platform] if d.digest not in sizes
+    ]
     if not missing:
         return sizes
     ref = resolved.reference
@@ -693,7 +872,7 @@ def _base_layers(
         base_ref = parse_reference(base.name)
         if base.digest:
             base_ref = base_ref.with_digest(base.digest)
-        platform = str(resolved.platform) if resolved.platform else None
+        platform = resolved.platform.full if resolved.platform else None
         base_resolved = resolve_image(service, base_ref, platform, with_config=False)
     except DockerHubError as exc:
         notes.append(f"base image {base.name} not compared: {exc}")
@@ -853,7 +1032,9 @@ def _original_dockerfile(
 
     image = str(resolved.reference.with_digest(resolved.digest))
     try:
-        return supply_chain.dockerfile_source(service, image, str(resolved.platform))
+        return supply_chain.dockerfile_source(
+            service, image, resolved.platform.full if resolved.platform else None
+        )
     except DockerHubError:
         return None  # the reconstruction stands on its own; `provenance` reports the error
 
@@ -892,7 +1073,7 @@ def pull_size_report(
     resolved = resolve_image(service, image, platform)
     manifest = resolved.manifest
     assert manifest is not None
-    chosen = str(resolved.platform) if resolved.platform else platform
+    chosen = resolved.platform.full if resolved.platform else platform
     present: set[str] = set()
     have_images: list[HaveImage] = []
     for other in have:
@@ -945,14 +1126,40 @@ def _layers(count: int) -> str:
 # -- raw manifest ----------------------------------------------------------------------------
 
 
+def _unparsed_manifest(
+    service: DockerHubService, ref: ImageReference, exc: UnsupportedMediaTypeError
+) -> ManifestReport:
+    """`dockerhub manifest` is the raw view: a schema 1 or otherwise unknown manifest is shown
+    as it is (verified against its digest like any other), with a warning saying why the other
+    commands refuse it."""
+    client = service.client_for(ref)
+    raw = client.get_manifest(ref, ref.digest) if ref.digest else client.get_tag_manifest(ref)
+    body = load_json(raw.body, f"manifest {ref.familiar_name}@{raw.digest}")
+    declared = body.get("mediaType")
+    media_type = raw.media_type or (declared if isinstance(declared, str) else "") or "unknown"
+    return ManifestReport(
+        reference=str(ref),
+        digest=raw.digest,
+        media_type=media_type,
+        size=len(raw.body),
+        manifest=body,
+        notes=[f"shown raw, not interpreted: {exc.message}"],
+    )
+
+
 def manifest_report(
     service: DockerHubService, image: str, *, platform: str | None = None
 ) -> ManifestReport:
     """The manifest or index the reference resolves to, as JSON; with `platform`, the chosen
     platform's image manifest (its index digest alongside)."""
-    ref = parse_reference(image)
+    ref = parse_source(image)
     if platform is None:
-        top = resolve_top(service, ref)
+        try:
+            top = resolve_top(service, ref)
+        except UnsupportedMediaTypeError as exc:
+            if isinstance(exc, NotAnImageError):
+                raise
+            return _unparsed_manifest(service, ref, exc)
         return ManifestReport(
             reference=str(ref),
             digest=top.digest,

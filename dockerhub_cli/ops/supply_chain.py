@@ -30,8 +30,9 @@ from dockerhub_cli.models.supply import (
     SbomPackage,
     SbomReport,
 )
-from dockerhub_cli.oci.manifest import Descriptor, ImageIndex, ImageManifest
-from dockerhub_cli.oci.reference import ImageReference, parse_reference
+from dockerhub_cli.oci.manifest import Descriptor, ImageManifest
+from dockerhub_cli.oci.reference import ImageReference
+from dockerhub_cli.oci.source import parse_source
 
 if TYPE_CHECKING:
     from dockerhub_cli.service import DockerHubService
@@ -86,23 +87,25 @@ class Attestation:
 
 def find_attestation(service: DockerHubService, image: str, platform: str | None) -> Attestation:
     """The attestation manifest for the chosen platform (its `descriptor` None when absent)."""
-    from dockerhub_cli.oci.platform import parse_platform, select_platform
+    from dockerhub_cli.oci.platform import parse_platform
     from dockerhub_cli.ops.images import (
         ResolvedImage,
         _platform_error,
+        choose_entry,
+        expand_index,
         fetch_manifest,
         platform_info,
     )
     from dockerhub_cli.ops.images import resolve_top as _resolve_top
 
-    ref = parse_reference(image)
+    ref = parse_source(image)
     wanted = parse_platform(platform if platform is not None else service.settings.platform)
     top = _resolve_top(service, ref)
-    if not isinstance(top.parsed, ImageIndex):
+    index = expand_index(service, ref, top)
+    if index is None:
         # A single image manifest: BuildKit attestations only exist inside an index.
         return Attestation(ref, top.digest, top.digest, platform_info(None), None, None)
-    index = top.parsed
-    chosen = select_platform(wanted, [(d.platform, d) for d in index.runnable if d.platform])
+    chosen = choose_entry(service, ref, index, wanted)
     if chosen is None:
         base = ResolvedImage(
             reference=ref,
@@ -111,10 +114,11 @@ def find_attestation(service: DockerHubService, image: str, platform: str | None
             top=top,
             requested_platform=wanted,
             explicit_platform=platform is not None,
+            expanded=index,
         )
         raise _platform_error(base, wanted)
-    descriptor = chosen[1]
-    info = platform_info(descriptor.platform)
+    descriptor, _, config = chosen
+    info = platform_info(descriptor.platform or (config.platform if config else None))
     entry = index.attestation_for(descriptor.digest)
     if entry is None:
         return Attestation(ref, top.digest, descriptor.digest, info, None, None)
@@ -144,7 +148,9 @@ def read_statement(
     service: DockerHubService, att: Attestation, layer: Descriptor
 ) -> dict[str, Any]:
     """One in-toto statement (plain, or inside a DSSE envelope), digest-verified."""
-    body = service.registry.get_blob(att.reference, layer.digest, what="attestation")
+    body = service.client_for(att.reference).get_blob(
+        att.reference, layer.digest, what="attestation"
+    )
     return parse_statement(body, what=f"attestation {layer.digest[:19]} of {att.reference}")
 
 

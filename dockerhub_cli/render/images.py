@@ -37,6 +37,31 @@ def _platform(p: PlatformInfo | None) -> str:
     return "-" if p is None else str(p)
 
 
+def _full_platform(p: PlatformInfo | None) -> str:
+    """`os/arch[/variant]`, then os.version and os.features when the platform has them."""
+    if p is None:
+        return "-"
+    text = str(p)
+    if p.os_version:
+        text += f" {p.os_version}"
+    if p.os_features:
+        text += f" ({', '.join(p.os_features)})"
+    return text
+
+
+def _platform_line(r: ImageInspection) -> str:
+    """The platform, and where the selection read it; the other source when it differs."""
+    text = _full_platform(r.platform)
+    if r.platform_source == "index":
+        other = r.config_platform
+        if other is not None and _full_platform(other) != _full_platform(r.platform):
+            return f"{text} (index entry; the config says {_full_platform(other)})"
+        return f"{text} (index entry)"
+    if r.platform_source == "config" and r.media_type.endswith(("index.v1+json", "list.v2+json")):
+        return f"{text} (config; the index entry names no platform)"
+    return text
+
+
 def _one_line(text: str | None, limit: int = 90) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -67,9 +92,10 @@ def inspection(r: ImageInspection, console: Console) -> None:
     t.add_row("Media type", r.media_type)
     if r.manifest_digest and r.manifest_digest != r.digest:
         t.add_row("Manifest", f"{r.manifest_digest} ({_platform(r.platform)})")
-    t.add_row("Platform", _platform(r.platform))
+    t.add_row("Platform", _platform_line(r))
     if r.created:
-        t.add_row("Created", f"{r.created.isoformat()} ({relative_time(r.created)})")
+        created = getattr(r.created, "text", None) or r.created.isoformat()
+        t.add_row("Created", f"{created} ({relative_time(r.created)})")
     if r.size is not None:
         t.add_row(
             "Size", f"{human_size(r.size)} compressed in {plural(r.layer_count or 0, 'layer')}"
@@ -93,6 +119,8 @@ def inspection(r: ImageInspection, console: Console) -> None:
             t.add_row("Stop signal", c.stop_signal)
         if c.healthcheck:
             t.add_row("Healthcheck", _words(c.healthcheck.get("Test")))
+        if c.shell is not None:
+            t.add_row("Shell", _words(c.shell))
         t.add_row("Env", Text("\n".join(c.env) or "-"))
         t.add_row("Labels", Text("\n".join(f"{k}={v}" for k, v in c.labels.items()) or "-"))
     console.print(t)
@@ -105,7 +133,10 @@ def inspection(r: ImageInspection, console: Console) -> None:
         chosen = r.manifest_digest
         for p in r.platforms:
             mark = " *" if p.digest == chosen else ""
-            pt.add_row(p.platform + mark, human_size(p.size), p.digest)
+            label = p.platform + (f" {p.os_version}" if p.os_version else "")
+            if p.os_features:
+                label += f" ({', '.join(p.os_features)})"
+            pt.add_row(label + mark, human_size(p.size), p.digest)
         for a in r.attestations:
             pt.add_row(
                 Text(f"attestation ({a.platform or '?'})", style="dim"),
