@@ -154,6 +154,25 @@ def test_oci_archive_reads_in_place(
     assert not (tmp_path / "blobs").exists()  # nothing extracted
 
 
+def test_compressed_oci_archive(
+    service: DockerHubService, layout: OCILayout, tmp_path: Path
+) -> None:
+    import gzip
+
+    plain = tmp_path / "img.tar"
+    oci_archive(layout, plain)
+    packed = tmp_path / "img.tar.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes(), mtime=0))
+    result = service.layers(f"oci-archive:{packed}:1.0", platform="linux/arm64")
+    assert result.digest == service.layers(f"oci:{layout.path}:1.0", platform="linux/arm64").digest
+    client = LocalLayoutClient("oci-archive", str(packed))
+    ref = parse_source(f"oci-archive:{packed}:1.0")
+    digest = result.layers[0].digest
+    with client.open_blob(ref, digest) as stream:
+        assert sha256_digest(stream.read()) == digest
+    client.close()
+
+
 def test_docker_archive_legacy(service: DockerHubService, tmp_path: Path) -> None:
     one = legacy_image(
         "linux/amd64", {"etc/a": "1\n", "etc/b": "2\n"}, tags=["app:1", "app:latest"]
