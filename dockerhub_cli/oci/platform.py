@@ -16,9 +16,10 @@ containerd's (`platforms.Normalize`, `platformVector`, the Windows matcher):
 4. Entries for `unknown/unknown` (attestations) never match.
 
 So `--platform linux/arm/v7` on an index with `arm/v6` and a variant-less `arm` picks the
-variant-less `arm` (it *is* arm/v7 by rule 1, an exact match); `--platform linux/arm/v6` picks
-`arm/v6`; `--platform linux/arm/v5` finds neither (skopeo, whose matcher lets an empty variant
-match any wanted variant, would pick the variant-less `arm` - a v7 image on a v5 machine).
+variant-less `arm` (it *is* arm/v7 by rule 1, an exact match, as containerd and Docker pick);
+`--platform linux/arm/v6` picks `arm/v6`; `--platform linux/arm/v5` finds neither. skopeo
+tries a variant-less entry only as a last resort for any variant, so it picks `arm/v6` for
+arm/v7 and the variant-less `arm` (a v7 image) for arm/v5.
 """
 
 from __future__ import annotations

@@ -227,3 +227,32 @@ def test_artifact_exit_code_on_the_registry(image_pusher: ImagePusher) -> None:
     assert manifest["digest"] == desc.digest == _sha(skopeo_inspect_raw(remote))
     with _service() as svc, pytest.raises(NotAnImageError):
         svc.layers(remote)
+
+
+def test_arm_variant_choice_against_skopeo(tmp_path: Path) -> None:
+    """Where the written rules (containerd's, which Docker uses) and skopeo agree (arm/v6) and
+    where they differ on purpose: skopeo treats a variant-less `arm` as "any variant, last
+    resort", so it answers arm/v7 with the arm/v6 image and arm/v5 with the variant-less one;
+    by containerd's normalisation the variant-less `arm` *is* arm/v7."""
+    from tests.support.images import OCILayout
+    from tests.support.local_sources import arm_variants_index
+
+    layout = OCILayout(tmp_path / "arm")
+    entries = arm_variants_index(layout, "arm")
+    source = f"oci:{layout.path}:arm"
+
+    def skopeo_layers(variant: str) -> list[str]:
+        out = _skopeo("--override-arch=arm", f"--override-variant={variant}", "inspect", source)
+        return list(json.loads(out)["Layers"])
+
+    def layers_of(desc: Any) -> list[str]:
+        return [x["digest"] for x in layout.read_json(desc.digest)["layers"]]
+
+    v6 = _json(["layers", source, "--platform", "linux/arm/v6"])
+    assert v6["digest"] == entries["v6"].digest
+    assert [x["digest"] for x in v6["layers"]] == skopeo_layers("v6")
+    v7 = _json(["layers", source, "--platform", "linux/arm/v7"])
+    assert v7["digest"] == entries["bare"].digest
+    assert skopeo_layers("v7") == layers_of(entries["v6"])  # skopeo: the v6 image
+    assert skopeo_layers("v5") == layers_of(entries["bare"])  # skopeo: the v7 image on a v5
+    assert runner.invoke(app, ["layers", source, "--platform", "linux/arm/v5"]).exit_code == 3

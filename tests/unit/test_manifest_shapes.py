@@ -68,7 +68,7 @@ def _pick(wanted: str, candidates: list[str]) -> str | None:
         ("linux/arm/v7", ["linux/arm/v6", "linux/arm"], "linux/arm"),  # bare arm == arm/v7
         ("linux/arm", ["linux/arm/v6", "linux/arm/v7"], "linux/arm/v7"),
         ("linux/arm/v6", ["linux/arm/v6", "linux/arm"], "linux/arm/v6"),
-        ("linux/arm/v5", ["linux/arm/v6", "linux/arm"], None),  # skopeo would take bare arm
+        ("linux/arm/v5", ["linux/arm/v6", "linux/arm"], None),  # skopeo: the bare arm
         ("linux/arm/v7", ["linux/arm/v6"], "linux/arm/v6"),  # a v7 CPU runs v6
         ("linux/arm64", ["linux/arm/v7", "linux/arm/v6"], "linux/arm/v7"),
         ("linux/amd64/v3", ["linux/amd64/v2", "linux/amd64"], "linux/amd64/v2"),
@@ -258,3 +258,23 @@ def test_manifest_shows_schema1_raw_with_a_warning(
     out = runner.invoke(app, ["manifest", src(layout, "old"), "--json"])
     assert out.exit_code == 0 and json.loads(out.stdout)["manifest"] == doc
     assert "schema 1" in out.stderr
+
+
+def test_an_index_that_contains_itself_is_refused(
+    service: DockerHubService, layout: OCILayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verified content cannot form a cycle, but a client that lies could: refuse it."""
+    from dockerhub_cli.ops import images
+
+    top, _ = nested_index(layout, "cycle")
+    real = images.fetch_manifest
+
+    def lying(svc: DockerHubService, ref: object, reference: str | None = None) -> object:
+        fetched = real(svc, ref, reference)  # type: ignore[arg-type]
+        if reference != top.digest and isinstance(fetched.parsed, images.ImageIndex):
+            return real(svc, ref, top.digest)  # type: ignore[arg-type]
+        return fetched
+
+    monkeypatch.setattr(images, "fetch_manifest", lying)
+    with pytest.raises(UpstreamError, match="contains itself"):
+        service.inspect(src(layout, "cycle"))
