@@ -250,18 +250,21 @@ def expand_index(
     service: DockerHubService, ref: ImageReference, top: FetchedManifest
 ) -> ImageIndex | None:
     """The index `top` is, with nested indexes (index -> index -> images, which the
-    image-spec allows) flattened in place, depth first, in index order. At most
-    MAX_INDEX_DEPTH levels; an index that contains itself (a cycle) is refused."""
+    image-spec allows) flattened in place, depth first, in index order; an image entry without
+    a platform takes the one its parent index entry names. At most MAX_INDEX_DEPTH levels; an
+    index that contains itself (a cycle) is refused."""
     if not isinstance(top.parsed, ImageIndex):
         return None
     if not top.parsed.nested:
         return top.parsed
     entries: list[Descriptor] = []
 
-    def walk(index: ImageIndex, ancestors: tuple[str, ...]) -> None:
+    def walk(index: ImageIndex, ancestors: tuple[str, ...], inherited: Platform | None) -> None:
         nested = index.nested
         for entry in index.manifests:
             if entry not in nested:
+                if inherited is not None and entry.has_no_platform:
+                    entry = replace(entry, platform=inherited)  # the parent entry's platform
                 entries.append(entry)
                 continue
             if entry.digest in ancestors:
@@ -275,9 +278,9 @@ def expand_index(
             child = fetch_manifest(service, ref, entry.digest)
             if not isinstance(child.parsed, ImageIndex):
                 raise UpstreamError(f"{ref}: entry {entry.digest} says index but is a manifest")
-            walk(child.parsed, (*ancestors, entry.digest))
+            walk(child.parsed, (*ancestors, entry.digest), entry.platform or inherited)
 
-    walk(top.parsed, (top.digest,))
+    walk(top.parsed, (top.digest,), None)
     return ImageIndex(
         media_type=top.parsed.media_type,
         manifests=entries,

@@ -278,3 +278,16 @@ def test_an_index_that_contains_itself_is_refused(
     monkeypatch.setattr(images, "fetch_manifest", lying)
     with pytest.raises(UpstreamError, match="contains itself"):
         service.inspect(src(layout, "cycle"))
+
+
+def test_nested_entries_without_platform_take_the_parent_entry_platform(
+    service: DockerHubService, layout: OCILayout
+) -> None:
+    amd = layout.add_image(spec("linux/amd64", "inherit")).descriptor.replace(platform=None)
+    arm = layout.add_image(spec("linux/arm64", "inherit")).descriptor.replace(platform=None)
+    inner_amd = layout.add_index([amd]).replace(platform={"os": "linux", "architecture": "amd64"})
+    inner_arm = layout.add_index([arm]).replace(platform={"os": "linux", "architecture": "arm64"})
+    layout.add_index([inner_amd, inner_arm], tag="inherit")
+    result = service.inspect(src(layout, "inherit"), platform="linux/arm64")
+    assert result.manifest_digest == arm.digest and result.platform_source == "index"
+    assert [p.platform for p in result.platforms] == ["linux/amd64", "linux/arm64"]
