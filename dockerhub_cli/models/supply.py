@@ -1,8 +1,10 @@
-"""Result models of the supply-chain commands: `sbom`, `provenance`, `vulns`.
+"""Result models of the supply-chain commands: `sbom`, `provenance`, `vulns`, `referrers`,
+`verify`.
 
 A public contract (JSON and MCP structured output): add fields, never rename them. Everything
-here comes from the image's BuildKit attestations (in-toto statements in the registry) and,
-for `vulns`, from OSV; a value the attestation does not record is null, never invented.
+here comes from what is attached to the image in the registry (BuildKit attestations in the
+index, OCI 1.1 referrers, their tag fallback, cosign's tags) and, for `vulns`, from OSV; a
+value the registry does not record is null, never invented.
 """
 
 from __future__ import annotations
@@ -18,6 +20,29 @@ from dockerhub_cli.models.images import PlatformInfo
 
 Severity = Literal["critical", "high", "medium", "low", "unknown"]
 SEVERITY_LEVELS: tuple[str, ...] = ("critical", "high", "medium", "low", "unknown")
+
+
+ReferrerSource = Literal["referrers_api", "tag_fallback", "cosign_tag", "in_index"]
+ReferrerKind = Literal[
+    "signature",
+    "sigstore_bundle",
+    "notation_signature",
+    "sbom",
+    "provenance",
+    "vex",
+    "attestation",
+    "other",
+]
+
+
+class DistroInfo(Model):
+    """The image's distribution release, from its SBOM (os-release facts or purl qualifiers)."""
+
+    id: str = Field(description="os-release ID: debian, ubuntu, alpine, ...")
+    version_id: str | None = Field(default=None, description="os-release VERSION_ID: 12, 3.20.1")
+    ecosystem: str | None = Field(
+        default=None, description="OSV ecosystem of this release: Debian:12, Alpine:v3.20"
+    )
 
 
 class SbomPackage(Model):
@@ -48,6 +73,14 @@ class SbomReport(Model):
         default_factory=list, description="Every SPDX statement read (BuildKit may write several)"
     )
     spdx_version: str | None = None
+    sbom_format: Literal["spdx", "cyclonedx"] = "spdx"
+    sbom_source: ReferrerSource = Field(
+        default="in_index", description="Where the SBOM was found (see `referrers`)"
+    )
+    cyclonedx_version: str | None = None
+    distro: DistroInfo | None = Field(
+        default=None, description="The distribution release the SBOM records, when it does"
+    )
     document_name: str | None = None
     created: datetime | None = None
     creators: list[str] = Field(default_factory=list)
@@ -77,6 +110,9 @@ class ProvenanceReport(Model):
     platform: PlatformInfo
     attestation_digest: str
     provenance_digest: str = Field(description="Digest of the in-toto provenance statement")
+    provenance_source: ReferrerSource = Field(
+        default="in_index", description="Where the provenance was found (see `referrers`)"
+    )
     predicate_type: str
     slsa_version: Literal["v0.2", "v1"]
     builder: str | None = Field(default=None, description="builder.id")
@@ -111,8 +147,22 @@ class Vulnerability(Model):
     purl: str | None = None
     score: float | None = Field(default=None, description="CVSS base score, when computable")
     cvss_vector: str | None = None
-    severity_source: Literal["cvss_v3", "database", "none"] = "none"
+    severity_source: Literal["cvss_v4", "cvss_v3", "cvss_v2", "database", "none"] = "none"
+    ecosystem: str | None = Field(
+        default=None, description="OSV ecosystem asked (with release: Debian:12, Alpine:v3.20)"
+    )
     fixed_versions: list[str] = Field(default_factory=list)
+    suppressed: bool = Field(
+        default=False,
+        description="A VEX statement attached to the image says not_affected or fixed",
+    )
+    vex_status: str | None = Field(
+        default=None, description="OpenVEX status for this finding, when a statement covers it"
+    )
+    vex_justification: str | None = Field(
+        default=None, description="The VEX justification or impact statement"
+    )
+    vex_document: str | None = Field(default=None, description="Digest of the VEX document")
     aliases: list[str] = Field(default_factory=list)
     published: datetime | None = None
     modified: datetime | None = None
@@ -143,9 +193,114 @@ class VulnerabilityReport(Model):
     packages_scanned: int = Field(description="Packages with a purl, queried against OSV")
     packages_without_purl: int
     packages_affected: int
+    distro: DistroInfo | None = None
+    vex_documents: list[str] = Field(
+        default_factory=list, description="Digests of the OpenVEX documents applied"
+    )
+    suppressed: int = Field(
+        default=0, description="Findings a VEX statement marks not_affected or fixed (shown)"
+    )
     severity_filter: Severity | None = None
     vulnerabilities: list[Vulnerability]
-    summary: SeveritySummary = Field(description="Counts of every vulnerability found (unfiltered)")
+    summary: SeveritySummary = Field(
+        description="Counts of every vulnerability found (unfiltered, suppressed ones included)"
+    )
     limitations: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
+
+
+# -- referrers ----------------------------------------------------------------------------------
+
+
+class ReferrerLayer(Model):
+    media_type: str
+    digest: str
+    size: int
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class Referrer(Model):
+    """One artifact attached to a subject manifest (signature, SBOM, attestation, ...)."""
+
+    subject: str = Field(description="Digest of the manifest it is attached to")
+    subject_platform: str | None = Field(
+        default=None, description="Platform of that manifest (null for the index)"
+    )
+    digest: str = Field(description="Digest of the artifact manifest")
+    media_type: str
+    artifact_type: str | None = Field(
+        default=None, description="artifactType, else the config media type"
+    )
+    size: int | None = None
+    kind: ReferrerKind
+    annotations: dict[str, str] = Field(default_factory=dict)
+    sources: list[ReferrerSource] = Field(description="Every source that listed it (merged)")
+    tags: list[str] = Field(default_factory=list, description="Tags it was found under")
+    predicate_types: list[str] = Field(default_factory=list)
+    layers: list[ReferrerLayer] = Field(default_factory=list)
+
+
+class ReferrerSubject(Model):
+    digest: str
+    media_type: str
+    platform: str | None = None
+    referrers: int = 0
+
+
+class ReferrersReport(Model):
+    rows_field: ClassVar[str] = "referrers"
+    quiet_field: ClassVar[str] = "digest"
+
+    reference: str
+    digest: str = Field(description="Digest the reference resolves to (index or manifest)")
+    media_type: str
+    referrers_api: Literal["supported", "unsupported", "unknown"] = Field(
+        description="Whether the registry implements GET /v2/<name>/referrers/<digest>"
+    )
+    referrers_api_remembered: bool = Field(
+        default=False, description="The support answer came from an earlier probe (cached)"
+    )
+    artifact_type_filter: str | None = None
+    subjects: list[ReferrerSubject]
+    referrers: list[Referrer]
+    notes: list[str] = Field(default_factory=list)
+    stale: bool = Field(default=False, description="Served from an expired cache entry")
+
+
+# -- signatures ---------------------------------------------------------------------------------
+
+VerifyStatus = Literal["verified", "invalid", "unsigned", "unverifiable"]
+
+
+class SignatureCheck(Model):
+    kind: Literal["cosign", "sigstore_bundle", "notation"]
+    status: Literal["verified", "invalid", "unverifiable"]
+    reason: str
+    artifact_digest: str = Field(description="Digest of the signature manifest")
+    layer_digest: str | None = Field(default=None, description="Digest of the signed payload")
+    sources: list[ReferrerSource] = Field(default_factory=list)
+    signed_digest: str | None = Field(
+        default=None, description="critical.image.docker-manifest-digest of the payload"
+    )
+    docker_reference: str | None = Field(
+        default=None, description="critical.identity.docker-reference of the payload"
+    )
+
+
+class VerifyReport(Model):
+    rows_field: ClassVar[str] = "signatures"
+    quiet_field: ClassVar[str] = "status"
+
+    reference: str
+    digest: str = Field(description="The image digest the signatures must cover")
+    status: VerifyStatus
+    reason: str
+    key: str | None = Field(default=None, description="The public key file used")
+    key_type: str | None = Field(default=None, description="ecdsa-p256, rsa-2048, ed25519, ...")
+    key_fingerprint: str | None = Field(
+        default=None, description="sha256 of the key's DER SubjectPublicKeyInfo"
+    )
+    trusted_root: str | None = None
+    signatures: list[SignatureCheck]
+    notes: list[str] = Field(default_factory=list)

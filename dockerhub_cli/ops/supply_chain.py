@@ -20,12 +20,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from dockerhub_cli.errors import NoAttestationError, UpstreamError
 from dockerhub_cli.models.images import DockerfileSource, PlatformInfo
 from dockerhub_cli.models.supply import (
     BuildMaterial,
+    DistroInfo,
     ProvenanceReport,
     SbomPackage,
     SbomReport,
@@ -35,6 +36,9 @@ from dockerhub_cli.oci.reference import ImageReference
 from dockerhub_cli.oci.source import parse_source
 
 if TYPE_CHECKING:
+    from packageurl import PackageURL
+
+    from dockerhub_cli.ops.referrers import Discovery
     from dockerhub_cli.service import DockerHubService
 
 IN_TOTO = "application/vnd.in-toto+json"
@@ -128,7 +132,9 @@ def find_attestation(service: DockerHubService, image: str, platform: str | None
     return Attestation(ref, top.digest, descriptor.digest, info, entry, fetched.parsed)
 
 
-def _missing(att: Attestation, what: str, consequence: str) -> NoAttestationError:
+def _missing(
+    att: Attestation, what: str, consequence: str, *, also: str | None = None
+) -> NoAttestationError:
     where = f"{att.reference}" + (f" ({att.platform})" if att.platform.os != "unknown" else "")
     if att.descriptor is None:
         if att.index_digest == att.image_digest:
@@ -138,6 +144,8 @@ def _missing(att: Attestation, what: str, consequence: str) -> NoAttestationErro
     else:
         found = ", ".join(sorted(set(att.predicate_types))) or "none"
         detail = f"its attestation manifest holds only: {found}"
+    if also:
+        detail += f"; {also}"
     return NoAttestationError(
         f"{where} has no {what} attestation ({detail}); {consequence}",
         hint=HOW_TO_ATTEST,
@@ -169,54 +177,21 @@ def parse_statement(body: bytes, *, what: str = "attestation") -> dict[str, Any]
     return data
 
 
-# -- package URLs -----------------------------------------------------------------------------
+# -- package URLs (packageurl-python) ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Purl:
-    type: str
-    namespace: str | None
-    name: str
-    version: str | None
-    qualifiers: dict[str, str]
+def parse_purl(text: str) -> PackageURL | None:
+    """A package URL parsed by `packageurl-python`; None if it is not a valid one."""
+    from dockerhub_cli.remote.osv import parse_purl as _parse
 
-    @property
-    def base(self) -> str:
-        """type/namespace/name, no version or qualifiers (for matching)."""
-        path = f"{self.namespace}/{self.name}" if self.namespace else self.name
-        return f"pkg:{self.type}/{path}"
-
-
-def parse_purl(text: str) -> Purl | None:
-    """A package URL (`pkg:type/namespace/name@version?qualifiers#subpath`); None if invalid."""
-    if not isinstance(text, str) or not text.startswith("pkg:"):
-        return None
-    rest = text[4:].lstrip("/").split("#", 1)[0]
-    rest, _, query = rest.partition("?")
-    path, at, version = rest.rpartition("@")
-    if not at:
-        path, version = rest, ""
-    parts = [p for p in path.split("/") if p]
-    if len(parts) < 2:
-        return None
-    qualifiers = {}
-    for item in query.split("&") if query else []:
-        key, _, value = item.partition("=")
-        if key:
-            qualifiers[key.lower()] = unquote(value)
-    return Purl(
-        type=parts[0].lower(),
-        namespace="/".join(unquote(p) for p in parts[1:-1]) or None,
-        name=unquote(parts[-1]),
-        version=unquote(version) or None,
-        qualifiers=qualifiers,
-    )
+    return _parse(text)
 
 
 def query_purl(text: str) -> str | None:
     """The purl as sent to OSV: qualifiers (arch, distro) and subpath stripped, version kept."""
-    purl = text.split("#", 1)[0].split("?", 1)[0]
-    return purl if parse_purl(purl) is not None else None
+    from dockerhub_cli.remote.osv import query_purl as _query
+
+    return _query(text)
 
 
 # -- SPDX -------------------------------------------------------------------------------------
@@ -258,6 +233,229 @@ def spdx_packages(document: dict[str, Any]) -> list[SbomPackage]:
     return packages
 
 
+CYCLONEDX_PREDICATES = ("https://cyclonedx.org/bom",)
+OPENVEX_PREDICATE = "https://openvex.dev/ns"
+MAX_DOCUMENTS = 20  # attached documents read for one report (each one blob GET)
+
+
+def _cdx_license(raw: dict[str, Any]) -> str | None:
+    for item in raw.get("licenses") or []:
+        if not isinstance(item, dict):
+            continue
+        if isinstance(item.get("expression"), str):
+            return _license(item["expression"])
+        lic = item.get("license")
+        if isinstance(lic, dict):
+            value = lic.get("id") or lic.get("name")
+            if isinstance(value, str):
+                return _license(value)
+    return None
+
+
+def _cdx_components(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every component of a CycloneDX BOM, nested ones included (bounded)."""
+    found: list[dict[str, Any]] = []
+    stack = [c for c in document.get("components") or [] if isinstance(c, dict)]
+    while stack and len(found) < 100_000:
+        component = stack.pop(0)
+        found.append(component)
+        stack.extend(c for c in component.get("components") or [] if isinstance(c, dict))
+    return found
+
+
+def cyclonedx_packages(document: dict[str, Any]) -> list[SbomPackage]:
+    """The packages of a CycloneDX JSON BOM (operating-system components left out)."""
+    packages: list[SbomPackage] = []
+    for raw in _cdx_components(document):
+        if not raw.get("name") or raw.get("type") == "operating-system":
+            continue
+        purl = raw.get("purl") if isinstance(raw.get("purl"), str) and raw.get("purl") else None
+        parsed = parse_purl(purl) if purl else None
+        version = raw.get("version")
+        license_text = _cdx_license(raw)
+        packages.append(
+            SbomPackage(
+                name=str(raw["name"]),
+                version=str(version) if version not in (None, "") else None,
+                purl=purl,
+                type=parsed.type if parsed else "unknown",
+                license=license_text,
+                license_declared=license_text,
+                spdx_id=str(raw["bom-ref"]) if isinstance(raw.get("bom-ref"), str) else None,
+            )
+        )
+    return packages
+
+
+def distro_of(document: dict[str, Any], packages: list[SbomPackage]) -> DistroInfo | None:
+    """The distribution release an SBOM records: its operating-system component / package
+    (os-release ID and VERSION_ID), else the most common purl `distro` qualifier."""
+    from dockerhub_cli.remote.osv import release_ecosystem
+
+    candidates: list[tuple[str, str | None]] = []
+    for raw in _cdx_components(document):
+        if raw.get("type") == "operating-system" and isinstance(raw.get("name"), str):
+            version = raw.get("version")
+            candidates.append((raw["name"], str(version) if version else None))
+    for raw in document.get("packages") or []:
+        if isinstance(raw, dict) and raw.get("primaryPackagePurpose") == "OPERATING-SYSTEM":
+            version = raw.get("versionInfo")
+            if isinstance(raw.get("name"), str):
+                candidates.append((raw["name"], str(version) if version else None))
+    if not candidates:
+        from dockerhub_cli.remote.osv import _distro_qualifier
+
+        seen: Counter[tuple[str, str]] = Counter()
+        for package in packages:
+            purl = parse_purl(package.purl or "")
+            if purl is not None and purl.type in ("deb", "apk", "rpm"):
+                found = _distro_qualifier(purl)
+                if found is not None:
+                    seen[found] += 1
+        candidates = [pair for pair, _ in seen.most_common(1)]
+    if not candidates:
+        return None
+    distro_id, version_id = candidates[0]
+    distro_id = distro_id.strip().lower()
+    return DistroInfo(
+        id=distro_id,
+        version_id=version_id,
+        ecosystem=release_ecosystem(distro_id, version_id),
+    )
+
+
+@dataclass(frozen=True)
+class AttachedDocument:
+    """A document found through `referrers`: an SBOM, a VEX document or a provenance."""
+
+    kind: str  # "spdx" | "cyclonedx" | "openvex" | "provenance"
+    data: dict[str, Any]  # the document itself (for provenance: the in-toto statement)
+    source: str
+    subject: str
+    artifact_digest: str
+    layer_digest: str
+
+
+def _layer_kind(media_type: str, predicate: str | None) -> str | None:
+    """What a layer holds, when its media type or predicate annotation says so; "statement"
+    for an in-toto statement / DSSE envelope whose predicate is only known once read."""
+    from dockerhub_cli.ops import referrers as r
+
+    if media_type in r.SPDX_JSON:
+        return "spdx"
+    if media_type in r.CYCLONEDX_JSON:
+        return "cyclonedx"
+    if media_type in r.OPENVEX_JSON:
+        return "openvex"
+    if predicate:
+        return _predicate_kind(predicate)
+    if media_type in (r.IN_TOTO, r.DSSE_ENVELOPE):
+        return "statement"
+    return None
+
+
+def _predicate_kind(predicate: str) -> str | None:
+    if predicate.startswith(SPDX_PREDICATE) or "spdx" in predicate.lower():
+        return "spdx"
+    if predicate.startswith(CYCLONEDX_PREDICATES) or "cyclonedx" in predicate.lower():
+        return "cyclonedx"
+    if predicate.startswith(OPENVEX_PREDICATE):
+        return "openvex"
+    if predicate.startswith((SLSA_V1, SLSA_V02)):
+        return "provenance"
+    return None
+
+
+def attached_documents(
+    service: DockerHubService, found: Discovery, subjects: tuple[str, ...], kinds: set[str]
+) -> tuple[list[AttachedDocument], list[str]]:
+    """The documents of the wanted `kinds` attached to `subjects` (in that order of
+    preference), read from their blobs (digest-verified); notes on what could not be read."""
+    from dockerhub_cli.errors import DockerHubError
+    from dockerhub_cli.ops import referrers as r
+
+    documents: list[AttachedDocument] = []
+    notes: list[str] = []
+    reads = 0
+    rank = {"in_index": 0, "referrers_api": 1, "tag_fallback": 2, "cosign_tag": 3}
+    entries = sorted(
+        found.for_subject(*subjects),
+        key=lambda e: (subjects.index(e.subject), min(rank[s] for s in e.sources)),
+    )
+    for entry in entries:
+        if entry.manifest is None:
+            continue
+        kind_of_artifact = r._kind(entry)
+        if kind_of_artifact in ("signature", "sigstore_bundle", "notation_signature"):
+            continue
+        for layer in entry.manifest.layers:
+            predicate = layer.annotations.get(r.PREDICATE_TYPE) or layer.annotations.get(
+                r.COSIGN_PREDICATE_TYPE
+            )
+            kind = _layer_kind(layer.media_type, predicate)
+            if kind is None or (kind != "statement" and kind not in kinds):
+                continue
+            if reads >= MAX_DOCUMENTS:
+                notes.append(f"read only the first {MAX_DOCUMENTS} attached documents")
+                return documents, notes
+            reads += 1
+            what = f"{kind} document {layer.digest[:19]} attached to {found.reference}"
+            try:
+                body = service.registry.get_blob(found.reference, layer.digest, what="document")
+                if kind in ("spdx", "cyclonedx", "openvex"):
+                    data = json.loads(body)
+                    if not isinstance(data, dict):
+                        raise UpstreamError(f"{what} is not a JSON object")
+                    if _is_statement(data):
+                        statement = parse_statement(body, what=what)
+                        data = statement["predicate"]
+                else:
+                    statement = parse_statement(body, what=what)
+                    kind = _predicate_kind(str(statement.get("predicateType") or "")) or ""
+                    if kind not in kinds:
+                        continue
+                    data = statement if kind == "provenance" else statement["predicate"]
+            except (ValueError, UnicodeDecodeError):
+                notes.append(f"{what} is not valid JSON; skipped")
+                continue
+            except DockerHubError as exc:
+                notes.append(f"{exc.message}; skipped")
+                continue
+            source = sorted(entry.sources, key=lambda s: rank[s])[0]
+            documents.append(
+                AttachedDocument(
+                    kind, data, source, entry.subject, entry.descriptor.digest, layer.digest
+                )
+            )
+    return documents, notes
+
+
+def _is_statement(data: dict[str, Any]) -> bool:
+    return ("payload" in data and "payloadType" in data) or (
+        "predicate" in data and "_type" in data
+    )
+
+
+def discovery_for(service: DockerHubService, image: str, platform: str | None) -> Discovery:
+    """One discovery per image and platform per service (sbom + vulns share it)."""
+    from dockerhub_cli.ops.referrers import discover
+
+    memo: dict[tuple[str, str | None], Discovery] | None = getattr(service, "_discoveries", None)
+    if memo is None:
+        memo = {}
+        service._discoveries = memo  # type: ignore[attr-defined]
+    key = (image, platform)
+    if key not in memo:
+        memo[key] = discover(service, image, platform=platform, all_platforms=False)
+    return memo[key]
+
+
+def _subjects(found: Discovery) -> tuple[str, ...]:
+    """The chosen platform image first, then the index (SBOMs attached to either count)."""
+    images = [s.digest for s in found.subjects if s.platform is not None]
+    return (*images, found.digest) if images else (found.digest,)
+
+
 def sbom_report(
     service: DockerHubService,
     image: str,
@@ -269,19 +467,46 @@ def sbom_report(
 
     att = find_attestation(service, image, platform)
     layers = att.layers(SPDX_PREDICATE)
-    if not layers:
-        raise _missing(att, "SBOM", consequence)
-    packages: list[SbomPackage] = []
+    documents: list[tuple[str, dict[str, Any]]] = []
+    digests: list[str] = []
     notes: list[str] = []
-    document: dict[str, Any] = {}
-    for i, layer in enumerate(layers):
+    source = "in_index"
+    attestation_digest = att.digest
+    for layer in layers:
         statement = read_statement(service, att, layer)
-        predicate = statement["predicate"]
-        if i == 0:
-            document = predicate
-        packages.extend(spdx_packages(predicate))
-    if len(layers) > 1:
-        notes.append(f"{len(layers)} SPDX documents were merged (e.g. one per scanned stage)")
+        documents.append(("spdx", statement["predicate"]))
+        digests.append(layer.digest)
+    if not documents:
+        found = discovery_for(service, image, platform)
+        attached, read_notes = attached_documents(
+            service, found, _subjects(found), {"spdx", "cyclonedx"}
+        )
+        notes.extend(read_notes)
+        if attached:
+            first = attached[0]
+            # One artifact's documents (an SPDX and a CycloneDX SBOM of the same image are two
+            # views of the same packages: both are merged).
+            chosen = [d for d in attached if d.subject == first.subject]
+            documents = [(d.kind, d.data) for d in chosen]
+            digests = [d.layer_digest for d in chosen]
+            source = first.source
+            attestation_digest = first.artifact_digest
+    if not documents:
+        raise _missing(
+            att,
+            "SBOM",
+            consequence,
+            also="nor is one attached through the referrers API, its sha256-<hex> tag "
+            "fallback or cosign's .sbom/.att tags",
+        )
+    packages: list[SbomPackage] = []
+    for kind, document in documents:
+        packages.extend(spdx_packages(document) if kind == "spdx" else cyclonedx_packages(document))
+    if len(documents) > 1:
+        notes.append(
+            f"{len(documents)} SBOM documents were merged (e.g. one per scanned stage, or SPDX "
+            "and CycloneDX)"
+        )
     # The same package listed by two documents (or twice by one) is reported once.
     unique: dict[tuple[str, str | None, str | None], SbomPackage] = {}
     for p in packages:
@@ -292,23 +517,43 @@ def sbom_report(
     without = sum(1 for p in packages if p.purl is None)
     if without:
         notes.append(f"{without} packages have no purl (package URL)")
-    creation = (
-        document.get("creationInfo") if isinstance(document.get("creationInfo"), dict) else {}
-    )
-    creators = creation.get("creators") if isinstance(creation, dict) else None
+    kind, document = documents[0]
+    distro = None
+    for _, doc in documents:
+        distro = distro or distro_of(doc, packages)
+    if kind == "spdx":
+        creation = _dict(document.get("creationInfo"))
+        created = parse_timestamp(creation.get("created"))
+        creators = creation.get("creators")
+        name = _text(document.get("name"))
+    else:
+        metadata = _dict(document.get("metadata"))
+        created = parse_timestamp(metadata.get("timestamp"))
+        tools = metadata.get("tools")
+        if isinstance(tools, dict):
+            tools = tools.get("components")
+        creators = [
+            f"Tool: {t.get('name')}" + (f"-{t.get('version')}" if t.get("version") else "")
+            for t in tools or []
+            if isinstance(t, dict) and t.get("name")
+        ]
+        name = _text(_dict(metadata.get("component")).get("name"))
+    image_digest = att.image_digest
     return SbomReport(
         reference=str(att.reference),
-        digest=att.image_digest,
+        digest=image_digest,
         index_digest=att.index_digest,
         platform=att.platform,
-        attestation_digest=att.digest,
-        sbom_digest=layers[0].digest,
-        sbom_digests=[layer.digest for layer in layers],
-        spdx_version=document.get("spdxVersion")
-        if isinstance(document.get("spdxVersion"), str)
-        else None,
-        document_name=document.get("name") if isinstance(document.get("name"), str) else None,
-        created=parse_timestamp(creation.get("created")) if isinstance(creation, dict) else None,
+        attestation_digest=attestation_digest,
+        sbom_digest=digests[0],
+        sbom_digests=digests,
+        spdx_version=_text(document.get("spdxVersion")) if kind == "spdx" else None,
+        sbom_format=kind,  # type: ignore[arg-type]
+        sbom_source=source,  # type: ignore[arg-type]
+        cyclonedx_version=_text(document.get("specVersion")) if kind != "spdx" else None,
+        distro=distro,
+        document_name=name,
+        created=created,
         creators=[str(c) for c in creators] if isinstance(creators, list) else [],
         package_count=len(packages),
         packages_without_purl=without,
@@ -354,7 +599,8 @@ def _material(raw: Any) -> BuildMaterial | None:
             image = f"{name}@{purl.version}"
         else:
             image = f"{name}:{purl.version}" if purl.version else name
-        image_platform = purl.qualifiers.get("platform")
+        qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
+        image_platform = qualifiers.get("platform")
     return BuildMaterial(uri=uri, digest=digest, image=image, platform=image_platform)
 
 
@@ -510,25 +756,50 @@ def parse_provenance(statement: dict[str, Any]) -> dict[str, Any]:
 
 
 def provenance_report(
-    service: DockerHubService, image: str, *, platform: str | None = None
+    service: DockerHubService,
+    image: str,
+    *,
+    platform: str | None = None,
+    attached_too: bool = True,
 ) -> ProvenanceReport:
+    """The SLSA provenance: BuildKit's in-index attestation, else (with `attached_too`) one
+    attached through the referrers API, its tag fallback or cosign's `.att` tag."""
     att = find_attestation(service, image, platform)
     layers = att.layers(SLSA_V1, SLSA_V02)
-    if not layers:
-        raise _missing(att, "SLSA provenance", "how it was built is unknown")
-    # Prefer v1 when both are present (newer BuildKit can write either).
-    layers.sort(key=lambda d: d.annotations.get(PREDICATE_TYPE) != SLSA_V1)
-    layer = layers[0]
-    statement = read_statement(service, att, layer)
-    statement.setdefault("predicateType", layer.annotations.get(PREDICATE_TYPE))
+    if layers:
+        # Prefer v1 when both are present (newer BuildKit can write either).
+        layers.sort(key=lambda d: d.annotations.get(PREDICATE_TYPE) != SLSA_V1)
+        layer = layers[0]
+        statement = read_statement(service, att, layer)
+        statement.setdefault("predicateType", layer.annotations.get(PREDICATE_TYPE))
+        source, attestation_digest, provenance_digest = "in_index", att.digest, layer.digest
+    else:
+        attached: list[AttachedDocument] = []
+        if attached_too:
+            found = discovery_for(service, image, platform)
+            attached, _ = attached_documents(service, found, _subjects(found), {"provenance"})
+        if not attached:
+            raise _missing(
+                att,
+                "SLSA provenance",
+                "how it was built is unknown",
+                also="nor is one attached through the referrers API, its tag fallback or "
+                "cosign's .att tag",
+            )
+        attached.sort(key=lambda d: not str(d.data.get("predicateType", "")).startswith(SLSA_V1))
+        chosen = attached[0]
+        statement = chosen.data
+        source = chosen.source
+        attestation_digest, provenance_digest = chosen.artifact_digest, chosen.layer_digest
     fields = parse_provenance(statement)
     return ProvenanceReport(
         reference=str(att.reference),
         digest=att.image_digest,
         index_digest=att.index_digest,
         platform=att.platform,
-        attestation_digest=att.digest,
-        provenance_digest=layer.digest,
+        attestation_digest=attestation_digest,
+        provenance_digest=provenance_digest,
+        provenance_source=source,  # type: ignore[arg-type]
         **fields,
     )
 
@@ -538,7 +809,7 @@ def dockerfile_source(
 ) -> DockerfileSource | None:
     """For `dockerfile`: where the real Dockerfile lives, when a provenance says so."""
     try:
-        report = provenance_report(service, image, platform=platform)
+        report = provenance_report(service, image, platform=platform, attached_too=False)
     except NoAttestationError:
         return None
     return report.dockerfile
@@ -551,6 +822,9 @@ __all__ = [
     "parse_purl",
     "query_purl",
     "spdx_packages",
+    "cyclonedx_packages",
+    "distro_of",
+    "attached_documents",
     "sbom_report",
     "parse_provenance",
     "provenance_report",

@@ -1,10 +1,13 @@
 """OSV (https://osv.dev) client and the `vulns` report built from an image's SBOM.
 
-Protocol: `POST {osv_url}/v1/querybatch` with `{"queries": [{"package": {"purl": ...}}]}` in
-batches (at most 1000 queries each; `settings.osv_batch_size`). Each result lists vulnerability
-ids and may carry `next_page_token`: that query is then sent again with `page_token` until no
-token comes back. Details (summary, severity, affected ranges) come from
-`GET {osv_url}/v1/vulns/{id}`.
+Protocol: `POST {osv_url}/v1/querybatch` with `{"queries": [...]}` in batches (at most 1000
+queries each; `settings.osv_batch_size`). A distribution package is asked about by name,
+ecosystem *with its release* and version (`{"package": {"name": "openssl", "ecosystem":
+"Debian:12"}, "version": "3.0.11-1~deb12u2"}`), so a Debian 12 package is never matched
+against another release's advisories; other packages by their purl (qualifiers dropped).
+Each result lists vulnerability ids and may carry `next_page_token`: that query is then sent
+again with `page_token` until no token comes back. Details (summary, severity, affected ranges)
+come from `GET {osv_url}/v1/vulns/{id}`.
 
 Caching (same session as everything else, `transport.expiry_patterns`): details for 24 h;
 querybatch answers for 1 h, keyed by the request body (requests-cache hashes POST bodies), so
@@ -12,23 +15,29 @@ asking about the same set of package URLs again within the hour costs no request
 advisories still show up within an hour. POSTs are not retried by the session's urllib3 Retry
 (it only retries GET/HEAD), so querybatch retries 429/5xx itself, honouring a short Retry-After.
 
-Severity: the CVSS v3.x base score computed from the vector (the official formula below);
-for CVSS v4 only, or when a vector is not computable, `database_specific.severity` (GHSA,
-distribution trackers); else "unknown".
+Libraries, not hand-written rules: purls are parsed with `packageurl-python`, versions compared
+with `univers` in each ecosystem's own order (dpkg epochs and `~`, apk `_p`/`-r`, rpm, semver,
+PEP 440), CVSS v2, v3.x and v4 vectors scored with `cvss`.
+
+Severity: the newest CVSS version the record carries (v4, else v3.x, else v2; the highest base
+score within it); else `database_specific.severity` (GHSA, distribution trackers); else
+"unknown".
 """
 
 from __future__ import annotations
 
-import math
+import json
 import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from dockerhub_cli.errors import RateLimitedError, UpstreamError
 from dockerhub_cli.models.supply import (
     SEVERITY_LEVELS,
+    DistroInfo,
     SeveritySummary,
     Vulnerability,
     VulnerabilityReport,
@@ -41,6 +50,8 @@ from dockerhub_cli.remote.transport import (
 
 if TYPE_CHECKING:
     import requests
+    from packageurl import PackageURL
+    from univers.versions import Version
 
     from dockerhub_cli.config.settings import Settings
     from dockerhub_cli.models.supply import SbomPackage
@@ -51,68 +62,45 @@ MAX_BATCH = 1000
 MAX_PAGES_PER_QUERY = 50  # a runaway next_page_token loop stops here (with a note)
 
 
-# -- CVSS v3.x --------------------------------------------------------------------------------
-
-_AV = {"N": 0.85, "A": 0.62, "L": 0.55, "P": 0.2}
-_AC = {"L": 0.77, "H": 0.44}
-_PR_UNCHANGED = {"N": 0.85, "L": 0.62, "H": 0.27}
-_PR_CHANGED = {"N": 0.85, "L": 0.68, "H": 0.5}
-_UI = {"N": 0.85, "R": 0.62}
-_CIA = {"H": 0.56, "L": 0.22, "N": 0.0}
-_BASE_METRICS = ("AV", "AC", "PR", "UI", "S", "C", "I", "A")
+# -- CVSS (the `cvss` library) ----------------------------------------------------------------
 
 
-def _roundup_v31(value: float) -> float:
-    """CVSS v3.1 Roundup: the smallest number with one decimal >= value (float-safe)."""
-    whole = round(value * 100_000)
-    if whole % 10_000 == 0:
-        return whole / 100_000.0
-    return (math.floor(whole / 10_000) + 1) / 10.0
+def cvss_base_score(vector: str) -> tuple[float, str, str] | None:
+    """(base score, rating, "cvss_v2"/"cvss_v3"/"cvss_v4") of a CVSS vector; None when the
+    vector is not a valid v2, v3.0, v3.1 or v4.0 base vector."""
+    from cvss import CVSS2, CVSS3, CVSS4
+    from cvss.exceptions import CVSSError
 
-
-def _roundup_v30(value: float) -> float:
-    return math.ceil(value * 10) / 10
+    text = (vector or "").strip()
+    try:
+        if text.startswith("CVSS:4.0/"):
+            v4 = CVSS4(text)
+            return float(v4.base_score), _level(str(v4.severity)), "cvss_v4"
+        if text.startswith(("CVSS:3.0/", "CVSS:3.1/")):
+            v3 = CVSS3(text)
+            return float(v3.scores()[0]), _level(v3.severities()[0]), "cvss_v3"
+        if text and not text.startswith("CVSS:"):
+            v2 = CVSS2(text)
+            return float(v2.scores()[0]), _level(v2.severities()[0]), "cvss_v2"
+    except (CVSSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    return None
 
 
 def cvss3_base_score(vector: str) -> float | None:
-    """The base score of a `CVSS:3.0/...` or `CVSS:3.1/...` vector; None if not computable.
+    """The base score of a `CVSS:3.0/...` or `CVSS:3.1/...` vector; None if not computable."""
+    scored = cvss_base_score(vector)
+    return scored[0] if scored is not None and scored[2] == "cvss_v3" else None
 
-    Temporal and environmental metrics in the vector are ignored (OSV reports base vectors).
-    """
-    parts = (vector or "").strip().split("/")
-    if not parts or parts[0] not in ("CVSS:3.0", "CVSS:3.1"):
-        return None
-    metrics: dict[str, str] = {}
-    for part in parts[1:]:
-        key, _, value = part.partition(":")
-        if not key or not value or key in metrics:
-            return None
-        metrics[key] = value
-    if any(m not in metrics for m in _BASE_METRICS):
-        return None
-    try:
-        scope_changed = {"U": False, "C": True}[metrics["S"]]
-        av, ac, ui = _AV[metrics["AV"]], _AC[metrics["AC"]], _UI[metrics["UI"]]
-        pr = (_PR_CHANGED if scope_changed else _PR_UNCHANGED)[metrics["PR"]]
-        c, i, a = _CIA[metrics["C"]], _CIA[metrics["I"]], _CIA[metrics["A"]]
-    except KeyError:
-        return None
-    roundup = _roundup_v31 if parts[0] == "CVSS:3.1" else _roundup_v30
-    iss = 1 - (1 - c) * (1 - i) * (1 - a)
-    if scope_changed:
-        impact = 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15
-    else:
-        impact = 6.42 * iss
-    exploitability = 8.22 * av * ac * pr * ui
-    if impact <= 0:
-        return 0.0
-    if scope_changed:
-        return roundup(min(1.08 * (impact + exploitability), 10))
-    return roundup(min(impact + exploitability, 10))
+
+def _level(name: str) -> str:
+    """The library's qualitative rating as ours ("None" is reported as low)."""
+    value = name.strip().lower()
+    return value if value in ("critical", "high", "medium", "low") else "low"
 
 
 def rating(score: float) -> str:
-    """CVSS v3 qualitative rating; 0.0 ("none") is reported as low."""
+    """CVSS v3/v4 qualitative rating; 0.0 ("none") is reported as low."""
     if score >= 9.0:
         return "critical"
     if score >= 7.0:
@@ -131,23 +119,29 @@ _DATABASE_SEVERITY = {
     "low": "low",
     "negligible": "low",
 }
+_CVSS_TYPES = {"CVSS_V4": 3, "CVSS_V3": 2, "CVSS_V2": 1}
 
 
 def severity_of(
     vuln: dict[str, Any], affected: dict[str, Any] | None = None
 ) -> tuple[str, float | None, str | None, str]:
-    """(severity, score, vector, source) for an OSV record (and its matching `affected`)."""
+    """(severity, score, vector, source) for an OSV record (and its matching `affected`).
+
+    The newest CVSS version present wins (v4 over v3.x over v2), then the highest score."""
     entries = [*((affected or {}).get("severity") or []), *(vuln.get("severity") or [])]
-    best: tuple[float, str] | None = None
+    best: tuple[int, float, str, str, str] | None = None
     for entry in entries:
-        if not isinstance(entry, dict) or entry.get("type") != "CVSS_V3":
+        if not isinstance(entry, dict) or entry.get("type") not in _CVSS_TYPES:
             continue
         vector = str(entry.get("score") or "")
-        score = cvss3_base_score(vector)
-        if score is not None and (best is None or score > best[0]):
-            best = (score, vector)
+        scored = cvss_base_score(vector)
+        if scored is None:
+            continue
+        candidate = (_CVSS_TYPES[str(entry["type"])], scored[0], scored[1], vector, scored[2])
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
     if best is not None:
-        return rating(best[0]), best[0], best[1], "cvss_v3"
+        return best[2], best[1], best[3], best[4]
     any_vector: str | None = next(
         (str(e.get("score")) for e in entries if isinstance(e, dict) and e.get("score")), None
     )
@@ -162,24 +156,217 @@ def severity_of(
     return "unknown", None, any_vector, "none"
 
 
-# -- affected packages and fixed versions -----------------------------------------------------
+# -- ecosystems and versions (`packageurl-python`, `univers`) ---------------------------------
 
-_ECOSYSTEMS = {
-    "pypi": "pypi",
+# purl type -> OSV ecosystem, for language packages (no release in the ecosystem name).
+_LANGUAGE_ECOSYSTEMS = {
+    "pypi": "PyPI",
     "npm": "npm",
-    "golang": "go",
-    "maven": "maven",
+    "golang": "Go",
+    "maven": "Maven",
     "cargo": "crates.io",
-    "gem": "rubygems",
-    "nuget": "nuget",
-    "composer": "packagist",
-    "hex": "hex",
-    "pub": "pub",
-    "swift": "swifturl",
-    "apk": "alpine",
-    "deb": "debian",
-    "rpm": "red hat",
+    "gem": "RubyGems",
+    "nuget": "NuGet",
+    "composer": "Packagist",
+    "hex": "Hex",
+    "pub": "Pub",
+    "swift": "SwiftURL",
 }
+# os-release ID / purl namespace -> OSV ecosystem, for distribution packages.
+_DISTRO_ECOSYSTEMS = {
+    "debian": "Debian",
+    "ubuntu": "Ubuntu",
+    "alpine": "Alpine",
+    "wolfi": "Wolfi",
+    "chainguard": "Chainguard",
+    "rocky": "Rocky Linux",
+    "almalinux": "AlmaLinux",
+    "mageia": "Mageia",
+    "opensuse": "openSUSE",
+    "photon": "Photon OS",
+}
+_DISTRO_PURL_TYPES = frozenset({"deb", "apk", "rpm", "alpm"})
+# Rolling distributions: one ecosystem, no release.
+_ROLLING = frozenset({"Wolfi", "Chainguard"})
+_DEBIAN_CODENAMES = {
+    "buster": "10",
+    "bullseye": "11",
+    "bookworm": "12",
+    "trixie": "13",
+    "forky": "14",
+}
+
+
+def parse_purl(text: str | None) -> PackageURL | None:
+    """A package URL parsed by `packageurl-python`; None when it is not one."""
+    from packageurl import PackageURL
+
+    if not isinstance(text, str) or not text.startswith("pkg:"):
+        return None
+    try:
+        return PackageURL.from_string(text)
+    except ValueError:
+        return None
+
+
+def release_ecosystem(distro: str, version: str | None) -> str | None:
+    """OSV's ecosystem name for a distribution release: ("debian", "12.5") -> "Debian:12",
+    ("alpine", "3.20.1") -> "Alpine:v3.20", ("ubuntu", "22.04") -> "Ubuntu:22.04:LTS"."""
+    name = _DISTRO_ECOSYSTEMS.get(distro.strip().lower())
+    if name is None:
+        return None
+    if name in _ROLLING:
+        return name
+    release = (version or "").strip().lower()
+    if not release:
+        return None
+    release = _DEBIAN_CODENAMES.get(release, release)
+    numbers = re.match(r"v?(\d+)(?:\.(\d+))?", release)
+    if numbers is None:
+        return None
+    major, minor = numbers.group(1), numbers.group(2)
+    if name == "Debian":
+        return f"Debian:{major}"
+    if name == "Alpine":
+        return f"Alpine:v{major}.{minor}" if minor is not None else None
+    if name == "Ubuntu":
+        if minor is None:
+            return None
+        lts = int(major) % 2 == 0 and minor == "04"
+        return f"Ubuntu:{major}.{minor}" + (":LTS" if lts else "")
+    return f"{name}:{major}"
+
+
+def _distro_qualifier(purl: PackageURL) -> tuple[str, str] | None:
+    """(distro id, version) from the purl's `distro` qualifier: "debian-12", "alpine-3.20.1",
+    "ubuntu-22.04", or a bare "3.20.1" (Trivy) with the id taken from the namespace."""
+    qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
+    value = str(qualifiers.get("distro") or "").strip()
+    if not value:
+        return None
+    found = re.match(r"^([A-Za-z][A-Za-z0-9_.]*?)-(\S+)$", value)
+    if found:
+        return found.group(1).lower(), found.group(2)
+    if purl.namespace:
+        return purl.namespace.lower(), value
+    return None
+
+
+@dataclass(frozen=True)
+class OsvPackage:
+    """What OSV is asked about for one SBOM package, and how its versions are ordered."""
+
+    query: dict[str, Any]  # the "package" (+ "version") part of a querybatch query
+    ecosystem: str | None  # "Debian:12", "PyPI", ...; None when asked by purl only
+    name: str
+    version: str | None
+    release_known: bool  # a distribution package whose release we know
+
+    @property
+    def key(self) -> str:
+        return json.dumps(self.query, sort_keys=True)
+
+
+def osv_package(purl_text: str, distro: DistroInfo | None = None) -> OsvPackage | None:
+    """The OSV query for a package URL. Distribution packages (deb, apk, rpm) are asked about
+    by source name (`upstream` qualifier), ecosystem with release (from the purl's `distro`
+    qualifier, else the SBOM's os-release facts) and version; language packages by purl
+    without qualifiers. None for a purl that cannot be queried."""
+    purl = parse_purl(purl_text)
+    if purl is None or not purl.type or not purl.name:
+        return None
+    qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
+    if purl.type in _DISTRO_PURL_TYPES:
+        found = _distro_qualifier(purl)
+        if found is None and distro is not None and distro.id:
+            found = (distro.id, distro.version_id or "")
+        if found is None and purl.namespace:
+            found = (purl.namespace.lower(), "")
+        ecosystem = release_ecosystem(*found) if found else None
+        upstream = str(qualifiers.get("upstream") or "")
+        name, _, upstream_version = upstream.partition("@")
+        name = name.strip() or purl.name
+        version = upstream_version.strip() or purl.version
+        if ecosystem is not None and version:
+            return OsvPackage(
+                {"package": {"name": name, "ecosystem": ecosystem}, "version": version},
+                ecosystem,
+                name,
+                version,
+                True,
+            )
+        base = _DISTRO_ECOSYSTEMS.get((found or ("", ""))[0])
+        if base is not None and version:
+            # The release is unknown: ask about every release of the distribution.
+            return OsvPackage(
+                {"package": {"name": name, "ecosystem": base}, "version": version},
+                base,
+                name,
+                version,
+                False,
+            )
+    bare = purl.to_string().split("#", 1)[0].split("?", 1)[0]
+    return OsvPackage(
+        {"package": {"purl": bare}},
+        _LANGUAGE_ECOSYSTEMS.get(purl.type),
+        purl.name,
+        purl.version,
+        purl.type not in _DISTRO_PURL_TYPES,
+    )
+
+
+def query_purl(text: str) -> str | None:
+    """The purl as sent to OSV: qualifiers (arch, distro) and subpath stripped, version kept."""
+    purl = parse_purl(text)
+    if purl is None:
+        return None
+    return purl.to_string().split("#", 1)[0].split("?", 1)[0]
+
+
+def _version_class(ecosystem: str | None) -> type[Version] | None:
+    """The `univers` version class that orders `ecosystem`'s versions; None if unknown."""
+    from univers import versions as v
+
+    base = (ecosystem or "").split(":", 1)[0]
+    classes: dict[str, type[Version]] = {
+        "Debian": v.DebianVersion,
+        "Ubuntu": v.DebianVersion,
+        "Alpine": v.AlpineLinuxVersion,
+        "Wolfi": v.AlpineLinuxVersion,
+        "Chainguard": v.AlpineLinuxVersion,
+        "Rocky Linux": v.RpmVersion,
+        "AlmaLinux": v.RpmVersion,
+        "Red Hat": v.RpmVersion,
+        "openSUSE": v.RpmVersion,
+        "SUSE": v.RpmVersion,
+        "Mageia": v.RpmVersion,
+        "Photon OS": v.RpmVersion,
+        "PyPI": v.PypiVersion,
+        "npm": v.SemverVersion,
+        "crates.io": v.SemverVersion,
+        "Hex": v.SemverVersion,
+        "Pub": v.SemverVersion,
+        "Go": v.GolangVersion,
+        "Maven": v.MavenVersion,
+        "NuGet": v.NugetVersion,
+        "RubyGems": v.RubygemsVersion,
+        "Packagist": v.ComposerVersion,
+    }
+    return classes.get(base)
+
+
+def version_key(ecosystem: str | None, version: str) -> Version | None:
+    """`version` as an ordered `univers` object of its ecosystem; None if not parseable."""
+    cls = _version_class(ecosystem)
+    if cls is None:
+        return None
+    try:
+        return cls(version)
+    except Exception:  # noqa: BLE001 - univers raises many kinds for junk versions
+        return None
+
+
+# -- affected packages and fixed versions -----------------------------------------------------
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -190,41 +377,46 @@ def _norm_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _match_affected(vuln: dict[str, Any], package: SbomPackage) -> dict[str, Any] | None:
-    """The `affected` entry of `vuln` that is about `package` (best guess when ambiguous)."""
-    from dockerhub_cli.ops.supply_chain import parse_purl
-
-    purl = parse_purl(package.purl or "")
+def _match_affected(
+    vuln: dict[str, Any], package: SbomPackage, target: OsvPackage | None = None
+) -> dict[str, Any] | None:
+    """The `affected` entry of `vuln` that is about `package`: same ecosystem (with release)
+    and name first, then the same purl, then the same name in the ecosystem family."""
     entries = [a for a in vuln.get("affected") or [] if isinstance(a, dict)]
-    if purl is None or not entries:
+    purl = parse_purl(package.purl or "")
+    if target is None and package.purl:
+        target = osv_package(package.purl)
+    if target is None or not entries:
         return entries[0] if len(entries) == 1 else None
-    distro = purl.qualifiers.get("distro", "")
-    release = re.search(r"(\d+\.\d+)", distro)
     scored: list[tuple[int, int, dict[str, Any]]] = []
     for n, entry in enumerate(entries):
         pkg = _dict(entry.get("package"))
+        ecosystem = str(pkg.get("ecosystem") or "")
+        same_name = _norm_name(str(pkg.get("name") or "")) in {
+            _norm_name(target.name),
+            _norm_name(purl.name if purl else target.name),
+        }
         other = parse_purl(str(pkg.get("purl") or ""))
         score = 0
-        if other is not None and other.base.lower() == purl.base.lower():
+        if same_name and target.ecosystem and ecosystem == target.ecosystem:
+            score = 4
+        elif (
+            other is not None
+            and purl is not None
+            and (other.type, other.namespace, other.name) == (purl.type, purl.namespace, purl.name)
+        ):
             score = 3
-        elif _norm_name(str(pkg.get("name") or "")) == _norm_name(purl.name):
-            ecosystem = str(pkg.get("ecosystem") or "").lower()
-            if ecosystem.startswith(_ECOSYSTEMS.get(purl.type, purl.type)):
-                score = 2
-        if score and release and release.group(1) in str(pkg.get("ecosystem") or ""):
-            score += 1
+        elif (
+            same_name
+            and target.ecosystem
+            and ecosystem.split(":", 1)[0] == target.ecosystem.split(":", 1)[0]
+        ):
+            score = 2 if not target.release_known else 1
         if score:
             scored.append((score, -n, entry))
     if not scored:
         return entries[0] if len(entries) == 1 else None
     return max(scored, key=lambda s: (s[0], s[1]))[2]
-
-
-def _version_key(version: str) -> tuple[Any, ...]:
-    """A generic ordering: numbers as numbers, other runs as text (`1.2.10` > `1.2.9`)."""
-    return tuple(
-        (0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.findall(r"\d+|[A-Za-z]+", version)
-    )
 
 
 def fixed_versions(affected: dict[str, Any] | None) -> list[str]:
@@ -237,14 +429,26 @@ def fixed_versions(affected: dict[str, Any] | None) -> list[str]:
     return found
 
 
-def pick_fixed(installed: str | None, fixes: list[str]) -> str | None:
-    """The earliest fixed version after `installed` (generic ordering), else the only one."""
+def pick_fixed(installed: str | None, fixes: list[str], ecosystem: str | None = None) -> str | None:
+    """The earliest fixed version after `installed`, in `ecosystem`'s own version order.
+
+    Without a known order (or an unparseable version) only a single fix is an answer: a guess
+    by numbers alone would be wrong for epochs, `~`, `_p` and rpm releases."""
     if not fixes:
         return None
-    if len(fixes) == 1 or not installed:
-        return sorted(fixes, key=_version_key)[0]
-    after = [f for f in fixes if _version_key(f) > _version_key(installed)]
-    return sorted(after or fixes, key=_version_key)[0]
+    keyed = [(version_key(ecosystem, f), f) for f in fixes]
+    if any(k is None for k, _ in keyed):
+        return fixes[0] if len(fixes) == 1 else None
+    ordered = [f for _, f in sorted(keyed, key=lambda kf: kf[0])]  # type: ignore[arg-type,return-value]
+    if not installed:
+        return ordered[0]
+    mine = version_key(ecosystem, installed)
+    if mine is None:
+        return ordered[0] if len(ordered) == 1 else None
+    after = [f for k, f in keyed if k is not None and k > mine]
+    if not after:
+        return None  # every fix is at or before the installed version
+    return min(after, key=lambda f: version_key(ecosystem, f))  # type: ignore[arg-type,return-value]
 
 
 # -- the client -------------------------------------------------------------------------------
@@ -317,34 +521,42 @@ class OsvClient:
 
     def query(self, purls: list[str], notes: list[str] | None = None) -> dict[str, list[str]]:
         """purl -> vulnerability ids (every page), in batches of `osv_batch_size`."""
+        found = self.query_packages({p: {"package": {"purl": p}} for p in purls}, notes)
+        return {p: found[p] for p in purls}
+
+    def query_packages(
+        self, queries: dict[str, dict[str, Any]], notes: list[str] | None = None
+    ) -> dict[str, list[str]]:
+        """key -> vulnerability ids (every page) for each query (`{"package": {...}}` with an
+        optional "version"), in batches of `osv_batch_size`."""
         size = max(1, min(self.settings.osv_batch_size, MAX_BATCH))
-        found: dict[str, list[str]] = {p: [] for p in purls}
-        pending: list[tuple[str, str | None]] = [(p, None) for p in purls]
+        found: dict[str, list[str]] = {k: [] for k in queries}
+        pending: list[tuple[str, str | None]] = [(k, None) for k in queries]
         pages: dict[str, int] = {}
         while pending:
             batch, pending = pending[:size], pending[size:]
-            queries: list[dict[str, Any]] = []
-            for purl, token in batch:
-                query: dict[str, Any] = {"package": {"purl": purl}}
+            sent: list[dict[str, Any]] = []
+            for key, token in batch:
+                query: dict[str, Any] = dict(queries[key])
                 if token:
                     query["page_token"] = token
-                queries.append(query)
-            for (purl, _), result in zip(batch, self._post_batch(queries), strict=True):
+                sent.append(query)
+            for (key, _), result in zip(batch, self._post_batch(sent), strict=True):
                 for vuln in result.get("vulns") or []:
                     vid = _dict(vuln).get("id")
-                    if isinstance(vid, str) and vid and vid not in found[purl]:
-                        found[purl].append(vid)
+                    if isinstance(vid, str) and vid and vid not in found[key]:
+                        found[key].append(vid)
                 token = result.get("next_page_token")
                 if isinstance(token, str) and token:
-                    pages[purl] = pages.get(purl, 1) + 1
-                    if pages[purl] > MAX_PAGES_PER_QUERY:
+                    pages[key] = pages.get(key, 1) + 1
+                    if pages[key] > MAX_PAGES_PER_QUERY:
                         if notes is not None:
                             notes.append(
-                                f"stopped paging OSV results for {purl} after "
+                                f"stopped paging OSV results for {_label(queries[key])} after "
                                 f"{MAX_PAGES_PER_QUERY} pages"
                             )
                         continue
-                    pending.append((purl, token))
+                    pending.append((key, token))
         return found
 
     def vulnerability(self, vuln_id: str) -> dict[str, Any]:
@@ -358,6 +570,13 @@ class OsvClient:
             self.transport.forget(response)
             raise UpstreamError(f"OSV sent a malformed record for {what}")
         return body
+
+
+def _label(query: dict[str, Any]) -> str:
+    package = _dict(query.get("package"))
+    if package.get("purl"):
+        return str(package["purl"])
+    return f"{package.get('ecosystem')}/{package.get('name')}@{query.get('version')}"
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -401,12 +620,10 @@ def vulnerability_report(
     platform: str | None = None,
     severity: str | None = None,
 ) -> VulnerabilityReport:
-    from dockerhub_cli.ops.supply_chain import query_purl
+    from dockerhub_cli.ops.supply_chain import sbom_report
     from dockerhub_cli.service import parse_timestamp
 
     threshold = check_severity(severity)
-    from dockerhub_cli.ops.supply_chain import sbom_report
-
     sbom = sbom_report(
         service,
         image,
@@ -416,32 +633,39 @@ def vulnerability_report(
     )
     scanned_at = datetime.now(UTC)
     notes: list[str] = []
-    by_query: dict[str, list[SbomPackage]] = {}
+    by_query: dict[str, list[tuple[SbomPackage, OsvPackage]]] = {}
+    queries: dict[str, dict[str, Any]] = {}
     without_purl = 0
     unusable = 0
+    release_unknown = 0
     for package in sbom.packages:
         if not package.purl:
             without_purl += 1
             continue
-        purl = query_purl(package.purl)
-        if purl is None:
+        target = osv_package(package.purl, sbom.distro)
+        if target is None:
             unusable += 1
             continue
-        by_query.setdefault(purl, []).append(package)
+        if not target.release_known:
+            release_unknown += 1
+        by_query.setdefault(target.key, []).append((package, target))
+        queries[target.key] = target.query
     client = service.osv
-    ids = client.query(sorted(by_query), notes) if by_query else {}
+    ids = client.query_packages(dict(sorted(queries.items())), notes) if queries else {}
     records: dict[str, dict[str, Any]] = {}
     for vid in sorted({v for found in ids.values() for v in found}):
         records[vid] = client.vulnerability(vid)
     vulns: list[Vulnerability] = []
     affected_packages: set[str] = set()
-    for purl, found in ids.items():
-        for package in by_query[purl]:
+    for key, found in ids.items():
+        for package, target in by_query[key]:
             for vid in found:
                 record = records[vid]
-                affected = _match_affected(record, package)
+                affected = _match_affected(record, package, target)
                 level, score, vector, source = severity_of(record, affected)
                 fixes = fixed_versions(affected)
+                ecosystem = str(_dict((affected or {}).get("package")).get("ecosystem") or "")
+                ecosystem = ecosystem or target.ecosystem or ""
                 affected_packages.add(package.purl or package.name)
                 vulns.append(
                     Vulnerability(
@@ -449,12 +673,13 @@ def vulnerability_report(
                         package=package.name,
                         version=package.version,
                         severity=level,  # type: ignore[arg-type]
-                        fixed_version=pick_fixed(package.version, fixes),
+                        fixed_version=pick_fixed(target.version, fixes, ecosystem or None),
                         summary=_summary_text(record),
                         purl=package.purl,
                         score=score,
                         cvss_vector=vector,
                         severity_source=source,  # type: ignore[arg-type]
+                        ecosystem=ecosystem or None,
                         fixed_versions=fixes,
                         aliases=_aliases(record),
                         published=parse_timestamp(record.get("published")),
@@ -462,8 +687,12 @@ def vulnerability_report(
                         url=f"https://osv.dev/vulnerability/{vid}",
                     )
                 )
+    vex_digests, vex_notes = _apply_vex(service, image, platform, sbom, vulns)
+    notes.extend(vex_notes)
     rank = {level: n for n, level in enumerate(SEVERITY_LEVELS)}
-    vulns.sort(key=lambda v: (rank[v.severity], -(v.score or 0), v.package.lower(), v.id))
+    vulns.sort(
+        key=lambda v: (v.suppressed, rank[v.severity], -(v.score or 0), v.package.lower(), v.id)
+    )
     summary = summarise(v.severity for v in vulns)
     shown = vulns
     if threshold is not None:
@@ -472,13 +701,23 @@ def vulnerability_report(
             f"--severity {threshold}: {len(shown)} of {len(vulns)} vulnerabilities shown; "
             "the summary counts all of them"
         )
+    suppressed = sum(1 for v in vulns if v.suppressed)
+    if suppressed:
+        notes.append(
+            f"{suppressed} findings are suppressed by VEX statements attached to the image "
+            "(not_affected / fixed, with their justification); they are still listed"
+        )
     limitations = [
-        "only packages listed in the image's SBOM attestation were checked; software the SBOM "
-        "scanner did not see (static binaries, vendored code, files copied in) is not covered",
-        "a package with no OSV match is not proof that it is safe: coverage differs per "
-        "ecosystem, and distribution packages are matched without their distro release",
-        "purl qualifiers (arch, distro) were dropped from the OSV queries",
+        "only packages listed in the image's SBOM were checked; software the SBOM scanner did "
+        "not see (static binaries, vendored code, files copied in) is not covered",
+        "a package with no OSV match is not proof that it is safe: coverage differs per ecosystem",
     ]
+    if release_unknown:
+        limitations.insert(
+            0,
+            f"{release_unknown} distribution packages were matched against every release of "
+            "their distribution: neither the purl nor the SBOM says which release the image has",
+        )
     if without_purl:
         limitations.insert(
             0, f"{without_purl} of {len(sbom.packages)} packages have no purl and were not checked"
@@ -498,12 +737,141 @@ def vulnerability_report(
         packages_scanned=scanned,
         packages_without_purl=without_purl,
         packages_affected=len(affected_packages),
+        distro=sbom.distro,
+        vex_documents=vex_digests,
+        suppressed=suppressed,
         severity_filter=threshold,  # type: ignore[arg-type]
         vulnerabilities=shown,
         summary=summary,
         limitations=limitations,
         notes=notes,
     )
+
+
+# -- VEX (OpenVEX documents attached to the image) --------------------------------------------
+
+VEX_SUPPRESSING = frozenset({"not_affected", "fixed"})
+
+
+def _apply_vex(
+    service: DockerHubService,
+    image: str,
+    platform: str | None,
+    sbom: Any,
+    vulns: list[Vulnerability],
+) -> tuple[list[str], list[str]]:
+    """Mark the findings OpenVEX statements attached to the image speak about (in place).
+
+    Returns the digests of the documents applied and notes. A registry error while looking
+    for VEX is a note, not a failure: the findings are then shown unsuppressed."""
+    from dockerhub_cli.errors import DockerHubError
+    from dockerhub_cli.ops.supply_chain import _subjects, attached_documents, discovery_for
+
+    try:
+        found = discovery_for(service, image, platform)
+        documents, notes = attached_documents(service, found, _subjects(found), {"openvex"})
+    except DockerHubError as exc:
+        return [], [f"VEX documents could not be looked up ({exc.message}): none applied"]
+    image_digests = {sbom.digest, sbom.index_digest}
+    statements: list[tuple[str, int, dict[str, Any], str]] = []
+    for n, document in enumerate(documents):
+        stamp = str(document.data.get("timestamp") or "")
+        for statement in document.data.get("statements") or []:
+            if isinstance(statement, dict):
+                when = str(statement.get("timestamp") or stamp)
+                statements.append((when, n, statement, document.layer_digest))
+    statements.sort(key=lambda s: (s[0], s[1]))  # later statements override earlier ones
+    for vuln in vulns:
+        names = {vuln.id, *vuln.aliases}
+        for _, _, statement, digest in statements:
+            if not names & _vex_names(statement):
+                continue
+            if not _vex_applies(statement, vuln.purl, image_digests):
+                continue
+            status = str(statement.get("status") or "").strip().lower() or None
+            vuln.vex_status = status
+            vuln.vex_justification = _vex_reason(statement)
+            vuln.vex_document = digest
+            vuln.suppressed = status in VEX_SUPPRESSING
+    return sorted({d.layer_digest for d in documents}), notes
+
+
+def _vex_names(statement: dict[str, Any]) -> set[str]:
+    raw = statement.get("vulnerability")
+    names: set[str] = set()
+    if isinstance(raw, str):
+        names.add(raw)
+    elif isinstance(raw, dict):
+        for key in ("name", "@id"):
+            if isinstance(raw.get(key), str):
+                names.add(raw[key])
+        names.update(a for a in raw.get("aliases") or [] if isinstance(a, str))
+    return names
+
+
+def _product_ids(raw: Any) -> list[tuple[str, list[str]]]:
+    products: list[tuple[str, list[str]]] = []
+    for item in raw or []:
+        if isinstance(item, str):
+            products.append((item, []))
+        elif isinstance(item, dict):
+            pid = item.get("@id")
+            subs = [
+                str(s.get("@id")) if isinstance(s, dict) else str(s)
+                for s in item.get("subcomponents") or []
+                if isinstance(s, dict | str)
+            ]
+            ids = _dict(item.get("identifiers"))
+            pid = pid or ids.get("purl")
+            if isinstance(pid, str):
+                products.append((pid, subs))
+    return products
+
+
+def _same_package(vex_id: str, purl: str | None) -> bool:
+    mine, theirs = parse_purl(purl or ""), parse_purl(vex_id)
+    if mine is None or theirs is None:
+        return False
+    if (mine.type, (mine.namespace or "").lower(), mine.name.lower()) != (
+        theirs.type,
+        (theirs.namespace or "").lower(),
+        theirs.name.lower(),
+    ):
+        return False
+    return theirs.version is None or theirs.version == mine.version
+
+
+def _is_image(vex_id: str, digests: set[str]) -> bool:
+    from urllib.parse import unquote
+
+    text = unquote(vex_id)
+    return any(d and (d in text or d.split(":", 1)[-1] in text) for d in digests)
+
+
+def _vex_applies(statement: dict[str, Any], purl: str | None, digests: set[str]) -> bool:
+    products = _product_ids(statement.get("products"))
+    subcomponents = [
+        str(s.get("@id")) if isinstance(s, dict) else str(s)
+        for s in statement.get("subcomponents") or []  # OpenVEX v0.0.1
+    ]
+    if not products:
+        return not subcomponents or any(_same_package(s, purl) for s in subcomponents)
+    for pid, subs in products:
+        subs = subs or subcomponents
+        if _same_package(pid, purl):
+            return True
+        if _is_image(pid, digests) and (not subs or any(_same_package(s, purl) for s in subs)):
+            return True
+    return False
+
+
+def _vex_reason(statement: dict[str, Any]) -> str | None:
+    parts = [
+        str(statement[k])
+        for k in ("justification", "impact_statement", "status_notes", "action_statement")
+        if isinstance(statement.get(k), str) and statement[k].strip()
+    ]
+    return "; ".join(parts) or None
 
 
 def summarise(levels: Iterable[str]) -> SeveritySummary:
@@ -515,7 +883,12 @@ def summarise(levels: Iterable[str]) -> SeveritySummary:
 
 __all__ = [
     "OsvClient",
+    "OsvPackage",
+    "cvss_base_score",
     "cvss3_base_score",
+    "osv_package",
+    "release_ecosystem",
+    "version_key",
     "rating",
     "severity_of",
     "fixed_versions",

@@ -68,6 +68,8 @@ def expiry_patterns(settings: Settings) -> dict[str | Any, Any]:
         "*/v2/*/blobs/sha512:*": NEVER_EXPIRE,
         "*/v2/*/manifests/*": ttl["manifest_by_tag"],
         "*/v2/*/tags/list*": ttl["tags"],
+        # OCI 1.1 referrers: a listing that grows when something is attached (like tags).
+        "*/v2/*/referrers/*": ttl["tags"],
         "*/v2/search/repositories*": ttl["search"],
         "*/v2/namespaces/*/repositories/*/tags*": ttl["tags"],
         "*/v2/repositories/*/tags*": ttl["tags"],

@@ -362,6 +362,7 @@ class FakeRegistry:
     base: str
     repo: str
     manifests: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
 
     def url(self, suffix: str) -> str:
         return f"{self.base}/v2/{self.repo}/{suffix}"
@@ -371,6 +372,7 @@ class FakeRegistry:
     ) -> str:
         digest = digest or sha256(body)
         headers = {"Docker-Content-Digest": digest, "Etag": f'"{digest}"'}
+        self.tags.extend(t for t in tags if t not in self.tags)
         for ref in (*tags, digest):
             self.rsps.head(
                 self.url(f"manifests/{ref}"),
@@ -381,6 +383,23 @@ class FakeRegistry:
                 self.url(f"manifests/{ref}"), body=body, content_type=media_type, headers=headers
             )
         return digest
+
+    def without_referrers_api(self) -> None:
+        """Like Docker Hub: no referrers API (404), and a tags/list of the tags registered."""
+        import re as _re
+
+        self.rsps.get(
+            _re.compile(_re.escape(self.url("referrers/")) + ".*"),
+            status=404,
+            json={"errors": [{"code": "NOT_FOUND", "message": "not found"}]},
+        )
+
+        def tag_list(request: Any) -> tuple[int, dict[str, str], str]:
+            return 200, {}, json.dumps({"name": self.repo, "tags": list(self.tags)})
+
+        self.rsps.add_callback(
+            responses.GET, _re.compile(_re.escape(self.url("tags/list")) + ".*"), callback=tag_list
+        )
 
     def blob(self, body: bytes, digest: str | None = None) -> str:
         digest = digest or sha256(body)

@@ -71,8 +71,8 @@ def test_cvss3_base_scores(vector: str, score: float, level: str) -> None:
 @pytest.mark.parametrize(
     "vector",
     [
-        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
-        "AV:N/AC:L/Au:N/C:P/I:P/A:P",  # CVSS v2
+        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",  # v4: not v3
+        "AV:N/AC:L/Au:N/C:P/I:P/A:P",  # CVSS v2: not v3
         "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H",  # A missing
         "CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
         "",
@@ -108,10 +108,13 @@ def test_fixed_version_is_the_first_fix_after_the_installed_version() -> None:
     }
     fixes = fixed_versions(affected)
     assert fixes == ["1.2.10", "2.0.3"]
-    assert pick_fixed("1.2.9", fixes) == "1.2.10"
-    assert pick_fixed("2.0.1", fixes) == "2.0.3"
-    assert pick_fixed(None, fixes) == "1.2.10"
-    assert pick_fixed("1.0", []) is None
+    assert pick_fixed("1.2.9", fixes, "PyPI") == "1.2.10"
+    assert pick_fixed("2.0.1", fixes, "PyPI") == "2.0.3"
+    assert pick_fixed(None, fixes, "PyPI") == "1.2.10"
+    assert pick_fixed("1.0", [], "PyPI") is None
+    # No known version order: only a single fix is an answer, never a guess.
+    assert pick_fixed("1.2.9", fixes, "SomethingElse") is None
+    assert pick_fixed("1.2.9", ["1.2.10"], None) == "1.2.10"
 
 
 def test_check_severity() -> None:
@@ -131,6 +134,7 @@ def test_purls() -> None:
     assert scoped is not None and scoped.namespace == "@angular" and scoped.name == "core"
     assert parse_purl("pkg:pypi/requests") is not None
     assert parse_purl("not-a-purl") is None and parse_purl("pkg:pypi") is None
+    assert parse_purl("pkg:/nothing") is None
     assert (
         query_purl("pkg:deb/debian/curl@7.88.1-10?arch=amd64#sub")
         == "pkg:deb/debian/curl@7.88.1-10"

@@ -1,0 +1,511 @@
+"""What is attached to an image: signatures, SBOMs, attestations, VEX, from every place they live.
+
+Four sources, merged and de-duplicated by artifact manifest digest (an artifact listed by two
+sources is one entry naming both):
+
+* the OCI 1.1 referrers API, `GET /v2/<name>/referrers/<digest>[?artifactType=...]` (an image
+  index of descriptors). Whether a registry implements it is probed once per host and
+  remembered in `<cache>/referrers-api.json` for a day: a registry that implements it MUST NOT
+  answer 404 (distribution spec, "Listing Referrers"), so a 404/400/405 or a non-index answer
+  means "unsupported" and the fallback below is used;
+* its tag fallback: the tag `sha256-<hex of the subject digest>` holds an image index whose
+  `manifests` are the referrers (Docker Hub has no referrers API: this is how they live there);
+* cosign's tags `sha256-<hex>.sig`, `.att`, `.sbom` (one manifest each, layers = signatures,
+  DSSE attestations, SBOM);
+* BuildKit attestation manifests inside the image index (`vnd.docker.reference.type:
+  attestation-manifest`), as read by `sbom`/`provenance`.
+
+Requests: the tag HEAD/GET of the image (cached), one capped `tags/list` walk to learn which of
+the fallback and cosign tags exist (instead of probing every name), the referrers API per subject
+when supported, and one GET per artifact manifest (by digest, cached forever).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dockerhub_cli.errors import DockerHubError, NotFoundError, UpstreamError
+from dockerhub_cli.models.supply import (
+    Referrer,
+    ReferrerKind,
+    ReferrerLayer,
+    ReferrerSource,
+    ReferrersReport,
+    ReferrerSubject,
+)
+from dockerhub_cli.oci.manifest import Descriptor, ImageIndex, ImageManifest, parse_manifest
+from dockerhub_cli.oci.mediatypes import OCI_INDEX
+from dockerhub_cli.oci.reference import ImageReference, parse_reference
+
+if TYPE_CHECKING:
+    from dockerhub_cli.service import DockerHubService
+
+log = logging.getLogger(__name__)
+
+# Artifact and layer media types.
+COSIGN_SIMPLESIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
+COSIGN_SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
+COSIGN_SIG_ARTIFACT = "application/vnd.dev.cosign.artifact.sig.v1+json"
+COSIGN_ATT_ARTIFACT = "application/vnd.dev.cosign.artifact.att.v1+json"
+COSIGN_SBOM_ARTIFACT = "application/vnd.dev.cosign.artifact.sbom.v1+json"
+SIGSTORE_BUNDLE_PREFIX = "application/vnd.dev.sigstore.bundle"
+NOTATION_SIGNATURE = "application/vnd.cncf.notary.signature"
+DSSE_ENVELOPE = "application/vnd.dsse.envelope.v1+json"
+IN_TOTO = "application/vnd.in-toto+json"
+SPDX_JSON = ("application/spdx+json", "text/spdx+json", "application/vnd.spdx+json")
+CYCLONEDX_JSON = ("application/vnd.cyclonedx+json", "application/cyclonedx+json")
+OPENVEX_JSON = ("application/vnd.openvex+json", "application/openvex+json")
+PREDICATE_TYPE = "in-toto.io/predicate-type"
+COSIGN_PREDICATE_TYPE = "predicateType"  # cosign's layer annotation on .att layers
+
+FALLBACK_TAG = re.compile(r"^(sha256|sha512)-([0-9a-f]{64}|[0-9a-f]{128})$")
+COSIGN_TAG = re.compile(r"^(sha256|sha512)-([0-9a-f]{64}|[0-9a-f]{128})\.(sig|att|sbom)$")
+MAX_REFERRERS_PER_SUBJECT = 200
+MAX_REFERRER_PAGES = 10
+SUPPORT_TTL = 86_400.0
+
+
+# -- remembering referrers API support per registry ---------------------------------------------
+
+
+class SupportMemory:
+    """host -> (supported, when probed), shared by processes through a small JSON file.
+
+    Nothing secret is kept; every failure to read or write is ignored (then we probe again)."""
+
+    def __init__(self, path: Path | None, clock: Any = time.time) -> None:
+        self.path = path
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._known: dict[str, tuple[bool, float]] = {}
+
+    def get(self, host: str) -> bool | None:
+        with self._lock:
+            entry = self._known.get(host) or self._read().get(host)
+        if entry is None or self.clock() - entry[1] > SUPPORT_TTL or entry[1] > self.clock() + 60:
+            return None
+        return entry[0]
+
+    def put(self, host: str, supported: bool) -> None:
+        with self._lock:
+            self._known[host] = (supported, float(self.clock()))
+            if self.path is None:
+                return
+            try:
+                merged = {**self._read(), host: self._known[host]}
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+                tmp.write_text(
+                    json.dumps({h: {"supported": s, "checked": t} for h, (s, t) in merged.items()})
+                )
+                os.replace(tmp, self.path)
+            except OSError as exc:
+                log.debug("could not remember referrers support of %s: %s", host, exc)
+
+    def _read(self) -> dict[str, tuple[bool, float]]:
+        if self.path is None:
+            return {}
+        try:
+            data: Any = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        found: dict[str, tuple[bool, float]] = {}
+        for host, raw in data.items() if isinstance(data, dict) else ():
+            if (
+                isinstance(raw, dict)
+                and isinstance(raw.get("supported"), bool)
+                and isinstance(raw.get("checked"), int | float)
+            ):
+                found[str(host)] = (raw["supported"], float(raw["checked"]))
+        return found
+
+
+def support_memory(service: DockerHubService) -> SupportMemory:
+    memory = getattr(service, "_referrers_support", None)
+    if memory is None:
+        settings = service.settings
+        path = None if settings.no_cache else settings.cache_dir / "referrers-api.json"
+        memory = SupportMemory(path)
+        service._referrers_support = memory  # type: ignore[attr-defined]
+    return memory
+
+
+# -- discovery ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Found:
+    subject: str
+    platform: str | None
+    descriptor: Descriptor
+    sources: list[ReferrerSource] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    manifest: ImageManifest | None = None
+
+
+@dataclass
+class Discovery:
+    """Everything found for one image (the models for output, the manifests for readers)."""
+
+    reference: ImageReference
+    digest: str
+    media_type: str
+    index: ImageIndex | None
+    subjects: list[ReferrerSubject]
+    found: list[_Found]
+    api: str
+    api_remembered: bool
+    notes: list[str]
+
+    def referrers(self) -> list[Referrer]:
+        return [_model(f) for f in self.found]
+
+    def for_subject(self, *digests: str) -> list[_Found]:
+        return [f for f in self.found if f.subject in digests]
+
+
+def tag_for(digest: str, suffix: str = "") -> str:
+    """`sha256:abc...` -> `sha256-abc...` (+ `.sig` ...): the fallback / cosign tag name."""
+    return digest.replace(":", "-", 1) + suffix
+
+
+def discover(
+    service: DockerHubService,
+    image: str,
+    *,
+    platform: str | None = None,
+    artifact_type: str | None = None,
+    all_platforms: bool = True,
+) -> Discovery:
+    """Find what is attached to the image and to each (or the chosen) platform manifest."""
+    from dockerhub_cli.oci.platform import parse_platform, select_platform
+    from dockerhub_cli.ops.images import fetch_manifest, resolve_top
+
+    ref = parse_reference(image)
+    top = resolve_top(service, ref)
+    notes: list[str] = []
+    subjects: list[tuple[str, str, str | None]] = [(top.digest, top.media_type, None)]
+    index = top.parsed if isinstance(top.parsed, ImageIndex) else None
+    if index is not None:
+        runnable = [d for d in index.runnable if d.platform]
+        if platform is not None or not all_platforms:
+            wanted = parse_platform(platform if platform is not None else service.settings.platform)
+            chosen = select_platform(wanted, [(d.platform, d) for d in runnable if d.platform])
+            if chosen is None:
+                raise NotFoundError(
+                    f"{ref} has no image for platform {wanted}",
+                    hint="available: " + ", ".join(str(d.platform) for d in runnable if d.platform),
+                )
+            runnable = [chosen[1]]
+        subjects += [(d.digest, d.media_type, str(d.platform)) for d in runnable]
+    found: dict[tuple[str, str], _Found] = {}
+
+    def add(
+        subject: str, plat: str | None, desc: Descriptor, source: ReferrerSource, tag: str = ""
+    ) -> None:
+        key = (subject, desc.digest)
+        entry = found.get(key)
+        if entry is None:
+            if sum(1 for s, _ in found if s == subject) >= MAX_REFERRERS_PER_SUBJECT:
+                return
+            entry = found[key] = _Found(subject, plat, desc)
+        if source not in entry.sources:
+            entry.sources.append(source)
+        if tag and tag not in entry.tags:
+            entry.tags.append(tag)
+
+    # 1. BuildKit attestations inside the index.
+    if index is not None:
+        for subject, _, plat in subjects[1:]:
+            att = index.attestation_for(subject)
+            if att is not None:
+                add(subject, plat, att, "in_index")
+
+    # 2. The referrers API, when the registry has one.
+    memory = support_memory(service)
+    host = service.registry.base_url(ref)
+    known = memory.get(host)
+    api_remembered = known is not None
+    supported = known
+    for subject, _, plat in subjects:
+        if supported is False:
+            break
+        listed = _referrers_api(service, ref, subject, artifact_type)
+        if supported is None:
+            supported = listed is not None
+            memory.put(host, supported)
+        for desc in listed or []:
+            add(subject, plat, desc, "referrers_api")
+    api = "unknown" if supported is None else ("supported" if supported else "unsupported")
+
+    # 3 + 4. The tag fallback and cosign's tags: learn which exist from one tags/list walk.
+    wanted_tags = {tag_for(s): s for s, _, _ in subjects}
+    for s, _, _ in subjects:
+        for suffix in (".sig", ".att", ".sbom"):
+            wanted_tags[tag_for(s, suffix)] = s
+    try:
+        names, cut_at = service._registry_tag_names(ref, lambda n: n in wanted_tags)
+    except NotFoundError:
+        names, cut_at = [], None
+    if cut_at is not None:
+        notes.append(
+            f"stopped after {cut_at} pages of tags: fallback and cosign tags beyond them were "
+            "not seen"
+        )
+    platforms = {s: p for s, _, p in subjects}
+    for name in sorted(names):
+        subject = wanted_tags[name]
+        try:
+            fetched = fetch_manifest(service, ref, name)
+        except (NotFoundError, UpstreamError) as exc:
+            notes.append(f"tag {name} could not be read: {exc.message}")
+            continue
+        desc = Descriptor(
+            media_type=fetched.media_type,
+            digest=fetched.digest,
+            size=len(fetched.raw.body),
+            artifact_type=getattr(fetched.parsed, "artifact_type", None),
+            annotations=dict(fetched.parsed.annotations),
+        )
+        if COSIGN_TAG.match(name):
+            entry_key = (subject, fetched.digest)
+            add(subject, platforms.get(subject), desc, "cosign_tag", name)
+            if isinstance(fetched.parsed, ImageManifest) and entry_key in found:
+                found[entry_key].manifest = fetched.parsed
+        elif isinstance(fetched.parsed, ImageIndex):
+            for child in fetched.parsed.manifests:
+                add(subject, platforms.get(subject), child, "tag_fallback", name)
+        else:
+            notes.append(f"tag {name} is not an image index; not a referrers tag fallback")
+
+    # Read each artifact manifest (by digest: verified, cached forever) to list its layers.
+    for entry in found.values():
+        if entry.manifest is not None:
+            continue
+        try:
+            fetched = fetch_manifest(service, ref, entry.descriptor.digest)
+        except DockerHubError as exc:
+            notes.append(f"referrer {entry.descriptor.digest} could not be read: {exc.message}")
+            continue
+        if isinstance(fetched.parsed, ImageManifest):
+            entry.manifest = fetched.parsed
+    results = list(found.values())
+    if artifact_type:
+        results = [f for f in results if _artifact_type(f) == artifact_type]
+    order = {s: n for n, (s, _, _) in enumerate(subjects)}
+    results.sort(key=lambda f: (order.get(f.subject, 99), _kind(f), f.descriptor.digest))
+    counts = {s: sum(1 for f in results if f.subject == s) for s, _, _ in subjects}
+    return Discovery(
+        reference=ref,
+        digest=top.digest,
+        media_type=top.media_type,
+        index=index,
+        subjects=[
+            ReferrerSubject(digest=s, media_type=m, platform=p, referrers=counts[s])
+            for s, m, p in subjects
+        ],
+        found=results,
+        api=api,
+        api_remembered=api_remembered,
+        notes=notes,
+    )
+
+
+def _referrers_api(
+    service: DockerHubService, ref: ImageReference, digest: str, artifact_type: str | None
+) -> list[Descriptor] | None:
+    """The referrers the API lists for `digest` (following `Link` pages); None when the
+    registry does not implement the API."""
+    from dockerhub_cli.remote.registry import _next_link
+
+    registry = service.registry
+    url: str | None = registry.url(ref, f"referrers/{digest}")
+    params = {"artifactType": artifact_type} if artifact_type else None
+    what = f"referrers of {ref.familiar_name}@{digest[:19]}"
+    listed: list[Descriptor] = []
+    seen: set[str] = set()
+    pages = 0
+    while url and pages < MAX_REFERRER_PAGES:
+        pages += 1
+        try:
+            response = registry.request(
+                ref, "GET", url, headers={"Accept": OCI_INDEX}, params=params, what=what
+            )
+        except NotFoundError:
+            return None
+        if response.status_code in (400, 404, 405, 501) and pages == 1:
+            return None
+        registry.check(ref, response, what)
+        content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+        if len(response.content) > 4 * 1024 * 1024:
+            raise UpstreamError(f"{what}: the referrers index is larger than 4 MiB")
+        try:
+            parsed = parse_manifest(response.content, content_type or OCI_INDEX, what=what)
+        except UpstreamError:
+            if pages == 1:
+                return None  # not an index: whatever answered does not implement the API
+            raise
+        if not isinstance(parsed, ImageIndex):
+            return None if pages == 1 else listed
+        listed.extend(parsed.manifests)
+        next_url = _next_link(response.headers.get("Link", ""), response.url or url)
+        if not next_url or next_url in seen:
+            break
+        seen.add(next_url)
+        url, params = next_url, None
+    if artifact_type:
+        # Registries that do not filter say so by leaving out OCI-Filters-Applied: filter here.
+        listed = [d for d in listed if d.artifact_type == artifact_type]
+    return listed
+
+
+# -- classification --------------------------------------------------------------------------------
+
+
+def _layer_types(entry: _Found) -> list[str]:
+    return [layer.media_type for layer in entry.manifest.layers] if entry.manifest else []
+
+
+def _predicate_types(entry: _Found) -> list[str]:
+    if entry.manifest is None:
+        return []
+    found: list[str] = []
+    for layer in entry.manifest.layers:
+        value = layer.annotations.get(PREDICATE_TYPE) or layer.annotations.get(
+            COSIGN_PREDICATE_TYPE
+        )
+        if value and value not in found:
+            found.append(value)
+    return found
+
+
+def _artifact_type(entry: _Found) -> str | None:
+    desc = entry.descriptor
+    if desc.artifact_type:
+        return desc.artifact_type
+    manifest = entry.manifest
+    if manifest is not None:
+        if manifest.artifact_type:
+            return manifest.artifact_type
+        config = manifest.config.media_type
+        if config and config not in (
+            "application/vnd.oci.image.config.v1+json",
+            "application/vnd.oci.empty.v1+json",
+            "application/vnd.docker.container.image.v1+json",
+        ):
+            return config
+    for tag in entry.tags:
+        suffix = tag.rsplit(".", 1)[-1]
+        return {"sig": COSIGN_SIG_ARTIFACT, "att": COSIGN_ATT_ARTIFACT}.get(
+            suffix, COSIGN_SBOM_ARTIFACT
+        )
+    return None
+
+
+def _kind(entry: _Found) -> ReferrerKind:
+    return classify(_artifact_type(entry) or "", _layer_types(entry), _predicate_types(entry))
+
+
+def classify(artifact_type: str, layer_types: list[str], predicates: list[str]) -> ReferrerKind:
+    """What an artifact is, from its artifact type, layer media types and predicate types."""
+    types = [artifact_type, *layer_types]
+    if artifact_type.startswith(NOTATION_SIGNATURE):
+        return "notation_signature"
+    if any(t.startswith(SIGSTORE_BUNDLE_PREFIX) for t in types):
+        return "sigstore_bundle"
+    if COSIGN_SIMPLESIGNING in layer_types or artifact_type == COSIGN_SIG_ARTIFACT:
+        return "signature"
+    if any(t in OPENVEX_JSON for t in types) or any("openvex" in p for p in predicates):
+        return "vex"
+    if any(t in SPDX_JSON or t in CYCLONEDX_JSON for t in types) or any(
+        "spdx" in p.lower() or "cyclonedx" in p.lower() for p in predicates
+    ):
+        if not any("slsa.dev/provenance" in p for p in predicates):
+            return "sbom"
+    if any("slsa.dev/provenance" in p for p in predicates):
+        return "provenance"
+    if artifact_type == COSIGN_SBOM_ARTIFACT:
+        return "sbom"
+    if (
+        predicates
+        or any(t in (IN_TOTO, DSSE_ENVELOPE) for t in types)
+        or artifact_type == COSIGN_ATT_ARTIFACT
+        or "attestation" in artifact_type
+    ):
+        return "attestation"
+    return "other"
+
+
+def _model(entry: _Found) -> Referrer:
+    desc = entry.descriptor
+    manifest = entry.manifest
+    annotations = dict(desc.annotations)
+    if manifest is not None:
+        annotations = {**manifest.annotations, **annotations}
+    return Referrer(
+        subject=entry.subject,
+        subject_platform=entry.platform,
+        digest=desc.digest,
+        media_type=desc.media_type,
+        artifact_type=_artifact_type(entry),
+        size=desc.size,
+        kind=_kind(entry),
+        annotations=annotations,
+        sources=sorted(entry.sources),
+        tags=entry.tags,
+        predicate_types=_predicate_types(entry),
+        layers=[
+            ReferrerLayer(
+                media_type=layer.media_type,
+                digest=layer.digest,
+                size=layer.size,
+                annotations=dict(layer.annotations),
+            )
+            for layer in (manifest.layers if manifest else [])
+        ],
+    )
+
+
+def referrers_report(
+    service: DockerHubService,
+    image: str,
+    *,
+    platform: str | None = None,
+    artifact_type: str | None = None,
+) -> ReferrersReport:
+    found = discover(service, image, platform=platform, artifact_type=artifact_type)
+    notes = list(found.notes)
+    if found.api == "unsupported":
+        notes.append(
+            "the registry has no referrers API: the sha256-<hex> tag fallback and cosign's "
+            "tags were read instead"
+        )
+    return ReferrersReport(
+        reference=str(found.reference),
+        digest=found.digest,
+        media_type=found.media_type,
+        referrers_api=found.api,  # type: ignore[arg-type]
+        referrers_api_remembered=found.api_remembered,
+        artifact_type_filter=artifact_type,
+        subjects=found.subjects,
+        referrers=found.referrers(),
+        notes=notes,
+    )
+
+
+__all__ = [
+    "Discovery",
+    "SupportMemory",
+    "classify",
+    "discover",
+    "referrers_report",
+    "tag_for",
+]
