@@ -14,6 +14,10 @@ class ExitCode(IntEnum):
     RATE_LIMITED = 5
     NETWORK = 6
     NOT_AN_IMAGE = 7
+    # `verify`
+    SIGNATURE_INVALID = 10
+    UNSIGNED = 11
+    UNVERIFIABLE = 12
     INTERRUPTED = 130
 
 
@@ -27,6 +31,15 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.NETWORK: "network, timeout or upstream error (also: offline cache miss)",
     ExitCode.NOT_AN_IMAGE: (
         "not a container image (an OCI artifact; dockerhub manifest still shows it)"
+    ),
+    ExitCode.SIGNATURE_INVALID: (
+        "verify: a signature is attached but fails a check (bad signature, another digest or "
+        "repository)"
+    ),
+    ExitCode.UNSIGNED: "verify: no signature is attached to the image",
+    ExitCode.UNVERIFIABLE: (
+        "verify: signatures are attached but none could be checked (no key or trusted root, "
+        "notation)"
     ),
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }

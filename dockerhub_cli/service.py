@@ -51,7 +51,13 @@ if TYPE_CHECKING:
         PullSizeReport,
         RepositoryInfo,
     )
-    from dockerhub_cli.models.supply import ProvenanceReport, SbomReport, VulnerabilityReport
+    from dockerhub_cli.models.supply import (
+        ProvenanceReport,
+        ReferrersReport,
+        SbomReport,
+        VerifyReport,
+        VulnerabilityReport,
+    )
     from dockerhub_cli.ops.hub_catalog import RepoSort, SearchSort
     from dockerhub_cli.remote.local_layout import LocalLayoutClient
     from dockerhub_cli.remote.osv import OsvClient
@@ -590,6 +596,46 @@ class DockerHubService:
         from dockerhub_cli.remote import osv
 
         return osv.vulnerability_report(self, image, platform=platform, severity=severity)
+
+    # -- referrers and signatures (issue 16; logic in ops/referrers.py, ops/signatures.py) -----
+
+    @reports_staleness
+    def referrers(
+        self, image: str, *, platform: str | None = None, artifact_type: str | None = None
+    ) -> ReferrersReport:
+        """Everything attached to the image and to each (or the chosen) platform manifest:
+        OCI referrers API, its sha256-<hex> tag fallback, cosign's .sig/.att/.sbom tags and
+        BuildKit's in-index attestations, merged."""
+        from dockerhub_cli.ops import referrers
+
+        return referrers.referrers_report(
+            self, image, platform=platform, artifact_type=artifact_type
+        )
+
+    def verify(
+        self,
+        image: str,
+        *,
+        key: str | None = None,
+        platform: str | None = None,
+        trusted_root: str | None = None,
+        identity: str | None = None,
+        issuer: str | None = None,
+    ) -> VerifyReport:
+        """Check the image's signatures: cosign with `key`, Sigstore bundles offline against
+        `trusted_root` for `identity`/`issuer`; status verified / invalid / unsigned /
+        unverifiable, never verified unless every check passed."""
+        from dockerhub_cli.ops import signatures
+
+        return signatures.verify_report(
+            self,
+            image,
+            key=key,
+            platform=platform,
+            trusted_root=trusted_root,
+            identity=identity,
+            issuer=issuer,
+        )
 
 
 # -- helpers -------------------------------------------------------------------------------

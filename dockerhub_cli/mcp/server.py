@@ -74,8 +74,10 @@ from dockerhub_cli.models.images import (
 )
 from dockerhub_cli.models.supply import (
     ProvenanceReport,
+    ReferrersReport,
     SbomReport,
     Severity,
+    VerifyReport,
     VulnerabilityReport,
 )
 from dockerhub_cli.oci.reference import ImageReference, is_digest, parse_reference, validate_tag
@@ -582,6 +584,47 @@ def _provenance(
     return s.provenance(image_reference(repository, tag), platform=platform)
 
 
+def _referrers(
+    s: DockerHubService,
+    repository: Repository,
+    tag: Tag = "latest",
+    platform: Annotated[
+        str | None,
+        Field(description="Only this platform image (os/arch[/variant]); default: every one."),
+    ] = None,
+    artifact_type: Annotated[
+        str | None,
+        Field(
+            description="Only artifacts of this artifactType, e.g. "
+            "application/vnd.dev.cosign.artifact.sig.v1+json or application/spdx+json.",
+            max_length=255,
+        ),
+    ] = None,
+) -> ReferrersReport:
+    return s.referrers(
+        image_reference(repository, tag), platform=platform, artifact_type=artifact_type
+    )
+
+
+def _verify(
+    s: DockerHubService,
+    repository: Repository,
+    tag: Tag = "latest",
+    public_key: Annotated[
+        str | None,
+        Field(
+            description="The cosign public key as PEM text (-----BEGIN PUBLIC KEY----- ...). "
+            "Without it cosign signatures are reported unverifiable.",
+            max_length=16_384,
+        ),
+    ] = None,
+    platform: Platform = None,
+) -> VerifyReport:
+    if public_key is not None and not public_key.lstrip().startswith("-----BEGIN"):
+        raise ToolError("public_key must be PEM text starting with -----BEGIN PUBLIC KEY-----")
+    return s.verify(image_reference(repository, tag), key=public_key, platform=platform)
+
+
 # -- bounding results for a model (same models as --json: shorter lists plus a note) ---------
 
 
@@ -888,6 +931,28 @@ TOOLS: tuple[ToolSpec, ...] = (
         _get_readme,
         Readme,
         _bound_readme,
+    ),
+    ToolSpec(
+        "docker_list_referrers",
+        "referrers",
+        "Everything attached to an image and to each platform image: signatures (cosign, "
+        "Sigstore bundles, Notation), SBOMs, provenance and other attestations, VEX documents. "
+        "Merged from the OCI referrers API, its sha256-<hex> tag fallback, cosign's "
+        ".sig/.att/.sbom tags and BuildKit's in-index attestations; each entry names its "
+        "artifact type, media type, digest, size, annotations and sources.",
+        _referrers,
+        ReferrersReport,
+    ),
+    ToolSpec(
+        "docker_verify_signature",
+        "verify",
+        "Check an image's signatures. status is verified only when a cosign signature "
+        "verifies with the given public key AND its payload names this image's digest and "
+        "repository; invalid when a signature fails a check; unsigned when none is attached; "
+        "unverifiable when signatures exist but cannot be checked (no key, Sigstore bundle "
+        "without a trusted root, Notation). `reason` says why, for which digest and key.",
+        _verify,
+        VerifyReport,
     ),
     ToolSpec(
         "docker_whoami",

@@ -111,8 +111,11 @@ def vulns(r: VulnerabilityReport, console: Console) -> None:
         table.add_column("SUMMARY", overflow="ellipsis", no_wrap=True, max_width=60)
         for v in r.vulnerabilities:
             level = v.severity + (f" {v.score:.1f}" if v.score is not None else "")
+            shown = f"[{SEVERITY_STYLE[v.severity]}]{level}[/]"
+            if v.suppressed:
+                shown = f"[dim]{level} VEX {escape(v.vex_status or '')}[/]"
             table.add_row(
-                f"[{SEVERITY_STYLE[v.severity]}]{level}[/]",
+                shown,
                 escape(v.id),
                 escape(v.package),
                 escape(v.version or "-"),
@@ -134,6 +137,12 @@ def vulns(r: VulnerabilityReport, console: Console) -> None:
         highlight=False,
     )
     notes = list(r.notes)
+    notes.extend(
+        f"{v.id} in {v.package}: {v.vex_status} per VEX"
+        + (f" ({v.vex_justification})" if v.vex_justification else "")
+        for v in r.vulnerabilities
+        if v.suppressed
+    )
     if r.packages_without_purl:
         notes.append(f"{r.packages_without_purl} packages have no purl and were not checked")
     notes.append("no OSV match is not proof of safety; see `limitations` in --json")
