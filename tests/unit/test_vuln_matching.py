@@ -21,6 +21,11 @@ from dockerhub_cli.osv import (
 )
 from dockerhub_cli.supply_models import DistroInfo, SbomPackage
 
+
+def _fixed_at(version: str) -> list[dict]:
+    return [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": version}]}]
+
+
 # The shape of a real DEBIAN-CVE record (osv.dev /v1/vulns/DEBIAN-CVE-2023-5678): one affected
 # entry per release, keyed by *source* package name.
 DEBIAN_RECORD = {
