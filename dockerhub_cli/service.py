@@ -593,9 +593,9 @@ class DockerHubService:
     ) -> VulnerabilityReport:
         """The SBOM's packages checked against OSV; `severity` keeps that level and above
         (critical > high > medium > low > unknown). NoAttestationError without an SBOM."""
-        from dockerhub_cli.remote import osv
+        from dockerhub_cli.ops import vulns
 
-        return osv.vulnerability_report(self, image, platform=platform, severity=severity)
+        return vulns.vulnerability_report(self, image, platform=platform, severity=severity)
 
     # -- referrers and signatures (issue 16; logic in ops/referrers.py, ops/signatures.py) -----
 

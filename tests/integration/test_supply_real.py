@@ -90,7 +90,7 @@ def test_vulns_against_mocked_osv(registry, osv) -> None:
         queries = json.loads(request.body)["queries"]
         results = [
             {"vulns": [{"id": "GHSA-j8r2-6x86-q33q", "modified": "2024-01-01T00:00:00Z"}]}
-            if q["package"]["purl"] == "pkg:pypi/requests@2.31.0"
+            if q["package"].get("purl") == "pkg:pypi/requests@2.31.0"
             else {}
             for q in queries
         ]
@@ -137,8 +137,17 @@ def test_vulns_against_mocked_osv(registry, osv) -> None:
     posts = [c for c in osv.calls if c.request.method == "POST"]
     assert len(posts) == 1
     sent = json.loads(posts[0].request.body)["queries"]
-    # qualifiers (arch, distro) are not sent to OSV
-    assert all("?" not in q["package"]["purl"] for q in sent) and len(sent) == 8
+    assert len(sent) == 8
+    # Language packages by purl, qualifiers dropped; Alpine packages by name, the release from
+    # the purl's distro qualifier (alpine-3.19.1 -> Alpine:v3.19) and version.
+    purls = [q["package"]["purl"] for q in sent if "purl" in q["package"]]
+    assert len(purls) == 3 and all("?" not in p for p in purls)
+    apk = [q for q in sent if "ecosystem" in q["package"]]
+    assert {q["package"]["ecosystem"] for q in apk} == {"Alpine:v3.19"} and len(apk) == 5
+    assert {
+        "package": {"name": "busybox", "ecosystem": "Alpine:v3.19"},
+        "version": "1.36.1-r15",
+    } in apk
 
 
 def test_image_without_attestations_exits_3(registry) -> None:

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import pytest
 
-from dockerhub_cli.osv import (
+from dockerhub_cli.models.supply import DistroInfo, SbomPackage
+from dockerhub_cli.ops.vulns import _vex_applies, _vex_names
+from dockerhub_cli.remote.osv import (
     _match_affected,
-    _vex_applies,
-    _vex_names,
     osv_package,
     pick_fixed,
     release_ecosystem,
     severity_of,
     version_key,
 )
-from dockerhub_cli.supply_models import DistroInfo, SbomPackage
 
 
 def _fixed_at(version: str) -> list[dict]:
