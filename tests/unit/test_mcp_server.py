@@ -83,9 +83,14 @@ from dockerhub_cli.models.supply import (
     BuildMaterial,
     DockerfileSource,
     ProvenanceReport,
+    Referrer,
+    ReferrersReport,
+    ReferrerSubject,
     SbomPackage,
     SbomReport,
     SeveritySummary,
+    SignatureCheck,
+    VerifyReport,
     Vulnerability,
     VulnerabilityReport,
 )
@@ -118,8 +123,11 @@ ALL_TOOLS = {
     "docker_list_repositories",
     "docker_list_namespaces",
     "docker_get_readme",
+    "docker_list_referrers",
+    "docker_verify_signature",
 }
 DIGEST = "sha256:" + "a" * 64
+PEM = "-----BEGIN PUBLIC KEY-----\nMFkw...\n-----END PUBLIC KEY-----\n"
 DIGEST_B = "sha256:" + "b" * 64
 PLATFORM = PlatformInfo(os="linux", architecture="amd64")
 README = "# nginx\n" + "x" * (MAX_README_CHARS * 3)
@@ -296,6 +304,43 @@ ANSWERS: dict[str, Any] = {
         newer_tags_total=1,
     ),
     "sbom": _sbom(),
+    "referrers": ReferrersReport(
+        reference="ghcr.io/org/app:1.0",
+        digest=DIGEST,
+        media_type="application/vnd.oci.image.index.v1+json",
+        referrers_api="unsupported",
+        subjects=[
+            ReferrerSubject(digest=DIGEST, media_type="application/vnd.oci.image.index.v1+json")
+        ],
+        referrers=[
+            Referrer(
+                subject=DIGEST,
+                digest=DIGEST_B,
+                media_type="application/vnd.oci.image.manifest.v1+json",
+                artifact_type="application/spdx+json",
+                size=500,
+                kind="sbom",
+                sources=["tag_fallback"],
+            )
+        ],
+    ),
+    "verify": VerifyReport(
+        reference="ghcr.io/org/app:1.0",
+        digest=DIGEST,
+        status="verified",
+        reason="1 of 1 signatures verified",
+        key="(inline PEM)",
+        key_type="ecdsa-p256",
+        signatures=[
+            SignatureCheck(
+                kind="cosign",
+                status="verified",
+                reason="valid",
+                artifact_digest=DIGEST_B,
+                signed_digest=DIGEST,
+            )
+        ],
+    ),
     "provenance": ProvenanceReport(
         reference="demo/attested:1.0",
         digest=DIGEST,
@@ -384,9 +429,9 @@ async def _tools(client: Client) -> dict[str, Any]:
 # -- listing -------------------------------------------------------------------------------------
 
 
-async def test_lists_all_nineteen_tools(client: Client) -> None:
+async def test_lists_all_twenty_one_tools(client: Client) -> None:
     tools = await _tools(client)
-    assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 19
+    assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 21
     assert {s.name for s in TOOLS} == ALL_TOOLS == {s.name for s in available_tools()}
     assert all(hasattr(DockerHubService, s.method) for s in TOOLS)
 
@@ -563,6 +608,20 @@ CALLS = [
         "docker_get_provenance",
         {"repository": "docker/dockerfile", "tag": "1"},
         ("provenance", ("docker/dockerfile:1",), {"platform": None}),
+    ),
+    (
+        "docker_list_referrers",
+        {"repository": "ghcr.io/org/app", "tag": "1.0", "artifact_type": "application/spdx+json"},
+        (
+            "referrers",
+            ("ghcr.io/org/app:1.0",),
+            {"platform": None, "artifact_type": "application/spdx+json"},
+        ),
+    ),
+    (
+        "docker_verify_signature",
+        {"repository": "ghcr.io/org/app:1.0", "public_key": PEM},
+        ("verify", ("ghcr.io/org/app:1.0",), {"key": PEM, "platform": None}),
     ),
     (
         "docker_get_rate_limit",
