@@ -41,8 +41,9 @@ ELIGIBLE: dict[str, tuple[str, ...]] = {
     "repos": ("repository",),
     "readme": ("repository",),
     "compare": ("manifest_by_tag", "repository"),
-    "sbom": ("manifest_by_tag",),
-    "provenance": ("manifest_by_tag",),
+    # Attached SBOMs/provenance may come from the referrers tag fallback: the tag list ages too.
+    "sbom": ("manifest_by_tag", "tags"),
+    "provenance": ("manifest_by_tag", "tags"),
 }
 # Arguments naming a local image source (oci:DIR, oci-archive:FILE, docker-archive:FILE; see
 # dockerhub_cli/oci/source.py): such a run is never saved or replayed. Its answer depends on

@@ -450,6 +450,23 @@ def discovery_for(service: DockerHubService, image: str, platform: str | None) -
     return memo[key]
 
 
+def _single_image_platform(service: DockerHubService, att: Attestation) -> PlatformInfo:
+    """The platform of a single-manifest image, from its config (one blob GET, cached
+    forever); unknown/unknown when it cannot be read."""
+    from dockerhub_cli.errors import DockerHubError
+    from dockerhub_cli.ops.images import fetch_config, fetch_manifest, platform_info
+
+    if att.index_digest != att.image_digest:
+        return att.platform
+    try:
+        fetched = fetch_manifest(service, att.reference, att.image_digest)
+        if isinstance(fetched.parsed, ImageManifest):
+            return platform_info(fetch_config(service, att.reference, fetched.parsed).platform)
+    except DockerHubError:
+        pass
+    return att.platform
+
+
 def _subjects(found: Discovery) -> tuple[str, ...]:
     """The chosen platform image first, then the index (SBOMs attached to either count)."""
     images = [s.digest for s in found.subjects if s.platform is not None]
@@ -472,6 +489,7 @@ def sbom_report(
     notes: list[str] = []
     source = "in_index"
     attestation_digest = att.digest
+    platform_seen = att.platform
     for layer in layers:
         statement = read_statement(service, att, layer)
         documents.append(("spdx", statement["predicate"]))
@@ -491,6 +509,7 @@ def sbom_report(
             digests = [d.layer_digest for d in chosen]
             source = first.source
             attestation_digest = first.artifact_digest
+            platform_seen = _single_image_platform(service, att)
     if not documents:
         raise _missing(
             att,
@@ -543,7 +562,7 @@ def sbom_report(
         reference=str(att.reference),
         digest=image_digest,
         index_digest=att.index_digest,
-        platform=att.platform,
+        platform=platform_seen,
         attestation_digest=attestation_digest,
         sbom_digest=digests[0],
         sbom_digests=digests,
@@ -796,7 +815,7 @@ def provenance_report(
         reference=str(att.reference),
         digest=att.image_digest,
         index_digest=att.index_digest,
-        platform=att.platform,
+        platform=_single_image_platform(service, att) if source != "in_index" else att.platform,
         attestation_digest=attestation_digest,
         provenance_digest=provenance_digest,
         provenance_source=source,  # type: ignore[arg-type]

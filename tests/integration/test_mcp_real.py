@@ -174,7 +174,7 @@ class _OSVHandler(http.server.BaseHTTPRequestHandler):
         queries = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["queries"]
         results = [
             {"vulns": [{"id": OSV_ID, "modified": "2024-06-01T00:00:00Z"}]}
-            if q["package"]["purl"] == OSV_PURL
+            if q["package"].get("purl") == OSV_PURL
             else {}
             for q in queries
         ]

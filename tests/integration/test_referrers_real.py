@@ -300,6 +300,7 @@ def test_sbom_from_the_tag_fallback_merges_spdx_and_cyclonedx(attached: Attached
     assert code == 0, err
     data = json.loads(out)
     assert data["sbom_source"] == "tag_fallback"
+    assert data["platform"]["os"] == "linux"  # a single manifest: from its config
     assert data["distro"] == {"id": "debian", "version_id": "12", "ecosystem": "Debian:12"}
     names = sorted(p["name"] for p in data["packages"])
     # SPDX has all five, CycloneDX repeats the three Debian ones: merged, not doubled.
