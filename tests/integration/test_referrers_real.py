@@ -523,3 +523,37 @@ def test_referrers_api_is_used_when_the_registry_has_it(
     code, out, err = run("sbom", ref, "--json")
     assert code == 0, err
     assert json.loads(out)["sbom_source"] == "referrers_api"
+
+
+def test_a_sigstore_bundle_is_never_verified_without_its_trust_root(
+    image_pusher: ImagePusher, tmp_path: Path
+) -> None:
+    repo, info = push_app(image_pusher, "bundle")
+    ref = image_pusher.ref(f"{repo}:1.0")
+    bundle_type = "application/vnd.dev.sigstore.bundle.v0.3+json"
+    bundle = json.dumps({"mediaType": bundle_type, "verificationMaterial": {}}).encode()
+    Attacher(image_pusher.client, repo).attach(
+        descriptor(info), bundle_type, [(bundle, bundle_type)]
+    )
+    code, out, _ = run("verify", ref, "--json")
+    data = json.loads(out)
+    assert code == 12 and data["status"] == "unverifiable"
+    assert data["signatures"][0]["kind"] == "sigstore_bundle"
+    assert "--trusted-root" in data["reason"]
+    # With a trust root and an identity, a bundle that does not verify is never "verified".
+    root = tmp_path / "trusted_root.json"
+    root.write_text("{}")
+    code, out, _ = run(
+        "verify",
+        ref,
+        "--json",
+        "--trusted-root",
+        str(root),
+        "--certificate-identity",
+        "ci@example.org",
+        "--certificate-oidc-issuer",
+        "https://issuer.example.org",
+    )
+    data = json.loads(out)
+    assert code in (10, 12) and data["status"] in ("invalid", "unverifiable"), data
+    assert data["signatures"][0]["status"] != "verified"
