@@ -149,6 +149,7 @@ class _Found:
     sources: list[ReferrerSource] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     manifest: ImageManifest | None = None
+    unreadable: bool = False
 
 
 @dataclass
@@ -164,6 +165,7 @@ class Discovery:
     api: str
     api_remembered: bool
     notes: list[str]
+    top: Any = None  # the parsed manifest or index the reference resolves to
 
     def referrers(self) -> list[Referrer]:
         return [_model(f) for f in self.found]
@@ -184,8 +186,13 @@ def discover(
     platform: str | None = None,
     artifact_type: str | None = None,
     all_platforms: bool = True,
+    read_manifests: bool = True,
 ) -> Discovery:
-    """Find what is attached to the image and to each (or the chosen) platform manifest."""
+    """Find what is attached to the image and to each (or the chosen) platform manifest.
+
+    `read_manifests=False` leaves the artifact manifests unread where the listing already
+    says what they are (artifactType): readers then fetch only those they need
+    (`load_manifest`), which keeps `sbom`/`vulns`/`verify` to a few requests."""
     from dockerhub_cli.oci.platform import parse_platform, select_platform
     from dockerhub_cli.ops.images import fetch_manifest, resolve_top
 
@@ -288,15 +295,8 @@ def discover(
 
     # Read each artifact manifest (by digest: verified, cached forever) to list its layers.
     for entry in found.values():
-        if entry.manifest is not None:
-            continue
-        try:
-            fetched = fetch_manifest(service, ref, entry.descriptor.digest)
-        except DockerHubError as exc:
-            notes.append(f"referrer {entry.descriptor.digest} could not be read: {exc.message}")
-            continue
-        if isinstance(fetched.parsed, ImageManifest):
-            entry.manifest = fetched.parsed
+        if read_manifests or not entry.descriptor.artifact_type:
+            load_manifest(service, ref, entry, notes)
     results = list(found.values())
     if artifact_type:
         results = [f for f in results if _artifact_type(f) == artifact_type]
@@ -316,7 +316,29 @@ def discover(
         api=api,
         api_remembered=api_remembered,
         notes=notes,
+        top=top.parsed,
     )
+
+
+def load_manifest(
+    service: DockerHubService, ref: ImageReference, entry: _Found, notes: list[str]
+) -> ImageManifest | None:
+    """The artifact manifest of `entry`, fetched once (by digest: verified, cached forever)."""
+    from dockerhub_cli.ops.images import fetch_manifest
+
+    if entry.manifest is not None or entry.unreadable:
+        return entry.manifest
+    try:
+        fetched = fetch_manifest(service, ref, entry.descriptor.digest)
+    except DockerHubError as exc:
+        entry.unreadable = True
+        notes.append(f"referrer {entry.descriptor.digest} could not be read: {exc.message}")
+        return None
+    if isinstance(fetched.parsed, ImageManifest):
+        entry.manifest = fetched.parsed
+    else:
+        entry.unreadable = True
+    return entry.manifest
 
 
 def _referrers_api(

@@ -341,7 +341,7 @@ def verify_report(
     public_key = load_public_key(key) if key else None
     if trusted_root and not Path(trusted_root).is_file():
         raise InvalidInputError(f"the trusted root file {trusted_root} does not exist")
-    found = discover(service, image, platform=platform, all_platforms=False)
+    found = discover(service, image, platform=platform, all_platforms=False, read_manifests=False)
     if platform is not None:
         digest = next(s.digest for s in found.subjects if s.platform is not None)
     else:
@@ -349,12 +349,16 @@ def verify_report(
     options = SigstoreOptions(trusted_root, identity, issuer)
     checks: list[SignatureCheck] = []
     notes = list(found.notes)
-    for entry in found.for_subject(digest):
-        from dockerhub_cli.ops.referrers import _kind
+    from dockerhub_cli.ops.referrers import _kind, load_manifest
 
+    for entry in found.for_subject(digest):
         kind = _kind(entry)
-        if entry.manifest is None and kind != "notation_signature":
-            continue
+        if kind in ("sbom", "vex", "provenance"):
+            continue  # known from the listing: no request
+        if kind != "notation_signature":
+            if load_manifest(service, found.reference, entry, notes) is None:
+                continue
+            kind = _kind(entry)
         if kind == "signature":
             checks.extend(_cosign_checks(service, entry, public_key, digest, image))
         elif kind == "sigstore_bundle":

@@ -382,13 +382,17 @@ def attached_documents(
         found.for_subject(*subjects),
         key=lambda e: (subjects.index(e.subject), min(rank[s] for s in e.sources)),
     )
+    wanted = {{"spdx": "sbom", "cyclonedx": "sbom", "openvex": "vex"}.get(k, k) for k in kinds} | {
+        "attestation",
+        "other",
+    }
     for entry in entries:
-        if entry.manifest is None:
+        if r._kind(entry) not in wanted:
+            continue  # known from the listing's artifactType: not worth a request
+        manifest = r.load_manifest(service, found.reference, entry, notes)
+        if manifest is None or r._kind(entry) not in wanted:
             continue
-        kind_of_artifact = r._kind(entry)
-        if kind_of_artifact in ("signature", "sigstore_bundle", "notation_signature"):
-            continue
-        for layer in entry.manifest.layers:
+        for layer in manifest.layers:
             predicate = layer.annotations.get(r.PREDICATE_TYPE) or layer.annotations.get(
                 r.COSIGN_PREDICATE_TYPE
             )
@@ -446,11 +450,15 @@ def discovery_for(service: DockerHubService, image: str, platform: str | None) -
         service._discoveries = memo  # type: ignore[attr-defined]
     key = (image, platform)
     if key not in memo:
-        memo[key] = discover(service, image, platform=platform, all_platforms=False)
+        memo[key] = discover(
+            service, image, platform=platform, all_platforms=False, read_manifests=False
+        )
     return memo[key]
 
 
-def _single_image_platform(service: DockerHubService, att: Attestation) -> PlatformInfo:
+def _single_image_platform(
+    service: DockerHubService, att: Attestation, top: Any = None
+) -> PlatformInfo:
     """The platform of a single-manifest image, from its config (one blob GET, cached
     forever); unknown/unknown when it cannot be read."""
     from dockerhub_cli.errors import DockerHubError
@@ -459,9 +467,13 @@ def _single_image_platform(service: DockerHubService, att: Attestation) -> Platf
     if att.index_digest != att.image_digest:
         return att.platform
     try:
-        fetched = fetch_manifest(service, att.reference, att.image_digest)
-        if isinstance(fetched.parsed, ImageManifest):
-            return platform_info(fetch_config(service, att.reference, fetched.parsed).platform)
+        manifest = (
+            top
+            if top is not None
+            else fetch_manifest(service, att.reference, att.image_digest).parsed
+        )
+        if isinstance(manifest, ImageManifest):
+            return platform_info(fetch_config(service, att.reference, manifest).platform)
     except DockerHubError:
         pass
     return att.platform
@@ -509,7 +521,7 @@ def sbom_report(
             digests = [d.layer_digest for d in chosen]
             source = first.source
             attestation_digest = first.artifact_digest
-            platform_seen = _single_image_platform(service, att)
+            platform_seen = _single_image_platform(service, att, found.top)
     if not documents:
         raise _missing(
             att,

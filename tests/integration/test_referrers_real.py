@@ -557,3 +557,22 @@ def test_a_sigstore_bundle_is_never_verified_without_its_trust_root(
     data = json.loads(out)
     assert code in (10, 12) and data["status"] in ("invalid", "unverifiable"), data
     assert data["signatures"][0]["status"] != "verified"
+
+
+def test_cold_sbom_from_attached_documents_reads_only_what_it_needs(
+    registry, attached: Attached
+) -> None:
+    """The listing's artifactType says which artifacts are SBOMs: the VEX document and the
+    signature payload are not fetched, and a cold run stays under the client's burst limit
+    (10 requests), so it is never throttled."""
+    fallback, _, _ = attached.attacher.client.get_manifest(
+        attached.repo, attached.info.digest.replace(":", "-")
+    )
+    vex = next(m for m in json.loads(fallback)["manifests"] if m["artifactType"] == OPENVEX_JSON)
+    mark = registry.log_mark()
+    code, _, err = run("sbom", attached.ref, "--json")
+    assert code == 0, err
+    routes = [e.route for e in registry.requests_since(mark)]
+    assert len(routes) <= 10, routes
+    assert not [r for r in routes if r.endswith(vex["digest"])]
+    assert sum("/referrers/" in r for r in routes) == 1  # the one probe, then remembered
