@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     RATE_LIMITED = 5
     NETWORK = 6
     NOT_AN_IMAGE = 7
+    LOCAL_FILE = 8
     # `verify`
     SIGNATURE_INVALID = 10
     UNSIGNED = 11
@@ -31,6 +32,10 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.NETWORK: "network, timeout or upstream error (also: offline cache miss)",
     ExitCode.NOT_AN_IMAGE: (
         "not a container image (an OCI artifact; dockerhub manifest still shows it)"
+    ),
+    ExitCode.LOCAL_FILE: (
+        "a local file problem: config.json unreadable or not writable, the cache directory "
+        "unusable, a configured credential helper missing"
     ),
     ExitCode.SIGNATURE_INVALID: (
         "verify: a signature is attached but fails a check (bad signature, another digest or "
