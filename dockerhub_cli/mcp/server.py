@@ -1517,6 +1517,124 @@ def configure_logging(debug: bool = False) -> None:
             logging.getLogger(noisy).setLevel(logging.INFO)
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# A bearer token shorter than this is refused: it would be guessable.
+MIN_TOKEN_LENGTH = 16
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_auth_token(token_file: str | None) -> str | None:
+    """The bearer token for `serve-mcp --transport http`: the first line of `token_file`, else
+    $DOCKERHUB_MCP_AUTH_TOKEN, else None. Too short is an error, never silently accepted."""
+    import os
+
+    from dockerhub_cli.errors import InvalidInputError, LocalFileError
+
+    if token_file:
+        try:
+            with open(token_file, encoding="utf-8") as handle:
+                token = handle.readline().strip()
+        except OSError as exc:
+            raise LocalFileError(
+                f"cannot read the auth token file {token_file}: {exc.strerror or exc}"
+            ) from None
+        source = f"the auth token file {token_file}"
+    else:
+        token = os.environ.get("DOCKERHUB_MCP_AUTH_TOKEN", "").strip()
+        source = "DOCKERHUB_MCP_AUTH_TOKEN"
+        if not token:
+            return None
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise InvalidInputError(
+            f"{source} holds a token of {len(token)} characters; at least {MIN_TOKEN_LENGTH} "
+            "are needed",
+            hint="make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        )
+    return token
+
+
+def check_http_exposure(host: str, token: str | None, *, no_auth: bool) -> None:
+    """Refuse to serve beyond loopback without a token, unless `--no-auth` said so."""
+    from dockerhub_cli.errors import InvalidInputError
+
+    if token is None and not no_auth and not is_loopback(host):
+        raise InvalidInputError(
+            f"refusing to serve MCP on {host} without a bearer token: anyone who can reach the "
+            "port would read images with this server's registry credentials",
+            hint="pass --auth-token-file FILE or set DOCKERHUB_MCP_AUTH_TOKEN (clients send "
+            "'Authorization: Bearer TOKEN'), or --no-auth to serve without one on purpose",
+        )
+
+
+class BearerAuth:
+    """ASGI middleware: every HTTP request needs `Authorization: Bearer <token>` (compared in
+    constant time); anything else gets a bare 401 with no body. `/health` stays open to
+    callers on loopback (a container's health check), not to anyone else."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.expected = token.encode()
+
+    def _allowed(self, scope: dict[str, Any]) -> bool:
+        import hmac
+
+        if scope.get("path") == "/health":
+            client = scope.get("client") or ("", 0)
+            if client and is_loopback(str(client[0])):
+                return True
+        presented = b""
+        for name, value in scope.get("headers") or []:
+            if name.lower() == b"authorization":
+                scheme, _, credential = bytes(value).partition(b" ")
+                if scheme.lower() == b"bearer":
+                    presented = credential.strip()
+                break
+        return hmac.compare_digest(presented, self.expected)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket") or self._allowed(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"www-authenticate", b'Bearer realm="dockerhub-mcp"'),
+                    (b"content-length", b"0"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+
+def http_app(server: MCPServer, service: DockerHubService, *, host: str, token: str | None) -> Any:
+    """The ASGI app of `serve-mcp --transport http`: /mcp and /health, behind BearerAuth when
+    a token is set."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+
+    @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse(health_report(service))
+
+    app = server.streamable_http_app(host=host)
+    return BearerAuth(app, token) if token is not None else app
+
+
 def serve(
     service: DockerHubService,
     *,
@@ -1524,8 +1642,12 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     debug: bool = False,
+    auth_token: str | None = None,
+    no_auth: bool = False,
 ) -> None:
     """Serve until the client disconnects (stdio) or the process is interrupted (http)."""
+    if transport == "http":
+        check_http_exposure(host, auth_token, no_auth=no_auth)
     configure_logging(debug)
     server = build_server(service, log_level="DEBUG" if debug else "WARNING")
     if transport == "stdio":
@@ -1534,20 +1656,17 @@ def serve(
         return
 
     import uvicorn
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
 
-    @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse(health_report(service))
-
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(host):
         log.warning(
-            "listening on %s: not loopback, so DNS-rebinding protection is off and anyone who "
-            "can reach this port can use the server (and its registry credentials)",
+            "listening on %s: not loopback, so DNS-rebinding protection is off%s",
             host,
+            " and there is NO authentication (--no-auth): anyone who can reach this port can "
+            "use the server and its registry credentials"
+            if auth_token is None
+            else "; every request needs the bearer token",
         )
-    app = server.streamable_http_app(host=host)
+    app = http_app(server, service, host=host, token=auth_token)
     config = uvicorn.Config(
         app,
         host=host,
@@ -1557,7 +1676,12 @@ def serve(
         log_level="debug" if debug else "warning",
         timeout_graceful_shutdown=3,
     )
-    log.info("serving MCP on http://%s:%d/mcp (health: /health)", _url_host(host), port)
+    log.info(
+        "serving MCP on http://%s:%d/mcp (health: /health)%s",
+        _url_host(host),
+        port,
+        ", bearer token required" if auth_token else "",
+    )
     uvicorn.Server(config).run()
 
 
