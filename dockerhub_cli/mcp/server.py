@@ -1177,7 +1177,7 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
-        from dockerhub_cli.settings import _env_int
+        from dockerhub_cli.config.settings import _env_int
 
         return cls(
             timeout=float(_env_int("DOCKERHUB_MCP_TOOL_TIMEOUT", DEFAULT_TOOL_TIMEOUT)),

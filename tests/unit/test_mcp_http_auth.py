@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dockerhub_cli.settings import Settings
 from starlette.testclient import TestClient
 
+from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import InvalidInputError
 from dockerhub_cli.mcp.server import (
     BearerAuth,

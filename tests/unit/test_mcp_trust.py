@@ -9,13 +9,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from dockerhub_cli.image_models import (
-    ImageConfigInfo,
-    ImageInspection,
-    ManifestReport,
-    PlatformEntry,
-)
-from dockerhub_cli.mcp_server import (
+from mcp import Client
+
+from dockerhub_cli.mcp.server import (
     DEFAULT_MAX_RESULT_BYTES,
     INSTRUCTIONS,
     Limits,
@@ -23,8 +19,12 @@ from dockerhub_cli.mcp_server import (
     mark_publisher_data,
     unmark_publisher_data,
 )
-from mcp import Client
-
+from dockerhub_cli.models.images import (
+    ImageConfigInfo,
+    ImageInspection,
+    ManifestReport,
+    PlatformEntry,
+)
 from tests.unit import registry_fixtures as fx
 from tests.unit.test_mcp_server import ANSWERS, DIGEST, PLATFORM, FakeService
 

@@ -86,7 +86,13 @@ def _result_type(method_name: str) -> Any:
     import importlib
 
     namespace: dict[str, Any] = {}
-    for module in ("models", "image_models", "compare_models", "supply_models", "reference"):
+    for module in (
+        "models.core",
+        "models.images",
+        "models.compare",
+        "models.supply",
+        "oci.reference",
+    ):
         namespace.update(vars(importlib.import_module(f"dockerhub_cli.{module}")))
     method = getattr(DockerHubService, method_name)
     return typing.get_type_hints(method, localns=namespace)["return"]
