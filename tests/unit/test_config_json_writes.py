@@ -24,10 +24,10 @@ ROUNDS = 5
 def _cli_login(config_dir: str, registry: str, barrier: object, rounds: int) -> None:
     """One `dockerhub login` process (credential validation stubbed: no network)."""
     os.environ["DOCKER_CONFIG"] = config_dir
-    from dockerhub_cli import account
+    from dockerhub_cli.ops import account
 
     account.validate = lambda *args, **kwargs: None  # type: ignore[assignment]
-    barrier.wait()  # type: ignore[attr-defined]
+    barrier.wait(60)  # type: ignore[attr-defined]
     for n in range(rounds):
         result = run("login", registry, "-u", f"user{n}", "--password-stdin", input=SECRET)
         if result.exit_code != 0:
@@ -36,7 +36,7 @@ def _cli_login(config_dir: str, registry: str, barrier: object, rounds: int) -> 
 
 def _cli_logout(config_dir: str, registry: str, barrier: object) -> None:
     os.environ["DOCKER_CONFIG"] = config_dir
-    barrier.wait()  # type: ignore[attr-defined]
+    barrier.wait(60)  # type: ignore[attr-defined]
     result = run("logout", registry)
     if result.exit_code != 0:
         raise SystemExit(f"logout {registry}: {result.stderr}")
@@ -70,7 +70,7 @@ def test_parallel_logins_and_logouts_keep_every_entry(tmp_path: Path) -> None:
 
 def _store_many(config_path: str, worker: int, barrier: object) -> None:
     store = CredentialStore(config_path=Path(config_path))
-    barrier.wait()  # type: ignore[attr-defined]
+    barrier.wait(60)  # type: ignore[attr-defined]
     for n in range(20):
         store.store(f"w{worker}-{n}.example.com", "u", SECRET)
 
