@@ -165,7 +165,8 @@ def display_copy(value: Any) -> Any:
     if isinstance(value, Enum):
         return value
     if isinstance(value, str):
-        return escape(visible(value))
+        value = visible(value)
+        return escape(value) if "[" in value else value
     if isinstance(value, BaseModel):
         fields = {name: display_copy(getattr(value, name)) for name in type(value).model_fields}
         return type(value).model_construct(_fields_set=value.model_fields_set, **fields)
