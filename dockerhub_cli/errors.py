@@ -83,7 +83,7 @@ class OfflineCacheMissError(NetworkError):
 
 class LocalFileError(DockerHubError):
     """A file or program on this machine is in the way: config.json cannot be read or written,
-    the cache directory is unusable, a configured credential helper is missing (exit 7).
+    the cache directory is unusable, a configured credential helper is missing (exit 8).
     Neither a bug (1) nor the network (6): the message names the path and what to fix."""
 
     exit_code = ExitCode.LOCAL_FILE

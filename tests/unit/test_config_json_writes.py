@@ -1,5 +1,5 @@
 """Issue 12, expectations 7 and 12: config.json writes are serialised and atomic, and a local
-file problem has its own exit code (7), never 1 ("a bug") or 6 ("network")."""
+file problem has its own exit code (8), never 1 ("a bug") or 6 ("network")."""
 
 from __future__ import annotations
 
@@ -122,29 +122,29 @@ def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @responses.activate
-def test_read_only_config_json_is_exit_7_and_unchanged(docker_config: Path) -> None:
+def test_read_only_config_json_is_exit_8_and_unchanged(docker_config: Path) -> None:
     docker_config.write_text('{"auths": {}}')
     docker_config.chmod(0o444)
     responses.get("http://localhost:5000/v2/", json={})
     result = run("login", "localhost:5000", "-u", "bob", "--password-stdin", input=SECRET)
-    assert result.exit_code == ExitCode.LOCAL_FILE == 7
+    assert result.exit_code == ExitCode.LOCAL_FILE == 8
     assert "read-only" in result.stderr and "unexpected" not in result.stderr
     assert docker_config.read_text() == '{"auths": {}}'
 
 
-def test_corrupt_config_json_on_logout_is_exit_7(docker_config: Path) -> None:
+def test_corrupt_config_json_on_logout_is_exit_8(docker_config: Path) -> None:
     docker_config.write_text("{not json")
     result = run("logout", "localhost:5000")
-    assert result.exit_code == 7, result.stderr
+    assert result.exit_code == 8, result.stderr
     assert "not valid JSON" in result.stderr
 
 
-def test_unusable_cache_dir_is_exit_7(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unusable_cache_dir_is_exit_8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     monkeypatch.setenv("DOCKERHUB_CACHE_DIR", str(blocker / "cache"))
     result = run("cache", "info")
-    assert result.exit_code == 7, result.stderr
+    assert result.exit_code == 8, result.stderr
     assert "cache directory" in result.stderr
 
 
