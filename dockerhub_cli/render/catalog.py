@@ -91,13 +91,14 @@ def rendered_readme(result: Readme, console: Console) -> None:
 
     console.print(Rule(markup_text(f"README of {result.repository} (written by its publisher)")))
     if result.markdown.strip():
-        console.print(Markdown(visible(result.markdown), hyperlinks=False))
+        # markup_text().plain: the display copy's markup escapes undone (Markdown is no markup)
+        console.print(Markdown(markup_text(result.markdown).plain, hyperlinks=False))
     if result.url:
         console.print(markup_text(result.url, style="dim"))
 
 
 def raw_readme(result: Readme, console: Console) -> None:
     """`--raw`: the Markdown itself (control characters made visible, nothing else changed)."""
-    text = visible(result.markdown)
+    text = markup_text(result.markdown).plain  # display copy: visible, escapes undone
     sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     sys.stdout.flush()
