@@ -916,6 +916,18 @@ def resolve(fs: MergedFS, path: str) -> Placed | None:
     return fs.get("/".join(done))
 
 
+def lookup(fs: MergedFS, path: str) -> Placed | None:
+    """`path` itself, not followed if it is a symlink; links in its parents are followed
+    (like `lstat`)."""
+    parent, _, name = path.strip("/").rpartition("/")
+    if not parent:
+        return fs.get(name)
+    above = resolve(fs, parent)
+    if above is None or above.entry.type != DIR:
+        return None
+    return fs.get(posixpath.join(above.entry.path, name))
+
+
 # -- comparing ---------------------------------------------------------------------------------
 
 COMPARED = ("type", "sha256", "size", "mode", "uid", "gid", "link")
