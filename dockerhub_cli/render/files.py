@@ -34,6 +34,10 @@ def _name(f: FileInfo) -> str:
     return name
 
 
+def _entries(n: int) -> str:
+    return f"{n:,} entr{'y' if n == 1 else 'ies'}"
+
+
 def download_line(d: Download) -> str:
     read = f"downloaded {human_size(d.bytes_downloaded)}"
     layers = f"{plural(d.layers_read, 'layer')} read, {d.layers_cached} from the index cache"
@@ -61,7 +65,7 @@ def files(result: FileListing, console: Console) -> None:
     where = f" in /{escape(result.path)}" if result.path else ""
     scope = f" of layer {result.layer}" if result.layer is not None else ""
     console.print(
-        f"{plural(result.total_files, 'entry')}{where}{scope}, {human_size(result.total_size)} "
+        f"{_entries(result.total_files)}{where}{scope}, {human_size(result.total_size)} "
         f"of file content; {escape(result.reference)} ({short_digest(result.digest)}, "
         f"{plural(result.layers, 'layer')})",
         style="dim",
@@ -73,7 +77,7 @@ def files(result: FileListing, console: Console) -> None:
 
 def extract(result: ExtractResult, console: Console) -> None:
     console.print(
-        f"wrote {plural(len(result.written), 'entry')} ({human_size(result.bytes_written)}) "
+        f"wrote {_entries(len(result.written))} ({human_size(result.bytes_written)}) "
         f"to {escape(result.directory)}",
         highlight=False,
     )
