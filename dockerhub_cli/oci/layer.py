@@ -493,6 +493,8 @@ class LayerIndex:
     whiteouts: list[str] = field(default_factory=list)
     opaque: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # eStargz: path -> [start, end) of the compressed bytes holding that file's content.
+    chunks: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def content_bytes(self) -> int:
@@ -510,6 +512,7 @@ class LayerIndex:
             "whiteouts": self.whiteouts,
             "opaque": self.opaque,
             "notes": self.notes,
+            **({"chunks": self.chunks} if self.chunks else {}),
         }
 
     @classmethod
@@ -532,6 +535,7 @@ class LayerIndex:
                 whiteouts=[str(p) for p in data["whiteouts"]],
                 opaque=[str(p) for p in data["opaque"]],
                 notes=[str(n) for n in data["notes"]],
+                chunks={str(k): [int(v[0]), int(v[1])] for k, v in data.get("chunks", {}).items()},
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a layer index: {exc}") from None
@@ -693,7 +697,7 @@ def index_layer(
         raise
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise LayerError(f"{what} is not a valid tar archive: {exc}") from None
-    _fill_hardlinks(index)
+    fill_hardlinks(index)
     index.uncompressed_size = stream.out
     if escaped:
         sample = ", ".join(repr(n) for n in escaped[:3])
@@ -740,7 +744,7 @@ def _hash_member(
     return hasher.hexdigest()
 
 
-def _fill_hardlinks(index: LayerIndex) -> None:
+def fill_hardlinks(index: LayerIndex) -> None:
     """A hard link's size and content hash are those of its target (same layer when there)."""
     files = {e.path: e for e in index.entries if e.type == FILE}
     for i, e in enumerate(index.entries):
@@ -870,11 +874,15 @@ class MergedFS:
             self._add(Placed(entry, layer))
 
     def _remove_non_dir_parents(self, path: str, layer: int) -> None:
+        """A path under a non-directory replaces it. Every entry's ancestors are directories
+        (the invariant `_add` keeps), so the walk up stops at the first existing ancestor."""
         parent = posixpath.dirname(path)
         while parent:
             old = self.entries.get(parent)
-            if old is not None and old.entry.type != DIR:
-                self._remove(parent, layer, "overwritten")
+            if old is not None:
+                if old.entry.type != DIR:
+                    self._remove(parent, layer, "overwritten")
+                return
             parent = posixpath.dirname(parent)
 
 

@@ -99,12 +99,66 @@ class Budget:
 
 
 def open_blob(
-    service: DockerHubService, ref: ImageReference, descriptor: Descriptor
+    service: DockerHubService,
+    ref: ImageReference,
+    descriptor: Descriptor,
+    byte_range: tuple[int, int] | None = None,
 ) -> AbstractContextManager[L.Reader]:
-    """The one place layer bytes come from (a registry today; local layouts plug in here)."""
+    """The one place layer bytes come from (a registry today; local layouts plug in here).
+
+    `byte_range` (first, last), inclusive: only those bytes, or `RangeNotHonouredError`."""
     from dockerhub_cli.remote.blobs import open_registry_blob
 
-    return open_registry_blob(service.registry, ref, descriptor.digest, "layer")
+    return open_registry_blob(service.registry, ref, descriptor.digest, "layer", byte_range)
+
+
+def _read_range(
+    service: DockerHubService,
+    ref: ImageReference,
+    descriptor: Descriptor,
+    start: int,
+    end: int,
+    budget: Budget,
+) -> bytes:
+    """Bytes [start, end) of a blob by one Range request (bounded by the request itself)."""
+    length = end - start
+    budget.reserve(length, f"part of layer {descriptor.digest[:19]}")
+    with open_blob(service, ref, descriptor, (start, end - 1)) as raw:
+        reader = L.VerifyingReader(
+            raw, None, expected_size=length, on_bytes=budget.on_bytes, what="a layer range"
+        )
+        parts = []
+        while chunk := reader.read(L.CHUNK):
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def _estargz_index(
+    service: DockerHubService,
+    ref: ImageReference,
+    descriptor: Descriptor,
+    toc_digest: str,
+    budget: Budget,
+) -> L.LayerIndex:
+    """The index of an eStargz layer from its footer and TOC: two Range requests, verified
+    by the manifest's TOC digest annotation."""
+    from dockerhub_cli.oci import estargz
+
+    size = descriptor.size
+    footer = _read_range(service, ref, descriptor, size - estargz.FOOTER_SIZE, size, budget)
+    toc_offset = estargz.parse_footer(footer)
+    end = size - estargz.FOOTER_SIZE
+    if not 0 <= toc_offset < end or end - toc_offset > estargz.MAX_TOC_COMPRESSED:
+        raise L.LayerError(f"eStargz footer of {descriptor.digest[:19]}: TOC offset out of range")
+    member = _read_range(service, ref, descriptor, toc_offset, end, budget)
+    toc = estargz.read_toc(member, toc_digest)
+    return estargz.index_from_toc(
+        toc,
+        digest=descriptor.digest,
+        media_type=descriptor.media_type,
+        blob_size=size,
+        toc_offset=toc_offset,
+    )
 
 
 def _check_layer_type(descriptor: Descriptor, position: int) -> None:
@@ -138,6 +192,19 @@ def layer_index(
             hint="run the same command once without --offline",
         )
     _check_layer_type(descriptor, position)
+    from dockerhub_cli.oci.estargz import FOOTER_SIZE, TOC_DIGEST_ANNOTATION
+    from dockerhub_cli.remote.blobs import RangeNotHonouredError
+
+    toc_digest = descriptor.annotations.get(TOC_DIGEST_ANNOTATION)
+    if toc_digest and descriptor.size > FOOTER_SIZE:
+        try:
+            index = _estargz_index(service, ref, descriptor, toc_digest, budget)
+        except RangeNotHonouredError:
+            pass  # read it whole, like any other layer
+        else:
+            budget.layers_read += 1
+            store.put(index)
+            return index
     budget.reserve(descriptor.size, what)
     budget.label, budget.expected = f"layer {position}", descriptor.size
     with open_blob(service, ref, descriptor) as raw:
@@ -320,8 +387,17 @@ def _fetch_members(
         raise OfflineCacheMissError(
             f"--offline: reading file content needs layer {layer} from the network"
         )
-    remaining = set(wanted)
     hashes: dict[str, str] = {}
+    chunks = files.indexes[layer].chunks
+    if chunks and all(m in chunks for m in wanted):  # eStargz: one Range request per file
+        own = {e.path: e for e in files.indexes[layer].entries}
+        for member, make in wanted.items():
+            hashes[member] = _read_chunk(
+                service, files, descriptor, own[member], chunks, make, budget
+            )
+        budget.layers_read += 1
+        return hashes
+    remaining = set(wanted)
 
     def sink(entry: L.Entry) -> IO[bytes] | None:
         make = wanted.get(entry.path)
@@ -355,6 +431,37 @@ def _fetch_members(
             "run with --no-cache",
         )
     return hashes
+
+
+def _read_chunk(
+    service: DockerHubService,
+    files: ImageFiles,
+    descriptor: Descriptor,
+    entry: L.Entry,
+    chunks: dict[str, list[int]],
+    make: Callable[[L.Entry], IO[bytes] | None],
+    budget: Budget,
+) -> str:
+    """One eStargz file: its gzip member by a Range request, inflated only as far as the
+    file's size; returns the sha256 of the bytes written (the caller checks it)."""
+    import hashlib
+    import io
+
+    start, end = chunks[entry.path]
+    data = _read_range(service, files.resolved.pinned, descriptor, start, end, budget)
+    stream = L.decompressed(io.BytesIO(data), max_out=entry.size + 16 * 1024 * 1024)
+    out = make(entry)
+    hasher = hashlib.sha256()
+    remaining = entry.size
+    while remaining > 0:
+        piece = stream.read(min(L.CHUNK, remaining))
+        if not piece:
+            raise L.LayerError(f"{entry.path}: its eStargz chunk ends early")
+        remaining -= len(piece)
+        hasher.update(piece)
+        if out is not None:
+            out.write(piece)
+    return f"sha256:{hasher.hexdigest()}"
 
 
 def read_file(

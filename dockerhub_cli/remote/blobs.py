@@ -48,13 +48,28 @@ class ResponseReader:
         return data
 
 
+class RangeNotHonouredError(UpstreamError):
+    """The server answered a Range request with the whole blob (or another range)."""
+
+
 @contextmanager
 def open_registry_blob(
-    registry: RegistryClient, ref: ImageReference, digest: str, what: str = "layer"
+    registry: RegistryClient,
+    ref: ImageReference,
+    digest: str,
+    what: str = "layer",
+    byte_range: tuple[int, int] | None = None,
 ) -> Iterator[ResponseReader]:
-    """The blob's bytes as a stream (closed on exit, so stopping early frees the connection)."""
-    response = registry.open_blob(ref, digest, what=what)
+    """The blob's bytes as a stream (closed on exit, so stopping early frees the connection);
+    with `byte_range` only those bytes, or RangeNotHonouredError before any is read."""
+    response = registry.open_blob(ref, digest, what=what, byte_range=byte_range)
     try:
+        if byte_range is not None:
+            wanted = f"bytes {byte_range[0]}-{byte_range[1]}/"
+            if response.status_code != 206 or not response.headers.get(
+                "Content-Range", ""
+            ).startswith(wanted):
+                raise RangeNotHonouredError(f"{what} {digest[:19]}: Range request not honoured")
         yield ResponseReader(response, f"{what} {digest[:19]}")
     finally:
         response.close()

@@ -415,14 +415,29 @@ class RegistryClient:
         return body
 
     def open_blob(
-        self, ref: ImageReference, digest: str, *, what: str = "layer"
+        self,
+        ref: ImageReference,
+        digest: str,
+        *,
+        what: str = "layer",
+        byte_range: tuple[int, int] | None = None,
     ) -> requests.Response:
         """GET a blob as a stream (layers): never through the HTTP cache, redirects to CDN
         hosts followed (requests drops Authorization on a cross-host redirect). The caller
-        reads `response.raw`, verifies the digest while reading, and closes the response."""
+        reads `response.raw`, verifies what it reads, and closes the response.
+
+        `byte_range` (first, last), inclusive, asks for part of it (`Range`); the caller checks
+        for 206, since a server may ignore the header and send everything."""
         label = f"{what} {digest[:19]} of {ref.familiar_name}"
+        headers = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range else None
         response = self.request(
-            ref, "GET", self.url(ref, f"blobs/{digest}"), what=label, cacheable=False, stream=True
+            ref,
+            "GET",
+            self.url(ref, f"blobs/{digest}"),
+            headers=headers,
+            what=label,
+            cacheable=False,
+            stream=True,
         )
         if response.status_code >= 300:
             try:  # keep at most 64 kB of an error body, for the message

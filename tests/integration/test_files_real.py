@@ -270,3 +270,49 @@ def test_corrupt_blob_is_never_indexed(pushed) -> None:
     name = victim.parent.name
     assert not (cache / "sha256" / f"{name}.json").exists()
     assert hashlib.sha256(victim.read_bytes()).hexdigest() != name
+
+
+def test_estargz_layer_is_indexed_from_its_toc_and_read_by_range(
+    registry_factory, tmp_path: Path
+) -> None:
+    reg = registry_factory(seed=False)
+    big = os.urandom(300_000)
+    lazy = [
+        directory("data"),
+        file("data/big.bin", big),
+        file("data/small.txt", "small\n"),
+        symlink("data/link", "small.txt"),
+        whiteout("etc/old.conf"),
+    ]
+    layout = tmp_path / "layout"
+    write_layout(layout, [(BASE, "gzip"), (lazy, "estargz")], tag="v1")
+    ref = reg.ref("demo/lazy:v1")
+    push(f"oci:{layout}:v1", ref, fmt="oci")
+    oracle = _oracle(layout, tmp_path)  # umoci reads eStargz as the gzip tar it also is
+    with _service() as svc:
+        listing = svc.files(ref)
+        manifest = svc.manifest(ref).manifest
+        lazy_size = manifest["layers"][1]["size"]
+        base_size = manifest["layers"][0]["size"]
+        # layer 1 cost two small Range requests (footer, TOC), not its 300 kB
+        assert listing.download.bytes_downloaded < base_size + 10_000 < base_size + lazy_size
+        ours = {
+            f.path: (
+                "file" if f.type in ("file", "hardlink") else f.type,
+                f.size,
+                f.link if f.type == "symlink" else f.sha256,
+            )
+            for f in listing.files
+        }
+        assert ours == oracle
+        assert any("eStargz TOC" in n for n in listing.notes)
+        mark = reg.log_mark()
+        meta, spool = svc.read_file(ref, "/data/link")
+        with spool:
+            assert spool.read() == b"small\n"
+        assert meta.download.bytes_downloaded < 1000
+        meta, spool = svc.read_file(ref, "/data/big.bin")
+        with spool:
+            assert spool.read() == big
+        assert meta.download.bytes_downloaded < lazy_size
+    assert len([e for e in reg.requests_since(mark) if "/blobs/" in e.path]) == 2

@@ -189,3 +189,25 @@ def test_waste_and_gate(rsps, service) -> None:
     assert [(i.path, i.layers, i.removed_by) for i in report.files] == [("etc/gone", [0], [1])]
     assert report.efficiency == round(1 - 100 / (100 + 8 + 2), 6)
     assert service.waste(IMAGE, min_efficiency=0.05).passed is True
+
+
+def test_estargz_server_ignoring_range_falls_back_to_streaming(rsps, service) -> None:
+    """`responses` answers a Range request with 200 and the whole body, like a server that
+    does not support ranges: the layer is then streamed as usual."""
+    from tests.support.layers import ESTARGZ_TOC_DIGEST, estargz_layer
+
+    blob, toc_digest = estargz_layer([file("etc/os-release", "ID=lazy\n")])
+    manifest = json.loads(_manifest([blob]))
+    manifest["layers"][0]["annotations"] = {ESTARGZ_TOC_DIGEST: toc_digest}
+    body = compact(manifest)
+    rsps.get(
+        f"{REG}/v2/team/app/manifests/1.0",
+        body=body,
+        content_type="application/vnd.oci.image.manifest.v1+json",
+        headers={"Docker-Content-Digest": digest(body)},
+    )
+    rsps.get(f"{REG}/v2/team/app/blobs/{digest(blob)}", body=blob)
+    listing = service.files(IMAGE)
+    assert [f.path for f in listing.files] == ["etc", "etc/os-release", "stargz.index.json"]
+    assert not any("TOC" in n for n in listing.notes)
+    assert listing.download.bytes_downloaded == len(blob)

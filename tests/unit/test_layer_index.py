@@ -319,3 +319,52 @@ def test_sink_receives_content_and_stop_after_ends_early() -> None:
     assert out.getvalue() == b"second"
     assert [e.path for e in index.entries] == ["a", "b"]
     assert "incomplete" in index.notes[-1]
+
+
+# -- eStargz ------------------------------------------------------------------------------------
+
+
+def test_estargz_toc_index_equals_the_streamed_index() -> None:
+    from dockerhub_cli.oci import estargz
+    from tests.support.layers import estargz_layer
+
+    members = [
+        directory("etc"),
+        file("etc/a", "alpha"),
+        file("etc/b", bytes(range(256)) * 50),
+        symlink("etc/l", "a"),
+        hardlink("etc/h", "etc/a"),
+        whiteout("gone"),
+        opaque("opaque"),
+        file("../escape", "x"),
+    ]
+    blob, toc_digest = estargz_layer(members)
+    streamed = index_of(blob)
+    footer = blob[-estargz.FOOTER_SIZE :]
+    offset = estargz.parse_footer(footer)
+    toc = estargz.read_toc(blob[offset : -estargz.FOOTER_SIZE], toc_digest)
+    index = estargz.index_from_toc(
+        toc, digest=digest(blob), media_type="", blob_size=len(blob), toc_offset=offset
+    )
+
+    def facts(i: L.LayerIndex) -> set[tuple[object, ...]]:
+        return {(e.path, e.type, e.size, e.sha256, e.link) for e in i.entries}
+
+    assert facts(index) == facts(streamed)
+    assert (index.whiteouts, index.opaque) == (streamed.whiteouts, streamed.opaque)
+    start, end = index.chunks["etc/b"]
+    content = L.decompressed(io.BytesIO(blob[start:end])).read(12800)
+    assert content == bytes(range(256)) * 50
+    assert L.LayerIndex.from_json(index.to_json()).chunks == index.chunks
+
+
+def test_estargz_bad_footer_and_forged_toc() -> None:
+    from dockerhub_cli.oci import estargz
+    from tests.support.layers import estargz_layer
+
+    blob, toc_digest = estargz_layer([file("a", "1")])
+    with pytest.raises(L.LayerError, match="footer"):
+        estargz.parse_footer(b"\x1f\x8b" + bytes(49))
+    offset = estargz.parse_footer(blob[-51:])
+    with pytest.raises(DigestMismatchError, match="toc.digest"):
+        estargz.read_toc(blob[offset:-51], "sha256:" + "0" * 64)
