@@ -633,6 +633,7 @@ def index_layer(
             return index
         raise LayerError(f"{what} is not a tar archive ({exc})") from None
     count = 0
+    logical = 0
     try:
         for member in tar:
             tar.members.clear()  # stream mode keeps every TarInfo otherwise: memory grows
@@ -686,6 +687,14 @@ def index_layer(
                 devminor=member.devminor if kind in (CHAR, BLOCK) else 0,
             )
             if kind == FILE:
+                # Sparse members inflate to their logical size while hashed: bound that too.
+                logical += member.size
+                if logical > limits.max_uncompressed:
+                    raise LayerError(
+                        f"{what}: its files add up to more than {limits.max_uncompressed:,} "
+                        "bytes (sparse or not); refusing it",
+                        hint="a tar bomb, or raise the limit",
+                    )
                 out = sink(entry) if sink is not None else None
                 digest_hex = _hash_member(tar, member, out, limits, started, what)
                 entry = _with_sha(entry, digest_hex)
@@ -763,8 +772,10 @@ def read_layer(
     limits: Limits | None = None,
     what: str = "layer",
     gzip_impl: str | None = None,
+    sink: FileSink | None = None,
 ) -> LayerIndex:
-    """Index a whole layer and check its digest (reading any bytes after the tar's end)."""
+    """Index a whole layer and check its digest (reading any bytes after the tar's end).
+    What went to `sink` may be used only once this returned: the digest is checked last."""
     index = index_layer(
         source,
         digest=source.digest,
@@ -772,6 +783,7 @@ def read_layer(
         limits=limits,
         what=what,
         gzip_impl=gzip_impl,
+        sink=sink,
     )
     source.drain()
     index.compressed_size = source.count

@@ -176,6 +176,7 @@ def layer_index(
     descriptor: Descriptor,
     position: int,
     budget: Budget,
+    sink: L.FileSink | None = None,
 ) -> L.LayerIndex:
     """The file index of one layer: from the cache, else streamed once, verified, and cached."""
     from dockerhub_cli.remote.blobs import IndexStore
@@ -215,7 +216,7 @@ def layer_index(
             on_bytes=budget.on_bytes,
             what=what,
         )
-        index = L.read_layer(reader, media_type=descriptor.media_type, what=what)
+        index = L.read_layer(reader, media_type=descriptor.media_type, what=what, sink=sink)
     budget.layers_read += 1
     store.put(index)
     return index
@@ -240,14 +241,56 @@ class ImageFiles:
 
 
 def load_image(
-    service: DockerHubService, image: str, platform: str | None, budget: Budget
+    service: DockerHubService,
+    image: str,
+    platform: str | None,
+    budget: Budget,
+    capture: Capture | None = None,
 ) -> ImageFiles:
+    """Resolve `image` and get the index of every layer; `capture` keeps the content of one
+    path as the layers not yet indexed stream by (so a cold `cat` reads no layer twice)."""
     resolved = resolve_image(service, image, platform, with_config=False)
     manifest = resolved.manifest
     assert manifest is not None  # require_platform=True raised otherwise
     ref = resolved.pinned
-    indexes = [layer_index(service, ref, d, i, budget) for i, d in enumerate(manifest.layers)]
+    indexes = [
+        layer_index(service, ref, d, i, budget, capture.sink(i) if capture else None)
+        for i, d in enumerate(manifest.layers)
+    ]
     return ImageFiles(resolved, list(manifest.layers), indexes, L.merge(indexes))
+
+
+class Capture:
+    """The content of `path` from the highest layer streamed so far that holds it (spooled;
+    an earlier layer's copy is dropped when a later one writes the path)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.layer: int | None = None
+        self.spool: IO[bytes] | None = None
+
+    def sink(self, layer: int) -> L.FileSink:
+        def take(entry: L.Entry) -> IO[bytes] | None:
+            if entry.path != self.path:
+                return None
+            self.close()
+            self.layer = layer
+            self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115
+            return self.spool
+
+        return take
+
+    def take(self, layer: int) -> IO[bytes] | None:
+        """The spool if it holds `layer`'s copy (the caller owns it then), else None."""
+        if self.layer != layer or self.spool is None:
+            return None
+        spool, self.spool, self.layer = self.spool, None, None
+        return spool
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+        self.spool, self.layer = None, None
 
 
 def _info(entry: L.Entry, layer: int) -> FileInfo:
@@ -477,16 +520,26 @@ def read_file(
     """One file's bytes, verified against the layer index, in a spooled temporary file (at
     position 0; the caller closes it), and what is known about it."""
     budget = Budget(max_download, progress)
-    files = load_image(service, image, platform, budget)
     wanted = clean_path(path)
-    placed, member, layer = _content_source(files, wanted)
+    capture = Capture(wanted)
+    try:
+        files = load_image(service, image, platform, budget, capture)
+        placed, member, layer = _content_source(files, wanted)
+        captured = capture.take(layer) if member == wanted else None
+    finally:
+        capture.close()
     if placed.entry.size > max_bytes:
+        if captured is not None:
+            captured.close()
         raise InvalidInputError(
             f"{wanted} is {placed.entry.size:,} bytes, more than the {max_bytes:,}-byte limit"
         )
-    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115
+    spool: IO[bytes] = captured or tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
     try:
-        hashes = _fetch_members(service, files, layer, {member: lambda _e: spool}, budget)
+        if captured is not None:  # read while its layer was indexed (digest verified then)
+            hashes = {member: placed.entry.sha256 or ""}
+        else:
+            hashes = _fetch_members(service, files, layer, {member: lambda _e: spool}, budget)
         if hashes.get(member) != placed.entry.sha256:
             raise DigestMismatchError(
                 f"{wanted}: its content does not match the sha256 in the layer index",

@@ -211,3 +211,13 @@ def test_estargz_server_ignoring_range_falls_back_to_streaming(rsps, service) ->
     assert [f.path for f in listing.files] == ["etc", "etc/os-release", "stargz.index.json"]
     assert not any("TOC" in n for n in listing.notes)
     assert listing.download.bytes_downloaded == len(blob)
+
+
+def test_cold_cat_reads_each_layer_once(rsps, service) -> None:
+    _serve(rsps, [LAYER0, LAYER1])
+    meta, spool = service.read_file(IMAGE, "/etc/os-release")
+    with spool:
+        assert spool.read() == b"ID=test\n"
+    assert len(_blob_calls(rsps)) == 4  # two layers, each 307 + CDN, once
+    assert meta.download.layers_read == 2
+    assert meta.download.bytes_downloaded == len(LAYER0) + len(LAYER1)

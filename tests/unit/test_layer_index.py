@@ -368,3 +368,29 @@ def test_estargz_bad_footer_and_forged_toc() -> None:
     offset = estargz.parse_footer(blob[-51:])
     with pytest.raises(DigestMismatchError, match="toc.digest"):
         estargz.read_toc(blob[offset:-51], "sha256:" + "0" * 64)
+
+
+def _gnu_sparse_member(name: str, real_size: int) -> bytes:
+    """A GNU 'S' (old sparse) member: 1 byte of data, then a hole up to `real_size`."""
+    info = tarfile.TarInfo(name)
+    info.size = 1
+    header = bytearray(info.tobuf(format=tarfile.GNU_FORMAT))
+    header[156:157] = b"S"
+    header[386:398] = b"%011o\0" % 0  # sparse map: offset 0 ...
+    header[398:410] = b"%011o\0" % 1  # ... 1 byte
+    header[483:495] = b"%011o\0" % real_size
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header[:512])
+    return bytes(header) + b"x" + bytes(511)
+
+
+def test_huge_sparse_file_is_refused_before_hashing_its_holes() -> None:
+    raw = _gnu_sparse_member("holes", 8 * 10**9) + bytes(1024)
+    members = list(tarfile.open(fileobj=io.BytesIO(raw)))
+    assert members[0].issparse() and members[0].size == 8 * 10**9  # an 8 GB file of holes
+    ticks = iter(range(10**6))
+    with pytest.raises(L.LayerError, match="add up to more than"):
+        index_of(
+            gzip.compress(raw),
+            limits=L.Limits(max_uncompressed=10**9, clock=lambda: float(next(ticks))),
+        )
