@@ -688,8 +688,8 @@ def _bound_files(result: FileListing, args: dict[str, Any]) -> FileListing:
 def _read_file(
     s: DockerHubService,
     repository: Repository,
+    path: FilePath,
     tag: Tag = "latest",
-    path: FilePath = "/etc/os-release",
     platform: Platform = None,
     max_chars: Annotated[
         int,
