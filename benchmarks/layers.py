@@ -63,15 +63,16 @@ def build_rootfs(out: Path) -> bool:
     return True
 
 
-def synthetic_rootfs(out: Path, megabytes: int) -> None:
-    """Files of mixed compressibility (text-like and random), in a deep tree."""
+def synthetic_rootfs(out: Path, megabytes: int, file_mb: int = 0) -> None:
+    """Files of mixed compressibility (text-like and random), in a deep tree; with `file_mb`
+    every file has that size (few entries: memory then shows the bytes, not the entries)."""
     rng = random.Random(15)
     words = [bytes(rng.choice(b"abcdefghij klmnop\n") for _ in range(4096)) for _ in range(64)]
     written = 0
     with tarfile.open(out, "w") as tar:
         n = 0
         while written < megabytes * 1_000_000:
-            size = int(rng.paretovariate(1.2) * 2000) % 2_000_000
+            size = file_mb * 1_000_000 or int(rng.paretovariate(1.2) * 2000) % 2_000_000
             if n % 3 == 0:
                 data = rng.randbytes(size)
             else:
@@ -230,6 +231,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rootfs", type=Path, help="a rootfs tarball to use")
     parser.add_argument("--synthetic", type=int, metavar="MB", help="synthetic tree of MB")
+    parser.add_argument("--file-mb", type=int, default=0, help="synthetic: files of this size")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-registry", action="store_true", help="skip the end-to-end part")
     parser.add_argument(
@@ -244,8 +246,9 @@ def main() -> None:
             source = f"{args.rootfs}"
         elif args.synthetic or not build_rootfs(tar_path):
             mb = args.synthetic or 512
-            synthetic_rootfs(tar_path, mb)
-            source = f"synthetic tree, {mb} MB of file content (mmdebstrap unavailable or skipped)"
+            synthetic_rootfs(tar_path, mb, args.file_mb)
+            each = f", files of {args.file_mb} MB" if args.file_mb else ""
+            source = f"synthetic tree, {mb} MB of file content{each} (not a Debian rootfs)"
         else:
             source = "Debian bookworm minbase + python3 + perl, built by mmdebstrap"
         blob = work / "layer.tar.gz"
