@@ -6,8 +6,8 @@ and content sha256, computed while the blob streams by) is cached by layer diges
 `cat` and `extract` read layer bytes again, and then only the layers holding the files asked
 for, stopping as soon as the last of them is out.
 
-All blob reading goes through `open_blob()`: a local source (OCI layout, archive) plugs in
-there.
+All blob reading goes through `open_blob()`: the registry, or a local OCI layout / archive
+(`oci:`, `oci-archive:`, `docker-archive:`, through `service.client_for`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import os
 import posixpath
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -104,12 +104,23 @@ def open_blob(
     descriptor: Descriptor,
     byte_range: tuple[int, int] | None = None,
 ) -> AbstractContextManager[L.Reader]:
-    """The one place layer bytes come from (a registry today; local layouts plug in here).
+    """The one place layer bytes come from: the registry, or a local OCI layout / archive
+    (`service.client_for`).
 
-    `byte_range` (first, last), inclusive: only those bytes, or `RangeNotHonouredError`."""
-    from dockerhub_cli.remote.blobs import open_registry_blob
+    `byte_range` (first, last), inclusive: only those bytes, or `RangeNotHonouredError`
+    (local sources always say so: their layers are streamed whole, from disk)."""
+    from dockerhub_cli.remote.blobs import RangeNotHonouredError, open_registry_blob
 
-    return open_registry_blob(service.registry, ref, descriptor.digest, "layer", byte_range)
+    if not ref.is_local:
+        return open_registry_blob(service.registry, ref, descriptor.digest, "layer", byte_range)
+    if byte_range is not None:
+        raise RangeNotHonouredError("a local layer is read whole")
+    from dockerhub_cli.remote.local_layout import LocalLayoutClient
+
+    client = service.client_for(ref)
+    assert isinstance(client, LocalLayoutClient)
+    handle = client.open_blob(ref, descriptor.digest, size=descriptor.size, what="layer")
+    return closing(handle)
 
 
 def _read_range(

@@ -221,3 +221,30 @@ def test_cold_cat_reads_each_layer_once(rsps, service) -> None:
     assert len(_blob_calls(rsps)) == 4  # two layers, each 307 + CDN, once
     assert meta.download.layers_read == 2
     assert meta.download.bytes_downloaded == len(LAYER0) + len(LAYER1)
+
+
+def test_local_oci_layout_goes_through_the_same_ops(tmp_path: Path) -> None:
+    """A local OCI layout (issue 14's `oci:` transport): same index, same cache, no network."""
+    from tests.support.layers import write_layout
+
+    layout = tmp_path / "layout"
+    write_layout(
+        layout,
+        [([file("etc/os-release", "ID=local\n"), file("etc/x", "x")], "gzip"),
+         ([whiteout("etc/x"), file("bin/sh", b"\0ELF")], "zstd")],
+        tag="v1",
+    )  # fmt: skip
+    with DockerHubService(Settings.from_env()) as svc:
+        listing = svc.files(f"oci:{layout}:v1")
+        assert {f.path: f.layer for f in listing.files} == {
+            "etc": 0,
+            "etc/os-release": 0,
+            "bin": 1,
+            "bin/sh": 1,
+        }
+        assert listing.download.layers_read == 2
+        meta, spool = svc.read_file(f"oci:{layout}:v1", "/etc/os-release")
+        with spool:
+            assert spool.read() == b"ID=local\n"
+        assert meta.download.layers_cached == 2
+        assert svc.waste(f"oci:{layout}:v1").wasted_bytes == 1
