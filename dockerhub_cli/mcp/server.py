@@ -624,6 +624,8 @@ def _verify(
     if public_key is not None and not public_key.lstrip().startswith("-----BEGIN"):
         raise ToolError("public_key must be PEM text starting with -----BEGIN PUBLIC KEY-----")
     return s.verify(image_reference(repository, tag), key=public_key, platform=platform)
+
+
 # -- files inside images (issue 15) ----------------------------------------------------------
 
 # A model cannot see a progress bar: bound what one call may download (cached layers are free).
