@@ -83,7 +83,7 @@ class OfflineCacheMissError(NetworkError):
 
 class LocalFileError(DockerHubError):
     """A file or program on this machine is in the way: config.json cannot be read or written,
-    the cache directory is unusable, a configured credential helper is missing (exit 8).
+    the cache directory is unusable, a configured credential helper is missing (exit 9).
     Neither a bug (1) nor the network (6): the message names the path and what to fix."""
 
     exit_code = ExitCode.LOCAL_FILE
@@ -108,3 +108,13 @@ class NotAnImageError(UnsupportedMediaTypeError):
     not a container image: no config to inspect (exit 7; `dockerhub manifest` still shows it)."""
 
     exit_code = ExitCode.NOT_AN_IMAGE
+
+
+class DownloadLimitError(NetworkError):
+    """Reading more would pass --max-download: stopped before (or as soon as) it would (exit 6)."""
+
+
+class CheckFailedError(DockerHubError):
+    """A CI gate the user set did not pass, e.g. `waste --max-wasted-bytes` (exit 8)."""
+
+    exit_code = ExitCode.CHECK_FAILED

@@ -13,7 +13,7 @@ lock on `.config.json.lock` beside config.json, the new content goes to a
 randomly named temporary file created exclusively (`mkstemp`: O_EXCL, mode 0600, never through
 a planted symlink), is fsynced, then renamed over the file, so parallel logins and logouts keep
 every entry. A file problem (unreadable, read-only, directory not writable, a configured
-helper missing) is a `LocalFileError` (exit 8).
+helper missing) is a `LocalFileError` (exit 9).
 """
 
 from __future__ import annotations

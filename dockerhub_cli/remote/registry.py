@@ -130,10 +130,12 @@ class RegistryClient:
         what: str,
         scope: str | None = None,
         cacheable: bool = True,
+        stream: bool = False,
     ) -> requests.Response:
         """Send `method url` for repository `ref`, answering one auth challenge if needed.
 
-        `cacheable=False` bypasses the HTTP cache (e.g. `ratelimit` needs live headers)."""
+        `cacheable=False` bypasses the HTTP cache (e.g. `ratelimit` needs live headers);
+        `stream=True` (with cacheable=False) leaves the body unread: the caller closes it."""
         host = urlsplit(url).netloc
         scope = scope or f"repository:{ref.path}:pull"
         creds = self.credentials.lookup(ref.domain)
@@ -151,10 +153,17 @@ class RegistryClient:
             authorization = self.auth.authorization(host, scope, creds, fetch=True)
 
         response = self._send(
-            method, url, _with_auth(base_headers, authorization), params, what, cacheable=cacheable
+            method,
+            url,
+            _with_auth(base_headers, authorization),
+            params,
+            what,
+            cacheable=cacheable,
+            stream=stream,
         )
         if response.status_code != 401:
             return response
+        response.close()
 
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if challenge is None or challenge.scheme not in ("bearer", "basic"):
@@ -183,6 +192,7 @@ class RegistryClient:
                     params,
                     what,
                     cacheable=cacheable,
+                    stream=stream,
                 )
                 if response.status_code != 401:
                     return response
@@ -220,6 +230,7 @@ class RegistryClient:
         *,
         cache_only: bool = False,
         cacheable: bool = True,
+        stream: bool = False,
     ) -> requests.Response:
         host = urlsplit(url).netloc
         try:
@@ -232,6 +243,7 @@ class RegistryClient:
                 cache_only=cache_only,
                 verify=not self._insecure(host),
                 cacheable=cacheable,
+                stream=stream,
             )
         except NetworkError:
             # Insecure registries: like Docker, fall back to plain HTTP when HTTPS fails.
@@ -239,7 +251,13 @@ class RegistryClient:
                 self._plain_http_fallback.add(host)
                 plain = "http://" + url.removeprefix("https://")
                 return self.transport.request(
-                    method, plain, headers=headers, params=params, what=what, cacheable=cacheable
+                    method,
+                    plain,
+                    headers=headers,
+                    params=params,
+                    what=what,
+                    cacheable=cacheable,
+                    stream=stream,
                 )
             raise
 
@@ -395,6 +413,41 @@ class RegistryClient:
             raise UpstreamError(f"{label} is larger than {MAX_BLOB_BYTES} bytes; refusing it")
         verify_digest(body, digest, label)
         return body
+
+    def open_blob(
+        self,
+        ref: ImageReference,
+        digest: str,
+        *,
+        what: str = "layer",
+        byte_range: tuple[int, int] | None = None,
+    ) -> requests.Response:
+        """GET a blob as a stream (layers): never through the HTTP cache, redirects to CDN
+        hosts followed (requests drops Authorization on a cross-host redirect). The caller
+        reads `response.raw`, verifies what it reads, and closes the response.
+
+        `byte_range` (first, last), inclusive, asks for part of it (`Range`); the caller checks
+        for 206, since a server may ignore the header and send everything."""
+        label = f"{what} {digest[:19]} of {ref.familiar_name}"
+        headers = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range else None
+        response = self.request(
+            ref,
+            "GET",
+            self.url(ref, f"blobs/{digest}"),
+            headers=headers,
+            what=label,
+            cacheable=False,
+            stream=True,
+        )
+        if response.status_code >= 300:
+            try:  # keep at most 64 kB of an error body, for the message
+                response._content = response.raw.read(64 * 1024, decode_content=True)
+            except Exception:  # noqa: BLE001 - the status alone still makes the error
+                response._content = b""
+            finally:
+                response.close()
+            self.check(ref, response, label)
+        return response
 
     # -- tags -----------------------------------------------------------------------------
 

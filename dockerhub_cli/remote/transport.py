@@ -181,7 +181,9 @@ class ThrottledAdapter(HTTPAdapter):
                 breaker.record_failure(host, f"HTTP {response.status_code}")
             else:
                 breaker.record_success(host)
-        if request.method != "HEAD":  # a HEAD announces the size of a body it never sends
+        # A HEAD announces the size of a body it never sends; a streamed body (layer blobs) is
+        # bounded by its reader while it is read (oci/layer.VerifyingReader).
+        if request.method != "HEAD" and not kwargs.get("stream"):
             _refuse_oversized(response, host)
         return response
 
@@ -348,13 +350,18 @@ class Transport:
         cache_only: bool = False,
         verify: bool = True,
         allow_redirects: bool = True,
+        stream: bool = False,
         what: str = "",
     ) -> requests.Response:
         """Send one request. `what` names the thing asked for, for error messages.
 
         `cacheable=False` never reads or writes the cache (tokens, logins); `cache_only=True`
-        answers from the cache or with a 504 response, never from the network.
+        answers from the cache or with a 504 response, never from the network. `stream=True`
+        (only with `cacheable=False`: layer blobs) leaves the body unread for the caller, who
+        must close the response.
         """
+        if stream and cacheable:
+            raise ValueError("a streamed response is never cached: pass cacheable=False")
         kwargs: dict[str, Any] = {
             "headers": dict(headers or {}),
             "params": params,
@@ -363,6 +370,8 @@ class Transport:
             "auth": auth,
             "allow_redirects": allow_redirects,
         }
+        if stream:
+            kwargs["stream"] = True
         if not verify:
             # The user asked for this host to be insecure: say so once, not on every request.
             import warnings

@@ -127,7 +127,7 @@ def test_read_only_config_json_is_exit_8_and_unchanged(docker_config: Path) -> N
     docker_config.chmod(0o444)
     responses.get("http://localhost:5000/v2/", json={})
     result = run("login", "localhost:5000", "-u", "bob", "--password-stdin", input=SECRET)
-    assert result.exit_code == ExitCode.LOCAL_FILE == 8
+    assert result.exit_code == ExitCode.LOCAL_FILE == 9
     assert "read-only" in result.stderr and "unexpected" not in result.stderr
     assert docker_config.read_text() == '{"auths": {}}'
 
@@ -135,7 +135,7 @@ def test_read_only_config_json_is_exit_8_and_unchanged(docker_config: Path) -> N
 def test_corrupt_config_json_on_logout_is_exit_8(docker_config: Path) -> None:
     docker_config.write_text("{not json")
     result = run("logout", "localhost:5000")
-    assert result.exit_code == 8, result.stderr
+    assert result.exit_code == 9, result.stderr
     assert "not valid JSON" in result.stderr
 
 
@@ -144,7 +144,7 @@ def test_unusable_cache_dir_is_exit_8(tmp_path: Path, monkeypatch: pytest.Monkey
     blocker.write_text("")
     monkeypatch.setenv("DOCKERHUB_CACHE_DIR", str(blocker / "cache"))
     result = run("cache", "info")
-    assert result.exit_code == 8, result.stderr
+    assert result.exit_code == 9, result.stderr
     assert "cache directory" in result.stderr
 
 

@@ -116,7 +116,7 @@ def test_token_from_file_or_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(InvalidInputError, match="at least 16"):
         load_auth_token(None)
     result = run("serve-mcp", "--transport", "http", "--auth-token-file", str(tmp_path / "nope"))
-    assert result.exit_code == 8 and "cannot read the auth token file" in result.stderr
+    assert result.exit_code == 9 and "cannot read the auth token file" in result.stderr
 
 
 def test_bearer_auth_compares_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
