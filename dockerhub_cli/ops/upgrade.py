@@ -93,8 +93,14 @@ def same_as(service: DockerHubService, repository: str | ImageReference, tag: st
         elif other.digest is not None and other.platforms == target.platforms:
             unmatched.append(other)
     # Config digests: a rebuilt image whose manifests changed (another compression, media
-    # type) but whose configs did not. Costs registry requests, so only for a few candidates.
-    if unmatched:
+    # type) but whose configs did not. Costs registry requests, so only for a few candidates,
+    # and not on Docker Hub, where every manifest GET counts against the pull limit.
+    if unmatched and source == "hub":
+        notes.append(
+            f"{len(unmatched)} other tags with the same platforms were not compared by config "
+            "digest (on Docker Hub that costs manifest GETs, which count as pulls)"
+        )
+    elif unmatched:
         when = target.last_updated
 
         def distance(p: _Print) -> float:

@@ -104,7 +104,7 @@ def test_check_fails_with_the_diff_after_the_tag_moves(image_pusher, tmp_path: P
     dry = _run("pin", "--dry-run", "--json", str(files["kubernetes"]))
     assert dry.returncode == 0
     body = json.loads(dry.stdout)
-    assert body["written"] is False and f"+            image: \"{single}@{new}\"" in body["diff"]
+    assert body["written"] is False and f'+            image: "{single}@{new}"' in body["diff"]
     stale = [r for r in body["references"] if r["status"] == "updated"]
     assert [r["digest"] for r in stale] == [new, new]
 
