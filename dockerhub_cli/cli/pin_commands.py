@@ -47,7 +47,7 @@ def pin(
         typer.Option(
             "--check",
             help="For CI: write nothing; print the diff and exit 8 when a pin is missing or "
-            "stale (or a reference cannot be resolved).",
+            "stale, or a tag cannot be looked up.",
         ),
     ] = False,
     json_output: JsonOpt = False,
@@ -83,7 +83,7 @@ def pin(
         for ref in result.references:
             if ref.status == "unresolved":
                 warn_notes([f"{ref.file}:{ref.line}: {ref.old}: {ref.reason}"])
-    if check and (not result.up_to_date or result.unresolved):
+    if check and (not result.up_to_date or result.lookup_failures):
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 

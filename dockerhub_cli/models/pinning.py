@@ -35,6 +35,12 @@ class PinnedReference(Model):
         "(a stage name, scratch) or pinned by digest only"
     )
     reason: str | None = None
+    lookup_failed: bool = Field(
+        default=False,
+        description="Unresolved because the registry lookup failed (tag not found, denied, "
+        "network); false when the reference is written so that it cannot be pinned (a "
+        "variable, an expression)",
+    )
 
 
 class PinReport(Model):
@@ -49,6 +55,9 @@ class PinReport(Model):
     diff: str = Field(default="", description="Unified diff of the changes")
     up_to_date: bool = Field(description="No pin is missing or stale")
     unresolved: int = Field(default=0, description="References that could not be resolved")
+    lookup_failures: int = Field(
+        default=0, description="Unresolved references whose registry lookup failed"
+    )
     notes: list[str] = Field(default_factory=list)
 
 

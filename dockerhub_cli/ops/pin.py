@@ -122,6 +122,7 @@ def pin_files(
 
     if not paths:
         raise InvalidInputError("give at least one file to pin")
+    paths = list(dict.fromkeys(paths))  # a file given twice is read and written once
     if len(paths) > MAX_FILES:
         raise InvalidInputError(f"pin takes at most {MAX_FILES} files (got {len(paths)})")
     if kind is not None and kind not in FILE_KINDS:
@@ -207,6 +208,7 @@ def pin_files(
         diff="".join(diffs),
         up_to_date=not changed_files,
         unresolved=unresolved,
+        lookup_failures=sum(1 for r in rows if r.lookup_failed),
         notes=notes,
     )
 
@@ -260,7 +262,7 @@ def _pin_one(
         ), None
     resolution = resolutions[_key(image)]
     if resolution.digest is None:
-        return row.model_copy(update={"reason": resolution.error}), None
+        return row.model_copy(update={"reason": resolution.error, "lookup_failed": True}), None
     new = _pinned_text(ref.text, image, resolution.digest)
     status = "ok" if image.digest == resolution.digest else "updated" if image.digest else "pinned"
     row = row.model_copy(update={"status": status, "new": new, "digest": resolution.digest})

@@ -34,15 +34,22 @@ def _push_pair(image_pusher) -> tuple[str, str]:
     return image_pusher.ref(multi), image_pusher.ref(single)
 
 
-def test_pin_every_kind_to_skopeo_digests(image_pusher, tmp_path: Path) -> None:
+def test_pin_every_kind_to_skopeo_digests(registry, image_pusher, tmp_path: Path) -> None:
     multi, single = _push_pair(image_pusher)
     d_multi, d_single = skopeo_digest(multi), skopeo_digest(single)
     assert skopeo_format_digest(multi) == d_multi  # the index digest, not a platform's
     files = write_all(tmp_path, multi, single)
     originals = {k: p.read_bytes() for k, p in files.items()}
 
+    mark = registry.log_mark()
     done = _run("pin", *map(str, files.values()), "--json")
     assert done.returncode == 0, done.stderr
+    # 15 references, 2 distinct tags: one HEAD each (free against pull limits), nothing else
+    log = registry.requests_since(mark)
+    assert sorted((e.method, e.path.rsplit("/", 1)[-1]) for e in log) == [
+        ("HEAD", "1.0"),
+        ("HEAD", "2.1"),
+    ], log
     report = json.loads(done.stdout)
     expected = {multi: f"{multi}@{d_multi}", single: f"{single}@{d_single}"}
     by_status: dict[str, int] = {}
@@ -145,8 +152,11 @@ def test_unresolvable_references_are_listed_and_nothing_else_changes(
     assert "not found" in refs[0]["reason"] and "ARG V" in refs[1]["reason"]
     assert dockerfile.read_text() == text.replace(multi, f"{multi}@{skopeo_digest(multi)}")
     check = _run("pin", "--check", str(dockerfile))
-    assert check.returncode == 8  # a reference that cannot be verified fails the check
+    assert check.returncode == 8  # a tag that cannot be looked up fails the check
     assert "not found" in check.stderr
+    # ... a reference written with a variable is reported but does not fail it
+    dockerfile.write_text(dockerfile.read_text().replace(f"FROM {missing}\n", ""))
+    assert _run("pin", "--check", str(dockerfile)).returncode == 0
 
 
 def test_watch_reports_a_moved_tag_once(image_pusher, tmp_path: Path) -> None:

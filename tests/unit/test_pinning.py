@@ -319,6 +319,17 @@ def test_pin_missing_tag_is_listed_with_the_reason(rsps, tmp_path: Path) -> None
     code, out, err = _pin(str(dockerfile))
     assert code == 0
     assert "tag '2' not found in registry.example.com/team/gone" in err
+    code, out, err = _pin("--check", str(dockerfile), "--json")
+    assert code == 8 and json.loads(out)["lookup_failures"] == 1
+
+
+def test_pin_check_passes_references_written_with_variables(tmp_path: Path) -> None:
+    workflow = tmp_path / "wf.yml"
+    workflow.write_text("on: push\njobs:\n  a:\n    container: ${{ matrix.image }}\n")
+    code, out, err = _pin("--check", "--json", str(workflow))
+    assert code == 0, err
+    (ref,) = json.loads(out)["references"]
+    assert ref["status"] == "unresolved" and not ref["lookup_failed"]
 
 
 def test_pin_input_errors(tmp_path: Path) -> None:
