@@ -218,3 +218,25 @@ def test_same_as_on_an_index_rebuilt_with_the_same_platform_manifests(registry, 
         "latest": "manifests",
         "1.0-docker": "configs",
     }
+
+
+def test_upgrade_on_real_images(registry) -> None:
+    one, two = registry.seeded["demo/app:1.0"], registry.seeded["demo/app:1.1"]
+    extra = [x for x in two.layers if x["digest"] not in one.layer_digests]
+    done = _run("upgrade", registry.ref("demo/app:1.0"), "--json")
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    assert body["family"] == "N.N" and body["newer_tags"] == ["2.0", "1.1"]
+    by_tag = {c["tag"]: c for c in body["candidates"]}
+    assert by_tag["1.1"]["download_size"] == sum(x["size"] for x in extra)  # as size --have
+    assert by_tag["1.1"]["digest"] == two.digest and by_tag["1.1"]["config_changes"] == []
+    changes = by_tag["2.0"]["config_changes"]
+    assert [(c["field"], c["breaking"]) for c in changes] == [("env", False)]
+    assert by_tag["2.0"]["vulnerabilities"]["checked"] is False
+
+    many = json.loads(
+        _run("upgrade", registry.ref("demo/many:1.2.12-alpine"), "--limit", "2", "--json").stdout
+    )
+    assert many["newer_tags"] == [f"1.2.{p}-alpine" for p in range(19, 12, -1)]
+    assert [c["tag"] for c in many["candidates"]] == ["1.2.19-alpine", "1.2.18-alpine"]
+    assert any("examined the 2 newest of 7" in n for n in many["notes"])
