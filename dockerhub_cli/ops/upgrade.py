@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from dockerhub_cli.service import DockerHubService
 
 MAX_SAME_AS_HUB_PAGES = 20  # 2000 tags from the Hub listing (digests included: no HEADs)
-MAX_SAME_AS_REGISTRY_TAGS = 100  # one HEAD each on registries without a listing of digests
+MAX_SAME_AS_REGISTRY_TAGS = 50  # one HEAD each (plus a GET per distinct index) elsewhere
 MAX_CONFIG_CHECKS = 10  # tags whose config digests are fetched (the closest in time first)
 MAX_PLATFORMS = 16
 MAX_UPGRADE_CANDIDATES = 20
@@ -248,11 +248,15 @@ def _registry_prints(
     names, cut_at = service._registry_tag_names(ref, lambda n: True)
     complete = cut_at is None
     if len(names) > MAX_SAME_AS_REGISTRY_TAGS:
+        from dockerhub_cli.oci.versions import semver_sort_key
+
         notes.append(
-            f"compared {MAX_SAME_AS_REGISTRY_TAGS} of {len(names)} tags (one HEAD each); "
-            "the rest were not checked"
+            f"compared the {MAX_SAME_AS_REGISTRY_TAGS} highest versions of {len(names)} tags "
+            "(one HEAD each); the rest were not checked"
         )
-        names, complete = sorted(names)[:MAX_SAME_AS_REGISTRY_TAGS], False
+        # The newest versions first: the tags a floating tag most likely is.
+        names = sorted(names, key=semver_sort_key)[:MAX_SAME_AS_REGISTRY_TAGS]
+        complete = False
     calls: list[Callable[[], Any]] = [_print_of(service, ref, n) for n in names]
     prints = [p for p in run_parallel(service, calls) if p is not None]
     return prints, complete
@@ -276,12 +280,15 @@ def _registry_print_or_none(
 def _registry_print(service: DockerHubService, ref: ImageReference, tag: str) -> _Print:
     """A tag's digest (HEAD) and its platform manifests (the index, fetched by digest: cached
     for good, so shared digests cost one GET per distinct index)."""
-    from dockerhub_cli.oci.manifest import ImageIndex
+    from dockerhub_cli.oci.manifest import INDEX_TYPES, ImageIndex
     from dockerhub_cli.ops.images import fetch_manifest
 
     tag_ref = ref.with_tag(tag)
     head = service.registry.head_manifest(tag_ref)
     digest = head.digest or service.registry.get_manifest(tag_ref, tag).digest
+    if head.digest and head.media_type and head.media_type not in INDEX_TYPES:
+        # A single image: its own digest is its only platform manifest (no GET needed).
+        return _Print(tag, digest, frozenset({digest}), frozenset())
     top = fetch_manifest(service, tag_ref.with_digest(digest), digest)
     if isinstance(top.parsed, ImageIndex):
         runnable = top.parsed.runnable
