@@ -360,3 +360,26 @@ def test_pin_service_rejects_bad_arguments(service) -> None:
         service.pin([])
     with pytest.raises(InvalidInputError):
         service.pin(["x"], kind="helm")
+
+
+def test_watch_interval_repeats_until_interrupted(app_repo, monkeypatch) -> None:
+    import time
+
+    sleeps: list[float] = []
+
+    def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(time, "sleep", fake_sleep)
+    image = "registry.example.com/team/app:1.0"
+    result = runner.invoke(app, ["watch", image, "--interval", "30", "--json", "--no-families"])
+    assert result.exit_code == 130 and sleeps == [30, 30]
+    rounds = [
+        json.loads(chunk) for chunk in result.stdout.replace("}\n{", "}\n\x00{").split("\x00")
+    ]
+    assert [r["references"][0]["status"] for r in rounds] == ["new", "unchanged"]
+    assert runner.invoke(app, ["watch", image, "--interval", "5"]).exit_code == 2  # min 30
+    both = runner.invoke(app, ["watch", image, "--interval", "30", "--check"])
+    assert both.exit_code == 2
