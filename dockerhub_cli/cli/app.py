@@ -160,7 +160,8 @@ def main_callback(
 
     Exit codes: 0 ok, 1 unexpected, 2 usage/invalid input, 3 not found, 4 auth failed,
     5 rate limited, 6 network/timeout/upstream error, 7 not an image, 8 check failed
-    (also pin --check, watch --check), 130 interrupted.
+    (also pin --check, watch --check), 10-12 verify (invalid, unsigned, unverifiable),
+    130 interrupted.
     """
     global _run
     _run = RunOptions(
