@@ -18,6 +18,7 @@ from dockerhub_cli.cli import (  # noqa: F401  (importing registers the commands
     hub_commands,  # search, tags
     image_commands,  # inspect, layers, history, dockerfile, size, manifest
     mcp_commands,  # serve-mcp
+    pin_commands,  # pin, upgrade, watch
     referrer_commands,  # referrers, verify
     supply_commands,  # sbom, provenance, vulns
 )

@@ -159,8 +159,9 @@ def main_callback(
     """Explore Docker Hub and any OCI registry: search, tags, image internals, and an MCP server.
 
     Exit codes: 0 ok, 1 unexpected, 2 usage/invalid input, 3 not found, 4 auth failed,
-    5 rate limited, 6 network/timeout/upstream error, 7 not an image, 8 check failed,
-    9 local file problem (config.json, cache directory, credential helper), 10-12 verify,
+    5 rate limited, 6 network/timeout/upstream error, 7 not an image, 8 check failed
+    (also pin --check, watch --check), 9 local file problem (config.json, cache directory,
+    credential helper), 10-12 verify (invalid, unsigned, unverifiable),
     130 interrupted.
     """
     global _run

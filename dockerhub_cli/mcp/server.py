@@ -75,6 +75,7 @@ from dockerhub_cli.models.images import (
     PullSizeReport,
     RepositoryInfo,
 )
+from dockerhub_cli.models.pinning import SameAsReport, UpgradeReport
 from dockerhub_cli.models.supply import (
     ProvenanceReport,
     ReferrersReport,
@@ -561,6 +562,30 @@ def _updates(
 ) -> UpdateReport:
     base_ref = image_reference(base) if base else None
     return s.updates(image_reference(repository, tag), base=base_ref, platform=platform)
+
+
+def _same_tags(s: DockerHubService, repository: Repository, tag: Tag = "latest") -> SameAsReport:
+    ref = parse_reference(repository, default_tag=False)
+    if tag == "latest" and ref.tag:
+        tag = ref.tag
+    return s.same_as(repository_only(repository), validate_tag(tag))
+
+
+def _upgrade_advice(
+    s: DockerHubService,
+    repository: Repository,
+    tag: Tag = "latest",
+    platform: Platform = None,
+    vulns: Annotated[
+        bool,
+        Field(
+            description="Also compare known vulnerabilities of the current and each newer tag "
+            "(needs SBOM attestations; queries OSV; slower)."
+        ),
+    ] = False,
+    limit: Annotated[int, Field(description="Newer tags to examine (1-20).", ge=1, le=20)] = 5,
+) -> UpgradeReport:
+    return s.upgrade(image_reference(repository, tag), platform=platform, vulns=vulns, limit=limit)
 
 
 NO_SBOM_VULNS = "no SBOM attestation, so no vulnerability data — this is NOT a clean result"
@@ -1165,6 +1190,27 @@ TOOLS: tuple[ToolSpec, ...] = (
         _waste,
         WasteReport,
     ),
+    ToolSpec(
+        "docker_find_same_tags",
+        "same_as",
+        'The other tags of a repository that are the same image as `tag` (answers "which '
+        'version is latest?"): matched by index digest, or, for an index rebuilt over the same '
+        "images, by its per-platform manifest digests (or config digests, off Docker Hub); "
+        "`matched_by` says which.",
+        _same_tags,
+        SameAsReport,
+    ),
+    ToolSpec(
+        "docker_upgrade_advice",
+        "upgrade",
+        "Newer tags in the image tag's family (same suffix such as -alpine, same precision: "
+        "1.27 -> 1.28, 1.27.3 -> 1.27.4) and, for each, what moving means: bytes to download "
+        "when the current image is present, base image change, config changes that can break "
+        "a deployment (entrypoint, user, ports, env removed, volumes), image age, and with "
+        "vulns=true the vulnerabilities fixed and added (needs SBOMs).",
+        _upgrade_advice,
+        UpgradeReport,
+    ),
 )
 
 
@@ -1186,6 +1232,7 @@ _CLI_TO_TOOL = {
     "cat": "docker_read_file",
     "diff": "docker_diff_files",
     "waste": "docker_image_waste",
+    "upgrade": "docker_upgrade_advice",
 }
 _CLI_COMMAND_RE = re.compile(r"`dockerhub (\w[\w-]*)[^`]*`")
 

@@ -90,6 +90,7 @@ from dockerhub_cli.models.images import (
     PullSizeReport,
     RepositoryInfo,
 )
+from dockerhub_cli.models.pinning import SameAsReport, SameTag, UpgradeReport
 from dockerhub_cli.models.supply import (
     BuildMaterial,
     DockerfileSource,
@@ -105,6 +106,7 @@ from dockerhub_cli.models.supply import (
     Vulnerability,
     VulnerabilityReport,
 )
+from dockerhub_cli.oci.reference import ImageReference
 from dockerhub_cli.ops.supply_chain import HOW_TO_ATTEST
 from dockerhub_cli.service import DockerHubService
 from tests.unit import registry_fixtures as fx
@@ -140,6 +142,8 @@ ALL_TOOLS = {
     "docker_read_file",
     "docker_diff_files",
     "docker_image_waste",
+    "docker_find_same_tags",
+    "docker_upgrade_advice",
 }
 DIGEST = "sha256:" + "a" * 64
 PEM = "-----BEGIN PUBLIC KEY-----\nMFkw...\n-----END PUBLIC KEY-----\n"
@@ -246,6 +250,24 @@ def _vulns(count: int = 1) -> VulnerabilityReport:
 
 
 ANSWERS: dict[str, Any] = {
+    "same_as": SameAsReport(
+        repository="nginx",
+        tag="latest",
+        digest=DIGEST,
+        tags=[SameTag(name="1.29.1", digest=DIGEST, matched_by="index")],
+        checked=36,
+        complete=True,
+        source="hub",
+    ),
+    "upgrade": UpgradeReport(
+        reference="nginx:1.27.3-alpine",
+        tag="1.27.3-alpine",
+        digest=DIGEST,
+        platform="linux/arm64",
+        family="N.N.N-alpine",
+        candidates=[],
+        newer_tags=["1.27.4-alpine"],
+    ),
     "search": SearchResults(
         query="nginx",
         page=1,
@@ -502,9 +524,9 @@ async def _tools(client: Client) -> dict[str, Any]:
 # -- listing -------------------------------------------------------------------------------------
 
 
-async def test_lists_all_twenty_five_tools(client: Client) -> None:
+async def test_lists_all_twenty_seven_tools(client: Client) -> None:
     tools = await _tools(client)
-    assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 25
+    assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 27
     assert {s.name for s in TOOLS} == ALL_TOOLS == {s.name for s in available_tools()}
     assert all(hasattr(DockerHubService, s.method) for s in TOOLS)
 
@@ -788,6 +810,25 @@ CALLS = [
         "docker_image_waste",
         {"repository": "a", "tag": "1", "max_download": 1000},
         ("waste", ("a:1",), {"platform": None, "max_download": 1000}),
+    ),
+    (
+        "docker_find_same_tags",
+        {"repository": "nginx"},
+        ("same_as", (ImageReference("docker.io", "library/nginx"), "latest"), {}),
+    ),
+    (
+        "docker_find_same_tags",
+        {"repository": "nginx:mainline"},
+        ("same_as", (ImageReference("docker.io", "library/nginx"), "mainline"), {}),
+    ),
+    (
+        "docker_upgrade_advice",
+        {"repository": "nginx", "tag": "1.27.3-alpine", "platform": "linux/arm64"},
+        (
+            "upgrade",
+            ("nginx:1.27.3-alpine",),
+            {"platform": "linux/arm64", "vulns": False, "limit": 5},
+        ),
     ),
 ]
 
