@@ -94,6 +94,7 @@ def _result_type(method_name: str) -> Any:
         "models.files",
         "ops.hub_catalog",
         "ops.files",
+        "models.pinning",
         "remote.local_layout",
         "oci.reference",
     ):
@@ -149,6 +150,9 @@ CASES: dict[str, list[str] | None] = {
     # `cat` writes the file's own bytes, like cat(1); binary data is refused on a terminal
     # (test_files_ops); its table-free output has nothing of ours to escape.
     "cat": None,
+    "pin": ["pin", "Dockerfile", "--dry-run"],
+    "upgrade": ["upgrade", "nginx:1.27"],
+    "watch": ["watch", "nginx:1.27"],
     "serve-mcp": None,  # writes only the MCP protocol (JSON) on stdout: see test_mcp_server
 }
 
@@ -181,6 +185,7 @@ def hostile_service(monkeypatch: pytest.MonkeyPatch) -> None:
         files_commands,
         hub_commands,
         image_commands,
+        pin_commands,
         referrer_commands,
         supply_commands,
     )
@@ -192,6 +197,7 @@ def hostile_service(monkeypatch: pytest.MonkeyPatch) -> None:
         files_commands,
         hub_commands,
         image_commands,
+        pin_commands,
         referrer_commands,
         supply_commands,
     ):
