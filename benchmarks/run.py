@@ -38,15 +38,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.issue import issue_table  # noqa: E402
+from benchmarks.loopback import HubStandIn  # noqa: E402
 from tests.support.images import build_standard_images, seed_registry  # noqa: E402
 from tests.support.registry import (  # noqa: E402
     Registry,
@@ -588,130 +588,8 @@ def mcp_bench(plain: Registry, envs: Env, dh: list[str], calls: int, concurrency
 # ---------------------------------------------------------------------------------------------
 
 
-class PagingServer:
-    """Loopback server: `tags/list` paged with `n`/`last` and `Link` (like Docker Hub's
-    registry and distribution 3), and the Hub tag API paged with `next`. Repositories are named
-    by their size: `/v2/big/t10000/tags/list`, `/v2/namespaces/big/repositories/t10000/tags`."""
-
-    def __init__(self) -> None:
-        self.hits: dict[str, int] = {}
-        self._lock = threading.Lock()
-        self._names: dict[int, list[str]] = {}
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body in one segment, no Nagle: otherwise every keep-alive request
-            # waits for a delayed ACK (40 ms) and the server, not the client, is measured.
-            disable_nagle_algorithm = True
-            wbufsize = 1 << 16
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                outer.handle(self)
-
-            do_HEAD = do_GET  # noqa: N815
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def names(self, n: int) -> list[str]:
-        if n not in self._names:
-            self._names[n] = sorted(f"{i // 1000}.{i % 1000}.{i % 7}" for i in range(n))
-        return self._names[n]
-
-    def handle(self, h: BaseHTTPRequestHandler) -> None:
-        parts = urlsplit(h.path)
-        q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        path = parts.path
-        with self._lock:
-            key = "registry" if path.endswith("/tags/list") else "hub" if "/tags" in path else path
-            self.hits[key] = self.hits.get(key, 0) + 1
-        body: Any
-        headers: dict[str, str] = {}
-        if path in ("/v2/", "/v2"):
-            body = {}
-        elif path.startswith("/v2/big/t") and path.endswith("/tags/list"):
-            size = int(path.split("/")[3][1:])
-            names = self.names(size)
-            n = int(q.get("n", "100"))
-            start = 0
-            if "last" in q:
-                import bisect
-
-                start = bisect.bisect_right(names, q["last"])
-            page = names[start : start + n]
-            body = {"name": f"big/t{size}", "tags": page}
-            if start + n < len(names):
-                headers["Link"] = f'<{path}?n={n}&last={page[-1]}>; rel="next"'
-        elif path.startswith("/v2/namespaces/big/repositories/t") and path.endswith("/tags"):
-            size = int(path.split("/")[5][1:])
-            names = self.names(size)
-            page_no, page_size = int(q.get("page", "1")), int(q.get("page_size", "10"))
-            start = (page_no - 1) * page_size
-            chunk = names[start : start + page_size]
-            nxt = (
-                f"http://{self.host}{path}?page={page_no + 1}&page_size={page_size}"
-                if start + page_size < len(names)
-                else None
-            )
-            body = {
-                "count": len(names),
-                "next": nxt,
-                "previous": None,
-                "results": [
-                    {
-                        "name": name,
-                        "digest": "sha256:" + f"{i:064x}",
-                        "full_size": 1000 + i,
-                        "last_updated": "2024-05-01T12:00:00.000000Z",
-                        "images": [
-                            {
-                                "os": "linux",
-                                "architecture": "amd64",
-                                "size": 1000 + i,
-                                "digest": "sha256:" + f"{i:064x}",
-                            }
-                        ],
-                        "tag_status": "active",
-                    }
-                    for i, name in enumerate(chunk, start=start)
-                ],
-            }
-        else:
-            h.send_response(404)
-            h.send_header("Content-Length", "0")
-            h.end_headers()
-            return
-        data = json.dumps(body).encode()
-        h.send_response(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in headers.items():
-            h.send_header(k, v)
-        h.end_headers()
-        if h.command != "HEAD":
-            h.wfile.write(data)
-
-    def take(self) -> dict[str, int]:
-        with self._lock:
-            hits, self.hits = self.hits, {}
-        return hits
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def scale(envs: Env, dh: list[str], sizes: Sequence[int]) -> str:
-    server = PagingServer()
+    server = HubStandIn()
     rows = []
     try:
         for source in ("registry", "hub"):
@@ -735,7 +613,7 @@ def scale(envs: Env, dh: list[str], sizes: Sequence[int]) -> str:
                         source,
                         f"{n:,}",
                         f"{listed:,}",
-                        hits.get(source, 0),
+                        hits.get("registry" if source == "registry" else "hub tags", 0),
                         f"{result.seconds * 1000:.0f}",
                         f"{result.rss_mb:.0f}",
                         f"{in_proc:.1f}",
@@ -788,7 +666,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--scale", default="1000,10000,50000", help="tag counts for the scale section"
     )
     parser.add_argument(
-        "--only", default="requests,time,mcp,scale", help="sections to run (comma-separated)"
+        "--only",
+        default="issue,requests,time,mcp,scale",
+        help="sections to run (comma-separated): issue (the rows of issue 19, ours beside "
+        "skopeo and the MCP peers, as ratios), requests, time, mcp, scale",
+    )
+    parser.add_argument(
+        "--seed",
+        default=os.environ.get("DOCKERHUB_BENCH_SEED"),
+        help="built checkout of raghav-jeogani/dockerhub-mcp-server (env DOCKERHUB_BENCH_SEED)",
+    )
+    parser.add_argument(
+        "--hub-mcp",
+        default=os.environ.get("DOCKERHUB_BENCH_HUB_MCP"),
+        help="built checkout of docker/hub-mcp (env DOCKERHUB_BENCH_HUB_MCP)",
     )
     parser.add_argument("--out", type=Path, help="also write the tables (markdown) here")
     opts = parser.parse_args(argv)
@@ -819,6 +710,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         registries.append(token)
         token.seeded = seed_registry(token.host, std, namespaces=("public",), creds=token.creds)
         print(f"registries seeded in {time.monotonic() - began:.1f} s", flush=True)
+        if "issue" in sections:
+            sizes = [int(x) for x in opts.scale.split(",") if x.strip()]
+            texts.append(
+                issue_table(
+                    plain,
+                    std,
+                    envs,
+                    dh,
+                    runs=opts.runs,
+                    sizes=sizes,
+                    mcp_calls=opts.mcp_calls,
+                    peers={
+                        "DOCKERHUB_BENCH_SEED": opts.seed,
+                        "DOCKERHUB_BENCH_HUB_MCP": opts.hub_mcp,
+                    },
+                )
+            )
         if "requests" in sections:
             texts.append(request_counts(plain, token, envs, dh)[0])
         if "time" in sections:
