@@ -36,7 +36,7 @@ from dockerhub_cli.oci.versions import semver_sort_key
 from dockerhub_cli.remote.circuit import CircuitBreaker
 from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubClient, HubWalk, PaginationLimitError
 from dockerhub_cli.remote.keychain import CredentialStore
-from dockerhub_cli.remote.ratelimit import HostRateLimiter
+from dockerhub_cli.remote.ratelimit import HostRateLimiter, hub_api_hosts
 from dockerhub_cli.remote.registry import RegistryClient
 from dockerhub_cli.remote.transport import Transport, build_session
 
@@ -122,7 +122,9 @@ class DockerHubService:
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.limiter = limiter or HostRateLimiter(
-            self.settings.rate_limit_per_minute, self.settings.rate_limit_burst
+            self.settings.rate_limit_per_minute,
+            self.settings.rate_limit_burst,
+            hosts=hub_api_hosts(self.settings.hub_url),
         )
         self.breaker: CircuitBreaker | None = (
             CircuitBreaker(self.settings.breaker_threshold, self.settings.breaker_cooldown)
@@ -489,7 +491,9 @@ class DockerHubService:
             names.sort()
             if sort == "updated":
                 notes.append("this registry does not report update times; sorted by name")
-        tags = [Tag(name=n) for n in names]
+        # `names` are str (iter_tag_pages makes them so): no validation needed per tag, which
+        # was a third of the time of a 50,000-tag listing.
+        tags = [Tag.model_construct(name=n) for n in names]
         if all_tags:
             shown, shown_page = tags, None
         else:

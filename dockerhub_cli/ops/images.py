@@ -648,6 +648,9 @@ def _platform_entry(platform: Platform | None, d: Descriptor, size: int | None) 
     )
 
 
+CHILD_FETCH_JOBS = 4
+
+
 def _platform_sizes(
     service: DockerHubService, resolved: ResolvedImage, notes: list[str]
 ) -> dict[str, int]:
@@ -684,15 +687,27 @@ def _platform_sizes(
             if isinstance(img, dict) and isinstance(img.get("size"), int) and img.get("digest"):
                 sizes.setdefault(str(img["digest"]), int(img["size"]))
         return sizes
-    for d in missing:
-        if d.media_type in INDEX_TYPES:
-            continue
+    wanted = [d for d in missing if d.media_type not in INDEX_TYPES]
+
+    def one(d: Descriptor) -> FetchedManifest | DockerHubError:
         try:
-            fetched = fetch_manifest(service, ref, d.digest)
+            return fetch_manifest(service, ref, d.digest)
         except DockerHubError as exc:
-            notes.append(f"size of {d.platform} unavailable: {exc}")
-            continue
-        if isinstance(fetched.parsed, ImageManifest):
+            return exc
+
+    # A 50-platform index is 50 manifests: fetched CHILD_FETCH_JOBS at a time (crane's default
+    # of 4 jobs), results in index order so that notes read the same on every run.
+    if len(wanted) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(CHILD_FETCH_JOBS, len(wanted))) as pool:
+            results = list(pool.map(service.transport.carry_tracking(one), wanted))
+    else:
+        results = [one(d) for d in wanted]
+    for d, fetched in zip(wanted, results, strict=True):
+        if isinstance(fetched, DockerHubError):
+            notes.append(f"size of {d.platform} unavailable: {fetched}")
+        elif isinstance(fetched.parsed, ImageManifest):
             sizes[d.digest] = fetched.parsed.total_size
     return sizes
 
