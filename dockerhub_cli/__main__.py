@@ -14,7 +14,7 @@ def main() -> None:
 
     plan = result_cache.plan(sys.argv[1:])
     if plan is not None and plan.serve():
-        sys.exit(0)
+        sys.exit(plan.exit_code)
     from dockerhub_cli.cli import main as cli_main
 
     cli_main(plan)

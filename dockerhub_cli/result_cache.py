@@ -12,10 +12,15 @@ and stderr are terminals and the terminal width, the config file (its bytes, and
 its `[[registries]]` name for credentials), Docker's config.json (mtime and size: a
 `docker login` changes it) and the cache directory.
 
-A result is saved only when the run exited 0, printed nothing on stderr (no warning, no stale
-data), and every response it used is in the HTTP cache, fresh; it expires no later than the
-earliest of those entries, the command's own shortest TTL, and the moment a relative time it
-printed ("3 hours ago") would read differently. See `plan()` for when the cache is bypassed.
+A result is saved when every response the run used is in the HTTP cache, fresh (or a 404 the
+registry or Hub gave, for at most the `repository` TTL), and it printed no error: its stdout,
+its stderr (warnings such as "repository not on Docker Hub") and its exit code are all replayed.
+A run that used stale data, failed, or warned while the spinner owned the terminal is not
+saved. A result expires no later than the earliest of those entries, the command's own
+shortest TTL, and the moment a relative time it printed ("3 hours ago") would read
+differently. `--no-cache` (or DOCKERHUB_NO_CACHE) never replays, but saves its fresh answer
+under the key of the same command without it, so the next plain run is not older than the
+last `--no-cache` one. See `plan()` for when the cache is bypassed.
 """
 
 from __future__ import annotations
@@ -55,7 +60,6 @@ _LEADING_OK = frozenset({"--offline", "--insecure"})
 # Any of these anywhere in the arguments: the normal path, always.
 _BYPASS = frozenset(
     {
-        "--no-cache",
         "--debug",
         "--help",
         "-h",
@@ -83,17 +87,20 @@ KEY_ENV = (
     "TZ",
 )
 # Not in the key: `--offline` gives the same answer as a normal run while the entries are fresh.
-_NOT_KEYED_ENV = frozenset({"DOCKERHUB_OFFLINE", "DOCKERHUB_DEBUG_FASTPATH"})
+_NOT_KEYED_ENV = frozenset({"DOCKERHUB_OFFLINE", "DOCKERHUB_DEBUG_FASTPATH", "DOCKERHUB_NO_CACHE"})
+# Not in the key either, and it makes the run a refresh (never served, saved when fresh).
+_REFRESH = "--no-cache"
 DEBUG_ENV = "DOCKERHUB_DEBUG_FASTPATH"
 RESULTS_DIR = "results"
-_FORMAT = 1  # bump when the file layout changes
+_FORMAT = 2  # bump when the file layout changes
 
 _version: str | None = None
 
 
 def debug(message: str) -> None:
     if os.environ.get(DEBUG_ENV):
-        sys.stderr.write(f"fast path: {message}\n")
+        with stderr_muted():  # talk about the cache is not part of the saved result
+            sys.stderr.write(f"fast path: {message}\n")
 
 
 # -- the plan: eligible? which key, which file? ----------------------------------------------
@@ -102,25 +109,35 @@ def debug(message: str) -> None:
 class Plan:
     """An eligible invocation: its command, key and result file."""
 
-    def __init__(self, command: str, key: str, results_dir: str) -> None:
+    def __init__(self, command: str, key: str, results_dir: str, refresh: bool = False) -> None:
         self.command = command
         self.key = key
         self.results_dir = results_dir
         self.path = os.path.join(results_dir, f"{key}.json")
+        # --no-cache: never served, but a fresh answer replaces the saved one.
+        self.refresh = refresh
+        self.exit_code = 0
 
     def serve(self) -> bool:
-        """Write the saved stdout and return True, or False when there is no fresh result."""
+        """Write the saved stdout and stderr and return True (`exit_code` is the saved run's),
+        or False when there is no fresh result."""
         import json
 
+        if self.refresh:
+            debug("refresh (--no-cache): not served")
+            return False
         try:
             with open(self.path, "rb") as fh:
                 data = json.loads(fh.read())
             if not isinstance(data, dict) or data.get("format") != _FORMAT:
                 raise ValueError("unknown layout")
             expires_at = float(data["expires_at"])
-            stdout = data["stdout"]
-            if not isinstance(stdout, str):
-                raise ValueError("stdout is not text")
+            stdout, stderr = data["stdout"], data.get("stderr", "")
+            code = data.get("exit_code", 0)
+            if not isinstance(stdout, str) or not isinstance(stderr, str):
+                raise ValueError("stdout or stderr is not text")
+            if not isinstance(code, int) or isinstance(code, bool) or not 0 <= code <= 255:
+                raise ValueError("bad exit code")
         except FileNotFoundError:
             debug("miss")
             return False
@@ -133,15 +150,23 @@ class Plan:
             _unlink(self.path)
             return False
         debug("hit")
+        self.exit_code = code
         try:
             sys.stdout.write(stdout)
             sys.stdout.flush()
         except BrokenPipeError:  # `dockerhub tags x | head -1`
             _quiet_broken_pipe()
+        if stderr:
+            try:
+                sys.stderr.write(stderr)
+                sys.stderr.flush()
+            except OSError:
+                pass
         return True
 
-    def store(self, stdout: str, expires_at: float) -> bool:
-        """Save `stdout` until `expires_at` (atomically, mode 0600); False when not worth it."""
+    def store(self, stdout: str, expires_at: float, stderr: str = "", exit_code: int = 0) -> bool:
+        """Save the run's output until `expires_at` (atomically, mode 0600); False when not
+        worth it."""
         import json
         import tempfile
 
@@ -149,7 +174,14 @@ class Plan:
             debug("not saved (expires too soon)")
             return False
         body = json.dumps(
-            {"format": _FORMAT, "command": self.command, "expires_at": expires_at, "stdout": stdout}
+            {
+                "format": _FORMAT,
+                "command": self.command,
+                "expires_at": expires_at,
+                "stdout": stdout,
+                "stderr": stderr,
+                "exit_code": exit_code,
+            }
         ).encode()
         tmp = None
         try:
@@ -173,10 +205,11 @@ def plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Plan 
     """The plan for these arguments, or None when the result cache must not be used.
 
     Bypassed: a command not in ELIGIBLE; an argument naming a local source (oci:...,
-    oci-archive:..., docker-archive:...); any of --no-cache, --debug, --help/-h, --version,
-    --cache-backend; an option other than --offline/--insecure before the command name;
-    DOCKERHUB_NO_CACHE set; DOCKERHUB_CACHE_BACKEND other than sqlite; shell completion;
-    a config file that is missing (when named by DOCKERHUB_CONFIG) or not valid TOML.
+    oci-archive:..., docker-archive:...); any of --debug, --help/-h, --version,
+    --cache-backend; an option other than --offline/--insecure/--no-cache before the command
+    name; DOCKERHUB_CACHE_BACKEND other than sqlite; shell completion; a config file that is
+    missing (when named by DOCKERHUB_CONFIG) or not valid TOML. `--no-cache` or
+    DOCKERHUB_NO_CACHE: a refresh plan, keyed as the same command without them.
     """
     env = os.environ if environ is None else environ
     args = list(argv)
@@ -185,7 +218,7 @@ def plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Plan 
         if not arg.startswith("-"):
             command = arg
             break
-        if arg not in _LEADING_OK:
+        if arg not in _LEADING_OK and arg != _REFRESH:
             return None
     if command not in ELIGIBLE:
         return None
@@ -197,8 +230,12 @@ def plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Plan 
         ):
             debug("a local image source: not cached")
             return None
-    if env.get("DOCKERHUB_NO_CACHE", "").strip():
-        return None
+    refresh = _REFRESH in args or env.get("DOCKERHUB_NO_CACHE", "").strip().lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+    )
     if env.get("DOCKERHUB_CACHE_BACKEND", "").strip().lower() not in ("", "sqlite"):
         return None
     if any(name.startswith("_") and name.endswith("_COMPLETE") for name in env):
@@ -211,7 +248,7 @@ def plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Plan 
     parts: list[Any] = [
         _FORMAT,
         _get_version(),
-        [a for a in args if a != "--offline"],
+        [a for a in args if a not in ("--offline", _REFRESH)],
         sorted(
             (k, v)
             for k, v in env.items()
@@ -226,7 +263,7 @@ def plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Plan 
     import json
 
     key = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
-    return Plan(command, key, os.path.join(cache_dir, RESULTS_DIR))
+    return Plan(command, key, os.path.join(cache_dir, RESULTS_DIR), refresh=refresh)
 
 
 def _get_version() -> str:
@@ -363,11 +400,14 @@ class _Tee:
 
 
 class Capture:
-    """What a run wrote on stdout, and whether it said anything on stderr."""
+    """What a run wrote on stdout and stderr, and whether it failed."""
 
     def __init__(self) -> None:
         self.stdout: list[str] = []
+        self.stderr: list[str] = []
         self.talked = False
+        self.errored = False  # an error line: such a run is never saved
+        self.unrecorded = False  # talk while the spinner owned stderr: not replayable
         self.muted = 0
         # The moment a relative time printed ("3 hours ago") stops being true, if any.
         self.valid_until: float | None = None
@@ -377,6 +417,7 @@ class Capture:
         if name == "stdout":
             self.stdout.append(text)
         elif text and not self.muted:
+            self.stderr.append(text)
             self.talked = True
 
     def start(self) -> None:
@@ -397,14 +438,24 @@ class Capture:
     def text(self) -> str:
         return "".join(self.stdout)
 
+    @property
+    def err_text(self) -> str:
+        return "".join(self.stderr)
+
 
 _capture: Capture | None = None
 
 
-def note_talk() -> None:
-    """Something was said on stderr (a warning, an error): this run's output is not saved."""
+def note_talk(*, error: bool = False) -> None:
+    """Something is said on stderr: a warning (saved and replayed with the output) or, with
+    `error`, an error (the run is not saved). Said while the spinner mutes stderr, it is not
+    recorded, so that run is not saved either."""
     if _capture is not None:
         _capture.talked = True
+        if error:
+            _capture.errored = True
+        if _capture.muted:
+            _capture.unrecorded = True
 
 
 def note_valid_until(moment: float) -> None:
@@ -438,7 +489,7 @@ def expiry(
     now: float | None = None,
 ) -> float | None:
     """When the saved result must stop being used; None when it must not be saved at all."""
-    if capture.talked or not reusable:
+    if capture.errored or capture.unrecorded or not reusable:
         return None
     now = time.time() if now is None else now
     limits = [now + ttls.get(name, 0) for name in ELIGIBLE[command]]

@@ -223,7 +223,7 @@ class DockerHubService:
             "cache": {
                 "backend": type(self.session.cache).__name__.removesuffix("Cache").lower(),
                 "location": describe_backend(self.settings),
-                "disabled": bool(self.session.settings.disabled),
+                "disabled": bool(self.session.settings.disabled or self.settings.no_cache),
                 "offline": self.settings.offline,
                 "stale_if_error": self.settings.stale_if_error,
             },

@@ -47,9 +47,10 @@ def main(result_plan: Plan | None = None) -> None:
         _main()
     except SystemExit as done:
         capture.stop()
-        if done.code in (0, None):
+        code = 0 if done.code is None else done.code
+        if isinstance(code, int) and not isinstance(code, bool) and 0 <= code <= 255:
             try:
-                _save(result_plan, capture)
+                _save(result_plan, capture, code)
             except Exception as exc:  # noqa: BLE001 - never fail a run that succeeded
                 result_cache.debug(f"not saved ({type(exc).__name__}: {exc})")
         raise
@@ -57,8 +58,9 @@ def main(result_plan: Plan | None = None) -> None:
         capture.stop()
 
 
-def _save(result_plan: Plan, capture: object) -> None:
-    """Save a successful run's output, for as long as what it was built from stays fresh."""
+def _save(result_plan: Plan, capture: object, exit_code: int = 0) -> None:
+    """Save a run's output (stdout, stderr, exit code), for as long as what it was built from
+    stays fresh; a run that printed an error is not saved (`result_cache.expiry`)."""
     from dockerhub_cli import result_cache
 
     assert isinstance(capture, result_cache.Capture)
@@ -73,9 +75,9 @@ def _save(result_plan: Plan, capture: object) -> None:
         ttls=reuse.ttls,
     )
     if expires_at is None:
-        result_cache.debug("not saved (a warning, or data not fresh in the HTTP cache)")
+        result_cache.debug("not saved (an error, or data not fresh in the HTTP cache)")
         return
-    result_plan.store(capture.text, expires_at)
+    result_plan.store(capture.text, expires_at, capture.err_text, exit_code)
 
 
 def _main() -> None:

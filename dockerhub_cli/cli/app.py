@@ -303,7 +303,7 @@ def _error_line(message: str) -> None:
     from dockerhub_cli.result_cache import note_talk
     from dockerhub_cli.text import visible
 
-    note_talk()
+    note_talk(error=True)
 
     # escape(): messages quote user input, which may contain [brackets] Rich would parse;
     # visible(): they quote registry error bodies, which may carry terminal escapes.

@@ -235,7 +235,8 @@ def build_session(
         stale_if_error=False,
     )
     session.headers["User-Agent"] = USER_AGENT
-    session.settings.disabled = settings.no_cache
+    # --no-cache reads nothing from the cache but still writes what it fetched (each request
+    # is sent with force_refresh, see Transport.request): the next plain run sees that answer.
     adapter = ThrottledAdapter(
         limiter,
         (settings.connect_timeout, settings.timeout),
@@ -382,6 +383,8 @@ class Transport:
             warnings.simplefilter("ignore", InsecureRequestWarning)
         if not cacheable:
             _never_cache(kwargs)
+        elif self.settings.no_cache:
+            kwargs["force_refresh"] = True
         if self.settings.offline:
             if not cacheable:
                 raise OfflineCacheMissError(
@@ -419,6 +422,8 @@ class Transport:
                 return self._stale_or_raise(method, url, kwargs, error)
             except (NetworkError, UpstreamError) as exc:
                 if isinstance(exc, OfflineCacheMissError) or cache_only:
+                    if not cache_only:
+                        self._not_reusable()
                     raise
                 return self._stale_or_raise(method, url, kwargs, exc)
         assert response is not None
@@ -477,6 +482,16 @@ class Transport:
             return
         stored = from_cache or getattr(response, "cache_key", None) is not None
         expires = getattr(response, "expires", None)
+        if not from_cache and response.status_code == 404 and not self.session.settings.disabled:
+            # "Not on Docker Hub", "no such tag": an answer too (often printed as a warning).
+            # It is not in the HTTP cache (only 200s are), but a saved result built on it
+            # may be replayed for as long as a repository's facts are trusted.
+            ttl = max(1, int(self.settings.ttls.get("repository", 600)))
+            stamp = time.time() + ttl
+            with self._count_lock:
+                if self.reuse_until is None or stamp < self.reuse_until:
+                    self.reuse_until = stamp
+            return
         with self._count_lock:
             if expired or not stored or self.session.settings.disabled:
                 self.reusable = False
@@ -510,7 +525,7 @@ class Transport:
     def peek(self, method: str, url: str, headers: Mapping[str, str]) -> tuple[str, Any] | None:
         """(key, cached response) for this request, fresh or expired, without any network
         request; None when it is not cached or the cache is off or unreadable."""
-        if self.session.settings.disabled:
+        if self.session.settings.disabled or self.settings.no_cache:
             return None
         try:
             key = self._key(method, url, headers)
@@ -554,6 +569,7 @@ class Transport:
         if (
             not self.settings.stale_if_error
             or self.session.settings.disabled
+            or self.settings.no_cache
             or method.upper() not in ("GET", "HEAD")
             or kwargs.get("expire_after") == DO_NOT_CACHE
         ):
@@ -600,8 +616,13 @@ class Transport:
     ) -> requests.Response:
         stale = self._stale(method, url, kwargs, error.message)
         if stale is None:
+            self._not_reusable()  # an answer that says "unavailable: <network error>"
             raise error
         return stale
+
+    def _not_reusable(self) -> None:
+        with self._count_lock:
+            self.reusable = False
 
     # -- the cache can fail too -------------------------------------------------------------
 

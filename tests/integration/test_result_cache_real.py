@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -188,7 +189,6 @@ def test_stale_answer_is_never_saved(registry, env) -> None:
 def test_bypassed_and_ineligible_commands_are_never_saved(registry, env) -> None:
     ref = f"{registry.host}/demo/app"
     for args in (
-        ["inspect", f"{ref}:1.0", "--no-cache"],
         ["--debug", "inspect", f"{ref}:1.0"],
         ["inspect", f"{ref}:1.0", "--help"],
         ["config", "path"],
@@ -197,7 +197,7 @@ def test_bypassed_and_ineligible_commands_are_never_saved(registry, env) -> None
         done, _ = _run(args, env)
         assert done.returncode == 0, (args, done.stderr)
         assert "fast path:" not in done.stderr, args
-    for extra in ({"DOCKERHUB_NO_CACHE": "1"}, {"DOCKERHUB_CACHE_BACKEND": "redis://x:1/0"}):
+    for extra in ({"DOCKERHUB_CACHE_BACKEND": "redis://x:1/0"},):
         done, _ = _run(["tags", ref], {**env, **extra})
         assert "fast path:" not in done.stderr
     assert _results(env) == []
@@ -219,3 +219,48 @@ def test_cache_clear_removes_results_and_corrupt_files_are_ignored(registry, env
     cleared, _ = _run(["cache", "clear", "--json"], env)
     assert json.loads(cleared.stdout)["results_removed"] == 1
     assert _results(env) == []
+
+
+def _talk(done: Any) -> str:
+    """stderr without the fast path's own lines."""
+    return "".join(
+        line + "\n" for line in done.stderr.splitlines() if not line.startswith("fast path:")
+    )
+
+
+def test_no_cache_refreshes_the_result_the_next_plain_run_replays(registry, env) -> None:
+    args = ["inspect", f"{registry.host}/demo/app:1.0", "--json"]
+    first, _ = _run(args, env)
+    assert "fast path: saved" in first.stderr
+    for refresh_env, refresh_args in (
+        ({}, [*args, "--no-cache"]),
+        ({"DOCKERHUB_NO_CACHE": "1"}, args),
+    ):
+        mark = registry.log_mark()
+        done, _ = _run(refresh_args, {**env, **refresh_env})
+        assert "fast path: refresh" in done.stderr and "fast path: saved" in done.stderr
+        assert registry.requests_since(mark)  # went to the registry
+        mark = registry.log_mark()
+        again, modules = _run(args, env)
+        assert "fast path: hit" in again.stderr and modules == []
+        assert again.stdout == done.stdout and not registry.requests_since(mark)
+    assert len(_results(env)) == 1  # one key for all three spellings
+
+
+def test_a_run_that_warned_is_replayed_with_its_warning(registry, env) -> None:
+    """A docker.io name whose registry answers but whose Docker Hub API says 404 (here the
+    harness registry stands in for both): every run warns; the second is replayed."""
+    hub_env = {
+        **env,
+        "DOCKERHUB_REGISTRY_URL": f"http://{registry.host}",
+        "DOCKERHUB_HUB_URL": f"http://{registry.host}",
+    }
+    first, _ = _run(["inspect", "demo/app:1.0"], hub_env)
+    assert first.returncode == 0, first.stderr
+    assert "warning:" in _talk(first) and "fast path: saved" in first.stderr
+    mark = registry.log_mark()
+    again, modules = _run(["inspect", "demo/app:1.0"], hub_env)
+    assert "fast path: hit" in again.stderr and modules == []
+    assert again.returncode == 0 and again.stdout == first.stdout
+    assert _talk(again) == _talk(first)
+    assert registry.requests_since(mark) == []

@@ -274,17 +274,22 @@ def test_offline_answers_from_the_cache(rsps) -> None:
     assert len(rsps.calls) == 1
 
 
-def test_no_cache_neither_reads_nor_writes(rsps) -> None:
+def test_no_cache_reads_nothing_but_refreshes_the_cache(rsps) -> None:
+    """--no-cache never answers from the cache, and writes what it fetched, so that the next
+    plain run (here: offline, cache only) sees the fresh answer, not an older one."""
     rsps.get(f"{REG}/v2/team/app/tags/list", json={"name": "team/app", "tags": ["1.0"]})
+    with DockerHubService(Settings.from_env()) as svc:
+        assert [t.name for t in svc.tags("registry.example.com/team/app").tags] == ["1.0"]
+    rsps.replace(
+        responses.GET, f"{REG}/v2/team/app/tags/list", json={"name": "team/app", "tags": ["2.0"]}
+    )
     with DockerHubService(Settings.from_env(no_cache=True)) as svc:
         svc.tags("registry.example.com/team/app")
         svc.tags("registry.example.com/team/app")
-    assert len(rsps.calls) == 2
-    with (
-        DockerHubService(Settings.from_env(offline=True)) as svc,
-        pytest.raises(OfflineCacheMissError),
-    ):
-        svc.tags("registry.example.com/team/app")
+    assert len(rsps.calls) == 3  # the two --no-cache calls both went to the registry
+    with DockerHubService(Settings.from_env(offline=True)) as svc:
+        assert [t.name for t in svc.tags("registry.example.com/team/app").tags] == ["2.0"]
+    assert len(rsps.calls) == 3
 
 
 def test_loopback_registries_use_plain_http(rsps, service) -> None:

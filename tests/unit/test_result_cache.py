@@ -52,7 +52,6 @@ def test_eligible_commands_get_a_plan_under_the_cache_dir(env, isolated_env) -> 
         ["config", "path"],
         ["cache", "info"],
         ["serve-mcp"],
-        ["inspect", "nginx", "--no-cache"],
         ["inspect", "nginx", "--debug"],
         ["--debug", "inspect", "nginx"],
         ["inspect", "--help"],
@@ -70,7 +69,6 @@ def test_bypassed_arguments(argv, env) -> None:
 @pytest.mark.parametrize(
     "extra",
     [
-        {"DOCKERHUB_NO_CACHE": "1"},
         {"DOCKERHUB_CACHE_BACKEND": "redis://localhost:6379/0"},
         {"_DOCKERHUB_COMPLETE": "complete_bash"},
         {"DOCKERHUB_CONFIG": "/nonexistent/config.toml"},
@@ -218,11 +216,18 @@ def test_expiry_is_the_earliest_limit() -> None:
         result_cache.expiry("tags", capture, reusable=False, reuse_until=None, ttls=ttls, now=now)
         is None
     )
-    capture.talked = True
+    capture.talked = True  # a warning: saved (and replayed with the output)
     assert (
         result_cache.expiry("tags", capture, reusable=True, reuse_until=None, ttls=ttls, now=now)
-        is None
+        == 1100.0
     )
+    for flag in ("errored", "unrecorded"):
+        other = result_cache.Capture()
+        setattr(other, flag, True)
+        assert (
+            result_cache.expiry("tags", other, reusable=True, reuse_until=None, ttls=ttls, now=now)
+            is None
+        )
 
 
 def test_capture_records_stdout_and_talk_but_not_the_spinner() -> None:
@@ -295,3 +300,65 @@ def test_fast_path_module_imports_only_the_standard_library(env, isolated_env) -
     assert done.returncode == 0, done.stderr
     assert done.stdout == '{"tags": []}\n'
     assert done.stderr == "fast path: hit\n[]"
+
+
+@pytest.mark.parametrize(
+    ("argv", "extra"),
+    [
+        (["inspect", "nginx", "--no-cache"], {}),
+        (["--no-cache", "inspect", "nginx"], {}),
+        (["inspect", "nginx"], {"DOCKERHUB_NO_CACHE": "1"}),
+    ],
+)
+def test_no_cache_is_a_refresh_of_the_plain_runs_result(argv, extra, env, capsys) -> None:
+    """--no-cache is never served from a saved result, but what it saves is what the same
+    command without --no-cache finds next time."""
+    plain = result_cache.plan(["inspect", "nginx"], env)
+    refresh = result_cache.plan(argv, {**env, **extra})
+    assert plain is not None and refresh is not None
+    assert refresh.refresh and not plain.refresh and refresh.key == plain.key
+    assert plain.store("old\n", time.time() + 60)
+    capsys.readouterr()
+    assert not refresh.serve()  # never the old answer
+    assert capsys.readouterr().out == ""
+    assert refresh.store("new\n", time.time() + 60)
+    assert plain.serve() and capsys.readouterr().out == "new\n"
+
+
+def test_a_saved_result_replays_stderr_and_the_exit_code(env, capsys) -> None:
+    plan = result_cache.plan(["inspect", "elsewhere/app"], env)
+    assert plan is not None
+    assert plan.store("data\n", time.time() + 60, "warning: not on Docker Hub\n", 3)
+    capsys.readouterr()
+    fresh = result_cache.plan(["inspect", "elsewhere/app"], env)
+    assert fresh is not None and fresh.serve()
+    assert fresh.exit_code == 3
+    out = capsys.readouterr()
+    assert out.out == "data\n" and out.err == "warning: not on Docker Hub\n"
+    for bad in ('"x"', "true", "256", "-1"):
+        data = json.loads(Path(plan.path).read_text())
+        Path(plan.path).write_text(json.dumps({**data, "exit_code": json.loads(bad)}))
+        assert not fresh.serve() and not Path(plan.path).exists()
+        plan.store("data\n", time.time() + 60)
+
+
+def test_capture_keeps_warnings_marks_errors_and_muted_talk() -> None:
+    capture = result_cache.Capture()
+    capture.start()
+    try:
+        sys.stderr.write("warning: a\n")
+        result_cache.note_talk()
+        with result_cache.stderr_muted():
+            result_cache.debug("hit")  # never recorded
+    finally:
+        capture.stop()
+    assert capture.err_text == "warning: a\n" and not capture.errored
+    assert not capture.unrecorded
+    capture.start()
+    try:
+        with result_cache.stderr_muted():
+            result_cache.note_talk()  # said under the spinner: cannot be replayed
+        result_cache.note_talk(error=True)
+    finally:
+        capture.stop()
+    assert capture.unrecorded and capture.errored
