@@ -118,7 +118,7 @@ def _version_callback(value: bool) -> None:
 
 
 NoCacheOpt = Annotated[
-    bool, typer.Option("--no-cache", help="Bypass the HTTP cache (neither read nor write it).")
+    bool, typer.Option("--no-cache", help="Read no cache; what is fetched refreshes the caches.")
 ]
 OfflineOpt = Annotated[
     bool, typer.Option("--offline", help="Answer only from the cache; fail clearly on a miss.")

@@ -40,8 +40,9 @@ ENV_VARS: dict[str, str] = {
     "DOCKERHUB_CACHE_DIR": "directory of the HTTP cache (default: the user cache dir)",
     "DOCKERHUB_HUB_URL": f"Docker Hub API base URL (default {DEFAULT_HUB_URL})",
     "DOCKERHUB_REGISTRY_URL": f"registry for docker.io references (default {DEFAULT_REGISTRY_URL})",
-    "DOCKERHUB_RATE_LIMIT_PER_MINUTE": "client-side request limit per registry host (default 60)",
-    "DOCKERHUB_RATE_LIMIT_BURST": "requests allowed in a burst per host (default 10)",
+    "DOCKERHUB_RATE_LIMIT_PER_MINUTE": "client-side limit of requests to Docker Hub's API per "
+    "minute (default 60)",
+    "DOCKERHUB_RATE_LIMIT_BURST": "requests to Docker Hub's API allowed in a burst (default 10)",
     "DOCKERHUB_TIMEOUT": "seconds to wait for a server to answer (default 30)",
     "DOCKERHUB_PLATFORM": f"default platform os/arch[/variant] (default {DEFAULT_PLATFORM})",
     "DOCKERHUB_INSECURE_REGISTRIES": "comma-separated hosts that may use plain HTTP / bad TLS",
