@@ -104,6 +104,31 @@ def reports_staleness(method: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
+def _limiter_for(settings: Settings) -> HostRateLimiter:
+    """The client-side budget: in memory, or in Redis with the Redis cache backend, so that
+    every process sharing that cache (a fleet of `serve-mcp` replicas) shares one budget."""
+    hosts = hub_api_hosts(settings.hub_url)
+    per_minute, burst = settings.rate_limit_per_minute, settings.rate_limit_burst
+    from dockerhub_cli.remote.cache_store import backend_kind
+
+    if backend_kind(settings) == "redis":
+        try:
+            from dockerhub_cli.remote.shared_ratelimit import SharedHostRateLimiter
+        except ImportError:
+            raise InvalidInputError(
+                "the redis cache backend needs the `redis` and `limits` packages",
+                hint="pip install 'dockerhub-cli[redis]'",
+            ) from None
+        return SharedHostRateLimiter(
+            settings.cache_backend.strip(),
+            per_minute,
+            burst,
+            hosts=hosts,
+            max_wait=settings.max_retry_wait,
+        )
+    return HostRateLimiter(per_minute, burst, hosts=hosts)
+
+
 def check_range(name: str, value: int, low: int, high: int | None = None) -> int:
     """Reject out-of-range numbers naming the bound (the same words in CLI and MCP)."""
     if value < low or (high is not None and value > high):
@@ -121,11 +146,7 @@ class DockerHubService:
         limiter: HostRateLimiter | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
-        self.limiter = limiter or HostRateLimiter(
-            self.settings.rate_limit_per_minute,
-            self.settings.rate_limit_burst,
-            hosts=hub_api_hosts(self.settings.hub_url),
-        )
+        self.limiter = limiter or _limiter_for(self.settings)
         self.breaker: CircuitBreaker | None = (
             CircuitBreaker(self.settings.breaker_threshold, self.settings.breaker_cooldown)
             if self.settings.circuit_breaker
