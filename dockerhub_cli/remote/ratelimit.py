@@ -73,7 +73,7 @@ class HostRateLimiter:
                 by_burst = limits(calls=self.burst, period=burst_period, clock=self._clock)
                 existing = by_minute(by_burst(noop))
                 self._gates[host] = existing
-                self.state[host] = HostState(host)
+                self.state.setdefault(host, HostState(host))
             return existing
 
     def limits(self, host: str) -> bool:

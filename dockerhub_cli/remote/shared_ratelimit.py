@@ -15,6 +15,7 @@ its clients time out.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Collection
@@ -25,6 +26,7 @@ from ratelimit import RateLimitException
 from dockerhub_cli.remote.ratelimit import HostRateLimiter, HostState
 
 NAMESPACE = "dockerhub-cli-ratelimit"
+log = logging.getLogger("dockerhub_cli.ratelimit")
 
 
 class SharedHostRateLimiter(HostRateLimiter):
@@ -53,6 +55,7 @@ class SharedHostRateLimiter(HostRateLimiter):
             storage_url, socket_timeout=5, socket_connect_timeout=5
         )
         self._limiter = MovingWindowRateLimiter(self._storage)
+        self._unreachable = False
 
     def _state(self, host: str) -> HostState:
         with self._lock:
@@ -62,10 +65,23 @@ class SharedHostRateLimiter(HostRateLimiter):
             return state
 
     def acquire(self, host: str) -> None:
+        if self.limits(host) and self._unreachable:
+            super().acquire(host)  # Redis is down: this process keeps its own budget
+            return
         state = self._state(host)
         if self.limits(host):
             while True:
-                wait = self._try(host.lower())
+                try:
+                    wait = self._try(host.lower())
+                except Exception as exc:  # noqa: BLE001 - any storage failure: go on locally
+                    log.warning(
+                        "the shared rate limit in Redis is unreachable (%s); "
+                        "this process limits itself",
+                        type(exc).__name__,
+                    )
+                    self._unreachable = True
+                    super().acquire(host)
+                    return
                 if wait <= 0:
                     break
                 if wait > self._max_wait:

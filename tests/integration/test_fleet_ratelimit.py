@@ -134,3 +134,16 @@ def test_without_redis_each_process_has_its_own_budget(tmp_path: Path) -> None:
         Settings.from_env(read_config=False, cache_dir=tmp_path, hub_url="http://127.0.0.1:9")
     ) as svc:
         assert type(svc.limiter) is HostRateLimiter
+
+
+def test_an_unreachable_redis_falls_back_to_a_budget_of_its_own() -> None:
+    from dockerhub_cli.remote.shared_ratelimit import SharedHostRateLimiter
+
+    slept: list[float] = []
+    limiter = SharedHostRateLimiter(
+        "redis://127.0.0.1:9/0", 60, 1, hosts={"hub.docker.com"}, sleep=slept.append
+    )
+    limiter.acquire("hub.docker.com")  # Redis refuses: warned once, then limited locally
+    limiter.acquire("registry.example.com")
+    assert limiter.snapshot()["hub.docker.com"]["sent"] == 1
+    assert limiter.snapshot()["registry.example.com"]["limited"] is False
