@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dockerhub_cli.render import human_count, human_size, relative_time, short_digest
-from dockerhub_cli.render.catalog import visible
+from dockerhub_cli.text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -93,7 +93,7 @@ def tag_list(result: TagList, console: Console) -> None:
     headers = ["TAG", "DIGEST", "SIZE", "UPDATED", "PLATFORMS"] if has_meta else ["TAG"]
     total = f"{result.count:,}" if result.count is not None else "unknown"
     page = f", page {result.page}" if result.page else ""
-    footer = (
+    footer = visible(
         f"{len(result.tags)} shown{page}, {total} in {result.repository} (source: {result.source})"
     )
     if not console.is_terminal:
