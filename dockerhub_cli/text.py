@@ -1,9 +1,12 @@
-"""Neutral text helpers (pure, standard library only): sizes, counts, plurals, short digests.
+"""Neutral text helpers (pure, standard library only): sizes, counts, plurals, short digests,
+URLs with their password hidden.
 
 Used by the renderers and by operations that word notes; nothing here knows about a terminal.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
 
 _SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 
@@ -37,3 +40,17 @@ def human_count(count: int | None) -> str:
         if count >= limit:
             return f"{count / limit:.1f}{suffix}".replace(".0", "")
     return str(count)
+
+
+def redact_url(url: str) -> str:
+    """`redis://user:secret@host:6379/0` -> `redis://user:***@host:6379/0`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable>"
+    if parts.password is None and "@" not in parts.netloc:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    netloc = f"{user}:***@{host}" if user or parts.password is not None else f"***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

@@ -139,7 +139,7 @@ def test_attestations_are_not_platforms(registry) -> None:
     seeded = registry.seeded["demo/attested:1.0"]
     with _service() as svc:
         r = svc.inspect(ref)
-        resolved = resolve_image(svc, ref, "linux/arm64/v8")
+        resolved = resolve_image(svc.clients, ref, "linux/arm64/v8")
     assert [p.platform for p in r.platforms] == ["linux/amd64", "linux/arm64/v8"]
     assert {a.digest for a in r.attestations} == {a.digest for a in seeded.attestations}
     amd64 = seeded.child("linux/amd64")
