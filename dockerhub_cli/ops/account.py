@@ -7,11 +7,11 @@ Secrets are validated against the registry before they are stored, and never app
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from dockerhub_cli.errors import AuthError, InvalidInputError, UpstreamError
 from dockerhub_cli.models.core import Identity, LoginResult, LogoutResult, PullRateLimit
-from dockerhub_cli.oci.mediatypes import MANIFEST_ACCEPT
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN, parse_reference
 from dockerhub_cli.remote.auth import RegistryAuth, parse_challenge
 from dockerhub_cli.remote.keychain import Credentials
@@ -154,8 +154,8 @@ def logout(clients: Clients, registry: str | None) -> LogoutResult:
 # -- pull rate limit -------------------------------------------------------------------------
 
 
-def _header(response: requests.Response, name: str) -> str | None:
-    return response.headers.get(name) or response.headers.get(f"x-{name}")
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    return headers.get(name) or headers.get(f"x-{name}")
 
 
 def parse_quota(value: str | None) -> tuple[int | None, int | None]:
@@ -185,23 +185,17 @@ def pull_rate_limit(clients: Clients, image: str | None) -> PullRateLimit:
     cache, since the answer changes with every pull.
     """
     ref = parse_reference(image or RATELIMIT_PROBE_IMAGE)
-    registry = clients.registry
-    what = f"manifest {ref.familiar_name}"
-    response = registry.request(
-        ref,
-        "HEAD",
-        registry.url(ref, f"manifests/{ref.reference}"),
-        headers={"Accept": MANIFEST_ACCEPT},
-        what=what,
-        cacheable=False,
-    )
-    limit, window = parse_quota(_header(response, "ratelimit-limit"))
-    remaining, remaining_window = parse_quota(_header(response, "ratelimit-remaining"))
-    # 429 with quota headers means "0 left": that is the answer, not an error.
-    if not (response.status_code == 429 and limit is not None):
-        registry.check(ref, response, what)
+
+    def quota_answer(response: requests.Response) -> bool:
+        # 429 with quota headers means "0 left": that is the answer, not an error.
+        limit, _ = parse_quota(_header(response.headers, "ratelimit-limit"))
+        return response.status_code == 429 and limit is not None
+
+    head = clients.registry.head_manifest(ref, cacheable=False, accept=quota_answer)
+    limit, window = parse_quota(_header(head.headers, "ratelimit-limit"))
+    remaining, remaining_window = parse_quota(_header(head.headers, "ratelimit-remaining"))
     creds = clients.credentials.lookup(ref.domain)
-    if response.status_code == 429 and remaining is None:
+    if head.status == 429 and remaining is None:
         remaining = 0
     used = limit - remaining if limit is not None and remaining is not None else None
     return PullRateLimit(
@@ -213,5 +207,5 @@ def pull_rate_limit(clients: Clients, image: str | None) -> PullRateLimit:
         remaining=remaining,
         used=max(used, 0) if used is not None else None,
         window_seconds=window or remaining_window,
-        source=_header(response, "docker-ratelimit-source"),
+        source=_header(head.headers, "docker-ratelimit-source"),
     )

@@ -351,6 +351,12 @@ def _not_found(clients: Clients, ref: ImageReference, exc: NotFoundError) -> Not
     )
 
 
+def requested_platform(clients: Clients, platform: str | None) -> Platform:
+    """The platform asked for: `platform`, else the default (DOCKERHUB_PLATFORM or the config
+    file, validated by the same parser when the settings were read)."""
+    return parse_platform(platform if platform is not None else clients.settings.platform)
+
+
 def resolve_image(
     clients: Clients,
     image: str | ImageReference,
@@ -371,7 +377,7 @@ def resolve_image(
     """
     ref = _as_reference(image)
     explicit = platform is not None
-    wanted = parse_platform(platform if platform is not None else clients.settings.platform)
+    wanted = requested_platform(clients, platform)
     top = resolve_top(clients, ref)
     base = ResolvedImage(
         reference=ref,

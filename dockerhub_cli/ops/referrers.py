@@ -194,8 +194,8 @@ def discover(
     `read_manifests=False` leaves the artifact manifests unread where the listing already
     says what they are (artifactType): readers then fetch only those they need
     (`load_manifest`), which keeps `sbom`/`vulns`/`verify` to a few requests."""
-    from dockerhub_cli.oci.platform import parse_platform, select_platform
-    from dockerhub_cli.ops.images import fetch_manifest, resolve_top
+    from dockerhub_cli.oci.platform import select_platform
+    from dockerhub_cli.ops.images import fetch_manifest, requested_platform, resolve_top
 
     ref = parse_reference(image)
     top = resolve_top(clients, ref)
@@ -205,7 +205,7 @@ def discover(
     if index is not None:
         runnable = [d for d in index.runnable if d.platform]
         if platform is not None or not all_platforms:
-            wanted = parse_platform(platform if platform is not None else clients.settings.platform)
+            wanted = requested_platform(clients, platform)
             chosen = select_platform(wanted, [(d.platform, d) for d in runnable if d.platform])
             if chosen is None:
                 raise NotFoundError(
