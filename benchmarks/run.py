@@ -47,7 +47,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.images import build_standard_images, seed_registry  # noqa: E402
 from tests.support.registry import (  # noqa: E402
     Registry,
     child_env,
@@ -55,6 +54,7 @@ from tests.support.registry import (  # noqa: E402
     missing_binaries,
     start_registry,
 )
+from tests.support.standard_images import build_standard_images, seed_registry  # noqa: E402
 
 TIMEOUT = 120.0  # per child process
 

@@ -23,7 +23,7 @@ from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import AuthError, NotFoundError, PlatformNotFoundError
 from dockerhub_cli.ops.images import resolve_image
 from dockerhub_cli.service import DockerHubService
-from tests.support.images import skopeo_inspect_raw
+from tests.support.seeding import skopeo_inspect_raw
 
 runner = CliRunner()
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -292,7 +292,7 @@ def test_revalidation_costs_one_head_then_nothing(registry, image) -> None:
 
 
 def test_revalidation_of_a_moved_tag_fetches_the_new_manifest(registry, image_pusher) -> None:
-    from tests.support.images import base_spec
+    from tests.support.standard_images import base_spec
 
     name = image_pusher.repo("moving") + ":1"
     first = image_pusher.push_image(name, base_spec("amd64", revision="1"))

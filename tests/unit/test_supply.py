@@ -14,7 +14,7 @@ from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import NoAttestationError, RateLimitedError, UpstreamError
 from dockerhub_cli.remote import osv as osv_module
 from dockerhub_cli.service import DockerHubService
-from tests.support.images import (
+from tests.support.attestations import (
     ProvenanceInfo,
     SbomPackage,
     alpine_packages,
