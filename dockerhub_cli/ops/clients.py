@@ -2,9 +2,9 @@
 
 An operation takes a `Clients` and never the service: it reads the settings, talks to the
 registry (or a local OCI layout/archive: `client_for`), Docker Hub and OSV through their
-clients, and asks `now()` for the wall-clock time
-(tests inject a fixed clock). The transport is here for what spans requests: staleness
-tracking, per-thread request accounting in parallel fetches.
+clients, and asks `now()` for the wall-clock time (tests inject a fixed clock). The transport
+is here for what spans requests: staleness tracking, per-thread request accounting in parallel
+fetches.
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ class Clients:
     registry: RegistryClient
     hub: HubClient
     now: Callable[[], datetime] = field(default=utc_now)
-    _local: dict[tuple[Any, ...], LocalLayoutClient] = field(default_factory=dict, repr=False)
-    _local_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _local: dict[tuple[Any, ...], LocalLayoutClient] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _local_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def client_for(self, ref: ImageReference) -> RegistryClient | LocalLayoutClient:
         """The client that reads `ref`: the registry, or the local layout/archive it names.

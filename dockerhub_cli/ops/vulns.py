@@ -5,7 +5,6 @@ dropped). The OSV client and the per-ecosystem matching rules live in `remote/os
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from dockerhub_cli.models.supply import SEVERITY_LEVELS, Vulnerability, VulnerabilityReport
@@ -60,7 +59,7 @@ def vulnerability_report(
         consequence="its packages cannot be checked for vulnerabilities (this is NOT a clean "
         "result)",
     )
-    scanned_at = datetime.now(UTC)
+    scanned_at = clients.now()
     notes: list[str] = []
     by_query: dict[str, list[tuple[SbomPackage, OsvPackage]]] = {}
     queries: dict[str, dict[str, Any]] = {}
