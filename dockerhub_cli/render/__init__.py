@@ -250,6 +250,10 @@ def quiet_lines(model: BaseModel) -> list[str]:
     return [str(_plain(getattr(row, name))) for row in rows]
 
 
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
 @contextmanager
 def progress(message: str) -> Iterator[None]:
     """A spinner on stderr while waiting on the network, only when both stdout and stderr are
