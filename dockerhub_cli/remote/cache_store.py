@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dockerhub_cli.errors import InvalidInputError, NetworkError
+from dockerhub_cli.errors import InvalidInputError, LocalFileError, NetworkError
 from dockerhub_cli.models.cache import CacheClearResult, CacheInfo
 from dockerhub_cli.text import redact_url
 
@@ -114,7 +114,7 @@ def open_sqlite_backend(settings: Settings) -> Any:
     try:
         settings.cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise NetworkError(
+        raise LocalFileError(
             f"cannot create the cache directory {settings.cache_dir}: {exc.strerror or exc}",
             hint="set DOCKERHUB_CACHE_DIR to a writable directory",
         ) from None
@@ -127,7 +127,7 @@ def open_sqlite_backend(settings: Settings) -> Any:
         if backend is not None:
             _close(backend)
         if not _is_corruption(exc):
-            raise NetworkError(
+            raise LocalFileError(
                 f"the HTTP cache {path} cannot be opened: {exc}",
                 hint="check the permissions and free space of DOCKERHUB_CACHE_DIR,"
                 " or use --no-cache",

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
 from dockerhub_cli.render import human_size, relative_time, short_digest
+from dockerhub_cli.text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from dockerhub_cli.models.pinning import PinReport, SameAsReport, UpgradeReport, WatchReport
-
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def visible(text: str) -> str:
-    """Control characters (other than newline and tab) shown as escapes, never sent raw."""
-    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
-
 
 _PIN_STYLE = {
     "pinned": "green",

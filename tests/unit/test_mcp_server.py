@@ -42,6 +42,7 @@ from dockerhub_cli.mcp.server import (
     build_server,
     health_report,
     image_reference,
+    unmark_publisher_data,
 )
 from dockerhub_cli.models.compare import (
     BaseStatus,
@@ -590,15 +591,23 @@ async def test_supply_chain_and_compare_schemas(client: Client) -> None:
         assert tools[name].output_schema == model.model_json_schema(), name
         assert tools[name].output_schema["title"] == model.__name__
     compare = tools["docker_compare_images"].input_schema
-    assert list(compare["properties"]) == ["image1", "image2", "platform"]
+    assert list(compare["properties"]) == ["image1", "image2", "platform", "offset"]
     assert compare["required"] == ["image1", "image2"]
     assert compare["properties"]["image1"]["maxLength"] == 512
     assert "First" in compare["properties"]["image1"]["description"]
     updates = tools["docker_track_base_updates"].input_schema
-    assert list(updates["properties"]) == ["repository", "tag", "base", "platform"]
+    assert list(updates["properties"]) == ["repository", "tag", "base", "platform", "offset"]
     assert updates["required"] == ["repository"]
     vulns = tools["docker_get_vulnerabilities"].input_schema["properties"]
-    assert list(vulns) == ["repository", "tag", "platform", "severity", "limit", "page"]
+    assert list(vulns) == [
+        "repository",
+        "tag",
+        "platform",
+        "severity",
+        "limit",
+        "page",
+        "offset",
+    ]
     assert vulns["severity"]["anyOf"][0]["enum"] == ["critical", "high", "medium", "low", "unknown"]
     assert (vulns["limit"]["minimum"], vulns["limit"]["maximum"], vulns["limit"]["default"]) == (
         1,
@@ -606,12 +615,13 @@ async def test_supply_chain_and_compare_schemas(client: Client) -> None:
         50,
     )
     sbom = tools["docker_get_sbom"].input_schema["properties"]
-    assert list(sbom) == ["repository", "tag", "platform", "limit", "page"]
+    assert list(sbom) == ["repository", "tag", "platform", "limit", "page", "offset"]
     assert sbom["limit"]["default"] == 100 and sbom["page"]["minimum"] == 1
     assert list(tools["docker_get_provenance"].input_schema["properties"]) == [
         "repository",
         "tag",
         "platform",
+        "offset",
     ]
     # Honest about what "no findings" and "no SBOM" mean, before the model ever calls it.
     text = tools["docker_get_vulnerabilities"].description
@@ -838,7 +848,8 @@ async def test_tool_calls_its_service_method(
     assert result.structured_content is not None
     model = type(ANSWERS[method])
     parsed = model.model_validate(result.structured_content)
-    assert json.loads(result.content[0].text) == result.structured_content
+    envelope = json.loads(result.content[0].text)
+    assert unmark_publisher_data(envelope["result"]) == result.structured_content
     if method not in ("inspect", "repository_info", "readme", "repositories"):
         assert parsed == ANSWERS[method]
 
