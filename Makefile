@@ -1,5 +1,6 @@
 # `make test` installs what the tests need (Debian packages when run as root, a virtualenv
-# with the package and its test extras) and runs the whole suite.
+# with the package and its test extras), checks the import contracts (pyproject.toml
+# [tool.importlinter]) and runs the whole suite.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -11,6 +12,7 @@ PYTHON_RUN ?= $(shell [ -x $(BIN)/python ] && echo $(BIN)/python || echo $(PYTHO
 test: $(VENV)/.installed
 	scripts/install-test-deps.sh
 	scripts/install-mcp-inspector.sh
+	$(BIN)/lint-imports --no-cache
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 install: $(VENV)/.installed
@@ -25,6 +27,8 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check dockerhub_cli tests scripts
 	$(BIN)/ruff format --check dockerhub_cli tests scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/import_cycles.py
 
 # Regenerate man/dockerhub.1 and completions/* from the Typer app (after adding a command or
 # an option, or when tests/unit/test_generated.py says they drifted).

@@ -148,8 +148,8 @@ def _sha256_file(path: Path) -> str:
 
 
 def end_to_end(blob: Path, tar_path: Path, work: Path) -> list[str]:
-    from tests.support.images import push
     from tests.support.registry import start_registry
+    from tests.support.seeding import push
 
     layout = work / "layout"
     blobs = layout / "blobs" / "sha256"

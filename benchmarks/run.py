@@ -47,7 +47,6 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.issue import issue_table  # noqa: E402
 from benchmarks.loopback import HubStandIn  # noqa: E402
-from tests.support.images import build_standard_images, seed_registry  # noqa: E402
 from tests.support.registry import (  # noqa: E402
     Registry,
     child_env,
@@ -55,6 +54,7 @@ from tests.support.registry import (  # noqa: E402
     missing_binaries,
     start_registry,
 )
+from tests.support.standard_images import build_standard_images, seed_registry  # noqa: E402
 
 TIMEOUT = 120.0  # per child process
 

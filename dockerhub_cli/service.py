@@ -1,5 +1,9 @@
 """DockerHubService: the one synchronous API behind the CLI and the MCP server.
 
+A facade: it checks the arguments every front-end shares, owns the clients (session,
+transport, registry, Hub, OSV) and hands them to the operations in `ops/` as one `Clients`
+object; the operations hold the logic and never import the service.
+
 It returns pydantic models from `models/` and raises only `errors.DockerHubError` subclasses.
 Build it once per process; it owns the HTTP session, the rate limiter and the token caches, and
 is safe to share between threads (the MCP server runs tools in worker threads).
@@ -7,11 +11,8 @@ is safe to share between threads (the MCP server runs tools in worker threads).
 
 from __future__ import annotations
 
-import fnmatch
 import functools
-import os
-import re
-import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -27,14 +28,12 @@ from dockerhub_cli.models.core import (
     Readme,
     RepositoryList,
     SearchResults,
-    Tag,
     TagList,
 )
-from dockerhub_cli.oci.platform import format_platform
 from dockerhub_cli.oci.reference import ImageReference, parse_repository
-from dockerhub_cli.oci.versions import semver_sort_key
+from dockerhub_cli.ops.clients import Clients, utc_now
 from dockerhub_cli.remote.circuit import CircuitBreaker
-from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubClient, HubWalk, PaginationLimitError
+from dockerhub_cli.remote.hub import HubClient
 from dockerhub_cli.remote.keychain import CredentialStore
 from dockerhub_cli.remote.ratelimit import HostRateLimiter, hub_api_hosts
 from dockerhub_cli.remote.registry import RegistryClient
@@ -71,16 +70,12 @@ if TYPE_CHECKING:
     )
     from dockerhub_cli.ops.files import Progress as FileProgress
     from dockerhub_cli.ops.hub_catalog import RepoSort, SearchSort
-    from dockerhub_cli.remote.local_layout import LocalLayoutClient
+    from dockerhub_cli.ops.tags import TagSort
     from dockerhub_cli.remote.osv import OsvClient
 
-TagSort = Literal["updated", "name", "semver"]
 MAX_QUERY_LENGTH = 100
 MAX_LIMIT = 100
 MAX_SEARCH_OFFSET = 10_000
-MAX_FILTER_PAGES = 50  # a --filter without --all scans at most this many Hub pages
-MAX_HUB_TAG_PAGES = 1000  # --all or a semver sort: at most this many Hub pages (100 000 tags)
-MAX_REGISTRY_TAG_PAGES = 200
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -144,11 +139,20 @@ class DockerHubService:
         *,
         cache_backend: Any = None,
         limiter: HostRateLimiter | None = None,
+        clock: Callable[[], float] | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
+        """`clock` (monotonic seconds) drives the circuit breaker's cool-down and the Hub's
+        site-search retry window; `now` is the wall clock operations stamp results with.
+        Tests inject both; the defaults are time.monotonic and the current UTC time."""
         self.settings = settings or Settings.from_env()
         self.limiter = limiter or _limiter_for(self.settings)
         self.breaker: CircuitBreaker | None = (
-            CircuitBreaker(self.settings.breaker_threshold, self.settings.breaker_cooldown)
+            CircuitBreaker(
+                self.settings.breaker_threshold,
+                self.settings.breaker_cooldown,
+                clock=clock or time.monotonic,
+            )
             if self.settings.circuit_breaker
             else None
         )
@@ -163,42 +167,27 @@ class DockerHubService:
             registries=self.settings.registries,
         )
         self.hub = HubClient(self.settings, self.transport, self.credentials)
+        if clock is not None:
+            self.hub.clock = clock
         self.registry = RegistryClient(self.settings, self.transport, self.credentials)
-        self._local: dict[tuple[Any, ...], LocalLayoutClient] = {}
-        self._local_lock = threading.Lock()
+        # What the operations (ops/) are handed: they never see the service itself.
+        self.clients = Clients(
+            settings=self.settings,
+            transport=self.transport,
+            credentials=self.credentials,
+            registry=self.registry,
+            hub=self.hub,
+            now=now or utc_now,
+        )
 
-    def client_for(self, ref: ImageReference) -> RegistryClient | LocalLayoutClient:
-        """The client that reads `ref`: the registry, or the local layout/archive it names.
-
-        A local client is reused while the file (for a directory, its index.json or
-        manifest.json) keeps its size and mtime, so a long-running MCP server sees rebuilds."""
-        if not ref.is_local:
-            return self.registry
-        from dockerhub_cli.remote.local_layout import LocalLayoutClient
-
-        path = os.path.abspath(ref.path)
-        key: tuple[Any, ...] = (ref.transport, path, *_stat_key(path))
-        with self._local_lock:
-            client = self._local.get(key)
-            if client is None:
-                for old in [k for k in self._local if k[:2] == key[:2]]:
-                    self._local.pop(old).close()
-                client = self._local[key] = LocalLayoutClient(ref.transport, ref.path)
-            return client
-
-    @functools.cached_property
+    @property
     def osv(self) -> OsvClient:
         """The OSV client, built on first use (only `vulns` needs it)."""
-        from dockerhub_cli.remote.osv import OsvClient
-
-        return OsvClient(self.settings, self.transport)
+        return self.clients.osv
 
     def close(self) -> None:
         self.session.close()  # type: ignore[no-untyped-call]
-        with self._local_lock:
-            for client in self._local.values():
-                client.close()
-            self._local.clear()
+        self.clients.close()
 
     def __enter__(self) -> DockerHubService:
         return self
@@ -212,25 +201,25 @@ class DockerHubService:
         """Which identity is used for `registry` (default Docker Hub) and where it comes from."""
         from dockerhub_cli.ops import account
 
-        return account.whoami(self, registry, verify=verify)
+        return account.whoami(self.clients, registry, verify=verify)
 
     def pull_rate_limit(self, image: str | None = None) -> PullRateLimit:
         """Docker Hub's pull quota for this identity or IP (a HEAD request, costs no pull)."""
         from dockerhub_cli.ops import account
 
-        return account.pull_rate_limit(self, image)
+        return account.pull_rate_limit(self.clients, image)
 
     def login(self, registry: str | None, username: str, secret: str) -> LoginResult:
         """Validate the credentials with the registry, then store them like `docker login`."""
         from dockerhub_cli.ops import account
 
-        return account.login(self, registry, username, secret)
+        return account.login(self.clients, registry, username, secret)
 
     def logout(self, registry: str | None = None) -> LogoutResult:
         """Erase stored credentials like `docker logout`."""
         from dockerhub_cli.ops import account
 
-        return account.logout(self, registry)
+        return account.logout(self.clients, registry)
 
     # -- health -------------------------------------------------------------------------------
 
@@ -370,164 +359,19 @@ class DockerHubService:
         pattern: str | None = None,
         sort: TagSort | None = None,
     ) -> TagList:
-        """List tags: Hub API for Docker Hub (digest, size, platforms), else `tags/list`.
+        """List tags (logic in ops/tags.py): Hub API for Docker Hub (digest, size, platforms),
+        else `tags/list`.
 
         `sort` defaults to newest first on Docker Hub and to name order on other registries,
         which do not report update times.
         """
+        from dockerhub_cli.ops.tags import list_tags
+
         ref = parse_repository(repository) if isinstance(repository, str) else repository
         check_range("limit", limit, 1, MAX_LIMIT)
         check_range("page", page, 1)
-        if sort is not None and sort not in ("updated", "name", "semver"):
-            raise InvalidInputError(f"sort must be one of updated, name, semver (got {sort!r})")
-        if pattern is not None and (not pattern.strip() or len(pattern) > 128):
-            raise InvalidInputError("the tag filter must be 1 to 128 characters")
-        hub_name = ref.hub_namespace_and_name
-        if hub_name is not None:
-            return self._hub_tags(ref, hub_name, limit, page, all_tags, pattern, sort or "updated")
-        return self._registry_tags(ref, limit, page, all_tags, pattern, sort or "name")
-
-    def _hub_tags(
-        self,
-        ref: ImageReference,
-        hub_name: tuple[str, str],
-        limit: int,
-        page: int,
-        all_tags: bool,
-        pattern: str | None,
-        sort: TagSort,
-    ) -> TagList:
-        namespace, name = hub_name
-        ordering = {"updated": "last_updated", "name": "-name", "semver": None}[sort]
-        name_filter = _literal_hint(pattern) if pattern else None
-        what = f"tags of {ref.familiar_name}"
-
-        if not all_tags and pattern is None and sort != "semver":
-            body = self.hub.tags_page(
-                namespace, name, page=page, page_size=limit, ordering=ordering
-            )
-            tags = [_hub_tag(t) for t in _results(body)]
-            count = body.get("count") if isinstance(body, dict) else None
-            return TagList(
-                repository=ref.familiar_name,
-                count=count if isinstance(count, int) else None,
-                page=page,
-                tags=_sorted(tags, sort),
-                source="hub",
-                complete=not body.get("next") and page == 1,
-            )
-
-        # Walk pages of 100: --all, a filter, or a semver sort (which needs every tag).
-        collected: list[Tag] = []
-        notes: list[str] = []
-        complete = True
-        max_pages = MAX_HUB_TAG_PAGES if all_tags or sort == "semver" else MAX_FILTER_PAGES
-        walk = HubWalk()
-        try:
-            first = functools.partial(
-                self.hub.tags_page,
-                namespace,
-                name,
-                page=1,
-                page_size=HUB_PAGE_SIZE,
-                ordering=ordering,
-                name_filter=name_filter,
-            )
-            for hub_page in self.hub.pages(first, what, walk, max_pages=max_pages):
-                collected.extend(
-                    t for t in (_hub_tag(r) for r in hub_page.results) if _matches(t.name, pattern)
-                )
-                if (
-                    hub_page.has_next
-                    and not all_tags
-                    and sort != "semver"
-                    and len(collected) >= page * limit
-                ):
-                    complete = False
-                    break
-            if walk.capped:
-                complete = False
-                notes.append(f"stopped after scanning {walk.pages * HUB_PAGE_SIZE} tags")
-        except PaginationLimitError:
-            # Anonymous callers cannot page deep on the Hub: finish from the registry's
-            # tags/list, which has cursor pagination and no such cap (names only).
-            seen = {t.name for t in collected}
-            names, cut_at = self._registry_tag_names(
-                ref, lambda n: n not in seen and _matches(n, pattern)
-            )
-            extra = [Tag(name=n) for n in names]
-            complete = cut_at is None
-            collected.extend(extra)
-            notes.append(
-                f"Docker Hub refused deep pages to anonymous callers; {len(extra)} tags came "
-                "from the registry's tags/list without digest, size or dates"
-            )
-            if cut_at is not None:
-                notes.append(f"stopped after {cut_at} pages of the registry's tags/list")
-        ordered = _sorted(collected, sort)
-        if all_tags:
-            shown, shown_page = ordered, None
-        else:
-            start = (page - 1) * limit
-            shown, shown_page = ordered[start : start + limit], page
-        return TagList(
-            repository=ref.familiar_name,
-            count=len(ordered) if complete else None,
-            page=shown_page,
-            tags=shown,
-            source="hub",
-            complete=complete and (all_tags or len(ordered) <= page * limit),
-            notes=notes,
-        )
-
-    def _registry_tag_names(
-        self, ref: ImageReference, keep: Callable[[str], bool]
-    ) -> tuple[list[str], int | None]:
-        """Tag names from the registry's tags/list that `keep` accepts, and the number of pages
-        read when MAX_REGISTRY_TAG_PAGES cut the listing short (None when it is complete)."""
-        names: list[str] = []
-        for pages, batch in enumerate(self.registry.iter_tag_pages(ref), start=1):
-            names.extend(n for n in batch if keep(n))
-            if pages >= MAX_REGISTRY_TAG_PAGES:
-                return names, pages
-        return names, None
-
-    def _registry_tags(
-        self,
-        ref: ImageReference,
-        limit: int,
-        page: int,
-        all_tags: bool,
-        pattern: str | None,
-        sort: TagSort,
-    ) -> TagList:
-        notes: list[str] = []
-        names, cut_at = self._registry_tag_names(ref, lambda n: _matches(n, pattern))
-        truncated = cut_at is not None
-        if truncated:
-            notes.append(f"stopped after {cut_at} pages of tags")
-        if sort == "semver":
-            names.sort(key=semver_sort_key)
-        else:
-            names.sort()
-            if sort == "updated":
-                notes.append("this registry does not report update times; sorted by name")
-        # `names` are str (iter_tag_pages makes them so): no validation needed per tag, which
-        # was a third of the time of a 50,000-tag listing.
-        tags = [Tag.model_construct(name=n) for n in names]
-        if all_tags:
-            shown, shown_page = tags, None
-        else:
-            start = (page - 1) * limit
-            shown, shown_page = tags[start : start + limit], page
-        return TagList(
-            repository=ref.familiar_name if ref.is_docker_hub else ref.repository,
-            count=None if truncated else len(tags),
-            page=shown_page,
-            tags=shown,
-            source="registry",
-            complete=not truncated and (all_tags or len(tags) <= page * limit),
-            notes=notes,
+        return list_tags(
+            self.clients, ref, limit=limit, page=page, all_tags=all_tags, pattern=pattern, sort=sort
         )
 
     # -- image internals (logic in ops/images.py) -------------------------------------------
@@ -537,28 +381,28 @@ class DockerHubService:
         """Digest, platforms, size, config and (Docker Hub) repository facts of an image."""
         from dockerhub_cli.ops import images
 
-        return images.inspect_image(self, image, platform=platform)
+        return images.inspect_image(self.clients, image, platform=platform)
 
     @reports_staleness
     def layers(self, image: str, *, platform: str | None = None) -> LayerReport:
         """Layers with sizes and the build steps that made them."""
         from dockerhub_cli.ops import images
 
-        return images.layer_report(self, image, platform=platform)
+        return images.layer_report(self.clients, image, platform=platform)
 
     @reports_staleness
     def history(self, image: str, *, platform: str | None = None) -> HistoryReport:
         """The build history recorded in the image config."""
         from dockerhub_cli.ops import images
 
-        return images.history_report(self, image, platform=platform)
+        return images.history_report(self.clients, image, platform=platform)
 
     @reports_staleness
     def dockerfile(self, image: str, *, platform: str | None = None) -> DockerfileReport:
         """A Dockerfile reconstructed from the history (clearly labelled as such)."""
-        from dockerhub_cli.ops import images
+        from dockerhub_cli.ops import dockerfile
 
-        return images.dockerfile_report(self, image, platform=platform)
+        return dockerfile.dockerfile_report(self.clients, image, platform=platform)
 
     @reports_staleness
     def pull_size(
@@ -567,21 +411,21 @@ class DockerHubService:
         """Download size of a pull, minus the layers of the images in `have`."""
         from dockerhub_cli.ops import images
 
-        return images.pull_size_report(self, image, platform=platform, have=have)
+        return images.pull_size_report(self.clients, image, platform=platform, have=have)
 
     @reports_staleness
     def repository_info(self, repository: str) -> RepositoryInfo:
         """Docker Hub repository facts; InvalidInputError for other registries."""
-        from dockerhub_cli.ops import images
+        from dockerhub_cli.ops import hub_catalog
 
-        return images.repository_info(self, repository)
+        return hub_catalog.repository_info(self.hub, repository)
 
     @reports_staleness
     def manifest(self, image: str, *, platform: str | None = None) -> ManifestReport:
         """The manifest or index as parsed JSON, with digest and media type."""
         from dockerhub_cli.ops import images
 
-        return images.manifest_report(self, image, platform=platform)
+        return images.manifest_report(self.clients, image, platform=platform)
 
     # -- compare and base-image tracking (logic in ops/compare.py) ---------------------------
 
@@ -591,7 +435,7 @@ class DockerHubService:
         config and history differences, platform sets."""
         from dockerhub_cli.ops import compare
 
-        return compare.compare_images(self, image1, image2, platform=platform)
+        return compare.compare_images(self.clients, image1, image2, platform=platform)
 
     @reports_staleness
     def updates(
@@ -602,7 +446,7 @@ class DockerHubService:
         same family."""
         from dockerhub_cli.ops import compare
 
-        return compare.image_updates(self, image, base=base, platform=platform)
+        return compare.image_updates(self.clients, image, base=base, platform=platform)
 
     # -- pin, same-as, upgrade, watch (issue 17; logic in ops/pin.py, ops/upgrade.py) -------
 
@@ -619,7 +463,9 @@ class DockerHubService:
         the digests their tags resolve to (one uncached HEAD per distinct reference)."""
         from dockerhub_cli.ops import pin
 
-        return pin.pin_files(self, paths, platform=platform, kind=kind, write=write, check=check)
+        return pin.pin_files(
+            self.clients, paths, platform=platform, kind=kind, write=write, check=check
+        )
 
     @reports_staleness
     def same_as(self, repository: str | ImageReference, tag: str) -> SameAsReport:
@@ -627,7 +473,7 @@ class DockerHubService:
         platform manifest digests, or by config digests)."""
         from dockerhub_cli.ops import upgrade
 
-        return upgrade.same_as(self, repository, tag)
+        return upgrade.same_as(self.clients, repository, tag)
 
     @reports_staleness
     def upgrade(
@@ -643,7 +489,7 @@ class DockerHubService:
         from dockerhub_cli.ops import upgrade
 
         return upgrade.upgrade_advice(
-            self, image, platform=platform, vulns=vulns, limit=limit, now=now
+            self.clients, image, platform=platform, vulns=vulns, limit=limit, now=now
         )
 
     def watch(
@@ -658,9 +504,9 @@ class DockerHubService:
         last check, or gain a newer tag in its family? State kept in the cache directory."""
         from dockerhub_cli.ops import watch
 
-        return watch.watch_once(self, targets, kind=kind, families=families, now=now)
+        return watch.watch_once(self.clients, targets, kind=kind, families=families, now=now)
 
-    # -- supply chain (issue 9; logic in ops/supply_chain.py and remote/osv.py) ----------------
+    # -- supply chain (issue 9; logic in ops/supply_chain.py and ops/vulns.py) -----------
 
     @reports_staleness
     def sbom(self, image: str, *, platform: str | None = None) -> SbomReport:
@@ -670,7 +516,7 @@ class DockerHubService:
         empty package list."""
         from dockerhub_cli.ops import supply_chain
 
-        return supply_chain.sbom_report(self, image, platform=platform)
+        return supply_chain.sbom_report(self.clients, image, platform=platform)
 
     @reports_staleness
     def provenance(self, image: str, *, platform: str | None = None) -> ProvenanceReport:
@@ -678,7 +524,7 @@ class DockerHubService:
         provenance attestation (v0.2 or v1); NoAttestationError when there is none."""
         from dockerhub_cli.ops import supply_chain
 
-        return supply_chain.provenance_report(self, image, platform=platform)
+        return supply_chain.provenance_report(self.clients, image, platform=platform)
 
     @reports_staleness
     def vulns(
@@ -688,7 +534,7 @@ class DockerHubService:
         (critical > high > medium > low > unknown). NoAttestationError without an SBOM."""
         from dockerhub_cli.ops import vulns
 
-        return vulns.vulnerability_report(self, image, platform=platform, severity=severity)
+        return vulns.vulnerability_report(self.clients, image, platform=platform, severity=severity)
 
     # -- referrers and signatures (issue 16; logic in ops/referrers.py, ops/signatures.py) -----
 
@@ -702,7 +548,7 @@ class DockerHubService:
         from dockerhub_cli.ops import referrers
 
         return referrers.referrers_report(
-            self, image, platform=platform, artifact_type=artifact_type
+            self.clients, image, platform=platform, artifact_type=artifact_type
         )
 
     def verify(
@@ -721,7 +567,7 @@ class DockerHubService:
         from dockerhub_cli.ops import signatures
 
         return signatures.verify_report(
-            self,
+            self.clients,
             image,
             key=key,
             platform=platform,
@@ -749,7 +595,7 @@ class DockerHubService:
         from dockerhub_cli.ops import files
 
         return files.list_files(
-            self,
+            self.clients,
             image,
             path,
             layer=layer,
@@ -772,7 +618,12 @@ class DockerHubService:
         from dockerhub_cli.ops import files
 
         return files.read_file(
-            self, image, path, platform=platform, max_download=max_download, progress=progress
+            self.clients,
+            image,
+            path,
+            platform=platform,
+            max_download=max_download,
+            progress=progress,
         )
 
     def read_text(
@@ -788,7 +639,12 @@ class DockerHubService:
         from dockerhub_cli.ops import files
 
         return files.read_text(
-            self, image, path, platform=platform, max_chars=max_chars, max_download=max_download
+            self.clients,
+            image,
+            path,
+            platform=platform,
+            max_chars=max_chars,
+            max_download=max_download,
         )
 
     def extract(
@@ -807,7 +663,7 @@ class DockerHubService:
         from dockerhub_cli.ops import files
 
         return files.extract_files(
-            self,
+            self.clients,
             image,
             paths,
             directory,
@@ -833,7 +689,7 @@ class DockerHubService:
         from dockerhub_cli.ops import files
 
         return files.diff_files(
-            self,
+            self.clients,
             image1,
             image2,
             path,
@@ -858,7 +714,7 @@ class DockerHubService:
         from dockerhub_cli.ops import files
 
         return files.image_waste(
-            self,
+            self.clients,
             image,
             platform=platform,
             max_wasted_bytes=max_wasted_bytes,
@@ -867,84 +723,3 @@ class DockerHubService:
             max_download=max_download,
             progress=progress,
         )
-
-
-# -- helpers -------------------------------------------------------------------------------
-
-
-def _stat_key(path: str) -> tuple[int, int]:
-    """(mtime_ns, size) of a local source: the file, or a layout directory's index."""
-    for candidate in (os.path.join(path, "index.json"), os.path.join(path, "manifest.json"), path):
-        try:
-            info = os.stat(candidate)
-        except OSError:
-            continue
-        return info.st_mtime_ns, info.st_size
-    return 0, 0
-
-
-def _results(body: Any) -> list[dict[str, Any]]:
-    return _dicts(body.get("results") if isinstance(body, dict) else None)
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    """The objects of a JSON list; nothing when the server sent something else there."""
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def is_attestation_platform(os_name: str | None, arch: str | None) -> bool:
-    return (os_name or "unknown") == "unknown" or (arch or "unknown") == "unknown"
-
-
-def _hub_tag(raw: dict[str, Any]) -> Tag:
-    platforms = [
-        format_platform(str(img.get("os")), str(img.get("architecture")), img.get("variant"))
-        for img in _dicts(raw.get("images"))
-        if not is_attestation_platform(img.get("os"), img.get("architecture"))
-    ]
-    size = raw.get("full_size")
-    return Tag(
-        name=str(raw.get("name") or ""),
-        digest=raw.get("digest") or None,
-        last_updated=parse_timestamp(raw.get("last_updated") or raw.get("tag_last_pushed")),
-        size=size if isinstance(size, int) else None,
-        platforms=platforms,
-        media_type=raw.get("media_type") or None,
-        last_pushed=parse_timestamp(raw.get("tag_last_pushed")),
-        last_pulled=parse_timestamp(raw.get("tag_last_pulled")),
-    )
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """RFC 3339 with 0 to 9 fractional digits and a Z suffix; None when absent or bad (more
-    than microseconds: a PreciseTime that keeps the text, see oci/timestamp.py)."""
-    from dockerhub_cli.oci.timestamp import parse_timestamp as parse
-
-    return parse(value)
-
-
-def _matches(name: str, pattern: str | None) -> bool:
-    return pattern is None or fnmatch.fnmatchcase(name, pattern)
-
-
-def _literal_hint(pattern: str) -> str | None:
-    """The longest glob-free run of a pattern, for the Hub's substring `name` filter."""
-    runs = re.split(r"[*?\[\]]", pattern)
-    best = max(runs, key=len)
-    return best or None
-
-
-def _sorted(tags: list[Tag], sort: TagSort) -> list[Tag]:
-    if sort == "name":
-        return sorted(tags, key=lambda t: t.name)
-    if sort == "semver":
-        return sorted(tags, key=lambda t: semver_sort_key(t.name))
-    # newest first; tags without a date (e.g. from the registry fallback) last, by name
-    return sorted(
-        tags,
-        key=lambda t: (
-            t.last_updated is None,
-            -(t.last_updated.timestamp() if t.last_updated else 0),
-            t.name,
-        ),
-    )

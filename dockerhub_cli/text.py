@@ -1,5 +1,5 @@
 """Neutral text helpers (pure, standard library only): sizes, counts, plurals, short digests,
-and terminal safety.
+URLs with their password hidden, and terminal safety.
 
 Used by the renderers and by operations that word notes; nothing here knows about a terminal.
 
@@ -14,6 +14,7 @@ these characters written as JSON escapes (`json_visible()`).
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 _SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 
@@ -47,6 +48,20 @@ def human_count(count: int | None) -> str:
         if count >= limit:
             return f"{count / limit:.1f}{suffix}".replace(".0", "")
     return str(count)
+
+
+def redact_url(url: str) -> str:
+    """`redis://user:secret@host:6379/0` -> `redis://user:***@host:6379/0`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable>"
+    if parts.password is None and "@" not in parts.netloc:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    netloc = f"{user}:***@{host}" if user or parts.password is not None else f"***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 # C0 except \t and \n, DEL, C1; bidi embeddings/overrides/isolates and marks.

@@ -348,7 +348,7 @@ def report(settings: Any) -> Any:
     import dataclasses
 
     from dockerhub_cli.models.core import ConfigReport, ConfigValue
-    from dockerhub_cli.remote.cache_store import redact_url
+    from dockerhub_cli.text import redact_url
 
     hidden = {"sources", "registries", "config_file"}
     values = []

@@ -15,9 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    def to_json(self) -> str:
-        return self.model_dump_json(indent=2)
-
 
 class SearchResult(Model):
     name: str = Field(description="Repository name as Docker Hub reports it (official: bare name)")

@@ -7,11 +7,11 @@ Secrets are validated against the registry before they are stored, and never app
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from dockerhub_cli.errors import AuthError, InvalidInputError, UpstreamError
 from dockerhub_cli.models.core import Identity, LoginResult, LogoutResult, PullRateLimit
-from dockerhub_cli.oci.mediatypes import MANIFEST_ACCEPT
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN, parse_reference
 from dockerhub_cli.remote.auth import RegistryAuth, parse_challenge
 from dockerhub_cli.remote.keychain import Credentials
@@ -25,7 +25,7 @@ from dockerhub_cli.remote.transport import (
 if TYPE_CHECKING:
     import requests
 
-    from dockerhub_cli.service import DockerHubService
+    from dockerhub_cli.ops.clients import Clients
 
 # Docker's documented probe image: a HEAD on its manifest reports the quota and costs no pull.
 RATELIMIT_PROBE_IMAGE = "ratelimitpreview/test:latest"
@@ -44,11 +44,11 @@ _HOST_RE = re.compile(
 )
 
 
-def normalize_registry(service: DockerHubService, registry: str | None) -> str:
+def normalize_registry(clients: Clients, registry: str | None) -> str:
     """`None`, `docker.io`, `https://index.docker.io/v1/` -> `docker.io`; `ghcr` (a config-file
     registry name) -> its host; `https://ghcr.io/` -> `ghcr.io`."""
     text = (registry or "").strip()
-    for entry in service.settings.registries:
+    for entry in clients.settings.registries:
         if text == entry.name:
             text = entry.url
             break
@@ -62,15 +62,15 @@ def normalize_registry(service: DockerHubService, registry: str | None) -> str:
     return text
 
 
-def whoami(service: DockerHubService, registry: str | None, *, verify: bool) -> Identity:
-    domain = normalize_registry(service, registry)
-    creds = service.credentials.lookup(domain)
+def whoami(clients: Clients, registry: str | None, *, verify: bool) -> Identity:
+    domain = normalize_registry(clients, registry)
+    creds = clients.credentials.lookup(domain)
     verified = None
     if verify:
         if creds is None:
             verified = False
         else:
-            validate(service, domain, creds)
+            validate(clients, domain, creds)
             verified = True
     return Identity(
         registry=domain,
@@ -84,22 +84,22 @@ def whoami(service: DockerHubService, registry: str | None, *, verify: bool) -> 
 # -- login / logout -------------------------------------------------------------------------
 
 
-def _registry_base(service: DockerHubService, domain: str) -> str:
+def _registry_base(clients: Clients, domain: str) -> str:
     if domain == DOCKER_HUB_DOMAIN:
-        return service.settings.registry_url.rstrip("/")
-    plain = is_loopback(domain) or domain in service.settings.insecure_registries
+        return clients.settings.registry_url.rstrip("/")
+    plain = is_loopback(domain) or domain in clients.settings.insecure_registries
     return f"{'http' if plain else 'https'}://{domain}"
 
 
-def validate(service: DockerHubService, domain: str, creds: Credentials) -> None:
+def validate(clients: Clients, domain: str, creds: Credentials) -> None:
     """Raise AuthError unless the registry accepts `creds` (no caching, nothing stored)."""
     if domain == DOCKER_HUB_DOMAIN and not creds.is_identity_token:
         # Docker Hub: the Hub API login exchanges a password/PAT for a JWT, or refuses it.
-        service.hub._login(creds.username, creds.secret, creds.source)
+        clients.hub._login(creds.username, creds.secret, creds.source)
         return
-    transport = service.transport
-    base = _registry_base(service, domain)
-    verify_tls = not (service.settings.insecure or domain in service.settings.insecure_registries)
+    transport = clients.transport
+    base = _registry_base(clients, domain)
+    verify_tls = not (clients.settings.insecure or domain in clients.settings.insecure_registries)
     what = f"the registry API of {domain}"
     probe = transport.request("GET", f"{base}/v2/", cacheable=False, what=what, verify=verify_tls)
     raise_for_rate_limit(probe, what)
@@ -133,31 +133,29 @@ def validate(service: DockerHubService, domain: str, creds: Credentials) -> None
     raise_for_server_error(response, what)
 
 
-def login(
-    service: DockerHubService, registry: str | None, username: str, secret: str
-) -> LoginResult:
-    domain = normalize_registry(service, registry)
+def login(clients: Clients, registry: str | None, username: str, secret: str) -> LoginResult:
+    domain = normalize_registry(clients, registry)
     username = username.strip()
     if not username:
         raise InvalidInputError("the username is empty", hint="pass --username NAME")
     if not secret.strip():
         raise InvalidInputError("the password/token is empty", hint="pipe it with --password-stdin")
     creds = Credentials(username, secret.strip(), source="dockerhub login")
-    validate(service, domain, creds)
-    where = service.credentials.store(domain, username, secret.strip())
+    validate(clients, domain, creds)
+    where = clients.credentials.store(domain, username, secret.strip())
     return LoginResult(registry=domain, username=username, stored_in=where, validated=True)
 
 
-def logout(service: DockerHubService, registry: str | None) -> LogoutResult:
-    domain = normalize_registry(service, registry)
-    return LogoutResult(registry=domain, removed_from=service.credentials.erase(domain))
+def logout(clients: Clients, registry: str | None) -> LogoutResult:
+    domain = normalize_registry(clients, registry)
+    return LogoutResult(registry=domain, removed_from=clients.credentials.erase(domain))
 
 
 # -- pull rate limit -------------------------------------------------------------------------
 
 
-def _header(response: requests.Response, name: str) -> str | None:
-    return response.headers.get(name) or response.headers.get(f"x-{name}")
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    return headers.get(name) or headers.get(f"x-{name}")
 
 
 def parse_quota(value: str | None) -> tuple[int | None, int | None]:
@@ -180,30 +178,24 @@ def parse_quota(value: str | None) -> tuple[int | None, int | None]:
     return count, window
 
 
-def pull_rate_limit(service: DockerHubService, image: str | None) -> PullRateLimit:
+def pull_rate_limit(clients: Clients, image: str | None) -> PullRateLimit:
     """HEAD the manifest of `image` (default: Docker's probe image) and read the quota headers.
 
     HEAD is a version check, which Docker Hub does not count as a pull. The request bypasses the
     cache, since the answer changes with every pull.
     """
     ref = parse_reference(image or RATELIMIT_PROBE_IMAGE)
-    registry = service.registry
-    what = f"manifest {ref.familiar_name}"
-    response = registry.request(
-        ref,
-        "HEAD",
-        registry.url(ref, f"manifests/{ref.reference}"),
-        headers={"Accept": MANIFEST_ACCEPT},
-        what=what,
-        cacheable=False,
-    )
-    limit, window = parse_quota(_header(response, "ratelimit-limit"))
-    remaining, remaining_window = parse_quota(_header(response, "ratelimit-remaining"))
-    # 429 with quota headers means "0 left": that is the answer, not an error.
-    if not (response.status_code == 429 and limit is not None):
-        registry.check(ref, response, what)
-    creds = service.credentials.lookup(ref.domain)
-    if response.status_code == 429 and remaining is None:
+
+    def quota_answer(response: requests.Response) -> bool:
+        # 429 with quota headers means "0 left": that is the answer, not an error.
+        limit, _ = parse_quota(_header(response.headers, "ratelimit-limit"))
+        return response.status_code == 429 and limit is not None
+
+    head = clients.registry.head_manifest(ref, cacheable=False, accept=quota_answer)
+    limit, window = parse_quota(_header(head.headers, "ratelimit-limit"))
+    remaining, remaining_window = parse_quota(_header(head.headers, "ratelimit-remaining"))
+    creds = clients.credentials.lookup(ref.domain)
+    if head.status == 429 and remaining is None:
         remaining = 0
     used = limit - remaining if limit is not None and remaining is not None else None
     return PullRateLimit(
@@ -215,5 +207,5 @@ def pull_rate_limit(service: DockerHubService, image: str | None) -> PullRateLim
         remaining=remaining,
         used=max(used, 0) if used is not None else None,
         window_seconds=window or remaining_window,
-        source=_header(response, "docker-ratelimit-source"),
+        source=_header(head.headers, "docker-ratelimit-source"),
     )

@@ -32,24 +32,26 @@ from dockerhub_cli.models.compare import (
 )
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
 from dockerhub_cli.oci.source import parse_source
+from dockerhub_cli.oci.timestamp import parse_timestamp
 from dockerhub_cli.oci.versions import newer_in_family, parse_version
 from dockerhub_cli.ops.images import base_image_of, history_steps, resolve_image
+from dockerhub_cli.ops.tags import list_tags
 from dockerhub_cli.text import plural
 
 if TYPE_CHECKING:
     from dockerhub_cli.models.core import TagList
     from dockerhub_cli.oci.manifest import Descriptor, ImageConfig, ImageManifest
+    from dockerhub_cli.ops.clients import Clients
     from dockerhub_cli.ops.images import ResolvedImage
-    from dockerhub_cli.service import DockerHubService
 
 WORKERS = 2
 MAX_NEWER_TAGS = 10
 
 
-def run_parallel(service: DockerHubService, calls: list[Callable[[], Any]]) -> list[Any]:
+def run_parallel(clients: Clients, calls: list[Callable[[], Any]]) -> list[Any]:
     """Run `calls` on a two-worker pool over the shared service; results in order. The first
     failure (in call order) is raised after every call has finished."""
-    carry = service.transport.carry_tracking
+    carry = clients.transport.carry_tracking
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="dockerhub-fetch") as pool:
         futures = [pool.submit(carry(call)) for call in calls]
         return [f.result() for f in futures]
@@ -59,14 +61,14 @@ def run_parallel(service: DockerHubService, calls: list[Callable[[], Any]]) -> l
 
 
 def compare_images(
-    service: DockerHubService, image1: str, image2: str, *, platform: str | None = None
+    clients: Clients, image1: str, image2: str, *, platform: str | None = None
 ) -> Comparison:
     left_ref, right_ref = parse_source(image1), parse_source(image2)
     left, right = run_parallel(
-        service,
+        clients,
         [
-            lambda: resolve_image(service, left_ref, platform),
-            lambda: resolve_image(service, right_ref, platform),
+            lambda: resolve_image(clients, left_ref, platform),
+            lambda: resolve_image(clients, right_ref, platform),
         ],
     )
     return build_comparison(left, right)
@@ -152,8 +154,6 @@ def _platform(resolved: ResolvedImage) -> str | None:
 
 
 def _side(resolved: ResolvedImage, manifest: ImageManifest, config: ImageConfig) -> ImageSide:
-    from dockerhub_cli.service import parse_timestamp
-
     return ImageSide(
         reference=str(resolved.reference),
         digest=resolved.manifest_digest or resolved.digest,
@@ -294,7 +294,7 @@ def _step_ref(index: int, step: Any) -> HistoryStepRef:
 
 
 def image_updates(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     *,
     base: str | None = None,
@@ -306,11 +306,11 @@ def image_updates(
 
     family_version = parse_version(ref.tag) if ref.tag else None
     list_tags = ref.tag is not None and family_version is not None
-    calls: list[Callable[[], Any]] = [lambda: resolve_image(service, ref, platform)]
+    calls: list[Callable[[], Any]] = [lambda: resolve_image(clients, ref, platform)]
     if list_tags and family_version is not None:
         flavour = family_version.flavour
-        calls.append(lambda: _family_tags(service, ref, flavour))
-    results = run_parallel(service, calls)
+        calls.append(lambda: _family_tags(clients, ref, flavour))
+    results = run_parallel(clients, calls)
     resolved: ResolvedImage = results[0]
     manifest, _ = resolved.require()
     image_platform = _platform(resolved)
@@ -339,7 +339,7 @@ def image_updates(
     evidence = None
     outdated: bool | None = None
     if status is not None and base_ref is not None:
-        outdated, reason, evidence = _judge(service, resolved, manifest, status, base_ref)
+        outdated, reason, evidence = _judge(clients, resolved, manifest, status, base_ref)
 
     verdict = _verdict(str(ref), status, outdated, reason)
     return UpdateReport(
@@ -359,15 +359,17 @@ def image_updates(
     )
 
 
-def _family_tags(
-    service: DockerHubService, ref: ImageReference, flavour: str
-) -> TagList | DockerHubError:
+def _family_tags(clients: Clients, ref: ImageReference, flavour: str) -> TagList | DockerHubError:
     """Every tag of the repository ending in the flavour (the Hub filters server-side by the
     literal part); an error is returned, not raised: newer tags are a bonus, not the answer."""
     repository = ImageReference(ref.domain, ref.path)
     try:
-        return service.tags(
-            repository, all_tags=True, pattern=f"*{flavour}" if flavour else None, sort="semver"
+        return list_tags(
+            clients,
+            repository,
+            all_tags=True,
+            pattern=f"*{flavour}" if flavour else None,
+            sort="semver",
         )
     except DockerHubError as exc:
         return exc
@@ -433,7 +435,7 @@ def _base_of(
 
 
 def _judge(
-    service: DockerHubService,
+    clients: Clients,
     resolved: ResolvedImage,
     manifest: ImageManifest,
     status: BaseStatus,
@@ -442,7 +444,7 @@ def _judge(
     platform = _platform(resolved)
     status.platform = platform
     try:
-        current = resolve_image(service, base_ref, platform, with_config=False)
+        current = resolve_image(clients, base_ref, platform, with_config=False)
     except DockerHubError as exc:
         return None, f"the current digest of {base_ref} is unknown: {exc}", None
     assert current.manifest is not None

@@ -7,7 +7,7 @@ and content sha256, computed while the blob streams by) is cached by layer diges
 for, stopping as soon as the last of them is out.
 
 All blob reading goes through `open_blob()`: the registry, or a local OCI layout / archive
-(`oci:`, `oci-archive:`, `docker-archive:`, through `service.client_for`).
+(`oci:`, `oci-archive:`, `docker-archive:`, through `clients.client_for`).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ from dockerhub_cli.ops.images import platform_info, resolve_image
 if TYPE_CHECKING:
     from dockerhub_cli.oci.manifest import Descriptor
     from dockerhub_cli.oci.reference import ImageReference
+    from dockerhub_cli.ops.clients import Clients
     from dockerhub_cli.ops.images import ResolvedImage
-    from dockerhub_cli.service import DockerHubService
 
 # progress(label, bytes done, bytes expected or None); the CLI draws a bar on a terminal.
 Progress = Callable[[str, int, int | None], None]
@@ -99,32 +99,32 @@ class Budget:
 
 
 def open_blob(
-    service: DockerHubService,
+    clients: Clients,
     ref: ImageReference,
     descriptor: Descriptor,
     byte_range: tuple[int, int] | None = None,
 ) -> AbstractContextManager[L.Reader]:
     """The one place layer bytes come from: the registry, or a local OCI layout / archive
-    (`service.client_for`).
+    (`clients.client_for`).
 
     `byte_range` (first, last), inclusive: only those bytes, or `RangeNotHonouredError`
     (local sources always say so: their layers are streamed whole, from disk)."""
     from dockerhub_cli.remote.blobs import RangeNotHonouredError, open_registry_blob
 
     if not ref.is_local:
-        return open_registry_blob(service.registry, ref, descriptor.digest, "layer", byte_range)
+        return open_registry_blob(clients.registry, ref, descriptor.digest, "layer", byte_range)
     if byte_range is not None:
         raise RangeNotHonouredError("a local layer is read whole")
     from dockerhub_cli.remote.local_layout import LocalLayoutClient
 
-    client = service.client_for(ref)
+    client = clients.client_for(ref)
     assert isinstance(client, LocalLayoutClient)
     handle = client.open_blob(ref, descriptor.digest, size=descriptor.size, what="layer")
     return closing(handle)
 
 
 def _read_range(
-    service: DockerHubService,
+    clients: Clients,
     ref: ImageReference,
     descriptor: Descriptor,
     start: int,
@@ -134,7 +134,7 @@ def _read_range(
     """Bytes [start, end) of a blob by one Range request (bounded by the request itself)."""
     length = end - start
     budget.reserve(length, f"part of layer {descriptor.digest[:19]}")
-    with open_blob(service, ref, descriptor, (start, end - 1)) as raw:
+    with open_blob(clients, ref, descriptor, (start, end - 1)) as raw:
         reader = L.VerifyingReader(
             raw, None, expected_size=length, on_bytes=budget.on_bytes, what="a layer range"
         )
@@ -145,7 +145,7 @@ def _read_range(
 
 
 def _estargz_index(
-    service: DockerHubService,
+    clients: Clients,
     ref: ImageReference,
     descriptor: Descriptor,
     toc_digest: str,
@@ -156,12 +156,12 @@ def _estargz_index(
     from dockerhub_cli.oci import estargz
 
     size = descriptor.size
-    footer = _read_range(service, ref, descriptor, size - estargz.FOOTER_SIZE, size, budget)
+    footer = _read_range(clients, ref, descriptor, size - estargz.FOOTER_SIZE, size, budget)
     toc_offset = estargz.parse_footer(footer)
     end = size - estargz.FOOTER_SIZE
     if not 0 <= toc_offset < end or end - toc_offset > estargz.MAX_TOC_COMPRESSED:
         raise L.LayerError(f"eStargz footer of {descriptor.digest[:19]}: TOC offset out of range")
-    member = _read_range(service, ref, descriptor, toc_offset, end, budget)
+    member = _read_range(clients, ref, descriptor, toc_offset, end, budget)
     toc = estargz.read_toc(member, toc_digest)
     return estargz.index_from_toc(
         toc,
@@ -182,7 +182,7 @@ def _check_layer_type(descriptor: Descriptor, position: int) -> None:
 
 
 def layer_index(
-    service: DockerHubService,
+    clients: Clients,
     ref: ImageReference,
     descriptor: Descriptor,
     position: int,
@@ -192,13 +192,13 @@ def layer_index(
     """The file index of one layer: from the cache, else streamed once, verified, and cached."""
     from dockerhub_cli.remote.blobs import IndexStore
 
-    store = IndexStore(service.settings)
+    store = IndexStore(clients.settings)
     cached = store.get(descriptor.digest)
     if cached is not None:
         budget.layers_cached += 1
         return cached
     what = f"layer {position} ({descriptor.digest[:19]})"
-    if service.settings.offline:
+    if clients.settings.offline:
         raise OfflineCacheMissError(
             f"--offline: the file index of {what} is not cached",
             hint="run the same command once without --offline",
@@ -210,7 +210,7 @@ def layer_index(
     toc_digest = descriptor.annotations.get(TOC_DIGEST_ANNOTATION)
     if toc_digest and descriptor.size > FOOTER_SIZE:
         try:
-            index = _estargz_index(service, ref, descriptor, toc_digest, budget)
+            index = _estargz_index(clients, ref, descriptor, toc_digest, budget)
         except RangeNotHonouredError:
             pass  # read it whole, like any other layer
         else:
@@ -219,7 +219,7 @@ def layer_index(
             return index
     budget.reserve(descriptor.size, what)
     budget.label, budget.expected = f"layer {position}", descriptor.size
-    with open_blob(service, ref, descriptor) as raw:
+    with open_blob(clients, ref, descriptor) as raw:
         reader = L.VerifyingReader(
             raw,
             descriptor.digest,
@@ -252,7 +252,7 @@ class ImageFiles:
 
 
 def load_image(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     platform: str | None,
     budget: Budget,
@@ -260,12 +260,12 @@ def load_image(
 ) -> ImageFiles:
     """Resolve `image` and get the index of every layer; `capture` keeps the content of one
     path as the layers not yet indexed stream by (so a cold `cat` reads no layer twice)."""
-    resolved = resolve_image(service, image, platform, with_config=False)
+    resolved = resolve_image(clients, image, platform, with_config=False)
     manifest = resolved.manifest
     assert manifest is not None  # require_platform=True raised otherwise
     ref = resolved.pinned
     indexes = [
-        layer_index(service, ref, d, i, budget, capture.sink(i) if capture else None)
+        layer_index(clients, ref, d, i, budget, capture.sink(i) if capture else None)
         for i, d in enumerate(manifest.layers)
     ]
     return ImageFiles(resolved, list(manifest.layers), indexes, L.merge(indexes))
@@ -337,7 +337,7 @@ def _matches(entry: L.Entry, pattern: str) -> bool:
 
 
 def list_files(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     path: str | None = None,
     *,
@@ -348,7 +348,7 @@ def list_files(
     progress: Progress | None = None,
 ) -> FileListing:
     budget = Budget(max_download, progress)
-    files = load_image(service, image, platform, budget)
+    files = load_image(clients, image, platform, budget)
     where = clean_path(path)
     notes = files.notes()
     deleted: list[str] = []
@@ -428,7 +428,7 @@ def _content_source(files: ImageFiles, path: str) -> tuple[L.Placed, str, int]:
 
 
 def _fetch_members(
-    service: DockerHubService,
+    clients: Clients,
     files: ImageFiles,
     layer: int,
     wanted: dict[str, Callable[[L.Entry], IO[bytes] | None]],
@@ -437,7 +437,7 @@ def _fetch_members(
     """Stream layer `layer` until every member in `wanted` has gone to its sink; returns the
     sha256 of each as read (checked by the caller against the verified index)."""
     descriptor = files.layers[layer]
-    if service.settings.offline:
+    if clients.settings.offline:
         raise OfflineCacheMissError(
             f"--offline: reading file content needs layer {layer} from the network"
         )
@@ -447,7 +447,7 @@ def _fetch_members(
         own = {e.path: e for e in files.indexes[layer].entries}
         for member, make in wanted.items():
             hashes[member] = _read_chunk(
-                service, files, descriptor, own[member], chunks, make, budget
+                clients, files, descriptor, own[member], chunks, make, budget
             )
         budget.layers_read += 1
         return hashes
@@ -466,7 +466,7 @@ def _fetch_members(
     what = f"layer {layer} ({descriptor.digest[:19]})"
     budget.reserve(0, what)
     budget.label, budget.expected = f"layer {layer}", descriptor.size
-    with open_blob(service, files.resolved.pinned, descriptor) as raw:
+    with open_blob(clients, files.resolved.pinned, descriptor) as raw:
         reader = L.VerifyingReader(
             raw, None, expected_size=None, max_bytes=descriptor.size, on_bytes=budget.on_bytes
         )
@@ -488,7 +488,7 @@ def _fetch_members(
 
 
 def _read_chunk(
-    service: DockerHubService,
+    clients: Clients,
     files: ImageFiles,
     descriptor: Descriptor,
     entry: L.Entry,
@@ -502,7 +502,7 @@ def _read_chunk(
     import io
 
     start, end = chunks[entry.path]
-    data = _read_range(service, files.resolved.pinned, descriptor, start, end, budget)
+    data = _read_range(clients, files.resolved.pinned, descriptor, start, end, budget)
     stream = L.decompressed(io.BytesIO(data), max_out=entry.size + 16 * 1024 * 1024)
     out = make(entry)
     hasher = hashlib.sha256()
@@ -519,7 +519,7 @@ def _read_chunk(
 
 
 def read_file(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     path: str,
     *,
@@ -534,7 +534,7 @@ def read_file(
     wanted = clean_path(path)
     capture = Capture(wanted)
     try:
-        files = load_image(service, image, platform, budget, capture)
+        files = load_image(clients, image, platform, budget, capture)
         placed, member, layer = _content_source(files, wanted)
         captured = capture.take(layer) if member == wanted else None
     finally:
@@ -550,7 +550,7 @@ def read_file(
         if captured is not None:  # read while its layer was indexed (digest verified then)
             hashes = {member: placed.entry.sha256 or ""}
         else:
-            hashes = _fetch_members(service, files, layer, {member: lambda _e: spool}, budget)
+            hashes = _fetch_members(clients, files, layer, {member: lambda _e: spool}, budget)
         if hashes.get(member) != placed.entry.sha256:
             raise DigestMismatchError(
                 f"{wanted}: its content does not match the sha256 in the layer index",
@@ -589,7 +589,7 @@ def is_binary(head: bytes) -> bool:
 
 
 def read_text(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     path: str,
     *,
@@ -598,7 +598,7 @@ def read_text(
     max_download: int | None = None,
 ) -> FileContent:
     """A text file's content, cut at `max_chars` (for the MCP tool); binary files refused."""
-    meta, spool = read_file(service, image, path, platform=platform, max_download=max_download)
+    meta, spool = read_file(clients, image, path, platform=platform, max_download=max_download)
     with spool:
         if meta.binary:
             raise InvalidInputError(
@@ -626,7 +626,7 @@ def read_text(
 
 
 def extract_files(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     paths: list[str],
     directory: Path,
@@ -645,7 +645,7 @@ def extract_files(
     set-id bits are dropped and owners are not changed.
     """
     budget = Budget(max_download, progress)
-    files = load_image(service, image, platform, budget)
+    files = load_image(clients, image, platform, budget)
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     real_root = root.resolve()
@@ -695,7 +695,7 @@ def extract_files(
             except OSError as exc:
                 skipped.append(Skipped(path=e.path, reason=f"cannot create: {exc.strerror}"))
     for layer, members in sorted(by_layer.items()):
-        _extract_layer(service, files, layer, members, real_root, budget, written)
+        _extract_layer(clients, files, layer, members, real_root, budget, written)
     for p in sorted(chosen.values(), key=lambda x: x.entry.path):
         if p.entry.type == L.SYMLINK:
             reason = _make_symlink(real_root, p.entry)
@@ -729,7 +729,7 @@ def _inside(root: Path, rel: str) -> Path | None:
 
 
 def _extract_layer(
-    service: DockerHubService,
+    clients: Clients,
     files: ImageFiles,
     layer: int,
     members: dict[str, list[L.Placed]],
@@ -755,7 +755,7 @@ def _extract_layer(
         return sink
 
     try:
-        hashes = _fetch_members(service, files, layer, {m: make(m) for m in members}, budget)
+        hashes = _fetch_members(clients, files, layer, {m: make(m) for m in members}, budget)
     finally:
         for fh, _ in opened.values():
             fh.close()
@@ -802,7 +802,7 @@ def _make_symlink(root: Path, entry: L.Entry) -> str | None:
 
 
 def diff_files(
-    service: DockerHubService,
+    clients: Clients,
     image1: str,
     image2: str,
     path: str | None = None,
@@ -812,8 +812,8 @@ def diff_files(
     progress: Progress | None = None,
 ) -> FileDiff:
     budget = Budget(max_download, progress)
-    a = load_image(service, image1, platform, budget)
-    b = load_image(service, image2, platform, budget)
+    a = load_image(clients, image1, platform, budget)
+    b = load_image(clients, image2, platform, budget)
     where = clean_path(path)
     changes: list[FileChange] = []
     totals = DiffTotals()
@@ -858,7 +858,7 @@ def _content(fs: L.MergedFS, where: str) -> int:
 
 
 def image_waste(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     *,
     platform: str | None = None,
@@ -872,7 +872,7 @@ def image_waste(
     if min_efficiency is not None and not 0.0 <= min_efficiency <= 1.0:
         raise InvalidInputError(f"--min-efficiency must be between 0 and 1 (got {min_efficiency})")
     budget = Budget(max_download, progress)
-    files = load_image(service, image, platform, budget)
+    files = load_image(clients, image, platform, budget)
     total = sum(index.content_bytes for index in files.indexes)
     final = _content(files.fs, "")
     items: dict[str, WasteItem] = {}

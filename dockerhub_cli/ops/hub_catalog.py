@@ -34,12 +34,12 @@ from dockerhub_cli.models.core import (
     SearchResult,
     SearchResults,
 )
+from dockerhub_cli.models.images import RepositoryInfo
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN, ImageReference, parse_reference
+from dockerhub_cli.oci.timestamp import parse_timestamp
 from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubHTTPError, HubWalk, PaginationLimitError
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from dockerhub_cli.remote.hub import HubClient
 
 RepoSort = Literal["pulls", "stars", "updated", "name"]
@@ -121,7 +121,7 @@ def repositories(
         raise InvalidInputError("the repository filter must be 1 to 128 characters")
     wanted_type = check_content_type(content_type) if content_type else None
     ordering = _REPO_ORDERING[sort]
-    name_hint = _literal_hint(pattern) if pattern else None
+    name_hint = literal_hint(pattern) if pattern else None
     what = f"repositories of {namespace}"
 
     def keep(repo: RepositorySummary) -> bool:
@@ -254,8 +254,8 @@ def _repository_summary(raw: dict[str, Any], namespace: str) -> RepositorySummar
         description=_text(raw.get("description")),
         star_count=_int_or_none(raw.get("star_count")),
         pull_count=_int_or_none(raw.get("pull_count")),
-        last_updated=_timestamp(raw.get("last_updated")),
-        date_registered=_timestamp(raw.get("date_registered")),
+        last_updated=parse_timestamp(raw.get("last_updated")),
+        date_registered=parse_timestamp(raw.get("date_registered")),
         is_private=is_private,
         visibility=None if is_private is None else "private" if is_private else "public",
         repository_type=_text(raw.get("repository_type")),
@@ -314,7 +314,7 @@ def _organisation(raw: dict[str, Any]) -> Organisation:
         role=_text(raw.get("user_role")),
         groups=_strings(raw.get("user_groups")),
         plan=_text(raw.get("plan_name")),
-        date_joined=_timestamp(raw.get("date_joined")),
+        date_joined=parse_timestamp(raw.get("date_joined")),
         profile_url=_text(raw.get("profile_url")),
     )
 
@@ -570,7 +570,7 @@ def site_result(raw: dict[str, Any]) -> SearchResult:
         operating_systems=_named(raw.get("operating_systems")),
         archived=archived if isinstance(archived, bool) else None,
         content_type=_text(raw.get("type")),
-        last_updated=_timestamp(raw.get("updated_at")),
+        last_updated=parse_timestamp(raw.get("updated_at")),
     )
 
 
@@ -661,24 +661,78 @@ def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-_FRACTION_RE = re.compile(r"\.(\d+)")
+# -- repository facts ------------------------------------------------------------------------
 
 
-def _timestamp(value: Any) -> datetime | None:
-    """RFC 3339 with 0, 6 or 9 fractional digits and a Z suffix; None when absent or bad.
-    (service.parse_timestamp's rule; ops may not import the service.)"""
-    from datetime import datetime
-
-    if not isinstance(value, str) or not value:
-        return None
-    text = _FRACTION_RE.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
+def repository_info(hub: HubClient, repository: str) -> RepositoryInfo:
+    """Docker Hub repository facts. Other registries have no such API: InvalidInputError."""
+    ref = parse_reference(repository, default_tag=False)
+    ref = ImageReference(ref.domain, ref.path)
+    hub_name = ref.hub_namespace_and_name
+    if hub_name is None:
+        where = ref.domain if not ref.is_docker_hub else "Docker Hub (three-level path)"
+        raise InvalidInputError(
+            f"repository facts (description, stars, pulls) exist only for Docker Hub "
+            f"repositories; {ref.familiar_name} is on {where}",
+            hint="use `dockerhub tags` or `dockerhub inspect` for registry data",
+        )
+    namespace, name = hub_name
+    body = hub.repository(namespace, name)
+    if not isinstance(body, dict):
+        body = {}
+    tag_count = None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+        tags = hub.tags_page(namespace, name, page=1, page_size=1)
+        if isinstance(tags, dict) and isinstance(tags.get("count"), int):
+            tag_count = tags["count"]
+    except DockerHubError:
+        pass
+    url = f"https://hub.docker.com/{'_' if namespace == 'library' else 'r/' + namespace}/{name}"
+
+    def _int(key: str) -> int | None:
+        value = body.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def _list(key: str) -> list[Any]:
+        value = body.get(key)
+        return value if isinstance(value, list) else []
+
+    categories = [
+        str(c.get("name") or c.get("slug")) for c in _list("categories") if isinstance(c, dict)
+    ]
+    immutable = body.get("immutable_tags_settings")
+    immutable = immutable if isinstance(immutable, dict) else {}
+    enabled = immutable.get("enabled")
+    return RepositoryInfo(
+        repository=ref.familiar_name,
+        namespace=namespace,
+        name=name,
+        description=body.get("description") or None,
+        full_description=body.get("full_description") or None,
+        star_count=_int("star_count"),
+        pull_count=_int("pull_count"),
+        last_updated=parse_timestamp(body.get("last_updated")),
+        date_registered=parse_timestamp(body.get("date_registered")),
+        tag_count=tag_count,
+        is_private=body.get("is_private") if isinstance(body.get("is_private"), bool) else None,
+        is_official=namespace == "library",
+        status=str(body["status_description"]).lower() if body.get("status_description") else None,
+        repository_type=body.get("repository_type")
+        if isinstance(body.get("repository_type"), str)
+        else None,
+        media_types=[str(m) for m in _list("media_types")],
+        categories=categories,
+        storage_size=_int("storage_size"),
+        url=url,
+        content_types=[str(c) for c in _list("content_types") if isinstance(c, str)],
+        immutable_tags=enabled if isinstance(enabled, bool) else None,
+        immutable_tags_rules=[str(r) for r in immutable.get("rules") or [] if isinstance(r, str)]
+        if isinstance(immutable.get("rules"), list)
+        else [],
+    )
 
 
-def _literal_hint(pattern: str) -> str | None:
+def literal_hint(pattern: str) -> str | None:
     """The longest glob-free run of a pattern, for the Hub's substring `name` filter."""
     best = max(re.split(r"[*?\[\]]", pattern), key=len)
     return best or None

@@ -9,7 +9,6 @@ building block for other features (compare, SBOM): it is thread-safe as long as 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +24,6 @@ from dockerhub_cli.errors import (
 from dockerhub_cli.models.images import (
     AttestationEntry,
     BaseImageInfo,
-    DockerfileInstruction,
-    DockerfileReport,
-    DockerfileSource,
     HaveImage,
     HistoryReport,
     HistoryStep,
@@ -40,7 +36,6 @@ from dockerhub_cli.models.images import (
     PlatformEntry,
     PlatformInfo,
     PullSizeReport,
-    RepositoryInfo,
 )
 from dockerhub_cli.oci.manifest import (
     ATTESTATION_CONFIG,
@@ -62,10 +57,12 @@ from dockerhub_cli.oci.manifest import (
 from dockerhub_cli.oci.platform import Platform, parse_platform, platform_matches, select_platform
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
 from dockerhub_cli.oci.source import parse_source
+from dockerhub_cli.oci.timestamp import parse_timestamp
+from dockerhub_cli.ops.hub_catalog import repository_info
 
 if TYPE_CHECKING:
+    from dockerhub_cli.ops.clients import Clients
     from dockerhub_cli.remote.registry import RawManifest
-    from dockerhub_cli.service import DockerHubService
 
 IMAGE_CONFIG_TYPES = frozenset({DOCKER_CONFIG, OCI_CONFIG, ""})
 MAX_HAVE_IMAGES = 10
@@ -106,7 +103,6 @@ class ResolvedImage:
     media_type: str
     top: FetchedManifest
     requested_platform: Platform
-    explicit_platform: bool
     descriptor: Descriptor | None = None
     manifest_digest: str | None = None
     manifest_media_type: str | None = None
@@ -199,18 +195,16 @@ def _as_reference(image: str | ImageReference) -> ImageReference:
 
 
 def fetch_manifest(
-    service: DockerHubService, ref: ImageReference, reference: str | None = None
+    clients: Clients, ref: ImageReference, reference: str | None = None
 ) -> FetchedManifest:
     """GET a manifest by tag or digest (verified), parsed. Reuse for attestation manifests."""
-    raw = service.client_for(ref).get_manifest(ref, reference)
+    raw = clients.client_for(ref).get_manifest(ref, reference)
     what = f"manifest {ref.familiar_name}@{raw.digest}"
     parsed = parse_manifest(raw.body, raw.media_type, what=what)
     return FetchedManifest(raw.digest, parsed.media_type, raw, parsed)
 
 
-def fetch_config(
-    service: DockerHubService, ref: ImageReference, manifest: ImageManifest
-) -> ImageConfig:
+def fetch_config(clients: Clients, ref: ImageReference, manifest: ImageManifest) -> ImageConfig:
     """The image config. A descriptor with a generic type (`application/octet-stream`, as
     some Docker schema 2 images in the wild have; skopeo and Docker read them) is accepted by
     its content, as containerd does; any other non-config type is an artifact (exit 7)."""
@@ -222,7 +216,7 @@ def fetch_config(
         raise _not_an_image(
             ref, f"its config is a {manifest.config.size}-byte {media_type or 'untyped'} blob"
         )
-    body = service.client_for(ref).get_blob(ref, manifest.config.digest, what="image config")
+    body = clients.client_for(ref).get_blob(ref, manifest.config.digest, what="image config")
     config = parse_config(body, what=f"image config of {ref}")
     if generic and not _looks_like_config(config.raw):
         raise _not_an_image(
@@ -246,9 +240,7 @@ def _not_an_image(ref: ImageReference, why: str) -> NotAnImageError:
     )
 
 
-def expand_index(
-    service: DockerHubService, ref: ImageReference, top: FetchedManifest
-) -> ImageIndex | None:
+def expand_index(clients: Clients, ref: ImageReference, top: FetchedManifest) -> ImageIndex | None:
     """The index `top` is, with nested indexes (index -> index -> images, which the
     image-spec allows) flattened in place, depth first, in index order; an image entry without
     a platform takes the one its parent index entry names. At most MAX_INDEX_DEPTH levels; an
@@ -275,7 +267,7 @@ def expand_index(
                 raise UpstreamError(
                     f"{ref}: indexes nested more than {MAX_INDEX_DEPTH} deep; refusing them"
                 )
-            child = fetch_manifest(service, ref, entry.digest)
+            child = fetch_manifest(clients, ref, entry.digest)
             if not isinstance(child.parsed, ImageIndex):
                 raise UpstreamError(f"{ref}: entry {entry.digest} says index but is a manifest")
             walk(child.parsed, (*ancestors, entry.digest), entry.platform or inherited)
@@ -290,7 +282,7 @@ def expand_index(
 
 
 def choose_entry(
-    service: DockerHubService,
+    clients: Clients,
     ref: ImageReference,
     index: ImageIndex,
     wanted: Platform,
@@ -302,11 +294,11 @@ def choose_entry(
     if chosen is not None:
         return chosen[1], None, None
     for entry in index.without_platform[:MAX_UNPLATFORMED_PROBES]:
-        fetched = fetch_manifest(service, ref, entry.digest)
+        fetched = fetch_manifest(clients, ref, entry.digest)
         if not isinstance(fetched.parsed, ImageManifest):
             continue
         try:
-            config = fetch_config(service, ref, fetched.parsed)
+            config = fetch_config(clients, ref, fetched.parsed)
         except NotAnImageError:
             continue
         if config.architecture and platform_matches(wanted, config.platform):
@@ -314,22 +306,22 @@ def choose_entry(
     return None
 
 
-def resolve_top(service: DockerHubService, image: str | ImageReference) -> FetchedManifest:
+def resolve_top(clients: Clients, image: str | ImageReference) -> FetchedManifest:
     """What the reference points at: by digest, or the tag's manifest (see
     `RegistryClient.get_tag_manifest` for the request economy)."""
     ref = _as_reference(image)
     try:
         if ref.digest:
-            return fetch_manifest(service, ref, ref.digest)
-        raw = service.client_for(ref).get_tag_manifest(ref)
+            return fetch_manifest(clients, ref, ref.digest)
+        raw = clients.client_for(ref).get_tag_manifest(ref)
     except NotFoundError as exc:
-        raise _not_found(service, ref, exc) from None
+        raise _not_found(clients, ref, exc) from None
     what = f"manifest {ref.familiar_name}@{raw.digest}"
     parsed = parse_manifest(raw.body, raw.media_type, what=what)
     return FetchedManifest(raw.digest, parsed.media_type, raw, parsed)
 
 
-def _not_found(service: DockerHubService, ref: ImageReference, exc: NotFoundError) -> NotFoundError:
+def _not_found(clients: Clients, ref: ImageReference, exc: NotFoundError) -> NotFoundError:
     """Name what is missing. Registries (distribution among them) answer MANIFEST_UNKNOWN for
     a repository that does not exist too, so on this error path one `tags/list` request tells
     a missing repository from a missing tag."""
@@ -343,7 +335,7 @@ def _not_found(service: DockerHubService, ref: ImageReference, exc: NotFoundErro
             hint="check the digest; it may have been deleted",
         )
     try:
-        first_page = next(iter(service.registry.iter_tag_pages(ref, page_size=100)), [])
+        first_page = next(iter(clients.registry.iter_tag_pages(ref, page_size=100)), [])
     except NotFoundError as repo_missing:
         return repo_missing
     except DockerHubError:
@@ -359,63 +351,74 @@ def _not_found(service: DockerHubService, ref: ImageReference, exc: NotFoundErro
     )
 
 
+def requested_platform(clients: Clients, platform: str | None) -> Platform:
+    """The platform asked for: `platform`, else the default (DOCKERHUB_PLATFORM or the config
+    file, validated by the same parser when the settings were read)."""
+    return parse_platform(platform if platform is not None else clients.settings.platform)
+
+
 def resolve_image(
-    service: DockerHubService,
+    clients: Clients,
     image: str | ImageReference,
     platform: str | None = None,
     *,
     require_platform: bool = True,
     with_config: bool = True,
+    with_manifest: bool = True,
 ) -> ResolvedImage:
     """Resolve `image` to one platform's manifest and config.
 
     `platform` None means the default (`settings.platform`). For a single-manifest image an
     explicit platform must match the config; the default does not (there is nothing to choose).
     With `require_platform=False` a missing platform leaves `manifest`/`config` as None instead
-    of raising PlatformNotFoundError.
+    of raising PlatformNotFoundError. With `with_manifest=False` nothing past the choice of
+    index entry is fetched: the result names the entry (`descriptor`, and the `config` when
+    choosing it needed one) but holds no platform manifest (attestation lookups need no more).
     """
     ref = _as_reference(image)
     explicit = platform is not None
-    wanted = parse_platform(platform if platform is not None else service.settings.platform)
-    top = resolve_top(service, ref)
+    wanted = requested_platform(clients, platform)
+    top = resolve_top(clients, ref)
     base = ResolvedImage(
         reference=ref,
         digest=top.digest,
         media_type=top.media_type,
         top=top,
         requested_platform=wanted,
-        explicit_platform=explicit,
     )
-    expanded = expand_index(service, ref, top)
+    expanded = expand_index(clients, ref, top)
     config: ImageConfig | None = None
     if expanded is not None:
         base = replace(base, expanded=expanded)
-        choice = choose_entry(service, ref, expanded, wanted)
+        choice = choose_entry(clients, ref, expanded, wanted)
         if choice is None:
             if require_platform:
                 raise _platform_error(base, wanted)
             return base
         descriptor, fetched, config = choice
+        if not with_manifest:
+            return replace(base, descriptor=descriptor, config=config)
         if fetched is None:
-            fetched = fetch_manifest(service, ref, descriptor.digest)
+            fetched = fetch_manifest(clients, ref, descriptor.digest)
         if not isinstance(fetched.parsed, ImageManifest):
             raise UnsupportedMediaTypeError(
                 f"{ref}: the {descriptor.platform or 'no-platform'} entry is not an image manifest"
             )
         manifest, manifest_fetched = fetched.parsed, fetched
     else:
+        if not with_manifest:
+            return base
         descriptor = None
         assert isinstance(top.parsed, ImageManifest)
         manifest, manifest_fetched = top.parsed, top
     if config is None and with_config:
-        config = fetch_config(service, ref, manifest)
+        config = fetch_config(clients, ref, manifest)
     resolved = ResolvedImage(
         reference=ref,
         digest=top.digest,
         media_type=top.media_type,
         top=top,
         requested_platform=wanted,
-        explicit_platform=explicit,
         descriptor=descriptor,
         manifest_digest=manifest_fetched.digest,
         manifest_media_type=manifest.media_type,
@@ -474,12 +477,6 @@ def _maybe_platform(platform: Platform | None) -> PlatformInfo | None:
     return platform_info(platform) if platform is not None else None
 
 
-def _timestamp(value: str | None) -> Any:
-    from dockerhub_cli.service import parse_timestamp
-
-    return parse_timestamp(value)
-
-
 def config_info(config: ImageConfig) -> ImageConfigInfo:
     return ImageConfigInfo(
         env=config.env,
@@ -514,13 +511,11 @@ def base_image_of(resolved: ResolvedImage) -> BaseImageInfo | None:
 # -- inspect ---------------------------------------------------------------------------------
 
 
-def inspect_image(
-    service: DockerHubService, image: str, *, platform: str | None = None
-) -> ImageInspection:
+def inspect_image(clients: Clients, image: str, *, platform: str | None = None) -> ImageInspection:
     ref = parse_source(image)
-    resolved = resolve_image(service, ref, platform, require_platform=platform is not None)
+    resolved = resolve_image(clients, ref, platform, require_platform=platform is not None)
     notes: list[str] = []
-    sizes = _platform_sizes(service, resolved, notes)
+    sizes = _platform_sizes(clients, resolved, notes)
     entries: list[PlatformEntry] = []
     if resolved.index is not None:
         entries.extend(
@@ -576,10 +571,10 @@ def inspect_image(
     tag_facts: dict[str, Any] = {}
     if ref.hub_namespace_and_name is not None:
         try:
-            repo_info = repository_info(service, ref.repository)
+            repo_info = repository_info(clients.hub, ref.repository)
         except DockerHubError as exc:
             notes.append(f"Docker Hub repository facts unavailable: {exc}")
-        tag_facts = _hub_tag_facts(service, ref, notes)
+        tag_facts = _hub_tag_facts(clients, ref, notes)
     return ImageInspection(
         reference=str(ref),
         registry=ref.domain,
@@ -595,7 +590,7 @@ def inspect_image(
         config_platform=_maybe_platform(resolved.config_platform) if manifest else None,
         platforms=entries,
         attestations=attestations,
-        created=_timestamp(config.created) if config else None,
+        created=parse_timestamp(config.created) if config else None,
         size=manifest.total_size if manifest else None,
         layer_count=len(manifest.layers) if manifest else None,
         config=config_info(config) if config else None,
@@ -606,15 +601,13 @@ def inspect_image(
         if resolved.index
         else {},
         repository_info=repo_info,
-        tag_last_pushed=_timestamp(tag_facts.get("tag_last_pushed")),
-        tag_last_pulled=_timestamp(tag_facts.get("tag_last_pulled")),
+        tag_last_pushed=parse_timestamp(tag_facts.get("tag_last_pushed")),
+        tag_last_pulled=parse_timestamp(tag_facts.get("tag_last_pulled")),
         notes=notes,
     )
 
 
-def _hub_tag_facts(
-    service: DockerHubService, ref: ImageReference, notes: list[str]
-) -> dict[str, Any]:
+def _hub_tag_facts(clients: Clients, ref: ImageReference, notes: list[str]) -> dict[str, Any]:
     """The Hub's tag object (last pushed / pulled) for a tag reference on Docker Hub; the same
     URL `_platform_sizes` reads, so at most one request between them (HTTP cache)."""
     hub_name = ref.hub_namespace_and_name
@@ -622,7 +615,7 @@ def _hub_tag_facts(
         return {}
     namespace, name = hub_name
     try:
-        body = service.hub.get_json(
+        body = clients.hub.get_json(
             f"/v2/namespaces/{namespace}/repositories/{name}/tags/{ref.tag}",
             what=f"tag {ref.familiar_name}:{ref.tag}",
         )
@@ -651,9 +644,7 @@ def _platform_entry(platform: Platform | None, d: Descriptor, size: int | None) 
 CHILD_FETCH_JOBS = 4
 
 
-def _platform_sizes(
-    service: DockerHubService, resolved: ResolvedImage, notes: list[str]
-) -> dict[str, int]:
+def _platform_sizes(clients: Clients, resolved: ResolvedImage, notes: list[str]) -> dict[str, int]:
     """Compressed size per platform manifest digest, as cheaply as possible.
 
     The chosen platform is already fetched. On Docker Hub the Hub tag API has the other sizes
@@ -675,7 +666,7 @@ def _platform_sizes(
             return sizes
         namespace, name = hub_name
         try:
-            body = service.hub.get_json(
+            body = clients.hub.get_json(
                 f"/v2/namespaces/{namespace}/repositories/{name}/tags/{ref.tag}",
                 what=f"tag {ref.familiar_name}:{ref.tag}",
             )
@@ -691,7 +682,7 @@ def _platform_sizes(
 
     def one(d: Descriptor) -> FetchedManifest | DockerHubError:
         try:
-            return fetch_manifest(service, ref, d.digest)
+            return fetch_manifest(clients, ref, d.digest)
         except DockerHubError as exc:
             return exc
 
@@ -701,7 +692,7 @@ def _platform_sizes(
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=min(CHILD_FETCH_JOBS, len(wanted))) as pool:
-            results = list(pool.map(service.transport.carry_tracking(one), wanted))
+            results = list(pool.map(clients.transport.carry_tracking(one), wanted))
     else:
         results = [one(d) for d in wanted]
     for d, fetched in zip(wanted, results, strict=True):
@@ -710,77 +701,6 @@ def _platform_sizes(
         elif isinstance(fetched.parsed, ImageManifest):
             sizes[d.digest] = fetched.parsed.total_size
     return sizes
-
-
-# -- repository facts ------------------------------------------------------------------------
-
-
-def repository_info(service: DockerHubService, repository: str) -> RepositoryInfo:
-    """Docker Hub repository facts. Other registries have no such API: InvalidInputError."""
-    ref = parse_reference(repository, default_tag=False)
-    ref = ImageReference(ref.domain, ref.path)
-    hub_name = ref.hub_namespace_and_name
-    if hub_name is None:
-        where = ref.domain if not ref.is_docker_hub else "Docker Hub (three-level path)"
-        raise InvalidInputError(
-            f"repository facts (description, stars, pulls) exist only for Docker Hub "
-            f"repositories; {ref.familiar_name} is on {where}",
-            hint="use `dockerhub tags` or `dockerhub inspect` for registry data",
-        )
-    namespace, name = hub_name
-    body = service.hub.repository(namespace, name)
-    if not isinstance(body, dict):
-        body = {}
-    tag_count = None
-    try:
-        tags = service.hub.tags_page(namespace, name, page=1, page_size=1)
-        if isinstance(tags, dict) and isinstance(tags.get("count"), int):
-            tag_count = tags["count"]
-    except DockerHubError:
-        pass
-    url = f"https://hub.docker.com/{'_' if namespace == 'library' else 'r/' + namespace}/{name}"
-
-    def _int(key: str) -> int | None:
-        value = body.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    def _list(key: str) -> list[Any]:
-        value = body.get(key)
-        return value if isinstance(value, list) else []
-
-    categories = [
-        str(c.get("name") or c.get("slug")) for c in _list("categories") if isinstance(c, dict)
-    ]
-    immutable = body.get("immutable_tags_settings")
-    immutable = immutable if isinstance(immutable, dict) else {}
-    enabled = immutable.get("enabled")
-    return RepositoryInfo(
-        repository=ref.familiar_name,
-        namespace=namespace,
-        name=name,
-        description=body.get("description") or None,
-        full_description=body.get("full_description") or None,
-        star_count=_int("star_count"),
-        pull_count=_int("pull_count"),
-        last_updated=_timestamp(body.get("last_updated")),
-        date_registered=_timestamp(body.get("date_registered")),
-        tag_count=tag_count,
-        is_private=body.get("is_private") if isinstance(body.get("is_private"), bool) else None,
-        is_official=namespace == "library",
-        status=str(body["status_description"]).lower() if body.get("status_description") else None,
-        repository_type=body.get("repository_type")
-        if isinstance(body.get("repository_type"), str)
-        else None,
-        media_types=[str(m) for m in _list("media_types")],
-        categories=categories,
-        storage_size=_int("storage_size"),
-        url=url,
-        content_types=[str(c) for c in _list("content_types") if isinstance(c, str)],
-        immutable_tags=enabled if isinstance(enabled, bool) else None,
-        immutable_tags_rules=[str(r) for r in immutable.get("rules") or [] if isinstance(r, str)]
-        if isinstance(immutable.get("rules"), list)
-        else [],
-    )
 
 
 # -- layers and history ----------------------------------------------------------------------
@@ -801,7 +721,7 @@ def history_steps(
         layer = manifest.layers[index] if index is not None else None
         steps.append(
             HistoryStep(
-                created=_timestamp(h.created),
+                created=parse_timestamp(h.created),
                 created_by=h.created_by,
                 empty_layer=h.empty_layer,
                 layer_index=index,
@@ -819,16 +739,14 @@ def history_steps(
     return steps, notes
 
 
-def layer_report(
-    service: DockerHubService, image: str, *, platform: str | None = None
-) -> LayerReport:
-    resolved = resolve_image(service, image, platform)
+def layer_report(clients: Clients, image: str, *, platform: str | None = None) -> LayerReport:
+    resolved = resolve_image(clients, image, platform)
     manifest, config = resolved.require()
     steps, notes = history_steps(manifest, config)
     by_layer = {s.layer_index: s for s in steps if s.layer_index is not None}
     total = manifest.total_size
     base = base_image_of(resolved)
-    base_digests = _base_layers(service, resolved, base, notes) if base else None
+    base_digests = _base_layers(clients, resolved, base, notes) if base else None
     layers = []
     for i, layer in enumerate(manifest.layers):
         step = by_layer.get(i)
@@ -881,7 +799,7 @@ def _short(text: str | None, limit: int = 60) -> str:
 
 
 def _base_layers(
-    service: DockerHubService, resolved: ResolvedImage, base: BaseImageInfo, notes: list[str]
+    clients: Clients, resolved: ResolvedImage, base: BaseImageInfo, notes: list[str]
 ) -> set[str] | None:
     """Layer digests of the base image, same platform; None (with a note) if unreachable."""
     if not base.name:
@@ -891,7 +809,7 @@ def _base_layers(
         if base.digest:
             base_ref = base_ref.with_digest(base.digest)
         platform = resolved.platform.full if resolved.platform else None
-        base_resolved = resolve_image(service, base_ref, platform, with_config=False)
+        base_resolved = resolve_image(clients, base_ref, platform, with_config=False)
     except DockerHubError as exc:
         notes.append(f"base image {base.name} not compared: {exc}")
         return None
@@ -902,178 +820,24 @@ def _base_layers(
     )
 
 
-def history_report(
-    service: DockerHubService, image: str, *, platform: str | None = None
-) -> HistoryReport:
-    resolved = resolve_image(service, image, platform)
+def history_report(clients: Clients, image: str, *, platform: str | None = None) -> HistoryReport:
+    resolved = resolve_image(clients, image, platform)
     manifest, config = resolved.require()
     steps, _ = history_steps(manifest, config)
     return HistoryReport(
         reference=str(resolved.reference),
         digest=resolved.manifest_digest or resolved.digest,
         platform=platform_info(resolved.platform),
-        created=_timestamp(config.created),
+        created=parse_timestamp(config.created),
         history=steps,
     )
-
-
-# -- dockerfile reconstruction ---------------------------------------------------------------
-
-INSTRUCTIONS = frozenset(
-    {
-        "FROM",
-        "RUN",
-        "CMD",
-        "LABEL",
-        "MAINTAINER",
-        "EXPOSE",
-        "ENV",
-        "ADD",
-        "COPY",
-        "ENTRYPOINT",
-        "VOLUME",
-        "USER",
-        "WORKDIR",
-        "ARG",
-        "ONBUILD",
-        "STOPSIGNAL",
-        "HEALTHCHECK",
-        "SHELL",
-    }
-)
-_SHELL_PREFIX = re.compile(r"^(?:\|\d+(?:\s+\S+=\S*)*\s+)?/bin/(?:ba)?sh -c\s*")
-_EXPOSE_MAP = re.compile(r"^map\[(.*)\]$")
-
-
-def reconstruct_step(created_by: str, comment: str | None = None) -> tuple[str, str, str]:
-    """(instruction, arguments, builder) for one history entry's `created_by`."""
-    text = (created_by or "").strip()
-    builder = "unknown"
-    if (comment or "").startswith("buildkit.dockerfile") or text.endswith("# buildkit"):
-        builder = "buildkit"
-        text = text.removesuffix("# buildkit").rstrip()
-    elif text.startswith(("/bin/sh -c", "/bin/bash -c", "|", "cmd /S /C")):
-        builder = "classic"
-    if not text:
-        return "#", "(no command recorded)", builder
-    if "#(nop)" in text and _SHELL_PREFIX.match(text):
-        # Classic builder metadata or ADD/COPY: `/bin/sh -c #(nop)  CMD ["bash"]`.
-        text = text.split("#(nop)", 1)[1].strip()
-        word, _, rest = text.partition(" ")
-        instruction = word.upper()
-        if instruction not in INSTRUCTIONS:
-            return "#", text, builder
-        return instruction, _tidy(instruction, rest.strip()), builder
-    shell = _SHELL_PREFIX.match(text)
-    if shell:
-        return "RUN", text[shell.end() :].strip(), builder
-    word, _, rest = text.partition(" ")
-    if word in INSTRUCTIONS:
-        rest = rest.strip()
-        if word == "RUN":
-            inner = _SHELL_PREFIX.match(rest)
-            if inner:
-                rest = rest[inner.end() :].strip()
-        return word, _tidy(word, rest), builder
-    return "#", text, builder
-
-
-def _tidy(instruction: str, args: str) -> str:
-    if instruction in ("ADD", "COPY"):
-        # classic: `ADD file:abc in / ` -> `ADD file:abc /`
-        return re.sub(r"\s+in\s+(\S+)\s*$", r" \1", args).strip()
-    if instruction == "EXPOSE":
-        m = _EXPOSE_MAP.match(args)
-        if m:
-            return " ".join(p.removesuffix(":{}") for p in m.group(1).split())
-    return args
-
-
-def dockerfile_report(
-    service: DockerHubService, image: str, *, platform: str | None = None
-) -> DockerfileReport:
-    resolved = resolve_image(service, image, platform)
-    manifest, config = resolved.require()
-    steps, _ = history_steps(manifest, config)
-    base = base_image_of(resolved)
-    ref = resolved.reference
-    digest = resolved.manifest_digest or resolved.digest
-    instructions: list[DockerfileInstruction] = []
-    for step in steps:
-        instruction, args, builder = reconstruct_step(step.created_by, step.comment)
-        line = f"# {args}" if instruction == "#" else f"{instruction} {args}".rstrip()
-        instructions.append(
-            DockerfileInstruction(
-                instruction=instruction,
-                arguments=args,
-                line=line,
-                created=step.created,
-                empty_layer=step.empty_layer,
-                layer_index=step.layer_index,
-                builder=builder,
-            )
-        )
-    header = [
-        f"# Reconstructed from the image history of {ref} ({digest}, {resolved.platform}).",
-        "# NOT the original Dockerfile: build stages, ARG values and file contents are lost.",
-    ]
-    original = _original_dockerfile(service, resolved)
-    if original is not None:
-        header.extend(_original_lines(original))
-    if base and base.name:
-        header.append(
-            f"# Base image (from {base.source}s): {base.name}"
-            + (f"@{base.digest}" if base.digest else "")
-        )
-    if not instructions:
-        header.append("# The image config records no build history.")
-    text = "\n".join(header + [i.line for i in instructions]) + "\n"
-    return DockerfileReport(
-        reference=str(ref),
-        digest=digest,
-        platform=platform_info(resolved.platform),
-        base_image=base,
-        instructions=instructions,
-        dockerfile=text,
-        original=original,
-    )
-
-
-def _original_dockerfile(
-    service: DockerHubService, resolved: ResolvedImage
-) -> DockerfileSource | None:
-    """Where the real Dockerfile lives, from the SLSA provenance attestation when the index
-    has one for this platform (two more immutable, cached-forever requests); else None."""
-    if resolved.attestation is None:
-        return None
-    from dockerhub_cli.ops import supply_chain
-
-    image = str(resolved.reference.with_digest(resolved.digest))
-    try:
-        return supply_chain.dockerfile_source(
-            service, image, resolved.platform.full if resolved.platform else None
-        )
-    except DockerHubError:
-        return None  # the reconstruction stands on its own; `provenance` reports the error
-
-
-def _original_lines(original: DockerfileSource) -> list[str]:
-    where = original.path or "Dockerfile"
-    if original.context:
-        where = f"{original.context}/{where}"
-    source = original.repository or "the build context"
-    at = f" at commit {original.commit}" if original.commit else ""
-    lines = [f"# The real Dockerfile (per the image's SLSA provenance): {where} in {source}{at}"]
-    if original.url:
-        lines.append(f"#   {original.url}")
-    return lines
 
 
 # -- pull size -------------------------------------------------------------------------------
 
 
 def pull_size_report(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     *,
     platform: str | None = None,
@@ -1088,14 +852,14 @@ def pull_size_report(
         )
     # The config is fetched too (one immutable blob) because for a single-manifest image it is
     # the only place that names the platform, which the --have images must then match.
-    resolved = resolve_image(service, image, platform)
+    resolved = resolve_image(clients, image, platform)
     manifest = resolved.manifest
     assert manifest is not None
     chosen = resolved.platform.full if resolved.platform else platform
     present: set[str] = set()
     have_images: list[HaveImage] = []
     for other in have:
-        other_resolved = resolve_image(service, other, chosen or platform)
+        other_resolved = resolve_image(clients, other, chosen or platform)
         assert other_resolved.manifest is not None
         present.update(layer.digest for layer in other_resolved.manifest.layers)
         have_images.append(
@@ -1145,12 +909,12 @@ def _layers(count: int) -> str:
 
 
 def _unparsed_manifest(
-    service: DockerHubService, ref: ImageReference, exc: UnsupportedMediaTypeError
+    clients: Clients, ref: ImageReference, exc: UnsupportedMediaTypeError
 ) -> ManifestReport:
     """`dockerhub manifest` is the raw view: a schema 1 or otherwise unknown manifest is shown
     as it is (verified against its digest like any other), with a warning saying why the other
     commands refuse it."""
-    client = service.client_for(ref)
+    client = clients.client_for(ref)
     raw = client.get_manifest(ref, ref.digest) if ref.digest else client.get_tag_manifest(ref)
     body = load_json(raw.body, f"manifest {ref.familiar_name}@{raw.digest}")
     declared = body.get("mediaType")
@@ -1165,19 +929,17 @@ def _unparsed_manifest(
     )
 
 
-def manifest_report(
-    service: DockerHubService, image: str, *, platform: str | None = None
-) -> ManifestReport:
+def manifest_report(clients: Clients, image: str, *, platform: str | None = None) -> ManifestReport:
     """The manifest or index the reference resolves to, as JSON; with `platform`, the chosen
     platform's image manifest (its index digest alongside)."""
     ref = parse_source(image)
     if platform is None:
         try:
-            top = resolve_top(service, ref)
+            top = resolve_top(clients, ref)
         except UnsupportedMediaTypeError as exc:
             if isinstance(exc, NotAnImageError):
                 raise
-            return _unparsed_manifest(service, ref, exc)
+            return _unparsed_manifest(clients, ref, exc)
         return ManifestReport(
             reference=str(ref),
             digest=top.digest,
@@ -1185,7 +947,7 @@ def manifest_report(
             size=len(top.raw.body),
             manifest=load_json(top.raw.body, "manifest"),
         )
-    resolved = resolve_image(service, ref, platform)
+    resolved = resolve_image(clients, ref, platform)
     assert resolved.manifest is not None
     return ManifestReport(
         reference=str(ref),
@@ -1208,10 +970,7 @@ __all__ = [
     "inspect_image",
     "layer_report",
     "history_report",
-    "dockerfile_report",
     "pull_size_report",
     "manifest_report",
-    "repository_info",
-    "reconstruct_step",
     "history_steps",
 ]

@@ -32,7 +32,7 @@ from dockerhub_cli.oci.pinfiles import (
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
 
 if TYPE_CHECKING:
-    from dockerhub_cli.service import DockerHubService
+    from dockerhub_cli.ops.clients import Clients
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -47,16 +47,16 @@ class Resolution:
     error: str | None = None
 
 
-def current_digest(service: DockerHubService, ref: ImageReference, platform: str | None) -> str:
+def current_digest(clients: Clients, ref: ImageReference, platform: str | None) -> str:
     """The digest `ref`'s tag resolves to now: the index digest for a multi-platform image,
     or, with `platform`, that platform's manifest digest."""
     from dockerhub_cli.oci.mediatypes import MANIFEST_ACCEPT
 
     tag_ref = ImageReference(ref.domain, ref.path, tag=ref.tag or "latest")
     tag = tag_ref.reference
-    registry = service.registry
+    registry = clients.registry
     digest: str | None = None
-    if service.settings.offline:
+    if clients.settings.offline:
         digest = registry.get_tag_manifest(tag_ref).digest
     else:
         what = f"manifest {tag_ref}"
@@ -71,7 +71,7 @@ def current_digest(service: DockerHubService, ref: ImageReference, platform: str
         if response.status_code == 404:
             from dockerhub_cli.ops.images import resolve_top
 
-            resolve_top(service, tag_ref)  # raises the precise "tag not found" error
+            resolve_top(clients, tag_ref)  # raises the precise "tag not found" error
         registry.check(tag_ref, response, what)
         digest = response.headers.get("Docker-Content-Digest") or None
         if digest is None:  # a registry that does not say: GET and hash the body
@@ -84,32 +84,30 @@ def current_digest(service: DockerHubService, ref: ImageReference, platform: str
         )
     if platform is None:
         return digest
-    return platform_digest(service, tag_ref, digest, platform)
+    return platform_digest(clients, tag_ref, digest, platform)
 
 
-def platform_digest(
-    service: DockerHubService, ref: ImageReference, digest: str, platform: str
-) -> str:
+def platform_digest(clients: Clients, ref: ImageReference, digest: str, platform: str) -> str:
     from dockerhub_cli.oci.manifest import ImageIndex
     from dockerhub_cli.oci.platform import parse_platform, select_platform
     from dockerhub_cli.ops.images import _platform_error, fetch_manifest, resolve_image
 
     pinned = ref.with_digest(digest)
-    top = fetch_manifest(service, pinned, digest)
+    top = fetch_manifest(clients, pinned, digest)
     if isinstance(top.parsed, ImageIndex):
         wanted = parse_platform(platform)
         runnable = [(d.platform, d) for d in top.parsed.runnable if d.platform]
         chosen = select_platform(wanted, runnable)
         if chosen is None:
-            resolved = resolve_image(service, pinned, platform, require_platform=False)
+            resolved = resolve_image(clients, pinned, platform, require_platform=False)
             raise _platform_error(resolved, wanted)
         return chosen[1].digest
-    resolve_image(service, pinned, platform)  # a single image: check it is that platform
+    resolve_image(clients, pinned, platform)  # a single image: check it is that platform
     return digest
 
 
 def pin_files(
-    service: DockerHubService,
+    clients: Clients,
     paths: list[str],
     *,
     platform: str | None = None,
@@ -171,8 +169,8 @@ def pin_files(
             if image.tag is not None or image.digest is None:
                 wanted.setdefault(_key(image), image)
     keys = list(wanted)
-    calls: list[Callable[[], Any]] = [_resolver(service, wanted[k], platform) for k in keys]
-    resolutions = dict(zip(keys, run_parallel(service, calls), strict=True))
+    calls: list[Callable[[], Any]] = [_resolver(clients, wanted[k], platform) for k in keys]
+    resolutions = dict(zip(keys, run_parallel(clients, calls), strict=True))
 
     rows: list[PinnedReference] = []
     diffs: list[str] = []
@@ -218,11 +216,11 @@ def _key(image: ImageReference) -> str:
 
 
 def _resolver(
-    service: DockerHubService, image: ImageReference, platform: str | None
+    clients: Clients, image: ImageReference, platform: str | None
 ) -> Callable[[], Resolution]:
     def call() -> Resolution:
         try:
-            return Resolution(current_digest(service, image, platform))
+            return Resolution(current_digest(clients, image, platform))
         except DockerHubError as exc:
             return Resolution(None, str(exc))
 

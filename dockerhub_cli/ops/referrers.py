@@ -44,9 +44,10 @@ from dockerhub_cli.models.supply import (
 from dockerhub_cli.oci.manifest import Descriptor, ImageIndex, ImageManifest, parse_manifest
 from dockerhub_cli.oci.mediatypes import OCI_INDEX
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
+from dockerhub_cli.ops.tags import registry_tag_names
 
 if TYPE_CHECKING:
-    from dockerhub_cli.service import DockerHubService
+    from dockerhub_cli.ops.clients import Clients
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +129,13 @@ class SupportMemory:
         return found
 
 
-def support_memory(service: DockerHubService) -> SupportMemory:
-    memory = getattr(service, "_referrers_support", None)
+def support_memory(clients: Clients) -> SupportMemory:
+    memory = getattr(clients, "_referrers_support", None)
     if memory is None:
-        settings = service.settings
+        settings = clients.settings
         path = None if settings.no_cache else settings.cache_dir / "referrers-api.json"
         memory = SupportMemory(path)
-        service._referrers_support = memory  # type: ignore[attr-defined]
+        clients._referrers_support = memory  # type: ignore[attr-defined]
     return memory
 
 
@@ -180,7 +181,7 @@ def tag_for(digest: str, suffix: str = "") -> str:
 
 
 def discover(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     *,
     platform: str | None = None,
@@ -193,18 +194,18 @@ def discover(
     `read_manifests=False` leaves the artifact manifests unread where the listing already
     says what they are (artifactType): readers then fetch only those they need
     (`load_manifest`), which keeps `sbom`/`vulns`/`verify` to a few requests."""
-    from dockerhub_cli.oci.platform import parse_platform, select_platform
-    from dockerhub_cli.ops.images import fetch_manifest, resolve_top
+    from dockerhub_cli.oci.platform import select_platform
+    from dockerhub_cli.ops.images import fetch_manifest, requested_platform, resolve_top
 
     ref = parse_reference(image)
-    top = resolve_top(service, ref)
+    top = resolve_top(clients, ref)
     notes: list[str] = []
     subjects: list[tuple[str, str, str | None]] = [(top.digest, top.media_type, None)]
     index = top.parsed if isinstance(top.parsed, ImageIndex) else None
     if index is not None:
         runnable = [d for d in index.runnable if d.platform]
         if platform is not None or not all_platforms:
-            wanted = parse_platform(platform if platform is not None else service.settings.platform)
+            wanted = requested_platform(clients, platform)
             chosen = select_platform(wanted, [(d.platform, d) for d in runnable if d.platform])
             if chosen is None:
                 raise NotFoundError(
@@ -237,15 +238,15 @@ def discover(
                 add(subject, plat, att, "in_index")
 
     # 2. The referrers API, when the registry has one.
-    memory = support_memory(service)
-    host = service.registry.base_url(ref)
+    memory = support_memory(clients)
+    host = clients.registry.base_url(ref)
     known = memory.get(host)
     api_remembered = known is not None
     supported = known
     for subject, _, plat in subjects:
         if supported is False:
             break
-        listed = _referrers_api(service, ref, subject, artifact_type)
+        listed = _referrers_api(clients, ref, subject, artifact_type)
         if supported is None:
             supported = listed is not None
             memory.put(host, supported)
@@ -259,7 +260,7 @@ def discover(
         for suffix in (".sig", ".att", ".sbom"):
             wanted_tags[tag_for(s, suffix)] = s
     try:
-        names, cut_at = service._registry_tag_names(ref, lambda n: n in wanted_tags)
+        names, cut_at = registry_tag_names(clients, ref, lambda n: n in wanted_tags)
     except NotFoundError:
         names, cut_at = [], None
     if cut_at is not None:
@@ -271,7 +272,7 @@ def discover(
     for name in sorted(names):
         subject = wanted_tags[name]
         try:
-            fetched = fetch_manifest(service, ref, name)
+            fetched = fetch_manifest(clients, ref, name)
         except (NotFoundError, UpstreamError) as exc:
             notes.append(f"tag {name} could not be read: {exc.message}")
             continue
@@ -296,7 +297,7 @@ def discover(
     # Read each artifact manifest (by digest: verified, cached forever) to list its layers.
     for entry in found.values():
         if read_manifests or not entry.descriptor.artifact_type:
-            load_manifest(service, ref, entry, notes)
+            load_manifest(clients, ref, entry, notes)
     results = list(found.values())
     if artifact_type:
         results = [f for f in results if _artifact_type(f) == artifact_type]
@@ -321,7 +322,7 @@ def discover(
 
 
 def load_manifest(
-    service: DockerHubService, ref: ImageReference, entry: _Found, notes: list[str]
+    clients: Clients, ref: ImageReference, entry: _Found, notes: list[str]
 ) -> ImageManifest | None:
     """The artifact manifest of `entry`, fetched once (by digest: verified, cached forever)."""
     from dockerhub_cli.ops.images import fetch_manifest
@@ -329,7 +330,7 @@ def load_manifest(
     if entry.manifest is not None or entry.unreadable:
         return entry.manifest
     try:
-        fetched = fetch_manifest(service, ref, entry.descriptor.digest)
+        fetched = fetch_manifest(clients, ref, entry.descriptor.digest)
     except DockerHubError as exc:
         entry.unreadable = True
         notes.append(f"referrer {entry.descriptor.digest} could not be read: {exc.message}")
@@ -342,13 +343,13 @@ def load_manifest(
 
 
 def _referrers_api(
-    service: DockerHubService, ref: ImageReference, digest: str, artifact_type: str | None
+    clients: Clients, ref: ImageReference, digest: str, artifact_type: str | None
 ) -> list[Descriptor] | None:
     """The referrers the API lists for `digest` (following `Link` pages); None when the
     registry does not implement the API."""
     from dockerhub_cli.remote.registry import _next_link
 
-    registry = service.registry
+    registry = clients.registry
     url: str | None = registry.url(ref, f"referrers/{digest}")
     params = {"artifactType": artifact_type} if artifact_type else None
     what = f"referrers of {ref.familiar_name}@{digest[:19]}"
@@ -497,13 +498,13 @@ def _model(entry: _Found) -> Referrer:
 
 
 def referrers_report(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     *,
     platform: str | None = None,
     artifact_type: str | None = None,
 ) -> ReferrersReport:
-    found = discover(service, image, platform=platform, artifact_type=artifact_type)
+    found = discover(clients, image, platform=platform, artifact_type=artifact_type)
     notes = list(found.notes)
     if found.api == "unsupported":
         notes.append(

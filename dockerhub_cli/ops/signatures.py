@@ -36,8 +36,8 @@ from dockerhub_cli.models.supply import SignatureCheck, VerifyReport
 from dockerhub_cli.oci.reference import parse_reference
 
 if TYPE_CHECKING:
+    from dockerhub_cli.ops.clients import Clients
     from dockerhub_cli.ops.referrers import _Found
-    from dockerhub_cli.service import DockerHubService
 
 COSIGN_TYPE = "cosign container image signature"
 MAX_KEY_BYTES = 64 * 1024
@@ -193,7 +193,7 @@ def check_cosign_payload(
 
 
 def _cosign_checks(
-    service: DockerHubService, entry: _Found, key: PublicKey | None, digest: str, image: str
+    clients: Clients, entry: _Found, key: PublicKey | None, digest: str, image: str
 ) -> list[SignatureCheck]:
     from dockerhub_cli.ops.referrers import COSIGN_SIGNATURE_ANNOTATION, COSIGN_SIMPLESIGNING
 
@@ -219,7 +219,7 @@ def _cosign_checks(
             )
             continue
         try:
-            payload = service.registry.get_blob(parse_reference(image), layer.digest)
+            payload = clients.registry.get_blob(parse_reference(image), layer.digest)
         except DockerHubError as exc:
             checks.append(
                 SignatureCheck(
@@ -252,7 +252,7 @@ class SigstoreOptions:
 
 
 def _bundle_checks(
-    service: DockerHubService, entry: _Found, digest: str, image: str, options: SigstoreOptions
+    clients: Clients, entry: _Found, digest: str, image: str, options: SigstoreOptions
 ) -> list[SignatureCheck]:
     from dockerhub_cli.ops.referrers import SIGSTORE_BUNDLE_PREFIX
 
@@ -267,13 +267,13 @@ def _bundle_checks(
             "layer_digest": layer.digest,
             "sources": sorted(entry.sources),
         }
-        status, reason = _verify_bundle(service, image, layer.digest, digest, options)
+        status, reason = _verify_bundle(clients, image, layer.digest, digest, options)
         checks.append(SignatureCheck(status=status, reason=reason, **common))  # type: ignore[arg-type]
     return checks
 
 
 def _verify_bundle(
-    service: DockerHubService, image: str, layer_digest: str, digest: str, o: SigstoreOptions
+    clients: Clients, image: str, layer_digest: str, digest: str, o: SigstoreOptions
 ) -> tuple[str, str]:
     if not o.trusted_root:
         return "unverifiable", (
@@ -295,7 +295,7 @@ def _verify_bundle(
             "(pip install 'dockerhub-cli[sigstore]')"
         )
     try:
-        body = service.registry.get_blob(parse_reference(image), layer_digest)
+        body = clients.registry.get_blob(parse_reference(image), layer_digest)
         bundle = Bundle.from_json(body)
         verifier = Verifier(trusted_root=TrustedRoot.from_file(o.trusted_root))
         policy = Identity(identity=o.identity, issuer=o.issuer)
@@ -327,7 +327,7 @@ def _verify_bundle(
 
 
 def verify_report(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     *,
     key: str | None = None,
@@ -341,7 +341,7 @@ def verify_report(
     public_key = load_public_key(key) if key else None
     if trusted_root and not Path(trusted_root).is_file():
         raise InvalidInputError(f"the trusted root file {trusted_root} does not exist")
-    found = discover(service, image, platform=platform, all_platforms=False, read_manifests=False)
+    found = discover(clients, image, platform=platform, all_platforms=False, read_manifests=False)
     if platform is not None:
         digest = next(s.digest for s in found.subjects if s.platform is not None)
     else:
@@ -356,13 +356,13 @@ def verify_report(
         if kind in ("sbom", "vex", "provenance"):
             continue  # known from the listing: no request
         if kind != "notation_signature":
-            if load_manifest(service, found.reference, entry, notes) is None:
+            if load_manifest(clients, found.reference, entry, notes) is None:
                 continue
             kind = _kind(entry)
         if kind == "signature":
-            checks.extend(_cosign_checks(service, entry, public_key, digest, image))
+            checks.extend(_cosign_checks(clients, entry, public_key, digest, image))
         elif kind == "sigstore_bundle":
-            checks.extend(_bundle_checks(service, entry, digest, image, options))
+            checks.extend(_bundle_checks(clients, entry, digest, image, options))
         elif kind == "notation_signature":
             checks.append(
                 SignatureCheck(

@@ -33,15 +33,14 @@ from dockerhub_cli.models.supply import (
 )
 from dockerhub_cli.oci.manifest import Descriptor, ImageManifest
 from dockerhub_cli.oci.reference import ImageReference
-from dockerhub_cli.oci.source import parse_source
+from dockerhub_cli.ops.images import fetch_manifest, platform_info, resolve_image
 
 if TYPE_CHECKING:
     from packageurl import PackageURL
 
+    from dockerhub_cli.ops.clients import Clients
     from dockerhub_cli.ops.referrers import Discovery
-    from dockerhub_cli.service import DockerHubService
 
-IN_TOTO = "application/vnd.in-toto+json"
 PREDICATE_TYPE = "in-toto.io/predicate-type"
 SPDX_PREDICATE = "https://spdx.dev/Document"
 SLSA_V02 = "https://slsa.dev/provenance/v0.2"
@@ -89,44 +88,21 @@ class Attestation:
         return [layer.annotations.get(PREDICATE_TYPE, "?") for layer in self.manifest.layers]
 
 
-def find_attestation(service: DockerHubService, image: str, platform: str | None) -> Attestation:
+def find_attestation(clients: Clients, image: str, platform: str | None) -> Attestation:
     """The attestation manifest for the chosen platform (its `descriptor` None when absent)."""
-    from dockerhub_cli.oci.platform import parse_platform
-    from dockerhub_cli.ops.images import (
-        ResolvedImage,
-        _platform_error,
-        choose_entry,
-        expand_index,
-        fetch_manifest,
-        platform_info,
-    )
-    from dockerhub_cli.ops.images import resolve_top as _resolve_top
-
-    ref = parse_source(image)
-    wanted = parse_platform(platform if platform is not None else service.settings.platform)
-    top = _resolve_top(service, ref)
-    index = expand_index(service, ref, top)
+    resolved = resolve_image(clients, image, platform, with_manifest=False)
+    ref, top = resolved.reference, resolved.top
+    index, descriptor = resolved.index, resolved.descriptor
     if index is None:
         # A single image manifest: BuildKit attestations only exist inside an index.
         return Attestation(ref, top.digest, top.digest, platform_info(None), None, None)
-    chosen = choose_entry(service, ref, index, wanted)
-    if chosen is None:
-        base = ResolvedImage(
-            reference=ref,
-            digest=top.digest,
-            media_type=top.media_type,
-            top=top,
-            requested_platform=wanted,
-            explicit_platform=platform is not None,
-            expanded=index,
-        )
-        raise _platform_error(base, wanted)
-    descriptor, _, config = chosen
+    assert descriptor is not None
+    config = resolved.config
     info = platform_info(descriptor.platform or (config.platform if config else None))
     entry = index.attestation_for(descriptor.digest)
     if entry is None:
         return Attestation(ref, top.digest, descriptor.digest, info, None, None)
-    fetched = fetch_manifest(service, ref, entry.digest)
+    fetched = fetch_manifest(clients, ref, entry.digest)
     if not isinstance(fetched.parsed, ImageManifest):
         raise UpstreamError(f"the attestation entry {entry.digest} of {ref} is not a manifest")
     return Attestation(ref, top.digest, descriptor.digest, info, entry, fetched.parsed)
@@ -152,11 +128,9 @@ def _missing(
     )
 
 
-def read_statement(
-    service: DockerHubService, att: Attestation, layer: Descriptor
-) -> dict[str, Any]:
+def read_statement(clients: Clients, att: Attestation, layer: Descriptor) -> dict[str, Any]:
     """One in-toto statement (plain, or inside a DSSE envelope), digest-verified."""
-    body = service.client_for(att.reference).get_blob(
+    body = clients.client_for(att.reference).get_blob(
         att.reference, layer.digest, what="attestation"
     )
     return parse_statement(body, what=f"attestation {layer.digest[:19]} of {att.reference}")
@@ -367,7 +341,7 @@ def _predicate_kind(predicate: str) -> str | None:
 
 
 def attached_documents(
-    service: DockerHubService, found: Discovery, subjects: tuple[str, ...], kinds: set[str]
+    clients: Clients, found: Discovery, subjects: tuple[str, ...], kinds: set[str]
 ) -> tuple[list[AttachedDocument], list[str]]:
     """The documents of the wanted `kinds` attached to `subjects` (in that order of
     preference), read from their blobs (digest-verified); notes on what could not be read."""
@@ -389,7 +363,7 @@ def attached_documents(
     for entry in entries:
         if r._kind(entry) not in wanted:
             continue  # known from the listing's artifactType: not worth a request
-        manifest = r.load_manifest(service, found.reference, entry, notes)
+        manifest = r.load_manifest(clients, found.reference, entry, notes)
         if manifest is None or r._kind(entry) not in wanted:
             continue
         for layer in manifest.layers:
@@ -405,7 +379,7 @@ def attached_documents(
             reads += 1
             what = f"{kind} document {layer.digest[:19]} attached to {found.reference}"
             try:
-                body = service.registry.get_blob(found.reference, layer.digest, what="document")
+                body = clients.registry.get_blob(found.reference, layer.digest, what="document")
                 if kind in ("spdx", "cyclonedx", "openvex"):
                     data = json.loads(body)
                     if not isinstance(data, dict):
@@ -440,25 +414,23 @@ def _is_statement(data: dict[str, Any]) -> bool:
     )
 
 
-def discovery_for(service: DockerHubService, image: str, platform: str | None) -> Discovery:
+def discovery_for(clients: Clients, image: str, platform: str | None) -> Discovery:
     """One discovery per image and platform per service (sbom + vulns share it)."""
     from dockerhub_cli.ops.referrers import discover
 
-    memo: dict[tuple[str, str | None], Discovery] | None = getattr(service, "_discoveries", None)
+    memo: dict[tuple[str, str | None], Discovery] | None = getattr(clients, "_discoveries", None)
     if memo is None:
         memo = {}
-        service._discoveries = memo  # type: ignore[attr-defined]
+        clients._discoveries = memo  # type: ignore[attr-defined]
     key = (image, platform)
     if key not in memo:
         memo[key] = discover(
-            service, image, platform=platform, all_platforms=False, read_manifests=False
+            clients, image, platform=platform, all_platforms=False, read_manifests=False
         )
     return memo[key]
 
 
-def _single_image_platform(
-    service: DockerHubService, att: Attestation, top: Any = None
-) -> PlatformInfo:
+def _single_image_platform(clients: Clients, att: Attestation, top: Any = None) -> PlatformInfo:
     """The platform of a single-manifest image, from its config (one blob GET, cached
     forever); unknown/unknown when it cannot be read."""
     from dockerhub_cli.errors import DockerHubError
@@ -470,10 +442,10 @@ def _single_image_platform(
         manifest = (
             top
             if top is not None
-            else fetch_manifest(service, att.reference, att.image_digest).parsed
+            else fetch_manifest(clients, att.reference, att.image_digest).parsed
         )
         if isinstance(manifest, ImageManifest):
-            return platform_info(fetch_config(service, att.reference, manifest).platform)
+            return platform_info(fetch_config(clients, att.reference, manifest).platform)
     except DockerHubError:
         pass
     return att.platform
@@ -486,15 +458,15 @@ def _subjects(found: Discovery) -> tuple[str, ...]:
 
 
 def sbom_report(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     *,
     platform: str | None = None,
     consequence: str = "its packages are unknown",
 ) -> SbomReport:
-    from dockerhub_cli.service import parse_timestamp
+    from dockerhub_cli.oci.timestamp import parse_timestamp
 
-    att = find_attestation(service, image, platform)
+    att = find_attestation(clients, image, platform)
     layers = att.layers(SPDX_PREDICATE)
     documents: list[tuple[str, dict[str, Any]]] = []
     digests: list[str] = []
@@ -503,13 +475,13 @@ def sbom_report(
     attestation_digest = att.digest
     platform_seen = att.platform
     for layer in layers:
-        statement = read_statement(service, att, layer)
+        statement = read_statement(clients, att, layer)
         documents.append(("spdx", statement["predicate"]))
         digests.append(layer.digest)
     if not documents:
-        found = discovery_for(service, image, platform)
+        found = discovery_for(clients, image, platform)
         attached, read_notes = attached_documents(
-            service, found, _subjects(found), {"spdx", "cyclonedx"}
+            clients, found, _subjects(found), {"spdx", "cyclonedx"}
         )
         notes.extend(read_notes)
         if attached:
@@ -521,7 +493,7 @@ def sbom_report(
             digests = [d.layer_digest for d in chosen]
             source = first.source
             attestation_digest = first.artifact_digest
-            platform_seen = _single_image_platform(service, att, found.top)
+            platform_seen = _single_image_platform(clients, att, found.top)
     if not documents:
         raise _missing(
             att,
@@ -714,7 +686,7 @@ def _dockerfile_source(
 
 def parse_provenance(statement: dict[str, Any]) -> dict[str, Any]:
     """The fields of a SLSA v0.2 or v1 predicate, as ProvenanceReport keyword arguments."""
-    from dockerhub_cli.service import parse_timestamp
+    from dockerhub_cli.oci.timestamp import parse_timestamp
 
     predicate_type = str(statement.get("predicateType") or "")
     predicate = _dict(statement.get("predicate"))
@@ -787,7 +759,7 @@ def parse_provenance(statement: dict[str, Any]) -> dict[str, Any]:
 
 
 def provenance_report(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     *,
     platform: str | None = None,
@@ -795,20 +767,20 @@ def provenance_report(
 ) -> ProvenanceReport:
     """The SLSA provenance: BuildKit's in-index attestation, else (with `attached_too`) one
     attached through the referrers API, its tag fallback or cosign's `.att` tag."""
-    att = find_attestation(service, image, platform)
+    att = find_attestation(clients, image, platform)
     layers = att.layers(SLSA_V1, SLSA_V02)
     if layers:
         # Prefer v1 when both are present (newer BuildKit can write either).
         layers.sort(key=lambda d: d.annotations.get(PREDICATE_TYPE) != SLSA_V1)
         layer = layers[0]
-        statement = read_statement(service, att, layer)
+        statement = read_statement(clients, att, layer)
         statement.setdefault("predicateType", layer.annotations.get(PREDICATE_TYPE))
         source, attestation_digest, provenance_digest = "in_index", att.digest, layer.digest
     else:
         attached: list[AttachedDocument] = []
         if attached_too:
-            found = discovery_for(service, image, platform)
-            attached, _ = attached_documents(service, found, _subjects(found), {"provenance"})
+            found = discovery_for(clients, image, platform)
+            attached, _ = attached_documents(clients, found, _subjects(found), {"provenance"})
         if not attached:
             raise _missing(
                 att,
@@ -827,7 +799,7 @@ def provenance_report(
         reference=str(att.reference),
         digest=att.image_digest,
         index_digest=att.index_digest,
-        platform=_single_image_platform(service, att) if source != "in_index" else att.platform,
+        platform=_single_image_platform(clients, att) if source != "in_index" else att.platform,
         attestation_digest=attestation_digest,
         provenance_digest=provenance_digest,
         provenance_source=source,  # type: ignore[arg-type]
@@ -836,11 +808,11 @@ def provenance_report(
 
 
 def dockerfile_source(
-    service: DockerHubService, image: str, platform: str | None
+    clients: Clients, image: str, platform: str | None
 ) -> DockerfileSource | None:
     """For `dockerfile`: where the real Dockerfile lives, when a provenance says so."""
     try:
-        report = provenance_report(service, image, platform=platform, attached_too=False)
+        report = provenance_report(clients, image, platform=platform, attached_too=False)
     except NoAttestationError:
         return None
     return report.dockerfile

@@ -27,11 +27,12 @@ from dockerhub_cli.oci.reference import (
     validate_tag,
 )
 from dockerhub_cli.oci.versions import TagVersion, newer_in_family, parse_version
+from dockerhub_cli.ops.tags import registry_tag_names
 
 if TYPE_CHECKING:
     from dockerhub_cli.models.compare import ConfigDiff
+    from dockerhub_cli.ops.clients import Clients
     from dockerhub_cli.ops.images import ResolvedImage
-    from dockerhub_cli.service import DockerHubService
 
 MAX_SAME_AS_HUB_PAGES = 20  # 2000 tags from the Hub listing (digests included: no HEADs)
 MAX_SAME_AS_REGISTRY_TAGS = 50  # one HEAD each (plus a GET per distinct index) elsewhere
@@ -52,21 +53,21 @@ class _Print:
     last_updated: datetime | None = None
 
 
-def same_as(service: DockerHubService, repository: str | ImageReference, tag: str) -> SameAsReport:
+def same_as(clients: Clients, repository: str | ImageReference, tag: str) -> SameAsReport:
     ref = parse_repository(repository) if isinstance(repository, str) else repository
     ref = ImageReference(ref.domain, ref.path)
     validate_tag(tag)
     notes: list[str] = []
     hub_name = ref.hub_namespace_and_name
     if hub_name is not None:
-        prints, complete, source = _hub_prints(service, hub_name, notes), True, "hub"
+        prints, complete, source = _hub_prints(clients, hub_name, notes), True, "hub"
         complete = not any(n.startswith("stopped") or "refused" in n for n in notes)
     else:
-        prints, complete = _registry_prints(service, ref, notes)
+        prints, complete = _registry_prints(clients, ref, notes)
         source = "registry"
     target = next((p for p in prints if p.name == tag), None)
     if target is None or target.digest is None:
-        target = _registry_print(service, ref, tag)
+        target = _registry_print(clients, ref, tag)
     matches: list[SameTag] = []
     unmatched: list[_Print] = []
     for other in prints:
@@ -116,7 +117,7 @@ def same_as(service: DockerHubService, repository: str | ImageReference, tag: st
                 "tags with the same platforms (the closest in time)"
             )
         try:
-            mine = _configs(service, ref, target.digest or "")
+            mine = _configs(clients, ref, target.digest or "")
         except DockerHubError as exc:
             mine = frozenset()
             notes.append(f"config digests of {tag} unknown: {exc}")
@@ -124,9 +125,9 @@ def same_as(service: DockerHubService, repository: str | ImageReference, tag: st
             from dockerhub_cli.ops.compare import run_parallel
 
             calls: list[Callable[[], Any]] = [
-                _safe(_configs_of(service, ref, p.digest or "")) for p in chosen
+                _safe(_configs_of(clients, ref, p.digest or "")) for p in chosen
             ]
-            for p, configs in zip(chosen, run_parallel(service, calls), strict=True):
+            for p, configs in zip(chosen, run_parallel(clients, calls), strict=True):
                 if configs == mine:
                     matches.append(
                         SameTag(
@@ -151,10 +152,8 @@ def same_as(service: DockerHubService, repository: str | ImageReference, tag: st
     )
 
 
-def _configs_of(
-    service: DockerHubService, ref: ImageReference, digest: str
-) -> Callable[[], frozenset[str]]:
-    return lambda: _configs(service, ref, digest)
+def _configs_of(clients: Clients, ref: ImageReference, digest: str) -> Callable[[], frozenset[str]]:
+    return lambda: _configs(clients, ref, digest)
 
 
 def _safe(call: Callable[[], frozenset[str]]) -> Callable[[], frozenset[str]]:
@@ -167,15 +166,13 @@ def _safe(call: Callable[[], frozenset[str]]) -> Callable[[], frozenset[str]]:
     return run
 
 
-def _hub_prints(
-    service: DockerHubService, hub_name: tuple[str, str], notes: list[str]
-) -> list[_Print]:
+def _hub_prints(clients: Clients, hub_name: tuple[str, str], notes: list[str]) -> list[_Print]:
     from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, PaginationLimitError
 
     namespace, name = hub_name
     prints: list[_Print] = []
     try:
-        body = service.hub.tags_page(
+        body = clients.hub.tags_page(
             namespace, name, page=1, page_size=HUB_PAGE_SIZE, ordering="last_updated"
         )
         pages = 1
@@ -206,7 +203,7 @@ def _hub_prints(
             if pages >= MAX_SAME_AS_HUB_PAGES:
                 notes.append(f"stopped after the {pages * HUB_PAGE_SIZE} most recent tags")
                 break
-            body = service.hub.get_next(str(next_url), f"tags of {namespace}/{name}")
+            body = clients.hub.get_next(str(next_url), f"tags of {namespace}/{name}")
             pages += 1
     except PaginationLimitError:
         notes.append(
@@ -230,7 +227,7 @@ def is_attestation_platform(os_name: Any, arch: Any) -> bool:
 
 def parse_timestamp(value: Any) -> datetime | None:
     """RFC 3339 with 0, 6 or 9 fractional digits and a Z suffix; None when absent or bad.
-    (The same rule as the service's tag listing; ops may not import the service.)"""
+    (The same rule as the service's tag listing; ops may not import the clients.)"""
     if not isinstance(value, str) or not value:
         return None
     text = re.sub(r"\.(\d+)", lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
@@ -241,11 +238,11 @@ def parse_timestamp(value: Any) -> datetime | None:
 
 
 def _registry_prints(
-    service: DockerHubService, ref: ImageReference, notes: list[str]
+    clients: Clients, ref: ImageReference, notes: list[str]
 ) -> tuple[list[_Print], bool]:
     from dockerhub_cli.ops.compare import run_parallel
 
-    names, cut_at = service._registry_tag_names(ref, lambda n: True)
+    names, cut_at = registry_tag_names(clients, ref, lambda n: True)
     complete = cut_at is None
     if len(names) > MAX_SAME_AS_REGISTRY_TAGS:
         from dockerhub_cli.oci.versions import semver_sort_key
@@ -257,39 +254,35 @@ def _registry_prints(
         # The newest versions first: the tags a floating tag most likely is.
         names = sorted(names, key=semver_sort_key)[:MAX_SAME_AS_REGISTRY_TAGS]
         complete = False
-    calls: list[Callable[[], Any]] = [_print_of(service, ref, n) for n in names]
-    prints = [p for p in run_parallel(service, calls) if p is not None]
+    calls: list[Callable[[], Any]] = [_print_of(clients, ref, n) for n in names]
+    prints = [p for p in run_parallel(clients, calls) if p is not None]
     return prints, complete
 
 
-def _print_of(
-    service: DockerHubService, ref: ImageReference, tag: str
-) -> Callable[[], _Print | None]:
-    return lambda: _registry_print_or_none(service, ref, tag)
+def _print_of(clients: Clients, ref: ImageReference, tag: str) -> Callable[[], _Print | None]:
+    return lambda: _registry_print_or_none(clients, ref, tag)
 
 
-def _registry_print_or_none(
-    service: DockerHubService, ref: ImageReference, tag: str
-) -> _Print | None:
+def _registry_print_or_none(clients: Clients, ref: ImageReference, tag: str) -> _Print | None:
     try:
-        return _registry_print(service, ref, tag)
+        return _registry_print(clients, ref, tag)
     except DockerHubError:
         return None
 
 
-def _registry_print(service: DockerHubService, ref: ImageReference, tag: str) -> _Print:
+def _registry_print(clients: Clients, ref: ImageReference, tag: str) -> _Print:
     """A tag's digest (HEAD) and its platform manifests (the index, fetched by digest: cached
     for good, so shared digests cost one GET per distinct index)."""
     from dockerhub_cli.oci.manifest import INDEX_TYPES, ImageIndex
     from dockerhub_cli.ops.images import fetch_manifest
 
     tag_ref = ref.with_tag(tag)
-    head = service.registry.head_manifest(tag_ref)
-    digest = head.digest or service.registry.get_manifest(tag_ref, tag).digest
+    head = clients.registry.head_manifest(tag_ref)
+    digest = head.digest or clients.registry.get_manifest(tag_ref, tag).digest
     if head.digest and head.media_type and head.media_type not in INDEX_TYPES:
         # A single image: its own digest is its only platform manifest (no GET needed).
         return _Print(tag, digest, frozenset({digest}), frozenset())
-    top = fetch_manifest(service, tag_ref.with_digest(digest), digest)
+    top = fetch_manifest(clients, tag_ref.with_digest(digest), digest)
     if isinstance(top.parsed, ImageIndex):
         runnable = top.parsed.runnable
         return _Print(
@@ -301,19 +294,19 @@ def _registry_print(service: DockerHubService, ref: ImageReference, tag: str) ->
     return _Print(tag, digest, frozenset({digest}), frozenset())
 
 
-def _configs(service: DockerHubService, ref: ImageReference, digest: str) -> frozenset[str]:
+def _configs(clients: Clients, ref: ImageReference, digest: str) -> frozenset[str]:
     from dockerhub_cli.oci.manifest import ImageIndex, ImageManifest
     from dockerhub_cli.ops.images import fetch_manifest
 
     pinned = ref.with_digest(digest)
-    top = fetch_manifest(service, pinned, digest)
+    top = fetch_manifest(clients, pinned, digest)
     if isinstance(top.parsed, ImageManifest):
         return frozenset({top.parsed.config.digest})
     if not isinstance(top.parsed, ImageIndex):
         return frozenset()
     configs = set()
     for d in top.parsed.runnable[:MAX_PLATFORMS]:
-        child = fetch_manifest(service, pinned, d.digest)
+        child = fetch_manifest(clients, pinned, d.digest)
         if isinstance(child.parsed, ImageManifest):
             configs.add(f"{d.platform}={child.parsed.config.digest}")
     return frozenset(configs)
@@ -328,7 +321,7 @@ def family_label(version: TagVersion) -> str:
 
 
 def upgrade_advice(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     *,
     platform: str | None = None,
@@ -345,11 +338,11 @@ def upgrade_advice(
     ref = parse_reference(image)
     version = parse_version(ref.tag) if ref.tag and not ref.digest else None
     notes: list[str] = []
-    calls: list[Callable[[], Any]] = [lambda: resolve_image(service, ref, platform)]
+    calls: list[Callable[[], Any]] = [lambda: resolve_image(clients, ref, platform)]
     if version is not None:
         flavour = version.flavour
-        calls.append(lambda: _family_tags(service, ref, flavour))
-    results = run_parallel(service, calls)
+        calls.append(lambda: _family_tags(clients, ref, flavour))
+    results = run_parallel(clients, calls)
     current: ResolvedImage = results[0]
     current.require()
     newer: list[str] = []
@@ -373,10 +366,10 @@ def upgrade_advice(
     chosen_platform = str(current.platform) if current.platform else platform
     examine = newer[:limit]
     cand_calls: list[Callable[[], Any]] = [
-        _safe_resolve(service, ref.with_tag(t), chosen_platform) for t in examine
+        _safe_resolve(clients, ref.with_tag(t), chosen_platform) for t in examine
     ]
-    resolved = run_parallel(service, cand_calls)
-    current_vulns = _vuln_ids(service, current) if vulns and examine else None
+    resolved = run_parallel(clients, cand_calls)
+    current_vulns = _vuln_ids(clients, current) if vulns and examine else None
     base_before = base_image_of(current)
     candidates = []
     for tag, other in zip(examine, resolved, strict=True):
@@ -413,7 +406,7 @@ def upgrade_advice(
                 base_changed=None if before is None and after is None else before != after,
                 config_changes=changes,
                 breaking=any(c.breaking for c in changes),
-                vulnerabilities=_vuln_delta(service, other, current_vulns, vulns),
+                vulnerabilities=_vuln_delta(clients, other, current_vulns, vulns),
             )
         )
     if len(newer) > limit:
@@ -431,14 +424,12 @@ def upgrade_advice(
     )
 
 
-def _safe_resolve(
-    service: DockerHubService, ref: ImageReference, platform: str | None
-) -> Callable[[], Any]:
+def _safe_resolve(clients: Clients, ref: ImageReference, platform: str | None) -> Callable[[], Any]:
     from dockerhub_cli.ops.images import resolve_image
 
     def call() -> Any:
         try:
-            resolved = resolve_image(service, ref, platform)
+            resolved = resolve_image(clients, ref, platform)
             resolved.require()
             return resolved
         except DockerHubError as exc:
@@ -507,11 +498,15 @@ def config_changes(diff: ConfigDiff) -> list[ConfigChange]:
     return out
 
 
-def _vuln_ids(service: DockerHubService, resolved: ResolvedImage) -> set[str] | str:
+def _vuln_ids(clients: Clients, resolved: ResolvedImage) -> set[str] | str:
     """The vulnerability IDs of the image, or why they are unknown."""
     try:
         by_index = resolved.reference.with_digest(resolved.digest)
-        report = service.vulns(str(by_index), platform=str(resolved.platform or "") or None)
+        from dockerhub_cli.ops.vulns import vulnerability_report
+
+        report = vulnerability_report(
+            clients, str(by_index), platform=str(resolved.platform or "") or None
+        )
     except NoAttestationError:
         return "no SBOM attestation"
     except DockerHubError as exc:
@@ -520,7 +515,7 @@ def _vuln_ids(service: DockerHubService, resolved: ResolvedImage) -> set[str] | 
 
 
 def _vuln_delta(
-    service: DockerHubService,
+    clients: Clients,
     other: ResolvedImage,
     current: set[str] | str | None,
     wanted: bool,
@@ -529,7 +524,7 @@ def _vuln_delta(
         return VulnDelta(checked=False, reason="not checked (pass --vulns; needs SBOMs)")
     if isinstance(current, str):
         return VulnDelta(checked=False, reason=f"current image: {current}")
-    mine = _vuln_ids(service, other)
+    mine = _vuln_ids(clients, other)
     if isinstance(mine, str):
         return VulnDelta(checked=False, reason=mine)
     assert current is not None

@@ -5,7 +5,6 @@ dropped). The OSV client and the per-ecosystem matching rules live in `remote/os
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from dockerhub_cli.models.supply import SEVERITY_LEVELS, Vulnerability, VulnerabilityReport
@@ -24,7 +23,7 @@ from dockerhub_cli.remote.osv import (
 
 if TYPE_CHECKING:
     from dockerhub_cli.models.supply import SbomPackage
-    from dockerhub_cli.service import DockerHubService
+    from dockerhub_cli.ops.clients import Clients
 
 
 def _summary_text(vuln: dict[str, Any]) -> str | None:
@@ -43,24 +42,24 @@ def _aliases(vuln: dict[str, Any]) -> list[str]:
 
 
 def vulnerability_report(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     *,
     platform: str | None = None,
     severity: str | None = None,
 ) -> VulnerabilityReport:
+    from dockerhub_cli.oci.timestamp import parse_timestamp
     from dockerhub_cli.ops.supply_chain import sbom_report
-    from dockerhub_cli.service import parse_timestamp
 
     threshold = check_severity(severity)
     sbom = sbom_report(
-        service,
+        clients,
         image,
         platform=platform,
         consequence="its packages cannot be checked for vulnerabilities (this is NOT a clean "
         "result)",
     )
-    scanned_at = datetime.now(UTC)
+    scanned_at = clients.now()
     notes: list[str] = []
     by_query: dict[str, list[tuple[SbomPackage, OsvPackage]]] = {}
     queries: dict[str, dict[str, Any]] = {}
@@ -79,7 +78,7 @@ def vulnerability_report(
             release_unknown += 1
         by_query.setdefault(target.key, []).append((package, target))
         queries[target.key] = target.query
-    client = service.osv
+    client = clients.osv
     ids = client.query_packages(dict(sorted(queries.items())), notes) if queries else {}
     records: dict[str, dict[str, Any]] = {}
     for vid in sorted({v for found in ids.values() for v in found}):
@@ -116,7 +115,7 @@ def vulnerability_report(
                         url=f"https://osv.dev/vulnerability/{vid}",
                     )
                 )
-    vex_digests, vex_notes = _apply_vex(service, image, platform, sbom, vulns)
+    vex_digests, vex_notes = _apply_vex(clients, image, platform, sbom, vulns)
     notes.extend(vex_notes)
     rank = {level: n for n, level in enumerate(SEVERITY_LEVELS)}
     vulns.sort(
@@ -183,7 +182,7 @@ VEX_SUPPRESSING = frozenset({"not_affected", "fixed"})
 
 
 def _apply_vex(
-    service: DockerHubService,
+    clients: Clients,
     image: str,
     platform: str | None,
     sbom: Any,
@@ -197,8 +196,8 @@ def _apply_vex(
     from dockerhub_cli.ops.supply_chain import _subjects, attached_documents, discovery_for
 
     try:
-        found = discovery_for(service, image, platform)
-        documents, notes = attached_documents(service, found, _subjects(found), {"openvex"})
+        found = discovery_for(clients, image, platform)
+        documents, notes = attached_documents(clients, found, _subjects(found), {"openvex"})
     except DockerHubError as exc:
         return [], [f"VEX documents could not be looked up ({exc.message}): none applied"]
     image_digests = {sbom.digest, sbom.index_digest}

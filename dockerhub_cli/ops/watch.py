@@ -23,7 +23,7 @@ from dockerhub_cli.oci.reference import ImageReference, parse_reference
 from dockerhub_cli.oci.versions import newer_in_family, parse_version
 
 if TYPE_CHECKING:
-    from dockerhub_cli.service import DockerHubService
+    from dockerhub_cli.ops.clients import Clients
 
 STATE_FILE = "watch-state.json"
 MAX_TARGETS = 200
@@ -32,7 +32,7 @@ MAX_STATE_ENTRIES = 5000
 
 
 def watch_once(
-    service: DockerHubService,
+    clients: Clients,
     targets: list[str],
     *,
     kind: str | None = None,
@@ -49,13 +49,13 @@ def watch_once(
     now = now or datetime.now(UTC)
     notes: list[str] = []
     refs = _collect(targets, kind, notes)
-    state_path = Path(service.settings.cache_dir) / STATE_FILE
+    state_path = Path(clients.settings.cache_dir) / STATE_FILE
     state = _load_state(state_path, notes)
 
     def check(source: str, ref: ImageReference) -> WatchedReference:
         shown = str(ref) if not ref.digest else f"{ref.familiar_name}:{ref.tag}@{ref.digest}"
         try:
-            current = current_digest(service, ref, None)
+            current = current_digest(clients, ref, None)
         except DockerHubError as exc:
             return WatchedReference(
                 reference=shown,
@@ -68,7 +68,7 @@ def watch_once(
         newer: list[str] = []
         version = parse_version(ref.tag) if ref.tag else None
         if families and version is not None and ref.tag is not None:
-            listing = _family_tags(service, ref, version.flavour)
+            listing = _family_tags(clients, ref, version.flavour)
             if isinstance(listing, DockerHubError):
                 notes.append(f"newer tags of {ref} unknown: {listing}")
             else:
@@ -88,7 +88,7 @@ def watch_once(
 
     calls: list[Callable[[], Any]] = [bind(s, r) for s, r in refs]
     rows: list[WatchedReference] = []
-    for (_, ref), row in zip(refs, run_parallel(service, calls), strict=True):
+    for (_, ref), row in zip(refs, run_parallel(clients, calls), strict=True):
         if row.status == "error":
             rows.append(row)
             continue

@@ -16,12 +16,10 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
-
-from pydantic import Field
 
 from dockerhub_cli.errors import InvalidInputError, LocalFileError, NetworkError
-from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.cache import CacheClearResult, CacheInfo
+from dockerhub_cli.text import redact_url
 
 if TYPE_CHECKING:
     from dockerhub_cli.config.settings import Settings
@@ -48,20 +46,6 @@ def backend_kind(settings: Settings) -> str:
         f"unknown cache backend {redact_url(spec)!r}",
         hint="use sqlite (the default) or redis://host:port/db (DOCKERHUB_CACHE_BACKEND)",
     )
-
-
-def redact_url(url: str) -> str:
-    """`redis://user:secret@host:6379/0` -> `redis://user:***@host:6379/0`."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable>"
-    if parts.password is None and "@" not in parts.netloc:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[-1]
-    netloc = f"{user}:***@{host}" if user or parts.password is not None else f"***@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def describe_backend(settings: Settings) -> str:
@@ -201,35 +185,6 @@ def _close(backend: Any) -> None:
 
 
 # -- info and clear ---------------------------------------------------------------------------
-
-
-class CacheInfo(Model):
-    backend: str = Field(description="'sqlite' or 'redis'")
-    location: str = Field(description="File path, or the Redis URL without its password")
-    size_bytes: int | None = Field(
-        default=None, description="Size on disk (database + WAL); null for Redis"
-    )
-    entries: int = Field(description="Cached responses, fresh and expired")
-    expired: int = Field(
-        description="Cached responses past their lifetime (kept for stale-if-error)"
-    )
-    redirects: int = 0
-    corrupt_files: list[str] = Field(
-        default_factory=list, description="Broken cache files moved aside (safe to delete)"
-    )
-    results: int = Field(
-        default=0, description="Saved command outputs (the result cache), fresh and expired"
-    )
-
-
-class CacheClearResult(Model):
-    backend: str
-    location: str
-    removed: int = Field(description="Responses removed")
-    remaining: int
-    expired_only: bool = False
-    corrupt_files_removed: int = 0
-    results_removed: int = Field(default=0, description="Saved command outputs removed")
 
 
 def _sqlite_size(path: Path) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -49,8 +49,9 @@ class ManifestHead:
     digest: str | None
     media_type: str
     size: int | None
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive for a registry's answer
     from_cache: bool = False
+    status: int = 200
 
 
 @dataclass(frozen=True)
@@ -292,7 +293,17 @@ class RegistryClient:
 
     # -- manifests and blobs ----------------------------------------------------------------
 
-    def head_manifest(self, ref: ImageReference, reference: str | None = None) -> ManifestHead:
+    def head_manifest(
+        self,
+        ref: ImageReference,
+        reference: str | None = None,
+        *,
+        cacheable: bool = True,
+        accept: Callable[[requests.Response], bool] | None = None,
+    ) -> ManifestHead:
+        """HEAD a manifest (Docker Hub counts no pull for it): digest, media type, size and
+        the headers. A non-2xx answer raises as usual unless `accept(response)` says it is an
+        answer (`status` then tells which); `cacheable=False` always asks the registry."""
         reference = reference or ref.reference
         what = f"manifest {ref.familiar_name}{_sep(reference)}{reference}"
         response = self.request(
@@ -301,15 +312,18 @@ class RegistryClient:
             self.url(ref, f"manifests/{reference}"),
             headers={"Accept": MANIFEST_ACCEPT},
             what=what,
+            cacheable=cacheable,
         )
-        self.check(ref, response, what)
+        if accept is None or not accept(response):
+            self.check(ref, response, what)
         size = response.headers.get("Content-Length")
         return ManifestHead(
             digest=response.headers.get("Docker-Content-Digest") or None,
             media_type=_media_type(response),
             size=int(size) if size and size.isdigit() else None,
-            headers=dict(response.headers),
+            headers=response.headers,
             from_cache=bool(getattr(response, "from_cache", False)),
+            status=response.status_code,
         )
 
     def get_manifest(self, ref: ImageReference, reference: str | None = None) -> RawManifest:

@@ -11,7 +11,7 @@ from dockerhub_cli.render import human_size
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dockerhub_cli.remote.cache_store import CacheClearResult, CacheInfo
+    from dockerhub_cli.models.cache import CacheClearResult, CacheInfo
 
 
 def cache_info(info: CacheInfo, console: Console) -> None:

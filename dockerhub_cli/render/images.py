@@ -68,7 +68,7 @@ def _one_line(text: str | None, limit: int = 90) -> str:
 
 def _step(created_by: str | None, comment: str | None = None) -> str:
     """A build step as a Dockerfile line (`RUN apt-get ...`), for people; JSON keeps the raw."""
-    from dockerhub_cli.ops.images import reconstruct_step
+    from dockerhub_cli.oci.history import reconstruct_step
 
     if not created_by:
         return "-"

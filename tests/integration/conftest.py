@@ -39,12 +39,7 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from tests.support.images import (  # noqa: E402
-    ImagePusher,
-    StandardImages,
-    build_standard_images,
-    seed_registry,
-)
+from tests.support.custom_images import ImagePusher  # noqa: E402
 from tests.support.registry import (  # noqa: E402
     AuthMode,
     RedisServer,
@@ -53,6 +48,11 @@ from tests.support.registry import (  # noqa: E402
     missing_binaries,
     start_redis,
     start_registry,
+)
+from tests.support.standard_images import (  # noqa: E402
+    StandardImages,
+    build_standard_images,
+    seed_registry,
 )
 
 HERE = Path(__file__).resolve().parent

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from dockerhub_cli.cli import app
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.service import DockerHubService
-from tests.support.images import ImageSpec, Layer, Step, base_spec, based_spec
+from tests.support.oci_build import ImageSpec, Layer, Step
+from tests.support.standard_images import base_spec, based_spec
 
 runner = CliRunner()
 

@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 from dockerhub_cli.cli import app
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.service import DockerHubService
-from tests.support.images import push
 from tests.support.layers import (
     directory,
     file,
@@ -30,6 +29,7 @@ from tests.support.layers import (
     whiteout,
     write_layout,
 )
+from tests.support.seeding import push
 
 runner = CliRunner()
 

@@ -15,7 +15,8 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from tests.support.images import (
+from tests.support.custom_images import ImagePusher
+from tests.support.oci_build import (
     ACCEPT_ALL,
     ATTESTATION_MANIFEST,
     BASE_DIGEST,
@@ -23,7 +24,6 @@ from tests.support.images import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
     IN_TOTO,
-    MANY_VERSIONS,
     OCI_INDEX,
     OCI_MANIFEST,
     PREDICATE_TYPE,
@@ -31,13 +31,13 @@ from tests.support.images import (
     REFERENCE_TYPE,
     SLSA_V02_PREDICATE,
     SPDX_PREDICATE,
-    ImagePusher,
     ImageSpec,
     Layer,
     Step,
-    parse_challenge,
 )
 from tests.support.registry import Registry
+from tests.support.seeding import parse_challenge
+from tests.support.standard_images import MANY_VERSIONS
 
 from .conftest import require_binaries
 

@@ -23,7 +23,7 @@ from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import AuthError, NotFoundError, PlatformNotFoundError
 from dockerhub_cli.ops.images import resolve_image
 from dockerhub_cli.service import DockerHubService
-from tests.support.images import skopeo_inspect_raw
+from tests.support.seeding import skopeo_inspect_raw
 
 runner = CliRunner()
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -139,7 +139,7 @@ def test_attestations_are_not_platforms(registry) -> None:
     seeded = registry.seeded["demo/attested:1.0"]
     with _service() as svc:
         r = svc.inspect(ref)
-        resolved = resolve_image(svc, ref, "linux/arm64/v8")
+        resolved = resolve_image(svc.clients, ref, "linux/arm64/v8")
     assert [p.platform for p in r.platforms] == ["linux/amd64", "linux/arm64/v8"]
     assert {a.digest for a in r.attestations} == {a.digest for a in seeded.attestations}
     amd64 = seeded.child("linux/amd64")
@@ -292,7 +292,7 @@ def test_revalidation_costs_one_head_then_nothing(registry, image) -> None:
 
 
 def test_revalidation_of_a_moved_tag_fetches_the_new_manifest(registry, image_pusher) -> None:
-    from tests.support.images import base_spec
+    from tests.support.standard_images import base_spec
 
     name = image_pusher.repo("moving") + ":1"
     first = image_pusher.push_image(name, base_spec("amd64", revision="1"))

@@ -25,12 +25,7 @@ from dockerhub_cli.cli import app
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import NotAnImageError
 from dockerhub_cli.service import DockerHubService
-from tests.support.images import (
-    ImagePusher,
-    StandardImages,
-    http_push,
-    skopeo_inspect_raw,
-)
+from tests.support.custom_images import ImagePusher
 from tests.support.local_sources import (
     artifact,
     docker_list,
@@ -41,6 +36,8 @@ from tests.support.local_sources import (
     octet_stream_config_image,
     windows_index,
 )
+from tests.support.seeding import http_push, skopeo_inspect_raw
+from tests.support.standard_images import StandardImages
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "hello-oci"
@@ -234,8 +231,8 @@ def test_arm_variant_choice_against_skopeo(tmp_path: Path) -> None:
     where they differ on purpose: skopeo treats a variant-less `arm` as "any variant, last
     resort", so it answers arm/v7 with the arm/v6 image and arm/v5 with the variant-less one;
     by containerd's normalisation the variant-less `arm` *is* arm/v7."""
-    from tests.support.images import OCILayout
     from tests.support.local_sources import arm_variants_index
+    from tests.support.oci_build import OCILayout
 
     layout = OCILayout(tmp_path / "arm")
     entries = arm_variants_index(layout, "arm")

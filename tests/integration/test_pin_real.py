@@ -10,13 +10,14 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.support.images import ImageSpec, Layer, Step, base_spec
+from tests.support.oci_build import ImageSpec, Layer, Step
 from tests.support.pinning import (
     skopeo_digest,
     skopeo_format_digest,
     unpin,
     write_all,
 )
+from tests.support.standard_images import base_spec
 
 
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -23,8 +23,10 @@ import responses
 from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
-from tests.support.images import ImagePusher, ImageSpec, Layer, ManifestInfo, json_bytes
+from tests.support.custom_images import ImagePusher
+from tests.support.oci_build import ImageSpec, Layer, json_bytes
 from tests.support.referrers_server import ReferrersRegistry
+from tests.support.seeding import ManifestInfo
 from tests.support.signing import (
     COSIGN_SIGNATURE,
     COSIGN_SIMPLESIGNING,

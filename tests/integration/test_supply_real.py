@@ -15,7 +15,7 @@ from dockerhub_cli.cli import app
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import NoAttestationError
 from dockerhub_cli.service import DockerHubService
-from tests.support.images import ImageSpec, Layer
+from tests.support.oci_build import ImageSpec, Layer
 
 runner = CliRunner()
 OSV = "https://osv.test"

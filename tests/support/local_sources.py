@@ -1,7 +1,7 @@
 """Local image sources for the tests: OCI archives, `docker save`-shaped tarballs (legacy and
 Docker 25+), hostile layouts, and the real-world manifest shapes of issue 14.
 
-Built on :class:`tests.support.images.OCILayout` (kept out of that module, which is big).
+Built on :class:`tests.support.oci_build.OCILayout`.
 Everything here is deterministic and pure Python; skopeo/umoci are used by the tests
 themselves, as oracles and as independent writers.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.images import (
+from tests.support.oci_build import (
     DOCKER_CONFIG,
     DOCKER_LIST,
     DOCKER_MANIFEST,

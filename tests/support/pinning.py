@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from tests.support.images import skopeo_inspect_raw
+from tests.support.seeding import skopeo_inspect_raw
 
 
 def skopeo_digest(ref: str, creds: tuple[str, str] | None = None) -> str:

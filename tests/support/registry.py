@@ -243,7 +243,7 @@ class Registry:
     ``dir`` (its temp dir), ``log_path``, ``auth`` ("none" | "token" | "basic"),
     ``creds`` (user, password) with full access or None, ``users`` (all accepted logins),
     ``token_server`` (a :class:`TokenServer` when ``auth == "token"``), ``service``/``realm``,
-    and ``seeded`` (the :class:`~tests.support.images.SeededImages` pushed by the fixtures).
+    and ``seeded`` (the :class:`~tests.support.seeding.SeededImages` pushed by the fixtures).
     """
 
     dir: Path

@@ -359,7 +359,7 @@ def test_parallel_fetch_counts_in_the_callers_tracking(rsps, service) -> None:
     t = service.transport
     with t.tracking() as stats:
         bodies = run_parallel(
-            service,
+            service.clients,
             [lambda: t.request("GET", f"{REG}/a").text, lambda: t.request("GET", f"{REG}/b").text],
         )
     assert bodies == ["a", "b"]

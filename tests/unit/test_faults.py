@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -17,6 +16,7 @@ from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import NetworkError, RateLimitedError, UpstreamError
 from dockerhub_cli.remote.circuit import CircuitOpenError
 from dockerhub_cli.service import DockerHubService
+from tests.support.cache import age_cache
 from tests.support.faults import Fault, FaultServer, free_port
 
 SEARCH = "/v2/search/repositories/"
@@ -48,19 +48,7 @@ def srv():
 
 def expire_everything(service_or_settings: DockerHubService | Settings) -> int:
     """Age every cached response by a day (as if its TTL had passed)."""
-    if isinstance(service_or_settings, DockerHubService):
-        cache = service_or_settings.session.cache
-    else:
-        from dockerhub_cli.remote.cache_store import open_backend
-
-        cache = open_backend(service_or_settings)
-    n = 0
-    for key in list(cache.responses.keys()):
-        response = cache.responses[key]
-        response.expires = datetime.now(UTC) - timedelta(days=1)
-        cache.responses[key] = response
-        n += 1
-    return n
+    return age_cache(service_or_settings, everything=True)
 
 
 FAST_CLI = {"retries": 2, "backoff_factor": 0.01, "connect_timeout": 1.0}
@@ -311,15 +299,14 @@ def test_circuit_breaker_opens_fails_fast_then_half_opens(srv):
         breaker_threshold=2,
         breaker_cooldown=0.5,
     )
-    with DockerHubService(settings) as svc:
+    now = [1000.0]  # the breaker's clock: moved by hand, never slept on
+    with DockerHubService(settings, clock=lambda: now[0]) as svc:
         for _ in range(2):
             with pytest.raises(UpstreamError):
                 svc.search("nginx")
         assert srv.hits(SEARCH) == 2
-        started = time.monotonic()
         with pytest.raises(CircuitOpenError) as err:
             svc.search("nginx")
-        assert time.monotonic() - started < 0.2
         assert f"circuit open for host {srv.host}" in str(err.value)
         assert "retrying in" in str(err.value)
         assert err.value.exit_code == 6
@@ -327,7 +314,11 @@ def test_circuit_breaker_opens_fails_fast_then_half_opens(srv):
         health = svc.health()
         assert health["ok"] is False
         assert health["circuit_breaker"]["hosts"][srv.host]["state"] == "open"
-        time.sleep(0.6)
+        now[0] += 0.4  # still cooling down: fails fast again
+        with pytest.raises(CircuitOpenError):
+            svc.search("nginx")
+        assert srv.hits(SEARCH) == 2
+        now[0] += 0.2  # past the 0.5 s cool-down
         srv.script(SEARCH, Fault.json(HUB_BODY))
         assert svc.search("nginx").results  # the half-open probe succeeds
         assert svc.health()["circuit_breaker"]["hosts"][srv.host]["state"] == "closed"

@@ -310,9 +310,9 @@ def test_hub_login_refused(rsps, monkeypatch) -> None:
 def test_tags_all_stops_when_hub_next_links_never_end(rsps, service, monkeypatch) -> None:
     """A `next` that always points at another page (or the same one, answered from the cache)
     must not walk forever: --all and the semver sort stop at a page cap, with a note."""
-    from dockerhub_cli import service as service_module
+    from dockerhub_cli.ops import tags as tags_module
 
-    monkeypatch.setattr(service_module, "MAX_HUB_TAG_PAGES", 4)
+    monkeypatch.setattr(tags_module, "MAX_HUB_TAG_PAGES", 4)
     page = {"count": 10**6, "next": f"{TAGS_URL}?page=2&page_size=100", "results": []}
     rsps.get(TAGS_URL, json=page)
     for sort in ("updated", "semver"):
@@ -324,10 +324,10 @@ def test_tags_all_stops_when_hub_next_links_never_end(rsps, service, monkeypatch
 def test_tags_registry_fallback_after_deep_pagination_is_capped(rsps, service, monkeypatch) -> None:
     import itertools
 
-    from dockerhub_cli import service as service_module
+    from dockerhub_cli.ops import tags as tags_module
     from dockerhub_cli.remote.hub import PaginationLimitError
 
-    monkeypatch.setattr(service_module, "MAX_REGISTRY_TAG_PAGES", 3)
+    monkeypatch.setattr(tags_module, "MAX_REGISTRY_TAG_PAGES", 3)
 
     def refuse(*args, **kwargs):
         raise PaginationLimitError("deep pages refused")

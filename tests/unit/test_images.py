@@ -14,6 +14,7 @@ from dockerhub_cli.errors import (
 )
 from dockerhub_cli.ops.images import resolve_image
 from dockerhub_cli.service import DockerHubService
+from tests.support.cache import age_cache
 from tests.unit import registry_fixtures as fx
 from tests.unit.hub_fixtures import load
 
@@ -87,7 +88,9 @@ def test_missing_platform_lists_available(reg, service) -> None:
 
 def test_inspect_index_without_default_platform_still_lists(reg, service, monkeypatch) -> None:
     reg.nginx()
-    monkeypatch.setattr(service, "settings", service.settings.replace(platform="linux/ppc64le"))
+    monkeypatch.setattr(
+        service.clients, "settings", service.settings.replace(platform="linux/ppc64le")
+    )
     r = service.inspect("registry.example.com/team/app:1.27.2")
     assert r.platform is None and r.config is None and len(r.platforms) == 2
     assert any("--platform" in n for n in r.notes)
@@ -210,9 +213,7 @@ def test_expired_tag_costs_one_head(rsps, reg) -> None:
     settings = settings.replace(ttls={**settings.ttls, "manifest_by_tag": 1})
     with DockerHubService(settings) as svc:
         svc.inspect("registry.example.com/team/app:1.27.2")
-        import time
-
-        time.sleep(1.1)
+        assert age_cache(svc) >= 1  # the tag's 1 s lifetime has run out
         before = svc.transport.network_requests
         svc.inspect("registry.example.com/team/app:1.27.2")
         assert svc.transport.network_requests - before == 1
@@ -322,7 +323,7 @@ def test_manifest_report(reg, service) -> None:
 
 def test_resolve_image_exposes_attestation_for_sbom(reg, service) -> None:
     reg.nginx()
-    resolved = resolve_image(service, "registry.example.com/team/app:1.27.2")
+    resolved = resolve_image(service.clients, "registry.example.com/team/app:1.27.2")
     assert resolved.attestation is not None
     assert resolved.attestation.digest == fx.sha256(fx.ATTESTATION_MANIFEST)
     assert resolved.pinned.digest == fx.sha256(fx.NGINX_MANIFEST)

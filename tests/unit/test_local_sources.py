@@ -26,7 +26,6 @@ from dockerhub_cli.errors import (
 from dockerhub_cli.oci.source import is_local_source, parse_source
 from dockerhub_cli.remote.local_layout import LocalLayoutClient, LocalSourceError
 from dockerhub_cli.service import DockerHubService
-from tests.support.images import OCILayout, sha256_digest
 from tests.support.local_sources import (
     docker_save_legacy,
     docker_save_oci,
@@ -36,6 +35,7 @@ from tests.support.local_sources import (
     spec,
     tar_with_member,
 )
+from tests.support.oci_build import OCILayout, sha256_digest
 
 # -- parsing ---------------------------------------------------------------------------------
 

@@ -24,7 +24,6 @@ from dockerhub_cli.errors import (
 from dockerhub_cli.exitcodes import ExitCode
 from dockerhub_cli.oci.platform import Platform, parse_platform, select_platform
 from dockerhub_cli.service import DockerHubService
-from tests.support.images import OCI_MANIFEST, OCILayout
 from tests.support.local_sources import (
     DOCKER_SCHEMA1,
     arm_variants_index,
@@ -37,6 +36,7 @@ from tests.support.local_sources import (
     spec,
     windows_index,
 )
+from tests.support.oci_build import OCI_MANIFEST, OCILayout
 
 runner = CliRunner()
 

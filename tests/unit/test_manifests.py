@@ -7,6 +7,7 @@ import json
 import pytest
 
 from dockerhub_cli.errors import InvalidInputError, UnsupportedMediaTypeError, UpstreamError
+from dockerhub_cli.oci.history import reconstruct_step
 from dockerhub_cli.oci.manifest import ImageIndex, ImageManifest, parse_config, parse_manifest
 from dockerhub_cli.oci.platform import (
     Platform,
@@ -14,7 +15,6 @@ from dockerhub_cli.oci.platform import (
     parse_platform,
     select_platform,
 )
-from dockerhub_cli.ops.images import reconstruct_step
 from tests.unit import registry_fixtures as fx
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
+import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -489,13 +489,15 @@ class FakeService:
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.error: BaseException | None = None
-        self.delay = 0.0
+        self.barrier: threading.Barrier | None = None
         self.answers: dict[str, Any] = dict(ANSWERS)
 
     def _answer(self, name: str, *args: Any, **kwargs: Any) -> Any:
         self.calls.append((name, args, kwargs))
-        if self.delay:
-            time.sleep(self.delay)
+        if self.barrier is not None:
+            # Every call waits here until all of them have arrived: they can only all pass
+            # when they run at the same time (a deadlock guard, not a timing).
+            self.barrier.wait(timeout=30)
         if self.error is not None:
             raise self.error
         return self.answers[name]
@@ -1303,19 +1305,18 @@ def test_a_spec_is_a_few_lines(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_concurrent_calls_share_one_service(client: Client, fake: FakeService) -> None:
-    fake.delay = 0.2
+    fake.barrier = threading.Barrier(10)
     results: list[Any] = []
 
     async def one(i: int) -> None:
         results.append(await client.call_tool("docker_get_stats", {"repository": f"n{i}"}))
 
-    started = time.monotonic()
     async with anyio.create_task_group() as tg:
         for i in range(10):
             tg.start_soon(one, i)
-    elapsed = time.monotonic() - started
+    # Run one after another, the first call would wait at the barrier for the other nine and
+    # fail (BrokenBarrierError) instead of answering.
     assert len(results) == 10 and not any(r.is_error for r in results)
-    assert elapsed < 1.0, f"10 x 0.2 s calls took {elapsed:.2f} s: not run in parallel"
     assert sorted(c[1][0] for c in fake.calls) == sorted(f"n{i}" for i in range(10))
 
 

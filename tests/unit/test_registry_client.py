@@ -316,9 +316,9 @@ def test_registry_tags_cut_off_at_the_page_cap_are_never_called_complete(
 ) -> None:
     import itertools
 
-    from dockerhub_cli import service as service_module
+    from dockerhub_cli.ops import tags as tags_module
 
-    monkeypatch.setattr(service_module, "MAX_REGISTRY_TAG_PAGES", 3)
+    monkeypatch.setattr(tags_module, "MAX_REGISTRY_TAG_PAGES", 3)
     pages = ([f"t{n}"] for n in itertools.count())
     monkeypatch.setattr(service.registry, "iter_tag_pages", lambda ref, **kw: pages)
     result = service.tags("registry.example.com/team/app", all_tags=True, sort=sort)

@@ -12,6 +12,7 @@ import responses
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.remote.auth import Challenge, ChallengeMemory, parse_challenge
 from dockerhub_cli.service import DockerHubService
+from tests.support.cache import age_cache
 from tests.unit import registry_fixtures as fx
 
 REG = "https://registry.example.com"
@@ -151,9 +152,7 @@ def test_expired_tag_with_the_same_digest_is_renewed(rsps) -> None:
     with DockerHubService(settings) as svc:
         svc.inspect(REF)
     assert [c.split()[0] for c in _calls(rsps)] == ["GET", "GET"]  # tag, config
-    import time
-
-    time.sleep(1.1)
+    assert age_cache(settings) >= 1  # the tag's 1 s lifetime has run out
     with DockerHubService(settings) as svc:
         svc.inspect(REF)
         assert svc.transport.network_requests == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import responses
@@ -14,7 +15,7 @@ from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import NoAttestationError, RateLimitedError, UpstreamError
 from dockerhub_cli.remote import osv as osv_module
 from dockerhub_cli.service import DockerHubService
-from tests.support.images import (
+from tests.support.attestations import (
     ProvenanceInfo,
     SbomPackage,
     alpine_packages,
@@ -316,6 +317,16 @@ def test_vulns_json_contract(reg, rsps) -> None:
     ]
     assert data["vulnerabilities"][0]["score"] == 9.8
     assert data["limitations"][0] == "1 of 9 packages have no purl and were not checked"
+
+
+def test_vulns_are_stamped_by_the_injected_clock(reg, rsps) -> None:
+    """`scanned_at` comes from the service's `now` (the operations' wall clock), not the
+    machine's: a test can pin it."""
+    publish(reg, sbom_and_provenance())
+    mock_osv(rsps)
+    fixed = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with DockerHubService(Settings.from_env(), now=lambda: fixed) as s:
+        assert s.vulns(IMAGE).scanned_at == fixed
 
 
 def test_vulns_severity_filter(reg, rsps) -> None:

@@ -24,7 +24,7 @@ from dockerhub_cli.remote.osv import (
     rating,
     severity_of,
 )
-from tests.support.images import (
+from tests.support.attestations import (
     ProvenanceInfo,
     alpine_packages,
     provenance_statement,

@@ -94,6 +94,7 @@ def _result_type(method_name: str) -> Any:
         "models.files",
         "ops.hub_catalog",
         "ops.files",
+        "ops.tags",
         "models.pinning",
         "remote.local_layout",
         "oci.reference",

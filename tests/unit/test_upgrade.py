@@ -201,24 +201,26 @@ def test_config_changes_words() -> None:
     assert [(c.field, c.breaking) for c in config_changes(diff)] == [("cmd", False), ("env", False)]
 
 
-def test_vulnerability_delta_fixed_added_and_no_sbom() -> None:
+def test_vulnerability_delta_fixed_added_and_no_sbom(monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
     from dockerhub_cli.errors import NoAttestationError
+    from dockerhub_cli.ops import vulns as vulns_module
     from dockerhub_cli.ops.upgrade import _vuln_delta, _vuln_ids
 
-    class Svc:
-        def vulns(self, image: str, *, platform: str | None = None) -> object:
-            if "none" in image:
-                raise NoAttestationError("no SBOM")
-            ids = {"old": ["CVE-1", "CVE-2"], "new": ["CVE-2", "CVE-3"]}[image.split("@")[0]]
-            return SimpleNamespace(vulnerabilities=[SimpleNamespace(id=i) for i in ids])
+    def vulnerability_report(clients: object, image: str, *, platform: str | None = None) -> object:
+        if "none" in image:
+            raise NoAttestationError("no SBOM")
+        ids = {"old": ["CVE-1", "CVE-2"], "new": ["CVE-2", "CVE-3"]}[image.split("@")[0]]
+        return SimpleNamespace(vulnerabilities=[SimpleNamespace(id=i) for i in ids])
+
+    monkeypatch.setattr(vulns_module, "vulnerability_report", vulnerability_report)
 
     def img(name: str) -> object:
         ref = SimpleNamespace(with_digest=lambda d: f"{name}@{d}")
         return SimpleNamespace(reference=ref, digest="sha256:" + "0" * 64, platform=None)
 
-    svc = Svc()
+    svc = object()  # the clients: the stubbed report does not use them
     current = _vuln_ids(svc, img("old"))  # type: ignore[arg-type]
     delta = _vuln_delta(svc, img("new"), current, True)  # type: ignore[arg-type]
     assert delta.checked and delta.fixed == ["CVE-1"] and delta.added == ["CVE-3"]
