@@ -22,9 +22,11 @@ from dockerhub_cli.errors import AuthError, NotFoundError, UpstreamError
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN
 from dockerhub_cli.remote.transport import (
     error_message,
+    json_body,
     raise_for_rate_limit,
     raise_for_server_error,
 )
+from dockerhub_cli.remote.transport import json_refusal as _why
 
 if TYPE_CHECKING:
     from dockerhub_cli.config.settings import Settings
@@ -125,7 +127,7 @@ class HubClient:
                 f"Docker Hub login answered HTTP {response.status_code}: {error_message(response)}"
             )
         try:
-            body = response.json()
+            body = json_body(response)
         except ValueError:
             raise UpstreamError("Docker Hub login sent a reply that is not JSON") from None
         token = body.get("access_token") or body.get("token") if isinstance(body, dict) else None
@@ -153,11 +155,11 @@ class HubClient:
             response = self.transport.request("GET", url, params=params, headers=headers, what=what)
         self.check(response, what)
         try:
-            return response.json()
-        except ValueError:
+            return json_body(response)
+        except ValueError as exc:
             self.transport.forget(response)
             raise UpstreamError(
-                f"Docker Hub sent a reply that is not JSON for {what}",
+                f"Docker Hub sent a reply that is {_why(exc)} for {what}",
                 hint="try again later; use --debug to see the request",
             ) from None
 

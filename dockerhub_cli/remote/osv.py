@@ -41,8 +41,12 @@ from dockerhub_cli.models.supply import (
 )
 from dockerhub_cli.remote.transport import (
     error_message,
+    json_body,
     raise_for_server_error,
     retry_after_seconds,
+)
+from dockerhub_cli.remote.transport import (
+    json_refusal as _why,
 )
 
 if TYPE_CHECKING:
@@ -487,10 +491,10 @@ class OsvClient:
                 hint=f"check DOCKERHUB_OSV_URL ({self.base_url})",
             )
         try:
-            return response.json()
-        except ValueError:
+            return json_body(response)
+        except ValueError as exc:
             self.transport.forget(response)
-            raise UpstreamError(f"OSV sent {what} that is not JSON") from None
+            raise UpstreamError(f"OSV sent {what} that is {_why(exc)}") from None
 
     def _post_batch(self, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         url = f"{self.base_url}/v1/querybatch"

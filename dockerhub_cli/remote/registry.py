@@ -25,12 +25,26 @@ from dockerhub_cli.errors import (
 )
 from dockerhub_cli.oci.mediatypes import MANIFEST_ACCEPT
 from dockerhub_cli.oci.reference import ImageReference
-from dockerhub_cli.remote.auth import ChallengeMemory, RegistryAuth, parse_challenge, same_challenge
+from dockerhub_cli.remote.auth import (
+    ChallengeMemory,
+    CredentialPolicy,
+    RegistryAuth,
+    parse_challenge,
+    same_challenge,
+)
 from dockerhub_cli.remote.transport import (
+    MAX_CONFIG_BYTES,
+    MAX_MANIFEST_BYTES,
+    MAX_PAGE_BYTES,
+    MAX_RESPONSE_BYTES,
     error_message,
     is_html,
+    json_body,
     raise_for_rate_limit,
     raise_for_server_error,
+)
+from dockerhub_cli.remote.transport import (
+    json_refusal as _why,
 )
 
 if TYPE_CHECKING:
@@ -38,9 +52,9 @@ if TYPE_CHECKING:
     from dockerhub_cli.remote.keychain import CredentialStore
     from dockerhub_cli.remote.transport import Transport
 
-# Manifests are small; configs and attestations are small too. Refuse anything absurd.
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
-MAX_BLOB_BYTES = 64 * 1024 * 1024
+# Body caps per kind, enforced while streaming (transport.py): manifests 4 MiB as the
+# distribution spec says, configs, tag pages; attestations and other blobs the global cap.
+MAX_BLOB_BYTES = MAX_RESPONSE_BYTES
 TAGS_PAGE_SIZE = 1000
 
 
@@ -98,7 +112,7 @@ class RegistryClient:
         memory = ChallengeMemory(
             None if settings.no_cache else settings.cache_dir / "auth-challenges.json"
         )
-        self.auth = RegistryAuth(transport, memory)
+        self.auth = RegistryAuth(transport, memory, CredentialPolicy.from_settings(settings))
         self._plain_http_fallback: set[str] = set()
 
     # -- URLs -----------------------------------------------------------------------------
@@ -130,6 +144,7 @@ class RegistryClient:
         what: str,
         scope: str | None = None,
         cacheable: bool = True,
+        max_bytes: int = MAX_BLOB_BYTES,
     ) -> requests.Response:
         """Send `method url` for repository `ref`, answering one auth challenge if needed.
 
@@ -139,19 +154,32 @@ class RegistryClient:
         creds = self.credentials.lookup(ref.domain)
         base_headers = dict(headers or {})
 
-        authorization = self.auth.authorization(host, scope, creds, fetch=False)
+        origin, hub = _origin(url), ref.is_docker_hub
+        authorization = self.auth.authorization(
+            host, scope, creds, fetch=False, origin=origin, docker_hub=hub
+        )
         known = self.auth.known_challenge(host)
         if authorization is None and known is not None and not self.settings.offline:
             # We know this host wants a token. Ask the cache first so a warm call stays free,
             # then fetch the token before the network request instead of collecting a 401.
             if cacheable and not self.settings.no_cache and not self.settings.offline:
-                cached = self._send(method, url, base_headers, params, what, cache_only=True)
+                cached = self._send(
+                    method, url, base_headers, params, what, cache_only=True, max_bytes=max_bytes
+                )
                 if cached.status_code != 504 and not getattr(cached, "is_expired", False):
                     return cached
-            authorization = self.auth.authorization(host, scope, creds, fetch=True)
+            authorization = self.auth.authorization(
+                host, scope, creds, fetch=True, origin=origin, docker_hub=hub
+            )
 
         response = self._send(
-            method, url, _with_auth(base_headers, authorization), params, what, cacheable=cacheable
+            method,
+            url,
+            _with_auth(base_headers, authorization),
+            params,
+            what,
+            cacheable=cacheable,
+            max_bytes=max_bytes,
         )
         if response.status_code != 401:
             return response
@@ -174,7 +202,9 @@ class RegistryClient:
             )
         if first_challenge:
             challenge_scope = challenge.params.get("scope") or scope
-            retry_auth = self.auth.authorization(host, challenge_scope, creds, fetch=True)
+            retry_auth = self.auth.authorization(
+                host, challenge_scope, creds, fetch=True, origin=origin, docker_hub=hub
+            )
             if retry_auth is not None:
                 response = self._send(
                     method,
@@ -183,6 +213,7 @@ class RegistryClient:
                     params,
                     what,
                     cacheable=cacheable,
+                    max_bytes=max_bytes,
                 )
                 if response.status_code != 401:
                     return response
@@ -220,6 +251,7 @@ class RegistryClient:
         *,
         cache_only: bool = False,
         cacheable: bool = True,
+        max_bytes: int = MAX_BLOB_BYTES,
     ) -> requests.Response:
         host = urlsplit(url).netloc
         try:
@@ -232,6 +264,7 @@ class RegistryClient:
                 cache_only=cache_only,
                 verify=not self._insecure(host),
                 cacheable=cacheable,
+                max_bytes=max_bytes,
             )
         except NetworkError:
             # Insecure registries: like Docker, fall back to plain HTTP when HTTPS fails.
@@ -239,7 +272,13 @@ class RegistryClient:
                 self._plain_http_fallback.add(host)
                 plain = "http://" + url.removeprefix("https://")
                 return self.transport.request(
-                    method, plain, headers=headers, params=params, what=what, cacheable=cacheable
+                    method,
+                    plain,
+                    headers=headers,
+                    params=params,
+                    what=what,
+                    cacheable=cacheable,
+                    max_bytes=max_bytes,
                 )
             raise
 
@@ -309,6 +348,7 @@ class RegistryClient:
             self.url(ref, f"manifests/{reference}"),
             headers={"Accept": MANIFEST_ACCEPT},
             what=what,
+            max_bytes=MAX_MANIFEST_BYTES,
         )
         self.check(ref, response, what)
         body = response.content
@@ -316,10 +356,10 @@ class RegistryClient:
             raise UpstreamError(f"{what} is {len(body)} bytes, more than a manifest can be")
         header_digest = response.headers.get("Docker-Content-Digest")
         if reference.startswith(("sha256:", "sha512:")):
-            verify_digest(body, reference, what)
+            self._verify(response, body, reference, what)
             digest = reference
         elif header_digest:
-            verify_digest(body, header_digest, what)
+            self._verify(response, body, header_digest, what)
             digest = header_digest
         else:
             digest = compute_digest(body)
@@ -388,13 +428,25 @@ class RegistryClient:
     def get_blob(self, ref: ImageReference, digest: str, *, what: str = "blob") -> bytes:
         """GET a blob (config, attestation) by digest, following CDN redirects, verified."""
         label = f"{what} {digest[:19]} of {ref.familiar_name}"
-        response = self.request(ref, "GET", self.url(ref, f"blobs/{digest}"), what=label)
+        cap = MAX_CONFIG_BYTES if "config" in what else MAX_BLOB_BYTES
+        response = self.request(
+            ref, "GET", self.url(ref, f"blobs/{digest}"), what=label, max_bytes=cap
+        )
         self.check(ref, response, label)
         body = response.content
-        if len(body) > MAX_BLOB_BYTES:
-            raise UpstreamError(f"{label} is larger than {MAX_BLOB_BYTES} bytes; refusing it")
-        verify_digest(body, digest, label)
+        if len(body) > cap:
+            raise UpstreamError(f"{label} is larger than {cap:,} bytes; refusing it")
+        self._verify(response, body, digest, label)
         return body
+
+    def _verify(self, response: requests.Response, body: bytes, digest: str, what: str) -> None:
+        """Check `body` against `digest`; a body that fails is dropped from the HTTP cache (it
+        was stored when it arrived), so the next run asks the registry again."""
+        try:
+            verify_digest(body, digest, what)
+        except DockerHubError:
+            self.transport.forget(response)
+            raise
 
     # -- tags -----------------------------------------------------------------------------
 
@@ -407,13 +459,15 @@ class RegistryClient:
         seen_urls: set[str] = set()
         what = f"tags of {ref.familiar_name}"
         while url:
-            response = self.request(ref, "GET", url, params=params, what=what)
+            response = self.request(
+                ref, "GET", url, params=params, what=what, max_bytes=MAX_PAGE_BYTES
+            )
             self.check(ref, response, what)
             try:
-                body = response.json()
-            except ValueError:
+                body = json_body(response)
+            except ValueError as exc:
                 self.transport.forget(response)
-                raise UpstreamError(f"{ref.domain} sent a tag list that is not JSON") from None
+                raise UpstreamError(f"{ref.domain} sent a tag list that is {_why(exc)}") from None
             tags = body.get("tags") if isinstance(body, dict) else None
             if tags is None:
                 tags = []
@@ -425,6 +479,11 @@ class RegistryClient:
                 break
             seen_urls.add(next_url)
             url, params = next_url, None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _with_auth(headers: dict[str, str], authorization: str | None) -> dict[str, str]:
@@ -443,7 +502,7 @@ def _media_type(response: requests.Response) -> str:
 
 def _error_code(response: requests.Response) -> str | None:
     try:
-        errors = response.json().get("errors")
+        errors = json_body(response).get("errors")
         return str(errors[0].get("code")) if errors else None
     except (ValueError, AttributeError, IndexError, TypeError):
         return None

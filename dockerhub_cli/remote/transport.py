@@ -84,6 +84,62 @@ def expiry_patterns(settings: Settings) -> dict[str | Any, Any]:
     }
 
 
+# -- the per-request budget: a wall-clock deadline and a byte cap -----------------------------
+
+# Caps per kind of body (the whole body, chunked or not, counted after decompression).
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # the distribution spec: manifests and indexes
+MAX_CONFIG_BYTES = 8 * 1024 * 1024  # image configs (history, labels, env)
+MAX_TOKEN_REPLY_BYTES = 1024 * 1024  # token server and login replies
+MAX_TOKEN_CHARS = 64 * 1024  # the token itself, replayed as a header on every request
+MAX_PAGE_BYTES = 8 * 1024 * 1024  # a tags/list page, a Hub API page, an OSV reply
+# Nothing this tool reads (attestations and SBOMs are the largest) comes near this; a larger
+# body is cut off while streaming, so a hostile server cannot exhaust memory.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
+# A body whose last bytes are already arriving when the deadline passes is still taken, for
+# at most this long; a server that stalls or drips is cut off.
+_DEADLINE_GRACE = 1.0
+
+
+@dataclass
+class Budget:
+    """What one `Transport.request` may cost: it ends by `deadline` (wall clock, covering
+    connect, every redirect and retry, and the body), and reads at most `max_bytes` of body."""
+
+    started: float
+    deadline: float
+    max_bytes: int
+    what: str = ""
+    clock: Callable[[], float] = time.monotonic
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock()
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+
+_budgets = threading.local()
+
+
+def current_budget() -> Budget | None:
+    """The budget of the request running on this thread (None outside `Transport.request`)."""
+    return getattr(_budgets, "current", None)
+
+
+class DeadlineExceededError(NetworkError):
+    """A request ran past its wall-clock deadline (DOCKERHUB_TIMEOUT)."""
+
+
+def _deadline_error(host: str, budget: Budget, limit: float) -> DeadlineExceededError:
+    what = f" for {budget.what}" if budget.what else ""
+    return DeadlineExceededError(
+        f"{host} did not finish answering{what} within {limit:g} s "
+        f"(gave up after {budget.elapsed():.1f} s)",
+        hint="try again, or raise DOCKERHUB_TIMEOUT",
+    )
+
+
 class CappedRetry(Retry):
     """urllib3 Retry that honours Retry-After only up to `max_wait` seconds.
 
@@ -107,11 +163,28 @@ class CappedRetry(Retry):
         _pool: Any = None,
         _stacktrace: Any = None,
     ) -> Retry:
+        budget = current_budget()
+        if budget is not None and budget.remaining() <= 0:
+            # Out of time: no more attempts (the caller reports the real elapsed time).
+            raise MaxRetryError(_pool, url, error or ResponseError("deadline passed"))
         if response is not None and response.status in self.status_forcelist:
             wait = self.get_retry_after(response)
             if wait is not None and wait > self.max_wait:
                 raise MaxRetryError(_pool, url, ResponseError(f"Retry-After {wait:.0f}s too long"))
         return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def sleep(self, response: Any = None) -> None:
+        """Back off, but never past the request's deadline."""
+        budget = current_budget()
+        if budget is None:
+            super().sleep(response)
+            return
+        if self.respect_retry_after_header and response is not None:
+            wait = self.get_retry_after(response)
+            if wait is not None:
+                time.sleep(max(0.0, min(wait, budget.remaining())))
+                return
+        time.sleep(max(0.0, min(self.get_backoff_time(), budget.remaining())))
 
 
 def build_retry(settings: Settings) -> Retry:
@@ -150,9 +223,17 @@ class ThrottledAdapter(HTTPAdapter):
         super().__init__(**kw)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.default_timeout
         host = urlsplit(request.url or "").netloc
+        budget = current_budget()
+        if budget is None:  # a request sent outside Transport.request: default limits
+            now = time.monotonic()
+            budget = Budget(now, now + self.default_timeout[1], MAX_RESPONSE_BYTES)
+        remaining = budget.remaining()
+        if remaining <= 0:
+            raise _deadline_error(host, budget, budget.deadline - budget.started)
+        connect, read = self.default_timeout
+        kwargs["timeout"] = (min(connect, remaining), min(read, remaining))
+        kwargs["stream"] = True  # the body is read below, capped and against the deadline
         breaker = self.breaker
         if breaker is not None:
             breaker.before_request(host)  # raises CircuitOpenError while the host cools down
@@ -181,25 +262,83 @@ class ThrottledAdapter(HTTPAdapter):
                 breaker.record_failure(host, f"HTTP {response.status_code}")
             else:
                 breaker.record_success(host)
-        if request.method != "HEAD":  # a HEAD announces the size of a body it never sends
-            _refuse_oversized(response, host)
+        if request.method == "HEAD":  # a HEAD announces the size of a body it never sends
+            response._content = b""
+            response._content_consumed = True  # type: ignore[attr-defined]
+            response.close()
+            return response
+        _refuse_oversized(response, host, budget)
+        read_capped(response, host, budget, read)
         return response
 
 
-# Nothing this tool reads (pages, manifests, configs, attestations) comes near this; a larger
-# announced body is refused before it is read, so a hostile server cannot exhaust memory.
-MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-
-
-def _refuse_oversized(response: requests.Response, host: str) -> None:
+def _refuse_oversized(response: requests.Response, host: str, budget: Budget) -> None:
     length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
+    if length.isdigit() and int(length) > budget.max_bytes:
         response.close()
         raise UpstreamError(
-            f"{host} announced a {int(length):,}-byte reply, more than this tool ever reads "
-            f"({MAX_RESPONSE_BYTES:,} bytes); refusing it",
+            f"{host} announced a {int(length):,}-byte reply"
+            f"{' for ' + budget.what if budget.what else ''}, more than this tool reads "
+            f"for it ({budget.max_bytes:,} bytes); refusing it",
             hint="check the registry URL; an image layer is never fetched by this tool",
         )
+
+
+def read_capped(
+    response: requests.Response, host: str, budget: Budget, read_timeout: float
+) -> None:
+    """Read the body into `response` in chunks, stopping at the byte cap or the deadline.
+
+    `read1` returns as soon as some bytes arrived (one chunk of a chunked body), so a server
+    dripping a byte a second is caught by the deadline check between reads; before each read
+    the socket timeout is lowered to the time left.
+    """
+    from urllib3.exceptions import DecodeError, ProtocolError, SSLError
+
+    raw = response.raw
+    chunks: list[bytes] = []
+    total = 0
+    limit = budget.deadline - budget.started
+    try:
+        while True:
+            remaining = budget.remaining()
+            if remaining < -_DEADLINE_GRACE:
+                raise _deadline_error(host, budget, limit)
+            # Past the deadline, only bytes already on their way are taken (a short wait).
+            _set_socket_timeout(raw, min(read_timeout, max(remaining, _DEADLINE_GRACE / 20)))
+            try:
+                chunk = raw.read1(_READ_CHUNK, decode_content=True)
+            except ReadTimeoutError:
+                raise _deadline_error(host, budget, limit) from None
+            except (ProtocolError, SSLError) as exc:
+                raise requests.exceptions.ChunkedEncodingError(exc) from None
+            except DecodeError as exc:
+                raise requests.exceptions.ContentDecodingError(exc) from None
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > budget.max_bytes:
+                raise UpstreamError(
+                    f"{host} sent more than {budget.max_bytes:,} bytes"
+                    f"{' for ' + budget.what if budget.what else ''}; stopped reading",
+                    hint="a registry or API never sends this much for it; check the URL",
+                )
+            chunks.append(chunk)
+    except BaseException:
+        response.close()
+        raise
+    response._content = b"".join(chunks)
+    response._content_consumed = True  # type: ignore[attr-defined]
+    raw.release_conn()
+
+
+def _set_socket_timeout(raw: Any, seconds: float) -> None:
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is not None:
+        try:
+            sock.settimeout(max(seconds, 0.001))
+        except OSError:
+            pass
 
 
 def _redact_url(url: str) -> str:
@@ -294,6 +433,8 @@ class Transport:
         self._cache_lock = threading.Lock()
         self._count_lock = threading.Lock()  # counters are bumped from worker threads too
         self._cache_bypass_warned = False
+        # The clock of the per-request deadline (tests inject a fake one).
+        self.clock: Callable[[], float] = time.monotonic
 
     # -- per-call accounting ----------------------------------------------------------------
 
@@ -349,12 +490,53 @@ class Transport:
         verify: bool = True,
         allow_redirects: bool = True,
         what: str = "",
+        max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> requests.Response:
         """Send one request. `what` names the thing asked for, for error messages.
 
         `cacheable=False` never reads or writes the cache (tokens, logins); `cache_only=True`
-        answers from the cache or with a 504 response, never from the network.
+        answers from the cache or with a 504 response, never from the network. The request
+        (redirects and retries included) ends within DOCKERHUB_TIMEOUT seconds of wall-clock
+        time, and reads at most `max_bytes` of body (the cap for its kind).
         """
+        now = self.clock()
+        budget = Budget(now, now + self.settings.timeout, max_bytes, what, self.clock)
+        outer = current_budget()
+        _budgets.current = budget
+        try:
+            return self._request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                json=json,
+                data=data,
+                auth=auth,
+                cacheable=cacheable,
+                cache_only=cache_only,
+                verify=verify,
+                allow_redirects=allow_redirects,
+                what=what,
+            )
+        finally:
+            _budgets.current = outer
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, Any] | Sequence[tuple[str, str]] | None,
+        json: Any,
+        data: Any,
+        auth: Any,
+        cacheable: bool,
+        cache_only: bool,
+        verify: bool,
+        allow_redirects: bool,
+        what: str,
+    ) -> requests.Response:
         kwargs: dict[str, Any] = {
             "headers": dict(headers or {}),
             "params": params,
@@ -658,6 +840,15 @@ class Transport:
 
         return describe_backend(self.settings)
 
+    def _timeout_error(self, host: str) -> NetworkError:
+        budget = current_budget()
+        if budget is None:
+            return NetworkError(
+                f"{host} did not answer within {self.settings.timeout:g} s",
+                hint="try again, or raise DOCKERHUB_TIMEOUT",
+            )
+        return _deadline_error(host, budget, self.settings.timeout)
+
     def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
         """One `session.request`, with requests' exceptions mapped to ours."""
         host = urlsplit(url).netloc
@@ -682,18 +873,12 @@ class Transport:
                 f"timed out connecting to {host}", hint="check the network or the registry URL"
             ) from None
         except requests.exceptions.Timeout:
-            raise NetworkError(
-                f"{host} did not answer within {self.settings.timeout:g} s",
-                hint="try again, or raise DOCKERHUB_TIMEOUT",
-            ) from None
+            raise self._timeout_error(host) from None
         except requests.exceptions.ConnectionError as exc:
             if _caused_by(exc, ReadTimeoutError):
                 # requests reports a read timeout that exhausted the retries as a
                 # ConnectionError(MaxRetryError(ReadTimeoutError)): it is a timeout.
-                raise NetworkError(
-                    f"{host} did not answer within {self.settings.timeout:g} s",
-                    hint="try again, or raise DOCKERHUB_TIMEOUT",
-                ) from None
+                raise self._timeout_error(host) from None
             reason = _short_reason(exc)
             verb = "cannot connect to" if reason in _CONNECT_REASONS else "the connection to"
             raise NetworkError(
@@ -799,6 +984,21 @@ def _short_reason(exc: Exception) -> str:
     return text.split(": ", 1)[-1][:200] if "object at 0x" in text else text[:200]
 
 
+def json_body(response: requests.Response) -> Any:
+    """The body as JSON, through the bounded loader (`oci/jsonlimits.py`): nesting and numbers
+    are limited, so hostile JSON is a ValueError, never a RecursionError or OverflowError."""
+    from dockerhub_cli.oci import jsonlimits
+
+    return jsonlimits.loads(response.content or b"")
+
+
+def json_refusal(exc: ValueError) -> str:
+    """Why `json_body` refused a body: "not JSON", or the limit it broke."""
+    from dockerhub_cli.oci import jsonlimits
+
+    return jsonlimits.describe(exc).replace("not valid JSON", "not JSON")
+
+
 def is_html(response: requests.Response) -> bool:
     """A web page (a plain web server, a proxy's error page), never a registry or API error.
 
@@ -818,7 +1018,7 @@ def error_message(response: requests.Response) -> str:
     registries: {"errors": [{"code", "message", "detail"}]} with `detail` of any JSON type.
     """
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         if is_html(response):
             return "an HTML page, not an API error"
