@@ -38,7 +38,7 @@ from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubClient, HubWalk, Paginati
 from dockerhub_cli.remote.keychain import CredentialStore
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
 from dockerhub_cli.remote.registry import RegistryClient
-from dockerhub_cli.remote.transport import Transport, build_session
+from dockerhub_cli.remote.transport import PageWalk, Transport, build_session
 
 if TYPE_CHECKING:
     from dockerhub_cli.models.compare import Comparison, UpdateReport
@@ -398,10 +398,20 @@ class DockerHubService:
                 ordering=ordering,
                 name_filter=name_filter,
             )
+            walk.first_url = self.hub.tags_url(
+                namespace,
+                name,
+                page=1,
+                page_size=HUB_PAGE_SIZE,
+                ordering=ordering,
+                name_filter=name_filter,
+            )
+            seen_names: set[str] = set()
             for hub_page in self.hub.pages(first, what, walk, max_pages=max_pages):
-                collected.extend(
-                    t for t in (_hub_tag(r) for r in hub_page.results) if _matches(t.name, pattern)
-                )
+                for tag in (_hub_tag(r) for r in hub_page.results):
+                    if tag.name not in seen_names and _matches(tag.name, pattern):
+                        seen_names.add(tag.name)
+                        collected.append(tag)
                 if (
                     hub_page.has_next
                     and not all_tags
@@ -413,22 +423,25 @@ class DockerHubService:
             if walk.capped:
                 complete = False
                 notes.append(f"stopped after scanning {walk.pages * HUB_PAGE_SIZE} tags")
+            elif walk.stopped:
+                complete = False
+                notes.append(walk.stopped)
         except PaginationLimitError:
             # Anonymous callers cannot page deep on the Hub: finish from the registry's
             # tags/list, which has cursor pagination and no such cap (names only).
             seen = {t.name for t in collected}
-            names, cut_at = self._registry_tag_names(
+            names, stopped = self._registry_tag_names(
                 ref, lambda n: n not in seen and _matches(n, pattern)
             )
             extra = [Tag(name=n) for n in names]
-            complete = cut_at is None
+            complete = stopped is None
             collected.extend(extra)
             notes.append(
                 f"Docker Hub refused deep pages to anonymous callers; {len(extra)} tags came "
                 "from the registry's tags/list without digest, size or dates"
             )
-            if cut_at is not None:
-                notes.append(f"stopped after {cut_at} pages of the registry's tags/list")
+            if stopped is not None:
+                notes.append(stopped)
         ordered = _sorted(collected, sort)
         if all_tags:
             shown, shown_page = ordered, None
@@ -447,15 +460,22 @@ class DockerHubService:
 
     def _registry_tag_names(
         self, ref: ImageReference, keep: Callable[[str], bool]
-    ) -> tuple[list[str], int | None]:
-        """Tag names from the registry's tags/list that `keep` accepts, and the number of pages
-        read when MAX_REGISTRY_TAG_PAGES cut the listing short (None when it is complete)."""
-        names: list[str] = []
-        for pages, batch in enumerate(self.registry.iter_tag_pages(ref), start=1):
-            names.extend(n for n in batch if keep(n))
-            if pages >= MAX_REGISTRY_TAG_PAGES:
-                return names, pages
-        return names, None
+    ) -> tuple[list[str], str | None]:
+        """Tag names (each once) from the registry's tags/list that `keep` accepts, and why the
+        walk ended early (page or time bound, a paging loop, a next page on another host), or
+        None when the listing is complete."""
+
+        walk = PageWalk(
+            f"the registry's tags of {ref.familiar_name}",
+            max_pages=MAX_REGISTRY_TAG_PAGES,
+            clock=self.transport.clock,
+        )
+        names: dict[str, None] = {}
+        for pages, batch in enumerate(self.registry.iter_tag_pages(ref, walk=walk), start=1):
+            names.update((n, None) for n in batch if keep(n))
+            if pages >= MAX_REGISTRY_TAG_PAGES:  # also when the walk is not ours to bound
+                return list(names), walk.stopped or f"stopped after {pages} pages of tags"
+        return list(names), walk.stopped
 
     def _registry_tags(
         self,
@@ -467,10 +487,10 @@ class DockerHubService:
         sort: TagSort,
     ) -> TagList:
         notes: list[str] = []
-        names, cut_at = self._registry_tag_names(ref, lambda n: _matches(n, pattern))
-        truncated = cut_at is not None
-        if truncated:
-            notes.append(f"stopped after {cut_at} pages of tags")
+        names, stopped = self._registry_tag_names(ref, lambda n: _matches(n, pattern))
+        truncated = stopped is not None
+        if stopped is not None:
+            notes.append(stopped)
         if sort == "semver":
             names.sort(key=semver_sort_key)
         else:

@@ -40,6 +40,9 @@ from dockerhub_cli.models.supply import (
     SeveritySummary,
 )
 from dockerhub_cli.remote.transport import (
+    MAX_PAGE_BYTES as MAX_OSV_BYTES,
+)
+from dockerhub_cli.remote.transport import (
     error_message,
     json_body,
     raise_for_server_error,
@@ -501,7 +504,9 @@ class OsvClient:
         what = f"a querybatch of {len(queries)} packages"
         attempts = max(1, self.settings.retries + 1)
         for attempt in range(1, attempts + 1):
-            response = self.transport.request("POST", url, json={"queries": queries}, what=what)
+            response = self.transport.request(
+                "POST", url, json={"queries": queries}, what=what, max_bytes=MAX_OSV_BYTES
+            )
             retryable = response.status_code == 429 or response.status_code >= 500
             if retryable and attempt < attempts:
                 wait = retry_after_seconds(response)
@@ -564,7 +569,7 @@ class OsvClient:
 
         what = f"vulnerability {vuln_id}"
         url = f"{self.base_url}/v1/vulns/{quote(vuln_id, safe='')}"
-        response = self.transport.request("GET", url, what=what)
+        response = self.transport.request("GET", url, what=what, max_bytes=MAX_OSV_BYTES)
         body = self._json(response, what)
         if not isinstance(body, dict) or body.get("id") != vuln_id:
             self.transport.forget(response)

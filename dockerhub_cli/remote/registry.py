@@ -37,6 +37,7 @@ from dockerhub_cli.remote.transport import (
     MAX_MANIFEST_BYTES,
     MAX_PAGE_BYTES,
     MAX_RESPONSE_BYTES,
+    PageWalk,
     error_message,
     is_html,
     json_body,
@@ -451,13 +452,18 @@ class RegistryClient:
     # -- tags -----------------------------------------------------------------------------
 
     def iter_tag_pages(
-        self, ref: ImageReference, page_size: int = TAGS_PAGE_SIZE
+        self,
+        ref: ImageReference,
+        page_size: int = TAGS_PAGE_SIZE,
+        walk: PageWalk | None = None,
     ) -> Iterator[list[str]]:
-        """Yield `/v2/<name>/tags/list` pages, following `Link: <...>; rel="next"`."""
+        """Yield `/v2/<name>/tags/list` pages, following `Link: <...>; rel="next"` under the
+        rules of `walk` (loops, other hosts, page and time bounds: `walk.stopped` says why a
+        walk ended early)."""
         url: str | None = self.url(ref, "tags/list")
         params: dict[str, str] | None = {"n": str(page_size)}
-        seen_urls: set[str] = set()
         what = f"tags of {ref.familiar_name}"
+        walk = walk or PageWalk(what, max_pages=10_000, clock=self.transport.clock)
         while url:
             response = self.request(
                 ref, "GET", url, params=params, what=what, max_bytes=MAX_PAGE_BYTES
@@ -473,11 +479,12 @@ class RegistryClient:
                 tags = []
             if not isinstance(tags, list):
                 raise UpstreamError(f"{ref.domain} sent a malformed tag list")
-            yield [str(t) for t in tags]
-            next_url = _next_link(response.headers.get("Link", ""), response.url or url)
-            if not next_url or next_url in seen_urls:
+            walk.saw(response.url or url)
+            yield [str(t) for t in tags if isinstance(t, str | int | float)]
+            here = response.url or url
+            next_url = _next_link(response.headers.get("Link", ""), here)
+            if not walk.follow(next_url, here):
                 break
-            seen_urls.add(next_url)
             url, params = next_url, None
 
 
@@ -509,15 +516,11 @@ def _error_code(response: requests.Response) -> str | None:
 
 
 def _next_link(header: str, base: str) -> str | None:
-    """The rel="next" target of an RFC 5988 Link header, resolved against `base`.
-
-    Only links on the same host are followed: a registry cannot send us elsewhere.
-    """
+    """The rel="next" target of an RFC 5988 Link header, resolved against `base` (whether to
+    follow it is `PageWalk.follow`'s decision)."""
     for part in header.split(","):
         if 'rel="next"' in part or "rel=next" in part:
             start, end = part.find("<"), part.find(">")
             if start != -1 and end > start:
-                target = urljoin(base, part[start + 1 : end].strip())
-                if urlsplit(target).netloc == urlsplit(base).netloc:
-                    return target
+                return urljoin(base, part[start + 1 : end].strip())
     return None

@@ -393,6 +393,78 @@ def open_sqlite_backend(settings: Settings) -> Any:
     return _open(settings)
 
 
+# A walk over pages (registry `Link` paging, Hub `next`) ends after this much wall-clock time
+# as well as after its page bound; what it collected so far is returned with complete=false.
+MAX_WALK_SECONDS = 120.0
+
+
+@dataclass
+class PageWalk:
+    """The rules every page walk follows: a page URL seen before ends the walk (a loop), a
+    next page on another host is not followed, and the walk has a time and a page bound.
+    `stopped` says why a walk ended early (None: it reached the last page)."""
+
+    what: str
+    max_pages: int
+    clock: Callable[[], float] = time.monotonic
+    max_seconds: float = MAX_WALK_SECONDS
+    started: float = field(default=-1.0)
+    pages: int = 0
+    stopped: str | None = None
+    _seen: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.started < 0:
+            self.started = self.clock()
+
+    def saw(self, url: str | None) -> None:
+        """Record a page URL that was fetched (the first page's, as the server resolved it)."""
+        self.pages += 1
+        if url:
+            self._seen.add(_canonical(url))
+
+    def follow(self, next_url: str | None, current: str) -> bool:
+        """Whether to fetch `next_url` (already resolved against `current`); when not, and it
+        is not simply the end, `stopped` says why and a warning is logged."""
+        if not next_url:
+            return False
+        here, there = urlsplit(current), urlsplit(next_url)
+        if there.scheme not in ("http", "https") or there.netloc != here.netloc:
+            return self._stop(
+                f"the next page of {self.what} is on another host ({there.netloc or next_url!r});"
+                " not followed, the listing is incomplete"
+            )
+        if here.scheme == "https" and there.scheme != "https":
+            return self._stop(f"the next page of {self.what} is plain HTTP; not followed")
+        if _canonical(next_url) in self._seen:
+            return self._stop(
+                f"the next page of {self.what} is a page already read (a paging loop);"
+                " stopped, the listing may be incomplete"
+            )
+        if self.pages >= self.max_pages:
+            return self._stop(f"stopped after {self.pages} pages of {self.what}", warn=False)
+        if self.clock() - self.started > self.max_seconds:
+            return self._stop(
+                f"stopped after {self.max_seconds:g} s and {self.pages} pages of {self.what}"
+            )
+        return True
+
+    def _stop(self, reason: str, *, warn: bool = True) -> bool:
+        self.stopped = reason
+        if warn:
+            log.warning("%s", reason)
+        return False
+
+
+def _canonical(url: str) -> str:
+    """A page URL for loop detection: the query parameters in a stable order."""
+    from urllib.parse import parse_qsl, urlencode
+
+    parts = urlsplit(url)
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path or '/'}?{query}"
+
+
 @dataclass
 class CallStats:
     """What the transport did during one service call (see `Transport.tracking`)."""
