@@ -379,7 +379,7 @@ class DockerHubService:
                 page=page,
                 tags=_sorted(tags, sort),
                 source="hub",
-                complete=not body.get("next") and page == 1,
+                complete=not (isinstance(body, dict) and body.get("next")) and page == 1,
             )
 
         # Walk pages of 100: --all, a filter, or a semver sort (which needs every tag).

@@ -601,7 +601,7 @@ def _mangled_manifest(draw: st.DrawFn) -> bytes:
 
 
 @settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
