@@ -207,8 +207,59 @@ def build_retry(settings: Settings) -> Retry:
     return retry
 
 
+def _deadline_pools() -> dict[str, type]:
+    """urllib3 connection pools whose connections enforce the request deadline while waiting
+    for the status line and headers too: a server that drips its headers a byte at a time never
+    trips a per-read timeout, so a timer shuts the socket down when the deadline passes."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def getresponse(self: Any, base: Any) -> Any:
+        budget = current_budget()
+        if budget is None:
+            return base.getresponse(self)
+        timer = threading.Timer(max(0.0, budget.remaining()) + _DEADLINE_GRACE, _abort, (self,))
+        timer.daemon = True
+        timer.start()
+        try:
+            return base.getresponse(self)
+        finally:
+            timer.cancel()
+
+    class DeadlineHTTPConnection(HTTPConnection):
+        def getresponse(self) -> Any:  # type: ignore[override]
+            return getresponse(self, HTTPConnection)
+
+    class DeadlineHTTPSConnection(HTTPSConnection):
+        def getresponse(self) -> Any:  # type: ignore[override]
+            return getresponse(self, HTTPSConnection)
+
+    class DeadlineHTTPConnectionPool(HTTPConnectionPool):
+        ConnectionCls = DeadlineHTTPConnection
+
+    class DeadlineHTTPSConnectionPool(HTTPSConnectionPool):
+        ConnectionCls = DeadlineHTTPSConnection
+
+    return {"http": DeadlineHTTPConnectionPool, "https": DeadlineHTTPSConnectionPool}
+
+
+def _abort(connection: Any) -> None:
+    import socket
+
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class ThrottledAdapter(HTTPAdapter):
     """Rate-limits and times out every request that actually goes to the network."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _deadline_pools()
 
     def __init__(
         self,
@@ -947,7 +998,10 @@ class Transport:
         except requests.exceptions.Timeout:
             raise self._timeout_error(host) from None
         except requests.exceptions.ConnectionError as exc:
-            if _caused_by(exc, ReadTimeoutError):
+            budget = current_budget()
+            if _caused_by(exc, ReadTimeoutError) or (
+                budget is not None and budget.remaining() <= 0
+            ):
                 # requests reports a read timeout that exhausted the retries as a
                 # ConnectionError(MaxRetryError(ReadTimeoutError)): it is a timeout.
                 raise self._timeout_error(host) from None

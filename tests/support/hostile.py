@@ -9,7 +9,8 @@ A route is a path (exact, or a prefix ending in `*`) and a behaviour: a function
 request handler and answers however it likes. Ready-made behaviours below: `answer` (a plain
 reply), `drip` (headers, then one byte per `interval`), `endless` (a chunked body that never
 ends), `redirect`, `bearer_challenge` (401 until an Authorization header comes), `token`
-(a token server reply of any size), `linked` (a reply with a `Link: rel=next` header).
+(a token server reply of any size), `drip_headers` (even the headers a byte at a time),
+`linked` (a reply with a `Link: rel=next` header).
 
 Bounded: at most `max_requests` requests are answered (then 599), every body a behaviour sends
 stops after `max_seconds`, and the server shuts itself down after `max_seconds` even if a test
@@ -179,6 +180,24 @@ def drip(data: Any, *, interval: float = 1.0, content_type: str = "application/j
             if h.stopping:
                 break
             h.wfile.write(body[i : i + 1])
+            h.wfile.flush()
+            time.sleep(interval)
+        h.close_connection = True
+
+    return run
+
+
+def drip_headers(*, interval: float = 0.2) -> Behaviour:
+    """The status line and headers themselves one byte per `interval` (never any body)."""
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(
+        b"X-Padding-%d: %s\r\n" % (i, b"x" * 50) for i in range(90)
+    )
+
+    def run(h: _Handler) -> None:
+        for i in range(len(head)):
+            if h.stopping:
+                break
+            h.wfile.write(head[i : i + 1])
             h.wfile.flush()
             time.sleep(interval)
         h.close_connection = True

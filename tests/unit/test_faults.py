@@ -205,9 +205,7 @@ def test_read_timeout_is_network_error(srv):
     started = time.monotonic()
     with (
         DockerHubService(fast(srv.url, timeout=0.3, retries=1)) as svc,
-        pytest.raises(
-            NetworkError, match=r"within 0.3 s \(gave up after"
-        ),
+        pytest.raises(NetworkError, match=r"within 0.3 s \(gave up after"),
     ):
         svc.search("nginx")
     assert time.monotonic() - started < 3

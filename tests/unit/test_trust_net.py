@@ -31,6 +31,7 @@ from tests.support.hostile import (
     bearer_challenge,
     deep_json,
     drip,
+    drip_headers,
     endless,
     linked,
     redirect,
@@ -282,6 +283,14 @@ def test_row3_a_dripping_manifest_ends_at_the_deadline_with_the_real_elapsed_tim
     assert result.exit_code == 6, result.stderr
     assert "did not finish answering" in result.stderr and "gave up after" in result.stderr
     assert "within 1 s" in result.stderr
+
+
+def test_row3_headers_dripped_a_byte_at_a_time_end_at_the_deadline():
+    with HostileServer() as reg:
+        reg.route("/v2/team/app/manifests/1.0", drip_headers(interval=0.1))
+        result = run("inspect", f"{reg.host}/team/app:1.0", env={"DOCKERHUB_TIMEOUT": "1"})
+    assert result.exit_code == 6, result.stderr
+    assert "did not finish answering" in result.stderr and "gave up after" in result.stderr
 
 
 def test_row3_a_dripping_token_endpoint_ends_at_the_deadline():
