@@ -48,7 +48,7 @@ CORRUPT_MARKER = ".corrupt-"
 # Cookie, Proxy-Authorization, any X-* token header) is dropped before the write.
 KEPT_REQUEST_HEADERS = frozenset({"accept", "accept-encoding", "user-agent", "content-type"})
 _DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2", "authorization"})
-_SECRET_QUERY_HINTS = ("signature", "token", "verify=", "x-amz", "sig=", "key=", "auth")
+_SECRET_QUERY_HINTS = ("signature", "x-amz-", "sig=", "token=", "verify=", "key=", "credential")
 
 
 def _redact_query(url: str | None) -> str | None:

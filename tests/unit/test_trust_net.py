@@ -572,12 +572,12 @@ _scalars = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=20),
 )
-_json = st.recursive(
-    _scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)
-    ),
-    max_leaves=20,
+_json = st.deferred(
+    lambda: (
+        _scalars
+        | st.lists(_json, max_size=4)
+        | st.dictionaries(st.text(max_size=12), _json, max_size=4)
+    )
 )
 _manifest_keys = ["schemaVersion", "mediaType", "config", "layers", "manifests", "annotations"]
 
