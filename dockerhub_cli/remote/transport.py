@@ -313,13 +313,9 @@ class ThrottledAdapter(HTTPAdapter):
                 breaker.record_failure(host, f"HTTP {response.status_code}")
             else:
                 breaker.record_success(host)
-        if request.method == "HEAD":  # a HEAD announces the size of a body it never sends
-            response._content = b""
-            response._content_consumed = True  # type: ignore[attr-defined]
-            response.close()
-            return response
-        _refuse_oversized(response, host, budget)
-        read_capped(response, host, budget, read)
+        if request.method != "HEAD":  # a HEAD announces the size of a body it never sends
+            _refuse_oversized(response, host, budget)
+        read_capped(response, host, budget, read)  # (a HEAD's is empty: the connection is kept)
         return response
 
 
