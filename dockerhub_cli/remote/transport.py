@@ -995,13 +995,17 @@ class Transport:
             raise self._timeout_error(host) from None
         except requests.exceptions.ConnectionError as exc:
             budget = current_budget()
+            reason = _short_reason(exc)
             if _caused_by(exc, ReadTimeoutError) or (
-                budget is not None and budget.remaining() <= 0
+                # the deadline timer shut the socket down (headers dripped too slowly); a
+                # refused connection retried until the deadline is still "cannot connect"
+                budget is not None
+                and budget.remaining() <= 0
+                and reason not in _CONNECT_REASONS
             ):
                 # requests reports a read timeout that exhausted the retries as a
                 # ConnectionError(MaxRetryError(ReadTimeoutError)): it is a timeout.
                 raise self._timeout_error(host) from None
-            reason = _short_reason(exc)
             verb = "cannot connect to" if reason in _CONNECT_REASONS else "the connection to"
             raise NetworkError(
                 f"{verb} {host}{'' if verb.startswith('cannot') else ' failed'}: {reason}",
