@@ -34,7 +34,6 @@ from dockerhub_cli.remote.auth import (
 )
 from dockerhub_cli.remote.transport import (
     MAX_CONFIG_BYTES,
-    MAX_MANIFEST_BYTES,
     MAX_PAGE_BYTES,
     MAX_RESPONSE_BYTES,
     PageWalk,
@@ -44,6 +43,7 @@ from dockerhub_cli.remote.transport import (
     raise_for_rate_limit,
     raise_for_server_error,
 )
+from dockerhub_cli.remote.transport import MAX_MANIFEST_BYTES as MAX_MANIFEST_BYTES
 from dockerhub_cli.remote.transport import (
     json_refusal as _why,
 )

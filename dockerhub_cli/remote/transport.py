@@ -999,9 +999,7 @@ class Transport:
             if _caused_by(exc, ReadTimeoutError) or (
                 # the deadline timer shut the socket down (headers dripped too slowly); a
                 # refused connection retried until the deadline is still "cannot connect"
-                budget is not None
-                and budget.remaining() <= 0
-                and reason not in _CONNECT_REASONS
+                budget is not None and budget.remaining() <= 0 and reason not in _CONNECT_REASONS
             ):
                 # requests reports a read timeout that exhausted the retries as a
                 # ConnectionError(MaxRetryError(ReadTimeoutError)): it is a timeout.
