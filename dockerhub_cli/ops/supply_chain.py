@@ -407,7 +407,7 @@ def attached_documents(
             try:
                 body = service.registry.get_blob(found.reference, layer.digest, what="document")
                 if kind in ("spdx", "cyclonedx", "openvex"):
-                    data = json.loads(body)
+                    data = jsonlimits.loads(body)
                     if not isinstance(data, dict):
                         raise UpstreamError(f"{what} is not a JSON object")
                     if _is_statement(data):

@@ -323,7 +323,7 @@ def query_purl(text: str) -> str | None:
     purl = parse_purl(text)
     if purl is None:
         return None
-    return purl.to_string().split("#", 1)[0].split("?", 1)[0]
+    return str(purl.to_string()).split("#", 1)[0].split("?", 1)[0]
 
 
 def _version_class(ecosystem: str | None) -> type[Version] | None:
