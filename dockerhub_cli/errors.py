@@ -100,3 +100,13 @@ class NotAnImageError(UnsupportedMediaTypeError):
     not a container image: no config to inspect (exit 7; `dockerhub manifest` still shows it)."""
 
     exit_code = ExitCode.NOT_AN_IMAGE
+
+
+class DownloadLimitError(NetworkError):
+    """Reading more would pass --max-download: stopped before (or as soon as) it would (exit 6)."""
+
+
+class CheckFailedError(DockerHubError):
+    """A CI gate the user set did not pass, e.g. `waste --max-wasted-bytes` (exit 8)."""
+
+    exit_code = ExitCode.CHECK_FAILED

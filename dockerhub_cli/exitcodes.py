@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     RATE_LIMITED = 5
     NETWORK = 6
     NOT_AN_IMAGE = 7
+    CHECK_FAILED = 8
     # `verify`
     SIGNATURE_INVALID = 10
     UNSIGNED = 11
@@ -28,10 +29,13 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.NOT_FOUND: "not found (repository, tag, platform, or data such as an SBOM)",
     ExitCode.AUTH: "authentication failed or access denied",
     ExitCode.RATE_LIMITED: "rate limited by Docker Hub or the registry",
-    ExitCode.NETWORK: "network, timeout or upstream error (also: offline cache miss)",
+    ExitCode.NETWORK: "network, timeout or upstream error (also: offline cache miss, "
+    "--max-download reached)",
     ExitCode.NOT_AN_IMAGE: (
         "not a container image (an OCI artifact; dockerhub manifest still shows it)"
     ),
+    ExitCode.CHECK_FAILED: "a check you asked for failed (waste over --max-wasted-bytes or "
+    "under --min-efficiency)",
     ExitCode.SIGNATURE_INVALID: (
         "verify: a signature is attached but fails a check (bad signature, another digest or "
         "repository)"

@@ -41,7 +41,17 @@ from dockerhub_cli.remote.registry import RegistryClient
 from dockerhub_cli.remote.transport import PageWalk, Transport, build_session
 
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import IO
+
     from dockerhub_cli.models.compare import Comparison, UpdateReport
+    from dockerhub_cli.models.files import (
+        ExtractResult,
+        FileContent,
+        FileDiff,
+        FileListing,
+        WasteReport,
+    )
     from dockerhub_cli.models.images import (
         DockerfileReport,
         HistoryReport,
@@ -58,6 +68,7 @@ if TYPE_CHECKING:
         VerifyReport,
         VulnerabilityReport,
     )
+    from dockerhub_cli.ops.files import Progress as FileProgress
     from dockerhub_cli.ops.hub_catalog import RepoSort, SearchSort
     from dockerhub_cli.remote.local_layout import LocalLayoutClient
     from dockerhub_cli.remote.osv import OsvClient
@@ -655,6 +666,144 @@ class DockerHubService:
             trusted_root=trusted_root,
             identity=identity,
             issuer=issuer,
+        )
+
+    # -- files inside images (logic in ops/files.py) --------------------------------------------
+
+    @reports_staleness
+    def files(
+        self,
+        image: str,
+        path: str | None = None,
+        *,
+        layer: int | None = None,
+        find: str | None = None,
+        platform: str | None = None,
+        max_download: int | None = None,
+        progress: FileProgress | None = None,
+    ) -> FileListing:
+        """The image's merged filesystem (or one layer's own changes), from cached layer
+        indexes; layers not seen before are streamed once."""
+        from dockerhub_cli.ops import files
+
+        return files.list_files(
+            self,
+            image,
+            path,
+            layer=layer,
+            find=find,
+            platform=platform,
+            max_download=max_download,
+            progress=progress,
+        )
+
+    def read_file(
+        self,
+        image: str,
+        path: str,
+        *,
+        platform: str | None = None,
+        max_download: int | None = None,
+        progress: FileProgress | None = None,
+    ) -> tuple[FileContent, IO[bytes]]:
+        """One file's verified bytes (in a temporary file the caller closes) and its facts."""
+        from dockerhub_cli.ops import files
+
+        return files.read_file(
+            self, image, path, platform=platform, max_download=max_download, progress=progress
+        )
+
+    def read_text(
+        self,
+        image: str,
+        path: str,
+        *,
+        platform: str | None = None,
+        max_chars: int = 20_000,
+        max_download: int | None = None,
+    ) -> FileContent:
+        """A text file's content, cut at `max_chars`; InvalidInputError for binary files."""
+        from dockerhub_cli.ops import files
+
+        return files.read_text(
+            self, image, path, platform=platform, max_chars=max_chars, max_download=max_download
+        )
+
+    def extract(
+        self,
+        image: str,
+        paths: list[str],
+        directory: Path,
+        *,
+        platform: str | None = None,
+        devices: bool = False,
+        max_download: int | None = None,
+        max_bytes: int | None = None,
+        progress: FileProgress | None = None,
+    ) -> ExtractResult:
+        """Write files of the image into `directory`, safely (see ops/files.extract_files)."""
+        from dockerhub_cli.ops import files
+
+        return files.extract_files(
+            self,
+            image,
+            paths,
+            directory,
+            platform=platform,
+            devices=devices,
+            max_download=max_download,
+            max_bytes=max_bytes if max_bytes is not None else files.MAX_EXTRACT_BYTES,
+            progress=progress,
+        )
+
+    @reports_staleness
+    def diff_files(
+        self,
+        image1: str,
+        image2: str,
+        path: str | None = None,
+        *,
+        platform: str | None = None,
+        max_download: int | None = None,
+        progress: FileProgress | None = None,
+    ) -> FileDiff:
+        """Files added, removed and changed from image1 to image2 (under `path`)."""
+        from dockerhub_cli.ops import files
+
+        return files.diff_files(
+            self,
+            image1,
+            image2,
+            path,
+            platform=platform,
+            max_download=max_download,
+            progress=progress,
+        )
+
+    @reports_staleness
+    def waste(
+        self,
+        image: str,
+        *,
+        platform: str | None = None,
+        max_wasted_bytes: int | None = None,
+        min_efficiency: float | None = None,
+        top: int = 20,
+        max_download: int | None = None,
+        progress: FileProgress | None = None,
+    ) -> WasteReport:
+        """Bytes that later layers overwrite or delete, the worst paths, an efficiency score."""
+        from dockerhub_cli.ops import files
+
+        return files.image_waste(
+            self,
+            image,
+            platform=platform,
+            max_wasted_bytes=max_wasted_bytes,
+            min_efficiency=min_efficiency,
+            top=top,
+            max_download=max_download,
+            progress=progress,
         )
 
 

@@ -14,6 +14,7 @@ from dockerhub_cli.cli import (  # noqa: F401  (importing registers the commands
     catalog_commands,  # repos, orgs, readme
     compare_commands,  # compare, updates
     config_commands,  # config show, config path
+    files_commands,  # files, cat, extract, diff, waste
     hub_commands,  # search, tags
     image_commands,  # inspect, layers, history, dockerfile, size, manifest
     mcp_commands,  # serve-mcp

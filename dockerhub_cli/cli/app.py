@@ -159,7 +159,8 @@ def main_callback(
     """Explore Docker Hub and any OCI registry: search, tags, image internals, and an MCP server.
 
     Exit codes: 0 ok, 1 unexpected, 2 usage/invalid input, 3 not found, 4 auth failed,
-    5 rate limited, 6 network/timeout/upstream error, 130 interrupted.
+    5 rate limited, 6 network/timeout/upstream error, 7 not an image, 8 check failed,
+    130 interrupted.
     """
     global _run
     _run = RunOptions(

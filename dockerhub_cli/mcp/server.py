@@ -63,6 +63,7 @@ from dockerhub_cli.models.core import (
     SearchResults,
     TagList,
 )
+from dockerhub_cli.models.files import FileContent, FileDiff, FileListing, WasteReport
 from dockerhub_cli.models.images import (
     DockerfileReport,
     HistoryReport,
@@ -625,6 +626,127 @@ def _verify(
     return s.verify(image_reference(repository, tag), key=public_key, platform=platform)
 
 
+# -- files inside images (issue 15) ----------------------------------------------------------
+
+# A model cannot see a progress bar: bound what one call may download (cached layers are free).
+MCP_MAX_DOWNLOAD = 2_000_000_000
+MAX_FILE_CHARS = 50_000
+MaxDownload = Annotated[
+    int,
+    Field(
+        description=(
+            "Stop before downloading more than this many bytes of layers (layers read once "
+            "are cached and cost nothing again)."
+        ),
+        ge=1,
+        le=50_000_000_000,
+    ),
+]
+FilePath = Annotated[
+    str, Field(description="A path inside the image, e.g. /etc/os-release.", min_length=1,
+               max_length=4096)
+]  # fmt: skip
+
+
+def _list_files(
+    s: DockerHubService,
+    repository: Repository,
+    tag: Tag = "latest",
+    path: Annotated[
+        str | None,
+        Field(description="A directory to list (one level), e.g. /etc. Default: everything.",
+              max_length=4096),
+    ] = None,
+    layer: Annotated[
+        int | None,
+        Field(description="Only this layer's own changes (0 = the base layer).", ge=0, le=1000),
+    ] = None,
+    find: Annotated[
+        str | None,
+        Field(description="Glob on names (or /paths if it has a /), e.g. '*.so' or '/etc/*.conf'.",
+              min_length=1, max_length=256),
+    ] = None,
+    platform: Platform = None,
+    limit: Annotated[int, Field(description="Entries per page (1-500).", ge=1, le=500)] = 200,
+    page: Page = 1,
+    max_download: MaxDownload = MCP_MAX_DOWNLOAD,
+) -> FileListing:  # fmt: skip
+    return s.files(
+        image_reference(repository, tag), path, layer=layer, find=find, platform=platform,
+        max_download=max_download,
+    )  # fmt: skip
+
+
+def _bound_files(result: FileListing, args: dict[str, Any]) -> FileListing:
+    shown, note = _page_of(
+        result.files, args, what="entries", tool="docker_list_files", default_limit=200
+    )
+    if note is None:
+        return result
+    note += " (total_files and total_size cover them all)"
+    return result.model_copy(update={"files": shown, "notes": [*result.notes, note]})
+
+
+def _read_file(
+    s: DockerHubService,
+    repository: Repository,
+    path: FilePath,
+    tag: Tag = "latest",
+    platform: Platform = None,
+    max_chars: Annotated[
+        int,
+        Field(description=f"Return at most this many characters (1-{MAX_FILE_CHARS}).", ge=1,
+              le=MAX_FILE_CHARS),
+    ] = 20_000,
+    max_download: MaxDownload = MCP_MAX_DOWNLOAD,
+) -> FileContent:  # fmt: skip
+    return s.read_text(
+        image_reference(repository, tag), path, platform=platform, max_chars=max_chars,
+        max_download=max_download,
+    )  # fmt: skip
+
+
+def _diff_files(
+    s: DockerHubService,
+    image1: Annotated[str, Field(description="The image before, e.g. myapp:1.0.", min_length=1,
+                                 max_length=512)],
+    image2: Annotated[str, Field(description="The image after, e.g. myapp:1.1.", min_length=1,
+                                 max_length=512)],
+    path: Annotated[
+        str | None, Field(description="Only under this directory, e.g. /usr/lib.",
+                          max_length=4096)
+    ] = None,
+    platform: Platform = None,
+    limit: Annotated[int, Field(description="Changes per page (1-500).", ge=1, le=500)] = 200,
+    page: Page = 1,
+    max_download: MaxDownload = MCP_MAX_DOWNLOAD,
+) -> FileDiff:  # fmt: skip
+    return s.diff_files(
+        str(parse_reference(image1)), str(parse_reference(image2)), path, platform=platform,
+        max_download=max_download,
+    )  # fmt: skip
+
+
+def _bound_diff(result: FileDiff, args: dict[str, Any]) -> FileDiff:
+    shown, note = _page_of(
+        result.changes, args, what="changes", tool="docker_diff_files", default_limit=200
+    )
+    if note is None:
+        return result
+    note += " (totals cover them all)"
+    return result.model_copy(update={"changes": shown, "notes": [*result.notes, note]})
+
+
+def _waste(
+    s: DockerHubService,
+    repository: Repository,
+    tag: Tag = "latest",
+    platform: Platform = None,
+    max_download: MaxDownload = MCP_MAX_DOWNLOAD,
+) -> WasteReport:
+    return s.waste(image_reference(repository, tag), platform=platform, max_download=max_download)
+
+
 # -- bounding results for a model (same models as --json: shorter lists plus a note) ---------
 
 
@@ -970,6 +1092,42 @@ TOOLS: tuple[ToolSpec, ...] = (
         _rate_limit,
         PullRateLimit,
     ),
+    ToolSpec(
+        "docker_list_files",
+        "files",
+        "The files inside an image (its merged filesystem, whiteouts applied): path, type, "
+        "size, mode, owner, link target, content sha256 and the layer that wrote each. `path` "
+        "lists one directory, `find` searches by glob, `layer` shows one layer's own changes. "
+        "Layers are downloaded once (bounded by max_download) and then cached. Paginated.",
+        _list_files,
+        FileListing,
+        _bound_files,
+    ),
+    ToolSpec(
+        "docker_read_file",
+        "read_text",
+        "The content of one text file inside an image (symlinks followed inside the image), "
+        "cut at max_chars (`truncated` says so); binary files are refused.",
+        _read_file,
+        FileContent,
+    ),
+    ToolSpec(
+        "docker_diff_files",
+        "diff_files",
+        "Files added, removed and changed between two images (content hash, size, mode, "
+        "owner, link target), with totals. Paginated.",
+        _diff_files,
+        FileDiff,
+        _bound_diff,
+    ),
+    ToolSpec(
+        "docker_image_waste",
+        "waste",
+        "Bytes of files that later layers overwrite or delete (still downloaded by every "
+        "pull), the biggest offenders and an efficiency score (1.0 = nothing wasted).",
+        _waste,
+        WasteReport,
+    ),
 )
 
 
@@ -987,6 +1145,10 @@ _CLI_TO_TOOL = {
     "repos": "docker_list_repositories",
     "orgs": "docker_list_namespaces",
     "readme": "docker_get_readme",
+    "files": "docker_list_files",
+    "cat": "docker_read_file",
+    "diff": "docker_diff_files",
+    "waste": "docker_image_waste",
 }
 _CLI_COMMAND_RE = re.compile(r"`dockerhub (\w[\w-]*)[^`]*`")
 

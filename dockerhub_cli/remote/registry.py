@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 # Body caps per kind, enforced while streaming (transport.py): manifests 4 MiB as the
 # distribution spec says, configs, tag pages; attestations and other blobs the global cap.
 MAX_BLOB_BYTES = MAX_RESPONSE_BYTES
+# A streamed layer with no size to go by (layer sizes come from their descriptors).
+MAX_LAYER_BYTES = 64 * 1024**3
 TAGS_PAGE_SIZE = 1000
 
 
@@ -146,10 +148,12 @@ class RegistryClient:
         scope: str | None = None,
         cacheable: bool = True,
         max_bytes: int = MAX_BLOB_BYTES,
+        stream: bool = False,
     ) -> requests.Response:
         """Send `method url` for repository `ref`, answering one auth challenge if needed.
 
-        `cacheable=False` bypasses the HTTP cache (e.g. `ratelimit` needs live headers)."""
+        `cacheable=False` bypasses the HTTP cache (e.g. `ratelimit` needs live headers);
+        `stream=True` (with cacheable=False) leaves the body unread: the caller closes it."""
         host = urlsplit(url).netloc
         scope = scope or f"repository:{ref.path}:pull"
         creds = self.credentials.lookup(ref.domain)
@@ -181,9 +185,11 @@ class RegistryClient:
             what,
             cacheable=cacheable,
             max_bytes=max_bytes,
+            stream=stream,
         )
         if response.status_code != 401:
             return response
+        response.close()
 
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if challenge is None or challenge.scheme not in ("bearer", "basic"):
@@ -215,6 +221,7 @@ class RegistryClient:
                     what,
                     cacheable=cacheable,
                     max_bytes=max_bytes,
+                    stream=stream,
                 )
                 if response.status_code != 401:
                     return response
@@ -253,6 +260,7 @@ class RegistryClient:
         cache_only: bool = False,
         cacheable: bool = True,
         max_bytes: int = MAX_BLOB_BYTES,
+        stream: bool = False,
     ) -> requests.Response:
         host = urlsplit(url).netloc
         try:
@@ -266,6 +274,7 @@ class RegistryClient:
                 verify=not self._insecure(host),
                 cacheable=cacheable,
                 max_bytes=max_bytes,
+                stream=stream,
             )
         except NetworkError:
             # Insecure registries: like Docker, fall back to plain HTTP when HTTPS fails.
@@ -280,6 +289,7 @@ class RegistryClient:
                     what=what,
                     cacheable=cacheable,
                     max_bytes=max_bytes,
+                    stream=stream,
                 )
             raise
 
@@ -448,6 +458,45 @@ class RegistryClient:
         except DockerHubError:
             self.transport.forget(response)
             raise
+
+    def open_blob(
+        self,
+        ref: ImageReference,
+        digest: str,
+        *,
+        what: str = "layer",
+        byte_range: tuple[int, int] | None = None,
+        max_bytes: int = MAX_LAYER_BYTES,
+    ) -> requests.Response:
+        """GET a blob as a stream (layers): never through the HTTP cache, redirects to CDN
+        hosts followed (requests drops Authorization on a cross-host redirect). The caller
+        reads `response.raw`, verifies what it reads, and closes the response.
+
+        `byte_range` (first, last), inclusive, asks for part of it (`Range`); the caller checks
+        for 206, since a server may ignore the header and send everything.
+
+        `response.raw` is the transport's `StreamedBody`: it reads at most `max_bytes` (the
+        blob's size from its descriptor; a range's length with `byte_range`) and cuts off a
+        body that stops arriving (DOCKERHUB_TIMEOUT is a progress deadline for it)."""
+        label = f"{what} {digest[:19]} of {ref.familiar_name}"
+        headers = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range else None
+        if byte_range is not None:
+            max_bytes = byte_range[1] - byte_range[0] + 1
+        response = self.request(
+            ref,
+            "GET",
+            self.url(ref, f"blobs/{digest}"),
+            headers=headers,
+            what=label,
+            cacheable=False,
+            stream=True,
+            max_bytes=max_bytes,
+        )
+        if response.status_code >= 300:
+            # The transport read this (an error body, capped); the status makes the error.
+            response.close()
+            self.check(ref, response, label)
+        return response
 
     # -- tags -----------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -99,6 +99,15 @@ _READ_CHUNK = 64 * 1024
 # A body whose last bytes are already arriving when the deadline passes is still taken, for
 # at most this long; a server that stalls or drips is cut off.
 _DEADLINE_GRACE = 1.0
+# A streamed body (a layer blob: gigabytes, `Transport.request(stream=True)`) has no
+# whole-body deadline, since it may rightly take longer than DOCKERHUB_TIMEOUT; it must keep
+# arriving instead: every window of DOCKERHUB_TIMEOUT seconds brings at least this much (or
+# the rest of the body), else it is cut off at the end of that window. A stall or a drip ends
+# within one window; a body trickling in just above the rate (35 kB/s at the default 30 s)
+# is still read to its cap.
+STREAM_MIN_BYTES = 1024 * 1024
+# The body of a redirect or an error answering a streamed request (read, for the message).
+MAX_ERROR_BODY_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -111,6 +120,7 @@ class Budget:
     max_bytes: int
     what: str = ""
     clock: Callable[[], float] = time.monotonic
+    stream: bool = False  # the caller reads a 2xx body itself, through a StreamedBody
 
     def remaining(self) -> float:
         return self.deadline - self.clock()
@@ -315,7 +325,15 @@ class ThrottledAdapter(HTTPAdapter):
                 breaker.record_success(host)
         if request.method != "HEAD":  # a HEAD announces the size of a body it never sends
             _refuse_oversized(response, host, budget)
+        if budget.stream and 200 <= response.status_code < 300:
+            # A blob the caller streams (layers): never read here, never buffered; the caller
+            # reads it through a StreamedBody (capped, progress-deadlined), then closes it.
+            response.raw = StreamedBody(response.raw, host, budget, self.default_timeout[1])
+            return response
+        if budget.stream:  # a redirect or an error answering a streamed request: small, read
+            budget = replace(budget, max_bytes=min(budget.max_bytes, MAX_ERROR_BODY_BYTES))
         read_capped(response, host, budget, read)  # (a HEAD's is empty: the connection is kept)
+        return response
         return response
 
 
@@ -377,6 +395,92 @@ def read_capped(
     response._content = b"".join(chunks)
     response._content_consumed = True  # type: ignore[attr-defined]
     raw.release_conn()
+
+
+class StreamedBody:
+    """The body of a streamed response (`Transport.request(stream=True)`), in `response.raw`.
+
+    `read(n)` returns up to `n` bytes as soon as some arrived (b"" at the end), never buffers
+    more, and raises our errors: UpstreamError past `max_bytes` (the caller's cap: the blob's
+    size) or when the body breaks off, DeadlineExceededError when a window of `window` seconds
+    (DOCKERHUB_TIMEOUT, wall clock) brought less than STREAM_MIN_BYTES. Nothing of it is cached.
+    """
+
+    def __init__(self, raw: Any, host: str, budget: Budget, read_timeout: float) -> None:
+        self._raw = raw
+        self.host = host
+        self.what = budget.what
+        self.max_bytes = budget.max_bytes
+        self.clock = budget.clock
+        self.window = max(budget.deadline - budget.started, 0.001)
+        self.read_timeout = read_timeout
+        self.count = 0
+        self.started = self.clock()
+        self._window_start = self.started
+        self._window_bytes = 0
+
+    def read(self, n: int | None = -1, /, decode_content: bool | None = None) -> bytes:
+        from urllib3.exceptions import DecodeError, ProtocolError, SSLError
+
+        amount = n if n is not None and n > 0 else _READ_CHUNK
+        while True:
+            elapsed = self.clock() - self._window_start
+            if elapsed >= self.window:
+                self._next_window()
+                elapsed = 0.0
+            _set_socket_timeout(self._raw, min(self.read_timeout, self.window - elapsed))
+            try:
+                chunk: bytes = self._raw.read1(amount, decode_content=decode_content)
+            except (ReadTimeoutError, TimeoutError):
+                self._next_window()  # the window is over: raises if it brought too little
+                continue
+            except (ProtocolError, SSLError, DecodeError, OSError) as exc:
+                self.close()
+                raise UpstreamError(
+                    f"the download of {self.what or 'a blob'} from {self.host} was cut off "
+                    f"({_short_reason(exc)})",
+                    hint="the connection broke mid-transfer; try again",
+                ) from None
+            self.count += len(chunk)
+            self._window_bytes += len(chunk)
+            if self.count > self.max_bytes:
+                self.close()
+                raise UpstreamError(
+                    f"{self.host} sent more than {self.max_bytes:,} bytes"
+                    f"{' for ' + self.what if self.what else ''}; stopped reading",
+                    hint="the registry served more than the manifest announced",
+                )
+            return chunk
+
+    read1 = read
+
+    def _next_window(self) -> None:
+        if self._window_bytes < STREAM_MIN_BYTES:
+            got, self._window_bytes = self._window_bytes, 0
+            self.close()
+            raise DeadlineExceededError(
+                f"{self.host} did not keep sending{' ' + self.what if self.what else ''}: "
+                f"{got:,} bytes in the last {self.window:g} s, fewer than the "
+                f"{STREAM_MIN_BYTES:,} a streamed blob must bring within every "
+                f"{self.window:g} s (gave up after {self.clock() - self.started:.1f} s, "
+                f"{self.count:,} bytes read)",
+                hint="try again, or raise DOCKERHUB_TIMEOUT",
+            )
+        self._window_start = self.clock()
+        self._window_bytes = 0
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def release_conn(self) -> None:
+        self._raw.release_conn()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._raw.closed)
+
+    def __getattr__(self, name: str) -> Any:  # headers, status, ... of the urllib3 response
+        return getattr(self._raw, name)
 
 
 def _set_socket_timeout(raw: Any, seconds: float) -> None:
@@ -608,6 +712,7 @@ class Transport:
         cache_only: bool = False,
         verify: bool = True,
         allow_redirects: bool = True,
+        stream: bool = False,
         what: str = "",
         max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> requests.Response:
@@ -617,9 +722,18 @@ class Transport:
         answers from the cache or with a 504 response, never from the network. The request
         (redirects and retries included) ends within DOCKERHUB_TIMEOUT seconds of wall-clock
         time, and reads at most `max_bytes` of body (the cap for its kind).
+
+        `stream=True` (only with `cacheable=False`: layer blobs) leaves a 2xx body unread: the
+        response's `raw` is a `StreamedBody` the caller reads (at most `max_bytes`, which the
+        caller gives: the blob's size) and closes. The deadline then covers everything up to
+        the headers; the body must keep arriving (see `StreamedBody`).
         """
+        if stream and cacheable:
+            raise ValueError("a streamed response is never cached: pass cacheable=False")
         now = self.clock()
-        budget = Budget(now, now + self.settings.timeout, max_bytes, what, self.clock)
+        budget = Budget(
+            now, now + self.settings.timeout, max_bytes, what, self.clock, stream=stream
+        )
         outer = current_budget()
         _budgets.current = budget
         try:
@@ -635,6 +749,7 @@ class Transport:
                 cache_only=cache_only,
                 verify=verify,
                 allow_redirects=allow_redirects,
+                stream=stream,
                 what=what,
             )
         finally:
@@ -654,6 +769,7 @@ class Transport:
         cache_only: bool,
         verify: bool,
         allow_redirects: bool,
+        stream: bool,
         what: str,
     ) -> requests.Response:
         kwargs: dict[str, Any] = {
@@ -664,6 +780,8 @@ class Transport:
             "auth": auth,
             "allow_redirects": allow_redirects,
         }
+        if stream:
+            kwargs["stream"] = True
         if not verify:
             # The user asked for this host to be insecure: say so once, not on every request.
             import warnings

@@ -68,6 +68,16 @@ from dockerhub_cli.models.core import (
     Tag,
     TagList,
 )
+from dockerhub_cli.models.files import (
+    DiffTotals,
+    Download,
+    FileChange,
+    FileContent,
+    FileDiff,
+    FileInfo,
+    FileListing,
+    WasteReport,
+)
 from dockerhub_cli.models.images import (
     DockerfileReport,
     HistoryReport,
@@ -125,6 +135,10 @@ ALL_TOOLS = {
     "docker_get_readme",
     "docker_list_referrers",
     "docker_verify_signature",
+    "docker_list_files",
+    "docker_read_file",
+    "docker_diff_files",
+    "docker_image_waste",
 }
 DIGEST = "sha256:" + "a" * 64
 PEM = "-----BEGIN PUBLIC KEY-----\nMFkw...\n-----END PUBLIC KEY-----\n"
@@ -384,6 +398,64 @@ ANSWERS: dict[str, Any] = {
         limit=100,
         remaining=99,
     ),
+    "files": FileListing(
+        reference="alpine:3.20",
+        digest=DIGEST,
+        platform=PLATFORM,
+        path="etc",
+        files=[
+            FileInfo(
+                path=f"etc/f{i}",
+                type="file",
+                size=i,
+                mode="-rw-r--r--",
+                mode_bits=0o644,
+                uid=0,
+                gid=0,
+                sha256=DIGEST,
+                layer=0,
+            )
+            for i in range(3)
+        ],
+        total_files=3,
+        total_size=3,
+        layers=1,
+        download=Download(),
+    ),
+    "read_text": FileContent(
+        reference="alpine:3.20",
+        digest=DIGEST,
+        path="etc/os-release",
+        resolved_path="etc/os-release",
+        layer=0,
+        size=5,
+        binary=False,
+        text="hello",
+        download=Download(),
+    ),
+    "diff_files": FileDiff(
+        image1="a:1",
+        image2="a:2",
+        digest1=DIGEST,
+        digest2=DIGEST_B,
+        path="",
+        changes=[FileChange(path="x", change="added")],
+        total_changes=1,
+        totals=DiffTotals(added=1),
+        download=Download(),
+    ),
+    "waste": WasteReport(
+        reference="a:1",
+        digest=DIGEST,
+        platform=PLATFORM,
+        total_bytes=10,
+        final_bytes=5,
+        wasted_bytes=5,
+        efficiency=0.5,
+        files=[],
+        layers=[],
+        download=Download(),
+    ),
 }
 
 
@@ -429,9 +501,9 @@ async def _tools(client: Client) -> dict[str, Any]:
 # -- listing -------------------------------------------------------------------------------------
 
 
-async def test_lists_all_twenty_one_tools(client: Client) -> None:
+async def test_lists_all_twenty_five_tools(client: Client) -> None:
     tools = await _tools(client)
-    assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 21
+    assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 25
     assert {s.name for s in TOOLS} == ALL_TOOLS == {s.name for s in available_tools()}
     assert all(hasattr(DockerHubService, s.method) for s in TOOLS)
 
@@ -675,6 +747,38 @@ CALLS = [
     ),
     ("docker_list_namespaces", {}, ("organisations", (), {})),
     ("docker_get_readme", {"repository": "nginx:1.27"}, ("readme", ("nginx",), {})),
+    (
+        "docker_list_files",
+        {"repository": "alpine", "tag": "3.20", "path": "/etc", "find": "*.conf"},
+        (
+            "files",
+            ("alpine:3.20", "/etc"),
+            {"layer": None, "find": "*.conf", "platform": None, "max_download": 2_000_000_000},
+        ),
+    ),
+    (
+        "docker_read_file",
+        {"repository": "alpine:3.20", "path": "/etc/os-release"},
+        (
+            "read_text",
+            ("alpine:3.20", "/etc/os-release"),
+            {"platform": None, "max_chars": 20_000, "max_download": 2_000_000_000},
+        ),
+    ),
+    (
+        "docker_diff_files",
+        {"image1": "a:1", "image2": "a:2", "path": "/usr"},
+        (
+            "diff_files",
+            ("a:1", "a:2", "/usr"),
+            {"platform": None, "max_download": 2_000_000_000},
+        ),
+    ),
+    (
+        "docker_image_waste",
+        {"repository": "a", "tag": "1", "max_download": 1000},
+        ("waste", ("a:1",), {"platform": None, "max_download": 1000}),
+    ),
 ]
 
 
@@ -1282,3 +1386,13 @@ async def test_real_hub_tools_validate_against_the_published_schemas() -> None:
                 assert "publisher" in doc.notes[0]
                 missing = await c.call_tool("docker_list_namespaces", {})
                 assert missing.is_error and "signed-in" in missing.content[0].text
+
+
+async def test_list_files_pages_and_says_so(client: Client, fake: FakeService) -> None:
+    result = await client.call_tool(
+        "docker_list_files", {"repository": "alpine:3.20", "limit": 2, "page": 1}
+    )
+    data = result.structured_content
+    assert data is not None and [f["path"] for f in data["files"]] == ["etc/f0", "etc/f1"]
+    assert data["total_files"] == 3
+    assert any("page=2" in n for n in data["notes"])

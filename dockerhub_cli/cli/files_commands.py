@@ -1,0 +1,319 @@
+"""`files`, `cat`, `extract`, `diff`, `waste`: files inside images, without a daemon or a pull.
+
+Layers are streamed once and their file indexes cached by digest forever; a progress bar is
+drawn on stderr only when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dockerhub_cli.cli.app import command, get_service
+from dockerhub_cli.cli.image_commands import ImageArg
+from dockerhub_cli.cli.options import JsonOpt, PlatformOpt
+
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9}
+_UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "t": 10**12, "tb": 10**12}
+
+
+def parse_size(value: str | None) -> int | None:
+    """'500MB', '2GiB', '1000000' -> bytes (decimal units as Docker prints them)."""
+    if value is None:
+        return None
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _UNITS:
+        raise typer.BadParameter(f"{value!r} is not a size (e.g. 500MB, 2GiB, 1000000)")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+PathArg = Annotated[
+    str | None,
+    typer.Argument(metavar="[PATH]", help="A directory to list (or one file), e.g. /etc."),
+]
+MaxDownloadOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-download",
+        metavar="SIZE",
+        help="Stop before downloading more than this (e.g. 500MB); cached layers cost nothing.",
+    ),
+]
+
+
+@contextmanager
+def _progress(message: str) -> Iterator[Callable[[str, int, int | None], None] | None]:
+    """A download bar (layer, bytes, rate) on stderr when it is a terminal; else nothing."""
+    import os
+
+    if not sys.stderr.isatty() or os.environ.get("DOCKERHUB_NO_SPINNER"):
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+
+    from dockerhub_cli.render import stderr_console
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=stderr_console(),
+        transient=True,
+    )
+    task = bar.add_task(message, total=None)
+    state: dict[str, int] = {"offset": 0, "done": 0}
+    labels = [""]
+
+    def update(label: str, done: int, expected: int | None) -> None:
+        if label != labels[0]:  # a new layer: the bar restarts at its own size
+            labels[0], state["offset"] = label, state["done"]
+        state["done"] = done
+        bar.update(
+            task,
+            description=f"{message}: {label}",
+            completed=done - state["offset"],
+            total=expected,
+        )
+
+    with bar:
+        yield update
+
+
+def _talk(download_line: str) -> None:
+    from dockerhub_cli.render import stderr_console
+
+    stderr_console().print(download_line, style="dim", highlight=False)
+
+
+@command()
+def files(
+    image: ImageArg,
+    path: PathArg = None,
+    layer: Annotated[
+        int | None,
+        typer.Option("--layer", metavar="N", min=0, help="Only layer N's own changes (from 0)."),
+    ] = None,
+    find: Annotated[
+        str | None,
+        typer.Option(
+            "--find",
+            metavar="GLOB",
+            help="Entries whose name (or /path, if the glob has a /) matches, e.g. '*.so'.",
+        ),
+    ] = None,
+    platform: PlatformOpt = None,
+    max_download: MaxDownloadOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """The image's files: path, type, size, mode, owner, link target and the layer that wrote
+    it, with whiteouts and opaque directories applied. PATH lists one directory.
+
+    Each layer is downloaded once and its file index cached forever (by digest): warm layers
+    make no requests.
+
+    Example: dockerhub files alpine:3.20 /etc --find '*.conf'
+    """
+    from dockerhub_cli.render import emit
+    from dockerhub_cli.render.files import files as render_files
+
+    limit = parse_size(max_download)
+    with _progress(f"Reading {image}") as bar:
+        result = get_service().files(
+            image, path, layer=layer, find=find, platform=platform, max_download=limit,
+            progress=bar,
+        )  # fmt: skip
+    emit(result, json_output=json_output, render=render_files)
+
+
+@command()
+def cat(
+    image: ImageArg,
+    path: Annotated[str, typer.Argument(metavar="PATH", help="The file, e.g. /etc/os-release.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Write binary content to a terminal anyway.")
+    ] = False,
+    platform: PlatformOpt = None,
+    max_download: MaxDownloadOpt = None,
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="Print the file's facts and (text files) its content as JSON."),
+    ] = False,
+) -> None:
+    """One file's bytes to stdout, binary-safe, verified against the layer's file index.
+
+    Symlinks are followed inside the image, never outside it. Binary content is refused on
+    a terminal unless --force. With the layer index warm only the layer holding the file is
+    read, and only up to the file.
+
+    Example: dockerhub cat debian:12 /etc/os-release
+    """
+    from dockerhub_cli.errors import InvalidInputError
+    from dockerhub_cli.ops.files import iter_copy
+    from dockerhub_cli.render.files import download_line
+
+    limit = parse_size(max_download)
+    service = get_service()
+    if json_output:
+        from dockerhub_cli.render import emit_json
+
+        with _progress(f"Reading {path}") as bar:
+            meta = service.read_text(image, path, platform=platform, max_download=limit)
+        del bar
+        emit_json(meta.model_dump(mode="json"))
+        return
+    with _progress(f"Reading {path}") as bar:
+        meta, spool = service.read_file(
+            image, path, platform=platform, max_download=limit, progress=bar
+        )
+    with spool:
+        if meta.binary and sys.stdout.isatty() and not force:
+            raise InvalidInputError(
+                f"{meta.path} is binary ({meta.size:,} bytes); not writing it to a terminal",
+                hint="redirect it to a file, or add --force",
+            )
+        out = sys.stdout.buffer
+        for chunk in iter_copy(spool):
+            out.write(chunk)
+        out.flush()
+    if sys.stderr.isatty():
+        _talk(download_line(meta.download))
+
+
+@command()
+def extract(
+    image: ImageArg,
+    paths: Annotated[
+        list[str], typer.Argument(metavar="PATH...", help="Files or directories to extract.")
+    ],
+    output_dir: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="Directory to write into.")
+    ],
+    devices: Annotated[
+        bool, typer.Option("--devices", help="Also create device files and FIFOs (needs root).")
+    ] = False,
+    max_bytes: Annotated[
+        str | None,
+        typer.Option(
+            "--max-bytes", metavar="SIZE", help="Refuse to write more than this (default 8GiB)."
+        ),
+    ] = None,
+    platform: PlatformOpt = None,
+    max_download: MaxDownloadOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Copy files or directories out of an image into DIR, safely.
+
+    Nothing is written outside DIR: no `..`, no absolute paths, no symlink that escapes DIR
+    (such links are skipped and listed), no device files unless --devices; set-id bits are
+    dropped and owners are not changed.
+
+    Example: dockerhub extract nginx:1.27 /etc/nginx -o ./nginx-conf
+    """
+    from dockerhub_cli.render import emit
+    from dockerhub_cli.render.files import extract as render_extract
+
+    limit, cap = parse_size(max_download), parse_size(max_bytes)
+    with _progress(f"Extracting from {image}") as bar:
+        result = get_service().extract(
+            image, paths, output_dir, platform=platform, devices=devices, max_download=limit,
+            max_bytes=cap, progress=bar,
+        )  # fmt: skip
+    emit(result, json_output=json_output, render=render_extract)
+
+
+@command("diff")
+def diff_command(
+    image1: Annotated[str, typer.Argument(metavar="IMAGE1", help="The image before.")],
+    image2: Annotated[str, typer.Argument(metavar="IMAGE2", help="The image after.")],
+    path: Annotated[
+        str | None, typer.Argument(metavar="[PATH]", help="Only under this directory.")
+    ] = None,
+    platform: PlatformOpt = None,
+    max_download: MaxDownloadOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Files added, removed and changed from IMAGE1 to IMAGE2 (content hash, size, mode,
+    owner, link target), with totals. Shared layers are read once.
+
+    Example: dockerhub diff myapp:1.0 myapp:1.1 /usr/lib
+    """
+    from dockerhub_cli.render import emit
+    from dockerhub_cli.render.files import diff as render_diff
+
+    limit = parse_size(max_download)
+    with _progress("Reading layers") as bar:
+        result = get_service().diff_files(
+            image1, image2, path, platform=platform, max_download=limit, progress=bar
+        )
+    emit(result, json_output=json_output, render=render_diff)
+
+
+@command()
+def waste(
+    image: ImageArg,
+    max_wasted_bytes: Annotated[
+        str | None,
+        typer.Option(
+            "--max-wasted-bytes",
+            metavar="SIZE",
+            help="Fail (exit 8) when more than this is wasted, e.g. 50MB.",
+        ),
+    ] = None,
+    min_efficiency: Annotated[
+        float | None,
+        typer.Option(
+            "--min-efficiency",
+            metavar="RATIO",
+            min=0.0,
+            max=1.0,
+            help="Fail (exit 8) when the efficiency is below this, e.g. 0.95.",
+        ),
+    ] = None,
+    top: Annotated[
+        int, typer.Option("--top", min=1, max=1000, help="How many offenders to list.")
+    ] = 20,
+    platform: PlatformOpt = None,
+    max_download: MaxDownloadOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Bytes of files that later layers overwrite or delete (still downloaded by every pull),
+    the biggest offenders, and an efficiency score (1 - wasted/total, like dive).
+
+    With --max-wasted-bytes or --min-efficiency it is a CI gate: exit 8 when it fails.
+
+    Example: dockerhub waste myapp:latest --min-efficiency 0.95
+    """
+    from dockerhub_cli.errors import CheckFailedError
+    from dockerhub_cli.render import emit
+    from dockerhub_cli.render.files import waste as render_waste
+
+    limit, bound = parse_size(max_download), parse_size(max_wasted_bytes)
+    with _progress(f"Reading {image}") as bar:
+        result = get_service().waste(
+            image, platform=platform, max_wasted_bytes=bound, min_efficiency=min_efficiency,
+            top=top, max_download=limit, progress=bar,
+        )  # fmt: skip
+    emit(result, json_output=json_output, render=render_waste)
+    if result.passed is False:
+        raise CheckFailedError(
+            f"waste check failed: {result.wasted_bytes:,} bytes wasted, "
+            f"efficiency {result.efficiency:.4f}"
+        )
+
+
+__all__ = ["files", "cat", "extract", "diff_command", "waste"]

@@ -1,0 +1,176 @@
+"""Result models of the file commands: `files`, `cat`/read, `extract`, `diff`, `waste`.
+
+A public contract (JSON and MCP): add fields, never rename them. Sizes are bytes; `layer` is
+the 0-based index of the layer in the manifest; paths are relative to the image root, with
+invalid UTF-8 and control characters shown as `\\xNN`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.images import PlatformInfo
+
+
+class Download(Model):
+    """What a command read from the registry to answer (zero on warm layer indexes)."""
+
+    bytes_downloaded: int = Field(
+        default=0, description="Compressed layer bytes read from the network"
+    )
+    layers_read: int = Field(default=0, description="Layers streamed from the registry")
+    layers_cached: int = Field(default=0, description="Layers answered from the cached file index")
+    max_download: int | None = Field(default=None, description="The --max-download bound, if any")
+
+
+class FileInfo(Model):
+    path: str
+    type: Literal["file", "dir", "symlink", "hardlink", "char", "block", "fifo"]
+    size: int = Field(description="Content bytes (regular files and hard links), else 0")
+    mode: str = Field(description="ls-style mode, e.g. -rwxr-xr-x")
+    mode_bits: int = Field(description="Permission bits (with setuid/setgid/sticky)")
+    uid: int
+    gid: int
+    link: str | None = Field(
+        default=None, description="Symlink target, or the hard link's target path"
+    )
+    sha256: str | None = Field(default=None, description="sha256 of the content (regular files)")
+    layer: int = Field(description="The layer that last wrote this path")
+
+
+class FileListing(Model):
+    rows_field: ClassVar[str] = "files"
+
+    reference: str
+    digest: str = Field(description="Digest of the image manifest read")
+    platform: PlatformInfo
+    path: str = Field(description="The directory listed ('' for the whole image)")
+    layer: int | None = Field(default=None, description="Only this layer's own changes (--layer)")
+    find: str | None = Field(default=None, description="The --find glob")
+    files: list[FileInfo]
+    total_files: int = Field(description="Entries matched (before paging)")
+    total_size: int = Field(description="Content bytes of the entries matched")
+    deleted: list[str] = Field(
+        default_factory=list, description="With --layer: paths that layer deletes (whiteouts)"
+    )
+    opaque: list[str] = Field(
+        default_factory=list, description="With --layer: directories that layer makes opaque"
+    )
+    layers: int = Field(description="Layers in the image")
+    download: Download
+    notes: list[str] = Field(default_factory=list)
+    stale: bool = False
+
+
+class FileContent(Model):
+    """One file read from an image (MCP docker_read_file; `cat --json` without content)."""
+
+    reference: str
+    digest: str
+    path: str = Field(description="The path asked for")
+    resolved_path: str = Field(description="After following symlinks inside the image")
+    layer: int
+    size: int
+    sha256: str | None = None
+    binary: bool = Field(description="The content is not UTF-8 text")
+    text: str | None = Field(default=None, description="The content as text (text files only)")
+    truncated: bool = Field(default=False, description="`text` was cut at the size bound")
+    bytes_returned: int = 0
+    download: Download
+    notes: list[str] = Field(default_factory=list)
+
+
+class Skipped(Model):
+    path: str
+    reason: str
+
+
+class ExtractResult(Model):
+    rows_field: ClassVar[str] = "written"
+
+    reference: str
+    digest: str
+    directory: str
+    written: list[FileInfo]
+    skipped: list[Skipped]
+    bytes_written: int
+    download: Download
+    notes: list[str] = Field(default_factory=list)
+
+
+class FileChange(Model):
+    path: str
+    change: Literal["added", "removed", "changed"]
+    fields: list[str] = Field(
+        default_factory=list, description="What changed: type, sha256, size, mode, uid, gid, link"
+    )
+    before: FileInfo | None = None
+    after: FileInfo | None = None
+
+
+class DiffTotals(Model):
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    bytes_added: int = Field(default=0, description="Content bytes of added files")
+    bytes_removed: int = Field(default=0, description="Content bytes of removed files")
+    size_delta: int = Field(
+        default=0, description="Content bytes of B minus those of A (under path)"
+    )
+
+
+class FileDiff(Model):
+    rows_field: ClassVar[str] = "changes"
+
+    image1: str
+    image2: str
+    digest1: str
+    digest2: str
+    path: str
+    changes: list[FileChange]
+    total_changes: int
+    totals: DiffTotals
+    download: Download
+    notes: list[str] = Field(default_factory=list)
+    stale: bool = False
+
+
+class WasteItem(Model):
+    path: str
+    wasted_bytes: int = Field(description="Bytes of this path's versions a later layer replaced")
+    versions: int = Field(description="Versions of it that were overwritten or deleted")
+    layers: list[int] = Field(description="Layers whose version is wasted")
+    removed_by: list[int] = Field(description="Layers that overwrote or deleted them")
+
+
+class LayerWaste(Model):
+    layer: int
+    digest: str
+    size: int = Field(description="Compressed size of the layer")
+    content_bytes: int = Field(description="File content bytes the layer adds")
+    wasted_bytes: int = Field(description="Of those, bytes later layers overwrite or delete")
+
+
+class WasteReport(Model):
+    rows_field: ClassVar[str] = "files"
+
+    reference: str
+    digest: str
+    platform: PlatformInfo
+    total_bytes: int = Field(description="File content bytes over all layers")
+    final_bytes: int = Field(description="File content bytes of the final filesystem")
+    wasted_bytes: int = Field(description="Bytes of files later layers overwrite or delete")
+    efficiency: float = Field(description="1 - wasted/total (1.0: nothing wasted)")
+    files: list[WasteItem] = Field(description="Biggest offenders first")
+    layers: list[LayerWaste]
+    max_wasted_bytes: int | None = None
+    min_efficiency: float | None = None
+    passed: bool | None = Field(
+        default=None, description="The CI gate result, when a bound was given"
+    )
+    download: Download
+    notes: list[str] = Field(default_factory=list)
+    stale: bool = False

@@ -1,0 +1,941 @@
+"""Files inside images: `files`, `cat`, `extract`, `diff`, `waste` (issue 15).
+
+Every layer is read at most once per machine: its `LayerIndex` (every entry's header fields
+and content sha256, computed while the blob streams by) is cached by layer digest forever
+(`remote/blobs.IndexStore`), so commands over warm layers make no layer requests at all. Only
+`cat` and `extract` read layer bytes again, and then only the layers holding the files asked
+for, stopping as soon as the last of them is out.
+
+All blob reading goes through `open_blob()`: the registry, or a local OCI layout / archive
+(`oci:`, `oci-archive:`, `docker-archive:`, through `service.client_for`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from dockerhub_cli.errors import (
+    DigestMismatchError,
+    DownloadLimitError,
+    InvalidInputError,
+    NotFoundError,
+    OfflineCacheMissError,
+    UnsupportedMediaTypeError,
+)
+from dockerhub_cli.models.files import (
+    DiffTotals,
+    Download,
+    ExtractResult,
+    FileChange,
+    FileContent,
+    FileDiff,
+    FileInfo,
+    FileListing,
+    LayerWaste,
+    Skipped,
+    WasteItem,
+    WasteReport,
+)
+from dockerhub_cli.oci import layer as L
+from dockerhub_cli.ops.images import platform_info, resolve_image
+
+if TYPE_CHECKING:
+    from dockerhub_cli.oci.manifest import Descriptor
+    from dockerhub_cli.oci.reference import ImageReference
+    from dockerhub_cli.ops.images import ResolvedImage
+    from dockerhub_cli.service import DockerHubService
+
+# progress(label, bytes done, bytes expected or None); the CLI draws a bar on a terminal.
+Progress = Callable[[str, int, int | None], None]
+
+MAX_READ_BYTES = 2 * 1024**3  # cat: one file, spooled to disk past SPOOL_MEMORY
+SPOOL_MEMORY = 8 * 1024 * 1024
+MAX_EXTRACT_BYTES = 8 * 1024**3
+MAX_WASTE_ITEMS = 20
+
+
+@dataclass
+class Budget:
+    """Bytes downloaded by one command, the --max-download bound, and the progress callback."""
+
+    max_download: int | None = None
+    progress: Progress | None = None
+    downloaded: int = 0
+    layers_read: int = 0
+    layers_cached: int = 0
+    label: str = ""
+    expected: int | None = None
+
+    def reserve(self, size: int, what: str) -> None:
+        if self.max_download is not None and self.downloaded + size > self.max_download:
+            raise DownloadLimitError(
+                f"reading {what} ({size:,} bytes) would pass --max-download "
+                f"{self.max_download:,} (already {self.downloaded:,})",
+                hint="raise --max-download; layers read once are cached and cost nothing again",
+            )
+
+    def on_bytes(self, n: int) -> None:
+        self.downloaded += n
+        if self.max_download is not None and self.downloaded > self.max_download:
+            raise DownloadLimitError(f"stopped at --max-download {self.max_download:,} bytes")
+        if self.progress is not None:
+            self.progress(self.label, self.downloaded, self.expected)
+
+    def model(self) -> Download:
+        return Download(
+            bytes_downloaded=self.downloaded,
+            layers_read=self.layers_read,
+            layers_cached=self.layers_cached,
+            max_download=self.max_download,
+        )
+
+
+def open_blob(
+    service: DockerHubService,
+    ref: ImageReference,
+    descriptor: Descriptor,
+    byte_range: tuple[int, int] | None = None,
+) -> AbstractContextManager[L.Reader]:
+    """The one place layer bytes come from: the registry, or a local OCI layout / archive
+    (`service.client_for`).
+
+    `byte_range` (first, last), inclusive: only those bytes, or `RangeNotHonouredError`
+    (local sources always say so: their layers are streamed whole, from disk)."""
+    from dockerhub_cli.remote.blobs import RangeNotHonouredError, open_registry_blob
+
+    if not ref.is_local:
+        return open_registry_blob(
+            service.registry,
+            ref,
+            descriptor.digest,
+            "layer",
+            byte_range,
+            max_bytes=descriptor.size if descriptor.size > 0 else None,
+        )
+    if byte_range is not None:
+        raise RangeNotHonouredError("a local layer is read whole")
+    from dockerhub_cli.remote.local_layout import LocalLayoutClient
+
+    client = service.client_for(ref)
+    assert isinstance(client, LocalLayoutClient)
+    handle = client.open_blob(ref, descriptor.digest, size=descriptor.size, what="layer")
+    return closing(handle)
+
+
+def _read_range(
+    service: DockerHubService,
+    ref: ImageReference,
+    descriptor: Descriptor,
+    start: int,
+    end: int,
+    budget: Budget,
+) -> bytes:
+    """Bytes [start, end) of a blob by one Range request (bounded by the request itself)."""
+    length = end - start
+    budget.reserve(length, f"part of layer {descriptor.digest[:19]}")
+    with open_blob(service, ref, descriptor, (start, end - 1)) as raw:
+        reader = L.VerifyingReader(
+            raw, None, expected_size=length, on_bytes=budget.on_bytes, what="a layer range"
+        )
+        parts = []
+        while chunk := reader.read(L.CHUNK):
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def _estargz_index(
+    service: DockerHubService,
+    ref: ImageReference,
+    descriptor: Descriptor,
+    toc_digest: str,
+    budget: Budget,
+) -> L.LayerIndex:
+    """The index of an eStargz layer from its footer and TOC: two Range requests, verified
+    by the manifest's TOC digest annotation."""
+    from dockerhub_cli.oci import estargz
+
+    size = descriptor.size
+    footer = _read_range(service, ref, descriptor, size - estargz.FOOTER_SIZE, size, budget)
+    toc_offset = estargz.parse_footer(footer)
+    end = size - estargz.FOOTER_SIZE
+    if not 0 <= toc_offset < end or end - toc_offset > estargz.MAX_TOC_COMPRESSED:
+        raise L.LayerError(f"eStargz footer of {descriptor.digest[:19]}: TOC offset out of range")
+    member = _read_range(service, ref, descriptor, toc_offset, end, budget)
+    toc = estargz.read_toc(member, toc_digest)
+    return estargz.index_from_toc(
+        toc,
+        digest=descriptor.digest,
+        media_type=descriptor.media_type,
+        blob_size=size,
+        toc_offset=toc_offset,
+    )
+
+
+def _check_layer_type(descriptor: Descriptor, position: int) -> None:
+    media = descriptor.media_type.lower()
+    if media and "tar" not in media and "rootfs" not in media:
+        raise UnsupportedMediaTypeError(
+            f"layer {position} has media type {media!r}, not a filesystem layer",
+            hint="this is an OCI artifact, not a container image",
+        )
+
+
+def layer_index(
+    service: DockerHubService,
+    ref: ImageReference,
+    descriptor: Descriptor,
+    position: int,
+    budget: Budget,
+    sink: L.FileSink | None = None,
+) -> L.LayerIndex:
+    """The file index of one layer: from the cache, else streamed once, verified, and cached."""
+    from dockerhub_cli.remote.blobs import IndexStore
+
+    store = IndexStore(service.settings)
+    cached = store.get(descriptor.digest)
+    if cached is not None:
+        budget.layers_cached += 1
+        return cached
+    what = f"layer {position} ({descriptor.digest[:19]})"
+    if service.settings.offline:
+        raise OfflineCacheMissError(
+            f"--offline: the file index of {what} is not cached",
+            hint="run the same command once without --offline",
+        )
+    _check_layer_type(descriptor, position)
+    from dockerhub_cli.oci.estargz import FOOTER_SIZE, TOC_DIGEST_ANNOTATION
+    from dockerhub_cli.remote.blobs import RangeNotHonouredError
+
+    toc_digest = descriptor.annotations.get(TOC_DIGEST_ANNOTATION)
+    if toc_digest and descriptor.size > FOOTER_SIZE:
+        try:
+            index = _estargz_index(service, ref, descriptor, toc_digest, budget)
+        except RangeNotHonouredError:
+            pass  # read it whole, like any other layer
+        else:
+            budget.layers_read += 1
+            store.put(index)
+            return index
+    budget.reserve(descriptor.size, what)
+    budget.label, budget.expected = f"layer {position}", descriptor.size
+    with open_blob(service, ref, descriptor) as raw:
+        reader = L.VerifyingReader(
+            raw,
+            descriptor.digest,
+            expected_size=descriptor.size,
+            on_bytes=budget.on_bytes,
+            what=what,
+        )
+        index = L.read_layer(reader, media_type=descriptor.media_type, what=what, sink=sink)
+    budget.layers_read += 1
+    store.put(index)
+    return index
+
+
+@dataclass
+class ImageFiles:
+    resolved: ResolvedImage
+    layers: list[Descriptor]
+    indexes: list[L.LayerIndex]
+    fs: L.MergedFS = field(default_factory=L.MergedFS)
+
+    @property
+    def digest(self) -> str:
+        return self.resolved.manifest_digest or self.resolved.digest
+
+    def notes(self) -> list[str]:
+        out = []
+        for i, index in enumerate(self.indexes):
+            out += [f"layer {i}: {n}" for n in index.notes]
+        return out
+
+
+def load_image(
+    service: DockerHubService,
+    image: str,
+    platform: str | None,
+    budget: Budget,
+    capture: Capture | None = None,
+) -> ImageFiles:
+    """Resolve `image` and get the index of every layer; `capture` keeps the content of one
+    path as the layers not yet indexed stream by (so a cold `cat` reads no layer twice)."""
+    resolved = resolve_image(service, image, platform, with_config=False)
+    manifest = resolved.manifest
+    assert manifest is not None  # require_platform=True raised otherwise
+    ref = resolved.pinned
+    indexes = [
+        layer_index(service, ref, d, i, budget, capture.sink(i) if capture else None)
+        for i, d in enumerate(manifest.layers)
+    ]
+    return ImageFiles(resolved, list(manifest.layers), indexes, L.merge(indexes))
+
+
+class Capture:
+    """The content of `path` from the highest layer streamed so far that holds it (spooled;
+    an earlier layer's copy is dropped when a later one writes the path)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.layer: int | None = None
+        self.spool: IO[bytes] | None = None
+
+    def sink(self, layer: int) -> L.FileSink:
+        def take(entry: L.Entry) -> IO[bytes] | None:
+            if entry.path != self.path:
+                return None
+            self.close()
+            self.layer = layer
+            self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115
+            return self.spool
+
+        return take
+
+    def take(self, layer: int) -> IO[bytes] | None:
+        """The spool if it holds `layer`'s copy (the caller owns it then), else None."""
+        if self.layer != layer or self.spool is None:
+            return None
+        spool, self.spool, self.layer = self.spool, None, None
+        return spool
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+        self.spool, self.layer = None, None
+
+
+def _info(entry: L.Entry, layer: int) -> FileInfo:
+    return FileInfo(
+        path=entry.path,
+        type=entry.type,  # type: ignore[arg-type]
+        size=entry.size,
+        mode=L.mode_string(entry),
+        mode_bits=entry.mode,
+        uid=entry.uid,
+        gid=entry.gid,
+        link=entry.link,
+        sha256=entry.sha256,
+        layer=layer,
+    )
+
+
+def clean_path(path: str | None) -> str:
+    """A user's path as an index path: '/etc/' -> 'etc'; '/' or '' -> ''."""
+    if not path:
+        return ""
+    clean = posixpath.normpath("/" + path.strip()).lstrip("/")
+    return "" if clean == "." else clean
+
+
+def _matches(entry: L.Entry, pattern: str) -> bool:
+    if "/" in pattern:
+        return fnmatch.fnmatchcase("/" + entry.path, "/" + pattern.lstrip("/"))
+    return fnmatch.fnmatchcase(posixpath.basename(entry.path), pattern)
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+
+def list_files(
+    service: DockerHubService,
+    image: str,
+    path: str | None = None,
+    *,
+    layer: int | None = None,
+    find: str | None = None,
+    platform: str | None = None,
+    max_download: int | None = None,
+    progress: Progress | None = None,
+) -> FileListing:
+    budget = Budget(max_download, progress)
+    files = load_image(service, image, platform, budget)
+    where = clean_path(path)
+    notes = files.notes()
+    deleted: list[str] = []
+    opaque: list[str] = []
+    if layer is not None:
+        if not 0 <= layer < len(files.indexes):
+            raise InvalidInputError(
+                f"--layer must be between 0 and {len(files.indexes) - 1} (got {layer})"
+            )
+        index = files.indexes[layer]
+        inside = [e for e in index.entries if _under(e.path, where)]
+        rows = [_info(e, layer) for e in inside if not find or _matches(e, find)]
+        deleted = [p for p in index.whiteouts if _under(p, where)]
+        opaque = [p for p in index.opaque if _under(p, where)]
+    else:
+        placed = files.fs.get(where) if where else None
+        if where and placed is None:
+            raise NotFoundError(
+                f"{where} does not exist in {files.resolved.reference}",
+                hint="list a directory above it, or search with --find",
+            )
+        if find:
+            chosen = [p for p in files.fs.walk(where) if _matches(p.entry, find)]
+        elif where and placed is not None and placed.entry.type != L.DIR:
+            chosen = [placed]
+        elif where:
+            chosen = files.fs.listdir(where)
+        else:
+            chosen = list(files.fs.walk())
+        rows = [_info(p.entry, p.layer) for p in chosen]
+    return FileListing(
+        reference=str(files.resolved.reference),
+        digest=files.digest,
+        platform=platform_info(files.resolved.platform),
+        path=where,
+        layer=layer,
+        find=find,
+        files=rows,
+        total_files=len(rows),
+        total_size=sum(r.size for r in rows if r.type == "file"),
+        deleted=deleted,
+        opaque=opaque,
+        layers=len(files.indexes),
+        download=budget.model(),
+        notes=notes,
+    )
+
+
+def _under(path: str, where: str) -> bool:
+    return not where or path == where or path.startswith(where + "/")
+
+
+# -- cat -----------------------------------------------------------------------------------------
+
+
+def _content_source(files: ImageFiles, path: str) -> tuple[L.Placed, str, int]:
+    """The entry for `path` (symlinks followed inside the image), and where its bytes are:
+    (entry, path of the member holding the content, layer)."""
+    placed = L.resolve(files.fs, path)
+    if placed is None:
+        raise NotFoundError(
+            f"{path or '/'} does not exist in {files.resolved.reference}",
+            hint="list the directory with `dockerhub files IMAGE DIR`",
+        )
+    entry = placed.entry
+    if entry.type == L.HARDLINK and entry.link:
+        own = {e.path: e for e in files.indexes[placed.layer].entries}
+        if entry.link in own and own[entry.link].type == L.FILE:
+            return placed, entry.link, placed.layer
+        target = files.fs.get(entry.link)
+        if target is None or target.entry.type != L.FILE:
+            raise NotFoundError(f"{path}: its hard link target {entry.link} is missing")
+        return placed, entry.link, target.layer
+    if entry.type != L.FILE:
+        raise InvalidInputError(f"{path} is a {entry.type}, not a regular file")
+    return placed, entry.path, placed.layer
+
+
+def _fetch_members(
+    service: DockerHubService,
+    files: ImageFiles,
+    layer: int,
+    wanted: dict[str, Callable[[L.Entry], IO[bytes] | None]],
+    budget: Budget,
+) -> dict[str, str]:
+    """Stream layer `layer` until every member in `wanted` has gone to its sink; returns the
+    sha256 of each as read (checked by the caller against the verified index)."""
+    descriptor = files.layers[layer]
+    if service.settings.offline:
+        raise OfflineCacheMissError(
+            f"--offline: reading file content needs layer {layer} from the network"
+        )
+    hashes: dict[str, str] = {}
+    chunks = files.indexes[layer].chunks
+    if chunks and all(m in chunks for m in wanted):  # eStargz: one Range request per file
+        own = {e.path: e for e in files.indexes[layer].entries}
+        for member, make in wanted.items():
+            hashes[member] = _read_chunk(
+                service, files, descriptor, own[member], chunks, make, budget
+            )
+        budget.layers_read += 1
+        return hashes
+    remaining = set(wanted)
+
+    def sink(entry: L.Entry) -> IO[bytes] | None:
+        make = wanted.get(entry.path)
+        return make(entry) if make is not None else None
+
+    def stop_after(entry: L.Entry) -> bool:
+        if entry.path in remaining:
+            remaining.discard(entry.path)
+            hashes[entry.path] = entry.sha256 or ""
+        return not remaining
+
+    what = f"layer {layer} ({descriptor.digest[:19]})"
+    budget.reserve(0, what)
+    budget.label, budget.expected = f"layer {layer}", descriptor.size
+    with open_blob(service, files.resolved.pinned, descriptor) as raw:
+        reader = L.VerifyingReader(
+            raw, None, expected_size=None, max_bytes=descriptor.size, on_bytes=budget.on_bytes
+        )
+        L.index_layer(
+            reader,
+            media_type=descriptor.media_type,
+            what=what,
+            sink=sink,
+            stop_after=stop_after,
+        )
+    budget.layers_read += 1
+    if remaining:
+        raise DigestMismatchError(
+            f"{what} no longer holds {sorted(remaining)[0]} although its index says so",
+            hint="the cached file index is stale or the registry changed the blob; "
+            "run with --no-cache",
+        )
+    return hashes
+
+
+def _read_chunk(
+    service: DockerHubService,
+    files: ImageFiles,
+    descriptor: Descriptor,
+    entry: L.Entry,
+    chunks: dict[str, list[int]],
+    make: Callable[[L.Entry], IO[bytes] | None],
+    budget: Budget,
+) -> str:
+    """One eStargz file: its gzip member by a Range request, inflated only as far as the
+    file's size; returns the sha256 of the bytes written (the caller checks it)."""
+    import hashlib
+    import io
+
+    start, end = chunks[entry.path]
+    data = _read_range(service, files.resolved.pinned, descriptor, start, end, budget)
+    stream = L.decompressed(io.BytesIO(data), max_out=entry.size + 16 * 1024 * 1024)
+    out = make(entry)
+    hasher = hashlib.sha256()
+    remaining = entry.size
+    while remaining > 0:
+        piece = stream.read(min(L.CHUNK, remaining))
+        if not piece:
+            raise L.LayerError(f"{entry.path}: its eStargz chunk ends early")
+        remaining -= len(piece)
+        hasher.update(piece)
+        if out is not None:
+            out.write(piece)
+    return f"sha256:{hasher.hexdigest()}"
+
+
+def read_file(
+    service: DockerHubService,
+    image: str,
+    path: str,
+    *,
+    platform: str | None = None,
+    max_download: int | None = None,
+    max_bytes: int = MAX_READ_BYTES,
+    progress: Progress | None = None,
+) -> tuple[FileContent, IO[bytes]]:
+    """One file's bytes, verified against the layer index, in a spooled temporary file (at
+    position 0; the caller closes it), and what is known about it."""
+    budget = Budget(max_download, progress)
+    wanted = clean_path(path)
+    capture = Capture(wanted)
+    try:
+        files = load_image(service, image, platform, budget, capture)
+        placed, member, layer = _content_source(files, wanted)
+        captured = capture.take(layer) if member == wanted else None
+    finally:
+        capture.close()
+    if placed.entry.size > max_bytes:
+        if captured is not None:
+            captured.close()
+        raise InvalidInputError(
+            f"{wanted} is {placed.entry.size:,} bytes, more than the {max_bytes:,}-byte limit"
+        )
+    spool: IO[bytes] = captured or tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+    try:
+        if captured is not None:  # read while its layer was indexed (digest verified then)
+            hashes = {member: placed.entry.sha256 or ""}
+        else:
+            hashes = _fetch_members(service, files, layer, {member: lambda _e: spool}, budget)
+        if hashes.get(member) != placed.entry.sha256:
+            raise DigestMismatchError(
+                f"{wanted}: its content does not match the sha256 in the layer index",
+                hint="the registry served different bytes than before; nothing was written",
+            )
+        spool.seek(0)
+        head = spool.read(8192)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    binary = is_binary(head)
+    meta = FileContent(
+        reference=str(files.resolved.reference),
+        digest=files.digest,
+        path=wanted,
+        resolved_path=placed.entry.path,
+        layer=layer,
+        size=placed.entry.size,
+        sha256=placed.entry.sha256,
+        binary=binary,
+        download=budget.model(),
+        notes=files.notes(),
+    )
+    return meta, spool
+
+
+def is_binary(head: bytes) -> bool:
+    if b"\0" in head:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(head) - 4  # a multi-byte character cut at the end is fine
+    return False
+
+
+def read_text(
+    service: DockerHubService,
+    image: str,
+    path: str,
+    *,
+    platform: str | None = None,
+    max_chars: int = 20_000,
+    max_download: int | None = None,
+) -> FileContent:
+    """A text file's content, cut at `max_chars` (for the MCP tool); binary files refused."""
+    meta, spool = read_file(service, image, path, platform=platform, max_download=max_download)
+    with spool:
+        if meta.binary:
+            raise InvalidInputError(
+                f"{meta.path} is a binary file ({meta.size:,} bytes); only text is returned",
+                hint="use `dockerhub cat` or `dockerhub extract` for binary files",
+            )
+        raw = spool.read(max_chars * 4 + 4)
+    text = raw.decode("utf-8", errors="replace")
+    truncated = len(text) > max_chars or meta.size > len(raw)
+    text = text[:max_chars]
+    notes = list(meta.notes)
+    if truncated:
+        notes.append(f"cut at {max_chars:,} characters of {meta.size:,} bytes")
+    return meta.model_copy(
+        update={
+            "text": text,
+            "truncated": truncated,
+            "bytes_returned": len(text.encode("utf-8")),
+            "notes": notes,
+        }
+    )
+
+
+# -- extract -------------------------------------------------------------------------------------
+
+
+def extract_files(
+    service: DockerHubService,
+    image: str,
+    paths: list[str],
+    directory: Path,
+    *,
+    platform: str | None = None,
+    devices: bool = False,
+    max_download: int | None = None,
+    max_bytes: int = MAX_EXTRACT_BYTES,
+    progress: Progress | None = None,
+) -> ExtractResult:
+    """Write `paths` (files, or directories with everything under them) into `directory`.
+
+    Safe by construction: index paths are relative and free of `..`; every write is checked
+    to land inside `directory` after resolving what is on disk; symlinks are created last and
+    only when their target stays inside `directory`; device files only with `devices`;
+    set-id bits are dropped and owners are not changed.
+    """
+    budget = Budget(max_download, progress)
+    files = load_image(service, image, platform, budget)
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    real_root = root.resolve()
+    chosen: dict[str, L.Placed] = {}
+    for raw_path in paths:
+        wanted = clean_path(raw_path)
+        placed = L.lookup(files.fs, wanted) if wanted else None
+        if wanted and placed is None:
+            raise NotFoundError(f"{wanted} does not exist in {files.resolved.reference}")
+        for p in files.fs.walk(placed.entry.path if placed else ""):
+            chosen[p.entry.path] = p
+    total = sum(p.entry.size for p in chosen.values() if p.entry.type in (L.FILE, L.HARDLINK))
+    if total > max_bytes:
+        raise InvalidInputError(
+            f"extracting would write {total:,} bytes, more than --max-bytes {max_bytes:,}"
+        )
+    written: list[FileInfo] = []
+    skipped: list[Skipped] = []
+    by_layer: dict[int, dict[str, list[L.Placed]]] = {}
+    for p in sorted(chosen.values(), key=lambda x: x.entry.path):
+        e = p.entry
+        target = _inside(real_root, e.path)
+        if target is None:
+            skipped.append(Skipped(path=e.path, reason="would land outside the directory"))
+            continue
+        if e.type == L.DIR:
+            target.mkdir(parents=True, exist_ok=True)
+            os.chmod(target, (e.mode & 0o777) | 0o700)
+            written.append(_info(e, p.layer))
+        elif e.type in (L.FILE, L.HARDLINK):
+            _placed, member, layer = _content_source(files, e.path)
+            by_layer.setdefault(layer, {}).setdefault(member, []).append(p)
+        elif e.type in (L.CHAR, L.BLOCK, L.FIFO):
+            if not devices:
+                skipped.append(Skipped(path=e.path, reason=f"{e.type} device (use --devices)"))
+                continue
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if e.type == L.FIFO:
+                    os.mkfifo(target, e.mode & 0o777)
+                else:
+                    import stat as _stat
+
+                    kind = _stat.S_IFCHR if e.type == L.CHAR else _stat.S_IFBLK
+                    os.mknod(target, kind | (e.mode & 0o777), os.makedev(e.devmajor, e.devminor))
+                written.append(_info(e, p.layer))
+            except OSError as exc:
+                skipped.append(Skipped(path=e.path, reason=f"cannot create: {exc.strerror}"))
+    for layer, members in sorted(by_layer.items()):
+        _extract_layer(service, files, layer, members, real_root, budget, written)
+    for p in sorted(chosen.values(), key=lambda x: x.entry.path):
+        if p.entry.type == L.SYMLINK:
+            reason = _make_symlink(real_root, p.entry)
+            if reason:
+                skipped.append(Skipped(path=p.entry.path, reason=reason))
+            else:
+                written.append(_info(p.entry, p.layer))
+    notes = files.notes()
+    notes.append("owners are not changed; set-user/group-ID bits are dropped")
+    return ExtractResult(
+        reference=str(files.resolved.reference),
+        digest=files.digest,
+        directory=str(root),
+        written=sorted(written, key=lambda f: f.path),
+        skipped=skipped,
+        bytes_written=sum(f.size for f in written if f.type in ("file", "hardlink")),
+        download=budget.model(),
+        notes=notes,
+    )
+
+
+def _inside(root: Path, rel: str) -> Path | None:
+    """root/rel if, with whatever is on disk resolved, it stays inside root."""
+    target = root / rel
+    parent = target.parent.resolve()
+    if parent != root and root not in parent.parents:
+        return None
+    if target.is_symlink():
+        target.unlink()  # never write through a link that is already there
+    return parent / target.name
+
+
+def _extract_layer(
+    service: DockerHubService,
+    files: ImageFiles,
+    layer: int,
+    members: dict[str, list[L.Placed]],
+    root: Path,
+    budget: Budget,
+    written: list[FileInfo],
+) -> None:
+    opened: dict[str, tuple[IO[bytes], Path]] = {}
+
+    def make(member: str) -> Callable[[L.Entry], IO[bytes] | None]:
+        def sink(_entry: L.Entry) -> IO[bytes] | None:
+            first = members[member][0]
+            target = _inside(root, first.entry.path)
+            if target is None:
+                return None
+            target.parent.mkdir(parents=True, exist_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(target, flags, 0o600)
+            fh = os.fdopen(fd, "wb")
+            opened[member] = (fh, target)
+            return fh
+
+        return sink
+
+    try:
+        hashes = _fetch_members(service, files, layer, {m: make(m) for m in members}, budget)
+    finally:
+        for fh, _ in opened.values():
+            fh.close()
+    for member, placed_list in members.items():
+        first = placed_list[0]
+        if member not in opened:
+            continue
+        _fh, target = opened[member]
+        if hashes.get(member) != first.entry.sha256:
+            target.unlink(missing_ok=True)
+            raise DigestMismatchError(
+                f"{first.entry.path}: its content does not match the layer index; removed it"
+            )
+        os.chmod(target, first.entry.mode & 0o777)
+        written.append(_info(first.entry, first.layer))
+        for other in placed_list[1:]:  # more paths with the same content (hard links)
+            dest = _inside(root, other.entry.path)
+            if dest is None:
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.unlink(missing_ok=True)
+            os.link(target, dest)
+            written.append(_info(other.entry, other.layer))
+
+
+def _make_symlink(root: Path, entry: L.Entry) -> str | None:
+    link = entry.link or ""
+    if link.startswith("/") or "\\x" in link:
+        return f"absolute symlink target {link!r} (not created)"
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), link))
+    if resolved == ".." or resolved.startswith("../"):
+        return f"symlink target {link!r} points outside the directory (not created)"
+    target = _inside(root, entry.path)
+    if target is None:
+        return "would land outside the directory"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() or target.is_symlink():
+        return "a file of that name was already written"
+    os.symlink(link, target)
+    return None
+
+
+# -- diff ----------------------------------------------------------------------------------------
+
+
+def diff_files(
+    service: DockerHubService,
+    image1: str,
+    image2: str,
+    path: str | None = None,
+    *,
+    platform: str | None = None,
+    max_download: int | None = None,
+    progress: Progress | None = None,
+) -> FileDiff:
+    budget = Budget(max_download, progress)
+    a = load_image(service, image1, platform, budget)
+    b = load_image(service, image2, platform, budget)
+    where = clean_path(path)
+    changes: list[FileChange] = []
+    totals = DiffTotals()
+    for p, x, y, fields in L.diff(a.fs, b.fs, where):
+        before = _info(x.entry, x.layer) if x else None
+        after = _info(y.entry, y.layer) if y else None
+        if x is None:
+            change = "added"
+            totals.added += 1
+            totals.bytes_added += y.entry.size if y and y.entry.type == L.FILE else 0
+        elif y is None:
+            change = "removed"
+            totals.removed += 1
+            totals.bytes_removed += x.entry.size if x.entry.type == L.FILE else 0
+        else:
+            change = "changed"
+            totals.changed += 1
+        changes.append(
+            FileChange(path=p, change=change, fields=fields, before=before, after=after)  # type: ignore[arg-type]
+        )
+    totals.size_delta = _content(b.fs, where) - _content(a.fs, where)
+    notes = [f"A: {n}" for n in a.notes()] + [f"B: {n}" for n in b.notes()]
+    return FileDiff(
+        image1=str(a.resolved.reference),
+        image2=str(b.resolved.reference),
+        digest1=a.digest,
+        digest2=b.digest,
+        path=where,
+        changes=changes,
+        total_changes=len(changes),
+        totals=totals,
+        download=budget.model(),
+        notes=notes,
+    )
+
+
+def _content(fs: L.MergedFS, where: str) -> int:
+    return sum(p.entry.size for p in fs.walk(where) if p.entry.type == L.FILE)
+
+
+# -- waste ---------------------------------------------------------------------------------------
+
+
+def image_waste(
+    service: DockerHubService,
+    image: str,
+    *,
+    platform: str | None = None,
+    max_wasted_bytes: int | None = None,
+    min_efficiency: float | None = None,
+    top: int = MAX_WASTE_ITEMS,
+    max_download: int | None = None,
+    progress: Progress | None = None,
+) -> WasteReport:
+    """Bytes of files that later layers overwrite or delete (they are still downloaded)."""
+    if min_efficiency is not None and not 0.0 <= min_efficiency <= 1.0:
+        raise InvalidInputError(f"--min-efficiency must be between 0 and 1 (got {min_efficiency})")
+    budget = Budget(max_download, progress)
+    files = load_image(service, image, platform, budget)
+    total = sum(index.content_bytes for index in files.indexes)
+    final = _content(files.fs, "")
+    items: dict[str, WasteItem] = {}
+    per_layer = [0] * len(files.indexes)
+    for lost in files.fs.lost:
+        if lost.entry.type != L.FILE or lost.entry.size == 0:
+            continue
+        per_layer[lost.layer] += lost.entry.size
+        item = items.get(lost.entry.path)
+        if item is None:
+            item = items[lost.entry.path] = WasteItem(
+                path=lost.entry.path, wasted_bytes=0, versions=0, layers=[], removed_by=[]
+            )
+        item.wasted_bytes += lost.entry.size
+        item.versions += 1
+        item.layers.append(lost.layer)
+        item.removed_by.append(lost.by)
+    wasted = sum(per_layer)
+    efficiency = round(1.0 - wasted / total, 6) if total else 1.0
+    passed: bool | None = None
+    if max_wasted_bytes is not None or min_efficiency is not None:
+        passed = (max_wasted_bytes is None or wasted <= max_wasted_bytes) and (
+            min_efficiency is None or efficiency >= min_efficiency
+        )
+    worst = sorted(items.values(), key=lambda i: (-i.wasted_bytes, i.path))[:top]
+    layers = [
+        LayerWaste(
+            layer=i,
+            digest=d.digest,
+            size=d.size,
+            content_bytes=files.indexes[i].content_bytes,
+            wasted_bytes=per_layer[i],
+        )
+        for i, d in enumerate(files.layers)
+    ]
+    notes = files.notes()
+    if len(items) > top:
+        notes.append(f"{len(items) - top} more wasted paths not listed")
+    return WasteReport(
+        reference=str(files.resolved.reference),
+        digest=files.digest,
+        platform=platform_info(files.resolved.platform),
+        total_bytes=total,
+        final_bytes=final,
+        wasted_bytes=wasted,
+        efficiency=efficiency,
+        files=worst,
+        layers=layers,
+        max_wasted_bytes=max_wasted_bytes,
+        min_efficiency=min_efficiency,
+        passed=passed,
+        download=budget.model(),
+        notes=notes,
+    )
+
+
+def iter_copy(src: IO[bytes], chunk: int = L.CHUNK) -> Iterator[bytes]:
+    while data := src.read(chunk):
+        yield data

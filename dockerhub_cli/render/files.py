@@ -1,0 +1,162 @@
+"""Renderers for the file commands: files, extract, diff, waste (cat writes raw bytes)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from rich.table import Table
+
+from dockerhub_cli.text import human_size, plural, short_digest
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dockerhub_cli.models.files import (
+        Download,
+        ExtractResult,
+        FileChange,
+        FileDiff,
+        FileInfo,
+        FileListing,
+        WasteReport,
+    )
+
+
+def _name(f: FileInfo) -> str:
+    name = escape(f.path or "/")
+    if f.type == "dir":
+        return f"[bold blue]{name}/[/]"
+    if f.link and f.type == "symlink":
+        return f"[cyan]{name}[/] -> {escape(f.link)}"
+    if f.link and f.type == "hardlink":
+        return f"{name} => {escape(f.link)}"
+    return name
+
+
+def _entries(n: int) -> str:
+    return f"{n:,} entr{'y' if n == 1 else 'ies'}"
+
+
+def download_line(d: Download) -> str:
+    read = f"downloaded {human_size(d.bytes_downloaded)}"
+    layers = f"{plural(d.layers_read, 'layer')} read, {d.layers_cached} from the index cache"
+    bound = f" (--max-download {human_size(d.max_download)})" if d.max_download else ""
+    return f"{read}{bound}; {layers}"
+
+
+def _notes(notes: list[str], console: Console) -> None:
+    for note in notes:
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+
+
+def files(result: FileListing, console: Console) -> None:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("MODE", "OWNER", "SIZE", "LAYER", "PATH"):
+        table.add_column(column, justify="right" if column in ("SIZE", "LAYER") else "left")
+    for f in result.files:
+        size = human_size(f.size) if f.type in ("file", "hardlink") else ""
+        table.add_row(f.mode, f"{f.uid}:{f.gid}", size, str(f.layer), _name(f))
+    console.print(table)
+    for path in result.deleted:
+        console.print(f"[red]deleted[/]  {escape(path)}", highlight=False)
+    for path in result.opaque:
+        console.print(f"[red]opaque[/]   {escape(path)}/", highlight=False)
+    where = f" in /{escape(result.path)}" if result.path else ""
+    scope = f" of layer {result.layer}" if result.layer is not None else ""
+    console.print(
+        f"{_entries(result.total_files)}{where}{scope}, {human_size(result.total_size)} "
+        f"of file content; {escape(result.reference)} ({short_digest(result.digest)}, "
+        f"{plural(result.layers, 'layer')})",
+        style="dim",
+        highlight=False,
+    )
+    console.print(download_line(result.download), style="dim", highlight=False)
+    _notes(result.notes, console)
+
+
+def extract(result: ExtractResult, console: Console) -> None:
+    console.print(
+        f"wrote {_entries(len(result.written))} ({human_size(result.bytes_written)}) "
+        f"to {escape(result.directory)}",
+        highlight=False,
+    )
+    for s in result.skipped:
+        console.print(f"[yellow]skipped[/] {escape(s.path)}: {escape(s.reason)}", highlight=False)
+    console.print(download_line(result.download), style="dim", highlight=False)
+    _notes(result.notes, console)
+
+
+def _change_detail(c: FileChange) -> str:
+    if c.change != "changed" or c.before is None or c.after is None:
+        f = c.after or c.before
+        return human_size(f.size) if f and f.type == "file" else (f.type if f else "")
+    parts = []
+    for field in c.fields:
+        a, b = getattr(c.before, field), getattr(c.after, field)
+        if field == "sha256":
+            parts.append("content")
+        elif field == "size":
+            parts.append(f"size {human_size(a)} -> {human_size(b)}")
+        elif field == "mode":
+            parts.append(f"mode {c.before.mode} -> {c.after.mode}")
+        else:
+            parts.append(f"{field} {a} -> {b}")
+    return escape(", ".join(parts))
+
+
+_MARK = {"added": "[green]+[/]", "removed": "[red]-[/]", "changed": "[yellow]~[/]"}
+
+
+def diff(result: FileDiff, console: Console) -> None:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("")
+    table.add_column("PATH", overflow="fold")
+    table.add_column("WHAT", overflow="fold")
+    for c in result.changes:
+        table.add_row(_MARK[c.change], escape(c.path), _change_detail(c))
+    if result.changes:
+        console.print(table)
+    t = result.totals
+    console.print(
+        f"{t.added} added ({human_size(t.bytes_added)}), {t.removed} removed "
+        f"({human_size(t.bytes_removed)}), {t.changed} changed; content size "
+        f"{'+' if t.size_delta >= 0 else '-'}{human_size(abs(t.size_delta))}"
+        + (f" under /{escape(result.path)}" if result.path else ""),
+        highlight=False,
+    )
+    console.print(download_line(result.download), style="dim", highlight=False)
+    _notes(result.notes, console)
+
+
+def waste(result: WasteReport, console: Console) -> None:
+    console.print(
+        f"[bold]efficiency {result.efficiency:.1%}[/]: {human_size(result.wasted_bytes)} of "
+        f"{human_size(result.total_bytes)} of file content is overwritten or deleted by later "
+        f"layers ({escape(result.reference)}, {short_digest(result.digest)})",
+        highlight=False,
+    )
+    if result.files:
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column("WASTED", justify="right")
+        table.add_column("VERSIONS", justify="right")
+        table.add_column("LAYERS")
+        table.add_column("PATH", overflow="fold")
+        for item in result.files:
+            layers = ", ".join(
+                f"{a}->{b}" for a, b in zip(item.layers, item.removed_by, strict=True)
+            )
+            table.add_row(
+                human_size(item.wasted_bytes), str(item.versions), layers, escape(item.path)
+            )
+        console.print(table)
+    if result.passed is not None:
+        bounds = []
+        if result.max_wasted_bytes is not None:
+            bounds.append(f"--max-wasted-bytes {result.max_wasted_bytes:,}")
+        if result.min_efficiency is not None:
+            bounds.append(f"--min-efficiency {result.min_efficiency:g}")
+        verdict = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
+        console.print(f"{verdict} ({', '.join(bounds)})", highlight=False)
+    console.print(download_line(result.download), style="dim", highlight=False)
+    _notes(result.notes, console)
