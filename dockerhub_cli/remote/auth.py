@@ -209,6 +209,8 @@ class CredentialPolicy:
     | another registry's, realm on the registry's own host | as the registry was reached |
     | another registry's, realm on another host | HTTPS; HTTP only when the registry itself is
       loopback or explicitly insecure (DOCKERHUB_INSECURE_REGISTRIES, --insecure) |
+    | any, on a redirect (a blob sent to a CDN) | only to the same host and port, and never from
+      HTTPS to HTTP: `keeps_on_redirect`, which the session applies to every redirect |
 
     A refusal is an AuthError naming the host; nothing is sent.
     """
@@ -256,6 +258,25 @@ class CredentialPolicy:
                     "plain HTTP to another host is allowed only for loopback or insecure registries"
                 )
         return None
+
+    @staticmethod
+    def keeps_on_redirect(origin: str, target: str) -> bool:
+        """Whether a request redirected from `origin` to `target` keeps its Authorization
+        header: only to the same host and port (http -> https on the default ports counts as
+        the same), never to another host (a CDN's signed URL needs none) nor down to HTTP."""
+        src, dst = urlsplit(origin), urlsplit(target)
+        if dst.scheme not in ("http", "https") or "@" in dst.netloc:
+            return False
+        if (src.hostname or "").lower() != (dst.hostname or "").lower():
+            return False
+        if src.scheme == "https" and dst.scheme == "http":
+            return False
+        default = {"http": 80, "https": 443}
+        src_port = src.port or default.get(src.scheme)
+        dst_port = dst.port or default.get(dst.scheme)
+        if src_port == dst_port:
+            return True
+        return src.scheme == "http" and dst.scheme == "https" and (src_port, dst_port) == (80, 443)
 
     def check(self, origin: str, target: str, *, docker_hub: bool, what: str) -> None:
         why = self.refusal(origin, target, docker_hub=docker_hub)

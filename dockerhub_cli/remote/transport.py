@@ -345,7 +345,7 @@ def _refuse_oversized(response: requests.Response, host: str, budget: Budget) ->
             f"{host} announced a {int(length):,}-byte reply"
             f"{' for ' + budget.what if budget.what else ''}, more than this tool reads "
             f"for it ({budget.max_bytes:,} bytes); refusing it",
-            hint="check the registry URL; an image layer is never fetched by this tool",
+            hint="check the registry URL",
         )
 
 
@@ -500,6 +500,22 @@ def _redact_url(url: str) -> str:
     return url
 
 
+class _Session(CachedSession):
+    """The CachedSession whose redirects follow the credential policy (remote/auth.py)."""
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: Any) -> None:
+        """On a redirect, keep Authorization only where `CredentialPolicy.keeps_on_redirect`
+        allows (a layer sent on to a CDN goes there without it); no ~/.netrc credentials are
+        added for the new host either: credentials come only from the keychain."""
+        from dockerhub_cli.remote.auth import CredentialPolicy
+
+        headers = prepared_request.headers
+        if "Authorization" in headers and not CredentialPolicy.keeps_on_redirect(
+            response.request.url or "", prepared_request.url or ""
+        ):
+            del headers["Authorization"]
+
+
 def build_session(
     settings: Settings,
     limiter: HostRateLimiter,
@@ -511,7 +527,7 @@ def build_session(
         from dockerhub_cli.remote.cache_store import open_backend
 
         backend = open_backend(settings)
-    session = CachedSession(
+    session = _Session(
         backend=backend,
         expire_after=DO_NOT_CACHE,
         urls_expire_after=expiry_patterns(settings),  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.remote.auth import Challenge, ChallengeMemory, CredentialPolicy
 from dockerhub_cli.service import DockerHubService
 from tests.support.hostile import (
+    Behaviour,
     HostileServer,
     answer,
     bearer_challenge,
@@ -37,6 +38,7 @@ from tests.support.hostile import (
     redirect,
     token,
 )
+from tests.support.layers import file, layer
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 USER = "trustnet-user-7f3a"
@@ -654,3 +656,176 @@ def test_row9_generated_registry_and_hub_data_only_give_documented_exit_codes(
             assert result.exit_code in DOCUMENTED_EXIT_CODES, (result.exit_code, result.stderr)
             assert "unexpected error" not in result.stderr, result.stderr
             assert "Traceback" not in result.stderr
+
+
+# -- rows 1-4 for streamed layer blobs (`files`, `cat`, ...: Transport.request(stream=True)) --
+
+LAYER = layer([file("etc/os-release", "ID=trust\n"), file("bin/sh", b"\0ELF" * 64)])
+
+
+def _serve_layered_image(srv: HostileServer, blob: Behaviour, *, size: int | None = None) -> str:
+    """team/app:1.0 with one real gzip layer whose blob route behaves as `blob`."""
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": _digest(CONFIG),
+                "size": len(CONFIG),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": _digest(LAYER),
+                    "size": len(LAYER) if size is None else size,
+                }
+            ],
+        }
+    ).encode()
+    headers = {"Docker-Content-Digest": _digest(manifest)}
+    srv.route("/v2/team/app/manifests/*", answer(manifest, content_type=OCI_MANIFEST, **headers))
+    srv.route(f"/v2/team/app/blobs/{_digest(CONFIG)}", answer(CONFIG))
+    path = f"/v2/team/app/blobs/{_digest(LAYER)}"
+    srv.route(path, blob)
+    return path
+
+
+def test_row3_a_dripping_layer_blob_ends_with_the_deadline_error():
+    """A streamed blob has no whole-body deadline, but each DOCKERHUB_TIMEOUT window must bring
+    STREAM_MIN_BYTES: a byte every 0.25 s ends after the first 1 s window, exit 6."""
+    with HostileServer() as reg:
+        _serve_layered_image(reg, drip(LAYER, interval=0.25, content_type="application/gzip"))
+        result = run("files", f"{reg.host}/team/app:1.0", env={"DOCKERHUB_TIMEOUT": "1"})
+    assert result.exit_code == 6, result.stderr
+    assert "did not keep sending" in result.stderr and "gave up after" in result.stderr
+    assert "within every 1 s" in result.stderr
+
+
+def test_row4_an_endless_layer_blob_stops_at_its_descriptor_size():
+    with HostileServer() as reg:
+        path = _serve_layered_image(reg, endless(content_type="application/gzip"))
+        result = run("files", f"{reg.host}/team/app:1.0")
+        hits = reg.hits(path)
+    assert result.exit_code == 6, result.stderr
+    assert f"sent more than {len(LAYER):,} bytes" in result.stderr
+    assert hits == 1
+
+
+def test_row4_a_layer_announcing_more_than_its_descriptor_is_refused_before_reading():
+    with HostileServer() as reg:
+        _serve_layered_image(reg, answer(LAYER + b"\0" * 4096, content_type="application/gzip"))
+        result = run("files", f"{reg.host}/team/app:1.0")
+    assert result.exit_code == 6, result.stderr
+    assert f"announced a {len(LAYER) + 4096:,}-byte reply" in result.stderr
+
+
+def test_row1_a_streamed_layer_redirected_to_a_cdn_carries_no_credentials_and_is_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    with HostileServer() as reg, HostileServer(name="localhost") as cdn:
+        cdn.route("/cdn/*", answer(LAYER, content_type="application/gzip"))
+        reg.route("/token", token(TOKEN))
+        realm = f"{reg.url}/token"
+        _serve_layered_image(
+            reg,
+            bearer_challenge(
+                realm, redirect(f"{cdn.url}/cdn/layer?X-Amz-Signature={SIGNATURE}&token={TOKEN}")
+            ),
+        )
+        docker = tmp_path / "docker"
+        docker.mkdir()
+        auth = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        (docker / "config.json").write_text(json.dumps({"auths": {reg.host: {"auth": auth}}}))
+        monkeypatch.setenv("DOCKER_CONFIG", str(docker))
+        result = run("files", f"{reg.host}/team/app:1.0", "--json")
+        registry_blob_calls = [s for s in reg.seen if s.path.startswith("/v2/team/app/blobs/")]
+        cdn_calls = list(cdn.seen)
+    assert result.exit_code == 0, result.stderr
+    assert "etc/os-release" in result.stdout
+    bearer = [s.headers.get("Authorization", "") for s in registry_blob_calls]
+    assert any(h.startswith("Bearer ") for h in bearer)
+    assert cdn_calls and all("Authorization" not in s.headers for s in cdn_calls)
+    on_disk = _tree_bytes(Path(os.environ["DOCKERHUB_CACHE_DIR"]))
+    assert LAYER not in on_disk  # the blob itself is never cached, only its file index
+    for needle in _needles(PASSWORD, TOKEN, SIGNATURE):
+        assert needle not in on_disk, needle
+        assert needle.decode() not in result.stdout + result.stderr, needle
+
+
+class _Raw:
+    """A urllib3-like streamed body: `read1` returns the next scripted chunk and moves the
+    injected clock on by its delay (no wall-clock wait)."""
+
+    def __init__(self, clock: list[float], script: list[tuple[float, bytes]]) -> None:
+        self.clock, self.script, self.closed = clock, list(script), False
+
+    def read1(self, n: int, decode_content: bool | None = None) -> bytes:
+        if not self.script:
+            return b""
+        delay, chunk = self.script.pop(0)
+        self.clock[0] += delay
+        return chunk[:n]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _streamed(script: list[tuple[float, bytes]], max_bytes: int = 1 << 40):
+    from dockerhub_cli.remote.transport import Budget, StreamedBody
+
+    now = [0.0]
+    budget = Budget(0.0, 30.0, max_bytes, "layer x", lambda: now[0], stream=True)
+    raw = _Raw(now, script)
+    return StreamedBody(raw, "reg.example", budget, 30.0), raw
+
+
+def _drain(body) -> int:
+    total = 0
+    while chunk := body.read(1 << 20):
+        total += len(chunk)
+    return total
+
+
+def test_a_slow_but_steady_stream_outlives_the_request_deadline():
+    """Twenty 1 MiB chunks 20 s apart: 400 s in all, far past DOCKERHUB_TIMEOUT (30 s), but
+    every 30 s window brought at least STREAM_MIN_BYTES."""
+    body, raw = _streamed([(20.0, b"x" * (1 << 20))] * 20)
+    assert _drain(body) == 20 << 20 and not raw.closed
+
+
+def test_a_stream_that_slows_to_a_trickle_ends_with_the_deadline_error():
+    from dockerhub_cli.remote.transport import DeadlineExceededError
+
+    script = [(1.0, b"x" * (1 << 20))] * 5 + [(5.0, b"y" * 1024)] * 100
+    body, raw = _streamed(script)
+    with pytest.raises(DeadlineExceededError, match="did not keep sending layer x"):
+        _drain(body)
+    assert raw.closed
+    assert len(raw.script) > 80  # cut off in the first slow window, not at the end
+
+
+def test_a_stream_past_its_cap_stops_there():
+    from dockerhub_cli.errors import UpstreamError
+
+    body, raw = _streamed([(0.0, b"z" * 1000)] * 10, max_bytes=4500)
+    with pytest.raises(UpstreamError, match="sent more than 4,500 bytes for layer x"):
+        _drain(body)
+    assert raw.closed and len(raw.script) == 5
+
+
+@pytest.mark.parametrize(
+    ("origin", "target", "kept"),
+    [
+        ("https://reg.example/v2/a/blobs/x", "https://reg.example/v2/b/blobs/x", True),
+        ("https://reg.example/v2/a/blobs/x", "https://cdn.example/data?sig=1", False),
+        ("https://reg.example/v2/a/blobs/x", "https://reg.example:8443/data", False),
+        ("https://reg.example/v2/a/blobs/x", "http://reg.example/data", False),
+        ("http://reg.example/v2/a/blobs/x", "https://reg.example/data", True),
+        ("http://127.0.0.1:5000/v2/a", "http://localhost:5000/v2/a", False),
+        ("https://reg.example/v2/a", "https://user@reg.example/v2/a", False),
+        ("https://reg.example/v2/a", "ftp://reg.example/v2/a", False),
+    ],
+)
+def test_row2_redirects_keep_authorization_only_where_the_policy_says(origin, target, kept):
+    assert CredentialPolicy.keeps_on_redirect(origin, target) is kept
