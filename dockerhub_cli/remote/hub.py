@@ -8,7 +8,6 @@ deprecated `/v2/users/login`): a raw PAT sent as Bearer is refused by the Hub.
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from dockerhub_cli.errors import AuthError, NotFoundError, UpstreamError
+from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN
 from dockerhub_cli.remote.transport import (
     MAX_PAGE_BYTES,
@@ -363,7 +363,7 @@ def _jwt_expiry(token: str) -> float:
     """`exp` of a JWT (no signature check: we only need to know when to refresh)."""
     try:
         payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims = jsonlimits.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         return float(claims["exp"]) - 30.0
     except (IndexError, ValueError, KeyError, TypeError):
         return time.time() + JWT_DEFAULT_LIFETIME - 30.0

@@ -829,3 +829,109 @@ def test_a_stream_past_its_cap_stops_there():
 )
 def test_row2_redirects_keep_authorization_only_where_the_policy_says(origin, target, kept):
     assert CredentialPolicy.keeps_on_redirect(origin, target) is kept
+
+
+# -- code that landed with later features goes through the same rules ----------------------
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+def _referrers_index(n: int) -> bytes:
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": OCI_MANIFEST,
+                    "digest": "sha256:" + f"{i:02x}" * 32,
+                    "size": 100 + i,
+                    "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+                }
+                for i in range(n)
+            ],
+        }
+    ).encode()
+
+
+def test_row10_a_referrers_next_page_on_another_host_is_not_followed():
+    with HostileServer() as reg, HostileServer(name="localhost") as other:
+        _serve_image(reg)
+        other.route("/*", answer(_referrers_index(2), content_type=OCI_INDEX))
+        path = f"/v2/team/app/referrers/{_digest(MANIFEST)}"
+        reg.route(
+            path,
+            answer(
+                _referrers_index(1),
+                content_type=OCI_INDEX,
+                Link=f'<{other.url}{path}?page=2>; rel="next"',
+            ),
+        )
+        result = run("referrers", f"{reg.host}/team/app:1.0", "--json")
+        other_calls = list(other.seen)
+    assert not other_calls
+    assert "another host" in result.stderr, result.stderr
+
+
+def test_row10_a_referrers_link_back_to_the_first_page_ends_the_walk():
+    with HostileServer() as reg:
+        _serve_image(reg)
+        path = f"/v2/team/app/referrers/{_digest(MANIFEST)}"
+        reg.route(
+            path,
+            answer(_referrers_index(1), content_type=OCI_INDEX, Link=f'<{path}>; rel="next"'),
+        )
+        result = run("referrers", f"{reg.host}/team/app:1.0", "--json")
+        hits = reg.hits(path)
+    assert hits == 1
+    assert "paging loop" in result.stderr, result.stderr
+
+
+def test_row4_an_endless_referrers_reply_stops_at_the_manifest_cap():
+    with HostileServer() as reg:
+        _serve_image(reg)
+        reg.route(f"/v2/team/app/referrers/{_digest(MANIFEST)}", endless(content_type=OCI_INDEX))
+        result = run("referrers", f"{reg.host}/team/app:1.0")
+    assert result.exit_code == 6, result.stderr
+    assert "sent more than 4,194,304 bytes" in result.stderr
+
+
+def test_row9_hub_search_v4_nested_deep_is_refused_by_the_loader_and_falls_back():
+    """The site search's reply goes through the bounded loader: deep JSON there is an upstream
+    error, which (as for any broken site search) falls back to the classic search, saying why."""
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            "https://hub.docker.com/api/search/v4",
+            body=b'{"results":' + deep_json(100_000) + b"}",
+            content_type="application/json",
+        )
+        rsps.get(
+            "https://hub.docker.com/v2/search/repositories/",
+            json={
+                "count": 1,
+                "next": None,
+                "results": [{"repo_name": "nginx", "is_official": True}],
+            },
+        )
+        result = run("search", "nginx", "--official", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "nested more than 64 levels" in result.stdout + result.stderr
+
+
+def test_row9_a_cosign_payload_and_an_estargz_toc_go_through_the_bounded_loader():
+    from dockerhub_cli.oci import estargz
+    from dockerhub_cli.oci.layer import LayerError
+    from dockerhub_cli.ops.signatures import check_cosign_payload
+
+    status, reason, _, _ = check_cosign_payload(
+        b'{"critical": ' + deep_json(100_000) + b"}", "", None, "sha256:" + "0" * 64, "x"
+    )
+    assert (status, reason) == ("invalid", "the payload is not JSON")
+    with pytest.raises(LayerError, match="nested more than 64 levels"):
+        estargz.index_from_toc(
+            b'{"entries": ' + deep_json(100_000) + b"}",
+            digest="sha256:" + "0" * 64,
+            media_type="application/vnd.oci.image.layer.v1.tar+gzip",
+            blob_size=1,
+            toc_offset=0,
+        )
