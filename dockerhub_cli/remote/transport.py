@@ -323,15 +323,21 @@ class ThrottledAdapter(HTTPAdapter):
                 breaker.record_failure(host, f"HTTP {response.status_code}")
             else:
                 breaker.record_success(host)
-        if request.method != "HEAD":  # a HEAD announces the size of a body it never sends
-            _refuse_oversized(response, host, budget)
         if budget.stream and 200 <= response.status_code < 300:
             # A blob the caller streams (layers): never read here, never buffered; the caller
-            # reads it through a StreamedBody (capped, progress-deadlined), then closes it.
+            # reads it through a StreamedBody (capped, progress-deadlined), then closes it. A
+            # 200 answering a Range request is the whole blob (Range ignored): the caller sees
+            # the status and closes it unread, so its length is no reason to refuse it.
+            if request.method != "HEAD" and not (
+                response.status_code == 200 and "Range" in request.headers
+            ):
+                _refuse_oversized(response, host, budget)
             response.raw = StreamedBody(response.raw, host, budget, self.default_timeout[1])
             return response
-        if budget.stream:  # a redirect or an error answering a streamed request: small, read
-            budget = replace(budget, max_bytes=min(budget.max_bytes, MAX_ERROR_BODY_BYTES))
+        if budget.stream:  # a redirect or an error answering a streamed request: read, capped
+            budget = replace(budget, max_bytes=MAX_ERROR_BODY_BYTES)
+        if request.method != "HEAD":  # a HEAD announces the size of a body it never sends
+            _refuse_oversized(response, host, budget)
         read_capped(response, host, budget, read)  # (a HEAD's is empty: the connection is kept)
         return response
         return response

@@ -935,3 +935,50 @@ def test_row9_a_cosign_payload_and_an_estargz_toc_go_through_the_bounded_loader(
             blob_size=1,
             toc_offset=0,
         )
+
+
+def test_row4_a_server_ignoring_range_on_an_estargz_layer_is_streamed_whole_instead():
+    """A 200 with the whole blob answering a Range request (Content-Length larger than the
+    range) is not refused as oversized: the caller sees Range was ignored and streams it."""
+    from tests.support.layers import ESTARGZ_TOC_DIGEST, estargz_layer
+
+    blob, toc_digest = estargz_layer([file("etc/os-release", "ID=lazy\n")])
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": _digest(CONFIG),
+                "size": len(CONFIG),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": _digest(blob),
+                    "size": len(blob),
+                    "annotations": {ESTARGZ_TOC_DIGEST: toc_digest},
+                }
+            ],
+        }
+    ).encode()
+    with HostileServer() as reg:
+        reg.route(
+            "/v2/team/app/manifests/*",
+            answer(manifest, content_type=OCI_MANIFEST, Docker_Content_Digest=_digest(manifest)),
+        )
+        reg.route(f"/v2/team/app/blobs/{_digest(CONFIG)}", answer(CONFIG))
+        reg.route(f"/v2/team/app/blobs/{_digest(blob)}", answer(blob, content_type="x/gzip"))
+        result = run("files", f"{reg.host}/team/app:1.0", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "etc/os-release" in result.stdout
+
+
+def test_row4_an_error_answering_a_streamed_layer_is_reported_as_the_error():
+    with HostileServer() as reg:
+        error = {"errors": [{"code": "BLOB_UNKNOWN", "message": "blob unknown to registry"}]}
+        _serve_layered_image(reg, answer(error, 404))
+        result = run("files", f"{reg.host}/team/app:1.0")
+    assert result.exit_code != 0
+    assert "blob unknown to registry" in result.stderr, result.stderr
+    assert "announced" not in result.stderr
