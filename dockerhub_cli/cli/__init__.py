@@ -18,6 +18,7 @@ from dockerhub_cli.cli import (  # noqa: F401  (importing registers the commands
     hub_commands,  # search, tags
     image_commands,  # inspect, layers, history, dockerfile, size, manifest
     mcp_commands,  # serve-mcp
+    pin_commands,  # pin, upgrade, watch
     referrer_commands,  # referrers, verify
     supply_commands,  # sbom, provenance, vulns
 )
@@ -91,7 +92,9 @@ def _main() -> None:
         ctx = getattr(exc, "ctx", None)
         where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         message = " ".join(exc.format_message().split())
-        sys.stderr.write(f"error: {message}{where}\n")
+        from dockerhub_cli.text import visible
+
+        sys.stderr.write(visible(f"error: {message}{where}") + "\n")
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.stderr.write("error: interrupted\n")

@@ -159,7 +159,9 @@ def main_callback(
     """Explore Docker Hub and any OCI registry: search, tags, image internals, and an MCP server.
 
     Exit codes: 0 ok, 1 unexpected, 2 usage/invalid input, 3 not found, 4 auth failed,
-    5 rate limited, 6 network/timeout/upstream error, 7 not an image, 8 check failed,
+    5 rate limited, 6 network/timeout/upstream error, 7 not an image, 8 check failed
+    (also pin --check, watch --check), 9 local file problem (config.json, cache directory,
+    credential helper), 10-12 verify (invalid, unsigned, unverifiable),
     130 interrupted.
     """
     global _run
@@ -299,12 +301,14 @@ def _error_line(message: str) -> None:
 
     from dockerhub_cli.render import stderr_console
     from dockerhub_cli.result_cache import note_talk
+    from dockerhub_cli.text import visible
 
     note_talk()
 
-    # escape(): messages quote user input, which may contain [brackets] Rich would parse.
+    # escape(): messages quote user input, which may contain [brackets] Rich would parse;
+    # visible(): they quote registry error bodies, which may carry terminal escapes.
     stderr_console().print(
-        f"[bold red]error:[/bold red] {escape(message)}",
+        f"[bold red]error:[/bold red] {escape(visible(message))}",
         markup=True,
         highlight=False,
         soft_wrap=True,
@@ -344,7 +348,9 @@ class _LevelPrefixFormatter(logging.Formatter):
         prefix = "debug" if record.levelno < logging.WARNING else "warning"
         if record.levelno >= logging.ERROR:
             prefix = "error"
-        return f"{prefix}: {record.getMessage()}"
+        from dockerhub_cli.text import visible
+
+        return f"{prefix}: {visible(record.getMessage())}"
 
 
 def _enable_logging(*, debug: bool) -> None:

@@ -130,6 +130,15 @@ def tags(
             "other registries) or semver (newest version first).",
         ),
     ] = None,
+    same_as: Annotated[
+        str | None,
+        typer.Option(
+            "--same-as",
+            metavar="TAG",
+            help="Only the tags that are the same image as TAG (by index digest, platform "
+            "manifest digests or config digests), e.g. --same-as latest.",
+        ),
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """List the tags of a repository (Docker Hub: with digest, size, platforms).
@@ -139,6 +148,16 @@ def tags(
     from dockerhub_cli.errors import InvalidInputError
     from dockerhub_cli.render import emit, progress
     from dockerhub_cli.render.hub import tag_list
+
+    if same_as is not None:
+        from dockerhub_cli.render.pinning import same_as_report
+
+        with progress(f"Finding the tags of {repository} that are {same_as}"):
+            same = get_service().same_as(repository, same_as)
+        emit(same, json_output=json_output, render=same_as_report)
+        if not json_output:
+            warn_notes(same.notes)
+        return
 
     if sort is not None and sort not in ("updated", "name", "semver"):
         raise InvalidInputError(f"--sort must be updated, name or semver (got {sort!r})")

@@ -34,13 +34,32 @@ def serve_mcp(
     port: Annotated[
         int, typer.Option("--port", min=1, max=65535, help="HTTP only: port to listen on.")
     ] = 8000,
+    auth_token_file: Annotated[
+        str | None,
+        typer.Option(
+            "--auth-token-file",
+            metavar="FILE",
+            help="HTTP only: require 'Authorization: Bearer TOKEN' with the token on the "
+            "file's first line (else env DOCKERHUB_MCP_AUTH_TOKEN). Required beyond loopback.",
+            show_default=False,
+        ),
+    ] = None,
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth",
+            help="HTTP only: serve beyond loopback without a token (anyone who can reach the "
+            "port uses your registry credentials).",
+        ),
+    ] = False,
 ) -> None:
     """Serve every command as a read-only MCP tool (stdout carries only the protocol).
 
     Example: dockerhub serve-mcp  |  dockerhub serve-mcp --transport http --port 8765
     """
-    from dockerhub_cli.mcp.server import serve
+    from dockerhub_cli.mcp.server import load_auth_token, serve
 
+    token = load_auth_token(auth_token_file) if transport == McpTransport.http else None
     run_options().long_lived = True  # circuit breaker on (DOCKERHUB_CIRCUIT_BREAKER=0: off)
     try:
         serve(
@@ -49,6 +68,8 @@ def serve_mcp(
             host=host,
             port=port,
             debug=run_options().debug,
+            auth_token=token,
+            no_auth=no_auth,
         )
     except KeyboardInterrupt:
         pass  # Ctrl-C is how an interactive server is stopped: not an error

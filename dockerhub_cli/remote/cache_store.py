@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 
-from dockerhub_cli.errors import InvalidInputError, NetworkError
+from dockerhub_cli.errors import InvalidInputError, LocalFileError, NetworkError
 from dockerhub_cli.models.core import Model
 
 if TYPE_CHECKING:
@@ -143,12 +143,13 @@ def _unsafe_dir_error(path: Path, why: str) -> InvalidInputError:
 
 def ensure_private_dir(path: Path) -> None:
     """Create `path` 0700, or check an existing one: it must belong to this user and not be
-    writable by group or others (then it is tightened to 0700). Raises InvalidInputError."""
+    writable by group or others (then it is tightened to 0700). Raises InvalidInputError
+    (exit 2) for an unsafe directory, LocalFileError (exit 9) when it cannot be created."""
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         info = path.stat()
     except OSError as exc:
-        raise NetworkError(
+        raise LocalFileError(
             f"cannot create the cache directory {path}: {exc.strerror or exc}",
             hint="set DOCKERHUB_CACHE_DIR to a writable directory",
         ) from None
@@ -290,7 +291,7 @@ def open_sqlite_backend(settings: Settings) -> Any:
         if backend is not None:
             _close(backend)
         if not _is_corruption(exc):
-            raise NetworkError(
+            raise LocalFileError(
                 f"the HTTP cache {path} cannot be opened: {exc}",
                 hint="check the permissions and free space of DOCKERHUB_CACHE_DIR,"
                 " or use --no-cache",
