@@ -123,6 +123,9 @@ class Plan:
         or False when there is no fresh result."""
         import json
 
+        if not _private_dir(os.path.dirname(self.results_dir)):
+            debug("cache directory not private; not used")
+            return False
         if self.refresh:
             debug("refresh (--no-cache): not served")
             return False
@@ -184,6 +187,9 @@ class Plan:
             }
         ).encode()
         tmp = None
+        if not _private_dir(os.path.dirname(self.results_dir)):
+            debug("not saved (cache directory not private)")
+            return False
         try:
             os.makedirs(self.results_dir, mode=0o700, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".tmp", dir=self.results_dir)
@@ -501,6 +507,18 @@ def expiry(
 
 
 # -- cache info / cache clear -----------------------------------------------------------------
+
+
+def _private_dir(path: str) -> bool:
+    """Whether `path` belongs to this user and only this user can write it (the rule of
+    `cache.ensure_private_dir`, which the full path enforces with a clear error)."""
+    if not hasattr(os, "geteuid"):
+        return True
+    try:
+        info = os.stat(path)
+    except OSError:
+        return True  # not created yet: the full path creates it 0700
+    return info.st_uid == os.geteuid() and not info.st_mode & 0o022
 
 
 def results_dir(cache_dir: os.PathLike[str] | str) -> str:

@@ -43,7 +43,7 @@ ENV_VARS: dict[str, str] = {
     "DOCKERHUB_RATE_LIMIT_PER_MINUTE": "client-side limit of requests to Docker Hub's API per "
     "minute (default 60)",
     "DOCKERHUB_RATE_LIMIT_BURST": "requests to Docker Hub's API allowed in a burst (default 10)",
-    "DOCKERHUB_TIMEOUT": "seconds to wait for a server to answer (default 30)",
+    "DOCKERHUB_TIMEOUT": "wall-clock seconds one request may take, start to end (default 30)",
     "DOCKERHUB_PLATFORM": f"default platform os/arch[/variant] (default {DEFAULT_PLATFORM})",
     "DOCKERHUB_INSECURE_REGISTRIES": "comma-separated hosts that may use plain HTTP / bad TLS",
     "DOCKERHUB_USERNAME": "Docker Hub username (with DOCKERHUB_TOKEN)",

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import posixpath
 import tarfile
 from typing import Any
 
 from dockerhub_cli.errors import DigestMismatchError
+from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci import layer as L
 
 TOC_DIGEST_ANNOTATION = "containerd.io/snapshot/stargz/toc.digest"
@@ -80,7 +80,7 @@ def index_from_toc(
 ) -> L.LayerIndex:
     """A LayerIndex (with each whole file's content range in `chunks`) from a verified TOC."""
     try:
-        data: Any = json.loads(toc)
+        data: Any = jsonlimits.loads(toc)
         raw_entries = data["entries"]
         if not isinstance(raw_entries, list):
             raise TypeError("entries is not a list")

@@ -7,11 +7,11 @@ the exact bytes the registry sent (already verified against their digest by `Reg
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from dockerhub_cli.errors import UnsupportedMediaTypeError, UpstreamError
+from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.mediatypes import (
     DOCKER_MANIFEST,
     DOCKER_MANIFEST_LIST,
@@ -174,9 +174,11 @@ class ImageConfig:
 
 def load_json(body: bytes, what: str) -> dict[str, Any]:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise UpstreamError(f"{what} is not valid JSON", hint="the registry sent garbage") from None
+        data = jsonlimits.loads(body)
+    except ValueError as exc:  # UnicodeDecodeError and JSONLimitError are ValueErrors
+        raise UpstreamError(
+            f"{what} is {jsonlimits.describe(exc)}", hint="the registry sent garbage"
+        ) from None
     if not isinstance(data, dict):
         raise UpstreamError(f"{what} is not a JSON object")
     return data

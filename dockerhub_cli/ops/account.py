@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from dockerhub_cli.errors import AuthError, InvalidInputError, UpstreamError
 from dockerhub_cli.models.core import Identity, LoginResult, LogoutResult, PullRateLimit
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN, parse_reference
-from dockerhub_cli.remote.auth import RegistryAuth, parse_challenge
+from dockerhub_cli.remote.auth import CredentialPolicy, RegistryAuth, parse_challenge
 from dockerhub_cli.remote.keychain import Credentials
 from dockerhub_cli.remote.registry import is_loopback
 from dockerhub_cli.remote.transport import (
@@ -115,10 +115,12 @@ def validate(clients: Clients, domain: str, creds: Credentials) -> None:
     if challenge is None or challenge.scheme not in ("bearer", "basic"):
         raise UpstreamError(f"{domain} asked for authentication it does not describe")
     if challenge.scheme == "bearer":
-        auth = RegistryAuth(transport)
+        auth = RegistryAuth(transport, policy=CredentialPolicy.from_settings(clients.settings))
         auth.remember(domain, challenge)
         # The token server answers 401 for bad credentials; RegistryAuth raises AuthError.
-        auth.authorization(domain, "", creds, fetch=True)
+        auth.authorization(
+            domain, "", creds, fetch=True, origin=base, docker_hub=domain == DOCKER_HUB_DOMAIN
+        )
         return
     response = transport.request(
         "GET",

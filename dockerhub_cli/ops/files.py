@@ -112,7 +112,14 @@ def open_blob(
     from dockerhub_cli.remote.blobs import RangeNotHonouredError, open_registry_blob
 
     if not ref.is_local:
-        return open_registry_blob(clients.registry, ref, descriptor.digest, "layer", byte_range)
+        return open_registry_blob(
+            clients.registry,
+            ref,
+            descriptor.digest,
+            "layer",
+            byte_range,
+            max_bytes=descriptor.size if descriptor.size > 0 else None,
+        )
     if byte_range is not None:
         raise RangeNotHonouredError("a local layer is read whole")
     from dockerhub_cli.remote.local_layout import LocalLayoutClient

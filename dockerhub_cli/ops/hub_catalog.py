@@ -186,6 +186,9 @@ def repositories(
         if walk.capped:
             complete = False
             notes.append(f"stopped after scanning {walk.pages * HUB_PAGE_SIZE} repositories")
+        elif walk.stopped:
+            complete = False
+            notes.append(walk.stopped)
     except NotFoundError:
         if walk.pages == 0:
             raise _namespace_not_found(namespace) from None
@@ -294,11 +297,13 @@ def organisations(hub: HubClient) -> OrganisationList:
     ]
     if walk.capped:
         notes.append(f"stopped after {walk.pages} pages of organisations")
+    elif walk.stopped:
+        notes.append(walk.stopped)
     return OrganisationList(
         username=creds.username,
         count=len(found),
         organisations=sorted(found, key=lambda o: o.name),
-        complete=not walk.capped,
+        complete=not (walk.capped or walk.stopped),
         notes=notes,
     )
 

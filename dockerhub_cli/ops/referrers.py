@@ -260,14 +260,11 @@ def discover(
         for suffix in (".sig", ".att", ".sbom"):
             wanted_tags[tag_for(s, suffix)] = s
     try:
-        names, cut_at = registry_tag_names(clients, ref, lambda n: n in wanted_tags)
+        names, stopped = registry_tag_names(clients, ref, lambda n: n in wanted_tags)
     except NotFoundError:
-        names, cut_at = [], None
-    if cut_at is not None:
-        notes.append(
-            f"stopped after {cut_at} pages of tags: fallback and cosign tags beyond them were "
-            "not seen"
-        )
+        names, stopped = [], None
+    if stopped is not None:
+        notes.append(f"{stopped}: fallback and cosign tags beyond them were not seen")
     platforms = {s: p for s, _, p in subjects}
     for name in sorted(names):
         subject = wanted_tags[name]
@@ -345,22 +342,29 @@ def load_manifest(
 def _referrers_api(
     clients: Clients, ref: ImageReference, digest: str, artifact_type: str | None
 ) -> list[Descriptor] | None:
-    """The referrers the API lists for `digest` (following `Link` pages); None when the
-    registry does not implement the API."""
+    """The referrers the API lists for `digest` (following `Link` pages under the rules of
+    every page walk: transport.PageWalk); None when the registry does not implement the API."""
     from dockerhub_cli.remote.registry import _next_link
+    from dockerhub_cli.remote.transport import MAX_MANIFEST_BYTES, PageWalk
 
     registry = clients.registry
     url: str | None = registry.url(ref, f"referrers/{digest}")
     params = {"artifactType": artifact_type} if artifact_type else None
     what = f"referrers of {ref.familiar_name}@{digest[:19]}"
     listed: list[Descriptor] = []
-    seen: set[str] = set()
+    walk = PageWalk(what, max_pages=MAX_REFERRER_PAGES, clock=registry.transport.clock)
     pages = 0
-    while url and pages < MAX_REFERRER_PAGES:
+    while url:
         pages += 1
         try:
             response = registry.request(
-                ref, "GET", url, headers={"Accept": OCI_INDEX}, params=params, what=what
+                ref,
+                "GET",
+                url,
+                headers={"Accept": OCI_INDEX},
+                params=params,
+                what=what,
+                max_bytes=MAX_MANIFEST_BYTES,
             )
         except NotFoundError:
             return None
@@ -379,10 +383,11 @@ def _referrers_api(
         if not isinstance(parsed, ImageIndex):
             return None if pages == 1 else listed
         listed.extend(parsed.manifests)
-        next_url = _next_link(response.headers.get("Link", ""), response.url or url)
-        if not next_url or next_url in seen:
+        current = response.url or url
+        walk.saw(current)
+        next_url = _next_link(response.headers.get("Link", ""), current)
+        if not walk.follow(next_url, current):
             break
-        seen.add(next_url)
         url, params = next_url, None
     if artifact_type:
         # Registries that do not filter say so by leaving out OCI-Filters-Applied: filter here.

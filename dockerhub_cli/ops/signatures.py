@@ -26,13 +26,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dockerhub_cli.errors import DockerHubError, InvalidInputError
 from dockerhub_cli.models.supply import SignatureCheck, VerifyReport
+from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.reference import parse_reference
 
 if TYPE_CHECKING:
@@ -144,8 +144,8 @@ def check_cosign_payload(
 ) -> tuple[str, str, str | None, str | None]:
     """(status, reason, signed digest, docker-reference) for one simple-signing layer."""
     try:
-        data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+        data = jsonlimits.loads(payload)
+    except ValueError:  # (UnicodeDecodeError and the loader's limits are ValueErrors)
         return "invalid", "the payload is not JSON", None, None
     raw = data.get("critical") if isinstance(data, dict) else None
     critical: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -301,7 +301,7 @@ def _verify_bundle(
         policy = Identity(identity=o.identity, issuer=o.issuer)
         if bundle._dsse_envelope is not None:  # noqa: SLF001 - no public accessor in sigstore 4
             _, payload = verifier.verify_dsse(bundle, policy)
-            statement = json.loads(payload)
+            statement = jsonlimits.loads(payload)
             subjects = statement.get("subject") if isinstance(statement, dict) else None
             want = digest.split(":", 1)[1]
             if not any(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from dockerhub_cli.models.supply import (
     SbomPackage,
     SbomReport,
 )
+from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.manifest import Descriptor, ImageManifest
 from dockerhub_cli.oci.reference import ImageReference
 from dockerhub_cli.ops.images import fetch_manifest, platform_info, resolve_image
@@ -138,12 +138,12 @@ def read_statement(clients: Clients, att: Attestation, layer: Descriptor) -> dic
 
 def parse_statement(body: bytes, *, what: str = "attestation") -> dict[str, Any]:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise UpstreamError(f"{what} is not valid JSON") from None
+        data = jsonlimits.loads(body)
+    except ValueError as exc:
+        raise UpstreamError(f"{what} is {jsonlimits.describe(exc)}") from None
     if isinstance(data, dict) and "payload" in data and "payloadType" in data:
         try:
-            data = json.loads(base64.b64decode(str(data["payload"]), validate=False))
+            data = jsonlimits.loads(base64.b64decode(str(data["payload"]), validate=False))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise UpstreamError(f"{what} is a DSSE envelope whose payload is not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("predicate"), dict):
@@ -381,7 +381,7 @@ def attached_documents(
             try:
                 body = clients.registry.get_blob(found.reference, layer.digest, what="document")
                 if kind in ("spdx", "cyclonedx", "openvex"):
-                    data = json.loads(body)
+                    data = jsonlimits.loads(body)
                     if not isinstance(data, dict):
                         raise UpstreamError(f"{what} is not a JSON object")
                     if _is_statement(data):

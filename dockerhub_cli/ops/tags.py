@@ -22,6 +22,7 @@ from dockerhub_cli.oci.timestamp import parse_timestamp
 from dockerhub_cli.oci.versions import semver_sort_key
 from dockerhub_cli.ops.hub_catalog import literal_hint
 from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubWalk, PaginationLimitError
+from dockerhub_cli.remote.transport import PageWalk
 
 if TYPE_CHECKING:
     from dockerhub_cli.ops.clients import Clients
@@ -79,7 +80,7 @@ def _hub_tags(
             page=page,
             tags=_sorted(tags, sort),
             source="hub",
-            complete=not body.get("next") and page == 1,
+            complete=not (isinstance(body, dict) and body.get("next")) and page == 1,
         )
 
     # Walk pages of 100: --all, a filter, or a semver sort (which needs every tag).
@@ -98,10 +99,20 @@ def _hub_tags(
             ordering=ordering,
             name_filter=name_filter,
         )
+        walk.first_url = clients.hub.tags_url(
+            namespace,
+            name,
+            page=1,
+            page_size=HUB_PAGE_SIZE,
+            ordering=ordering,
+            name_filter=name_filter,
+        )
+        seen_names: set[str] = set()
         for hub_page in clients.hub.pages(first, what, walk, max_pages=max_pages):
-            collected.extend(
-                t for t in (_hub_tag(r) for r in hub_page.results) if _matches(t.name, pattern)
-            )
+            for tag in (_hub_tag(r) for r in hub_page.results):
+                if tag.name not in seen_names and _matches(tag.name, pattern):
+                    seen_names.add(tag.name)
+                    collected.append(tag)
             if (
                 hub_page.has_next
                 and not all_tags
@@ -113,22 +124,25 @@ def _hub_tags(
         if walk.capped:
             complete = False
             notes.append(f"stopped after scanning {walk.pages * HUB_PAGE_SIZE} tags")
+        elif walk.stopped:
+            complete = False
+            notes.append(walk.stopped)
     except PaginationLimitError:
         # Anonymous callers cannot page deep on the Hub: finish from the registry's
         # tags/list, which has cursor pagination and no such cap (names only).
         seen = {t.name for t in collected}
-        names, cut_at = registry_tag_names(
+        names, stopped = registry_tag_names(
             clients, ref, lambda n: n not in seen and _matches(n, pattern)
         )
         extra = [Tag(name=n) for n in names]
-        complete = cut_at is None
+        complete = stopped is None
         collected.extend(extra)
         notes.append(
             f"Docker Hub refused deep pages to anonymous callers; {len(extra)} tags came "
             "from the registry's tags/list without digest, size or dates"
         )
-        if cut_at is not None:
-            notes.append(f"stopped after {cut_at} pages of the registry's tags/list")
+        if stopped is not None:
+            notes.append(stopped)
     ordered = _sorted(collected, sort)
     if all_tags:
         shown, shown_page = ordered, None
@@ -148,15 +162,21 @@ def _hub_tags(
 
 def registry_tag_names(
     clients: Clients, ref: ImageReference, keep: Callable[[str], bool]
-) -> tuple[list[str], int | None]:
-    """Tag names from the registry's tags/list that `keep` accepts, and the number of pages
-    read when MAX_REGISTRY_TAG_PAGES cut the listing short (None when it is complete)."""
-    names: list[str] = []
-    for pages, batch in enumerate(clients.registry.iter_tag_pages(ref), start=1):
-        names.extend(n for n in batch if keep(n))
-        if pages >= MAX_REGISTRY_TAG_PAGES:
-            return names, pages
-    return names, None
+) -> tuple[list[str], str | None]:
+    """Tag names (each once) from the registry's tags/list that `keep` accepts, and why the
+    walk ended early (page or time bound, a paging loop, a next page on another host), or
+    None when the listing is complete."""
+    walk = PageWalk(
+        f"the registry's tags of {ref.familiar_name}",
+        max_pages=MAX_REGISTRY_TAG_PAGES,
+        clock=clients.transport.clock,
+    )
+    names: dict[str, None] = {}
+    for pages, batch in enumerate(clients.registry.iter_tag_pages(ref, walk=walk), start=1):
+        names.update((n, None) for n in batch if keep(n))
+        if pages >= MAX_REGISTRY_TAG_PAGES:  # also when the walk is not ours to bound
+            return list(names), walk.stopped or f"stopped after {pages} pages of tags"
+    return list(names), walk.stopped
 
 
 def _registry_tags(
@@ -169,10 +189,10 @@ def _registry_tags(
     sort: TagSort,
 ) -> TagList:
     notes: list[str] = []
-    names, cut_at = registry_tag_names(clients, ref, lambda n: _matches(n, pattern))
-    truncated = cut_at is not None
-    if truncated:
-        notes.append(f"stopped after {cut_at} pages of tags")
+    names, stopped = registry_tag_names(clients, ref, lambda n: _matches(n, pattern))
+    truncated = stopped is not None
+    if stopped is not None:
+        notes.append(stopped)
     if sort == "semver":
         names.sort(key=semver_sort_key)
     else:

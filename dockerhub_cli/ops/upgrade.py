@@ -167,17 +167,28 @@ def _safe(call: Callable[[], frozenset[str]]) -> Callable[[], frozenset[str]]:
 
 
 def _hub_prints(clients: Clients, hub_name: tuple[str, str], notes: list[str]) -> list[_Print]:
-    from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, PaginationLimitError
+    """The most recent Hub tags' fingerprints, through the one Hub page walker (`hub.pages`:
+    loops, other hosts and time bounded, at most MAX_SAME_AS_HUB_PAGES pages)."""
+    from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubWalk, PaginationLimitError
 
     namespace, name = hub_name
     prints: list[_Print] = []
+    walk = HubWalk()
+    seen: set[str] = set()
     try:
-        body = clients.hub.tags_page(
-            namespace, name, page=1, page_size=HUB_PAGE_SIZE, ordering="last_updated"
-        )
-        pages = 1
-        while True:
-            for raw in _results(body):
+        for hub_page in clients.hub.pages(
+            lambda: clients.hub.tags_page(
+                namespace, name, page=1, page_size=HUB_PAGE_SIZE, ordering="last_updated"
+            ),
+            f"tags of {namespace}/{name}",
+            walk,
+            max_pages=MAX_SAME_AS_HUB_PAGES,
+        ):
+            for raw in hub_page.results:
+                tag = str(raw.get("name") or "")
+                if tag in seen:  # a tag repeated across pages counts once
+                    continue
+                seen.add(tag)
                 images = [
                     i
                     for i in _dicts(raw.get("images"))
@@ -185,7 +196,7 @@ def _hub_prints(clients: Clients, hub_name: tuple[str, str], notes: list[str]) -
                 ]
                 prints.append(
                     _Print(
-                        name=str(raw.get("name") or ""),
+                        name=tag,
                         digest=raw.get("digest") or None,
                         manifests=frozenset(str(i["digest"]) for i in images if i.get("digest")),
                         platforms=frozenset(
@@ -197,19 +208,16 @@ def _hub_prints(clients: Clients, hub_name: tuple[str, str], notes: list[str]) -
                         ),
                     )
                 )
-            next_url = body.get("next") if isinstance(body, dict) else None
-            if not next_url:
-                break
-            if pages >= MAX_SAME_AS_HUB_PAGES:
-                notes.append(f"stopped after the {pages * HUB_PAGE_SIZE} most recent tags")
-                break
-            body = clients.hub.get_next(str(next_url), f"tags of {namespace}/{name}")
-            pages += 1
     except PaginationLimitError:
         notes.append(
             f"Docker Hub refused deep pages to anonymous callers; compared the "
             f"{len(prints)} most recent tags"
         )
+        return prints
+    if walk.capped:
+        notes.append(f"stopped after the {walk.pages * HUB_PAGE_SIZE} most recent tags")
+    elif walk.stopped:
+        notes.append(walk.stopped)
     return prints
 
 

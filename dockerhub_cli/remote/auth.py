@@ -25,10 +25,14 @@ from urllib.parse import urlsplit
 from dockerhub_cli.errors import AuthError, UpstreamError
 from dockerhub_cli.remote.keychain import Credentials
 from dockerhub_cli.remote.transport import (
+    MAX_TOKEN_CHARS,
+    MAX_TOKEN_REPLY_BYTES,
     error_message,
+    json_body,
     raise_for_rate_limit,
     raise_for_server_error,
 )
+from dockerhub_cli.remote.transport import json_refusal as _why
 
 if TYPE_CHECKING:
     import requests
@@ -93,10 +97,8 @@ class ChallengeMemory:
             try:
                 # Another process may have added hosts since we read the file: merge them.
                 merged = {**self._read(), **{host: kept}}
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps({h: _as_json(c) for h, c in merged.items()}))
-                os.replace(tmp, self.path)
+                body = json.dumps({h: _as_json(c) for h, c in merged.items()})
+                write_private_file(self.path, body.encode())
             except OSError as exc:
                 log.debug("could not remember the challenge of %s: %s", host, exc)
 
@@ -121,6 +123,26 @@ class ChallengeMemory:
             if challenge is not None:
                 found[host] = challenge
         return found
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically: a random temp name created exclusively (mkstemp:
+    O_CREAT|O_EXCL, mode 0600, so a planted file or symlink is never followed), then renamed
+    over `path` (a symlink at `path` is replaced, not written through)."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def _public_part(challenge: Challenge) -> Challenge | None:
@@ -148,6 +170,126 @@ def same_challenge(a: Challenge | None, b: Challenge | None) -> bool:
     return _public_part(a) == _public_part(b)
 
 
+# -- which credential may go where: the one place that decides ----------------------------------
+
+DOCKER_HUB_HOSTS = frozenset(
+    {
+        "docker.io",
+        "index.docker.io",
+        "registry-1.docker.io",
+        "registry.hub.docker.com",
+        "auth.docker.io",
+        "hub.docker.com",
+    }
+)
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    name = (host or "").strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class CredentialPolicy:
+    """Where a credential (password, PAT, identity token) may be sent. README, "Security":
+
+    | credential | may go to |
+    |---|---|
+    | any | only http(s) URLs without user info |
+    | any, registry reached over HTTPS | HTTPS only: never plain HTTP |
+    | Docker Hub (DOCKERHUB_TOKEN, docker.io login) | Docker Hub's own hosts only: the configured
+      Hub and registry hosts and Docker Hub's token service (auth.docker.io) |
+    | another registry's, realm on the registry's own host | as the registry was reached |
+    | another registry's, realm on another host | HTTPS; HTTP only when the registry itself is
+      loopback or explicitly insecure (DOCKERHUB_INSECURE_REGISTRIES, --insecure) |
+    | any, on a redirect (a blob sent to a CDN) | only to the same host and port, and never from
+      HTTPS to HTTP: `keeps_on_redirect`, which the session applies to every redirect |
+
+    A refusal is an AuthError naming the host; nothing is sent.
+    """
+
+    hub_hosts: frozenset[str] = DOCKER_HUB_HOSTS
+    insecure_hosts: frozenset[str] = frozenset()
+    insecure_all: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> CredentialPolicy:
+        configured = {
+            (urlsplit(url).hostname or "").lower()
+            for url in (settings.hub_url, settings.registry_url)
+        }
+        return cls(
+            hub_hosts=DOCKER_HUB_HOSTS | {h for h in configured if h},
+            insecure_hosts=frozenset(settings.insecure_registries),
+            insecure_all=bool(settings.insecure),
+        )
+
+    def refusal(self, origin: str, target: str, *, docker_hub: bool) -> str | None:
+        """Why credentials for the registry at `origin` may not go to `target`; None if they may."""
+        src, dst = urlsplit(origin), urlsplit(target)
+        if dst.scheme not in ("http", "https") or not dst.hostname:
+            return "it is not an http(s) URL"
+        if "@" in dst.netloc:
+            return "the URL carries user info"
+        if src.scheme == "https" and dst.scheme == "http":
+            return "it is plain HTTP and the registry was reached over HTTPS"
+        target_host = dst.hostname.lower()
+        if docker_hub:
+            if target_host not in self.hub_hosts:
+                return "a Docker Hub credential goes only to Docker Hub's own hosts"
+            return None
+        same_host = target_host == (src.hostname or "").lower()
+        if dst.scheme == "http" and not same_host:
+            registry = src.netloc
+            if not (
+                _is_loopback(src.hostname or "")
+                or self.insecure_all
+                or registry in self.insecure_hosts
+                or (src.hostname or "") in self.insecure_hosts
+            ):
+                return (
+                    "plain HTTP to another host is allowed only for loopback or insecure registries"
+                )
+        return None
+
+    @staticmethod
+    def keeps_on_redirect(origin: str, target: str) -> bool:
+        """Whether a request redirected from `origin` to `target` keeps its Authorization
+        header: only to the same host and port (http -> https on the default ports counts as
+        the same), never to another host (a CDN's signed URL needs none) nor down to HTTP."""
+        src, dst = urlsplit(origin), urlsplit(target)
+        if dst.scheme not in ("http", "https") or "@" in dst.netloc:
+            return False
+        if (src.hostname or "").lower() != (dst.hostname or "").lower():
+            return False
+        if src.scheme == "https" and dst.scheme == "http":
+            return False
+        default = {"http": 80, "https": 443}
+        src_port = src.port or default.get(src.scheme)
+        dst_port = dst.port or default.get(dst.scheme)
+        if src_port == dst_port:
+            return True
+        return src.scheme == "http" and dst.scheme == "https" and (src_port, dst_port) == (80, 443)
+
+    def check(self, origin: str, target: str, *, docker_hub: bool, what: str) -> None:
+        why = self.refusal(origin, target, docker_hub=docker_hub)
+        if why is not None:
+            host = urlsplit(target).netloc or target
+            raise AuthError(
+                f"refusing to send the credentials for {urlsplit(origin).netloc} to {host} "
+                f"({what}): {why}; nothing was sent",
+                hint="the registry's token realm points somewhere its credentials do not belong;"
+                " check the registry URL, or unset the credentials for anonymous access",
+            )
+
+
 @dataclass
 class _Token:
     value: str = field(repr=False)
@@ -157,8 +299,14 @@ class _Token:
 class RegistryAuth:
     """Answers registry challenges and remembers, per host, how to authenticate up front."""
 
-    def __init__(self, transport: Transport, memory: ChallengeMemory | None = None) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        memory: ChallengeMemory | None = None,
+        policy: CredentialPolicy | None = None,
+    ) -> None:
         self.transport = transport
+        self.policy = policy or CredentialPolicy()
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str, str, str], _Token] = {}
         # One fetch per token key at a time: threads needing the same token (compare fetches
@@ -182,10 +330,22 @@ class RegistryAuth:
         self.memory.put(host, challenge)
 
     def authorization(
-        self, host: str, scope: str, credentials: Credentials | None, *, fetch: bool = True
+        self,
+        host: str,
+        scope: str,
+        credentials: Credentials | None,
+        *,
+        fetch: bool = True,
+        origin: str = "",
+        docker_hub: bool = False,
     ) -> str | None:
         """The Authorization header value for `scope` on `host`, or None if anonymous access
-        is all we know to do. With `fetch=False`, only a cached token is returned."""
+        is all we know to do. With `fetch=False`, only a cached token is returned.
+
+        `origin` is the registry URL the request goes to (scheme and host; default
+        `https://<host>`), `docker_hub` whether the credentials are Docker Hub's: together
+        they decide, through `CredentialPolicy`, where the credentials may be sent."""
+        origin = origin or f"https://{host}"
         challenge = self.known_challenge(host)
         if challenge is None:
             return None
@@ -203,6 +363,10 @@ class RegistryAuth:
             with fetch_lock:
                 token = self._cached_token(challenge, scope, credentials)
                 if token is None:
+                    if credentials is not None:
+                        self.policy.check(
+                            origin, challenge.realm, docker_hub=docker_hub, what="a registry token"
+                        )
                     token = self._fetch_token(challenge, scope, credentials)
         return f"Bearer {token}" if token else None
 
@@ -241,7 +405,13 @@ class RegistryAuth:
             params.append(("account", credentials.username))
             auth = (credentials.username, credentials.secret)
         response = self.transport.request(
-            "GET", realm, params=params, auth=auth, cacheable=False, what="a registry token"
+            "GET",
+            realm,
+            params=params,
+            auth=auth,
+            cacheable=False,
+            what="a registry token",
+            max_bytes=MAX_TOKEN_REPLY_BYTES,
         )
         return self._store(challenge, scope, credentials, response)
 
@@ -256,7 +426,12 @@ class RegistryAuth:
             "client_id": "dockerhub-cli",
         }
         response = self.transport.request(
-            "POST", challenge.realm, data=data, cacheable=False, what="a registry token"
+            "POST",
+            challenge.realm,
+            data=data,
+            cacheable=False,
+            what="a registry token",
+            max_bytes=MAX_TOKEN_REPLY_BYTES,
         )
         return self._store(challenge, scope, credentials, response)
 
@@ -287,12 +462,15 @@ class RegistryAuth:
                 f"{error_message(response)}"
             )
         try:
-            body = response.json()
-        except ValueError:
-            raise UpstreamError(f"the token server {host} sent a reply that is not JSON") from None
+            body = json_body(response)
+        except ValueError as exc:
+            raise UpstreamError(
+                f"the token server {host} sent a reply that is {_why(exc)}"
+            ) from None
         token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise UpstreamError(f"the token server {host} sent no token")
+        check_token(token, f"the token server {host}")
         try:
             lifetime = float(body.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
         except (TypeError, ValueError):
@@ -302,6 +480,19 @@ class RegistryAuth:
         with self._lock:
             self._tokens[self._key(challenge, scope, credentials)] = _Token(token, expires)
         return token
+
+
+def check_token(token: str, source: str) -> None:
+    """A token is replayed as a header on every request: refuse one that is absurdly long or
+    could not be a header value (control characters, line breaks)."""
+    if len(token) > MAX_TOKEN_CHARS:
+        raise UpstreamError(
+            f"{source} sent a {len(token):,}-character token (more than {MAX_TOKEN_CHARS:,});"
+            " refusing it",
+            hint="a real token is a few kilobytes; check the registry URL",
+        )
+    if any(ord(c) < 0x21 or ord(c) > 0x7E for c in token):
+        raise UpstreamError(f"{source} sent a token that is not a valid header value")
 
 
 def _basic(username: str, secret: str) -> str:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dockerhub_cli.errors import NetworkError, UpstreamError
+from dockerhub_cli.errors import DockerHubError, NetworkError, UpstreamError
 from dockerhub_cli.oci.layer import LayerIndex
 
 if TYPE_CHECKING:
@@ -29,7 +29,8 @@ log = logging.getLogger("dockerhub_cli.blobs")
 
 
 class ResponseReader:
-    """`read(n)` over a streamed response's raw body; transport failures become our errors."""
+    """`read(n)` over a streamed response's body (the transport's `StreamedBody`: capped,
+    progress-deadlined, never cached); any other transport failure becomes our error."""
 
     def __init__(self, response: Any, what: str) -> None:
         self.response = response
@@ -38,6 +39,8 @@ class ResponseReader:
     def read(self, n: int = -1, /) -> bytes:
         try:
             data: bytes = self.response.raw.read(n if n and n > 0 else 256 * 1024)
+        except DockerHubError:
+            raise
         except Exception as exc:  # urllib3 ProtocolError, ReadTimeoutError, socket errors
             name = type(exc).__name__
             if "Timeout" in name:
@@ -59,10 +62,19 @@ def open_registry_blob(
     digest: str,
     what: str = "layer",
     byte_range: tuple[int, int] | None = None,
+    *,
+    max_bytes: int | None = None,
 ) -> Iterator[ResponseReader]:
     """The blob's bytes as a stream (closed on exit, so stopping early frees the connection);
-    with `byte_range` only those bytes, or RangeNotHonouredError before any is read."""
-    response = registry.open_blob(ref, digest, what=what, byte_range=byte_range)
+    with `byte_range` only those bytes, or RangeNotHonouredError before any is read.
+
+    At most `max_bytes` are read (the blob's descriptor size; a range's own length)."""
+    if max_bytes is None:
+        response = registry.open_blob(ref, digest, what=what, byte_range=byte_range)
+    else:
+        response = registry.open_blob(
+            ref, digest, what=what, byte_range=byte_range, max_bytes=max_bytes
+        )
     try:
         if byte_range is not None:
             wanted = f"bytes {byte_range[0]}-{byte_range[1]}/"

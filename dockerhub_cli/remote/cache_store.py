@@ -7,15 +7,25 @@
 * A corrupt or truncated SQLite file is moved aside to `http_cache.sqlite.corrupt-<time>` and a
   new one is started, with a warning on stderr; never a crash.
 * `cache_info()` / `clear_cache()` back `dockerhub cache info|clear`.
+
+No secret is stored: before a response is written, `scrub_response` keeps only the harmless
+request headers (Accept, User-Agent, ...) of it *and of every response in its redirect
+history* (the pre-redirect request to the registry carried the Authorization header), and drops
+cookies, request bodies and signed query strings. The cache directory is private (0700, files
+0600), and one owned by another user or writable by group/others is refused, as ssh refuses a
+loose `~/.ssh`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from dockerhub_cli.errors import InvalidInputError, LocalFileError, NetworkError
 from dockerhub_cli.models.cache import CacheClearResult, CacheInfo
@@ -29,6 +39,150 @@ log = logging.getLogger("dockerhub_cli.cache")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 REDIS_NAMESPACE = "dockerhub-cli"
 CORRUPT_MARKER = ".corrupt-"
+
+
+# -- keeping secrets out, and the directory private --------------------------------------------
+
+# Request headers that may be stored with a cached response; everything else (Authorization,
+# Cookie, Proxy-Authorization, any X-* token header) is dropped before the write.
+KEPT_REQUEST_HEADERS = frozenset({"accept", "accept-encoding", "user-agent", "content-type"})
+_DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2", "authorization"})
+_SECRET_QUERY_HINTS = ("signature", "x-amz-", "sig=", "token=", "verify=", "key=", "credential")
+
+
+def _redact_query(url: str | None) -> str | None:
+    """A URL without its query when the query looks like it carries a credential (presigned
+    CDN links: X-Amz-Signature, token=, sig=...)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.query and any(h in parts.query.lower() for h in _SECRET_QUERY_HINTS):
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return url
+
+
+def _scrub_one(response: Any) -> None:
+    from requests.cookies import RequestsCookieJar
+    from requests.structures import CaseInsensitiveDict
+
+    request = getattr(response, "request", None)
+    if request is not None:
+        headers = request.headers or {}
+        request.headers = CaseInsensitiveDict(
+            {k: v for k, v in headers.items() if k.lower() in KEPT_REQUEST_HEADERS}
+        )
+        request.cookies = RequestsCookieJar()
+        request.body = None
+        request.url = _redact_query(request.url)
+    response.headers = CaseInsensitiveDict(
+        {k: v for k, v in response.headers.items() if k.lower() not in _DROPPED_RESPONSE_HEADERS}
+    )
+    if response.headers.get("Location"):  # a redirect to a presigned CDN URL
+        response.headers["Location"] = _redact_query(response.headers["Location"]) or ""
+    raw = getattr(response, "raw", None)
+    raw_headers = getattr(raw, "headers", None)
+    if raw_headers is not None:
+        for name in list(raw_headers.keys()):
+            if name.lower() in _DROPPED_RESPONSE_HEADERS:
+                del raw_headers[name]
+            elif name.lower() == "location":
+                raw_headers[name] = _redact_query(raw_headers[name]) or ""
+    if raw is not None and hasattr(raw, "request_url"):
+        raw.request_url = _redact_query(raw.request_url)
+    response.cookies = RequestsCookieJar()
+    response.url = _redact_query(response.url)
+
+
+def scrub_response(cached: Any) -> Any:
+    """Remove everything secret from a CachedResponse and its redirect history, in place."""
+    for item in (cached, *(getattr(cached, "history", None) or ())):
+        _scrub_one(item)
+    return cached
+
+
+class _Scrubbing:
+    """Mixin for a requests-cache backend: every saved response goes through `scrub_response`
+    (requests-cache's own redaction covers the top-level request only, not the redirect
+    history, and only a fixed list of header names)."""
+
+    def save_response(
+        self, response: Any, cache_key: str | None = None, expires: Any = None
+    ) -> None:
+        from requests_cache.cache_keys import redact_response
+        from requests_cache.models.response import CachedResponse
+
+        backend: Any = self
+        cache_key = cache_key or backend.create_key(response.request)
+        cached = CachedResponse.from_response(response, expires=expires)
+        cached = redact_response(cached, backend._settings.ignored_parameters)
+        backend.responses[cache_key] = scrub_response(cached)
+        if response.history and not cached.revalidated:
+            for r in response.history:
+                backend.redirects[backend.create_key(r.request)] = cache_key
+
+
+_SCRUBBING: dict[type, type] = {}
+
+
+def scrubbing(backend_class: type) -> type:
+    """`backend_class` with `_Scrubbing` mixed in (same name, so reports stay the same)."""
+    if backend_class not in _SCRUBBING:
+        _SCRUBBING[backend_class] = type(
+            backend_class.__name__, (_Scrubbing, backend_class), {"__module__": __name__}
+        )
+    return _SCRUBBING[backend_class]
+
+
+def _unsafe_dir_error(path: Path, why: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"refusing to use the cache directory {path}: {why}",
+        hint="use a directory only you can write (chmod 700), or set DOCKERHUB_CACHE_DIR",
+    )
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create `path` 0700, or check an existing one: it must belong to this user and not be
+    writable by group or others (then it is tightened to 0700). Raises InvalidInputError
+    (exit 2) for an unsafe directory, LocalFileError (exit 9) when it cannot be created."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = path.stat()
+    except OSError as exc:
+        raise LocalFileError(
+            f"cannot create the cache directory {path}: {exc.strerror or exc}",
+            hint="set DOCKERHUB_CACHE_DIR to a writable directory",
+        ) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise _unsafe_dir_error(path, "it is not a directory")
+    if not hasattr(os, "geteuid"):  # Windows: no POSIX owners and modes
+        return
+    if info.st_uid != os.geteuid():
+        raise _unsafe_dir_error(path, f"it belongs to another user (uid {info.st_uid})")
+    if info.st_mode & 0o022:
+        raise _unsafe_dir_error(
+            path, f"it is writable by group or others (mode {stat.S_IMODE(info.st_mode):o})"
+        )
+    if info.st_mode & 0o077:
+        try:
+            path.chmod(0o700)
+        except OSError:
+            pass
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file (and tighten its -wal/-shm) as 0600 before SQLite opens it;
+    SQLite gives its journal files the mode of the database file."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        os.close(fd)
+    except OSError:
+        return  # SQLite reports the real problem when it opens the file
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if stat.S_IMODE(p.lstat().st_mode) & 0o077:
+                p.chmod(0o600)
+        except OSError:
+            pass
 
 
 # -- choosing and opening the backend ---------------------------------------------------------
@@ -82,13 +236,14 @@ def open_redis_backend(settings: Settings) -> Any:
             f"invalid cache backend URL {redact_url(url)!r}: {exc}",
             hint="e.g. redis://127.0.0.1:6379/0",
         ) from None
-    return RedisCache(namespace=REDIS_NAMESPACE, connection=connection)
+    return scrubbing(RedisCache)(namespace=REDIS_NAMESPACE, connection=connection)
 
 
 def _sqlite(settings: Settings) -> Any:
     from requests_cache.backends.sqlite import SQLiteCache
 
-    return SQLiteCache(
+    _private_file(settings.cache_path)
+    return scrubbing(SQLiteCache)(
         settings.cache_path,
         wal=True,
         busy_timeout=settings.cache_busy_timeout_ms,
@@ -111,13 +266,7 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
 
 def open_sqlite_backend(settings: Settings) -> Any:
     path = settings.cache_path
-    try:
-        settings.cache_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LocalFileError(
-            f"cannot create the cache directory {settings.cache_dir}: {exc.strerror or exc}",
-            hint="set DOCKERHUB_CACHE_DIR to a writable directory",
-        ) from None
+    ensure_private_dir(settings.cache_dir)
     backend = None
     try:
         backend = _sqlite(settings)

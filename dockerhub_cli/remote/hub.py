@@ -8,23 +8,28 @@ deprecated `/v2/users/login`): a raw PAT sent as Bearer is refused by the Hub.
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from dockerhub_cli.errors import AuthError, NotFoundError, UpstreamError
+from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN
 from dockerhub_cli.remote.transport import (
+    MAX_PAGE_BYTES,
+    MAX_TOKEN_REPLY_BYTES,
+    PageWalk,
     error_message,
+    json_body,
     raise_for_rate_limit,
     raise_for_server_error,
 )
+from dockerhub_cli.remote.transport import json_refusal as _why
 
 if TYPE_CHECKING:
     from dockerhub_cli.config.settings import Settings
@@ -52,10 +57,15 @@ class HubHTTPError(UpstreamError):
 
 @dataclass
 class HubWalk:
-    """What a walk over Hub pages did: pages read, and whether it stopped at `max_pages`."""
+    """What a walk over Hub pages did: pages read, whether it stopped at `max_pages`
+    (`capped`), and why it stopped early otherwise (`stopped`: a paging loop, a `next` on
+    another host, the time bound). `first_url`, when the caller knows it, lets a `next` that
+    points back at the first page count as a loop."""
 
     pages: int = 0
     capped: bool = False
+    stopped: str | None = None
+    first_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,7 @@ class HubClient:
             headers={"Accept": "application/json"},
             cacheable=False,
             what="a Docker Hub login",
+            max_bytes=MAX_TOKEN_REPLY_BYTES,
         )
         if response.status_code == 404 or response.status_code == 405:
             response = self.transport.request(
@@ -111,6 +122,7 @@ class HubClient:
                 headers={"Accept": "application/json"},
                 cacheable=False,
                 what="a Docker Hub login",
+                max_bytes=MAX_TOKEN_REPLY_BYTES,
             )
         raise_for_rate_limit(response, "a Docker Hub login")
         raise_for_server_error(response, "a Docker Hub login")
@@ -125,12 +137,15 @@ class HubClient:
                 f"Docker Hub login answered HTTP {response.status_code}: {error_message(response)}"
             )
         try:
-            body = response.json()
+            body = json_body(response)
         except ValueError:
             raise UpstreamError("Docker Hub login sent a reply that is not JSON") from None
         token = body.get("access_token") or body.get("token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise UpstreamError("Docker Hub login sent no token")
+        from dockerhub_cli.remote.auth import check_token
+
+        check_token(token, "the Docker Hub login")
         return token
 
     # -- requests ---------------------------------------------------------------------------
@@ -144,20 +159,24 @@ class HubClient:
         authorization = self._authorization()
         if authorization:
             headers["Authorization"] = authorization
-        response = self.transport.request("GET", url, params=params, headers=headers, what=what)
+        response = self.transport.request(
+            "GET", url, params=params, headers=headers, what=what, max_bytes=MAX_PAGE_BYTES
+        )
         if response.status_code == 401 and authorization:
             # The JWT may have been revoked or expired early: log in once more.
             with self._lock:
                 self._jwt = None
             headers["Authorization"] = self._authorization() or ""
-            response = self.transport.request("GET", url, params=params, headers=headers, what=what)
+            response = self.transport.request(
+                "GET", url, params=params, headers=headers, what=what, max_bytes=MAX_PAGE_BYTES
+            )
         self.check(response, what)
         try:
-            return response.json()
-        except ValueError:
+            return json_body(response)
+        except ValueError as exc:
             self.transport.forget(response)
             raise UpstreamError(
-                f"Docker Hub sent a reply that is not JSON for {what}",
+                f"Docker Hub sent a reply that is {_why(exc)} for {what}",
                 hint="try again later; use --debug to see the request",
             ) from None
 
@@ -197,18 +216,30 @@ class HubClient:
         """The one walker over Hub listings: the first page, then `next` until it is null or
         `max_pages` pages were read (`walk.capped`). The caller stops early by breaking out.
         PaginationLimitError (anonymous deep paging) propagates to the caller."""
+        rules = PageWalk(what, max_pages=max_pages, clock=self.transport.clock)
         body = first()
         walk.pages = 1
+        rules.saw(walk.first_url)
+        current = self.base_url + "/"
         while True:
             next_url = body.get("next") if isinstance(body, dict) else None
-            yield HubPage(_page_results(body), body, bool(next_url))
-            if not next_url:
+            has_next = isinstance(next_url, str) and bool(next_url)
+            yield HubPage(_page_results(body), body, has_next)
+            if not has_next:
                 return
-            if walk.pages >= max_pages:
-                walk.capped = True
+            # The rules of every page walk (transport.PageWalk): a page already read is a
+            # loop, a `next` on another host is not followed, pages and time are bounded.
+            target = urljoin(current, str(next_url))
+            if not rules.follow(target, current):
+                if walk.pages >= max_pages:
+                    walk.capped = True
+                else:
+                    walk.stopped = rules.stopped
                 return
-            body = self.get_next(str(next_url), what)
+            body = self.get_next(target, what)
+            rules.saw(target)
             walk.pages += 1
+            current = target
 
     # -- endpoints --------------------------------------------------------------------------
 
@@ -230,21 +261,43 @@ class HubClient:
         namespace: str,
         name: str,
         *,
-        page: int,
-        page_size: int,
+        page: int = 1,
+        page_size: int = 100,
         ordering: str | None = None,
         name_filter: str | None = None,
     ) -> Any:
+        return self.get_json(
+            self.tags_url(
+                namespace,
+                name,
+                page=page,
+                page_size=page_size,
+                ordering=ordering,
+                name_filter=name_filter,
+            ),
+            what=f"tags of {_familiar(namespace, name)}",
+        )
+
+    def tags_url(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        ordering: str | None = None,
+        name_filter: str | None = None,
+    ) -> str:
+        """The absolute URL of one page of tags (the first page of a walk, for loop checks)."""
+        from urllib.parse import urlencode
+
         params: dict[str, Any] = {"page": page, "page_size": page_size}
         if ordering:
             params["ordering"] = ordering
         if name_filter:
             params["name"] = name_filter
-        return self.get_json(
-            f"/v2/namespaces/{namespace}/repositories/{name}/tags",
-            params=params,
-            what=f"tags of {_familiar(namespace, name)}",
-        )
+        path = f"/v2/namespaces/{namespace}/repositories/{name}/tags"
+        return f"{self.base_url}{path}?{urlencode(params)}"
 
     def get_next(self, url: str, what: str) -> Any:
         return self.get_json(url, what=what)
@@ -310,7 +363,7 @@ def _jwt_expiry(token: str) -> float:
     """`exp` of a JWT (no signature check: we only need to know when to refresh)."""
     try:
         payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims = jsonlimits.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         return float(claims["exp"]) - 30.0
     except (IndexError, ValueError, KeyError, TypeError):
         return time.time() + JWT_DEFAULT_LIFETIME - 30.0

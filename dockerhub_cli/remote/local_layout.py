@@ -37,6 +37,7 @@ from dockerhub_cli.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.mediatypes import DOCKER_MANIFEST, OCI_INDEX
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
 from dockerhub_cli.oci.source import DOCKER_ARCHIVE, OCI_LAYOUT, describe_source
@@ -426,7 +427,7 @@ class LocalLayoutClient:
     def _load_docker(self, files: _Files) -> list[_Image]:
         body = files.read("manifest.json", MAX_INDEX_BYTES)
         try:
-            data = json.loads(body)
+            data = jsonlimits.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise LocalSourceError(f"{self.where}: manifest.json is not valid JSON") from None
         if not isinstance(data, list) or not data:
@@ -625,7 +626,7 @@ def _familiar(name: str) -> str:
 
 def _json_object(body: bytes, what: str) -> dict[str, Any]:
     try:
-        data = json.loads(body)
+        data = jsonlimits.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise LocalSourceError(f"{what} is not valid JSON") from None
     if not isinstance(data, dict):

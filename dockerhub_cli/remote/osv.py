@@ -40,9 +40,16 @@ from dockerhub_cli.models.supply import (
     SeveritySummary,
 )
 from dockerhub_cli.remote.transport import (
+    MAX_PAGE_BYTES as MAX_OSV_BYTES,
+)
+from dockerhub_cli.remote.transport import (
     error_message,
+    json_body,
     raise_for_server_error,
     retry_after_seconds,
+)
+from dockerhub_cli.remote.transport import (
+    json_refusal as _why,
 )
 
 if TYPE_CHECKING:
@@ -316,7 +323,7 @@ def query_purl(text: str) -> str | None:
     purl = parse_purl(text)
     if purl is None:
         return None
-    return purl.to_string().split("#", 1)[0].split("?", 1)[0]
+    return str(purl.to_string()).split("#", 1)[0].split("?", 1)[0]
 
 
 def _version_class(ecosystem: str | None) -> type[Version] | None:
@@ -487,17 +494,19 @@ class OsvClient:
                 hint=f"check DOCKERHUB_OSV_URL ({self.base_url})",
             )
         try:
-            return response.json()
-        except ValueError:
+            return json_body(response)
+        except ValueError as exc:
             self.transport.forget(response)
-            raise UpstreamError(f"OSV sent {what} that is not JSON") from None
+            raise UpstreamError(f"OSV sent {what} that is {_why(exc)}") from None
 
     def _post_batch(self, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         url = f"{self.base_url}/v1/querybatch"
         what = f"a querybatch of {len(queries)} packages"
         attempts = max(1, self.settings.retries + 1)
         for attempt in range(1, attempts + 1):
-            response = self.transport.request("POST", url, json={"queries": queries}, what=what)
+            response = self.transport.request(
+                "POST", url, json={"queries": queries}, what=what, max_bytes=MAX_OSV_BYTES
+            )
             retryable = response.status_code == 429 or response.status_code >= 500
             if retryable and attempt < attempts:
                 wait = retry_after_seconds(response)
@@ -560,7 +569,7 @@ class OsvClient:
 
         what = f"vulnerability {vuln_id}"
         url = f"{self.base_url}/v1/vulns/{quote(vuln_id, safe='')}"
-        response = self.transport.request("GET", url, what=what)
+        response = self.transport.request("GET", url, what=what, max_bytes=MAX_OSV_BYTES)
         body = self._json(response, what)
         if not isinstance(body, dict) or body.get("id") != vuln_id:
             self.transport.forget(response)

@@ -25,12 +25,27 @@ from dockerhub_cli.errors import (
 )
 from dockerhub_cli.oci.mediatypes import MANIFEST_ACCEPT
 from dockerhub_cli.oci.reference import ImageReference
-from dockerhub_cli.remote.auth import ChallengeMemory, RegistryAuth, parse_challenge, same_challenge
+from dockerhub_cli.remote.auth import (
+    ChallengeMemory,
+    CredentialPolicy,
+    RegistryAuth,
+    parse_challenge,
+    same_challenge,
+)
 from dockerhub_cli.remote.transport import (
+    MAX_CONFIG_BYTES,
+    MAX_PAGE_BYTES,
+    MAX_RESPONSE_BYTES,
+    PageWalk,
     error_message,
     is_html,
+    json_body,
     raise_for_rate_limit,
     raise_for_server_error,
+)
+from dockerhub_cli.remote.transport import MAX_MANIFEST_BYTES as MAX_MANIFEST_BYTES
+from dockerhub_cli.remote.transport import (
+    json_refusal as _why,
 )
 
 if TYPE_CHECKING:
@@ -38,9 +53,11 @@ if TYPE_CHECKING:
     from dockerhub_cli.remote.keychain import CredentialStore
     from dockerhub_cli.remote.transport import Transport
 
-# Manifests are small; configs and attestations are small too. Refuse anything absurd.
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
-MAX_BLOB_BYTES = 64 * 1024 * 1024
+# Body caps per kind, enforced while streaming (transport.py): manifests 4 MiB as the
+# distribution spec says, configs, tag pages; attestations and other blobs the global cap.
+MAX_BLOB_BYTES = MAX_RESPONSE_BYTES
+# A streamed layer with no size to go by (layer sizes come from their descriptors).
+MAX_LAYER_BYTES = 64 * 1024**3
 TAGS_PAGE_SIZE = 1000
 
 
@@ -99,7 +116,7 @@ class RegistryClient:
         memory = ChallengeMemory(
             None if settings.no_cache else settings.cache_dir / "auth-challenges.json"
         )
-        self.auth = RegistryAuth(transport, memory)
+        self.auth = RegistryAuth(transport, memory, CredentialPolicy.from_settings(settings))
         self._plain_http_fallback: set[str] = set()
 
     # -- URLs -----------------------------------------------------------------------------
@@ -131,6 +148,7 @@ class RegistryClient:
         what: str,
         scope: str | None = None,
         cacheable: bool = True,
+        max_bytes: int = MAX_BLOB_BYTES,
         stream: bool = False,
     ) -> requests.Response:
         """Send `method url` for repository `ref`, answering one auth challenge if needed.
@@ -142,16 +160,23 @@ class RegistryClient:
         creds = self.credentials.lookup(ref.domain)
         base_headers = dict(headers or {})
 
-        authorization = self.auth.authorization(host, scope, creds, fetch=False)
+        origin, hub = _origin(url), ref.is_docker_hub
+        authorization = self.auth.authorization(
+            host, scope, creds, fetch=False, origin=origin, docker_hub=hub
+        )
         known = self.auth.known_challenge(host)
         if authorization is None and known is not None and not self.settings.offline:
             # We know this host wants a token. Ask the cache first so a warm call stays free,
             # then fetch the token before the network request instead of collecting a 401.
             if cacheable and not self.settings.no_cache and not self.settings.offline:
-                cached = self._send(method, url, base_headers, params, what, cache_only=True)
+                cached = self._send(
+                    method, url, base_headers, params, what, cache_only=True, max_bytes=max_bytes
+                )
                 if cached.status_code != 504 and not getattr(cached, "is_expired", False):
                     return cached
-            authorization = self.auth.authorization(host, scope, creds, fetch=True)
+            authorization = self.auth.authorization(
+                host, scope, creds, fetch=True, origin=origin, docker_hub=hub
+            )
 
         response = self._send(
             method,
@@ -160,6 +185,7 @@ class RegistryClient:
             params,
             what,
             cacheable=cacheable,
+            max_bytes=max_bytes,
             stream=stream,
         )
         if response.status_code != 401:
@@ -184,7 +210,9 @@ class RegistryClient:
             )
         if first_challenge:
             challenge_scope = challenge.params.get("scope") or scope
-            retry_auth = self.auth.authorization(host, challenge_scope, creds, fetch=True)
+            retry_auth = self.auth.authorization(
+                host, challenge_scope, creds, fetch=True, origin=origin, docker_hub=hub
+            )
             if retry_auth is not None:
                 response = self._send(
                     method,
@@ -193,6 +221,7 @@ class RegistryClient:
                     params,
                     what,
                     cacheable=cacheable,
+                    max_bytes=max_bytes,
                     stream=stream,
                 )
                 if response.status_code != 401:
@@ -231,6 +260,7 @@ class RegistryClient:
         *,
         cache_only: bool = False,
         cacheable: bool = True,
+        max_bytes: int = MAX_BLOB_BYTES,
         stream: bool = False,
     ) -> requests.Response:
         host = urlsplit(url).netloc
@@ -244,6 +274,7 @@ class RegistryClient:
                 cache_only=cache_only,
                 verify=not self._insecure(host),
                 cacheable=cacheable,
+                max_bytes=max_bytes,
                 stream=stream,
             )
         except NetworkError:
@@ -258,6 +289,7 @@ class RegistryClient:
                     params=params,
                     what=what,
                     cacheable=cacheable,
+                    max_bytes=max_bytes,
                     stream=stream,
                 )
             raise
@@ -341,6 +373,7 @@ class RegistryClient:
             self.url(ref, f"manifests/{reference}"),
             headers={"Accept": MANIFEST_ACCEPT},
             what=what,
+            max_bytes=MAX_MANIFEST_BYTES,
         )
         self.check(ref, response, what)
         body = response.content
@@ -348,10 +381,10 @@ class RegistryClient:
             raise UpstreamError(f"{what} is {len(body)} bytes, more than a manifest can be")
         header_digest = response.headers.get("Docker-Content-Digest")
         if reference.startswith(("sha256:", "sha512:")):
-            verify_digest(body, reference, what)
+            self._verify(response, body, reference, what)
             digest = reference
         elif header_digest:
-            verify_digest(body, header_digest, what)
+            self._verify(response, body, header_digest, what)
             digest = header_digest
         else:
             digest = compute_digest(body)
@@ -420,13 +453,25 @@ class RegistryClient:
     def get_blob(self, ref: ImageReference, digest: str, *, what: str = "blob") -> bytes:
         """GET a blob (config, attestation) by digest, following CDN redirects, verified."""
         label = f"{what} {digest[:19]} of {ref.familiar_name}"
-        response = self.request(ref, "GET", self.url(ref, f"blobs/{digest}"), what=label)
+        cap = MAX_CONFIG_BYTES if "config" in what else MAX_BLOB_BYTES
+        response = self.request(
+            ref, "GET", self.url(ref, f"blobs/{digest}"), what=label, max_bytes=cap
+        )
         self.check(ref, response, label)
         body = response.content
-        if len(body) > MAX_BLOB_BYTES:
-            raise UpstreamError(f"{label} is larger than {MAX_BLOB_BYTES} bytes; refusing it")
-        verify_digest(body, digest, label)
+        if len(body) > cap:
+            raise UpstreamError(f"{label} is larger than {cap:,} bytes; refusing it")
+        self._verify(response, body, digest, label)
         return body
+
+    def _verify(self, response: requests.Response, body: bytes, digest: str, what: str) -> None:
+        """Check `body` against `digest`; a body that fails is dropped from the HTTP cache (it
+        was stored when it arrived), so the next run asks the registry again."""
+        try:
+            verify_digest(body, digest, what)
+        except DockerHubError:
+            self.transport.forget(response)
+            raise
 
     def open_blob(
         self,
@@ -435,15 +480,22 @@ class RegistryClient:
         *,
         what: str = "layer",
         byte_range: tuple[int, int] | None = None,
+        max_bytes: int = MAX_LAYER_BYTES,
     ) -> requests.Response:
         """GET a blob as a stream (layers): never through the HTTP cache, redirects to CDN
         hosts followed (requests drops Authorization on a cross-host redirect). The caller
         reads `response.raw`, verifies what it reads, and closes the response.
 
         `byte_range` (first, last), inclusive, asks for part of it (`Range`); the caller checks
-        for 206, since a server may ignore the header and send everything."""
+        for 206, since a server may ignore the header and send everything.
+
+        `response.raw` is the transport's `StreamedBody`: it reads at most `max_bytes` (the
+        blob's size from its descriptor; a range's length with `byte_range`) and cuts off a
+        body that stops arriving (DOCKERHUB_TIMEOUT is a progress deadline for it)."""
         label = f"{what} {digest[:19]} of {ref.familiar_name}"
         headers = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range else None
+        if byte_range is not None:
+            max_bytes = byte_range[1] - byte_range[0] + 1
         response = self.request(
             ref,
             "GET",
@@ -452,46 +504,56 @@ class RegistryClient:
             what=label,
             cacheable=False,
             stream=True,
+            max_bytes=max_bytes,
         )
         if response.status_code >= 300:
-            try:  # keep at most 64 kB of an error body, for the message
-                response._content = response.raw.read(64 * 1024, decode_content=True)
-            except Exception:  # noqa: BLE001 - the status alone still makes the error
-                response._content = b""
-            finally:
-                response.close()
+            # The transport read this (an error body, capped); the status makes the error.
+            response.close()
             self.check(ref, response, label)
         return response
 
     # -- tags -----------------------------------------------------------------------------
 
     def iter_tag_pages(
-        self, ref: ImageReference, page_size: int = TAGS_PAGE_SIZE
+        self,
+        ref: ImageReference,
+        page_size: int = TAGS_PAGE_SIZE,
+        walk: PageWalk | None = None,
     ) -> Iterator[list[str]]:
-        """Yield `/v2/<name>/tags/list` pages, following `Link: <...>; rel="next"`."""
+        """Yield `/v2/<name>/tags/list` pages, following `Link: <...>; rel="next"` under the
+        rules of `walk` (loops, other hosts, page and time bounds: `walk.stopped` says why a
+        walk ended early)."""
         url: str | None = self.url(ref, "tags/list")
         params: dict[str, str] | None = {"n": str(page_size)}
-        seen_urls: set[str] = set()
         what = f"tags of {ref.familiar_name}"
+        walk = walk or PageWalk(what, max_pages=10_000, clock=self.transport.clock)
         while url:
-            response = self.request(ref, "GET", url, params=params, what=what)
+            response = self.request(
+                ref, "GET", url, params=params, what=what, max_bytes=MAX_PAGE_BYTES
+            )
             self.check(ref, response, what)
             try:
-                body = response.json()
-            except ValueError:
+                body = json_body(response)
+            except ValueError as exc:
                 self.transport.forget(response)
-                raise UpstreamError(f"{ref.domain} sent a tag list that is not JSON") from None
+                raise UpstreamError(f"{ref.domain} sent a tag list that is {_why(exc)}") from None
             tags = body.get("tags") if isinstance(body, dict) else None
             if tags is None:
                 tags = []
             if not isinstance(tags, list):
                 raise UpstreamError(f"{ref.domain} sent a malformed tag list")
-            yield [str(t) for t in tags]
-            next_url = _next_link(response.headers.get("Link", ""), response.url or url)
-            if not next_url or next_url in seen_urls:
+            walk.saw(response.url or url)
+            yield [str(t) for t in tags if isinstance(t, str | int | float)]
+            here = response.url or url
+            next_url = _next_link(response.headers.get("Link", ""), here)
+            if not walk.follow(next_url, here):
                 break
-            seen_urls.add(next_url)
             url, params = next_url, None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _with_auth(headers: dict[str, str], authorization: str | None) -> dict[str, str]:
@@ -510,22 +572,18 @@ def _media_type(response: requests.Response) -> str:
 
 def _error_code(response: requests.Response) -> str | None:
     try:
-        errors = response.json().get("errors")
+        errors = json_body(response).get("errors")
         return str(errors[0].get("code")) if errors else None
     except (ValueError, AttributeError, IndexError, TypeError):
         return None
 
 
 def _next_link(header: str, base: str) -> str | None:
-    """The rel="next" target of an RFC 5988 Link header, resolved against `base`.
-
-    Only links on the same host are followed: a registry cannot send us elsewhere.
-    """
+    """The rel="next" target of an RFC 5988 Link header, resolved against `base` (whether to
+    follow it is `PageWalk.follow`'s decision)."""
     for part in header.split(","):
         if 'rel="next"' in part or "rel=next" in part:
             start, end = part.find("<"), part.find(">")
             if start != -1 and end > start:
-                target = urljoin(base, part[start + 1 : end].strip())
-                if urlsplit(target).netloc == urlsplit(base).netloc:
-                    return target
+                return urljoin(base, part[start + 1 : end].strip())
     return None

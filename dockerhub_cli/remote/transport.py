@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -84,6 +84,72 @@ def expiry_patterns(settings: Settings) -> dict[str | Any, Any]:
     }
 
 
+# -- the per-request budget: a wall-clock deadline and a byte cap -----------------------------
+
+# Caps per kind of body (the whole body, chunked or not, counted after decompression).
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # the distribution spec: manifests and indexes
+MAX_CONFIG_BYTES = 8 * 1024 * 1024  # image configs (history, labels, env)
+MAX_TOKEN_REPLY_BYTES = 1024 * 1024  # token server and login replies
+MAX_TOKEN_CHARS = 64 * 1024  # the token itself, replayed as a header on every request
+MAX_PAGE_BYTES = 8 * 1024 * 1024  # a tags/list page, a Hub API page, an OSV reply
+# Nothing this tool reads (attestations and SBOMs are the largest) comes near this; a larger
+# body is cut off while streaming, so a hostile server cannot exhaust memory.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
+# A body whose last bytes are already arriving when the deadline passes is still taken, for
+# at most this long; a server that stalls or drips is cut off.
+_DEADLINE_GRACE = 1.0
+# A streamed body (a layer blob: gigabytes, `Transport.request(stream=True)`) has no
+# whole-body deadline, since it may rightly take longer than DOCKERHUB_TIMEOUT; it must keep
+# arriving instead: every window of DOCKERHUB_TIMEOUT seconds brings at least this much (or
+# the rest of the body), else it is cut off at the end of that window. A stall or a drip ends
+# within one window; a body trickling in just above the rate (35 kB/s at the default 30 s)
+# is still read to its cap.
+STREAM_MIN_BYTES = 1024 * 1024
+# The body of a redirect or an error answering a streamed request (read, for the message).
+MAX_ERROR_BODY_BYTES = 1024 * 1024
+
+
+@dataclass
+class Budget:
+    """What one `Transport.request` may cost: it ends by `deadline` (wall clock, covering
+    connect, every redirect and retry, and the body), and reads at most `max_bytes` of body."""
+
+    started: float
+    deadline: float
+    max_bytes: int
+    what: str = ""
+    clock: Callable[[], float] = time.monotonic
+    stream: bool = False  # the caller reads a 2xx body itself, through a StreamedBody
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock()
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+
+_budgets = threading.local()
+
+
+def current_budget() -> Budget | None:
+    """The budget of the request running on this thread (None outside `Transport.request`)."""
+    return getattr(_budgets, "current", None)
+
+
+class DeadlineExceededError(NetworkError):
+    """A request ran past its wall-clock deadline (DOCKERHUB_TIMEOUT)."""
+
+
+def _deadline_error(host: str, budget: Budget, limit: float) -> DeadlineExceededError:
+    what = f" for {budget.what}" if budget.what else ""
+    return DeadlineExceededError(
+        f"{host} did not finish answering{what} within {limit:g} s "
+        f"(gave up after {budget.elapsed():.1f} s)",
+        hint="try again, or raise DOCKERHUB_TIMEOUT",
+    )
+
+
 class CappedRetry(Retry):
     """urllib3 Retry that honours Retry-After only up to `max_wait` seconds.
 
@@ -107,11 +173,28 @@ class CappedRetry(Retry):
         _pool: Any = None,
         _stacktrace: Any = None,
     ) -> Retry:
+        budget = current_budget()
+        if budget is not None and budget.remaining() <= 0:
+            # Out of time: no more attempts (the caller reports the real elapsed time).
+            raise MaxRetryError(_pool, url, error or ResponseError("deadline passed"))
         if response is not None and response.status in self.status_forcelist:
             wait = self.get_retry_after(response)
             if wait is not None and wait > self.max_wait:
                 raise MaxRetryError(_pool, url, ResponseError(f"Retry-After {wait:.0f}s too long"))
         return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def sleep(self, response: Any = None) -> None:
+        """Back off, but never past the request's deadline."""
+        budget = current_budget()
+        if budget is None:
+            super().sleep(response)
+            return
+        if self.respect_retry_after_header and response is not None:
+            wait = self.get_retry_after(response)
+            if wait is not None:
+                time.sleep(max(0.0, min(wait, budget.remaining())))
+                return
+        time.sleep(max(0.0, min(self.get_backoff_time(), budget.remaining())))
 
 
 def build_retry(settings: Settings) -> Retry:
@@ -134,8 +217,59 @@ def build_retry(settings: Settings) -> Retry:
     return retry
 
 
+def _deadline_pools() -> dict[str, type]:
+    """urllib3 connection pools whose connections enforce the request deadline while waiting
+    for the status line and headers too: a server that drips its headers a byte at a time never
+    trips a per-read timeout, so a timer shuts the socket down when the deadline passes."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def getresponse(self: Any, base: Any) -> Any:
+        budget = current_budget()
+        if budget is None:
+            return base.getresponse(self)
+        timer = threading.Timer(max(0.0, budget.remaining()) + _DEADLINE_GRACE, _abort, (self,))
+        timer.daemon = True
+        timer.start()
+        try:
+            return base.getresponse(self)
+        finally:
+            timer.cancel()
+
+    class DeadlineHTTPConnection(HTTPConnection):
+        def getresponse(self) -> Any:  # type: ignore[override]
+            return getresponse(self, HTTPConnection)
+
+    class DeadlineHTTPSConnection(HTTPSConnection):
+        def getresponse(self) -> Any:  # type: ignore[override]
+            return getresponse(self, HTTPSConnection)
+
+    class DeadlineHTTPConnectionPool(HTTPConnectionPool):
+        ConnectionCls = DeadlineHTTPConnection
+
+    class DeadlineHTTPSConnectionPool(HTTPSConnectionPool):
+        ConnectionCls = DeadlineHTTPSConnection
+
+    return {"http": DeadlineHTTPConnectionPool, "https": DeadlineHTTPSConnectionPool}
+
+
+def _abort(connection: Any) -> None:
+    import socket
+
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class ThrottledAdapter(HTTPAdapter):
     """Rate-limits and times out every request that actually goes to the network."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _deadline_pools()
 
     def __init__(
         self,
@@ -150,9 +284,17 @@ class ThrottledAdapter(HTTPAdapter):
         super().__init__(**kw)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.default_timeout
         host = urlsplit(request.url or "").netloc
+        budget = current_budget()
+        if budget is None:  # a request sent outside Transport.request: default limits
+            now = time.monotonic()
+            budget = Budget(now, now + self.default_timeout[1], MAX_RESPONSE_BYTES)
+        remaining = budget.remaining()
+        if remaining <= 0:
+            raise _deadline_error(host, budget, budget.deadline - budget.started)
+        connect, read = self.default_timeout
+        kwargs["timeout"] = (min(connect, remaining), min(read, remaining))
+        kwargs["stream"] = True  # the body is read below, capped and against the deadline
         breaker = self.breaker
         if breaker is not None:
             breaker.before_request(host)  # raises CircuitOpenError while the host cools down
@@ -181,27 +323,179 @@ class ThrottledAdapter(HTTPAdapter):
                 breaker.record_failure(host, f"HTTP {response.status_code}")
             else:
                 breaker.record_success(host)
-        # A HEAD announces the size of a body it never sends; a streamed body (layer blobs) is
-        # bounded by its reader while it is read (oci/layer.VerifyingReader).
-        if request.method != "HEAD" and not kwargs.get("stream"):
-            _refuse_oversized(response, host)
+        if budget.stream and 200 <= response.status_code < 300:
+            # A blob the caller streams (layers): never read here, never buffered; the caller
+            # reads it through a StreamedBody (capped, progress-deadlined), then closes it. A
+            # 200 answering a Range request is the whole blob (Range ignored): the caller sees
+            # the status and closes it unread, so its length is no reason to refuse it.
+            if request.method != "HEAD" and not (
+                response.status_code == 200 and "Range" in request.headers
+            ):
+                _refuse_oversized(response, host, budget)
+            response.raw = StreamedBody(response.raw, host, budget, self.default_timeout[1])
+            return response
+        if budget.stream:  # a redirect or an error answering a streamed request: read, capped
+            budget = replace(budget, max_bytes=MAX_ERROR_BODY_BYTES)
+        if request.method != "HEAD":  # a HEAD announces the size of a body it never sends
+            _refuse_oversized(response, host, budget)
+        read_capped(response, host, budget, read)  # (a HEAD's is empty: the connection is kept)
+        return response
         return response
 
 
-# Nothing this tool reads (pages, manifests, configs, attestations) comes near this; a larger
-# announced body is refused before it is read, so a hostile server cannot exhaust memory.
-MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-
-
-def _refuse_oversized(response: requests.Response, host: str) -> None:
+def _refuse_oversized(response: requests.Response, host: str, budget: Budget) -> None:
     length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
+    if length.isdigit() and int(length) > budget.max_bytes:
         response.close()
         raise UpstreamError(
-            f"{host} announced a {int(length):,}-byte reply, more than this tool ever reads "
-            f"({MAX_RESPONSE_BYTES:,} bytes); refusing it",
-            hint="check the registry URL; an image layer is never fetched by this tool",
+            f"{host} announced a {int(length):,}-byte reply"
+            f"{' for ' + budget.what if budget.what else ''}, more than this tool reads "
+            f"for it ({budget.max_bytes:,} bytes); refusing it",
+            hint="check the registry URL",
         )
+
+
+def read_capped(
+    response: requests.Response, host: str, budget: Budget, read_timeout: float
+) -> None:
+    """Read the body into `response` in chunks, stopping at the byte cap or the deadline.
+
+    `read1` returns as soon as some bytes arrived (one chunk of a chunked body), so a server
+    dripping a byte a second is caught by the deadline check between reads; before each read
+    the socket timeout is lowered to the time left.
+    """
+    from urllib3.exceptions import DecodeError, ProtocolError, SSLError
+
+    raw = response.raw
+    chunks: list[bytes] = []
+    total = 0
+    limit = budget.deadline - budget.started
+    try:
+        while True:
+            remaining = budget.remaining()
+            if remaining < -_DEADLINE_GRACE:
+                raise _deadline_error(host, budget, limit)
+            # Past the deadline, only bytes already on their way are taken (a short wait).
+            _set_socket_timeout(raw, min(read_timeout, max(remaining, _DEADLINE_GRACE / 20)))
+            try:
+                chunk = raw.read1(_READ_CHUNK, decode_content=True)
+            except ReadTimeoutError:
+                raise _deadline_error(host, budget, limit) from None
+            except (ProtocolError, SSLError) as exc:
+                raise requests.exceptions.ChunkedEncodingError(exc) from None
+            except DecodeError as exc:
+                raise requests.exceptions.ContentDecodingError(exc) from None
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > budget.max_bytes:
+                raise UpstreamError(
+                    f"{host} sent more than {budget.max_bytes:,} bytes"
+                    f"{' for ' + budget.what if budget.what else ''}; stopped reading",
+                    hint="a registry or API never sends this much for it; check the URL",
+                )
+            chunks.append(chunk)
+    except BaseException:
+        response.close()
+        raise
+    response._content = b"".join(chunks)
+    response._content_consumed = True  # type: ignore[attr-defined]
+    raw.release_conn()
+
+
+class StreamedBody:
+    """The body of a streamed response (`Transport.request(stream=True)`), in `response.raw`.
+
+    `read(n)` returns up to `n` bytes as soon as some arrived (b"" at the end), never buffers
+    more, and raises our errors: UpstreamError past `max_bytes` (the caller's cap: the blob's
+    size) or when the body breaks off, DeadlineExceededError when a window of `window` seconds
+    (DOCKERHUB_TIMEOUT, wall clock) brought less than STREAM_MIN_BYTES. Nothing of it is cached.
+    """
+
+    def __init__(self, raw: Any, host: str, budget: Budget, read_timeout: float) -> None:
+        self._raw = raw
+        self.host = host
+        self.what = budget.what
+        self.max_bytes = budget.max_bytes
+        self.clock = budget.clock
+        self.window = max(budget.deadline - budget.started, 0.001)
+        self.read_timeout = read_timeout
+        self.count = 0
+        self.started = self.clock()
+        self._window_start = self.started
+        self._window_bytes = 0
+
+    def read(self, n: int | None = -1, /, decode_content: bool | None = None) -> bytes:
+        from urllib3.exceptions import DecodeError, ProtocolError, SSLError
+
+        amount = n if n is not None and n > 0 else _READ_CHUNK
+        while True:
+            elapsed = self.clock() - self._window_start
+            if elapsed >= self.window:
+                self._next_window()
+                elapsed = 0.0
+            _set_socket_timeout(self._raw, min(self.read_timeout, self.window - elapsed))
+            try:
+                chunk: bytes = self._raw.read1(amount, decode_content=decode_content)
+            except (ReadTimeoutError, TimeoutError):
+                self._next_window()  # the window is over: raises if it brought too little
+                continue
+            except (ProtocolError, SSLError, DecodeError, OSError) as exc:
+                self.close()
+                raise UpstreamError(
+                    f"the download of {self.what or 'a blob'} from {self.host} was cut off "
+                    f"({_short_reason(exc)})",
+                    hint="the connection broke mid-transfer; try again",
+                ) from None
+            self.count += len(chunk)
+            self._window_bytes += len(chunk)
+            if self.count > self.max_bytes:
+                self.close()
+                raise UpstreamError(
+                    f"{self.host} sent more than {self.max_bytes:,} bytes"
+                    f"{' for ' + self.what if self.what else ''}; stopped reading",
+                    hint="the registry served more than the manifest announced",
+                )
+            return chunk
+
+    read1 = read
+
+    def _next_window(self) -> None:
+        if self._window_bytes < STREAM_MIN_BYTES:
+            got, self._window_bytes = self._window_bytes, 0
+            self.close()
+            raise DeadlineExceededError(
+                f"{self.host} did not keep sending{' ' + self.what if self.what else ''}: "
+                f"{got:,} bytes in the last {self.window:g} s, fewer than the "
+                f"{STREAM_MIN_BYTES:,} a streamed blob must bring within every "
+                f"{self.window:g} s (gave up after {self.clock() - self.started:.1f} s, "
+                f"{self.count:,} bytes read)",
+                hint="try again, or raise DOCKERHUB_TIMEOUT",
+            )
+        self._window_start = self.clock()
+        self._window_bytes = 0
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def release_conn(self) -> None:
+        self._raw.release_conn()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._raw.closed)
+
+    def __getattr__(self, name: str) -> Any:  # headers, status, ... of the urllib3 response
+        return getattr(self._raw, name)
+
+
+def _set_socket_timeout(raw: Any, seconds: float) -> None:
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is not None:
+        try:
+            sock.settimeout(max(seconds, 0.001))
+        except OSError:
+            pass
 
 
 def _redact_url(url: str) -> str:
@@ -210,6 +504,22 @@ def _redact_url(url: str) -> str:
     if any(k in parts.query.lower() for k in ("signature", "token", "verify=", "x-amz")):
         return f"{parts.scheme}://{parts.netloc}{parts.path}?<redacted>"
     return url
+
+
+class _Session(CachedSession):
+    """The CachedSession whose redirects follow the credential policy (remote/auth.py)."""
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: Any) -> None:
+        """On a redirect, keep Authorization only where `CredentialPolicy.keeps_on_redirect`
+        allows (a layer sent on to a CDN goes there without it); no ~/.netrc credentials are
+        added for the new host either: credentials come only from the keychain."""
+        from dockerhub_cli.remote.auth import CredentialPolicy
+
+        headers = prepared_request.headers
+        if "Authorization" in headers and not CredentialPolicy.keeps_on_redirect(
+            response.request.url or "", prepared_request.url or ""
+        ):
+            del headers["Authorization"]
 
 
 def build_session(
@@ -223,7 +533,7 @@ def build_session(
         from dockerhub_cli.remote.cache_store import open_backend
 
         backend = open_backend(settings)
-    session = CachedSession(
+    session = _Session(
         backend=backend,
         expire_after=DO_NOT_CACHE,
         urls_expire_after=expiry_patterns(settings),  # type: ignore[arg-type]
@@ -255,6 +565,78 @@ def open_sqlite_backend(settings: Settings) -> Any:
     from dockerhub_cli.remote.cache_store import open_sqlite_backend as _open
 
     return _open(settings)
+
+
+# A walk over pages (registry `Link` paging, Hub `next`) ends after this much wall-clock time
+# as well as after its page bound; what it collected so far is returned with complete=false.
+MAX_WALK_SECONDS = 120.0
+
+
+@dataclass
+class PageWalk:
+    """The rules every page walk follows: a page URL seen before ends the walk (a loop), a
+    next page on another host is not followed, and the walk has a time and a page bound.
+    `stopped` says why a walk ended early (None: it reached the last page)."""
+
+    what: str
+    max_pages: int
+    clock: Callable[[], float] = time.monotonic
+    max_seconds: float = MAX_WALK_SECONDS
+    started: float = field(default=-1.0)
+    pages: int = 0
+    stopped: str | None = None
+    _seen: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.started < 0:
+            self.started = self.clock()
+
+    def saw(self, url: str | None) -> None:
+        """Record a page URL that was fetched (the first page's, as the server resolved it)."""
+        self.pages += 1
+        if url:
+            self._seen.add(_canonical(url))
+
+    def follow(self, next_url: str | None, current: str) -> bool:
+        """Whether to fetch `next_url` (already resolved against `current`); when not, and it
+        is not simply the end, `stopped` says why and a warning is logged."""
+        if not next_url:
+            return False
+        here, there = urlsplit(current), urlsplit(next_url)
+        if there.scheme not in ("http", "https") or there.netloc != here.netloc:
+            return self._stop(
+                f"the next page of {self.what} is on another host ({there.netloc or next_url!r});"
+                " not followed, the listing is incomplete"
+            )
+        if here.scheme == "https" and there.scheme != "https":
+            return self._stop(f"the next page of {self.what} is plain HTTP; not followed")
+        if _canonical(next_url) in self._seen:
+            return self._stop(
+                f"the next page of {self.what} is a page already read (a paging loop);"
+                " stopped, the listing may be incomplete"
+            )
+        if self.pages >= self.max_pages:
+            return self._stop(f"stopped after {self.pages} pages of {self.what}", warn=False)
+        if self.clock() - self.started > self.max_seconds:
+            return self._stop(
+                f"stopped after {self.max_seconds:g} s and {self.pages} pages of {self.what}"
+            )
+        return True
+
+    def _stop(self, reason: str, *, warn: bool = True) -> bool:
+        self.stopped = reason
+        if warn:
+            log.warning("%s", reason)
+        return False
+
+
+def _canonical(url: str) -> str:
+    """A page URL for loop detection: the query parameters in a stable order."""
+    from urllib.parse import parse_qsl, urlencode
+
+    parts = urlsplit(url)
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path or '/'}?{query}"
 
 
 @dataclass
@@ -297,6 +679,8 @@ class Transport:
         self._cache_lock = threading.Lock()
         self._count_lock = threading.Lock()  # counters are bumped from worker threads too
         self._cache_bypass_warned = False
+        # The clock of the per-request deadline (tests inject a fake one).
+        self.clock: Callable[[], float] = time.monotonic
 
     # -- per-call accounting ----------------------------------------------------------------
 
@@ -353,16 +737,64 @@ class Transport:
         allow_redirects: bool = True,
         stream: bool = False,
         what: str = "",
+        max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> requests.Response:
         """Send one request. `what` names the thing asked for, for error messages.
 
         `cacheable=False` never reads or writes the cache (tokens, logins); `cache_only=True`
-        answers from the cache or with a 504 response, never from the network. `stream=True`
-        (only with `cacheable=False`: layer blobs) leaves the body unread for the caller, who
-        must close the response.
+        answers from the cache or with a 504 response, never from the network. The request
+        (redirects and retries included) ends within DOCKERHUB_TIMEOUT seconds of wall-clock
+        time, and reads at most `max_bytes` of body (the cap for its kind).
+
+        `stream=True` (only with `cacheable=False`: layer blobs) leaves a 2xx body unread: the
+        response's `raw` is a `StreamedBody` the caller reads (at most `max_bytes`, which the
+        caller gives: the blob's size) and closes. The deadline then covers everything up to
+        the headers; the body must keep arriving (see `StreamedBody`).
         """
         if stream and cacheable:
             raise ValueError("a streamed response is never cached: pass cacheable=False")
+        now = self.clock()
+        budget = Budget(
+            now, now + self.settings.timeout, max_bytes, what, self.clock, stream=stream
+        )
+        outer = current_budget()
+        _budgets.current = budget
+        try:
+            return self._request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                json=json,
+                data=data,
+                auth=auth,
+                cacheable=cacheable,
+                cache_only=cache_only,
+                verify=verify,
+                allow_redirects=allow_redirects,
+                stream=stream,
+                what=what,
+            )
+        finally:
+            _budgets.current = outer
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, Any] | Sequence[tuple[str, str]] | None,
+        json: Any,
+        data: Any,
+        auth: Any,
+        cacheable: bool,
+        cache_only: bool,
+        verify: bool,
+        allow_redirects: bool,
+        stream: bool,
+        what: str,
+    ) -> requests.Response:
         kwargs: dict[str, Any] = {
             "headers": dict(headers or {}),
             "params": params,
@@ -688,6 +1120,15 @@ class Transport:
 
         return describe_backend(self.settings)
 
+    def _timeout_error(self, host: str) -> NetworkError:
+        budget = current_budget()
+        if budget is None:
+            return NetworkError(
+                f"{host} did not answer within {self.settings.timeout:g} s",
+                hint="try again, or raise DOCKERHUB_TIMEOUT",
+            )
+        return _deadline_error(host, budget, self.settings.timeout)
+
     def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
         """One `session.request`, with requests' exceptions mapped to ours."""
         host = urlsplit(url).netloc
@@ -712,19 +1153,18 @@ class Transport:
                 f"timed out connecting to {host}", hint="check the network or the registry URL"
             ) from None
         except requests.exceptions.Timeout:
-            raise NetworkError(
-                f"{host} did not answer within {self.settings.timeout:g} s",
-                hint="try again, or raise DOCKERHUB_TIMEOUT",
-            ) from None
+            raise self._timeout_error(host) from None
         except requests.exceptions.ConnectionError as exc:
-            if _caused_by(exc, ReadTimeoutError):
+            budget = current_budget()
+            reason = _short_reason(exc)
+            if _caused_by(exc, ReadTimeoutError) or (
+                # the deadline timer shut the socket down (headers dripped too slowly); a
+                # refused connection retried until the deadline is still "cannot connect"
+                budget is not None and budget.remaining() <= 0 and reason not in _CONNECT_REASONS
+            ):
                 # requests reports a read timeout that exhausted the retries as a
                 # ConnectionError(MaxRetryError(ReadTimeoutError)): it is a timeout.
-                raise NetworkError(
-                    f"{host} did not answer within {self.settings.timeout:g} s",
-                    hint="try again, or raise DOCKERHUB_TIMEOUT",
-                ) from None
-            reason = _short_reason(exc)
+                raise self._timeout_error(host) from None
             verb = "cannot connect to" if reason in _CONNECT_REASONS else "the connection to"
             raise NetworkError(
                 f"{verb} {host}{'' if verb.startswith('cannot') else ' failed'}: {reason}",
@@ -829,6 +1269,21 @@ def _short_reason(exc: Exception) -> str:
     return text.split(": ", 1)[-1][:200] if "object at 0x" in text else text[:200]
 
 
+def json_body(response: requests.Response) -> Any:
+    """The body as JSON, through the bounded loader (`oci/jsonlimits.py`): nesting and numbers
+    are limited, so hostile JSON is a ValueError, never a RecursionError or OverflowError."""
+    from dockerhub_cli.oci import jsonlimits
+
+    return jsonlimits.loads(response.content or b"")
+
+
+def json_refusal(exc: ValueError) -> str:
+    """Why `json_body` refused a body: "not JSON", or the limit it broke."""
+    from dockerhub_cli.oci import jsonlimits
+
+    return jsonlimits.describe(exc).replace("not valid JSON", "not JSON")
+
+
 def is_html(response: requests.Response) -> bool:
     """A web page (a plain web server, a proxy's error page), never a registry or API error.
 
@@ -848,7 +1303,7 @@ def error_message(response: requests.Response) -> str:
     registries: {"errors": [{"code", "message", "detail"}]} with `detail` of any JSON type.
     """
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         if is_html(response):
             return "an HTML page, not an API error"

@@ -106,7 +106,8 @@ def test_persistent_5xx_cli_exit_6_no_traceback(srv):
 def test_429_retry_after_is_honoured_then_succeeds(srv):
     srv.script(SEARCH, Fault.status_only(429, **{"Retry-After": "1"}), Fault.json(HUB_BODY))
     started = time.monotonic()
-    with DockerHubService(fast(srv.url)) as svc:
+    # The wall-clock deadline (DOCKERHUB_TIMEOUT) covers the wait: leave room for it.
+    with DockerHubService(fast(srv.url, timeout=5.0)) as svc:
         result = svc.search("nginx")
     assert result.results and srv.hits(SEARCH) == 2
     assert time.monotonic() - started >= 0.9  # it did wait as told
@@ -192,7 +193,7 @@ def test_read_timeout_is_network_error(srv):
     started = time.monotonic()
     with (
         DockerHubService(fast(srv.url, timeout=0.3, retries=1)) as svc,
-        pytest.raises(NetworkError, match="did not answer within 0.3 s"),
+        pytest.raises(NetworkError, match=r"within 0.3 s \(gave up after"),
     ):
         svc.search("nginx")
     assert time.monotonic() - started < 3

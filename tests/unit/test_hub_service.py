@@ -310,15 +310,32 @@ def test_hub_login_refused(rsps, monkeypatch) -> None:
 def test_tags_all_stops_when_hub_next_links_never_end(rsps, service, monkeypatch) -> None:
     """A `next` that always points at another page (or the same one, answered from the cache)
     must not walk forever: --all and the semver sort stop at a page cap, with a note."""
+    import json
+    from urllib.parse import parse_qs, urlsplit
+
     from dockerhub_cli.ops import tags as tags_module
 
     monkeypatch.setattr(tags_module, "MAX_HUB_TAG_PAGES", 4)
-    page = {"count": 10**6, "next": f"{TAGS_URL}?page=2&page_size=100", "results": []}
-    rsps.get(TAGS_URL, json=page)
+
+    def endless(request):  # every page names a new next page
+        n = int(parse_qs(urlsplit(request.url).query).get("page", ["1"])[0])
+        body = {"count": 10**6, "next": f"{TAGS_URL}?page={n + 1}&page_size=100", "results": []}
+        return 200, {}, json.dumps(body)
+
+    rsps.add_callback("GET", TAGS_URL, callback=endless)
     for sort in ("updated", "semver"):
         result = service.tags("portainer/agent", all_tags=True, sort=sort)  # type: ignore[arg-type]
         assert not result.complete and result.count is None
         assert "stopped after scanning 400 tags" in result.notes
+
+
+def test_tags_all_stops_when_hub_next_links_back_to_a_page_already_read(rsps, service) -> None:
+    """The same `next` again and again is a paging loop: the walk ends, incomplete, noted."""
+    page = {"count": 10**6, "next": f"{TAGS_URL}?page=2&page_size=100", "results": []}
+    rsps.get(TAGS_URL, json=page)
+    result = service.tags("portainer/agent", all_tags=True)
+    assert not result.complete and result.count is None
+    assert any("paging loop" in n for n in result.notes)
 
 
 def test_tags_registry_fallback_after_deep_pagination_is_capped(rsps, service, monkeypatch) -> None:

@@ -107,5 +107,5 @@ def test_an_oversized_reply_is_refused_before_it_is_read(rsps, service) -> None:
         headers={"Content-Length": str(MAX_RESPONSE_BYTES + 1)},
         auto_calculate_content_length=False,
     )
-    with pytest.raises(UpstreamError, match="more than this tool ever reads"):
+    with pytest.raises(UpstreamError, match="more than this tool reads"):
         service.tags("registry.example.com/team/app")

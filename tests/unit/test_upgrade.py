@@ -227,3 +227,19 @@ def test_vulnerability_delta_fixed_added_and_no_sbom(monkeypatch: pytest.MonkeyP
     missing = _vuln_delta(svc, img("none"), current, True)  # type: ignore[arg-type]
     assert not missing.checked and missing.reason == "no SBOM attestation"
     assert not _vuln_delta(svc, img("new"), None, False).checked
+
+
+def test_same_as_hub_walk_follows_the_page_walker_rules(rsps) -> None:
+    """`tags --same-as` walks Hub pages through hub.pages: a `next` that loops back to a page
+    already read ends the walk (with a note), and a tag repeated across pages counts once."""
+    url = f"{hub.HUB}/v2/namespaces/library/repositories/nginx/tags"
+    data = hub.load("tags_nginx.json")
+    page2 = f"{url}?page=2&page_size=100&ordering=last_updated"
+    rsps.get(url, json={**data, "next": page2})
+    rsps.get(page2, json={**data, "next": page2})  # names itself as the next page: a loop
+    result = runner.invoke(app, ["tags", "nginx", "--same-as", "latest", "--json"])
+    assert result.exit_code == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["checked"] == 36  # each tag once, though two pages listed them
+    assert len([c for c in rsps.calls if "page=2" in c.request.url]) == 1
+    assert "paging loop" in result.stdout + result.stderr
