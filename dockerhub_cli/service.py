@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from dockerhub_cli import advice, limits
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import InvalidInputError
 from dockerhub_cli.models.core import (
@@ -74,9 +75,9 @@ if TYPE_CHECKING:
     from dockerhub_cli.remote.osv import OsvClient
 
 TagSort = Literal["updated", "name", "semver"]
-MAX_QUERY_LENGTH = 100
-MAX_LIMIT = 100
-MAX_SEARCH_OFFSET = 10_000
+MAX_QUERY_LENGTH = limits.MAX_QUERY_LENGTH  # bounds shared with both front-ends (limits.py)
+MAX_LIMIT = limits.MAX_LIMIT
+MAX_SEARCH_OFFSET = limits.MAX_OFFSET
 MAX_FILTER_PAGES = 50  # a --filter without --all scans at most this many Hub pages
 MAX_HUB_TAG_PAGES = 1000  # --all or a semver sort: at most this many Hub pages (100 000 tags)
 MAX_REGISTRY_TAG_PAGES = 200
@@ -264,7 +265,9 @@ class DockerHubService:
 
         query = query.strip()
         if not query:
-            raise InvalidInputError("the search query is empty", hint="e.g. dockerhub search nginx")
+            raise InvalidInputError(
+                "the search query is empty", hint=f"e.g. {advice.command('search', 'nginx')}"
+            )
         if len(query) > MAX_QUERY_LENGTH:
             raise InvalidInputError(
                 f"the search query must be at most {MAX_QUERY_LENGTH} characters (got {len(query)})"
@@ -356,8 +359,12 @@ class DockerHubService:
         check_range("page", page, 1)
         if sort is not None and sort not in ("updated", "name", "semver"):
             raise InvalidInputError(f"sort must be one of updated, name, semver (got {sort!r})")
-        if pattern is not None and (not pattern.strip() or len(pattern) > 128):
-            raise InvalidInputError("the tag filter must be 1 to 128 characters")
+        if pattern is not None and (
+            not pattern.strip() or len(pattern) > limits.MAX_PATTERN_LENGTH
+        ):
+            raise InvalidInputError(
+                f"the tag filter must be 1 to {limits.MAX_PATTERN_LENGTH} characters"
+            )
         hub_name = ref.hub_namespace_and_name
         if hub_name is not None:
             return self._hub_tags(ref, hub_name, limit, page, all_tags, pattern, sort or "updated")

@@ -1,54 +1,21 @@
-"""`serve-mcp`: every command as an MCP tool for AI assistants (Claude Desktop, Cursor, Cline).
+"""`serve-mcp`'s body: every command with an MCP tool, served (the spec entry has the options).
 
-The `mcp` SDK is imported only here, inside the command body: it costs about 0.45 s, which no
-other command should pay.
+The `mcp` SDK is imported only here, inside the body: it costs about 0.45 s, which no other
+command should pay.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated
-
-import typer
-
-from dockerhub_cli.cli.app import command, get_service, run_options
+from typing import Literal
 
 
-class McpTransport(StrEnum):
-    stdio = "stdio"
-    http = "http"
-
-
-@command("serve-mcp", output=False)
-def serve_mcp(
-    transport: Annotated[
-        McpTransport,
-        typer.Option(
-            "--transport",
-            help="stdio (for desktop assistants, the default) or http (streamable HTTP at /mcp).",
-        ),
-    ] = McpTransport.stdio,
-    host: Annotated[
-        str, typer.Option("--host", help="HTTP only: address to listen on (loopback by default).")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option("--port", min=1, max=65535, help="HTTP only: port to listen on.")
-    ] = 8000,
-) -> None:
-    """Serve every command as a read-only MCP tool (stdout carries only the protocol).
-
-    Example: dockerhub serve-mcp  |  dockerhub serve-mcp --transport http --port 8765
-    """
+def serve_mcp(transport: Literal["stdio", "http"], host: str, port: int) -> None:
+    """Serve every command as a read-only MCP tool (stdout carries only the protocol)."""
+    from dockerhub_cli.cli.app import get_service, run_options
     from dockerhub_cli.mcp.server import serve
 
     run_options().long_lived = True  # circuit breaker on (DOCKERHUB_CIRCUIT_BREAKER=0: off)
     try:
-        serve(
-            get_service(),
-            transport=transport.value,
-            host=host,
-            port=port,
-            debug=run_options().debug,
-        )
+        serve(get_service(), transport=transport, host=host, port=port, debug=run_options().debug)
     except KeyboardInterrupt:
         pass  # Ctrl-C is how an interactive server is stopped: not an error

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import AuthError, InvalidInputError, UpstreamError
 from dockerhub_cli.models.core import Identity, LoginResult, LogoutResult, PullRateLimit
 from dockerhub_cli.oci.mediatypes import MANIFEST_ACCEPT
@@ -139,9 +140,13 @@ def login(
     domain = normalize_registry(service, registry)
     username = username.strip()
     if not username:
-        raise InvalidInputError("the username is empty", hint="pass --username NAME")
+        raise InvalidInputError(
+            "the username is empty", hint=f"pass {advice.param('username', 'NAME')}"
+        )
     if not secret.strip():
-        raise InvalidInputError("the password/token is empty", hint="pipe it with --password-stdin")
+        raise InvalidInputError(
+            "the password/token is empty", hint=f"pipe it with {advice.param('password_stdin')}"
+        )
     creds = Credentials(username, secret.strip(), source="dockerhub login")
     validate(service, domain, creds)
     where = service.credentials.store(domain, username, secret.strip())

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import InvalidInputError, NetworkError
 from dockerhub_cli.models.core import Model
 
@@ -146,7 +147,7 @@ def open_sqlite_backend(settings: Settings) -> Any:
             raise NetworkError(
                 f"the HTTP cache {path} cannot be opened: {exc}",
                 hint="check the permissions and free space of DOCKERHUB_CACHE_DIR,"
-                " or use --no-cache",
+                f" or use {advice.param('no_cache')}",
             ) from None
         return recover_sqlite_backend(settings, str(exc))
 
