@@ -301,7 +301,7 @@ class Command(_Record):
     cli: bool  # False: an MCP tool with no CLI command
     cli_body: str | None  # "module:function(**params)" instead of the generic body
     progress: str | None  # spinner text, formatted with the parameters
-    warn_notes: bool  # print the result's notes as warnings (not with --json)
+    warn_notes: bool | str  # notes as warnings: True (not with --json), "always"
     output: bool  # --json/--format/--quiet (False: no result model is printed)
     render_flag: tuple[str, str] | None  # (flag param, renderer) used when that flag is set
 
@@ -319,7 +319,7 @@ class Command(_Record):
         cli: bool = True,
         cli_body: str | None = None,
         progress: str | None = None,
-        warn_notes: bool = False,
+        warn_notes: bool | str = False,
         output: bool = True,
         render_flag: tuple[str, str] | None = None,
     ) -> None:
@@ -571,7 +571,7 @@ def _image_command(
     extra: tuple[Param, ...] = (),
     reads: tuple[str, ...] = ("manifest_by_tag",),
     group: str = "explore",
-    warn_notes: bool = False,
+    warn_notes: bool | str = False,
 ) -> Command:
     return Command(
         name,
@@ -875,6 +875,7 @@ COMMANDS: tuple[Command, ...] = (
         result=f"{_IMG}:ManifestReport",
         render="dockerhub_cli.render.images:manifest",
         progress="Fetching the manifest of {image}",
+        warn_notes="always",  # e.g. "schema 1, shown raw": the JSON alone would hide it
         mcp=McpTool(
             "docker_get_manifest",
             "The parsed manifest of an image (for a multi-platform tag: the chosen platform's "

@@ -161,7 +161,7 @@ def generic_body(command: Command) -> Callable[..., None]:
             renderer = command.render_flag[1]
         assert renderer is not None
         render.emit(result, json_output=json_output, render=commands.resolve(renderer))
-        if command.warn_notes and not json_output:
+        if command.warn_notes == "always" or (command.warn_notes and not json_output):
             warn_notes(result.notes)
 
     return body

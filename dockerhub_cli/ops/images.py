@@ -629,7 +629,9 @@ def _hub_tag_facts(
             what=f"tag {ref.familiar_name}:{ref.tag}",
         )
     except DockerHubError as exc:
-        notes.append(f"Docker Hub tag facts (last pushed, last pulled) unavailable: {advice.describe(exc)}")
+        notes.append(
+            f"Docker Hub tag facts (last pushed, last pulled) unavailable: {advice.describe(exc)}"
+        )
         return {}
     return body if isinstance(body, dict) else {}
 
