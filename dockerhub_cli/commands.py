@@ -113,6 +113,8 @@ class Param(_Record):
         "operation",
         "pass_if_set",
         "mcp_aliases",
+        "pattern",
+        "pattern_help",
     )
     name: str
     type: ParamType
@@ -135,6 +137,8 @@ class Param(_Record):
     operation: bool  # passed to the operation (False: used by the front-end only)
     pass_if_set: bool  # passed to the operation only when given
     mcp_aliases: bool  # the MCP schema accepts the alias spellings too
+    pattern: str | None  # a regular expression the value must match
+    pattern_help: str | None  # what `pattern` means, for error messages
 
     def __init__(
         self,
@@ -159,6 +163,8 @@ class Param(_Record):
         operation: bool = True,
         pass_if_set: bool = False,
         mcp_aliases: bool = True,
+        pattern: str | None = None,
+        pattern_help: str | None = None,
     ) -> None:
         self._set(
             {
@@ -183,6 +189,8 @@ class Param(_Record):
                 "operation": operation,
                 "pass_if_set": pass_if_set,
                 "mcp_aliases": mcp_aliases,
+                "pattern": pattern,
+                "pattern_help": pattern_help,
             }
         )
 
@@ -288,6 +296,7 @@ class Command(_Record):
         "warn_notes",
         "output",
         "render_flag",
+        "cli_exit",
     )
     name: str
     group: str
@@ -304,6 +313,7 @@ class Command(_Record):
     warn_notes: bool | str  # notes as warnings: True (not with --json), "always"
     output: bool  # --json/--format/--quiet (False: no result model is printed)
     render_flag: tuple[str, str] | None  # (flag param, renderer) used when that flag is set
+    cli_exit: str | None  # "module:function(result) -> int": the exit code
 
     def __init__(
         self,
@@ -322,6 +332,7 @@ class Command(_Record):
         warn_notes: bool | str = False,
         output: bool = True,
         render_flag: tuple[str, str] | None = None,
+        cli_exit: str | None = None,
     ) -> None:
         self._set(
             {
@@ -340,6 +351,7 @@ class Command(_Record):
                 "warn_notes": warn_notes,
                 "output": output,
                 "render_flag": render_flag,
+                "cli_exit": cli_exit,
             }
         )
 
@@ -572,12 +584,13 @@ def _image_command(
     reads: tuple[str, ...] = ("manifest_by_tag",),
     group: str = "explore",
     warn_notes: bool | str = False,
+    platform: Param = PLATFORM,
 ) -> Command:
     return Command(
         name,
         group,
         help,
-        params=(IMAGE, PLATFORM, *extra),
+        params=(IMAGE, platform, *extra),
         operation=operation,
         result=result,
         render=render,
@@ -1122,6 +1135,7 @@ COMMANDS: tuple[Command, ...] = (
             ),
             PAGE.replace(flags=(), operation=False),
         ),
+        reads=("manifest_by_tag", "tags"),  # attached documents: the tag list ages too
         mcp=McpTool(
             "docker_get_sbom",
             "The packages of an image from its SPDX SBOM attestation (name, version, purl, "
@@ -1142,6 +1156,7 @@ COMMANDS: tuple[Command, ...] = (
         result=f"{_SUP}:ProvenanceReport",
         render="dockerhub_cli.render.supply:provenance",
         progress="Reading the provenance of {image}",
+        reads=("manifest_by_tag", "tags"),  # attached documents: the tag list ages too
         mcp=McpTool(
             "docker_get_provenance",
             "How an image was built, from its SLSA provenance attestation (v0.2 or v1), if the "
@@ -1197,6 +1212,105 @@ COMMANDS: tuple[Command, ...] = (
             adjust=f"{_BOUNDS}:bound_vulns",
             on_error=f"{_BOUNDS}:no_sbom_error",
         ),
+    ),
+    _image_command(
+        "referrers",
+        "Everything attached to the image and to each platform image, as a tree.\n\n"
+        "Signatures, SBOMs, attestations and VEX documents, from the OCI referrers API, its\n"
+        "sha256-<hex> tag fallback, cosign's .sig/.att/.sbom tags and BuildKit's in-index\n"
+        "attestations, merged. Whether the registry has the referrers API is probed once and\n"
+        "remembered.\n\nExample: dockerhub referrers ghcr.io/org/app:1.0 --json",
+        group="supply chain",
+        operation="referrers",
+        result=f"{_SUP}:ReferrersReport",
+        render="dockerhub_cli.render.referrers:referrers",
+        progress="Looking for artifacts attached to {image}",
+        reads=(),
+        platform=PLATFORM.replace(
+            mcp_help="Only this platform image (os/arch[/variant]); default: every one."
+        ),
+        extra=(
+            Param(
+                "artifact_type",
+                help="Only artifacts of this type, e.g. "
+                "application/vnd.dev.cosign.artifact.sig.v1+json.",
+                flags=("--type",),
+                metavar="ARTIFACT_TYPE",
+                max_length=limits.MAX_ARTIFACT_TYPE_LENGTH,
+                mcp="artifact_type",
+                mcp_help="Only artifacts of this artifactType, e.g. "
+                "application/vnd.dev.cosign.artifact.sig.v1+json or application/spdx+json.",
+            ),
+        ),
+        mcp=McpTool(
+            "docker_list_referrers",
+            "Everything attached to an image and to each platform image: signatures (cosign, "
+            "Sigstore bundles, Notation), SBOMs, provenance and other attestations, VEX "
+            "documents. Merged from the OCI referrers API, its sha256-<hex> tag fallback, "
+            "cosign's .sig/.att/.sbom tags and BuildKit's in-index attestations; each entry "
+            "names its artifact type, media type, digest, size, annotations and sources.",
+        ),
+    ),
+    Command(
+        "verify",
+        "supply chain",
+        "Check the image's signatures: verified, invalid, unsigned or unverifiable, and why.\n\n"
+        "cosign signatures with --key (ECDSA P-256, RSA, Ed25519): the signature must verify, "
+        "and\nthe signed payload must name this image's digest and repository. Sigstore "
+        "bundles offline\nwith --trusted-root and the signer identity; Notation signatures "
+        "are listed only. Exits 0\nonly when verified; 10 invalid, 11 unsigned, 12 "
+        "unverifiable.\n\nExample: dockerhub verify ghcr.io/org/app:1.0 --key cosign.pub",
+        params=(
+            IMAGE,
+            Param(
+                "key",
+                help="PEM public key for cosign signatures.",
+                flags=("--key",),
+                metavar="KEY.pub",
+            ),
+            Param(  # the same operation keyword: a model gives the key itself, not a path
+                "key",
+                help="The cosign public key as PEM text (-----BEGIN PUBLIC KEY----- ...). "
+                "Without it cosign signatures are reported unverifiable.",
+                max_length=limits.MAX_PUBLIC_KEY_LENGTH,
+                pattern=r"^\s*-----BEGIN",
+                pattern_help="PEM text starting with -----BEGIN PUBLIC KEY-----",
+                mcp="public_key",
+            ),
+            PLATFORM,
+            Param(
+                "trusted_root",
+                help="Sigstore trusted root (JSON) to verify Sigstore bundles offline.",
+                flags=("--trusted-root",),
+                metavar="FILE",
+            ),
+            Param(
+                "identity",
+                help="Sigstore bundles: the signer identity required (e-mail or URI).",
+                flags=("--certificate-identity",),
+                metavar="ID",
+            ),
+            Param(
+                "issuer",
+                help="Sigstore bundles: the OIDC issuer of that identity.",
+                flags=("--certificate-oidc-issuer",),
+                metavar="URL",
+            ),
+        ),
+        operation="verify",
+        result=f"{_SUP}:VerifyReport",
+        render="dockerhub_cli.render.referrers:verification",
+        cli_exit="dockerhub_cli.cli.exits:verify_exit_code",
+        mcp=McpTool(
+            "docker_verify_signature",
+            "Check an image's signatures. status is verified only when a cosign signature "
+            "verifies with the given public key AND its payload names this image's digest and "
+            "repository; invalid when a signature fails a check; unsigned when none is "
+            "attached; unverifiable when signatures exist but cannot be checked (no key, "
+            "Sigstore bundle without a trusted root, Notation). `reason` says why, for which "
+            "digest and key.",
+        ),
+        progress="Checking the signatures of {image}",
     ),
     # -- pinning --------------------------------------------------------------------------------
     Command(

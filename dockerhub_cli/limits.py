@@ -34,3 +34,5 @@ MIN_README_TOOL_CHARS = 500
 MAX_README_TOOL_CHARS = 25_000  # docker_get_readme per call (the Hub allows 25 000)
 DEFAULT_README_TOOL_CHARS = 8000
 MAX_README_OFFSET = 1_000_000
+MAX_ARTIFACT_TYPE_LENGTH = 255
+MAX_PUBLIC_KEY_LENGTH = 16_384  # a PEM public key given to docker_verify_signature

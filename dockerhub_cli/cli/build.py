@@ -15,6 +15,7 @@ A `cli_body` in the spec replaces the body (prompts, a server, a bare path).
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import nullcontext
 from typing import Annotated, Any
@@ -115,6 +116,8 @@ def check(command: Command, values: dict[str, Any]) -> dict[str, Any]:
                     f"{p.flag} must be one of {', '.join(p.choices)} (got {value!r})"
                 )
             out[p.name] = chosen
+        elif p.pattern is not None and re.search(p.pattern, str(value)) is None:
+            raise InvalidInputError(f"{p.flag} must be {p.pattern_help or p.pattern}")
         elif p.max_length is not None and len(value) > p.max_length:
             raise InvalidInputError(
                 f"{p.flag} must be at most {p.max_length} characters (got {len(value)})"
@@ -163,6 +166,10 @@ def generic_body(command: Command) -> Callable[..., None]:
         render.emit(result, json_output=json_output, render=commands.resolve(renderer))
         if command.warn_notes == "always" or (command.warn_notes and not json_output):
             warn_notes(result.notes)
+        if command.cli_exit is not None:
+            code = commands.resolve(command.cli_exit)(result)
+            if code:
+                raise typer.Exit(code)
 
     return body
 

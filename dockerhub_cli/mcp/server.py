@@ -170,7 +170,7 @@ def annotation(p: Param) -> Any:
     else:
         base = {"str": str, "int": int, "bool": bool}[p.type]
     if p.type in ("str",) and not p.choices:
-        field.update(min_length=p.min_length, max_length=p.max_length)
+        field.update(min_length=p.min_length, max_length=p.max_length, pattern=p.pattern)
     if p.type == "int":
         field.update(ge=p.minimum, le=p.maximum)
     if p.default is None:
@@ -295,6 +295,9 @@ def validation_message(exc: ValidationError, command: Command) -> str:
                 text = f"{where} must be at most {ctx.get('max_length')} characters"
             else:
                 text = f"{where} must be at least {ctx.get('min_length')} character(s)"
+        elif kind == "string_pattern_mismatch" and p is not None:
+            text = f"{name} must be {p.pattern_help or 'in the documented form'}"
+            got = None
         elif kind == "too_long":
             text = f"{name} accepts at most {ctx.get('max_length')} items"
         elif p is not None:

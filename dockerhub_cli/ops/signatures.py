@@ -380,7 +380,7 @@ def verify_report(
     if other and platform is None:
         notes.append(
             "only signatures over the digest the reference resolves to count; platform images "
-            "may carry their own (use --platform to verify one)"
+            f"may carry their own (use {advice.param('platform')} to verify one)"
         )
     verified = [c for c in checks if c.status == "verified"]
     invalid = [c for c in checks if c.status == "invalid"]

@@ -282,6 +282,14 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
         publish(reg, sbom_and_provenance(), tag="2.0")
         rsps.get(reg.url("tags/list"), json={"name": "team/app", "tags": ["1.0", "1.27.2", "2.0"]})
         rsps.get(f"{HUB}/api/search/v4", json=load("search_v4_postgres.json"))
+        # no referrers API and nothing attached by tag (sha256-<hex>, cosign .sig/.att/.sbom)
+        rsps.get(re.compile(rf"{REG}/v2/team/app/referrers/.*"), status=404)
+        rsps.add(responses.HEAD, re.compile(rf"{REG}/v2/team/app/manifests/sha256-.*"), status=404)
+        rsps.get(
+            re.compile(rf"{REG}/v2/team/app/manifests/sha256-.*"),
+            status=404,
+            json=fx.MANIFEST_UNKNOWN,
+        )
         rsps.get(
             f"{HUB}/v2/namespaces/portainer/repositories/agent/tags",
             json=load("tags_portainer_agent_page1.json"),
@@ -384,6 +392,8 @@ PARITY: list[tuple[str, list[str], dict[str, Any], tuple[str, tuple[Any, ...], d
     ),
     ("readme", ["nginx"], {"repository": "nginx"}, ("readme", ("nginx",), {})),
     ("orgs", [], {}, ("organisations", (), {})),  # signed in: see SIGNED_IN
+    ("referrers", [SUPPLY], {"repository": SUPPLY}, ("referrers", (SUPPLY,), {})),
+    ("verify", [SUPPLY], {"repository": SUPPLY}, ("verify", (SUPPLY,), {})),
 ]
 SIGNED_IN = {"orgs"}
 # Commands whose MCP answer is a window of the same model (a README cut to max_chars).
@@ -397,7 +407,7 @@ def test_every_command_with_both_faces_has_a_parity_case() -> None:
 
 
 # Wall-clock stamps of the moment of the call (not of the data).
-MOMENTS = frozenset({"scanned_at"})
+MOMENTS = frozenset({"scanned_at", "referrers_api_remembered"})  # per call or per process
 
 
 def _strip_advice(data: Any) -> Any:
@@ -439,7 +449,9 @@ async def test_cli_and_mcp_give_the_same_answer(
     assert answer.is_error is False, answer.content
     via_mcp = answer.structured_content
     result = runner.invoke(app, [*command.path, *cli_args, "--json"])
-    assert result.exit_code == 0, result.stderr
+    # The CLI's exit code may be decided by the result (verify: 11 unsigned).
+    expected_code = commands.resolve(command.cli_exit)(raw) if command.cli_exit else 0
+    assert result.exit_code == expected_code, result.stderr
     via_cli = json.loads(result.stdout)
 
     assert (
