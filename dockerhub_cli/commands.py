@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # typing and collections.abc cost the warm path (result_cache
     from collections.abc import Iterator
     from typing import Literal
 
-    ParamType = Literal["str", "int", "bool", "list[str]"]
+    ParamType = Literal["str", "int", "float", "bool", "list[str]"]
     RefKind = Literal["image", "image_tag", "repository", "hub_repository"]
 # How an MCP tool turns a reference parameter into what the operation takes:
 #   "image": an image reference, normalised;
@@ -297,6 +297,8 @@ class Command(_Record):
         "output",
         "render_flag",
         "cli_exit",
+        "mcp_call",
+        "json_help",
     )
     name: str
     group: str
@@ -314,6 +316,8 @@ class Command(_Record):
     output: bool  # --json/--format/--quiet (False: no result model is printed)
     render_flag: tuple[str, str] | None  # (flag param, renderer) used when that flag is set
     cli_exit: str | None  # "module:function(result) -> int": the exit code
+    mcp_call: str | None  # "module:function(service, **args)": the tool body
+    json_help: str | None  # the --json help, when it means more
 
     def __init__(
         self,
@@ -333,6 +337,8 @@ class Command(_Record):
         output: bool = True,
         render_flag: tuple[str, str] | None = None,
         cli_exit: str | None = None,
+        mcp_call: str | None = None,
+        json_help: str | None = None,
     ) -> None:
         self._set(
             {
@@ -352,6 +358,8 @@ class Command(_Record):
                 "output": output,
                 "render_flag": render_flag,
                 "cli_exit": cli_exit,
+                "mcp_call": mcp_call,
+                "json_help": json_help,
             }
         )
 
@@ -475,6 +483,30 @@ REGISTRY = Param(
     max_length=limits.MAX_REGISTRY_LENGTH,
 )
 
+# Files commands: the CLI takes a size with units, a tool a byte count.
+MAX_DOWNLOAD_CLI = Param(
+    "max_download",
+    help="Stop before downloading more than this (e.g. 500MB); cached layers cost nothing.",
+    flags=("--max-download",),
+    metavar="SIZE",
+)
+MAX_DOWNLOAD_MCP = Param(
+    "max_download",
+    "int",
+    limits.MCP_MAX_DOWNLOAD,
+    "Stop before downloading more than this many bytes of layers (layers read once are cached "
+    "and cost nothing again).",
+    minimum=1,
+    maximum=limits.MAX_DOWNLOAD_BYTES,
+    mcp="max_download",
+)
+FILE_LIMIT = LIMIT.replace(
+    default=limits.DEFAULT_FILE_PAGE_SIZE,
+    maximum=limits.MAX_FILE_PAGE_SIZE,
+    flags=(),
+    operation=False,
+)
+
 # Options every command accepts (before or after its name), and the output options of every
 # command that prints a result model. The CLI builds them from here; the man page documents
 # them once.
@@ -551,6 +583,7 @@ _SUP = "dockerhub_cli.models.supply"
 _CMP = "dockerhub_cli.models.compare"
 _CORE = "dockerhub_cli.models.core"
 _BOUNDS = "dockerhub_cli.mcp.bounds"
+_FILES = "dockerhub_cli.mcp.files_tools"
 NO_SBOM_VULNS = "no SBOM attestation, so no vulnerability data — this is NOT a clean result"
 
 
@@ -1311,6 +1344,263 @@ COMMANDS: tuple[Command, ...] = (
             "digest and key.",
         ),
         progress="Checking the signatures of {image}",
+    ),
+    # -- files ----------------------------------------------------------------------------------
+    Command(
+        "files",
+        "files",
+        "The image's files: path, type, size, mode, owner, link target and the layer that "
+        "wrote\nit, with whiteouts and opaque directories applied. PATH lists one directory."
+        "\n\nEach layer is downloaded once and its file index cached forever (by digest): "
+        "warm layers\nmake no requests.\n\nExample: dockerhub files alpine:3.20 /etc --find "
+        "'*.conf'",
+        params=(
+            IMAGE,
+            Param(
+                "path",
+                help="A directory to list (or one file), e.g. /etc.",
+                argument=True,
+                metavar="[PATH]",
+                max_length=limits.MAX_IMAGE_PATH_LENGTH,
+                mcp="path",
+                mcp_help="A directory to list (one level), e.g. /etc. Default: everything.",
+            ),
+            Param(
+                "layer",
+                "int",
+                None,
+                "Only layer N's own changes (from 0).",
+                flags=("--layer",),
+                metavar="N",
+                minimum=0,
+                maximum=limits.MAX_LAYER_INDEX,
+                mcp="layer",
+                mcp_help="Only this layer's own changes (0 = the base layer).",
+            ),
+            Param(
+                "find",
+                help="Entries whose name (or /path, if the glob has a /) matches, e.g. '*.so'.",
+                flags=("--find",),
+                metavar="GLOB",
+                min_length=1,
+                max_length=limits.MAX_FIND_LENGTH,
+                mcp="find",
+                mcp_help="Glob on names (or /paths if it has a /), e.g. '*.so' or '/etc/*.conf'.",
+            ),
+            PLATFORM,
+            MAX_DOWNLOAD_CLI,
+            FILE_LIMIT.replace(help="Entries per page (1-500)."),
+            PAGE.replace(flags=(), operation=False),
+            MAX_DOWNLOAD_MCP,
+        ),
+        operation="files",
+        result="dockerhub_cli.models.files:FileListing",
+        cli_body="dockerhub_cli.cli.files_commands:files",
+        mcp=McpTool(
+            "docker_list_files",
+            "The files inside an image (its merged filesystem, whiteouts applied): path, type, "
+            "size, mode, owner, link target, content sha256 and the layer that wrote each. "
+            "`path` lists one directory, `find` searches by glob, `layer` shows one layer's "
+            "own changes. Layers are downloaded once (bounded by max_download) and then "
+            "cached. Paginated.",
+            adjust=f"{_FILES}:bound_files",
+        ),
+        mcp_call=f"{_FILES}:list_files",
+    ),
+    Command(
+        "cat",
+        "files",
+        "One file's bytes to stdout, binary-safe, verified against the layer's file index."
+        "\n\nSymlinks are followed inside the image, never outside it. Binary content is "
+        "refused on\na terminal unless --force. With the layer index warm only the layer "
+        "holding the file is\nread, and only up to the file.\n\n"
+        "Example: dockerhub cat debian:12 /etc/os-release",
+        params=(
+            IMAGE.replace(ref="image"),
+            Param(
+                "path",
+                default=REQUIRED,
+                help="The file, e.g. /etc/os-release.",
+                argument=True,
+                metavar="PATH",
+                min_length=1,
+                max_length=limits.MAX_IMAGE_PATH_LENGTH,
+                mcp="path",
+                mcp_help="A path inside the image, e.g. /etc/os-release.",
+            ),
+            TAG,
+            Param(
+                "force",
+                "bool",
+                False,
+                "Write binary content to a terminal anyway.",
+                flags=("--force",),
+            ),
+            PLATFORM,
+            Param(
+                "max_chars",
+                "int",
+                limits.DEFAULT_FILE_CHARS,
+                f"Return at most this many characters (1-{limits.MAX_FILE_CHARS}).",
+                minimum=1,
+                maximum=limits.MAX_FILE_CHARS,
+                mcp="max_chars",
+            ),
+            MAX_DOWNLOAD_CLI,
+            MAX_DOWNLOAD_MCP,
+        ),
+        operation="read_text",
+        result="dockerhub_cli.models.files:FileContent",
+        cli_body="dockerhub_cli.cli.files_commands:cat",
+        json_help="Print the file's facts and (text files) its content as JSON.",
+        mcp=McpTool(
+            "docker_read_file",
+            "The content of one text file inside an image (symlinks followed inside the "
+            "image), cut at max_chars (`truncated` says so); binary files are refused.",
+        ),
+        mcp_call=f"{_FILES}:read_file",
+    ),
+    Command(
+        "extract",
+        "files",
+        "Copy files or directories out of an image into DIR, safely.\n\n"
+        "Nothing is written outside DIR: no `..`, no absolute paths, no symlink that escapes "
+        "DIR\n(such links are skipped and listed), no device files unless --devices; set-id "
+        "bits are\ndropped and owners are not changed.\n\n"
+        "Example: dockerhub extract nginx:1.27 /etc/nginx -o ./nginx-conf",
+        params=(
+            IMAGE,
+            Param(
+                "paths",
+                "list[str]",
+                REQUIRED,
+                "Files or directories to extract.",
+                argument=True,
+                metavar="PATH...",
+            ),
+            Param(
+                "output_dir",
+                default=REQUIRED,
+                help="Directory to write into.",
+                flags=("--output", "-o"),
+                metavar="DIR",
+            ),
+            Param(
+                "devices",
+                "bool",
+                False,
+                "Also create device files and FIFOs (needs root).",
+                flags=("--devices",),
+            ),
+            Param(
+                "max_bytes",
+                help="Refuse to write more than this (default 8GiB).",
+                flags=("--max-bytes",),
+                metavar="SIZE",
+            ),
+            PLATFORM,
+            MAX_DOWNLOAD_CLI,
+        ),
+        operation="extract",
+        result="dockerhub_cli.models.files:ExtractResult",
+        cli_body="dockerhub_cli.cli.files_commands:extract",
+    ),
+    Command(
+        "diff",
+        "files",
+        "Files added, removed and changed from IMAGE1 to IMAGE2 (content hash, size, mode,\n"
+        "owner, link target), with totals. Shared layers are read once.\n\n"
+        "Example: dockerhub diff myapp:1.0 myapp:1.1 /usr/lib",
+        params=(
+            IMAGE.replace(
+                name="image1",
+                help="The image before.",
+                metavar="IMAGE1",
+                mcp="image1",
+                mcp_help="The image before, e.g. myapp:1.0.",
+                ref="image",
+            ),
+            IMAGE.replace(
+                name="image2",
+                help="The image after.",
+                metavar="IMAGE2",
+                mcp="image2",
+                mcp_help="The image after, e.g. myapp:1.1.",
+                ref="image",
+            ),
+            Param(
+                "path",
+                help="Only under this directory.",
+                argument=True,
+                metavar="[PATH]",
+                max_length=limits.MAX_IMAGE_PATH_LENGTH,
+                mcp="path",
+                mcp_help="Only under this directory, e.g. /usr/lib.",
+            ),
+            PLATFORM,
+            FILE_LIMIT.replace(help="Changes per page (1-500)."),
+            PAGE.replace(flags=(), operation=False),
+            MAX_DOWNLOAD_CLI,
+            MAX_DOWNLOAD_MCP,
+        ),
+        operation="diff_files",
+        result="dockerhub_cli.models.files:FileDiff",
+        cli_body="dockerhub_cli.cli.files_commands:diff_command",
+        mcp=McpTool(
+            "docker_diff_files",
+            "Files added, removed and changed between two images (content hash, size, mode, "
+            "owner, link target), with totals. Paginated.",
+            adjust=f"{_FILES}:bound_diff",
+        ),
+        mcp_call=f"{_FILES}:diff_files",
+    ),
+    Command(
+        "waste",
+        "files",
+        "Bytes of files that later layers overwrite or delete (still downloaded by every "
+        "pull),\nthe biggest offenders, and an efficiency score (1 - wasted/total, like dive)."
+        "\n\nWith --max-wasted-bytes or --min-efficiency it is a CI gate: exit 8 when it "
+        "fails.\n\nExample: dockerhub waste myapp:latest --min-efficiency 0.95",
+        params=(
+            IMAGE,
+            Param(
+                "max_wasted_bytes",
+                help="Fail (exit 8) when more than this is wasted, e.g. 50MB.",
+                flags=("--max-wasted-bytes",),
+                metavar="SIZE",
+            ),
+            Param(
+                "min_efficiency",
+                "float",
+                None,
+                "Fail (exit 8) when the efficiency is below this, e.g. 0.95.",
+                flags=("--min-efficiency",),
+                metavar="RATIO",
+                minimum=0,
+                maximum=1,
+            ),
+            Param(
+                "top",
+                "int",
+                20,
+                "How many offenders to list.",
+                flags=("--top",),
+                minimum=1,
+                maximum=1000,
+            ),
+            PLATFORM,
+            MAX_DOWNLOAD_CLI,
+            MAX_DOWNLOAD_MCP,
+        ),
+        operation="waste",
+        result="dockerhub_cli.models.files:WasteReport",
+        cli_body="dockerhub_cli.cli.files_commands:waste",
+        mcp=McpTool(
+            "docker_image_waste",
+            "Bytes of files that later layers overwrite or delete (still downloaded by every "
+            "pull), the biggest offenders and an efficiency score (1.0 = nothing wasted).",
+        ),
+        mcp_call=f"{_FILES}:waste",
     ),
     # -- pinning --------------------------------------------------------------------------------
     Command(

@@ -49,7 +49,9 @@ def cli_words(text: str) -> str:
 
 
 def _annotation(p: Param) -> Any:
-    base: Any = {"str": str, "int": int, "bool": bool, "list[str]": list[str]}[p.type]
+    base: Any = {"str": str, "int": int, "float": float, "bool": bool, "list[str]": list[str]}[
+        p.type
+    ]
     if p.default is None and p.type != "bool":
         base = base | None
     kwargs: dict[str, Any] = {"help": p.help or None}
@@ -174,6 +176,10 @@ def generic_body(command: Command) -> Callable[..., None]:
     return body
 
 
+def _takes_json(target: str) -> bool:
+    return "json_output" in inspect.signature(commands.resolve(target)).parameters
+
+
 def custom_body(command: Command) -> Callable[..., None]:
     assert command.cli_body is not None
     target = command.cli_body
@@ -198,8 +204,11 @@ def build(command: Command) -> Any:
         finally:
             _current.pop()
 
-    if command.output and not command.cli_body:
-        params.append(parameter(commands.OUTPUT_OPTIONS[-1]))  # its own --json
+    if command.output and (not command.cli_body or _takes_json(command.cli_body)):
+        json_option = commands.OUTPUT_OPTIONS[-1]
+        if command.json_help:
+            json_option = json_option.replace(help=command.json_help)
+        params.append(parameter(json_option))  # its own --json
     run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     run.__name__ = command.path[-1].replace("-", "_")
     wrapper = wrap(run, output=command.output)

@@ -26,6 +26,7 @@ __all__ = [
     "more_repositories_note",
     "more_tags_note",
     "no_sbom_error",
+    "page_of",
 ]
 from dockerhub_cli.errors import DockerHubError, NoAttestationError
 from dockerhub_cli.models.compare import Comparison
@@ -56,7 +57,7 @@ def no_sbom_error(exc: DockerHubError, image: str) -> str | None:
     )
 
 
-def _page_of(
+def page_of(
     items: list[Any], args: dict[str, Any], *, what: str, tool: str, default_limit: int
 ) -> tuple[list[Any], str | None]:
     """One page of `items` and, when the list was cut, a note saying how to get the rest."""
@@ -79,7 +80,7 @@ def _page_of(
 
 
 def bound_sbom(result: SbomReport, args: dict[str, Any]) -> SbomReport:
-    shown, note = _page_of(
+    shown, note = page_of(
         result.packages,
         args,
         what="packages",
@@ -93,7 +94,7 @@ def bound_sbom(result: SbomReport, args: dict[str, Any]) -> SbomReport:
 
 
 def bound_vulns(result: VulnerabilityReport, args: dict[str, Any]) -> VulnerabilityReport:
-    shown, note = _page_of(
+    shown, note = page_of(
         result.vulnerabilities,
         args,
         what="vulnerabilities (severest first)",

@@ -168,10 +168,10 @@ def annotation(p: Param) -> Any:
     elif p.choices:
         base = Literal[p.mcp_accepted]  # type: ignore[valid-type]
     else:
-        base = {"str": str, "int": int, "bool": bool}[p.type]
+        base = {"str": str, "int": int, "float": float, "bool": bool}[p.type]
     if p.type in ("str",) and not p.choices:
         field.update(min_length=p.min_length, max_length=p.max_length, pattern=p.pattern)
-    if p.type == "int":
+    if p.type in ("int", "float"):
         field.update(ge=p.minimum, le=p.maximum)
     if p.default is None:
         base = base | None
@@ -409,6 +409,7 @@ def make_tool(command: Command, service: DockerHubService) -> Callable[..., Any]
     signature = _signature(command)
     adjust = commands.resolve(tool_spec.adjust) if tool_spec.adjust else None
     on_error = commands.resolve(tool_spec.on_error) if tool_spec.on_error else None
+    mcp_call = commands.resolve(command.mcp_call) if command.mcp_call else None
     from pydantic import create_model
 
     fields: dict[str, Any] = {
@@ -429,7 +430,9 @@ def make_tool(command: Command, service: DockerHubService) -> Callable[..., Any]
         values = {name: getattr(checked, name) for name in fields}
         args, kwargs = _operation_arguments(command, values)
         try:
-            if ":" in command.operation:  # type: ignore[operator]
+            if mcp_call is not None:
+                result = mcp_call(service, **values)
+            elif ":" in command.operation:  # type: ignore[operator]
                 result = commands.resolve(command.operation)(service.settings, *args, **kwargs)  # type: ignore[arg-type]
             else:
                 result = getattr(service, command.operation)(*args, **kwargs)  # type: ignore[arg-type]

@@ -34,6 +34,7 @@ from dockerhub_cli.mcp.server import build_server, model_words
 from dockerhub_cli.models.supply import SEVERITY_LEVELS, Severity
 from dockerhub_cli.remote import osv as osv_module
 from dockerhub_cli.service import DockerHubService
+from tests.support.layers import digest, file, layer, whiteout
 from tests.unit import registry_fixtures as fx
 from tests.unit.hub_fixtures import HUB, load
 from tests.unit.test_hub_catalog import JWT
@@ -47,6 +48,8 @@ GITEA = f"{REPO}:1.0"
 SUPPLY = f"{REPO}:2.0"
 
 BOTH = [c for c in commands.COMMANDS if c.cli and c.mcp is not None]
+LAYER0 = layer([file("etc/os-release", "ID=test\n"), file("etc/gone", "g" * 100)])
+LAYER1 = layer([whiteout("etc/gone"), file("bin/x", "x" * 50), file("etc/os-release", "ID=2\n")])
 
 
 # -- introspection: the front-ends are built from the spec --------------------------------------
@@ -301,7 +304,32 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
         )
         rsps.post(f"{HUB}/v2/auth/token", json={"access_token": JWT})
         rsps.get(f"{HUB}/v2/user/orgs", json=load("orgs_page1.json"))
+        _serve_files(rsps, "1.0", [LAYER0])
+        _serve_files(rsps, "2.0", [LAYER0, LAYER1])
         yield rsps
+
+
+FILES_REPO = "registry.example.com/team/files"
+FILES_CONFIG = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
+
+
+def _serve_files(rsps: responses.RequestsMock, tag: str, layers: list[bytes]) -> None:
+    """team/files:<tag>, a single-manifest image of `layers` (blobs from the registry)."""
+    body = fx.compact(
+        {
+            "schemaVersion": 2,
+            "mediaType": fx.OCI_MANIFEST,
+            "config": {"mediaType": fx.OCI_CONFIG, "digest": digest(FILES_CONFIG),
+                       "size": len(FILES_CONFIG)},
+            "layers": [{"mediaType": fx.OCI_LAYER, "digest": digest(b), "size": len(b)}
+                       for b in layers],
+        }
+    )  # fmt: skip
+    reg = fx.FakeRegistry(rsps, REG, "team/files")
+    reg.manifest(body, fx.OCI_MANIFEST, tags=(tag,))
+    reg.blob(FILES_CONFIG)
+    for blob in layers:
+        reg.blob(blob)
 
 
 IMG = {"repository": REPO, "tag": "1.27.2"}
@@ -394,6 +422,36 @@ PARITY: list[tuple[str, list[str], dict[str, Any], tuple[str, tuple[Any, ...], d
     ("orgs", [], {}, ("organisations", (), {})),  # signed in: see SIGNED_IN
     ("referrers", [SUPPLY], {"repository": SUPPLY}, ("referrers", (SUPPLY,), {})),
     ("verify", [SUPPLY], {"repository": SUPPLY}, ("verify", (SUPPLY,), {})),
+    (
+        "files",
+        [f"{FILES_REPO}:2.0"],
+        {"repository": FILES_REPO, "tag": "2.0"},
+        ("files", (f"{FILES_REPO}:2.0", None), {}),
+    ),
+    (
+        "files",
+        [f"{FILES_REPO}:2.0", "/etc", "--find", "os-*"],
+        {"repository": FILES_REPO, "tag": "2.0", "path": "/etc", "find": "os-*"},
+        ("files", (f"{FILES_REPO}:2.0", "/etc"), {"find": "os-*"}),
+    ),
+    (
+        "cat",
+        [f"{FILES_REPO}:2.0", "/etc/os-release"],
+        {"repository": FILES_REPO, "path": "/etc/os-release", "tag": "2.0"},
+        ("read_text", (f"{FILES_REPO}:2.0", "/etc/os-release"), {}),
+    ),
+    (
+        "diff",
+        [f"{FILES_REPO}:1.0", f"{FILES_REPO}:2.0"],
+        {"image1": f"{FILES_REPO}:1.0", "image2": f"{FILES_REPO}:2.0"},
+        ("diff_files", (f"{FILES_REPO}:1.0", f"{FILES_REPO}:2.0", None), {}),
+    ),
+    (
+        "waste",
+        [f"{FILES_REPO}:2.0"],
+        {"repository": FILES_REPO, "tag": "2.0"},
+        ("waste", (f"{FILES_REPO}:2.0",), {}),
+    ),
 ]
 SIGNED_IN = {"orgs"}
 # Commands whose MCP answer is a window of the same model (a README cut to max_chars).
@@ -407,7 +465,9 @@ def test_every_command_with_both_faces_has_a_parity_case() -> None:
 
 
 # Wall-clock stamps of the moment of the call (not of the data).
-MOMENTS = frozenset({"scanned_at", "referrers_api_remembered"})  # per call or per process
+MOMENTS = frozenset(
+    {"scanned_at", "referrers_api_remembered", "download"}
+)  # per call or per process
 
 
 def _strip_advice(data: Any) -> Any:

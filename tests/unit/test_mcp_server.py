@@ -1133,7 +1133,11 @@ async def test_unexpected_exception_is_generic_and_logged_once_without_traceback
 @pytest.mark.parametrize(
     ("tool", "args", "phrase"),
     [
-        ("docker_list_tags", {"repository": "nginx", "limit": 500}, "limit must be between 1 and 100"),
+        (
+            "docker_list_tags",
+            {"repository": "nginx", "limit": 500},
+            "limit must be between 1 and 100",
+        ),
         ("docker_list_tags", {"repository": "nginx", "page": 0}, "page must be between 1 and"),
         (
             "docker_list_tags",
