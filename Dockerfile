@@ -31,6 +31,8 @@ VOLUME ["/cache"]
 ENTRYPOINT ["dockerhub"]
 
 # -- http: MCP over streamable HTTP on port 8080 ----------------------------------------------
+# Beyond loopback serve-mcp needs a bearer token: run with -e DOCKERHUB_MCP_AUTH_TOKEN=...
+# (the health check below calls /health on loopback, which needs none).
 FROM base AS http
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

@@ -556,7 +556,9 @@ APP_HELP = (
 )
 APP_EPILOG = (
     "Exit codes: 0 ok, 1 unexpected, 2 usage/invalid input, 3 not found, 4 auth failed,\n"
-    "5 rate limited, 6 network/timeout/upstream error, 7 not an image, 8 check failed,\n"
+    "5 rate limited, 6 network/timeout/upstream error, 7 not an image, 8 check failed\n"
+    "(also pin --check, watch --check), 9 local file problem (config.json, cache directory,\n"
+    "credential helper), 10-12 verify (invalid, unsigned, unverifiable),\n"
     "130 interrupted."
 )
 # Help order: groups in this order, commands in spec order within a group.
@@ -584,6 +586,15 @@ _CMP = "dockerhub_cli.models.compare"
 _CORE = "dockerhub_cli.models.core"
 _BOUNDS = "dockerhub_cli.mcp.bounds"
 _FILES = "dockerhub_cli.mcp.files_tools"
+_PIN = "dockerhub_cli.mcp.pin_tools"
+_PIN_CLI = "dockerhub_cli.cli.pin_commands"
+_PINNING = "dockerhub_cli.models.pinning"
+KIND = Param(
+    "kind",
+    help="Read every FILE as this kind (default: by name, then by content).",
+    flags=("--kind",),
+    metavar="dockerfile|compose|kubernetes|workflow",
+)
 NO_SBOM_VULNS = "no SBOM attestation, so no vulnerability data — this is NOT a clean result"
 
 
@@ -618,12 +629,13 @@ def _image_command(
     group: str = "explore",
     warn_notes: bool | str = False,
     platform: Param = PLATFORM,
+    image: Param = IMAGE,
 ) -> Command:
     return Command(
         name,
         group,
         help,
-        params=(IMAGE, platform, *extra),
+        params=(image, platform, *extra),
         operation=operation,
         result=result,
         render=render,
@@ -805,6 +817,16 @@ COMMANDS: tuple[Command, ...] = (
                 choices=limits.TAG_SORTS,
                 mcp="sort",
             ),
+            Param(
+                "same_as",
+                help="Only the tags that are the same image as TAG (by index digest, platform "
+                "manifest digests or config digests), e.g. --same-as latest.",
+                flags=("--same-as",),
+                metavar="TAG",
+                min_length=1,
+                max_length=limits.MAX_TAG_LENGTH,
+                operation=False,
+            ),
         ),
         operation="tags",
         result=f"{_CORE}:TagList",
@@ -818,6 +840,7 @@ COMMANDS: tuple[Command, ...] = (
         ),
         progress="Listing tags of {repository}",
         warn_notes=True,
+        cli_body=f"{_PIN_CLI}:tags",  # the generic body, or with --same-as: same_as
     ),
     _image_command(
         "inspect",
@@ -1639,6 +1662,167 @@ COMMANDS: tuple[Command, ...] = (
         progress="Checking {image} for updates",
         warn_notes=True,
     ),
+    Command(
+        "pin",
+        "pinning",
+        "Pin image references to name:tag@sha256:<digest> (the digest the tag resolves to now)."
+        "\n\nAlready pinned references are re-checked and updated when stale; nothing else in "
+        "the\nfiles changes (comments, quoting, key order and layout are kept byte for byte).\n\n"
+        "Example: dockerhub pin Dockerfile compose.yaml k8s/deploy.yaml --check",
+        params=(
+            Param(
+                "files",
+                "list[str]",
+                REQUIRED,
+                "Dockerfiles, Compose files, Kubernetes manifests, GitHub Actions workflows.",
+                argument=True,
+                metavar="FILE...",
+            ),
+            PLATFORM.replace(
+                help="Pin one platform's manifest instead of the multi-platform index (rarely "
+                "what you want: other platforms then fail to pull).",
+            ),
+            KIND,
+            Param(
+                "dry_run",
+                "bool",
+                False,
+                "Print the unified diff; write nothing.",
+                flags=("--dry-run",),
+            ),
+            Param(
+                "check",
+                "bool",
+                False,
+                "For CI: write nothing; print the diff and exit 8 when a pin is missing or "
+                "stale, or a tag cannot be looked up.",
+                flags=("--check",),
+            ),
+        ),
+        operation="pin",
+        result=f"{_PINNING}:PinReport",
+        render="dockerhub_cli.render.pinning:pin_report",
+        cli_body=f"{_PIN_CLI}:pin",
+    ),
+    Command(
+        "same-tags",
+        "pinning",
+        "The other tags of a repository that are the same image as a tag (the CLI: tags "
+        "--same-as).",
+        params=(
+            Param(
+                "repository",
+                default=REQUIRED,
+                help="Repository: nginx, bitnami/redis, ghcr.io/org/app, localhost:5000/app.",
+                min_length=1,
+                max_length=limits.MAX_REFERENCE_LENGTH,
+                mcp="repository",
+                mcp_help=IMAGE.mcp_help,
+            ),
+            TAG,
+        ),
+        operation="same_as",
+        result=f"{_PINNING}:SameAsReport",
+        cli=False,
+        mcp=McpTool(
+            "docker_find_same_tags",
+            'The other tags of a repository that are the same image as `tag` (answers "which '
+            'version is latest?"): matched by index digest, or, for an index rebuilt over the '
+            "same images, by its per-platform manifest digests (or config digests, off Docker "
+            "Hub); `matched_by` says which.",
+        ),
+        mcp_call=f"{_PIN}:same_tags",
+    ),
+    _image_command(
+        "upgrade",
+        "Newer tags of IMAGE's family and what moving to each means: download size, base "
+        "image,\nconfig changes that can break a deployment, vulnerabilities, age.\n\n"
+        "Example: dockerhub upgrade nginx:1.27.3-alpine --platform linux/arm64",
+        operation="upgrade",
+        result=f"{_PINNING}:UpgradeReport",
+        render="dockerhub_cli.render.pinning:upgrade_report",
+        progress="Looking for upgrades of {image}",
+        group="pinning",
+        warn_notes=True,
+        reads=(),
+        image=IMAGE.replace(help="Image with a version tag, e.g. nginx:1.27."),
+        extra=(
+            Param(
+                "vulns",
+                "bool",
+                False,
+                "Also compare known vulnerabilities (needs SBOM attestations; queries OSV).",
+                flags=("--vulns",),
+                mcp="vulns",
+                mcp_help="Also compare known vulnerabilities of the current and each newer tag "
+                "(needs SBOM attestations; queries OSV; slower).",
+            ),
+            Param(
+                "limit",
+                "int",
+                5,
+                "Newer tags to examine (1-20).",
+                flags=("--limit", "-n"),
+                minimum=1,
+                maximum=20,
+                mcp="limit",
+            ),
+        ),
+        mcp=McpTool(
+            "docker_upgrade_advice",
+            "Newer tags in the image tag's family (same suffix such as -alpine, same precision: "
+            "1.27 -> 1.28, 1.27.3 -> 1.27.4) and, for each, what moving means: bytes to "
+            "download when the current image is present, base image change, config changes "
+            "that can break a deployment (entrypoint, user, ports, env removed, volumes), image "
+            "age, and with vulns=true the vulnerabilities fixed and added (needs SBOMs).",
+        ),
+    ),
+    Command(
+        "watch",
+        "pinning",
+        "Report when a pinned or floating reference moved (its tag now names another digest) "
+        "or\na newer tag of its family appeared. Digests of floating tags are kept in the cache "
+        "dir.\n\nExample: dockerhub watch compose.yaml nginx:1.27 --check --json",
+        params=(
+            Param(
+                "targets",
+                "list[str]",
+                REQUIRED,
+                "Files to read references from, or images.",
+                argument=True,
+                metavar="FILE|IMAGE...",
+            ),
+            Param(
+                "interval",
+                "int",
+                None,
+                "Check again every SECONDS (30-86400) until interrupted.",
+                flags=("--interval",),
+                metavar="SECONDS",
+                minimum=30,
+                maximum=86_400,
+            ),
+            Param(
+                "check",
+                "bool",
+                False,
+                "One check (for cron); exit 8 when something changed.",
+                flags=("--check",),
+            ),
+            Param(
+                "no_families",
+                "bool",
+                False,
+                "Do not look for newer tags of each family.",
+                flags=("--no-families",),
+            ),
+            KIND,
+        ),
+        operation="watch",
+        result=f"{_PINNING}:WatchReport",
+        render="dockerhub_cli.render.pinning:watch_report",
+        cli_body=f"{_PIN_CLI}:watch",
+    ),
     # -- account --------------------------------------------------------------------------------
     Command(
         "whoami",
@@ -1770,6 +1954,21 @@ COMMANDS: tuple[Command, ...] = (
                 flags=("--port",),
                 minimum=1,
                 maximum=65535,
+            ),
+            Param(
+                "auth_token_file",
+                help="HTTP only: require 'Authorization: Bearer TOKEN' with the token on the "
+                "file's first line (else env DOCKERHUB_MCP_AUTH_TOKEN). Required beyond loopback.",
+                flags=("--auth-token-file",),
+                metavar="FILE",
+            ),
+            Param(
+                "no_auth",
+                "bool",
+                False,
+                "HTTP only: serve beyond loopback without a token (anyone who can reach the "
+                "port uses your registry credentials).",
+                flags=("--no-auth",),
             ),
         ),
         cli_body="dockerhub_cli.cli.mcp_commands:serve_mcp",

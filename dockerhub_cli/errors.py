@@ -85,6 +85,14 @@ class OfflineCacheMissError(NetworkError):
     """`--offline` was given and the answer is not in the cache."""
 
 
+class LocalFileError(DockerHubError):
+    """A file or program on this machine is in the way: config.json cannot be read or written,
+    the cache directory is unusable, a configured credential helper is missing (exit 9).
+    Neither a bug (1) nor the network (6): the message names the path and what to fix."""
+
+    exit_code = ExitCode.LOCAL_FILE
+
+
 class UpstreamError(DockerHubError):
     """The server answered, but with an error or with something we cannot trust (exit 6)."""
 

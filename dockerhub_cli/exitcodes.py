@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     NETWORK = 6
     NOT_AN_IMAGE = 7
     CHECK_FAILED = 8
+    LOCAL_FILE = 9
     # `verify`
     SIGNATURE_INVALID = 10
     UNSIGNED = 11
@@ -35,7 +36,12 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
         "not a container image (an OCI artifact; dockerhub manifest still shows it)"
     ),
     ExitCode.CHECK_FAILED: "a check you asked for failed (waste over --max-wasted-bytes or "
-    "under --min-efficiency)",
+    "under --min-efficiency; pin --check: a pin is missing or stale; watch --check: a "
+    "reference moved or a newer tag appeared)",
+    ExitCode.LOCAL_FILE: (
+        "a local file problem: config.json unreadable or not writable, the cache directory "
+        "unusable, a configured credential helper missing"
+    ),
     ExitCode.SIGNATURE_INVALID: (
         "verify: a signature is attached but fails a check (bad signature, another digest or "
         "repository)"

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         PullSizeReport,
         RepositoryInfo,
     )
+    from dockerhub_cli.models.pinning import PinReport, SameAsReport, UpgradeReport, WatchReport
     from dockerhub_cli.models.supply import (
         ProvenanceReport,
         ReferrersReport,
@@ -584,6 +585,62 @@ class DockerHubService:
         from dockerhub_cli.ops import compare
 
         return compare.image_updates(self, image, base=base, platform=platform)
+
+    # -- pin, same-as, upgrade, watch (issue 17; logic in ops/pin.py, ops/upgrade.py) -------
+
+    def pin(
+        self,
+        paths: list[str],
+        *,
+        platform: str | None = None,
+        kind: str | None = None,
+        write: bool = True,
+        check: bool = False,
+    ) -> PinReport:
+        """Pin the image references of Dockerfiles, Compose, Kubernetes and workflow files to
+        the digests their tags resolve to (one uncached HEAD per distinct reference)."""
+        from dockerhub_cli.ops import pin
+
+        return pin.pin_files(self, paths, platform=platform, kind=kind, write=write, check=check)
+
+    @reports_staleness
+    def same_as(self, repository: str | ImageReference, tag: str) -> SameAsReport:
+        """The tags of `repository` that are the same image as `tag` (by index digest, by
+        platform manifest digests, or by config digests)."""
+        from dockerhub_cli.ops import upgrade
+
+        return upgrade.same_as(self, repository, tag)
+
+    @reports_staleness
+    def upgrade(
+        self,
+        image: str,
+        *,
+        platform: str | None = None,
+        vulns: bool = False,
+        limit: int = 5,
+        now: datetime | None = None,
+    ) -> UpgradeReport:
+        """Newer tags of the image's family and, for each, what moving to it means."""
+        from dockerhub_cli.ops import upgrade
+
+        return upgrade.upgrade_advice(
+            self, image, platform=platform, vulns=vulns, limit=limit, now=now
+        )
+
+    def watch(
+        self,
+        targets: list[str],
+        *,
+        kind: str | None = None,
+        families: bool = True,
+        now: datetime | None = None,
+    ) -> WatchReport:
+        """Did any pinned or floating reference of `targets` (files or images) move since the
+        last check, or gain a newer tag in its family? State kept in the cache directory."""
+        from dockerhub_cli.ops import watch
+
+        return watch.watch_once(self, targets, kind=kind, families=families, now=now)
 
     # -- supply chain (issue 9; logic in ops/supply_chain.py and remote/osv.py) ----------------
 

@@ -1,9 +1,19 @@
-"""Neutral text helpers (pure, standard library only): sizes, counts, plurals, short digests.
+"""Neutral text helpers (pure, standard library only): sizes, counts, plurals, short digests,
+and terminal safety.
 
 Used by the renderers and by operations that word notes; nothing here knows about a terminal.
+
+`visible()` is the one function that makes text from a registry, the Hub or OSV safe to show on
+a terminal: every control character (C0 other than tab and newline, DEL, C1, which includes ESC,
+BEL, CSI and OSC) and every bidirectional-text control is replaced by a visible escape
+(`\\x1b`, `\\u202e`), so it is shown, never interpreted. The CLI applies it at its output edge
+(tables, `--format`, `--quiet`, error and warning lines); `--json` keeps the exact data, with
+these characters written as JSON escapes (`json_visible()`).
 """
 
 from __future__ import annotations
+
+import re
 
 _SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 
@@ -37,3 +47,33 @@ def human_count(count: int | None) -> str:
         if count >= limit:
             return f"{count / limit:.1f}{suffix}".replace(".0", "")
     return str(count)
+
+
+# C0 except \t and \n, DEL, C1; bidi embeddings/overrides/isolates and marks.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+# In JSON text, C0 is escaped by every encoder; the rest may travel raw inside strings.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """`text` with control and bidi characters written as visible escapes (`\\x1b`, `\\u202e`);
+    tab and newline are kept. Text without them is returned as is (the same object)."""
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(_escape, text)
+
+
+def json_visible(json_text: str) -> str:
+    """JSON text with DEL, C1 and bidi characters written as `\\uXXXX` escapes: the same data
+    (any JSON parser reads it back unchanged), but nothing a terminal would interpret. Valid only
+    on JSON text: outside strings JSON has no such characters, so only strings change."""
+    if _UNSAFE_IN_JSON.search(json_text) is None:
+        return json_text
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", json_text)

@@ -79,7 +79,9 @@ def _main() -> None:
         ctx = getattr(exc, "ctx", None)
         where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         message = " ".join(exc.format_message().split())
-        sys.stderr.write(f"error: {message}{where}\n")
+        from dockerhub_cli.text import visible
+
+        sys.stderr.write(visible(f"error: {message}{where}") + "\n")
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.stderr.write("error: interrupted\n")

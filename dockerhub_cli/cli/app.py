@@ -253,12 +253,14 @@ def _error_line(message: str) -> None:
 
     from dockerhub_cli.render import stderr_console
     from dockerhub_cli.result_cache import note_talk
+    from dockerhub_cli.text import visible
 
     note_talk()
 
-    # escape(): messages quote user input, which may contain [brackets] Rich would parse.
+    # escape(): messages quote user input, which may contain [brackets] Rich would parse;
+    # visible(): they quote registry error bodies, which may carry terminal escapes.
     stderr_console().print(
-        f"[bold red]error:[/bold red] {escape(message)}",
+        f"[bold red]error:[/bold red] {escape(visible(message))}",
         markup=True,
         highlight=False,
         soft_wrap=True,
@@ -298,7 +300,9 @@ class _LevelPrefixFormatter(logging.Formatter):
         prefix = "debug" if record.levelno < logging.WARNING else "warning"
         if record.levelno >= logging.ERROR:
             prefix = "error"
-        return f"{prefix}: {cli_words(record.getMessage())}"
+        from dockerhub_cli.text import visible
+
+        return f"{prefix}: {visible(cli_words(record.getMessage()))}"
 
 
 def _enable_logging(*, debug: bool) -> None:

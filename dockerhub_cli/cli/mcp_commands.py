@@ -9,13 +9,28 @@ from __future__ import annotations
 from typing import Literal
 
 
-def serve_mcp(transport: Literal["stdio", "http"], host: str, port: int) -> None:
+def serve_mcp(
+    transport: Literal["stdio", "http"],
+    host: str,
+    port: int,
+    auth_token_file: str | None = None,
+    no_auth: bool = False,
+) -> None:
     """Serve every command as a read-only MCP tool (stdout carries only the protocol)."""
     from dockerhub_cli.cli.app import get_service, run_options
-    from dockerhub_cli.mcp.server import serve
+    from dockerhub_cli.mcp.server import load_auth_token, serve
 
+    token = load_auth_token(auth_token_file) if transport == "http" else None
     run_options().long_lived = True  # circuit breaker on (DOCKERHUB_CIRCUIT_BREAKER=0: off)
     try:
-        serve(get_service(), transport=transport, host=host, port=port, debug=run_options().debug)
+        serve(
+            get_service(),
+            transport=transport,
+            host=host,
+            port=port,
+            debug=run_options().debug,
+            auth_token=token,
+            no_auth=no_auth,
+        )
     except KeyboardInterrupt:
         pass  # Ctrl-C is how an interactive server is stopped: not an error

@@ -57,6 +57,11 @@ ENV_VARS: dict[str, str] = {
     "(default: on in serve-mcp, off otherwise)",
     "DOCKERHUB_OSV_URL": f"OSV vulnerability API base URL for `vulns` (default {DEFAULT_OSV_URL})",
     "DOCKERHUB_OSV_BATCH_SIZE": "package URLs per OSV querybatch request (1-1000, default 1000)",
+    "DOCKERHUB_MCP_AUTH_TOKEN": "serve-mcp --transport http: bearer token every request must "
+    "carry (required beyond loopback)",
+    "DOCKERHUB_MCP_TOOL_TIMEOUT": "serve-mcp: seconds one tool call may take (default 60)",
+    "DOCKERHUB_MCP_MAX_RESULT_BYTES": "serve-mcp: size bound of each channel of a tool result "
+    "(4096-60000, default 32768)",
     "DOCKERHUB_DEBUG_FASTPATH": "set to 1 to report on stderr what the result cache did "
     "(fast path: hit, miss, saved ...)",
 }

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field
 
 from dockerhub_cli import advice
-from dockerhub_cli.errors import InvalidInputError, NetworkError
+from dockerhub_cli.errors import InvalidInputError, LocalFileError, NetworkError
 from dockerhub_cli.models.core import Model
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def open_sqlite_backend(settings: Settings) -> Any:
     try:
         settings.cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise NetworkError(
+        raise LocalFileError(
             f"cannot create the cache directory {settings.cache_dir}: {exc.strerror or exc}",
             hint="set DOCKERHUB_CACHE_DIR to a writable directory",
         ) from None
@@ -144,7 +144,7 @@ def open_sqlite_backend(settings: Settings) -> Any:
         if backend is not None:
             _close(backend)
         if not _is_corruption(exc):
-            raise NetworkError(
+            raise LocalFileError(
                 f"the HTTP cache {path} cannot be opened: {exc}",
                 hint="check the permissions and free space of DOCKERHUB_CACHE_DIR,"
                 f" or use {advice.param('no_cache')}",

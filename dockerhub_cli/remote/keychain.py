@@ -8,17 +8,26 @@ and never reach logs, errors or the cache.
 
 `store()` and `erase()` write the way `docker login`/`docker logout` do: through the credential
 helper when one is configured for the server, otherwise base64 `auth` in config.json (mode 0600).
+A write is serialised and atomic: the whole read-modify-write runs under an exclusive `fcntl`
+lock on `.config.json.lock` beside config.json, the new content goes to a
+randomly named temporary file created exclusively (`mkstemp`: O_EXCL, mode 0600, never through
+a planted symlink), is fsynced, then renamed over the file, so parallel logins and logouts keep
+every entry. A file problem (unreadable, read-only, directory not writable, a configured
+helper missing) is a `LocalFileError` (exit 9).
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import logging
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,6 +105,27 @@ def _call_helper(
         return None
 
 
+# Helpers already reported missing in this process: one warning each, not one per lookup.
+_MISSING_HELPERS: set[str] = set()
+
+
+def helper_installed(helper: str) -> bool:
+    return shutil.which(f"docker-credential-{helper}") is not None
+
+
+def _warn_missing_helper(helper: str, config_path: Path) -> None:
+    if helper in _MISSING_HELPERS:
+        return
+    _MISSING_HELPERS.add(helper)
+    log.warning(
+        "%s names the credential helper %r but docker-credential-%s is not on PATH; "
+        "continuing without its credentials (anonymous)",
+        config_path,
+        helper,
+        helper,
+    )
+
+
 def _run_helper(helper: str, server: str, timeout: float = 10.0) -> Credentials | None:
     done = _call_helper(helper, "get", server, timeout)
     if done is None or done.returncode != 0:
@@ -161,11 +191,16 @@ class CredentialStore:
         helpers = config.get("credHelpers") or {}
         for key in keys:
             if isinstance(helpers, dict) and key in helpers:
+                if not helper_installed(str(helpers[key])):
+                    _warn_missing_helper(str(helpers[key]), self.config_path)
+                    continue
                 found = _run_helper(str(helpers[key]), key)
                 if found:
                     return found
         store = config.get("credsStore")
-        if isinstance(store, str) and store:
+        if isinstance(store, str) and store and not helper_installed(store):
+            _warn_missing_helper(store, self.config_path)
+        elif isinstance(store, str) and store:
             for key in keys:
                 found = _run_helper(store, key)
                 if found:
@@ -226,7 +261,11 @@ class CredentialStore:
 
     def store(self, domain: str, username: str, secret: str) -> str:
         """Save credentials like `docker login`; return where they went (for the message)."""
-        from dockerhub_cli.errors import DockerHubError
+        with self._locked():
+            return self._store(domain, username, secret)
+
+    def _store(self, domain: str, username: str, secret: str) -> str:
+        from dockerhub_cli.errors import LocalFileError
 
         key = server_key(domain)
         config = self._read_config_strict()
@@ -238,13 +277,14 @@ class CredentialStore:
             payload = json.dumps({"ServerURL": key, "Username": username, "Secret": secret})
             done = _call_helper(helper, "store", payload)
             if done is None:
-                raise DockerHubError(
+                raise LocalFileError(
                     f"credential helper docker-credential-{helper} is configured in "
-                    f"{self.config_path} but is not on PATH"
+                    f"{self.config_path} but is not on PATH",
+                    hint=f"install docker-credential-{helper} or remove it from the file",
                 )
             if done.returncode != 0:
                 reason = (done.stdout or done.stderr).strip().splitlines()[:1]
-                raise DockerHubError(
+                raise LocalFileError(
                     f"docker-credential-{helper} could not store the credentials"
                     + (f": {reason[0]}" if reason else "")
                 )
@@ -262,6 +302,10 @@ class CredentialStore:
 
     def erase(self, domain: str) -> list[str]:
         """Remove stored credentials like `docker logout`; return where they were removed from."""
+        with self._locked():
+            return self._erase(domain)
+
+    def _erase(self, domain: str) -> list[str]:
         removed: list[str] = []
         config = self._read_config_strict()
         helper = self.helper_for(domain)
@@ -282,21 +326,53 @@ class CredentialStore:
         self.forget(domain)
         return removed
 
+    def _target(self) -> Path:
+        """The file a write changes: config.json, or the target of a symlinked config.json."""
+        path = self.config_path
+        return path.resolve() if path.is_symlink() else path
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold an exclusive lock on `.config.json.lock` beside config.json (beside the link,
+        when it is one, so a dotfiles directory gets no extra file) for a whole
+        read-modify-write; released when the descriptor closes, also if the process dies."""
+        from dockerhub_cli.errors import LocalFileError
+
+        path = self.config_path
+        lock_path = path.parent / f".{path.name}.lock"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise LocalFileError(
+                f"cannot write {path}: cannot create the lock file {lock_path}: "
+                f"{exc.strerror or exc}",
+                hint="check that the directory is writable (or set DOCKER_CONFIG)",
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
     def _read_config_strict(self) -> dict[str, object]:
-        from dockerhub_cli.errors import InvalidInputError
+        from dockerhub_cli.errors import LocalFileError
 
         try:
             text = self.config_path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise InvalidInputError(f"cannot read {self.config_path}: {exc}") from None
+            raise LocalFileError(f"cannot read {self.config_path}: {exc.strerror or exc}") from None
         try:
             data = json.loads(text) if text.strip() else {}
         except ValueError as exc:
-            raise InvalidInputError(f"{self.config_path} is not valid JSON: {exc}") from None
+            raise LocalFileError(
+                f"{self.config_path} is not valid JSON: {exc}",
+                hint="fix or remove the file; nothing was changed",
+            ) from None
         if not isinstance(data, dict):
-            raise InvalidInputError(f"{self.config_path} is not a JSON object")
+            raise LocalFileError(f"{self.config_path} is not a JSON object")
         return data
 
     def _write_config(self, config: dict[str, object]) -> None:
@@ -306,21 +382,29 @@ class CredentialStore:
         the link stays and its target gets the new content. The temporary file is created
         exclusively (mode 0600 from the start) and removed if anything fails.
         """
-        from dockerhub_cli.errors import DockerHubError
+        from dockerhub_cli.errors import LocalFileError
 
+        target = self._target()
+        try:
+            read_only = target.exists() and not target.stat().st_mode & 0o222
+        except OSError:
+            read_only = False
+        if read_only:  # a file the user made read-only is not replaced behind their back
+            raise LocalFileError(
+                f"cannot write {self.config_path}: the file is read-only",
+                hint=f"make it writable (chmod u+w {target}) or set DOCKER_CONFIG",
+            )
         try:
             self._replace_config(config)
         except OSError as exc:
-            raise DockerHubError(
+            raise LocalFileError(
                 f"cannot write {self.config_path}: {exc.strerror or exc}",
                 hint="check that its directory exists and is writable (or set DOCKER_CONFIG)",
             ) from None
 
     def _replace_config(self, config: dict[str, object]) -> None:
-        path = self.config_path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if path.is_symlink():
-            path = path.resolve()
+        self.config_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = self._target()
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -332,6 +416,16 @@ class CredentialStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        try:  # the rename itself survives a crash once the directory is on disk
+            dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError:
+            pass
+        finally:
+            os.close(dir_fd)
 
 
 def _from_auth_entry(entry: dict[str, object], source: str) -> Credentials | None:

@@ -7,6 +7,14 @@ Every command also gets, through `emit()` and the `OutputOptions` the CLI sets o
 `--format TEMPLATE` (Python format fields over each row's model fields, one line per row) and
 `--quiet` (data only: the name of each row, no footers). Rich honours NO_COLOR and prints no
 colour when stdout is not a terminal; the spinner only runs when both stdout and stderr are.
+
+Terminal safety is applied here, at the edge, with one function (`dockerhub_cli.text.visible`):
+a renderer is handed a display copy of the model (`display_copy()`) in which every string has
+its control and bidi characters written as visible escapes and its Rich markup escaped, so a
+publisher's `[link=...]` or ESC sequence is shown, never interpreted; `--format` and `--quiet`
+lines and stderr talk go through `visible()`, and JSON keeps the exact data with such characters
+as JSON escapes. Both consoles also run a last check on what they are about to write
+(`_VisibleHook`), for text a renderer composed itself.
 """
 
 from __future__ import annotations
@@ -21,12 +29,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
 from dockerhub_cli.text import human_count as human_count
 from dockerhub_cli.text import human_size as human_size
@@ -87,13 +97,86 @@ def stdout_console() -> Console:
     from rich.console import Console
 
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160") or 160)
-    return Console(highlight=False, soft_wrap=False, width=width)
+    console = Console(highlight=False, soft_wrap=False, width=width, emoji=False)
+    console.push_render_hook(_visible_hook())
+    return console
 
 
 def stderr_console() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, emoji=False)
+    console.push_render_hook(_visible_hook())
+    return console
+
+
+def _visible_hook() -> Any:
+    """A Rich render hook that passes every text segment through `visible()` (Rich's own
+    styling and cursor control travel outside the text and are kept)."""
+    from rich.console import RenderHook
+    from rich.segment import Segment
+
+    from dockerhub_cli.text import visible
+
+    class _Visible:
+        def __init__(self, renderable: Any) -> None:
+            self.renderable = renderable
+
+        def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+            for segment in console.render(self.renderable, options):
+                if segment.control or not segment.text:
+                    yield segment
+                else:
+                    yield Segment(visible(segment.text), segment.style)
+
+    class _VisibleHook(RenderHook):
+        def process_renderables(self, renderables: list[Any]) -> list[Any]:
+            return [_Visible(r) for r in renderables]
+
+    return _VisibleHook()
+
+
+def markup_text(
+    markup: str,
+    style: str = "",
+    *,
+    no_wrap: bool | None = None,
+    overflow: Any = None,
+) -> Text:
+    """A Rich `Text` from a renderer's string: strings of a display copy are markup-escaped,
+    so they are parsed as markup (which gives back the exact text), never taken literally."""
+    from rich.text import Text
+
+    text = Text.from_markup(markup, style=style, emoji=False, overflow=overflow)
+    if no_wrap is not None:
+        text.no_wrap = no_wrap
+    return text
+
+
+def display_copy(value: Any) -> Any:
+    """A copy of a result for a Rich renderer: every string (also in lists, dicts and nested
+    models) made visible-safe and markup-escaped, so renderers may use any field as markup.
+    Built without validation (`model_construct`): the values are for display only."""
+    from pydantic import BaseModel
+    from rich.markup import escape
+
+    from dockerhub_cli.text import visible
+
+    if isinstance(value, Enum):
+        return value
+    if isinstance(value, str):
+        value = visible(value)
+        return escape(value) if "[" in value else value
+    if isinstance(value, BaseModel):
+        fields = {name: display_copy(getattr(value, name)) for name in type(value).model_fields}
+        return type(value).model_construct(_fields_set=value.model_fields_set, **fields)
+    if isinstance(value, list):
+        return [display_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(display_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {display_copy(k): display_copy(v) for k, v in value.items()}
+    return value
 
 
 @dataclass
@@ -122,18 +205,19 @@ def emit(model: BaseModel, *, json_output: bool, render: Callable[[Any, Console]
     Precedence: --format > --json > --quiet > config `output.json` > table.
     """
     from dockerhub_cli.errors import InvalidInputError
+    from dockerhub_cli.text import json_visible, visible
 
     want_json = json_output or output.json
     if output.template is not None:
         if want_json:
             raise InvalidInputError("--format and --json cannot be used together")
-        sys.stdout.write(format_rows(model, output.template))
+        sys.stdout.write(visible(format_rows(model, output.template)))
     elif want_json or (output.default_json and not output.quiet):
-        sys.stdout.write(model.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(json_visible(model.model_dump_json(indent=2)) + "\n")
     elif output.quiet:
-        sys.stdout.write("".join(f"{line}\n" for line in quiet_lines(model)))
+        sys.stdout.write(visible("".join(f"{line}\n" for line in quiet_lines(model))))
     else:
-        render(model, stdout_console())
+        render(display_copy(model), stdout_console())
         return
     sys.stdout.flush()
 
@@ -251,7 +335,9 @@ def quiet_lines(model: BaseModel) -> list[str]:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    from dockerhub_cli.text import json_visible
+
+    sys.stdout.write(json_visible(json.dumps(data, indent=2, default=str)) + "\n")
 
 
 @contextmanager
@@ -278,9 +364,10 @@ def warn(message: str) -> None:
     from rich.markup import escape
 
     from dockerhub_cli.result_cache import note_talk
+    from dockerhub_cli.text import visible
 
     note_talk()
 
     stderr_console().print(
-        f"[yellow]warning:[/yellow] {escape(message)}", markup=True, highlight=False
+        f"[yellow]warning:[/yellow] {escape(visible(message))}", markup=True, highlight=False
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
+
+from dockerhub_cli.render import markup_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,7 +25,7 @@ def _pairs(console: Console, rows: list[tuple[str, str]]) -> None:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")  # paths are copied: fold them, never cut them
     for key, value in rows:
-        table.add_row(key, Text(value))
+        table.add_row(key, markup_text(value))
     console.print(table)
 
 
@@ -49,7 +49,7 @@ def identity(result: Identity, console: Console) -> None:
     if result.verified is not None:
         rows.append(("verified", "yes" if result.verified else "no"))
     _pairs(console, rows)
-    console.print(f"[dim]precedence: {escape(result.precedence)}[/dim]", highlight=False)
+    console.print(f"[dim]precedence: {result.precedence}[/dim]", highlight=False)
 
 
 def rate_limit(result: PullRateLimit, console: Console) -> None:
@@ -75,7 +75,7 @@ def rate_limit(result: PullRateLimit, console: Console) -> None:
         ],
     )
     console.print(
-        f"[dim]checked with a HEAD on {escape(result.image)} (costs no pull)[/dim]", highlight=False
+        f"[dim]checked with a HEAD on {result.image} (costs no pull)[/dim]", highlight=False
     )
 
 
@@ -84,19 +84,17 @@ def login_result(result: LoginResult, console: Console) -> None:
         f"Login Succeeded: {result.username} on {result.registry}, stored in {result.stored_in}",
         highlight=False,
         soft_wrap=True,
-        markup=False,
     )
 
 
 def logout_result(result: LogoutResult, console: Console) -> None:
     if not result.removed_from:
-        console.print(f"Not logged in to {result.registry}", highlight=False, markup=False)
+        console.print(f"Not logged in to {result.registry}", highlight=False)
         return
     console.print(
         f"Removed login credentials for {result.registry} from {', '.join(result.removed_from)}",
         highlight=False,
         soft_wrap=True,
-        markup=False,
     )
 
 
@@ -106,7 +104,7 @@ def config_report(result: ConfigReport, console: Console) -> None:
     table.add_column("VALUE", overflow="fold")
     table.add_column("SOURCE", no_wrap=True)
     for value in result.values:
-        table.add_row(value.key, Text(value.value), value.source)
+        table.add_row(value.key, markup_text(value.value), value.source)
     console.print(table)
     for entry in result.registries:
         console.print(
@@ -115,8 +113,5 @@ def config_report(result: ConfigReport, console: Console) -> None:
             f"({'set' if entry.get('password_set') else 'unset'})",
             highlight=False,
             soft_wrap=True,
-            markup=False,
         )
-    console.print(
-        f"[dim]config file: {escape(result.config_file or '(none)')}[/dim]", highlight=False
-    )
+    console.print(f"[dim]config file: {result.config_file or '(none)'}[/dim]", highlight=False)

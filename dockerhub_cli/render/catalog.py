@@ -6,42 +6,23 @@ Rich markup) after `visible()` made control characters visible.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from dockerhub_cli.render import human_count, relative_time
+from dockerhub_cli.render import human_count, markup_text, relative_time
+from dockerhub_cli.text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from dockerhub_cli.models.core import OrganisationList, Readme, RepositoryList
 
-# Placeholder for dockerhub_cli.text.visible() (being added on another branch, the one
-# terminal-safety function): same contract. Replace with `from dockerhub_cli.text import
-# visible` once it is on main.
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
-
-
-def visible(text: str) -> str:
-    """`text` with control and bidi characters written as visible escapes; tab/newline kept."""
-    if _UNSAFE.search(text) is None:
-        return text
-    return _UNSAFE.sub(
-        lambda m: (
-            f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) <= 0xFF else f"\\u{ord(m.group(0)):04x}"
-        ),
-        text,
-    )
-
 
 def plain(value: str | None) -> Text:
     """Publisher text for a table cell: visible, and never parsed as Rich markup."""
-    return Text(visible(value or ""))
+    return markup_text(visible(value or ""))
 
 
 def repository_list(result: RepositoryList, console: Console) -> None:
@@ -73,7 +54,7 @@ def repository_list(result: RepositoryList, console: Console) -> None:
     total = f"{result.count:,}" if result.count is not None else "unknown"
     page = f", page {result.page}" if result.page else ""
     console.print(
-        Text(
+        markup_text(
             f"{len(result.repositories)} shown{page}, {total} in {result.namespace} "
             f"(sorted by {result.sort})",
             style="dim",
@@ -98,7 +79,7 @@ def organisation_list(result: OrganisationList, console: Console) -> None:
         )
     console.print(table)
     console.print(
-        Text(f"{len(result.organisations)} organisations of {result.username}", style="dim")
+        markup_text(f"{len(result.organisations)} organisations of {result.username}", style="dim")
     )
 
 
@@ -108,15 +89,16 @@ def rendered_readme(result: Readme, console: Console) -> None:
     from rich.markdown import Markdown
     from rich.rule import Rule
 
-    console.print(Rule(Text(f"README of {result.repository} (written by its publisher)")))
+    console.print(Rule(markup_text(f"README of {result.repository} (written by its publisher)")))
     if result.markdown.strip():
-        console.print(Markdown(visible(result.markdown), hyperlinks=False))
+        # markup_text().plain: the display copy's markup escapes undone (Markdown is no markup)
+        console.print(Markdown(markup_text(result.markdown).plain, hyperlinks=False))
     if result.url:
-        console.print(Text(result.url, style="dim"))
+        console.print(markup_text(result.url, style="dim"))
 
 
 def raw_readme(result: Readme, console: Console) -> None:
     """`--raw`: the Markdown itself (control characters made visible, nothing else changed)."""
-    text = visible(result.markdown)
+    text = markup_text(result.markdown).plain  # display copy: visible, escapes undone
     sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     sys.stdout.flush()

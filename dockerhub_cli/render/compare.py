@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
-from dockerhub_cli.render import human_size, kv_table, plural, short_digest
+from dockerhub_cli.render import human_size, kv_table, markup_text, plural, short_digest
 from dockerhub_cli.render.images import _step
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from dockerhub_cli.models.compare import Comparison, MappingDiff, UpdateReport
 
@@ -68,7 +67,7 @@ def comparison(r: Comparison, console: Console) -> None:
     )
     console.print(t)
     console.print()
-    console.print(Text(r.summary))
+    console.print(markup_text(r.summary))
     console.print()
 
     # A narrow terminal shrinks only the digest and step columns (rich collapses wrappable
@@ -90,8 +89,8 @@ def comparison(r: Comparison, console: Console) -> None:
             human_size(row.left_size) if row.left_size is not None else "",
             short_digest(row.right_digest) if row.right_digest else "",
             human_size(row.right_size) if row.right_size is not None else "",
-            Text(_STATUS_TEXT[row.status], style=style),
-            Text(_step(row.right_step or row.left_step), no_wrap=True, overflow="ellipsis"),
+            markup_text(_STATUS_TEXT[row.status], style=style),
+            markup_text(_step(row.right_step or row.left_step), no_wrap=True, overflow="ellipsis"),
         )
     console.print(lt)
 
@@ -106,50 +105,51 @@ def comparison(r: Comparison, console: Console) -> None:
         ("workdir", d.working_dir),
     ):
         if diff.changed:
-            lines.append(Text(f"~ {name}: {_json(diff.left)} -> {_json(diff.right)}", "yellow"))
+            lines.append(
+                markup_text(f"~ {name}: {_json(diff.left)} -> {_json(diff.right)}", "yellow")
+            )
     for name, sd in (("port", d.exposed_ports), ("volume", d.volumes)):
-        lines += [Text(f"+ {name} {x}", "green") for x in sd.added]
-        lines += [Text(f"- {name} {x}", "red") for x in sd.removed]
+        lines += [markup_text(f"+ {name} {x}", "green") for x in sd.added]
+        lines += [markup_text(f"- {name} {x}", "red") for x in sd.removed]
     if d.platforms is not None and (d.platforms.only_left or d.platforms.only_right):
-        lines += [Text(f"+ platform {p}", "green") for p in d.platforms.only_right]
-        lines += [Text(f"- platform {p}", "red") for p in d.platforms.only_left]
+        lines += [markup_text(f"+ platform {p}", "green") for p in d.platforms.only_right]
+        lines += [markup_text(f"- platform {p}", "red") for p in d.platforms.only_left]
     console.print()
-    console.print(Text("Config differences", style="bold"))
-    for line in lines or [Text("none", style="dim")]:
-        console.print(Text("  ") + line)
+    console.print(markup_text("Config differences", style="bold"))
+    for line in lines or [markup_text("none", style="dim")]:
+        console.print(markup_text("  ") + line)
 
     h = r.history_diff
     console.print()
-    console.print(Text(f"Build steps (first {h.common_prefix} identical)", style="bold"))
+    console.print(markup_text(f"Build steps (first {h.common_prefix} identical)", style="bold"))
     if not h.only_left and not h.only_right:
-        console.print(Text("  no differences", style="dim"))
+        console.print(markup_text("  no differences", style="dim"))
     for step in h.only_left:
-        console.print(Text(f"  - {_step(step.created_by)}", style="red"))
+        console.print(markup_text(f"  - {_step(step.created_by)}", style="red"))
     for step in h.only_right:
-        console.print(Text(f"  + {_step(step.created_by)}", style="green"))
+        console.print(markup_text(f"  + {_step(step.created_by)}", style="green"))
 
 
 def _mapping_lines(name: str, diff: MappingDiff) -> list[Text]:
-    lines = [Text(f"+ {name} {k}={v}", "green") for k, v in diff.added.items()]
-    lines += [Text(f"- {name} {k}={v}", "red") for k, v in diff.removed.items()]
+    lines = [markup_text(f"+ {name} {k}={v}", "green") for k, v in diff.added.items()]
+    lines += [markup_text(f"- {name} {k}={v}", "red") for k, v in diff.removed.items()]
     lines += [
-        Text(f"~ {name} {k}: {c.left} -> {c.right}", "yellow") for k, c in diff.changed.items()
+        markup_text(f"~ {name} {k}: {c.left} -> {c.right}", "yellow")
+        for k, c in diff.changed.items()
     ]
     return lines
 
 
 def updates(r: UpdateReport, console: Console) -> None:
     style = {True: "bold red", False: "bold green", None: "bold yellow"}[r.base_outdated]
-    console.print(Text(r.verdict, style=style))
+    console.print(markup_text(r.verdict, style=style))
     console.print()
     t = kv_table()
-    t.add_row("Image", f"{escape(r.reference)}  ({r.platform or '-'})")
+    t.add_row("Image", f"{r.reference}  ({r.platform or '-'})")
     t.add_row("Digest", r.digest)
     if r.base is not None:
         b = r.base
-        t.add_row(
-            "Base", f"{escape(b.reference)}  (from {'--base' if b.source == 'user' else b.source})"
-        )
+        t.add_row("Base", f"{b.reference}  (from {'--base' if b.source == 'user' else b.source})")
         t.add_row("Built on", b.digest_at_build or "- (not recorded)")
         current = b.current_digest or "-"
         if b.current_manifest_digest and b.current_manifest_digest != b.current_digest:
@@ -164,7 +164,7 @@ def updates(r: UpdateReport, console: Console) -> None:
             f"the image has {e.image_layer_count}",
         )
     if r.base is not None:
-        t.add_row("Why", Text(r.reason))
+        t.add_row("Why", markup_text(r.reason))
     if r.tag is not None:
         if r.newer_tags:
             more = (

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
 from dockerhub_cli.render import (
     human_count,
     human_size,
     kv_table,
+    markup_text,
     plural,
     relative_time,
     short_digest,
@@ -121,8 +120,8 @@ def inspection(r: ImageInspection, console: Console) -> None:
             t.add_row("Healthcheck", _words(c.healthcheck.get("Test")))
         if c.shell is not None:
             t.add_row("Shell", _words(c.shell))
-        t.add_row("Env", Text("\n".join(c.env) or "-"))
-        t.add_row("Labels", Text("\n".join(f"{k}={v}" for k, v in c.labels.items()) or "-"))
+        t.add_row("Env", markup_text("\n".join(c.env) or "-"))
+        t.add_row("Labels", markup_text("\n".join(f"{k}={v}" for k, v in c.labels.items()) or "-"))
     console.print(t)
     if len(r.platforms) > 1 or r.media_type.endswith(("index.v1+json", "list.v2+json")):
         console.print()
@@ -139,9 +138,9 @@ def inspection(r: ImageInspection, console: Console) -> None:
             pt.add_row(label + mark, human_size(p.size), p.digest)
         for a in r.attestations:
             pt.add_row(
-                Text(f"attestation ({a.platform or '?'})", style="dim"),
-                Text(human_size(a.size), style="dim"),
-                Text(a.digest, style="dim"),
+                markup_text(f"attestation ({a.platform or '?'})", style="dim"),
+                markup_text(human_size(a.size), style="dim"),
+                markup_text(a.digest, style="dim"),
             )
         console.print(pt)
     if r.repository_info is not None:
@@ -158,9 +157,9 @@ def repository(info: RepositoryInfo, console: Console) -> None:
     t.add_row("Tags", human_count(info.tag_count))
     t.add_row("Last updated", relative_time(info.last_updated))
     if info.content_types:
-        t.add_row("Content", Text(", ".join(info.content_types)))
+        t.add_row("Content", markup_text(", ".join(info.content_types)))
     if info.categories:
-        t.add_row("Categories", Text(", ".join(info.categories)))
+        t.add_row("Categories", markup_text(", ".join(info.categories)))
     if info.storage_size is not None:
         t.add_row("Storage", human_size(info.storage_size))
     if info.immutable_tags is not None:
@@ -172,9 +171,7 @@ def repository(info: RepositoryInfo, console: Console) -> None:
 
 
 def layers(r: LayerReport, console: Console) -> None:
-    console.print(
-        f"[bold]{escape(r.reference)}[/bold] {_platform(r.platform)} {r.digest}", soft_wrap=True
-    )
+    console.print(f"[bold]{r.reference}[/bold] {_platform(r.platform)} {r.digest}", soft_wrap=True)
     t = Table(box=None, header_style="bold", pad_edge=False)
     t.add_column("#", justify="right")
     t.add_column("DIGEST", no_wrap=True)
@@ -200,7 +197,7 @@ def layers(r: LayerReport, console: Console) -> None:
         console.print(f"Largest layers: {biggest}")
     if i.base_layers is not None and r.base_image:
         console.print(
-            f"Base image {escape(r.base_image.name or '')}: "
+            f"Base image {r.base_image.name or ''}: "
             f"{plural(i.base_layers, 'layer')} shared "
             f"({human_size(i.base_size)}); this image adds {human_size(i.own_size)}"
         )
@@ -209,9 +206,7 @@ def layers(r: LayerReport, console: Console) -> None:
 
 
 def history(r: HistoryReport, console: Console) -> None:
-    console.print(
-        f"[bold]{escape(r.reference)}[/bold] {_platform(r.platform)} {r.digest}", soft_wrap=True
-    )
+    console.print(f"[bold]{r.reference}[/bold] {_platform(r.platform)} {r.digest}", soft_wrap=True)
     t = Table(box=None, header_style="bold", pad_edge=False)
     t.add_column("#", justify="right")
     t.add_column("CREATED")
@@ -231,7 +226,7 @@ def history(r: HistoryReport, console: Console) -> None:
 
 def dockerfile(r: DockerfileReport, console: Console) -> None:
     # Plain text: a reconstruction users may copy; no markup, no highlighting.
-    console.print(Text(r.dockerfile.rstrip("\n")), soft_wrap=True)
+    console.print(markup_text(r.dockerfile.rstrip("\n")), soft_wrap=True)
 
 
 def pull_size(r: PullSizeReport, console: Console) -> None:
@@ -248,7 +243,7 @@ def pull_size(r: PullSizeReport, console: Console) -> None:
         "Download", f"{human_size(r.download_size)} in {plural(r.download_layer_count, 'layer')}"
     )
     console.print(t)
-    console.print(Text(r.summary), soft_wrap=True)
+    console.print(markup_text(r.summary), soft_wrap=True)
 
 
 def manifest(r: ManifestReport, console: Console) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from rich.tree import Tree
 
 from dockerhub_cli.render import human_size, short_digest
@@ -30,13 +29,13 @@ STATUS_STYLE = {
 
 def _referrer_label(r: Referrer) -> str:
     sources = ", ".join(SOURCE_LABEL[s] for s in r.sources)
-    what = escape(r.artifact_type or r.media_type)
+    what = r.artifact_type or r.media_type
     size = f", {human_size(r.size)}" if r.size is not None else ""
     return f"[bold]{r.kind}[/bold] {what} {short_digest(r.digest)}{size} [dim]({sources})[/dim]"
 
 
 def referrers(r: ReferrersReport, console: Console) -> None:
-    root = Tree(f"{escape(r.reference)} [dim]{r.digest}[/dim]", guide_style="dim")
+    root = Tree(f"{r.reference} [dim]{r.digest}[/dim]", guide_style="dim")
     for subject in r.subjects:
         attached = [x for x in r.referrers if x.subject == subject.digest]
         if subject.platform is None:
@@ -44,19 +43,19 @@ def referrers(r: ReferrersReport, console: Console) -> None:
         else:
             if not attached:
                 continue
-            node = root.add(f"{escape(subject.platform)} [dim]{subject.digest}[/dim]")
+            node = root.add(f"{subject.platform} [dim]{subject.digest}[/dim]")
         for ref in attached:
             branch = node.add(_referrer_label(ref))
             for key in ("org.opencontainers.image.created", "vnd.docker.reference.type"):
                 if key in ref.annotations:
-                    branch.add(f"[dim]{escape(key)}: {escape(ref.annotations[key])}[/dim]")
+                    branch.add(f"[dim]{key}: {ref.annotations[key]}[/dim]")
             for predicate in ref.predicate_types:
-                branch.add(f"predicate {escape(predicate)}")
+                branch.add(f"predicate {predicate}")
             for layer in ref.layers[:20]:
                 if ref.predicate_types and layer.media_type.endswith("in-toto+json"):
                     continue
                 branch.add(
-                    f"[dim]{escape(layer.media_type)} {short_digest(layer.digest)} "
+                    f"[dim]{layer.media_type} {short_digest(layer.digest)} "
                     f"{human_size(layer.size)}[/dim]"
                 )
     console.print(root)
@@ -67,22 +66,20 @@ def referrers(r: ReferrersReport, console: Console) -> None:
         highlight=False,
     )
     for note in r.notes:
-        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False)
+        console.print(f"[dim]note: {note}[/dim]", highlight=False)
 
 
 def verification(r: VerifyReport, console: Console) -> None:
     style = STATUS_STYLE[r.status]
-    console.print(f"[{style}]{r.status.upper()}[/]: {escape(r.reason)}", highlight=False)
-    console.print(f"image   {escape(r.reference)} {r.digest}", highlight=False)
+    console.print(f"[{style}]{r.status.upper()}[/]: {r.reason}", highlight=False)
+    console.print(f"image   {r.reference} {r.digest}", highlight=False)
     if r.key:
-        console.print(
-            f"key     {escape(r.key)} ({r.key_type}, {r.key_fingerprint})", highlight=False
-        )
+        console.print(f"key     {r.key} ({r.key_type}, {r.key_fingerprint})", highlight=False)
     for check in r.signatures:
         console.print(
             f"  [{STATUS_STYLE[check.status]}]{check.status}[/] {check.kind} "
-            f"{short_digest(check.layer_digest or check.artifact_digest)}: {escape(check.reason)}",
+            f"{short_digest(check.layer_digest or check.artifact_digest)}: {check.reason}",
             highlight=False,
         )
     for note in r.notes:
-        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False)
+        console.print(f"[dim]note: {note}[/dim]", highlight=False)

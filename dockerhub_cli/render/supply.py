@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from rich.table import Table
 
 from dockerhub_cli.render import kv_table, relative_time, short_digest
@@ -32,30 +31,30 @@ def sbom(r: SbomReport, console: Console) -> None:
     table.add_column("PURL", overflow="fold")
     for p in r.packages:
         table.add_row(
-            escape(p.name),
-            escape(p.version or "-"),
+            p.name,
+            p.version or "-",
             p.type,
-            escape(p.license or "-"),
-            escape(p.purl or "-"),
+            p.license or "-",
+            p.purl or "-",
         )
     console.print(table)
     counts = ", ".join(f"{kind} {n}" for kind, n in r.counts_by_type.items())
     console.print(
-        f"\n{r.package_count} packages ({counts}) in the SBOM of {escape(r.reference)} "
+        f"\n{r.package_count} packages ({counts}) in the SBOM of {r.reference} "
         f"({r.platform}, {short_digest(r.digest)})",
         highlight=False,
     )
     for note in r.notes:
-        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False)
+        console.print(f"[dim]note: {note}[/dim]", highlight=False)
 
 
 def provenance(r: ProvenanceReport, console: Console) -> None:
     t = kv_table()
-    t.add_row("Reference", escape(r.reference))
+    t.add_row("Reference", r.reference)
     t.add_row("Image", f"{r.digest} ({r.platform})")
     t.add_row("Provenance", f"SLSA {r.slsa_version} ({short_digest(r.provenance_digest)})")
-    t.add_row("Builder", escape(r.builder or "-"))
-    t.add_row("Build type", escape(r.build_type or "-"))
+    t.add_row("Builder", r.builder or "-")
+    t.add_row("Build type", r.build_type or "-")
     if r.build_started_on or r.build_finished_on:
         started = r.build_started_on.isoformat() if r.build_started_on else "?"
         finished = r.build_finished_on.isoformat() if r.build_finished_on else "?"
@@ -67,24 +66,24 @@ def provenance(r: ProvenanceReport, console: Console) -> None:
             "Built",
             f"{started} → {finished}{took}, {relative_time(r.build_finished_on)}",
         )
-    t.add_row("Source", escape(r.source_repository or "-"))
-    t.add_row("Commit", escape(r.source_commit or "-"))
+    t.add_row("Source", r.source_repository or "-")
+    t.add_row("Commit", r.source_commit or "-")
     d = r.dockerfile
     if d is not None:
         where = d.path or "-"
         if d.context:
             where += f" (context {d.context})"
-        t.add_row("Dockerfile", escape(where))
+        t.add_row("Dockerfile", where)
         if d.url:
-            t.add_row("", escape(d.url))
+            t.add_row("", d.url)
     if r.frontend:
-        t.add_row("Frontend", escape(r.frontend))
+        t.add_row("Frontend", r.frontend)
     if r.build_args:
-        t.add_row("Build args", escape("\n".join(f"{k}={v}" for k, v in r.build_args.items())))
+        t.add_row("Build args", "\n".join(f"{k}={v}" for k, v in r.build_args.items()))
     if r.base_images:
         t.add_row(
             "Base images",
-            escape(
+            (
                 "\n".join(
                     f"{m.image}"
                     + (f"@{m.digest}" if m.digest and "@" not in (m.image or "") else "")
@@ -94,10 +93,10 @@ def provenance(r: ProvenanceReport, console: Console) -> None:
         )
     others = [m for m in r.materials if m not in r.base_images]
     if others:
-        t.add_row("Materials", escape("\n".join(m.uri for m in others)))
+        t.add_row("Materials", "\n".join(m.uri for m in others))
     console.print(t)
     for note in r.notes:
-        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False)
+        console.print(f"[dim]note: {note}[/dim]", highlight=False)
 
 
 def vulns(r: VulnerabilityReport, console: Console) -> None:
@@ -113,14 +112,14 @@ def vulns(r: VulnerabilityReport, console: Console) -> None:
             level = v.severity + (f" {v.score:.1f}" if v.score is not None else "")
             shown = f"[{SEVERITY_STYLE[v.severity]}]{level}[/]"
             if v.suppressed:
-                shown = f"[dim]{level} VEX {escape(v.vex_status or '')}[/]"
+                shown = f"[dim]{level} VEX {v.vex_status or ''}[/]"
             table.add_row(
                 shown,
-                escape(v.id),
-                escape(v.package),
-                escape(v.version or "-"),
-                escape(v.fixed_version or "-"),
-                escape(v.summary or ""),
+                v.id,
+                v.package,
+                v.version or "-",
+                v.fixed_version or "-",
+                v.summary or "",
             )
         console.print(table)
         console.print()
@@ -132,7 +131,7 @@ def vulns(r: VulnerabilityReport, console: Console) -> None:
     )
     console.print(
         f"{total} known vulnerabilities ({counts}) in {r.packages_affected} of "
-        f"{r.packages_scanned} packages checked against OSV; {escape(r.reference)} "
+        f"{r.packages_scanned} packages checked against OSV; {r.reference} "
         f"({r.platform}, {short_digest(r.digest)})",
         highlight=False,
     )
@@ -147,4 +146,4 @@ def vulns(r: VulnerabilityReport, console: Console) -> None:
         notes.append(f"{r.packages_without_purl} packages have no purl and were not checked")
     notes.append("no OSV match is not proof of safety; see `limitations` in --json")
     for note in notes:
-        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False)
+        console.print(f"[dim]note: {note}[/dim]", highlight=False)

@@ -30,7 +30,7 @@ from dockerhub_cli.cli import app
 from dockerhub_cli.cli.build import LazyCommands, cli_words
 from dockerhub_cli.commands import REQUIRED, Command
 from dockerhub_cli.config.settings import Settings
-from dockerhub_cli.mcp.server import build_server, model_words
+from dockerhub_cli.mcp.server import PUBLISHER_NOTICE, build_server, model_words
 from dockerhub_cli.models.supply import SEVERITY_LEVELS, Severity
 from dockerhub_cli.remote import osv as osv_module
 from dockerhub_cli.service import DockerHubService
@@ -86,7 +86,7 @@ async def test_every_mcp_tool_is_a_spec_entry_and_back() -> None:
     for command in commands.mcp_commands():
         assert command.mcp is not None
         tool = tools[command.mcp.name]
-        assert tool.description == command.mcp.description
+        assert tool.description == f"{command.mcp.description} {PUBLISHER_NOTICE}"
         assert tool.annotations is not None
         assert tool.annotations.model_dump(exclude_none=True) == command.mcp.annotations | (
             {"title": tool.annotations.title} if tool.annotations.title else {}
@@ -126,7 +126,11 @@ async def test_mcp_defaults_and_bounds_come_from_the_spec() -> None:
         schema = tools[command.mcp.name].input_schema
         props = schema["properties"]
         params = command.mcp_params()
-        assert list(props) == [p.mcp for p in params], command.name
+        # Every tool pages a result cut to the size bound with `offset`, unless it has its own.
+        paged = [] if any(p.mcp == "offset" for p in params) else ["offset"]
+        assert list(props) == [p.mcp for p in params] + paged, command.name
+        if paged:
+            assert props["offset"]["minimum"] == 0 and props["offset"]["default"] == 0
         assert set(schema.get("required", [])) == {p.mcp for p in params if p.required}
         for p in params:
             prop, where = props[p.mcp], f"{command.mcp.name}.{p.mcp}"
@@ -389,6 +393,7 @@ PARITY: list[tuple[str, list[str], dict[str, Any], tuple[str, tuple[Any, ...], d
         ("compare", (IMAGE, GITEA), {}),
     ),
     ("updates", [IMAGE], IMG, ("updates", (IMAGE,), {})),
+    ("upgrade", [IMAGE], IMG, ("upgrade", (IMAGE,), {})),
     (
         "updates",
         [GITEA, "--base", IMAGE],

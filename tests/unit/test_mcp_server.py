@@ -41,6 +41,7 @@ from dockerhub_cli.mcp.server import (
     build_server,
     health_report,
     image_reference,
+    unmark_publisher_data,
 )
 from dockerhub_cli.models.compare import (
     BaseStatus,
@@ -88,6 +89,7 @@ from dockerhub_cli.models.images import (
     PullSizeReport,
     RepositoryInfo,
 )
+from dockerhub_cli.models.pinning import SameAsReport, SameTag, UpgradeReport
 from dockerhub_cli.models.supply import (
     BuildMaterial,
     DockerfileSource,
@@ -103,6 +105,7 @@ from dockerhub_cli.models.supply import (
     Vulnerability,
     VulnerabilityReport,
 )
+from dockerhub_cli.oci.reference import ImageReference
 from dockerhub_cli.ops.supply_chain import HOW_TO_ATTEST
 from dockerhub_cli.service import DockerHubService
 from tests.unit import registry_fixtures as fx
@@ -138,6 +141,8 @@ ALL_TOOLS = {
     "docker_read_file",
     "docker_diff_files",
     "docker_image_waste",
+    "docker_find_same_tags",
+    "docker_upgrade_advice",
 }
 DIGEST = "sha256:" + "a" * 64
 PEM = "-----BEGIN PUBLIC KEY-----\nMFkw...\n-----END PUBLIC KEY-----\n"
@@ -244,6 +249,24 @@ def _vulns(count: int = 1) -> VulnerabilityReport:
 
 
 ANSWERS: dict[str, Any] = {
+    "same_as": SameAsReport(
+        repository="nginx",
+        tag="latest",
+        digest=DIGEST,
+        tags=[SameTag(name="1.29.1", digest=DIGEST, matched_by="index")],
+        checked=36,
+        complete=True,
+        source="hub",
+    ),
+    "upgrade": UpgradeReport(
+        reference="nginx:1.27.3-alpine",
+        tag="1.27.3-alpine",
+        digest=DIGEST,
+        platform="linux/arm64",
+        family="N.N.N-alpine",
+        candidates=[],
+        newer_tags=["1.27.4-alpine"],
+    ),
     "search": SearchResults(
         query="nginx",
         page=1,
@@ -500,9 +523,9 @@ async def _tools(client: Client) -> dict[str, Any]:
 # -- listing -------------------------------------------------------------------------------------
 
 
-async def test_lists_all_twenty_five_tools(client: Client) -> None:
+async def test_lists_all_twenty_seven_tools(client: Client) -> None:
     tools = await _tools(client)
-    assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 25
+    assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 27
     specs = mcp_commands()
     assert {c.mcp.name for c in specs if c.mcp} == ALL_TOOLS
     assert ALL_TOOLS == {c.mcp.name for c in available_tools() if c.mcp}
@@ -567,15 +590,23 @@ async def test_supply_chain_and_compare_schemas(client: Client) -> None:
         assert tools[name].output_schema == model.model_json_schema(), name
         assert tools[name].output_schema["title"] == model.__name__
     compare = tools["docker_compare_images"].input_schema
-    assert list(compare["properties"]) == ["image1", "image2", "platform"]
+    assert list(compare["properties"]) == ["image1", "image2", "platform", "offset"]
     assert compare["required"] == ["image1", "image2"]
     assert compare["properties"]["image1"]["maxLength"] == 512
     assert "First" in compare["properties"]["image1"]["description"]
     updates = tools["docker_track_base_updates"].input_schema
-    assert list(updates["properties"]) == ["repository", "tag", "base", "platform"]
+    assert list(updates["properties"]) == ["repository", "tag", "base", "platform", "offset"]
     assert updates["required"] == ["repository"]
     vulns = tools["docker_get_vulnerabilities"].input_schema["properties"]
-    assert list(vulns) == ["repository", "tag", "platform", "severity", "limit", "page"]
+    assert list(vulns) == [
+        "repository",
+        "tag",
+        "platform",
+        "severity",
+        "limit",
+        "page",
+        "offset",
+    ]
     assert vulns["severity"]["anyOf"][0]["enum"] == ["critical", "high", "medium", "low", "unknown"]
     assert (vulns["limit"]["minimum"], vulns["limit"]["maximum"], vulns["limit"]["default"]) == (
         1,
@@ -583,12 +614,13 @@ async def test_supply_chain_and_compare_schemas(client: Client) -> None:
         50,
     )
     sbom = tools["docker_get_sbom"].input_schema["properties"]
-    assert list(sbom) == ["repository", "tag", "platform", "limit", "page"]
+    assert list(sbom) == ["repository", "tag", "platform", "limit", "page", "offset"]
     assert sbom["limit"]["default"] == 100 and sbom["page"]["minimum"] == 1
     assert list(tools["docker_get_provenance"].input_schema["properties"]) == [
         "repository",
         "tag",
         "platform",
+        "offset",
     ]
     # Honest about what "no findings" and "no SBOM" mean, before the model ever calls it.
     text = tools["docker_get_vulnerabilities"].description
@@ -780,6 +812,25 @@ CALLS = [
         {"repository": "a", "tag": "1", "max_download": 1000},
         ("waste", ("a:1",), {"platform": None, "max_download": 1000}),
     ),
+    (
+        "docker_find_same_tags",
+        {"repository": "nginx"},
+        ("same_as", (ImageReference("docker.io", "library/nginx"), "latest"), {}),
+    ),
+    (
+        "docker_find_same_tags",
+        {"repository": "nginx:mainline"},
+        ("same_as", (ImageReference("docker.io", "library/nginx"), "mainline"), {}),
+    ),
+    (
+        "docker_upgrade_advice",
+        {"repository": "nginx", "tag": "1.27.3-alpine", "platform": "linux/arm64"},
+        (
+            "upgrade",
+            ("nginx:1.27.3-alpine",),
+            {"platform": "linux/arm64", "vulns": False, "limit": 5},
+        ),
+    ),
 ]
 
 
@@ -796,7 +847,8 @@ async def test_tool_calls_its_service_method(
     assert result.structured_content is not None
     model = type(ANSWERS[method])
     parsed = model.model_validate(result.structured_content)
-    assert json.loads(result.content[0].text) == result.structured_content
+    envelope = json.loads(result.content[0].text)
+    assert unmark_publisher_data(envelope["result"]) == result.structured_content
     if method not in ("inspect", "repository_info", "readme", "repositories"):
         assert parsed == ANSWERS[method]
 
