@@ -401,5 +401,5 @@ def test_mcp_inspect_tool_reads_a_layout(layout: OCILayout) -> None:
 
     with DockerHubService() as svc:
         tool = make_tool(commands.by_tool("docker_get_image_details"), svc)
-        result = tool(repository=f"oci:{layout.path}", tag="1.0")
-    assert result.digest == layout.resolve("1.0").digest
+        result = tool(repository=f"oci:{layout.path}", tag="1.0")  # a bounded CallToolResult
+    assert result.structured_content["digest"] == layout.resolve("1.0").digest
