@@ -17,6 +17,12 @@ from the same place as the CLI's options) and its result model (the output schem
   generic `ToolError` and one log line on stderr, never a traceback at the default log level;
 * long lists are bounded for the model (`mcp/bounds.py`, named by the spec's `adjust`);
 * a tool whose service method does not exist in this build is simply not registered.
+* every answer is a `CallToolResult`: the model as structured content, and as text content
+  {"notice", "result", "cut"?} with publisher-written strings wrapped as
+  {"untrusted_publisher_data": ...}; each channel within DOCKERHUB_MCP_MAX_RESULT_BYTES (the
+  longest list paged with `offset`, which every tool takes unless it has its own);
+* every call runs on one bounded worker pool under a wall-clock deadline
+  (DOCKERHUB_MCP_TOOL_TIMEOUT); the HTTP transport can require a bearer token.
 
 Adding a tool is adding a command to the spec (with `mcp=McpTool(...)`).
 
