@@ -30,15 +30,18 @@ lint: $(VENV)/.installed
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python scripts/import_cycles.py
 
-# Regenerate man/dockerhub.1 and completions/* from the Typer app (after adding a command or
-# an option, or when tests/unit/test_generated.py says they drifted).
+# Regenerate man/dockerhub.1, completions/* and docs/commands.md from the command spec
+# (dockerhub_cli/commands.py; after adding a command or an option, or when
+# tests/unit/test_generated.py says they drifted).
 generate:
 	$(PYTHON_RUN) scripts/gen_man.py
 	$(PYTHON_RUN) scripts/gen_completions.py
+	$(PYTHON_RUN) scripts/gen_docs.py
 
 check-generated:
 	$(PYTHON_RUN) scripts/gen_man.py --check
 	$(PYTHON_RUN) scripts/gen_completions.py --check
+	$(PYTHON_RUN) scripts/gen_docs.py --check
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,7 @@
 """The `dockerhub` console script, and `python -m dockerhub_cli`.
 
-A warm read-only command is answered here from the result cache (`result_cache.py`) without
+`dockerhub --version` and the top-level `dockerhub --help` are answered here from the command
+spec, and a warm read-only command from the result cache (`result_cache.py`), all without
 importing Typer, Rich, requests or pydantic; everything else goes to the Typer app.
 """
 
@@ -10,9 +11,22 @@ import sys
 
 
 def main() -> None:
+    argv = sys.argv[1:]
+    if argv == ["--version"]:
+        from dockerhub_cli import __version__
+
+        sys.stdout.write(f"dockerhub {__version__}\n")
+        sys.exit(0)
+    if argv in ([], ["--help"], ["-h"]):
+        import shutil
+
+        from dockerhub_cli.commands import help_text
+
+        sys.stdout.write(help_text(shutil.get_terminal_size((80, 24)).columns))
+        sys.exit(0 if argv else 2)  # bare `dockerhub`: the help, as a usage error (like Click)
     from dockerhub_cli import result_cache
 
-    plan = result_cache.plan(sys.argv[1:])
+    plan = result_cache.plan(argv)
     if plan is not None and plan.serve():
         sys.exit(plan.exit_code)
     from dockerhub_cli.cli import main as cli_main

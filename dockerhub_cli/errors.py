@@ -20,7 +20,11 @@ class DockerHubError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return f"{self.message} ({self.hint})" if self.hint else self.message
+        """Message and hint in neutral words; each front-end words `message` and `hint`
+        itself (`dockerhub_cli.advice`)."""
+        from dockerhub_cli.advice import plain
+
+        return plain(f"{self.message} ({self.hint})" if self.hint else self.message)
 
 
 class InvalidInputError(DockerHubError):

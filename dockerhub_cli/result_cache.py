@@ -32,24 +32,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from dockerhub_cli.commands import result_cache_reads
+
 # Commands whose output depends only on registry / Hub data -> the TTLs (settings.ttls names)
-# of the data they read; a saved result never outlives the shortest of them.
-ELIGIBLE: dict[str, tuple[str, ...]] = {
-    "inspect": ("manifest_by_tag", "repository"),
-    "layers": ("manifest_by_tag",),
-    "history": ("manifest_by_tag",),
-    "dockerfile": ("manifest_by_tag",),
-    "size": ("manifest_by_tag",),
-    "manifest": ("manifest_by_tag",),
-    "tags": ("tags", "repository"),
-    "search": ("search",),
-    "repos": ("repository",),
-    "readme": ("repository",),
-    "compare": ("manifest_by_tag", "repository"),
-    # Attached SBOMs/provenance may come from the referrers tag fallback: the tag list ages too.
-    "sbom": ("manifest_by_tag", "tags"),
-    "provenance": ("manifest_by_tag", "tags"),
-}
+# of the data they read; a saved result never outlives the shortest of them. Derived from the
+# command spec (`Command.reads`), which imports only the standard library.
+ELIGIBLE: dict[str, tuple[str, ...]] = result_cache_reads()
 # Arguments naming a local image source (oci:DIR, oci-archive:FILE, docker-archive:FILE; see
 # dockerhub_cli/oci/source.py): such a run is never saved or replayed. Its answer depends on
 # files that can change without a new mtime on the path given (a layout's blobs, index.json

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from dockerhub_cli import advice, limits
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import InvalidInputError
 from dockerhub_cli.models.core import (
@@ -73,9 +74,9 @@ if TYPE_CHECKING:
     from dockerhub_cli.ops.tags import TagSort
     from dockerhub_cli.remote.osv import OsvClient
 
-MAX_QUERY_LENGTH = 100
-MAX_LIMIT = 100
-MAX_SEARCH_OFFSET = 10_000
+MAX_QUERY_LENGTH = limits.MAX_QUERY_LENGTH  # bounds shared with both front-ends (limits.py)
+MAX_LIMIT = limits.MAX_LIMIT
+MAX_SEARCH_OFFSET = limits.MAX_OFFSET
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -277,7 +278,9 @@ class DockerHubService:
 
         query = query.strip()
         if not query:
-            raise InvalidInputError("the search query is empty", hint="e.g. dockerhub search nginx")
+            raise InvalidInputError(
+                "the search query is empty", hint=f"e.g. {advice.command('search', 'nginx')}"
+            )
         if len(query) > MAX_QUERY_LENGTH:
             raise InvalidInputError(
                 f"the search query must be at most {MAX_QUERY_LENGTH} characters (got {len(query)})"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generate man/dockerhub.1 from the Typer command tree (click-man does not support Typer >= 0.26).
 
-Every command and option comes from `typer.main.get_command(app)`, the ENVIRONMENT section from
+Every command and option comes from `typer.main.get_command(app)`, whose commands are built
+from the command spec (`dockerhub_cli/commands.py`); the ENVIRONMENT section from
 `settings.ENV_VARS`, EXIT STATUS from `exitcodes.EXIT_CODE_MEANINGS`. Machine-specific defaults
 (paths, anything under $HOME) are left out so the committed page is the same everywhere.
 

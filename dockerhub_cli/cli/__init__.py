@@ -1,27 +1,14 @@
-"""The `dockerhub` command line: the Typer app and its commands.
+"""The `dockerhub` command line: the Typer app, its commands built from the command spec.
 
-Each module below registers its commands on `app` when imported; they import the service and
-renderers lazily, inside the command bodies, to keep start-up fast.
+`dockerhub_cli.commands` declares every command; `cli/build.py` turns the one being run into a
+Typer command (and only that one); the few commands with a body of their own (login's prompts,
+serve-mcp, config path) keep it in `*_commands.py`, named by their spec entry.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dockerhub_cli.cli import (  # noqa: F401  (importing registers the commands)
-    account_commands,  # whoami, ratelimit, login, logout
-    cache_commands,  # cache info, cache clear
-    catalog_commands,  # repos, orgs, readme
-    compare_commands,  # compare, updates
-    config_commands,  # config show, config path
-    files_commands,  # files, cat, extract, diff, waste
-    hub_commands,  # search, tags
-    image_commands,  # inspect, layers, history, dockerfile, size, manifest
-    mcp_commands,  # serve-mcp
-    pin_commands,  # pin, upgrade, watch
-    referrer_commands,  # referrers, verify
-    supply_commands,  # sbom, provenance, vulns
-)
 from dockerhub_cli.cli.app import app, run_options
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from dockerhub_cli import __version__
-from dockerhub_cli.cli.options import FormatOpt, JsonOpt, QuietOpt
+from dockerhub_cli import __version__, advice, commands
+from dockerhub_cli.cli.build import LazyGroup, cli_words, parameter
 from dockerhub_cli.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -33,8 +33,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 app = typer.Typer(
     name="dockerhub",
-    help="Explore Docker Hub and any OCI registry: search, tags, image internals, "
-    "and an MCP server.",
+    cls=LazyGroup,  # commands come from the spec, each built when it is looked up
+    help=commands.APP_HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -117,87 +117,36 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
-NoCacheOpt = Annotated[
-    bool, typer.Option("--no-cache", help="Read no cache; what is fetched refreshes the caches.")
-]
-OfflineOpt = Annotated[
-    bool, typer.Option("--offline", help="Answer only from the cache; fail clearly on a miss.")
-]
-InsecureOpt = Annotated[
-    bool,
-    typer.Option("--insecure", help="Allow plain HTTP and unverified TLS for every registry host."),
-]
-DebugOpt = Annotated[
-    bool, typer.Option("--debug", help="Log requests to stderr and show tracebacks on errors.")
-]
-CacheBackendOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--cache-backend",
-        metavar="sqlite|redis://HOST:PORT/DB",
-        help="Cache store: sqlite (default, a local file) or a shared Redis "
-        "(env DOCKERHUB_CACHE_BACKEND).",
-        show_default=False,
-    ),
-]
-
-
-@app.callback()
-def main_callback(
-    version: Annotated[
+_GLOBAL = {p.name: parameter(p) for p in commands.GLOBAL_OPTIONS}
+_VERSION = inspect.Parameter(
+    "version",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=False,
+    annotation=Annotated[
         bool,
         typer.Option(
             "--version", callback=_version_callback, is_eager=True, help="Show the version."
         ),
-    ] = False,
-    no_cache: NoCacheOpt = False,
-    offline: OfflineOpt = False,
-    insecure: InsecureOpt = False,
-    debug: DebugOpt = False,
-    cache_backend: CacheBackendOpt = None,
-) -> None:
-    """Explore Docker Hub and any OCI registry: search, tags, image internals, and an MCP server.
-
-    Exit codes: 0 ok, 1 unexpected, 2 usage/invalid input, 3 not found, 4 auth failed,
-    5 rate limited, 6 network/timeout/upstream error, 7 not an image, 8 check failed
-    (also pin --check, watch --check), 9 local file problem (config.json, cache directory,
-    credential helper), 10-12 verify (invalid, unsigned, unverifiable),
-    130 interrupted.
-    """
-    global _run
-    _run = RunOptions(
-        no_cache=no_cache,
-        offline=offline,
-        insecure=insecure,
-        debug=debug,
-        cache_backend=cache_backend,
-    )
-
-
-_COMMON_PARAMS = [
-    inspect.Parameter(
-        "no_cache", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=NoCacheOpt
-    ),
-    inspect.Parameter(
-        "offline", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=OfflineOpt
-    ),
-    inspect.Parameter(
-        "insecure", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=InsecureOpt
-    ),
-    inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DebugOpt),
-    inspect.Parameter(
-        "cache_backend", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=CacheBackendOpt
-    ),
-]
-_OUTPUT_PARAMS = [
-    inspect.Parameter(
-        "format_template", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=FormatOpt
-    ),
-    inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=QuietOpt),
-]
-_JSON_PARAM = inspect.Parameter(
-    "json_output", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOpt
+    ],
 )
+
+
+def main_callback(version: bool = False, **options: Any) -> None:
+    # Its options are the spec's GLOBAL_OPTIONS (the signature is set below).
+    global _run
+    _run = RunOptions(**{name: options.get(name) or default for name, default in _DEFAULTS})
+
+
+_DEFAULTS = [(p.name, p.default) for p in commands.GLOBAL_OPTIONS]
+main_callback.__doc__ = f"{commands.APP_HELP}\n\n{commands.APP_EPILOG}"
+main_callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [_VERSION, *_GLOBAL.values()], return_annotation=None
+)
+app.callback()(main_callback)
+
+_COMMON_PARAMS = [g.replace(kind=inspect.Parameter.KEYWORD_ONLY) for g in _GLOBAL.values()]
+_OUTPUT_PARAMS = [parameter(p) for p in commands.OUTPUT_OPTIONS[:2]]
+_JSON_PARAM = parameter(commands.OUTPUT_OPTIONS[2])
 
 
 def command(
@@ -207,56 +156,59 @@ def command(
     output: bool = True,
     **typer_kwargs: Any,
 ) -> Callable[[F], F]:
-    """`@app.command()` (or `@group.command()` for a sub-command group such as `config`) plus
-    the common options, the output options and the error edge.
-
-    `output=False` leaves out --json/--format/--quiet, for commands that print no result
-    model (e.g. `serve-mcp`, `config path`)."""
+    """`@app.command()` for a command not (yet) in the spec: the common options, the output
+    options and the error edge. Prefer a spec entry in `dockerhub_cli/commands.py`."""
 
     def decorate(fn: F) -> F:
-        # Resolve string annotations (modules use `from __future__ import annotations`) in the
-        # command's own module, since Typer will read them from the wrapper.
-        hints = typing.get_type_hints(fn, include_extras=True)
-        signature = inspect.signature(fn)
-        params = [
-            p.replace(annotation=hints.get(p.name, p.annotation))
-            for p in signature.parameters.values()
-        ]
-        own_json = "json_output" in signature.parameters
-        own = {p.name for p in params}
-        if output:
-            params += [p for p in _OUTPUT_PARAMS if p.name not in own]
-            if not own_json:
-                params.append(_JSON_PARAM)
-        params += _COMMON_PARAMS
-        signature = signature.replace(return_annotation=hints.get("return", None))
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from dockerhub_cli import render
-
-            for option in ("no_cache", "offline", "insecure", "debug"):
-                if kwargs.pop(option, False):
-                    setattr(_run, option, True)
-            render.configure_output(
-                json=kwargs.get("json_output", False)
-                if own_json
-                else kwargs.pop("json_output", False) and output,
-                template=kwargs.pop("format_template", None)
-                if "format_template" not in own
-                else None,
-                quiet=kwargs.pop("quiet", False) if "quiet" not in own else False,
-            )
-            backend = kwargs.pop("cache_backend", None)
-            if backend:
-                _run.cache_backend = backend
-            return run_guarded(lambda: fn(*args, **kwargs))
-
-        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-        (group or app).command(name, **typer_kwargs)(wrapper)
+        (group or app).command(name, **typer_kwargs)(wrap(fn, output=output))
         return fn
 
     return decorate
+
+
+def wrap(fn: Callable[..., Any], *, output: bool = True) -> Callable[..., Any]:
+    """`fn` with the common options (`--no-cache`, `--offline`, ...), the output options
+    (`--json` unless `fn` declares its own, `--format`, `--quiet`) and the error edge.
+
+    `output=False` leaves out --json/--format/--quiet, for commands that print no result
+    model (e.g. `serve-mcp`, `config path`)."""
+    # Resolve string annotations (modules use `from __future__ import annotations`) in the
+    # command's own module, since Typer will read them from the wrapper.
+    hints = typing.get_type_hints(fn, include_extras=True)
+    signature = inspect.signature(fn)
+    params = [
+        p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()
+    ]
+    own_json = "json_output" in signature.parameters
+    own = {p.name for p in params}
+    if output:
+        params += [p for p in _OUTPUT_PARAMS if p.name not in own]
+        if not own_json:
+            params.append(_JSON_PARAM)
+    params += _COMMON_PARAMS
+    signature = signature.replace(return_annotation=hints.get("return", None))
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from dockerhub_cli import render
+
+        for option in ("no_cache", "offline", "insecure", "debug"):
+            if kwargs.pop(option, False):
+                setattr(_run, option, True)
+        render.configure_output(
+            json=kwargs.get("json_output", False)
+            if own_json
+            else kwargs.pop("json_output", False) and output,
+            template=kwargs.pop("format_template", None) if "format_template" not in own else None,
+            quiet=kwargs.pop("quiet", False) if "quiet" not in own else False,
+        )
+        backend = kwargs.pop("cache_backend", None)
+        if backend:
+            _run.cache_backend = backend
+        return run_guarded(lambda: fn(*args, **kwargs))
+
+    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    return wrapper
 
 
 def run_guarded(body: Callable[[], Any]) -> Any:
@@ -271,7 +223,7 @@ def run_guarded(body: Callable[[], Any]) -> Any:
     except DockerHubError as exc:
         if _run.debug:
             _print_traceback()
-        _error_line(str(exc))
+        _error_line(cli_words(advice.describe(exc)))
         raise typer.Exit(int(exc.exit_code)) from None
     except KeyboardInterrupt:
         _error_line("interrupted")
@@ -350,7 +302,7 @@ class _LevelPrefixFormatter(logging.Formatter):
             prefix = "error"
         from dockerhub_cli.text import visible
 
-        return f"{prefix}: {visible(record.getMessage())}"
+        return f"{prefix}: {visible(cli_words(record.getMessage()))}"
 
 
 def _enable_logging(*, debug: bool) -> None:
@@ -369,4 +321,4 @@ def warn_notes(notes: list[str]) -> None:
     from dockerhub_cli.render import warn
 
     for note in notes:
-        warn(note)
+        warn(cli_words(note))

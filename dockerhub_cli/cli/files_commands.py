@@ -1,4 +1,4 @@
-"""`files`, `cat`, `extract`, `diff`, `waste`: files inside images, without a daemon or a pull.
+"""The bodies of `files`, `cat`, `extract`, `diff`, `waste` (their parameters: the spec).
 
 Layers are streamed once and their file indexes cached by digest forever; a progress bar is
 drawn on stderr only when stderr is a terminal.
@@ -10,13 +10,11 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
 
-from dockerhub_cli.cli.app import command, get_service
-from dockerhub_cli.cli.image_commands import ImageArg
-from dockerhub_cli.cli.options import JsonOpt, PlatformOpt
+from dockerhub_cli.cli.app import get_service
 
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9}
 _UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "t": 10**12, "tb": 10**12}
@@ -33,20 +31,6 @@ def parse_size(value: str | None) -> int | None:
     if match is None or unit not in _UNITS:
         raise typer.BadParameter(f"{value!r} is not a size (e.g. 500MB, 2GiB, 1000000)")
     return int(float(match.group(1)) * _UNITS[unit])
-
-
-PathArg = Annotated[
-    str | None,
-    typer.Argument(metavar="[PATH]", help="A directory to list (or one file), e.g. /etc."),
-]
-MaxDownloadOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--max-download",
-        metavar="SIZE",
-        help="Stop before downloading more than this (e.g. 500MB); cached layers cost nothing.",
-    ),
-]
 
 
 @contextmanager
@@ -100,25 +84,14 @@ def _talk(download_line: str) -> None:
     stderr_console().print(download_line, style="dim", highlight=False)
 
 
-@command()
 def files(
-    image: ImageArg,
-    path: PathArg = None,
-    layer: Annotated[
-        int | None,
-        typer.Option("--layer", metavar="N", min=0, help="Only layer N's own changes (from 0)."),
-    ] = None,
-    find: Annotated[
-        str | None,
-        typer.Option(
-            "--find",
-            metavar="GLOB",
-            help="Entries whose name (or /path, if the glob has a /) matches, e.g. '*.so'.",
-        ),
-    ] = None,
-    platform: PlatformOpt = None,
-    max_download: MaxDownloadOpt = None,
-    json_output: JsonOpt = False,
+    image: Any = None,
+    path: Any = None,
+    layer: Any = None,
+    find: Any = None,
+    platform: Any = None,
+    max_download: Any = None,
+    json_output: Any = None,
 ) -> None:
     """The image's files: path, type, size, mode, owner, link target and the layer that wrote
     it, with whiteouts and opaque directories applied. PATH lists one directory.
@@ -140,19 +113,13 @@ def files(
     emit(result, json_output=json_output, render=render_files)
 
 
-@command()
 def cat(
-    image: ImageArg,
-    path: Annotated[str, typer.Argument(metavar="PATH", help="The file, e.g. /etc/os-release.")],
-    force: Annotated[
-        bool, typer.Option("--force", help="Write binary content to a terminal anyway.")
-    ] = False,
-    platform: PlatformOpt = None,
-    max_download: MaxDownloadOpt = None,
-    json_output: Annotated[
-        bool,
-        typer.Option("--json", help="Print the file's facts and (text files) its content as JSON."),
-    ] = False,
+    image: Any = None,
+    path: Any = None,
+    force: Any = None,
+    platform: Any = None,
+    max_download: Any = None,
+    json_output: Any = None,
 ) -> None:
     """One file's bytes to stdout, binary-safe, verified against the layer's file index.
 
@@ -184,7 +151,7 @@ def cat(
         if meta.binary and sys.stdout.isatty() and not force:
             raise InvalidInputError(
                 f"{meta.path} is binary ({meta.size:,} bytes); not writing it to a terminal",
-                hint="redirect it to a file, or add --force",
+                hint="redirect it to a file, or add --force",  # CLI-only advice
             )
         out = sys.stdout.buffer
         for chunk in iter_copy(spool):
@@ -194,27 +161,15 @@ def cat(
         _talk(download_line(meta.download))
 
 
-@command()
 def extract(
-    image: ImageArg,
-    paths: Annotated[
-        list[str], typer.Argument(metavar="PATH...", help="Files or directories to extract.")
-    ],
-    output_dir: Annotated[
-        Path, typer.Option("--output", "-o", metavar="DIR", help="Directory to write into.")
-    ],
-    devices: Annotated[
-        bool, typer.Option("--devices", help="Also create device files and FIFOs (needs root).")
-    ] = False,
-    max_bytes: Annotated[
-        str | None,
-        typer.Option(
-            "--max-bytes", metavar="SIZE", help="Refuse to write more than this (default 8GiB)."
-        ),
-    ] = None,
-    platform: PlatformOpt = None,
-    max_download: MaxDownloadOpt = None,
-    json_output: JsonOpt = False,
+    image: Any = None,
+    paths: Any = None,
+    output_dir: Any = None,
+    devices: Any = None,
+    max_bytes: Any = None,
+    platform: Any = None,
+    max_download: Any = None,
+    json_output: Any = None,
 ) -> None:
     """Copy files or directories out of an image into DIR, safely.
 
@@ -230,22 +185,19 @@ def extract(
     limit, cap = parse_size(max_download), parse_size(max_bytes)
     with _progress(f"Extracting from {image}") as bar:
         result = get_service().extract(
-            image, paths, output_dir, platform=platform, devices=devices, max_download=limit,
+            image, paths, Path(output_dir), platform=platform, devices=devices, max_download=limit,
             max_bytes=cap, progress=bar,
         )  # fmt: skip
     emit(result, json_output=json_output, render=render_extract)
 
 
-@command("diff")
 def diff_command(
-    image1: Annotated[str, typer.Argument(metavar="IMAGE1", help="The image before.")],
-    image2: Annotated[str, typer.Argument(metavar="IMAGE2", help="The image after.")],
-    path: Annotated[
-        str | None, typer.Argument(metavar="[PATH]", help="Only under this directory.")
-    ] = None,
-    platform: PlatformOpt = None,
-    max_download: MaxDownloadOpt = None,
-    json_output: JsonOpt = False,
+    image1: Any = None,
+    image2: Any = None,
+    path: Any = None,
+    platform: Any = None,
+    max_download: Any = None,
+    json_output: Any = None,
 ) -> None:
     """Files added, removed and changed from IMAGE1 to IMAGE2 (content hash, size, mode,
     owner, link target), with totals. Shared layers are read once.
@@ -263,33 +215,14 @@ def diff_command(
     emit(result, json_output=json_output, render=render_diff)
 
 
-@command()
 def waste(
-    image: ImageArg,
-    max_wasted_bytes: Annotated[
-        str | None,
-        typer.Option(
-            "--max-wasted-bytes",
-            metavar="SIZE",
-            help="Fail (exit 8) when more than this is wasted, e.g. 50MB.",
-        ),
-    ] = None,
-    min_efficiency: Annotated[
-        float | None,
-        typer.Option(
-            "--min-efficiency",
-            metavar="RATIO",
-            min=0.0,
-            max=1.0,
-            help="Fail (exit 8) when the efficiency is below this, e.g. 0.95.",
-        ),
-    ] = None,
-    top: Annotated[
-        int, typer.Option("--top", min=1, max=1000, help="How many offenders to list.")
-    ] = 20,
-    platform: PlatformOpt = None,
-    max_download: MaxDownloadOpt = None,
-    json_output: JsonOpt = False,
+    image: Any = None,
+    max_wasted_bytes: Any = None,
+    min_efficiency: Any = None,
+    top: Any = None,
+    platform: Any = None,
+    max_download: Any = None,
+    json_output: Any = None,
 ) -> None:
     """Bytes of files that later layers overwrite or delete (still downloaded by every pull),
     the biggest offenders, and an efficiency score (1 - wasted/total, like dive).

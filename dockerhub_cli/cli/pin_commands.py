@@ -1,64 +1,26 @@
-"""`pin`, `upgrade` and `watch`: keep the image references you deploy exact and current."""
+"""The bodies of `pin`, `watch` and `tags` (their parameters: the spec; `upgrade` is generic).
+
+`pin --dry-run/--check` prints the diff on stdout and the table on stderr; `watch --interval`
+repeats until interrupted; `tags --same-as` answers the same-image tags instead of a page.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
 import typer
 
-from dockerhub_cli.cli.app import command, get_service, warn_notes
-from dockerhub_cli.cli.options import JsonOpt, PlatformOpt
-
-KindOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--kind",
-        metavar="dockerfile|compose|kubernetes|workflow",
-        help="Read every FILE as this kind (default: by name, then by content).",
-    ),
-]
+from dockerhub_cli.cli.app import get_service, warn_notes
 
 
-@command()
 def pin(
-    files: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="FILE...",
-            help="Dockerfiles, Compose files, Kubernetes manifests, GitHub Actions workflows.",
-        ),
-    ],
-    platform: Annotated[
-        str | None,
-        typer.Option(
-            "--platform",
-            "-p",
-            metavar="OS/ARCH[/VARIANT]",
-            help="Pin one platform's manifest instead of the multi-platform index (rarely "
-            "what you want: other platforms then fail to pull).",
-        ),
-    ] = None,
-    kind: KindOpt = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the unified diff; write nothing.")
-    ] = False,
-    check: Annotated[
-        bool,
-        typer.Option(
-            "--check",
-            help="For CI: write nothing; print the diff and exit 8 when a pin is missing or "
-            "stale, or a tag cannot be looked up.",
-        ),
-    ] = False,
-    json_output: JsonOpt = False,
+    files: list[str],
+    platform: str | None = None,
+    kind: str | None = None,
+    dry_run: bool = False,
+    check: bool = False,
+    json_output: bool = False,
 ) -> None:
-    """Pin image references to name:tag@sha256:<digest> (the digest the tag resolves to now).
-
-    Already pinned references are re-checked and updated when stale; nothing else in the
-    files changes (comments, quoting, key order and layout are kept byte for byte).
-
-    Example: dockerhub pin Dockerfile compose.yaml k8s/deploy.yaml --check
-    """
     import sys
 
     from dockerhub_cli.exitcodes import ExitCode
@@ -87,71 +49,14 @@ def pin(
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
-@command()
-def upgrade(
-    image: Annotated[
-        str, typer.Argument(metavar="IMAGE", help="Image with a version tag, e.g. nginx:1.27.")
-    ],
-    platform: PlatformOpt = None,
-    vulns: Annotated[
-        bool,
-        typer.Option(
-            "--vulns",
-            help="Also compare known vulnerabilities (needs SBOM attestations; queries OSV).",
-        ),
-    ] = False,
-    limit: Annotated[
-        int,
-        typer.Option("--limit", "-n", min=1, max=20, help="Newer tags to examine (1-20)."),
-    ] = 5,
-    json_output: JsonOpt = False,
-) -> None:
-    """Newer tags of IMAGE's family and what moving to each means: download size, base image,
-    config changes that can break a deployment, vulnerabilities, age.
-
-    Example: dockerhub upgrade nginx:1.27.3-alpine --platform linux/arm64
-    """
-    from dockerhub_cli.render import emit, progress
-    from dockerhub_cli.render.pinning import upgrade_report
-
-    with progress(f"Looking for upgrades of {image}"):
-        result = get_service().upgrade(image, platform=platform, vulns=vulns, limit=limit)
-    emit(result, json_output=json_output, render=upgrade_report)
-    if not json_output:
-        warn_notes(result.notes)
-
-
-@command()
 def watch(
-    targets: Annotated[
-        list[str],
-        typer.Argument(metavar="FILE|IMAGE...", help="Files to read references from, or images."),
-    ],
-    interval: Annotated[
-        int | None,
-        typer.Option(
-            "--interval",
-            min=30,
-            max=86_400,
-            metavar="SECONDS",
-            help="Check again every SECONDS (30-86400) until interrupted.",
-        ),
-    ] = None,
-    check: Annotated[
-        bool,
-        typer.Option("--check", help="One check (for cron); exit 8 when something changed."),
-    ] = False,
-    no_families: Annotated[
-        bool, typer.Option("--no-families", help="Do not look for newer tags of each family.")
-    ] = False,
-    kind: KindOpt = None,
-    json_output: JsonOpt = False,
+    targets: list[str],
+    interval: int | None = None,
+    check: bool = False,
+    no_families: bool = False,
+    kind: str | None = None,
+    json_output: bool = False,
 ) -> None:
-    """Report when a pinned or floating reference moved (its tag now names another digest) or
-    a newer tag of its family appeared. Digests of floating tags are kept in the cache dir.
-
-    Example: dockerhub watch compose.yaml nginx:1.27 --check --json
-    """
     import time
 
     from dockerhub_cli.cli.app import run_options
@@ -183,4 +88,23 @@ def watch(
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
-__all__ = ["pin", "upgrade", "watch"]
+def tags(same_as: str | None = None, json_output: bool = False, **values: Any) -> None:
+    """`tags`: the spec's generic body; with --same-as, the tags that are the same image."""
+    from dockerhub_cli import commands
+    from dockerhub_cli.cli.build import generic_body
+
+    if same_as is None:
+        generic_body(commands.get("tags"))(json_output=json_output, **values)
+        return
+    from dockerhub_cli.render import emit, progress
+    from dockerhub_cli.render.pinning import same_as_report
+
+    repository = values["repository"]
+    with progress(f"Finding the tags of {repository} that are {same_as}"):
+        same = get_service().same_as(repository, same_as)
+    emit(same, json_output=json_output, render=same_as_report)
+    if not json_output:
+        warn_notes(same.notes)
+
+
+__all__ = ["pin", "tags", "watch"]

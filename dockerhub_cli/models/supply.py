@@ -14,12 +14,13 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from dockerhub_cli import limits
 from dockerhub_cli.models.core import Model
 from dockerhub_cli.models.images import DockerfileSource as DockerfileSource  # re-export
 from dockerhub_cli.models.images import PlatformInfo
 
 Severity = Literal["critical", "high", "medium", "low", "unknown"]
-SEVERITY_LEVELS: tuple[str, ...] = ("critical", "high", "medium", "low", "unknown")
+SEVERITY_LEVELS: tuple[str, ...] = limits.SEVERITY_LEVELS  # == get_args(Severity), tested
 
 
 ReferrerSource = Literal["referrers_api", "tag_fallback", "cosign_tag", "in_index"]

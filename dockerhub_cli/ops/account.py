@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import AuthError, InvalidInputError, UpstreamError
 from dockerhub_cli.models.core import Identity, LoginResult, LogoutResult, PullRateLimit
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN, parse_reference
@@ -139,9 +140,13 @@ def login(clients: Clients, registry: str | None, username: str, secret: str) ->
     domain = normalize_registry(clients, registry)
     username = username.strip()
     if not username:
-        raise InvalidInputError("the username is empty", hint="pass --username NAME")
+        raise InvalidInputError(
+            "the username is empty", hint=f"pass {advice.param('username', 'NAME')}"
+        )
     if not secret.strip():
-        raise InvalidInputError("the password/token is empty", hint="pipe it with --password-stdin")
+        raise InvalidInputError(
+            "the password/token is empty", hint=f"pipe it with {advice.param('password_stdin')}"
+        )
     creds = Credentials(username, secret.strip(), source="dockerhub login")
     validate(clients, domain, creds)
     where = clients.credentials.store(domain, username, secret.strip())

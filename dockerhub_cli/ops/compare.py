@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import DockerHubError, InvalidInputError
 from dockerhub_cli.models.compare import (
     BaseEvidence,
@@ -389,7 +390,9 @@ def _base_of(
         try:
             recorded_ref = parse_reference(recorded.name)
         except InvalidInputError as exc:
-            notes.append(f"the recorded base name {recorded.name!r} is not usable: {exc}")
+            notes.append(
+                f"the recorded base name {recorded.name!r} is not usable: {advice.describe(exc)}"
+            )
     if user_base is not None:
         digest = None
         if recorded_ref is not None and recorded is not None and _same_tag(recorded_ref, user_base):
@@ -397,7 +400,7 @@ def _base_of(
         elif recorded_ref is not None:
             notes.append(
                 f"the image records {recorded_ref} as its base; "
-                f"following --base {user_base} instead"
+                f"following {advice.param('base', str(user_base))} instead"
             )
         follow = user_base
         source: Literal["annotation", "label", "user"] = "user"
@@ -409,14 +412,14 @@ def _base_of(
             None,
             None,
             f"the image records its base digest ({recorded.digest}) but not the base's name; "
-            "pass --base IMAGE to check it",
+            f"pass {advice.param('base', 'IMAGE')} to check it",
         )
     else:
         return (
             None,
             None,
             "the image does not record its base (no org.opencontainers.image.base.name "
-            "annotation or label); pass --base IMAGE to check it",
+            f"annotation or label); pass {advice.param('base', 'IMAGE')} to check it",
         )
     if follow.tag is None:
         status = BaseStatus(
@@ -446,7 +449,7 @@ def _judge(
     try:
         current = resolve_image(clients, base_ref, platform, with_config=False)
     except DockerHubError as exc:
-        return None, f"the current digest of {base_ref} is unknown: {exc}", None
+        return None, f"the current digest of {base_ref} is unknown: {advice.describe(exc)}", None
     assert current.manifest is not None
     status.current_digest = current.digest
     status.current_manifest_digest = current.manifest_digest

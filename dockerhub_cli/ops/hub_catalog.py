@@ -17,6 +17,7 @@ import fnmatch
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
+from dockerhub_cli import advice, limits
 from dockerhub_cli.errors import (
     AuthError,
     DockerHubError,
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from dockerhub_cli.remote.hub import HubClient
 
 RepoSort = Literal["pulls", "stars", "updated", "name"]
-REPO_SORTS: tuple[str, ...] = ("pulls", "stars", "updated", "name")
+REPO_SORTS: tuple[str, ...] = limits.REPO_SORTS  # == get_args(RepoSort), tested
 # The Hub's `ordering` for each sort (its direction convention is inverted: `last_updated` is
 # newest first, `-name` is A-Z; API.md A.6.3). Stars: the Hub cannot sort by them.
 _REPO_ORDERING: dict[str, str | None] = {
@@ -66,7 +67,7 @@ SEARCH_BADGES: dict[str, str] = {
 }
 SearchSort = Literal["pulls", "updated"]
 _SEARCH_SORT = {"pulls": "pull_count", "updated": "updated_at"}
-MAX_SEARCH_FILTER_VALUES = 10
+MAX_SEARCH_FILTER_VALUES = limits.MAX_SEARCH_FILTER_VALUES
 SITE_SEARCH_RETRY_AFTER = 300  # seconds the classic search answers alone after an outage
 
 _NAMESPACE_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
@@ -88,7 +89,7 @@ def check_namespace(namespace: str) -> str:
         raise InvalidInputError(
             f"{namespace!r} is not a Docker Hub namespace (a user or organisation name: "
             "lowercase letters, digits, and . _ - between them)",
-            hint="e.g. dockerhub repos bitnami",
+            hint=f"e.g. {advice.command('repos', 'bitnami')}",
         )
     return value
 
@@ -222,7 +223,7 @@ def _namespace_not_found(namespace: str) -> NotFoundError:
     return NotFoundError(
         f"namespace {namespace} not found on Docker Hub",
         hint="check the spelling (a user or organisation name), or search with "
-        "`dockerhub search NAME`",
+        + advice.command("search", "NAME"),
     )
 
 
@@ -280,7 +281,8 @@ def organisations(hub: HubClient) -> OrganisationList:
         raise AuthError(
             "listing organisations needs a signed-in Docker Hub account, and no Docker Hub "
             "credentials are configured (anonymous)",
-            hint="sign in with `dockerhub login` or set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN",
+            hint=f"sign in with {advice.command('login')} "
+            "or set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN",
         )
     found: list[Organisation] = []
     walk = HubWalk()
@@ -679,7 +681,7 @@ def repository_info(hub: HubClient, repository: str) -> RepositoryInfo:
         raise InvalidInputError(
             f"repository facts (description, stars, pulls) exist only for Docker Hub "
             f"repositories; {ref.familiar_name} is on {where}",
-            hint="use `dockerhub tags` or `dockerhub inspect` for registry data",
+            hint=f"use {advice.command('tags')} or {advice.command('inspect')} for registry data",
         )
     namespace, name = hub_name
     body = hub.repository(namespace, name)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from dockerhub_cli import advice, limits
 from dockerhub_cli.errors import (
     DockerHubError,
     InvalidInputError,
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
     from dockerhub_cli.remote.registry import RawManifest
 
 IMAGE_CONFIG_TYPES = frozenset({DOCKER_CONFIG, OCI_CONFIG, ""})
-MAX_HAVE_IMAGES = 10
+MAX_HAVE_IMAGES = limits.MAX_HAVE_IMAGES
 MAX_INDEX_DEPTH = 4  # index -> index -> ... levels followed below the top index
 MAX_UNPLATFORMED_PROBES = 8  # entries without a platform whose configs are read to choose
 MAX_GENERIC_CONFIG_BYTES = 4 * 1024 * 1024
@@ -235,8 +236,8 @@ def _looks_like_config(data: dict[str, Any]) -> bool:
 def _not_an_image(ref: ImageReference, why: str) -> NotAnImageError:
     return NotAnImageError(
         f"{ref} is not a container image: {why}",
-        hint="it is an OCI artifact (e.g. a Helm chart or signature); `dockerhub manifest`"
-        " shows it",
+        hint="it is an OCI artifact (e.g. a Helm chart or signature); "
+        f"{advice.command('manifest')} shows it",
     )
 
 
@@ -347,7 +348,7 @@ def _not_found(clients: Clients, ref: ImageReference, exc: NotFoundError) -> Not
         )
     return NotFoundError(
         f"tag {ref.tag!r} not found in {repo}",
-        hint=f"list the tags with `dockerhub tags {repo}`",
+        hint=f"list the tags with {advice.command('tags', str(repo))}",
     )
 
 
@@ -443,7 +444,7 @@ def _platform_error(resolved: ResolvedImage, wanted: Platform) -> PlatformNotFou
         available = [resolved.platform.full] if resolved.platform else []
     listing = ", ".join(available + [f"no platform ({d})" for d in unplatformed]) or "none"
     if available:
-        hint = "pick one with --platform"
+        hint = f"pick one with {advice.param('platform')}"
     elif unplatformed:
         hint = (
             "its entries name no platform and their configs do not match; inspect one by"
@@ -558,7 +559,8 @@ def inspect_image(clients: Clients, image: str, *, platform: str | None = None) 
         if resolved.platforms:
             notes.append(
                 f"no image for {resolved.requested_platform.full} in this index; "
-                "pass --platform with one of the platforms listed to see its details"
+                f"pass {advice.param('platform')} with one of the platforms listed to see "
+                "its details"
             )
         elif resolved.without_platform:
             notes.append(
@@ -573,7 +575,7 @@ def inspect_image(clients: Clients, image: str, *, platform: str | None = None) 
         try:
             repo_info = repository_info(clients.hub, ref.repository)
         except DockerHubError as exc:
-            notes.append(f"Docker Hub repository facts unavailable: {exc}")
+            notes.append(f"Docker Hub repository facts unavailable: {advice.describe(exc)}")
         tag_facts = _hub_tag_facts(clients, ref, notes)
     return ImageInspection(
         reference=str(ref),
@@ -620,7 +622,9 @@ def _hub_tag_facts(clients: Clients, ref: ImageReference, notes: list[str]) -> d
             what=f"tag {ref.familiar_name}:{ref.tag}",
         )
     except DockerHubError as exc:
-        notes.append(f"Docker Hub tag facts (last pushed, last pulled) unavailable: {exc}")
+        notes.append(
+            f"Docker Hub tag facts (last pushed, last pulled) unavailable: {advice.describe(exc)}"
+        )
         return {}
     return body if isinstance(body, dict) else {}
 
@@ -671,7 +675,7 @@ def _platform_sizes(clients: Clients, resolved: ResolvedImage, notes: list[str])
                 what=f"tag {ref.familiar_name}:{ref.tag}",
             )
         except DockerHubError as exc:
-            notes.append(f"sizes of the other platforms unavailable: {exc}")
+            notes.append(f"sizes of the other platforms unavailable: {advice.describe(exc)}")
             return sizes
         images = body.get("images") if isinstance(body, dict) else None
         for img in images if isinstance(images, list) else []:
@@ -697,7 +701,7 @@ def _platform_sizes(clients: Clients, resolved: ResolvedImage, notes: list[str])
         results = [one(d) for d in wanted]
     for d, fetched in zip(wanted, results, strict=True):
         if isinstance(fetched, DockerHubError):
-            notes.append(f"size of {d.platform} unavailable: {fetched}")
+            notes.append(f"size of {d.platform} unavailable: {advice.describe(fetched)}")
         elif isinstance(fetched.parsed, ImageManifest):
             sizes[d.digest] = fetched.parsed.total_size
     return sizes
@@ -811,7 +815,7 @@ def _base_layers(
         platform = resolved.platform.full if resolved.platform else None
         base_resolved = resolve_image(clients, base_ref, platform, with_config=False)
     except DockerHubError as exc:
-        notes.append(f"base image {base.name} not compared: {exc}")
+        notes.append(f"base image {base.name} not compared: {advice.describe(exc)}")
         return None
     return (
         {layer.digest for layer in base_resolved.manifest.layers}
@@ -848,7 +852,7 @@ def pull_size_report(
     have = have or []
     if len(have) > MAX_HAVE_IMAGES:
         raise InvalidInputError(
-            f"--have accepts at most {MAX_HAVE_IMAGES} images (got {len(have)})"
+            f"{advice.param('have')} accepts at most {MAX_HAVE_IMAGES} images (got {len(have)})"
         )
     # The config is fetched too (one immutable blob) because for a single-manifest image it is
     # the only place that names the platform, which the --have images must then match.

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import DockerHubError, InvalidInputError
 from dockerhub_cli.models.supply import SignatureCheck, VerifyReport
 from dockerhub_cli.oci import jsonlimits
@@ -68,7 +69,7 @@ def load_public_key(path: str | Path) -> PublicKey:
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot read the key file {file}: {exc.strerror or exc}",
-                hint="pass the public key, e.g. --key cosign.pub",
+                hint=f"pass the public key, e.g. {advice.param('key', 'cosign.pub')}",
             ) from None
     if len(data) > MAX_KEY_BYTES:
         raise InvalidInputError(f"{file} is larger than a public key can be")
@@ -156,7 +157,7 @@ def check_cosign_payload(
     reference = identity.get("docker-reference")
     reference = reference if isinstance(reference, str) else None
     if key is None:
-        return "unverifiable", "no --key given to check it with", signed, reference
+        return "unverifiable", f"no {advice.param('key')} given to check it with", signed, reference
     try:
         signature = base64.b64decode(signature_b64, validate=True)
     except (binascii.Error, ValueError):
@@ -277,11 +278,12 @@ def _verify_bundle(
 ) -> tuple[str, str]:
     if not o.trusted_root:
         return "unverifiable", (
-            "a Sigstore bundle: verifying it offline needs a trusted root file (--trusted-root)"
+            "a Sigstore bundle: verifying it offline needs a trusted root file "
+            f"({advice.param('trusted_root')})"
         )
     if not o.identity or not o.issuer:
         return "unverifiable", (
-            "a Sigstore bundle: without --certificate-identity and --certificate-oidc-issuer "
+            f"a Sigstore bundle: without {advice.param('identity')} and {advice.param('issuer')} "
             "a valid signature says nothing about who signed"
         )
     try:
@@ -378,7 +380,7 @@ def verify_report(
     if other and platform is None:
         notes.append(
             "only signatures over the digest the reference resolves to count; platform images "
-            "may carry their own (use --platform to verify one)"
+            f"may carry their own (use {advice.param('platform')} to verify one)"
         )
     verified = [c for c in checks if c.status == "verified"]
     invalid = [c for c in checks if c.status == "invalid"]
@@ -403,7 +405,7 @@ def verify_report(
             "fallback)"
         )
     if public_key is None and any(c.kind == "cosign" for c in checks):
-        notes.append("cosign signatures need --key KEY.pub to be checked")
+        notes.append(f"cosign signatures need {advice.param('key', 'KEY.pub')} to be checked")
     return VerifyReport(
         reference=str(found.reference),
         digest=digest,

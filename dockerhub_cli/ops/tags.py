@@ -14,6 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
+from dockerhub_cli import limits
 from dockerhub_cli.errors import InvalidInputError
 from dockerhub_cli.models.core import Tag, TagList
 from dockerhub_cli.oci.platform import format_platform
@@ -47,8 +48,10 @@ def list_tags(
     which do not report update times. `limit` and `page` are checked by the service."""
     if sort is not None and sort not in ("updated", "name", "semver"):
         raise InvalidInputError(f"sort must be one of updated, name, semver (got {sort!r})")
-    if pattern is not None and (not pattern.strip() or len(pattern) > 128):
-        raise InvalidInputError("the tag filter must be 1 to 128 characters")
+    if pattern is not None and (not pattern.strip() or len(pattern) > limits.MAX_PATTERN_LENGTH):
+        raise InvalidInputError(
+            f"the tag filter must be 1 to {limits.MAX_PATTERN_LENGTH} characters"
+        )
     hub_name = ref.hub_namespace_and_name
     if hub_name is not None:
         return _hub_tags(clients, ref, hub_name, limit, page, all_tags, pattern, sort or "updated")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from dockerhub_cli import advice
 from dockerhub_cli.models.supply import SEVERITY_LEVELS, Vulnerability, VulnerabilityReport
 from dockerhub_cli.remote.osv import (
     OsvPackage,
@@ -126,7 +127,8 @@ def vulnerability_report(
     if threshold is not None:
         shown = [v for v in vulns if rank[v.severity] <= rank[threshold]]
         notes.append(
-            f"--severity {threshold}: {len(shown)} of {len(vulns)} vulnerabilities shown; "
+            f"{advice.param('severity', threshold)}: {len(shown)} of {len(vulns)} "
+            "vulnerabilities shown; "
             "the summary counts all of them"
         )
     suppressed = sum(1 for v in vulns if v.suppressed)

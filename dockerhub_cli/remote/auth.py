@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import AuthError, UpstreamError
 from dockerhub_cli.remote.keychain import Credentials
 from dockerhub_cli.remote.transport import (
@@ -453,7 +454,7 @@ class RegistryAuth:
             )
             raise AuthError(
                 f"the token server {host} refused to authenticate {who}: {error_message(response)}",
-                hint="check the username and token (dockerhub login), "
+                hint=f"check the username and token ({advice.command('login')}), "
                 "or unset them for anonymous access",
             )
         if response.status_code != 200:

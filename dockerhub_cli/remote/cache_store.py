@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import InvalidInputError, LocalFileError, NetworkError
 from dockerhub_cli.models.cache import CacheClearResult, CacheInfo
 from dockerhub_cli.text import redact_url
@@ -279,7 +280,7 @@ def open_sqlite_backend(settings: Settings) -> Any:
             raise LocalFileError(
                 f"the HTTP cache {path} cannot be opened: {exc}",
                 hint="check the permissions and free space of DOCKERHUB_CACHE_DIR,"
-                " or use --no-cache",
+                f" or use {advice.param('no_cache')}",
             ) from None
         return recover_sqlite_backend(settings, str(exc))
 

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import AuthError, NotFoundError, UpstreamError
 from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN
@@ -177,7 +178,7 @@ class HubClient:
             self.transport.forget(response)
             raise UpstreamError(
                 f"Docker Hub sent a reply that is {_why(exc)} for {what}",
-                hint="try again later; use --debug to see the request",
+                hint=f"try again later; use {advice.param('debug')} to see the request",
             ) from None
 
     def check(self, response: requests.Response, what: str) -> None:
@@ -355,8 +356,8 @@ def _familiar(namespace: str, name: str) -> str:
 
 def _not_found_hint(message: str) -> str:
     if "tag" in message.lower():
-        return "list the tags with `dockerhub tags REPOSITORY`"
-    return "check the spelling, or search with `dockerhub search NAME`"
+        return f"list the tags with {advice.command('tags', 'REPOSITORY')}"
+    return f"check the spelling, or search with {advice.command('search', 'NAME')}"
 
 
 def _jwt_expiry(token: str) -> float:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import RateLimitedError, UpstreamError
 from dockerhub_cli.models.supply import (
     SEVERITY_LEVELS,
@@ -598,7 +599,7 @@ def check_severity(level: str | None) -> str | None:
     if value not in SEVERITY_LEVELS:
         raise InvalidInputError(
             f"severity must be one of {', '.join(SEVERITY_LEVELS)} (got {level!r})",
-            hint="--severity high shows high and critical",
+            hint=f"{advice.param('severity', 'high')} shows high and critical",
         )
     return value
 

@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import (
     AuthError,
     DigestMismatchError,
@@ -206,7 +207,8 @@ class RegistryClient:
         if challenge.scheme == "basic" and creds is None:
             raise AuthError(
                 f"{host} requires a username and password for {what}",
-                hint=f"log in with `docker login {ref.domain}` or `dockerhub login {ref.domain}`",
+                hint=f"log in with `docker login {ref.domain}` or "
+                f"{advice.command('login', ref.domain)}",
             )
         if first_challenge:
             challenge_scope = challenge.params.get("scope") or scope
@@ -235,7 +237,7 @@ class RegistryClient:
         if challenge is not None and challenge.scheme == "basic" and authenticated:
             raise AuthError(
                 f"{urlsplit(response.url or '').netloc} rejected the credentials for {ref.domain}",
-                hint="check them with `dockerhub whoami`, or log in again",
+                hint=f"check them with {advice.command('whoami')}, or log in again",
             )
         # Docker Hub (and distribution with token auth) answer 401, never 404, for repositories
         # that do not exist *and* for private ones: say both.

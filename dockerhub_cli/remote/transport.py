@@ -27,7 +27,7 @@ from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
-from dockerhub_cli import __version__
+from dockerhub_cli import __version__, advice
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import (
     DockerHubError,
@@ -820,8 +820,9 @@ class Transport:
         if self.settings.offline:
             if not cacheable:
                 raise OfflineCacheMissError(
-                    f"--offline: {what or url} needs the network (credentials or token exchange)",
-                    hint="run once without --offline to fill the cache",
+                    f"{advice.param('offline')}: {what or url} needs the network "
+                    "(credentials or token exchange)",
+                    hint=f"run once without {advice.param('offline')} to fill the cache",
                 )
             kwargs["only_if_cached"] = True
             if self.settings.stale_if_error:
@@ -877,8 +878,8 @@ class Transport:
             self._note_reuse(response, from_cache, cache_only)
         if self.settings.offline and cache_miss:
             raise OfflineCacheMissError(
-                f"--offline: {what or url} is not in the cache",
-                hint="run the same command once without --offline",
+                f"{advice.param('offline')}: {what or url} is not in the cache",
+                hint=f"run the same command once without {advice.param('offline')}",
             )
         if from_cache and self.settings.offline and getattr(response, "is_expired", False):
             self._note_stale(response, url, "--offline")
@@ -1085,7 +1086,7 @@ class Transport:
         if kwargs.get("only_if_cached"):
             raise OfflineCacheMissError(
                 f"the HTTP cache ({self.describe_cache()}) cannot be read: {reason}",
-                hint="run `dockerhub cache info`, or `dockerhub cache clear`",
+                hint=f"run {advice.command('cache info')}, or {advice.command('cache clear')}",
             )
         if not self._cache_bypass_warned:
             self._cache_bypass_warned = True
@@ -1146,7 +1147,7 @@ class Transport:
             raise NetworkError(
                 f"TLS verification failed for {host}",
                 hint=f"if you trust it, add {host} to DOCKERHUB_INSECURE_REGISTRIES "
-                "or use --insecure",
+                f"or use {advice.param('insecure')}",
             ) from None
         except requests.exceptions.ConnectTimeout:
             raise NetworkError(

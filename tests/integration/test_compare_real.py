@@ -11,6 +11,7 @@ import json
 
 from typer.testing import CliRunner
 
+from dockerhub_cli import advice
 from dockerhub_cli.cli import app
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.service import DockerHubService
@@ -170,7 +171,8 @@ def test_updates_with_user_base_and_unknowable(registry, image_pusher) -> None:
         assert r.base_outdated is None and "shares no leading layer" in r.reason
         # nothing recorded, nothing given
         r = svc.updates(registry.ref("demo/app:1.0"))
-        assert r.base is None and r.base_outdated is None and "--base" in r.reason
+        assert r.base is None and r.base_outdated is None and r.reason
+        assert ("param", "base", "IMAGE") in advice.references(r.reason)  # a front-end words it
     # a base that shares some but not all leading layers: the base moved (judged by layers)
     p = image_pusher
     p.push_image(

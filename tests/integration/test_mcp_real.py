@@ -132,7 +132,9 @@ async def test_stdio_subprocess_against_the_real_registry(
             assert stats.is_error and "only for Docker Hub" in _text(stats)
 
             bad = await client.call_tool("docker_list_tags", {"repository": app, "limit": 0})
-            assert bad.is_error and "greater than or equal to 1" in _text(bad)
+            # one line naming the parameter and its bound, no pydantic text (issue 19 goal 5)
+            assert bad.is_error and "limit must be between 1 and 100 (got 0)" in _text(bad)
+            assert "\n" not in _text(bad) and "pydantic" not in _text(bad)
     stderr = errlog_path.read_text()
     assert "Traceback" not in stderr, stderr
 

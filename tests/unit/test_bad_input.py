@@ -206,7 +206,7 @@ def test_tags_inputs(repository, pattern, sort):
         ),
         (["tags", "nginx", "--limit", "1000"], "less than or equal to 100"),
         (["tags", "nginx", "--page", "-1"], "greater than or equal to 1"),
-        (["tags", "nginx", "--filter", "x" * 129], "1 to 128 characters"),
+        (["tags", "nginx", "--filter", "x" * 129], "at most 128 characters"),
         (["tags", "a" * 300], "not be more than 255 characters"),
         (["tags", "nginx:1.27"], "expected a repository"),
     ],

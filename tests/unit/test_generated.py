@@ -1,4 +1,4 @@
-"""Drift checks: man/dockerhub.1 and completions/* must match what the app generates now.
+"""Drift checks: man/dockerhub.1, completions/* and docs/commands.md must match the spec now.
 
 When this fails after adding or changing a command, run `make generate` (or
 `python scripts/gen_man.py && python scripts/gen_completions.py`) and commit the result.
@@ -50,6 +50,28 @@ def test_man_page_covers_commands_env_and_exit_codes() -> None:
     for code in EXIT_CODE_MEANINGS:
         assert f".TP\n\\fB{int(code)}\\fR" in page
     assert str(Path.home()) not in page  # no machine-specific defaults
+
+
+def test_command_reference_is_up_to_date(tmp_path: Path) -> None:
+    gen_docs = _load("gen_docs")
+    assert gen_docs.main(["--output", str(tmp_path)]) == 0
+    fresh = (tmp_path / "commands.md").read_text()
+    assert fresh == (ROOT / "docs/commands.md").read_text(), HINT
+    (tmp_path / "commands.md").write_text("stale\n")
+    assert gen_docs.main(["--output", str(tmp_path), "--check"]) == 1
+
+
+def test_command_reference_covers_every_command_and_tool() -> None:
+    from dockerhub_cli import commands
+
+    page = _load("gen_docs").render()
+    for command in commands.COMMANDS:
+        if command.cli:
+            assert f"### `dockerhub {command.name}`" in page
+        if command.mcp is not None:
+            assert f"`{command.mcp.name}`" in page
+        for p in command.params:
+            assert f"| `{p.name}` |" in page, (command.name, p.name)
 
 
 def test_completions_are_up_to_date(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dockerhub_cli import advice
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import (
     DigestMismatchError,
@@ -93,7 +94,7 @@ def test_inspect_index_without_default_platform_still_lists(reg, service, monkey
     )
     r = service.inspect("registry.example.com/team/app:1.27.2")
     assert r.platform is None and r.config is None and len(r.platforms) == 2
-    assert any("--platform" in n for n in r.notes)
+    assert any(("param", "platform", None) in advice.references(n) for n in r.notes)
 
 
 def test_docker_manifest_list_and_schema2(reg, service) -> None:

@@ -396,9 +396,10 @@ def test_mcp_image_reference_for_local_sources() -> None:
 
 
 def test_mcp_inspect_tool_reads_a_layout(layout: OCILayout) -> None:
-    from dockerhub_cli.mcp.server import TOOLS
+    from dockerhub_cli import commands
+    from dockerhub_cli.mcp.server import make_tool
 
-    tool = next(t for t in TOOLS if t.name == "docker_get_image_details")
     with DockerHubService() as svc:
-        result = tool.call(svc, repository=f"oci:{layout.path}", tag="1.0")
-    assert result.digest == layout.resolve("1.0").digest
+        tool = make_tool(commands.by_tool("docker_get_image_details"), svc)
+        result = tool(repository=f"oci:{layout.path}", tag="1.0")  # a bounded CallToolResult
+    assert result.structured_content["digest"] == layout.resolve("1.0").digest

@@ -19,7 +19,8 @@ import pytest
 import responses
 from mcp import Client
 
-from dockerhub_cli import __version__
+from dockerhub_cli import __version__, advice
+from dockerhub_cli.commands import REQUIRED, Command, McpTool, Param, mcp_commands
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import (
     AuthError,
@@ -36,8 +37,6 @@ from dockerhub_cli.mcp.server import (
     MAX_COMPARE_ROWS,
     MAX_README_CHARS,
     NO_SBOM_VULNS,
-    TOOLS,
-    ToolSpec,
     available_tools,
     build_server,
     health_report,
@@ -529,8 +528,10 @@ async def _tools(client: Client) -> dict[str, Any]:
 async def test_lists_all_twenty_seven_tools(client: Client) -> None:
     tools = await _tools(client)
     assert set(tools) == ALL_TOOLS and len(ALL_TOOLS) == 27
-    assert {s.name for s in TOOLS} == ALL_TOOLS == {s.name for s in available_tools()}
-    assert all(hasattr(DockerHubService, s.method) for s in TOOLS)
+    specs = mcp_commands()
+    assert {c.mcp.name for c in specs if c.mcp} == ALL_TOOLS
+    assert ALL_TOOLS == {c.mcp.name for c in available_tools() if c.mcp}
+    assert all(hasattr(DockerHubService, str(c.operation)) for c in specs)
 
 
 async def test_legacy_parameter_names_schemas_and_annotations(client: Client) -> None:
@@ -863,7 +864,8 @@ async def test_list_tags_says_how_to_get_the_next_page(client: Client, fake: Fak
     assert fake.calls[0][0] == "tags"
     ref = fake.calls[0][1][0]
     assert (ref.domain, ref.path, ref.tag) == ("docker.io", "library/nginx", None)
-    assert fake.calls[0][2] == {"limit": 1, "page": 1, "pattern": None, "sort": "updated"}
+    # sort defaults to None in the spec (Hub: updated, elsewhere: name), like the CLI's
+    assert fake.calls[0][2] == {"limit": 1, "page": 1, "pattern": None, "sort": None}
     notes = result.structured_content["notes"]
     assert notes == [
         "showing 1 tags of 60 (page 1); more exist: call docker_list_tags again with page=2"
@@ -999,13 +1001,14 @@ ERRORS = [
         PlatformNotFoundError(
             "nginx:1.27 has no image for platform linux/s390x; available: linux/amd64, linux/arm64",
             available=["linux/amd64", "linux/arm64"],
-            hint="pick one with --platform",
+            hint=f"pick one with {advice.param('platform')}",
         ),
         ["no image for platform linux/s390x", "platform set to one of: linux/amd64, linux/arm64"],
     ),
     (
         NotFoundError(
-            "tag '9.9' not found in nginx", hint="list the tags with `dockerhub tags nginx`"
+            "tag '9.9' not found in nginx",
+            hint=f"list the tags with {advice.command('tags', 'nginx')}",
         ),
         [
             "tag '9.9' not found in nginx",
@@ -1035,15 +1038,15 @@ ERRORS = [
     ),
     (
         OfflineCacheMissError(
-            "--offline: tags of nginx is not in the cache",
-            hint="run the same command once without --offline",
+            f"{advice.param('offline')}: tags of nginx is not in the cache",
+            hint=f"run the same command once without {advice.param('offline')}",
         ),
-        ["not in the cache"],
+        ["not in the cache", "offline mode (DOCKERHUB_OFFLINE)"],
     ),
     (
         InvalidInputError(
             "repository facts (description, stars, pulls) exist only for Docker Hub repositories",
-            hint="use `dockerhub tags` or `dockerhub inspect` for registry data",
+            hint=f"use {advice.command('tags')} or {advice.command('inspect')} for registry data",
         ),
         ["only for Docker Hub", "use docker_list_tags or docker_get_image_details"],
     ),
@@ -1184,27 +1187,31 @@ async def test_unexpected_exception_is_generic_and_logged_once_without_traceback
 @pytest.mark.parametrize(
     ("tool", "args", "phrase"),
     [
-        ("docker_list_tags", {"repository": "nginx", "limit": 500}, "less than or equal to 100"),
-        ("docker_list_tags", {"repository": "nginx", "page": 0}, "greater than or equal to 1"),
+        (
+            "docker_list_tags",
+            {"repository": "nginx", "limit": 500},
+            "limit must be between 1 and 100",
+        ),
+        ("docker_list_tags", {"repository": "nginx", "page": 0}, "page must be between 1 and"),
         (
             "docker_list_tags",
             {"repository": "nginx", "sort": "size"},
-            "'updated', 'name' or 'semver'",
+            "sort must be one of updated, name, semver (got 'size')",
         ),
-        ("docker_list_tags", {}, "repository\n  Field required"),
+        ("docker_list_tags", {}, "repository is required"),
         ("docker_search_images", {"query": "x" * 101}, "at most 100 characters"),
         ("docker_search_images", {"query": ""}, "at least 1 character"),
         ("docker_get_image_details", {"repository": "nginx", "tag": ""}, "at least 1 character"),
         ("docker_estimate_pull_size", {"repository": "a", "have": ["b"] * 11}, "at most 10 items"),
-        ("docker_search_images", {"query": "a", "limit": "many"}, "valid integer"),
+        ("docker_search_images", {"query": "a", "limit": "many"}, "limit must be an integer"),
         (
             "docker_get_vulnerabilities",
             {"repository": "a", "severity": "severe"},
-            "'critical', 'high', 'medium', 'low' or 'unknown'",
+            "severity must be one of critical, high, medium, low, unknown",
         ),
-        ("docker_get_vulnerabilities", {"repository": "a", "limit": 101}, "less than or equal"),
-        ("docker_get_sbom", {"repository": "a", "page": 0}, "greater than or equal to 1"),
-        ("docker_compare_images", {"image1": "nginx"}, "image2\n  Field required"),
+        ("docker_get_vulnerabilities", {"repository": "a", "limit": 101}, "between 1 and 100"),
+        ("docker_get_sbom", {"repository": "a", "page": 0}, "page must be between 1"),
+        ("docker_compare_images", {"image1": "nginx"}, "image2 is required"),
         ("docker_compare_images", {"image1": "Nginx", "image2": "a"}, "must be lowercase"),
         ("docker_track_base_updates", {"repository": "a", "base": "Alpine"}, "must be lowercase"),
     ],
@@ -1214,7 +1221,11 @@ async def test_bad_arguments_are_rejected_by_schema(
 ) -> None:
     result = await client.call_tool(tool, args)
     assert result.is_error
-    assert phrase in result.content[0].text
+    text = result.content[0].text
+    assert phrase in text
+    # One line naming the parameter, no pydantic text or documentation URL (issue 19 goal 5).
+    assert "\n" not in text and "http" not in text and "pydantic" not in text.lower()
+    assert "validation error" not in text and "type=" not in text
     assert fake.calls == []
 
 
@@ -1265,7 +1276,7 @@ def test_a_tool_whose_method_is_missing_is_not_registered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delattr(DockerHubService, "vulns")
-    names = {s.name for s in available_tools()}
+    names = {c.mcp.name for c in available_tools() if c.mcp}
     assert names == ALL_TOOLS - {"docker_get_vulnerabilities"}
 
     async def run() -> None:
@@ -1281,15 +1292,15 @@ def test_a_tool_whose_method_is_missing_is_not_registered(
 def test_a_spec_is_a_few_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     """The extension recipe in the module docstring, exercised."""
 
-    def _probe(s: Any, repository: str) -> SearchResults:
-        return s.search(repository)
-
-    spec = ToolSpec(
-        "docker_probe",
-        "search",
+    spec = Command(
+        "probe",
+        "explore",
         "Probe the search service for a repository.",
-        _probe,
-        SearchResults,
+        params=(Param("repository", default=REQUIRED, argument=True, mcp="repository"),),
+        operation="search",
+        result="dockerhub_cli.models.core:SearchResults",
+        cli=False,
+        mcp=McpTool("docker_probe", "Probe the search service for a repository."),
     )
 
     async def run() -> None:

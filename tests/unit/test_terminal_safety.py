@@ -179,30 +179,21 @@ def test_every_command_has_a_case() -> None:
 
 @pytest.fixture
 def hostile_service(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dockerhub_cli.cli import (
-        account_commands,
-        catalog_commands,
-        compare_commands,
-        files_commands,
-        hub_commands,
-        image_commands,
-        pin_commands,
-        referrer_commands,
-        supply_commands,
-    )
+    # The spec's generic body gets the service from cli.app at call time; the few commands
+    # with their own body (cli/*_commands.py) import `get_service` into their module.
+    import importlib
+    import pkgutil
 
-    for module in (
-        account_commands,
-        catalog_commands,
-        compare_commands,
-        files_commands,
-        hub_commands,
-        image_commands,
-        pin_commands,
-        referrer_commands,
-        supply_commands,
-    ):
-        monkeypatch.setattr(module, "get_service", HostileService)
+    import dockerhub_cli.cli as cli_package
+
+    app_module = importlib.import_module("dockerhub_cli.cli.app")
+
+    monkeypatch.setattr(app_module, "get_service", HostileService)
+    for info in pkgutil.iter_modules(cli_package.__path__):
+        if info.name.endswith("_commands"):
+            module = importlib.import_module(f"dockerhub_cli.cli.{info.name}")
+            if hasattr(module, "get_service"):
+                monkeypatch.setattr(module, "get_service", HostileService)
     # Local data goes through the same edge: a hostile value in the environment.
     monkeypatch.setenv("DOCKERHUB_USERNAME", HOSTILE.replace("\x00", ""))
 

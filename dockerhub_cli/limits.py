@@ -1,0 +1,47 @@
+"""Bounds and defaults shared by the operations and both front-ends, defined once.
+
+A leaf module (standard library only): `commands.py` builds every CLI option and MCP parameter
+bound from these, and the service and operations check the same numbers, so the CLI, the MCP
+schema and the library cannot disagree.
+"""
+
+from __future__ import annotations
+
+MAX_LIMIT = 100  # results per page, everywhere
+MAX_PAGE = 10_000  # page numbers, everywhere
+MAX_QUERY_LENGTH = 100  # Docker Hub search words
+MAX_HAVE_IMAGES = 10  # `size --have`: images already present
+MAX_REFERENCE_LENGTH = 512  # an image or repository reference
+MAX_TAG_LENGTH = 135  # a tag (128) or a digest (sha256:<64 hex> = 71; room for sha512)
+MAX_PLATFORM_LENGTH = 64
+MAX_PATTERN_LENGTH = 128
+MAX_REGISTRY_LENGTH = 255  # a host name
+DEFAULT_PAGE_SIZE = 25  # search and tags
+DEFAULT_VULN_PAGE_SIZE = 50
+DEFAULT_SBOM_PAGE_SIZE = MAX_LIMIT
+SEVERITY_LEVELS: tuple[str, ...] = ("critical", "high", "medium", "low", "unknown")
+TAG_SORTS: tuple[str, ...] = ("updated", "name", "semver")
+REPO_SORTS: tuple[str, ...] = ("pulls", "stars", "updated", "name")
+SEARCH_SORTS: tuple[str, ...] = ("pulls", "updated")
+SEARCH_ORDERS: tuple[str, ...] = ("asc", "desc")
+SEARCH_BADGES: tuple[str, ...] = ("official", "verified_publisher", "open_source")
+MAX_SEARCH_FILTER_VALUES = 10  # values of one search filter (categories, architectures, OSes)
+MAX_FILTER_VALUE_LENGTH = 64
+MAX_OFFSET = 10_000  # search results
+MAX_NAMESPACE_LENGTH = 255
+MAX_CONTENT_TYPE_LENGTH = 64
+MIN_README_TOOL_CHARS = 500
+MAX_README_TOOL_CHARS = 25_000  # docker_get_readme per call (the Hub allows 25 000)
+DEFAULT_README_TOOL_CHARS = 8000
+MAX_README_OFFSET = 1_000_000
+MAX_ARTIFACT_TYPE_LENGTH = 255
+MAX_PUBLIC_KEY_LENGTH = 16_384  # a PEM public key given to docker_verify_signature
+MAX_IMAGE_PATH_LENGTH = 4096  # a path inside an image
+MAX_LAYER_INDEX = 1000
+MAX_FIND_LENGTH = 256
+DEFAULT_FILE_PAGE_SIZE = 200  # files and diff entries per MCP page
+MAX_FILE_PAGE_SIZE = 500
+MCP_MAX_DOWNLOAD = 2_000_000_000  # a model cannot see a progress bar: bound one call's download
+MAX_DOWNLOAD_BYTES = 50_000_000_000
+DEFAULT_FILE_CHARS = 20_000
+MAX_FILE_CHARS = 50_000
