@@ -1,6 +1,6 @@
 """The `dockerhub` command line: the Typer app, its commands built from the command spec.
 
-`dockerhub_cli.commands` declares every command; `cli/build.py` turns the one being run into a
+`dockerhub_cli.commands` declares every command; `cli/app.py` turns the one being run into a
 Typer command (and only that one); the few commands with a body of their own (login's prompts,
 serve-mcp, config path) keep it in `*_commands.py`, named by their spec entry.
 """

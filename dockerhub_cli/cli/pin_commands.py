@@ -91,7 +91,7 @@ def watch(
 def tags(same_as: str | None = None, json_output: bool = False, **values: Any) -> None:
     """`tags`: the spec's generic body; with --same-as, the tags that are the same image."""
     from dockerhub_cli import commands
-    from dockerhub_cli.cli.build import generic_body
+    from dockerhub_cli.cli.app import generic_body
 
     if same_as is None:
         generic_body(commands.get("tags"))(json_output=json_output, **values)

@@ -14,7 +14,8 @@ from dockerhub_cli import advice
 from dockerhub_cli.errors import AuthError, InvalidInputError, UpstreamError
 from dockerhub_cli.models.core import Identity, LoginResult, LogoutResult, PullRateLimit
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN, parse_reference
-from dockerhub_cli.remote.auth import CredentialPolicy, RegistryAuth, parse_challenge
+from dockerhub_cli.remote.auth import RegistryAuth, parse_challenge
+from dockerhub_cli.remote.credential_policy import CredentialPolicy
 from dockerhub_cli.remote.keychain import Credentials
 from dockerhub_cli.remote.registry import is_loopback
 from dockerhub_cli.remote.transport import (

@@ -28,11 +28,11 @@ from dockerhub_cli.oci.mediatypes import MANIFEST_ACCEPT
 from dockerhub_cli.oci.reference import ImageReference
 from dockerhub_cli.remote.auth import (
     ChallengeMemory,
-    CredentialPolicy,
     RegistryAuth,
     parse_challenge,
     same_challenge,
 )
+from dockerhub_cli.remote.credential_policy import CredentialPolicy
 from dockerhub_cli.remote.transport import (
     MAX_CONFIG_BYTES,
     MAX_PAGE_BYTES,

@@ -513,7 +513,7 @@ class _Session(CachedSession):
         """On a redirect, keep Authorization only where `CredentialPolicy.keeps_on_redirect`
         allows (a layer sent on to a CDN goes there without it); no ~/.netrc credentials are
         added for the new host either: credentials come only from the keychain."""
-        from dockerhub_cli.remote.auth import CredentialPolicy
+        from dockerhub_cli.remote.credential_policy import CredentialPolicy
 
         headers = prepared_request.headers
         if "Authorization" in headers and not CredentialPolicy.keeps_on_redirect(

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from dockerhub_cli import advice, commands, limits, result_cache
 from dockerhub_cli.cli import app
-from dockerhub_cli.cli.build import LazyCommands, cli_words
+from dockerhub_cli.cli.app import LazyCommands, cli_words
 from dockerhub_cli.commands import REQUIRED, Command
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.mcp.server import PUBLISHER_NOTICE, build_server, model_words
@@ -188,7 +188,8 @@ def test_tags_sort_defaults_to_the_registry_order_on_both_faces() -> None:
 def test_value_sets_are_defined_once() -> None:
     assert get_args(Severity) == SEVERITY_LEVELS == limits.SEVERITY_LEVELS
     assert commands.get("vulns").param("severity").choices == limits.SEVERITY_LEVELS
-    from dockerhub_cli.service import MAX_LIMIT, MAX_QUERY_LENGTH, TagSort
+    from dockerhub_cli.ops.tags import TagSort
+    from dockerhub_cli.service import MAX_LIMIT, MAX_QUERY_LENGTH
 
     assert get_args(TagSort) == limits.TAG_SORTS
     from dockerhub_cli.ops.hub_catalog import RepoSort, SearchSort

@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 from dockerhub_cli.cli import app
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.oci import jsonlimits
-from dockerhub_cli.remote.auth import Challenge, ChallengeMemory, CredentialPolicy
+from dockerhub_cli.remote.auth import Challenge, ChallengeMemory
+from dockerhub_cli.remote.credential_policy import CredentialPolicy
 from dockerhub_cli.service import DockerHubService
 from tests.support.hostile import (
     Behaviour,
