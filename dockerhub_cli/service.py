@@ -463,7 +463,7 @@ class DockerHubService:
         """Tag names from the registry's tags/list that `keep` accepts, and the number of pages
         read when MAX_REGISTRY_TAG_PAGES cut the listing short (None when it is complete)."""
         names: list[str] = []
-        for pages, batch in enumerate(self.registry.iter_tag_pages(ref), start=1):
+        for pages, batch in enumerate(self.client_for(ref).iter_tag_pages(ref), start=1):
             names.extend(n for n in batch if keep(n))
             if pages >= MAX_REGISTRY_TAG_PAGES:
                 return names, pages

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from dockerhub_cli.errors import DockerHubError, InvalidInputError
 from dockerhub_cli.models.supply import SignatureCheck, VerifyReport
 from dockerhub_cli.oci.reference import parse_reference
+from dockerhub_cli.oci.source import is_local_source, parse_source
 
 if TYPE_CHECKING:
     from dockerhub_cli.ops.referrers import _Found
@@ -126,6 +127,12 @@ def signature_valid(key: PublicKey, signature: bytes, payload: bytes) -> bool:
     return False
 
 
+def _blob(service: DockerHubService, image: str, digest: str) -> bytes:
+    """A small blob of the image's repository, or of the local layout/archive it names."""
+    ref = parse_source(image)
+    return service.client_for(ref).get_blob(ref, digest)
+
+
 def _same_repository(signed: str, image: str) -> bool:
     """Does the payload's docker-reference name the image's repository (tag/digest ignored)?"""
     try:
@@ -177,7 +184,8 @@ def check_cosign_payload(
             signed,
             reference,
         )
-    if reference is None or not _same_repository(reference, image):
+    local = is_local_source(image)
+    if reference is None or not (local or _same_repository(reference, image)):
         return (
             "invalid",
             f"the signature is valid but names another repository ({reference or 'none'})",
@@ -186,7 +194,8 @@ def check_cosign_payload(
         )
     return (
         "verified",
-        f"valid {key.kind} signature over {digest} for {reference}",
+        f"valid {key.kind} signature over {digest} for {reference}"
+        + (" (a local source has no repository to check that name against)" if local else ""),
         signed,
         reference,
     )
@@ -219,7 +228,7 @@ def _cosign_checks(
             )
             continue
         try:
-            payload = service.registry.get_blob(parse_reference(image), layer.digest)
+            payload = _blob(service, image, layer.digest)
         except DockerHubError as exc:
             checks.append(
                 SignatureCheck(
@@ -295,7 +304,7 @@ def _verify_bundle(
             "(pip install 'dockerhub-cli[sigstore]')"
         )
     try:
-        body = service.registry.get_blob(parse_reference(image), layer_digest)
+        body = _blob(service, image, layer_digest)
         bundle = Bundle.from_json(body)
         verifier = Verifier(trusted_root=TrustedRoot.from_file(o.trusted_root))
         policy = Identity(identity=o.identity, issuer=o.issuer)

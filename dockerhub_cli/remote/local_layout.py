@@ -539,6 +539,8 @@ class LocalLayoutClient:
         reference = reference or ref.digest or ref.tag
         if reference and _DIGEST_RE.match(reference):
             return self._manifest(reference, f"{self.where} manifest {reference}")
+        if reference and reference != ref.tag:  # another name in the source (a fallback tag)
+            return self.get_tag_manifest(ref.with_tag(reference))
         return self.get_tag_manifest(ref)
 
     def head_manifest(self, ref: ImageReference, reference: str | None = None) -> ManifestHead:
