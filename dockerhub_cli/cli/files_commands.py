@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 
@@ -145,7 +145,10 @@ def cat(
     image: ImageArg,
     path: Annotated[str, typer.Argument(metavar="PATH", help="The file, e.g. /etc/os-release.")],
     force: Annotated[
-        bool, typer.Option("--force", help="Write binary content to a terminal anyway.")
+        bool,
+        typer.Option(
+            "--force", help="Write binary content and escape sequences to a terminal as they are."
+        ),
     ] = False,
     platform: PlatformOpt = None,
     max_download: MaxDownloadOpt = None,
@@ -157,8 +160,8 @@ def cat(
     """One file's bytes to stdout, binary-safe, verified against the layer's file index.
 
     Symlinks are followed inside the image, never outside it. Binary content is refused on
-    a terminal unless --force. With the layer index warm only the layer holding the file is
-    read, and only up to the file.
+    a terminal unless --force, and control characters are shown there as \\xNN. With the
+    layer index warm only the layer holding the file is read, and only up to the file.
 
     Example: dockerhub cat debian:12 /etc/os-release
     """
@@ -187,11 +190,40 @@ def cat(
                 hint="redirect it to a file, or add --force",
             )
         out = sys.stdout.buffer
-        for chunk in iter_copy(spool):
-            out.write(chunk)
+        if sys.stdout.isatty() and not force:
+            shown = _terminal_safe(iter_copy(spool), out)
+        else:
+            for chunk in iter_copy(spool):
+                out.write(chunk)
+            shown = 0
         out.flush()
+    if shown:
+        _talk(
+            f"note: {shown:,} control character(s) (escape sequences) written as \\xNN; "
+            "--force writes them as they are"
+        )
     if sys.stderr.isatty():
         _talk(download_line(meta.download))
+
+
+def _terminal_safe(chunks: Iterator[bytes], out: IO[bytes]) -> int:
+    """Write text to a terminal with its control characters made visible (a file in an
+    image can hold escape sequences that clear the screen, retitle the window or plant a
+    hyperlink); returns how many were rewritten."""
+    import codecs
+    import itertools
+
+    from dockerhub_cli.render.catalog import visible
+
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    count = 0
+    for chunk in itertools.chain(chunks, [b""]):
+        text = decoder.decode(chunk, final=not chunk)
+        safe = visible(text)
+        if safe is not text:
+            count += sum(text.count(ch) for ch in set(text) if visible(ch) != ch)
+        out.write(safe.encode("utf-8"))
+    return count
 
 
 @command()
