@@ -566,6 +566,7 @@ def read_file(
     meta = FileContent(
         reference=str(files.resolved.reference),
         digest=files.digest,
+        platform=platform_info(files.resolved.platform),
         path=wanted,
         resolved_path=placed.entry.path,
         layer=layer,
@@ -708,6 +709,7 @@ def extract_files(
     return ExtractResult(
         reference=str(files.resolved.reference),
         digest=files.digest,
+        platform=platform_info(files.resolved.platform),
         directory=str(root),
         written=sorted(written, key=lambda f: f.path),
         skipped=skipped,
@@ -841,6 +843,8 @@ def diff_files(
         image2=str(b.resolved.reference),
         digest1=a.digest,
         digest2=b.digest,
+        platform1=platform_info(a.resolved.platform),
+        platform2=platform_info(b.resolved.platform),
         path=where,
         changes=changes,
         total_changes=len(changes),
