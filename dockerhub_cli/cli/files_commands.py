@@ -22,16 +22,22 @@ _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 
 _UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "t": 10**12, "tb": 10**12}
 
 
-def parse_size(value: str | None) -> int | None:
-    """'500MB', '2GiB', '1000000' -> bytes (decimal units as Docker prints them)."""
+def parse_size(value: str | None, option: str = "--max-download") -> int | None:
+    """'500MB', '2GiB', '1000000' -> bytes (decimal units as Docker prints them); a bad size
+    is a usage error (exit 2) naming the option."""
     if value is None:
         return None
     import re
 
+    from dockerhub_cli.errors import InvalidInputError
+
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
     unit = match.group(2).lower() if match else ""
     if match is None or unit not in _UNITS:
-        raise typer.BadParameter(f"{value!r} is not a size (e.g. 500MB, 2GiB, 1000000)")
+        raise InvalidInputError(
+            f"{option}: {value!r} is not a size",
+            hint="give bytes or a size with a unit, e.g. 500MB, 2GiB, 1000000",
+        )
     return int(float(match.group(1)) * _UNITS[unit])
 
 
@@ -259,7 +265,7 @@ def extract(
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.files import extract as render_extract
 
-    limit, cap = parse_size(max_download), parse_size(max_bytes)
+    limit, cap = parse_size(max_download), parse_size(max_bytes, "--max-bytes")
     with _progress(f"Extracting from {image}") as bar:
         result = get_service().extract(
             image, paths, output_dir, platform=platform, devices=devices, max_download=limit,
@@ -334,7 +340,7 @@ def waste(
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.files import waste as render_waste
 
-    limit, bound = parse_size(max_download), parse_size(max_wasted_bytes)
+    limit, bound = parse_size(max_download), parse_size(max_wasted_bytes, "--max-wasted-bytes")
     with _progress(f"Reading {image}") as bar:
         result = get_service().waste(
             image, platform=platform, max_wasted_bytes=bound, min_efficiency=min_efficiency,
