@@ -65,7 +65,8 @@ def load_public_key(path: str | Path) -> PublicKey:
     else:
         file = Path(path)
         try:
-            data = file.read_bytes()[: MAX_KEY_BYTES + 1]
+            with file.open("rb") as handle:  # bounded: --key /dev/zero must not fill memory
+                data = handle.read(MAX_KEY_BYTES + 1)
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot read the key file {file}: {exc.strerror or exc}",
@@ -78,7 +79,9 @@ def load_public_key(path: str | Path) -> PublicKey:
     except (ValueError, TypeError):
         raise InvalidInputError(
             f"{file} is not a PEM public key (-----BEGIN PUBLIC KEY-----)",
-            hint="cosign writes one with `cosign generate-key-pair` (cosign.pub)",
+            hint="this is a private key: pass its public half (cosign.pub)"
+            if b"PRIVATE KEY-----" in data
+            else "cosign writes one with `cosign generate-key-pair` (cosign.pub)",
         ) from None
     if isinstance(key, ec.EllipticCurvePublicKey):
         kind = {"secp256r1": "ecdsa-p256", "secp384r1": "ecdsa-p384"}.get(key.curve.name)
@@ -349,7 +352,10 @@ def verify_report(
 
     public_key = load_public_key(key) if key else None
     if trusted_root and not Path(trusted_root).is_file():
-        raise InvalidInputError(f"the trusted root file {trusted_root} does not exist")
+        raise InvalidInputError(
+            f"the trusted root file {trusted_root} does not exist or is not a regular file",
+            hint="pass the trusted_root.json of your Sigstore instance",
+        )
     found = discover(service, image, platform=platform, all_platforms=False, read_manifests=False)
     if platform is not None:
         digest = next(s.digest for s in found.subjects if s.platform is not None)
