@@ -645,10 +645,16 @@ def extract_files(
     only when their target stays inside `directory`; device files only with `devices`;
     set-id bits are dropped and owners are not changed.
     """
+    root = Path(directory)
+    try:  # before any download: an unusable -o fails fast
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot use {directory} as the output directory: {exc.strerror or exc}",
+            hint="give a directory that exists or can be created (-o DIR)",
+        ) from None
     budget = Budget(max_download, progress)
     files = load_image(service, image, platform, budget)
-    root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
     real_root = root.resolve()
     chosen: dict[str, L.Placed] = {}
     for raw_path in paths:

@@ -47,3 +47,14 @@ def test_a_bad_size_is_a_usage_error_naming_the_option(
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"error: {option}: ") and "e.g. 500MB" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+
+
+def test_an_unusable_output_directory_is_one_error_line_before_any_read(tmp_path: Path) -> None:
+    # It was "unexpected error: FileExistsError" (exit 1), after reading the layers.
+    plain = tmp_path / "a-file"
+    plain.write_text("x")
+    for target in (plain, plain / "below"):
+        result = CliRunner().invoke(app, ["extract", EXAMPLE, "/app", "-o", str(target)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"error: cannot use {target} as the output directory")
+        assert len(result.stderr.strip().splitlines()) == 1
