@@ -219,7 +219,7 @@ def _terminal_safe(chunks: Iterator[bytes], out: IO[bytes]) -> int:
     import codecs
     import itertools
 
-    from dockerhub_cli.render.catalog import visible
+    from dockerhub_cli.text import visible
 
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     count = 0
