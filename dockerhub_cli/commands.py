@@ -1456,7 +1456,7 @@ COMMANDS: tuple[Command, ...] = (
                 "force",
                 "bool",
                 False,
-                "Write binary content to a terminal anyway.",
+                "Write binary content and escape sequences to a terminal as they are.",
                 flags=("--force",),
             ),
             PLATFORM,

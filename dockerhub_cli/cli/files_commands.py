@@ -10,9 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import typer
+from typing import IO, Any
 
 from dockerhub_cli.cli.app import get_service
 
@@ -20,16 +18,22 @@ _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 
 _UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "t": 10**12, "tb": 10**12}
 
 
-def parse_size(value: str | None) -> int | None:
-    """'500MB', '2GiB', '1000000' -> bytes (decimal units as Docker prints them)."""
+def parse_size(value: str | None, option: str = "--max-download") -> int | None:
+    """'500MB', '2GiB', '1000000' -> bytes (decimal units as Docker prints them); a bad size
+    is a usage error (exit 2) naming the option."""
     if value is None:
         return None
     import re
 
+    from dockerhub_cli.errors import InvalidInputError
+
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
     unit = match.group(2).lower() if match else ""
     if match is None or unit not in _UNITS:
-        raise typer.BadParameter(f"{value!r} is not a size (e.g. 500MB, 2GiB, 1000000)")
+        raise InvalidInputError(
+            f"{option}: {value!r} is not a size",
+            hint="give bytes or a size with a unit, e.g. 500MB, 2GiB, 1000000",
+        )
     return int(float(match.group(1)) * _UNITS[unit])
 
 
@@ -124,8 +128,8 @@ def cat(
     """One file's bytes to stdout, binary-safe, verified against the layer's file index.
 
     Symlinks are followed inside the image, never outside it. Binary content is refused on
-    a terminal unless --force. With the layer index warm only the layer holding the file is
-    read, and only up to the file.
+    a terminal unless --force, and control characters are shown there as \\xNN. With the
+    layer index warm only the layer holding the file is read, and only up to the file.
 
     Example: dockerhub cat debian:12 /etc/os-release
     """
@@ -154,11 +158,40 @@ def cat(
                 hint="redirect it to a file, or add --force",  # CLI-only advice
             )
         out = sys.stdout.buffer
-        for chunk in iter_copy(spool):
-            out.write(chunk)
+        if sys.stdout.isatty() and not force:
+            shown = _terminal_safe(iter_copy(spool), out)
+        else:
+            for chunk in iter_copy(spool):
+                out.write(chunk)
+            shown = 0
         out.flush()
+    if shown:
+        _talk(
+            f"note: {shown:,} control character(s) (escape sequences) written as \\xNN; "
+            "--force writes them as they are"
+        )
     if sys.stderr.isatty():
         _talk(download_line(meta.download))
+
+
+def _terminal_safe(chunks: Iterator[bytes], out: IO[bytes]) -> int:
+    """Write text to a terminal with its control characters made visible (a file in an
+    image can hold escape sequences that clear the screen, retitle the window or plant a
+    hyperlink); returns how many were rewritten."""
+    import codecs
+    import itertools
+
+    from dockerhub_cli.text import visible
+
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    count = 0
+    for chunk in itertools.chain(chunks, [b""]):
+        text = decoder.decode(chunk, final=not chunk)
+        safe = visible(text)
+        if safe is not text:
+            count += sum(text.count(ch) for ch in set(text) if visible(ch) != ch)
+        out.write(safe.encode("utf-8"))
+    return count
 
 
 def extract(
@@ -182,7 +215,7 @@ def extract(
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.files import extract as render_extract
 
-    limit, cap = parse_size(max_download), parse_size(max_bytes)
+    limit, cap = parse_size(max_download), parse_size(max_bytes, "--max-bytes")
     with _progress(f"Extracting from {image}") as bar:
         result = get_service().extract(
             image, paths, Path(output_dir), platform=platform, devices=devices, max_download=limit,
@@ -235,7 +268,7 @@ def waste(
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.files import waste as render_waste
 
-    limit, bound = parse_size(max_download), parse_size(max_wasted_bytes)
+    limit, bound = parse_size(max_download), parse_size(max_wasted_bytes, "--max-wasted-bytes")
     with _progress(f"Reading {image}") as bar:
         result = get_service().waste(
             image, platform=platform, max_wasted_bytes=bound, min_efficiency=min_efficiency,

@@ -70,6 +70,7 @@ class FileContent(Model):
 
     reference: str
     digest: str
+    platform: PlatformInfo | None = Field(default=None, description="The platform image read")
     path: str = Field(description="The path asked for")
     resolved_path: str = Field(description="After following symlinks inside the image")
     layer: int
@@ -93,6 +94,7 @@ class ExtractResult(Model):
 
     reference: str
     digest: str
+    platform: PlatformInfo | None = Field(default=None, description="The platform image read")
     directory: str
     written: list[FileInfo]
     skipped: list[Skipped]
@@ -129,6 +131,8 @@ class FileDiff(Model):
     image2: str
     digest1: str
     digest2: str
+    platform1: PlatformInfo | None = None
+    platform2: PlatformInfo | None = None
     path: str
     changes: list[FileChange]
     total_changes: int

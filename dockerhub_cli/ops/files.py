@@ -573,6 +573,7 @@ def read_file(
     meta = FileContent(
         reference=str(files.resolved.reference),
         digest=files.digest,
+        platform=platform_info(files.resolved.platform),
         path=wanted,
         resolved_path=placed.entry.path,
         layer=layer,
@@ -651,6 +652,14 @@ def extract_files(
     only when their target stays inside `directory`; device files only with `devices`;
     set-id bits are dropped and owners are not changed.
     """
+    root = Path(directory)
+    try:  # before any download: an unusable -o fails fast
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot use {directory} as the output directory: {exc.strerror or exc}",
+            hint="give a directory that exists or can be created (-o DIR)",
+        ) from None
     budget = Budget(max_download, progress)
     files = load_image(clients, image, platform, budget)
     root = Path(directory)
@@ -715,6 +724,7 @@ def extract_files(
     return ExtractResult(
         reference=str(files.resolved.reference),
         digest=files.digest,
+        platform=platform_info(files.resolved.platform),
         directory=str(root),
         written=sorted(written, key=lambda f: f.path),
         skipped=skipped,
@@ -848,6 +858,8 @@ def diff_files(
         image2=str(b.resolved.reference),
         digest1=a.digest,
         digest2=b.digest,
+        platform1=platform_info(a.resolved.platform),
+        platform2=platform_info(b.resolved.platform),
         path=where,
         changes=changes,
         total_changes=len(changes),

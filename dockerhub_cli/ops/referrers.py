@@ -43,7 +43,8 @@ from dockerhub_cli.models.supply import (
 )
 from dockerhub_cli.oci.manifest import Descriptor, ImageIndex, ImageManifest, parse_manifest
 from dockerhub_cli.oci.mediatypes import OCI_INDEX
-from dockerhub_cli.oci.reference import ImageReference, parse_reference
+from dockerhub_cli.oci.reference import ImageReference
+from dockerhub_cli.oci.source import parse_source
 from dockerhub_cli.ops.tags import registry_tag_names
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ def discover(
     from dockerhub_cli.oci.platform import select_platform
     from dockerhub_cli.ops.images import fetch_manifest, requested_platform, resolve_top
 
-    ref = parse_reference(image)
+    ref = parse_source(image)
     top = resolve_top(clients, ref)
     notes: list[str] = []
     subjects: list[tuple[str, str, str | None]] = [(top.digest, top.media_type, None)]
@@ -237,12 +238,20 @@ def discover(
             if att is not None:
                 add(subject, plat, att, "in_index")
 
-    # 2. The referrers API, when the registry has one.
-    memory = support_memory(clients)
-    host = clients.registry.base_url(ref)
-    known = memory.get(host)
-    api_remembered = known is not None
-    supported = known
+    # 2. The referrers API, when the registry has one (a local layout or archive has none:
+    #    its names hold the tag fallback and cosign's tags, as `cosign save` writes them).
+    supported: bool | None
+    if ref.is_local:
+        supported, api_remembered = False, False
+        notes.append(
+            f"{ref} is a local source: it has no referrers API; the names in it "
+            "(sha256-<hex> fallback and cosign tags) were read"
+        )
+    else:
+        memory = support_memory(clients)
+        host = clients.registry.base_url(ref)
+        supported = memory.get(host)
+        api_remembered = supported is not None
     for subject, _, plat in subjects:
         if supported is False:
             break
@@ -511,7 +520,7 @@ def referrers_report(
 ) -> ReferrersReport:
     found = discover(clients, image, platform=platform, artifact_type=artifact_type)
     notes = list(found.notes)
-    if found.api == "unsupported":
+    if found.api == "unsupported" and not found.reference.is_local:
         notes.append(
             "the registry has no referrers API: the sha256-<hex> tag fallback and cosign's "
             "tags were read instead"

@@ -35,6 +35,7 @@ from dockerhub_cli.errors import DockerHubError, InvalidInputError
 from dockerhub_cli.models.supply import SignatureCheck, VerifyReport
 from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.reference import parse_reference
+from dockerhub_cli.oci.source import is_local_source, parse_source
 
 if TYPE_CHECKING:
     from dockerhub_cli.ops.clients import Clients
@@ -65,7 +66,8 @@ def load_public_key(path: str | Path) -> PublicKey:
     else:
         file = Path(path)
         try:
-            data = file.read_bytes()[: MAX_KEY_BYTES + 1]
+            with file.open("rb") as handle:  # bounded: --key /dev/zero must not fill memory
+                data = handle.read(MAX_KEY_BYTES + 1)
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot read the key file {file}: {exc.strerror or exc}",
@@ -78,7 +80,9 @@ def load_public_key(path: str | Path) -> PublicKey:
     except (ValueError, TypeError):
         raise InvalidInputError(
             f"{file} is not a PEM public key (-----BEGIN PUBLIC KEY-----)",
-            hint="cosign writes one with `cosign generate-key-pair` (cosign.pub)",
+            hint="this is a private key: pass its public half (cosign.pub)"
+            if b"PRIVATE KEY-----" in data
+            else "cosign writes one with `cosign generate-key-pair` (cosign.pub)",
         ) from None
     if isinstance(key, ec.EllipticCurvePublicKey):
         kind = {"secp256r1": "ecdsa-p256", "secp384r1": "ecdsa-p384"}.get(key.curve.name)
@@ -125,6 +129,12 @@ def signature_valid(key: PublicKey, signature: bytes, payload: bytes) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return False
+
+
+def _blob(clients: Clients, image: str, digest: str) -> bytes:
+    """A small blob of the image's repository, or of the local layout/archive it names."""
+    ref = parse_source(image)
+    return clients.client_for(ref).get_blob(ref, digest)
 
 
 def _same_repository(signed: str, image: str) -> bool:
@@ -178,7 +188,8 @@ def check_cosign_payload(
             signed,
             reference,
         )
-    if reference is None or not _same_repository(reference, image):
+    local = is_local_source(image)
+    if reference is None or not (local or _same_repository(reference, image)):
         return (
             "invalid",
             f"the signature is valid but names another repository ({reference or 'none'})",
@@ -187,7 +198,8 @@ def check_cosign_payload(
         )
     return (
         "verified",
-        f"valid {key.kind} signature over {digest} for {reference}",
+        f"valid {key.kind} signature over {digest} for {reference}"
+        + (" (a local source has no repository to check that name against)" if local else ""),
         signed,
         reference,
     )
@@ -220,7 +232,7 @@ def _cosign_checks(
             )
             continue
         try:
-            payload = clients.registry.get_blob(parse_reference(image), layer.digest)
+            payload = _blob(clients, image, layer.digest)
         except DockerHubError as exc:
             checks.append(
                 SignatureCheck(
@@ -297,7 +309,7 @@ def _verify_bundle(
             "(pip install 'dockerhub-cli[sigstore]')"
         )
     try:
-        body = clients.registry.get_blob(parse_reference(image), layer_digest)
+        body = _blob(clients, image, layer_digest)
         bundle = Bundle.from_json(body)
         verifier = Verifier(trusted_root=TrustedRoot.from_file(o.trusted_root))
         policy = Identity(identity=o.identity, issuer=o.issuer)
@@ -342,7 +354,10 @@ def verify_report(
 
     public_key = load_public_key(key) if key else None
     if trusted_root and not Path(trusted_root).is_file():
-        raise InvalidInputError(f"the trusted root file {trusted_root} does not exist")
+        raise InvalidInputError(
+            f"the trusted root file {trusted_root} does not exist or is not a regular file",
+            hint="pass the trusted_root.json of your Sigstore instance",
+        )
     found = discover(clients, image, platform=platform, all_platforms=False, read_manifests=False)
     if platform is not None:
         digest = next(s.digest for s in found.subjects if s.platform is not None)

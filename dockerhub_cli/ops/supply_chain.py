@@ -379,7 +379,9 @@ def attached_documents(
             reads += 1
             what = f"{kind} document {layer.digest[:19]} attached to {found.reference}"
             try:
-                body = clients.registry.get_blob(found.reference, layer.digest, what="document")
+                body = clients.client_for(found.reference).get_blob(
+                    found.reference, layer.digest, what="document"
+                )
                 if kind in ("spdx", "cyclonedx", "openvex"):
                     data = jsonlimits.loads(body)
                     if not isinstance(data, dict):

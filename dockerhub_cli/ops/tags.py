@@ -175,7 +175,13 @@ def registry_tag_names(
         clock=clients.transport.clock,
     )
     names: dict[str, None] = {}
-    for pages, batch in enumerate(clients.registry.iter_tag_pages(ref, walk=walk), start=1):
+    # A local layout or archive lists the names inside it (no paging to bound there).
+    pages_of = (
+        clients.client_for(ref).iter_tag_pages(ref)
+        if ref.is_local
+        else clients.registry.iter_tag_pages(ref, walk=walk)
+    )
+    for pages, batch in enumerate(pages_of, start=1):
         names.update((n, None) for n in batch if keep(n))
         if pages >= MAX_REGISTRY_TAG_PAGES:  # also when the walk is not ours to bound
             return list(names), walk.stopped or f"stopped after {pages} pages of tags"

@@ -182,13 +182,23 @@ class _TarFiles:
         except OSError as exc:
             raise LocalSourceError(f"cannot read {path}: {exc}") from None
         if not stat.S_ISREG(info.st_mode):
-            raise LocalSourceError(f"{path} is not a regular file (a tar archive was expected)")
+            raise LocalSourceError(
+                f"{path} is not a regular file (a tar archive was expected)",
+                hint="for an OCI layout directory use oci:DIR"
+                if stat.S_ISDIR(info.st_mode)
+                else None,
+            )
         self._handle = open(path, "rb")  # noqa: SIM115 - closed by close()
         try:
             self._tar = tarfile.open(fileobj=self._handle, mode="r:*")
-        except (tarfile.TarError, OSError, EOFError) as exc:
+        except (tarfile.TarError, OSError, EOFError):
             self._handle.close()
-            raise LocalSourceError(f"{path} is not a readable tar archive: {exc}") from None
+            # tarfile's "r:*" lists every method it tried, one per line: keep the error one line
+            raise LocalSourceError(
+                f"{path} is not a tar archive (plain, gzip, bzip2 or xz)",
+                hint="give the tar file `docker save` or `skopeo copy` wrote; a layout "
+                "directory is oci:DIR",
+            ) from None
         self._compressed = self._tar.fileobj is not self._handle
         self._members: dict[str, tarfile.TarInfo] = {}
         try:
@@ -540,6 +550,8 @@ class LocalLayoutClient:
         reference = reference or ref.digest or ref.tag
         if reference and _DIGEST_RE.match(reference):
             return self._manifest(reference, f"{self.where} manifest {reference}")
+        if reference and reference != ref.tag:  # another name in the source (a fallback tag)
+            return self.get_tag_manifest(ref.with_tag(reference))
         return self.get_tag_manifest(ref)
 
     def head_manifest(self, ref: ImageReference, reference: str | None = None) -> ManifestHead:

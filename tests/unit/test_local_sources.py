@@ -136,8 +136,12 @@ def test_missing_and_wrong_kind_of_path(service: DockerHubService, tmp_path: Pat
     (tmp_path / "file").write_text("x")
     with pytest.raises(InvalidInputError, match="not a directory"):
         service.inspect(f"oci:{tmp_path / 'file'}")
-    with pytest.raises(InvalidInputError, match="not a readable tar"):
+    with pytest.raises(InvalidInputError, match="not a tar archive") as raised:
         service.inspect(f"oci-archive:{tmp_path / 'file'}")
+    assert "\n" not in str(raised.value)  # tarfile's message is one line per method it tried
+    with pytest.raises(InvalidInputError, match="not a regular file") as raised:
+        service.inspect(f"docker-archive:{tmp_path}")
+    assert "oci:DIR" in str(raised.value)
     (tmp_path / "empty").mkdir()
     with pytest.raises(InvalidInputError, match="no index.json"):
         service.inspect(f"oci:{tmp_path / 'empty'}")

@@ -87,6 +87,25 @@ def test_keys_from_files_and_inline_pem(tmp_path: Path) -> None:
         load_public_key(str(tmp_path / "missing.pub"))
 
 
+def test_a_private_key_or_an_endless_file_as_key(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    private = tmp_path / "cosign.key"
+    private.write_bytes(
+        Signer.generate("ecdsa").private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    with pytest.raises(InvalidInputError) as raised:
+        load_public_key(str(private))
+    assert "this is a private key: pass its public half" in str(raised.value)
+    # the file is read bounded (it was read whole, then cut)
+    with pytest.raises(InvalidInputError, match="larger than a public key"):
+        load_public_key("/dev/zero")
+
+
 def test_support_memory_expires_and_survives_a_broken_file(tmp_path: Path) -> None:
     now = [1_000_000.0]
     path = tmp_path / "referrers-api.json"
