@@ -511,7 +511,7 @@ FILE_LIMIT = LIMIT.replace(
 # command that prints a result model. The CLI builds them from here; the man page documents
 # them once.
 GLOBAL_OPTIONS: tuple[Param, ...] = (
-    Param("no_cache", "bool", False, "Bypass the HTTP cache (neither read nor write it).",
+    Param("no_cache", "bool", False, "Read no cache; what is fetched refreshes the caches.",
           flags=("--no-cache",)),
     Param("offline", "bool", False, "Answer only from the cache; fail clearly on a miss.",
           flags=("--offline",)),
