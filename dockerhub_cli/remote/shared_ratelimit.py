@@ -105,20 +105,5 @@ class SharedHostRateLimiter(HostRateLimiter):
         return 0.0
 
     def snapshot(self) -> dict[str, dict[str, float | int | str]]:
-        with self._lock:
-            states = [
-                HostState(s.host, s.sent, s.throttled, s.waited_seconds)
-                for s in self.state.values()
-            ]
-        return {
-            s.host: {
-                "sent": s.sent,
-                "throttled": s.throttled,
-                "waited_seconds": round(s.waited_seconds, 3),
-                "limit_per_minute": self.per_minute,
-                "burst": self.burst,
-                "limited": self.limits(s.host),
-                "shared": True,
-            }
-            for s in states
-        }
+        """The in-memory limiter's counters, marked as a budget shared through Redis."""
+        return {host: {**state, "shared": True} for host, state in super().snapshot().items()}
