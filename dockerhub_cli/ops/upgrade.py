@@ -5,7 +5,6 @@ what moving to each means). Both reuse what exists: the tag-family rules of `ver
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from dockerhub_cli.oci.reference import (
     parse_repository,
     validate_tag,
 )
+from dockerhub_cli.oci.timestamp import parse_timestamp
 from dockerhub_cli.oci.versions import TagVersion, newer_in_family, parse_version
 from dockerhub_cli.ops.tags import registry_tag_names
 
@@ -231,18 +231,6 @@ def _results(body: Any) -> list[dict[str, Any]]:
 
 def is_attestation_platform(os_name: Any, arch: Any) -> bool:
     return (os_name or "unknown") == "unknown" or (arch or "unknown") == "unknown"
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """RFC 3339 with 0, 6 or 9 fractional digits and a Z suffix; None when absent or bad.
-    (The same rule as the service's tag listing; ops may not import the clients.)"""
-    if not isinstance(value, str) or not value:
-        return None
-    text = re.sub(r"\.(\d+)", lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _registry_prints(
