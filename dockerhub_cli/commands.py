@@ -419,21 +419,13 @@ IMAGE = Param(
     min_length=1,
     max_length=limits.MAX_REFERENCE_LENGTH,
     mcp="repository",
-    mcp_help=(
-        "Repository on any registry: nginx, bitnami/redis, ghcr.io/org/app, "
-        "127.0.0.1:5000/team/app, or (image tools) a local OCI layout or archive: "
-        "oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]. A tag or digest "
-        "in it (nginx:1.27) is used when `tag` is left at its default."
-    ),
+    mcp_help="Image reference (see instructions).",
     ref="image_tag",
 )
 TAG = Param(
     "tag",
     default="latest",
-    help=(
-        'Tag (e.g. 1.27-alpine) or digest (sha256:...), always a string ("1.0", not 1.0). '
-        "Default: latest."
-    ),
+    help='Tag or digest, a string ("1.0").',
     min_length=1,
     max_length=limits.MAX_TAG_LENGTH,
     mcp="tag",
@@ -447,10 +439,7 @@ PLATFORM = Param(
     min_length=1,
     max_length=limits.MAX_PLATFORM_LENGTH,
     mcp="platform",
-    mcp_help=(
-        "Platform os/arch[/variant] of a multi-platform image, e.g. linux/arm64 or "
-        "linux/arm/v7. Default: linux/amd64."
-    ),
+    mcp_help="os/arch[/variant], e.g. linux/arm64.",
 )
 LIMIT = Param(
     "limit",
@@ -494,8 +483,7 @@ MAX_DOWNLOAD_MCP = Param(
     "max_download",
     "int",
     limits.MCP_MAX_DOWNLOAD,
-    "Stop before downloading more than this many bytes of layers (layers read once are cached "
-    "and cost nothing again).",
+    "Most bytes of layers to download (layers read once are cached).",
     minimum=1,
     maximum=limits.MAX_DOWNLOAD_BYTES,
     mcp="max_download",
