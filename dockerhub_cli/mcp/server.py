@@ -42,6 +42,7 @@ import sys
 import threading
 import typing
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from mcp.server.lowlevel import Server
@@ -447,10 +448,17 @@ class Tool:
         self.name = command.mcp.name
         self.service = service
         self.limits = limits or Limits.from_env()
-        signature = _signature(command)
         # A tool with its own `offset` (docker_get_readme pages its text, docker_search_images
         # its results) keeps it; the size bound then cuts from the start of that page.
         self.own_offset = any(p.mcp == "offset" for p in command.mcp_params())
+        # Saved answers follow the CLI's rules: the same commands, TTLs and freshness.
+        self.reusable = command.name in result_cache.ELIGIBLE and hasattr(service, "transport")
+        self._lock = threading.Lock()
+
+    # Built on first use (a call, or a listing not in tools.json): start-up pays for none.
+    @functools.cached_property
+    def fields(self) -> dict[str, Any]:
+        signature = _signature(self.command)
         if not self.own_offset:
             signature = signature.replace(
                 parameters=[
@@ -460,19 +468,17 @@ class Tool:
                     ),
                 ]
             )
-        self.signature = signature
-        self.fields: dict[str, Any] = {
+        return {
             name: (p.annotation, ... if p.default is inspect.Parameter.empty else p.default)
             for name, p in signature.parameters.items()
         }
-        # Saved answers follow the CLI's rules: the same commands, TTLs and freshness.
-        self.reusable = command.name in result_cache.ELIGIBLE and hasattr(service, "transport")
 
     @functools.cached_property
     def strict(self) -> type[BaseModel]:
         from pydantic import create_model
 
-        return create_model(f"{self.name}_arguments", **self.fields)
+        with self._lock:  # worker threads may ask at once; build it once
+            return create_model(f"{self.name}_arguments", **self.fields)
 
     @functools.cached_property
     def strict_schema(self) -> dict[str, Any]:
@@ -575,6 +581,24 @@ class Tool:
             reuse_until=stats.reuse_until,
             ttls=self.service.settings.ttls,
         )
+
+
+# `tools/list` as `scripts/gen_mcp_tools.py` wrote it from the spec (`make generate`; the
+# drift test checks it is what `Tool.listing()` builds): start-up reads it instead of
+# generating 27 pairs of pydantic schemas.
+TOOLS_FILE = Path(__file__).with_name("tools.json")
+
+
+def generated_listings() -> dict[str, dict[str, Any]]:
+    """Tool name -> its `tools/list` entry from TOOLS_FILE (empty when it is missing or was
+    written by another version: then every entry is built)."""
+    try:
+        data = json.loads(TOOLS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != __version__:
+        return {}
+    return {t["name"]: t for t in data.get("tools", []) if isinstance(t, dict) and "name" in t}
 
 
 def make_tool(command: Command, service: DockerHubService, limits: Limits | None = None) -> Tool:
@@ -902,9 +926,9 @@ def build_server(
 
     async def list_tools(ctx: Any, params: Any) -> ListToolsResult:
         if not listed:
-            listed.append(
-                ListToolsResult.model_validate({"tools": [t.listing() for t in tools.values()]})
-            )
+            generated = generated_listings() if specs is None else {}
+            entries = [generated.get(name) or t.listing() for name, t in tools.items()]
+            listed.append(ListToolsResult.model_validate({"tools": entries}))
         result: ListToolsResult = listed[0]
         return result
 
@@ -1201,9 +1225,9 @@ def serve(
 
 
 async def _serve_stdio(server: Server[Any]) -> None:
-    from mcp.server.stdio import stdio_server
+    from dockerhub_cli.mcp.stdio import stdio_streams
 
-    async with stdio_server() as (read_stream, write_stream):
+    async with stdio_streams() as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
