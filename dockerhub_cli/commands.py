@@ -935,8 +935,10 @@ COMMANDS: tuple[Command, ...] = (
         warn_notes="always",  # e.g. "schema 1, shown raw": the JSON alone would hide it
         mcp=McpTool(
             "docker_get_manifest",
-            "The parsed manifest of an image (for a multi-platform tag: the chosen platform's "
-            "image manifest, with the index digest), with its digest, media type and size.",
+            "The manifest JSON as the registry serves it, with its digest, media type and "
+            "size: for a multi-platform tag the index itself unless `platform` is given (then "
+            "that platform's image manifest and index_digest); an unknown kind is shown raw, "
+            "with a note.",
         ),
     ),
     Command(

@@ -270,3 +270,17 @@ def test_compact_keeps_what_a_schema_accepts() -> None:
         jsonschema.validate(sample, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**sample, "kind": 3}, out)
+
+
+async def test_get_manifest_returns_what_its_description_says(
+    server_and_client: tuple[Any, Client],
+) -> None:
+    _, client = server_and_client
+    listed = {t.name: t for t in (await client.list_tools()).tools}
+    assert "the index itself unless `platform`" in (listed["docker_get_manifest"].description or "")
+    top = (await client.call_tool("docker_get_manifest", ARGS)).structured_content
+    assert top is not None and "index" in top["media_type"] and "manifests" in top["manifest"]
+    one = await client.call_tool("docker_get_manifest", {**ARGS, "platform": "linux/arm64"})
+    chosen = one.structured_content
+    assert chosen is not None and chosen["index_digest"] == top["digest"]
+    assert "layers" in chosen["manifest"] and chosen["platform"]["architecture"] == "arm64"
