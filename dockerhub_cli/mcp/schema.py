@@ -10,7 +10,8 @@ needs the shape only, so `compact()` rewrites a schema without changing what it 
   type (its own keywords kept);
 * a `$defs` entry referenced once is written in place; entries used more than once stay
   shared in `$defs`;
-* an output schema lists its top-level fields with their types, not which are `required`;
+* an output schema lists its top-level fields with their types, not which are `required`
+  (with `field_types=False`, the field names alone);
 * an optional argument (no default) says its type without `null`: a model leaves it out;
 * `format` of output strings (date-time) goes too, and on request the length bounds of
   input strings (which the server checks itself);
@@ -40,7 +41,12 @@ def size(value: Any) -> int:
 
 
 def compact(
-    schema: dict[str, Any], *, output: bool = False, depth: int = 3, lengths: bool = True
+    schema: dict[str, Any],
+    *,
+    output: bool = False,
+    depth: int = 3,
+    lengths: bool = True,
+    field_types: bool = True,
 ) -> dict[str, Any]:
     """`schema` without the noise (see the module's docstring); the input is not modified.
     `lengths=False` also drops the length bounds of strings (the server checks them and names
@@ -97,6 +103,11 @@ def compact(
         return out
 
     result: dict[str, Any] = walk(schema, 0)
+    if output and not field_types and isinstance(result.get("properties"), dict):
+        # The field names alone: what a result holds, in the fewest bytes.
+        result["properties"] = {name: {} for name in result["properties"]}
+        result.pop("$defs", None)
+        return result
     kept: dict[str, Any] = {}
     todo = _refs_in(result)
     while todo:  # the shared definitions still referenced, and the ones they reference

@@ -357,7 +357,7 @@ def test_inspector_cli_lists_and_calls_tools(inspector: Path, registry: Registry
     assert tools["docker_list_tags"]["annotations"]["readOnlyHint"] is True
     assert tools["docker_list_tags"]["inputSchema"]["properties"]["limit"]["maximum"] == 100
     output = tools["docker_get_image_details"]["outputSchema"]
-    assert output["type"] == "object" and output["properties"]["digest"] == {"type": "string"}
+    assert output["type"] == "object" and "digest" in output["properties"]
 
     called = run_inspector(
         inspector,

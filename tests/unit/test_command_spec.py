@@ -140,7 +140,7 @@ async def test_mcp_defaults_and_bounds_come_from_the_spec() -> None:
         assert set(schema.get("required", [])) == {p.mcp for p in params if p.required}
         for p in params:
             prop, where = props[p.mcp], f"{command.mcp.name}.{p.mcp}"
-            if p.mcp in ("repository", "tag", "platform"):  # said once, in the instructions
+            if p.mcp in ("repository", "tag", "platform", "page", "limit"):  # in instructions
                 assert prop.get("description") in (p.description, None), where
             else:
                 assert prop.get("description") == p.description, where
@@ -155,10 +155,13 @@ async def test_mcp_defaults_and_bounds_come_from_the_spec() -> None:
             if p.type == "list[str]":
                 assert branch.get("maxItems") == p.max_length, where
                 assert enforced["items"].get("maxLength") == p.item_max_length, where
+            # Listed: the choices; accepted (the checked schema): their alias spellings too.
             if p.choices and p.type == "list[str]":
-                assert tuple(branch["items"]["enum"]) == p.mcp_accepted, where
+                assert tuple(branch["items"]["enum"]) == p.choices, where
+                assert tuple(enforced["items"]["enum"]) == p.mcp_accepted, where
             elif p.choices:
-                assert tuple(branch["enum"]) == p.mcp_accepted, where
+                assert tuple(branch["enum"]) == p.choices, where
+                assert tuple(enforced["enum"]) == p.mcp_accepted, where
 
 
 def _non_null(prop: dict[str, Any]) -> dict[str, Any]:
