@@ -63,19 +63,17 @@ from dockerhub_cli.errors import (
     RateLimitedError,
 )
 from dockerhub_cli.mcp import schema
-from dockerhub_cli.mcp.bounds import MAX_COMPARE_ROWS, MAX_README_CHARS, NO_SBOM_VULNS
 from dockerhub_cli.mcp.store import ResultStore, credential_identity
 from dockerhub_cli.oci.reference import ImageReference, is_digest, parse_reference, validate_tag
 from dockerhub_cli.oci.source import is_local_source, parse_source
-from dockerhub_cli.service import DockerHubService
+
+if typing.TYPE_CHECKING:
+    from dockerhub_cli.service import DockerHubService
 
 log = logging.getLogger("dockerhub_cli.mcp")
 
 SERVER_NAME = "dockerhub"
 __all__ = [
-    "MAX_COMPARE_ROWS",
-    "MAX_README_CHARS",
-    "NO_SBOM_VULNS",
     "available_tools",
     "build_server",
     "health_report",
@@ -83,6 +81,16 @@ __all__ = [
     "serve",
     "tool_error_message",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The bounds' constants, re-exported without importing the models at start-up."""
+    if name in ("MAX_COMPARE_ROWS", "MAX_README_CHARS", "NO_SBOM_VULNS"):
+        from dockerhub_cli.mcp import bounds
+
+        return getattr(bounds, name)
+    raise AttributeError(name)
+
 
 INSTRUCTIONS = """\
 Read-only explorer for Docker Hub and any OCI registry (ghcr.io, quay.io, a private registry).
@@ -456,9 +464,12 @@ class Tool:
         # A tool with its own `offset` (docker_get_readme pages its text, docker_search_images
         # its results) keeps it; the size bound then cuts from the start of that page.
         self.own_offset = any(p.mcp == "offset" for p in command.mcp_params())
-        # Saved answers follow the CLI's rules: the same commands, TTLs and freshness.
-        self.reusable = command.name in result_cache.ELIGIBLE and hasattr(service, "transport")
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def reusable(self) -> bool:
+        """Saved answers follow the CLI's rules: the same commands, TTLs and freshness."""
+        return self.command.name in result_cache.ELIGIBLE and hasattr(self.service, "transport")
 
     # Built on first use (a call, or a listing not in tools.json): start-up pays for none.
     @functools.cached_property
@@ -908,6 +919,8 @@ def tool_result(command: Command, result: Any, *, offset: int, max_bytes: int) -
 
 def available_tools(specs: Sequence[Command] | None = None) -> list[Command]:
     """The commands with an MCP tool whose operation exists in this build."""
+    from dockerhub_cli.service import DockerHubService
+
     chosen = commands.mcp_commands() if specs is None else list(specs)
     return [
         c
@@ -916,6 +929,38 @@ def available_tools(specs: Sequence[Command] | None = None) -> list[Command]:
         and c.operation is not None
         and (":" in c.operation or hasattr(DockerHubService, c.operation))
     ]
+
+
+class DeferredService:
+    """The service of a server, built in a background thread from the moment the server
+    starts (so answering `initialize` and `tools/list` waits for none of its imports), and
+    waited for by whatever needs it first. `settings` is at hand at once."""
+
+    def __init__(self, factory: Callable[[], DockerHubService], settings: Any) -> None:
+        self.settings = settings
+        self._factory = factory
+        self._value: DockerHubService | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._build, name="dockerhub-service", daemon=True).start()
+
+    def _build(self) -> None:
+        try:
+            self._value = self._factory()
+        except BaseException as exc:  # noqa: BLE001 - raised again where it is needed
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def get(self) -> DockerHubService:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
 
 
 def build_server(
@@ -937,12 +982,15 @@ def build_server(
     settings = getattr(service, "settings", None)
     if store is None and not getattr(settings, "no_cache", False):
         store = ResultStore()
-    tools = {c.mcp.name: Tool(c, service, limits) for c in available_tools(specs) if c.mcp}
+    generated = generated_listings() if specs is None else {}
+    # The generated listing names the tools of this build (available_tools() when it was
+    # written; the drift test keeps it so): start-up need not import the service to know.
+    chosen = [commands.by_tool(n) for n in generated] if generated else available_tools(specs)
+    tools = {c.mcp.name: Tool(c, service, limits) for c in chosen if c.mcp}
     listed: list[Any] = []
 
     async def list_tools(ctx: Any, params: Any) -> ListToolsResult:
         if not listed:
-            generated = generated_listings() if specs is None else {}
             entries = [generated.get(name) or t.listing() for name, t in tools.items()]
             listed.append(ListToolsResult.model_validate({"tools": entries}))
         result: ListToolsResult = listed[0]
@@ -1204,7 +1252,7 @@ def serve(
     configure_logging(debug)
     server = build_server(service, log_level="DEBUG" if debug else "WARNING")
     if transport == "stdio":
-        log.info("serving MCP on stdio (%d tools)", len(available_tools()))
+        log.info("serving MCP on stdio (%d tools)", len(server.dockerhub_tools))  # type: ignore[attr-defined]
         import anyio
 
         anyio.run(_serve_stdio, server)

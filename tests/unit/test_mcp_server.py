@@ -1286,7 +1286,10 @@ def test_a_tool_whose_method_is_missing_is_not_registered(
     assert names == ALL_TOOLS - {"docker_get_vulnerabilities"}
 
     async def run() -> None:
-        async with Client(build_server(FakeService())) as c:  # type: ignore[arg-type]
+        # With the spec given, the server checks this build (without, it lists the tools of
+        # the generated tools.json, which `make generate` wrote from available_tools()).
+        server = build_server(FakeService(), specs=mcp_commands())  # type: ignore[arg-type]
+        async with Client(server) as c:
             listed = {t.name for t in (await c.list_tools()).tools}
             assert listed == names
             result = await c.call_tool("docker_get_vulnerabilities", {"repository": "a"})
