@@ -469,7 +469,11 @@ class Tool:
     @functools.cached_property
     def reusable(self) -> bool:
         """Saved answers follow the CLI's rules: the same commands, TTLs and freshness."""
-        return self.command.name in result_cache.ELIGIBLE and hasattr(self.service, "transport")
+        if self.command.name not in result_cache.ELIGIBLE:
+            return False
+        if isinstance(self.service, DeferredService):  # a real one: asking would wait for it
+            return True
+        return hasattr(self.service, "transport")
 
     # Built on first use (a call, or a listing not in tools.json): start-up pays for none.
     @functools.cached_property
@@ -1249,6 +1253,8 @@ def serve(
     """Serve until the client disconnects (stdio) or the process is interrupted (http)."""
     if transport == "http":
         check_http_exposure(host, auth_token, no_auth=no_auth)
+        if isinstance(service, DeferredService):  # /health answers from the first request
+            service = service.get()
     configure_logging(debug)
     server = build_server(service, log_level="DEBUG" if debug else "WARNING")
     if transport == "stdio":

@@ -284,3 +284,30 @@ async def test_get_manifest_returns_what_its_description_says(
     chosen = one.structured_content
     assert chosen is not None and chosen["index_digest"] == top["digest"]
     assert "layers" in chosen["manifest"] and chosen["platform"]["architecture"] == "arm64"
+
+
+def test_the_deferred_service_is_built_once_in_the_background() -> None:
+    import threading
+
+    from dockerhub_cli.mcp.server import DeferredService
+
+    release = threading.Event()
+    built: list[str] = []
+
+    def factory() -> Any:
+        release.wait(5)
+        built.append(threading.current_thread().name)
+        return type("Svc", (), {"transport": "t", "answer": 42})()
+
+    settings = Settings.from_env()
+    deferred = DeferredService(factory, settings)
+    assert deferred.settings is settings  # at hand before the service exists
+    release.set()
+    assert deferred.answer == 42 and deferred.transport == "t"
+    assert built == ["dockerhub-service"]
+
+    def broken() -> Any:
+        raise RuntimeError("no service")
+
+    with pytest.raises(RuntimeError, match="no service"):
+        _ = DeferredService(broken, settings).transport
