@@ -21,7 +21,7 @@ DEMO = [b for b in all_blocks() if b.kind == "demo"]
 def demo_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require_binaries("docker-registry", "skopeo", "umoci")
     work = tmp_path_factory.mktemp("demo-registry")
-    port = demo.free_demo_port(5000)
+    port = demo.free_demo_port(None)
     proc = ManagedProcess("docker-registry", demo.registry_argv(work, port), work / "log", work)
     try:
         demo.wait_ready(port, proc.alive)

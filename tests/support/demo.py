@@ -99,12 +99,16 @@ def write_public_keys() -> None:
     (PUBLIC_KEY.parent / "other.pub").write_bytes(other_signer().public_pem)
 
 
-def free_demo_port(preferred: int = DEFAULT_PORT) -> int:
-    """*preferred* if it is free, else the first free four-digit port after it (four digits
-    keep `localhost:NNNN` as wide as the documented `localhost:5000`, so tables line up)."""
+def free_demo_port(preferred: int | None = DEFAULT_PORT) -> int:
+    """*preferred* if it is free, else the next free four-digit port (four digits keep
+    `localhost:NNNN` as wide as the documented `localhost:5000`, so tables line up). None: start
+    at a random one (tests and docs-update, which may run next to each other)."""
+    import random
     import socket
 
-    for port in [preferred, *range(max(preferred + 1, 5001), 10000)]:
+    if preferred is None:
+        preferred = random.randrange(5000, 10000)
+    for port in [preferred, *range(preferred + 1, 10000), *range(5000, preferred)]:
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -134,7 +138,10 @@ def wait_ready(port: int, alive: object, timeout: float = 30.0) -> None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=2) as reply:
                 if reply.status == 200:
-                    return
+                    time.sleep(0.2)  # a registry that lost the port race has exited by now
+                    if callable(alive) and alive():
+                        return
+                    raise RuntimeError(f"127.0.0.1:{port} is another process's")
         except OSError:
             pass
         if not callable(alive) or not alive() or time.monotonic() > deadline:

@@ -126,3 +126,34 @@ def test_environment_table_lists_every_variable() -> None:
     section = CONFIGURATION.split("## Environment", 1)[1].split("\n## ", 1)[0]
     missing = [name for name in ENV_VARS if f"`{name}`" not in section]
     assert not missing, f"docs/configuration.md's Environment table lacks {missing}"
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes."""
+    found = set()
+    fence = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        elif not fence and line.startswith("#"):
+            heading = line.lstrip("#").strip()
+            found.add(re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-"))
+    return found
+
+
+def test_links_between_the_docs_resolve() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.name}: {target}")
+            elif anchor and linked.suffix == ".md":
+                if anchor not in _anchors(linked.read_text(encoding="utf-8")):
+                    broken.append(f"{page.name}: {target}")
+    assert not broken, broken
