@@ -58,7 +58,8 @@ def test_command_is_documented_with_an_example(path: str, command: Any) -> None:
     assert re.search(rf"^### `{re.escape(path)}\b", DETAILS, re.MULTILINE), (
         f"docs/src/command-details.md needs a section '### `{path} ...`' (then make generate)"
     )
-    assert re.search(rf"^\$ (\w+=\S* )*{re.escape(path)}\b", ALL_DOCS, re.MULTILINE), (
+    prefix = r"^\$ (echo \S+ \| )?(\w+=\S* )*"  # `echo secret | ` and `NAME=value ` may lead
+    assert re.search(prefix + re.escape(path) + r"\b", ALL_DOCS, re.MULTILINE), (
         f"no ```console example runs `{path}` in README.md or docs/"
     )
 
