@@ -558,7 +558,7 @@ class Tool:
             )
             raise ToolError(
                 f"internal error in {self.name} ({type(exc).__name__}); this is a bug in "
-                "dockerhub-cli, not a problem with your arguments, and the details are in the "
+                "hubscope, not a problem with your arguments, and the details are in the "
                 "server log"
             ) from None
 
