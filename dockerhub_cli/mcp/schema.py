@@ -14,7 +14,7 @@ needs the shape only, so `compact()` rewrites a schema without changing what it 
   (with `field_types=False`, the field names alone);
 * an optional argument (no default) says its type without `null`: a model leaves it out;
 * `format` of output strings (date-time) goes too, and on request the length bounds of
-  input strings (which the server checks itself);
+  input strings and arrays (which the server checks itself);
 * in an output schema, objects nested deeper than `depth` keep only their `type`: the field
   names of a result are in the result itself, and the top levels say what to expect.
 
@@ -83,7 +83,7 @@ def compact(
                 continue
             if output and key in ("description", "examples", "format"):
                 continue
-            if not lengths and key in ("minLength", "maxLength"):
+            if not lengths and key in ("minLength", "maxLength", "minItems", "maxItems"):
                 continue
             if output and key == "additionalProperties" and value is False:
                 continue

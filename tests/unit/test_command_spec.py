@@ -30,7 +30,7 @@ from dockerhub_cli.cli import app
 from dockerhub_cli.cli.app import LazyCommands, cli_words
 from dockerhub_cli.commands import REQUIRED, Command
 from dockerhub_cli.config.settings import Settings
-from dockerhub_cli.mcp.server import build_server, model_words
+from dockerhub_cli.mcp.server import HUGE_MAXIMUM, build_server, model_words
 from dockerhub_cli.models.supply import SEVERITY_LEVELS, Severity
 from dockerhub_cli.remote import osv as osv_module
 from dockerhub_cli.service import DockerHubService
@@ -147,13 +147,19 @@ async def test_mcp_defaults_and_bounds_come_from_the_spec() -> None:
             if not p.required:
                 assert prop.get("default") == p.default, where
             branch = _non_null(prop)
-            assert branch.get("minimum") == p.minimum and branch.get("maximum") == p.maximum
             enforced = _non_null(checked[p.mcp])
+            assert branch.get("minimum") == p.minimum, where
+            # An upper bound no call comes near (a page number, bytes to download) is checked,
+            # not listed; every other one is listed.
+            huge = p.mcp == "page" or (p.maximum or 0) >= HUGE_MAXIMUM
+            assert branch.get("maximum") == (None if huge else p.maximum), where
+            assert enforced.get("maximum") == p.maximum, where
             if p.type == "str" and not p.choices:
                 assert enforced.get("minLength") == p.min_length, where
                 assert enforced.get("maxLength") == p.max_length, where
             if p.type == "list[str]":
-                assert branch.get("maxItems") == p.max_length, where
+                assert "maxItems" not in branch, where  # checked, not listed
+                assert enforced.get("maxItems") == p.max_length, where
                 assert enforced["items"].get("maxLength") == p.item_max_length, where
             # Listed: the choices; accepted (the checked schema): their alias spellings too.
             if p.choices and p.type == "list[str]":
@@ -173,8 +179,9 @@ def _non_null(prop: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.anyio
 async def test_a_parameter_on_both_faces_has_one_default_and_one_bound() -> None:
-    """The cross-check itself: what Click enforces is what the MCP schema declares."""
-    tools = await _tool_schemas()
+    """The cross-check itself: what Click enforces is what the MCP server enforces (its checked
+    schema: the listed one leaves out the bounds no call comes near)."""
+    tools, strict = await _tool_schemas(), _strict_schemas()
     leaves = _leaves(typer.main.get_command(app))
     for command in BOTH:
         assert command.mcp is not None
@@ -183,7 +190,8 @@ async def test_a_parameter_on_both_faces_has_one_default_and_one_bound() -> None
         for p in command.params:
             if not (p.on_cli and p.mcp):
                 continue
-            cp, prop = click_params[p.name], _non_null(props[p.mcp])
+            cp = click_params[p.name]
+            prop = _non_null(strict[command.mcp.name]["properties"][p.mcp])
             if not p.required:
                 assert _click_default(cp) == props[p.mcp].get("default"), (command.name, p.name)
             assert (getattr(cp, "min", None), getattr(cp, "max", None)) == (

@@ -633,8 +633,22 @@ def _output_fields(tool: Any) -> list[str]:
 
 
 def _model_fields(model: Any) -> list[str]:
-    """The top-level fields of `model`, as --json names them."""
-    return list(model.model_json_schema(by_alias=True)["properties"])
+    """The top-level fields of `model`, as --json names them (but `notes` and `stale`, which
+    the instructions describe once for every result)."""
+    fields = model.model_json_schema(by_alias=True)["properties"]
+    return [name for name in fields if name not in ("notes", "stale")]
+
+
+async def test_fields_on_every_result_are_described_once(client: Client) -> None:
+    tools = await _tools(client)
+    for name, tool in tools.items():
+        assert not {"notes", "stale"} & set(tool.output_schema["properties"]), name
+    assert client.instructions and "`notes`" in client.instructions
+    assert "`stale`" in client.instructions
+    # A bound no call comes near is checked, not listed; a useful one (limit) is listed.
+    files = tools["docker_list_files"].input_schema["properties"]
+    assert "maximum" not in files["max_download"] and "maximum" not in files["page"]
+    assert files["limit"]["maximum"] == 500
 
 
 async def test_server_identity(client: Client) -> None:
