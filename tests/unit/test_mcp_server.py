@@ -1483,3 +1483,44 @@ async def test_list_files_pages_and_says_so(client: Client, fake: FakeService) -
     assert data is not None and [f["path"] for f in data["files"]] == ["etc/f0", "etc/f1"]
     assert data["total_files"] == 3
     assert any("page=2" in n for n in data["notes"])
+
+
+def test_the_sdk_span_per_message_is_dropped_only_when_it_goes_nowhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    from mcp.server.lowlevel import Server
+    from opentelemetry import trace
+
+    from dockerhub_cli.mcp import server as mcp_server
+
+    # The SDK still ships it on by default (if this fails, see `_inert_tracing`).
+    assert [type(m).__name__ for m in Server("x").middleware] == ["OpenTelemetryMiddleware"]
+    sdk_installed = importlib.util.find_spec("opentelemetry.sdk") is not None
+    built = build_server(FakeService())  # type: ignore[arg-type]
+    names = [type(m).__name__ for m in built.middleware]
+    assert names == (["OpenTelemetryMiddleware"] if sdk_installed else [])
+
+    class Provider(trace.NoOpTracerProvider):
+        pass
+
+    # A tracer provider someone set: the spans go somewhere, so they are kept.
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: Provider())
+    kept = build_server(FakeService())  # type: ignore[arg-type]
+    assert [type(m).__name__ for m in kept.middleware] == ["OpenTelemetryMiddleware"]
+    # An installed OpenTelemetry SDK could set one later: kept too.
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: trace.ProxyTracerProvider())
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: object() if name == "opentelemetry.sdk" else real_find_spec(name, *a),
+    )
+    assert mcp_server._inert_tracing(built_default_middleware()) is False
+
+
+def built_default_middleware() -> object:
+    from mcp.server.lowlevel import Server
+
+    return Server("x").middleware[0]
