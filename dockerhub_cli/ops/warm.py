@@ -161,6 +161,8 @@ class _Run:
         counted; an item that needed none was already cached. A failure is recorded as
         `failure` ("platform linux/arm64"), or as a note when `failure` is None (extras that
         only add facts)."""
+        if not label.startswith(image.name):
+            label = f"{image.name} {label}"
         self.tell(label)
         try:
             with self.clients.transport.tracking() as stats:
@@ -172,7 +174,8 @@ class _Run:
                 if isinstance(exc, _NoteError):
                     self.notes.append(f"{image.name}: {exc.message}")
                 elif failure is None:
-                    self.notes.append(f"{image.name}: {label} not cached: {advice.describe(exc)}")
+                    what = label.removeprefix(image.name).strip()
+                    self.notes.append(f"{image.name}: {what} not cached: {advice.describe(exc)}")
                 else:
                     image.failures.append(_failure(image.name, failure, exc))
             self.tell(label)

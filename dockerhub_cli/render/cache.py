@@ -46,7 +46,7 @@ _WARM_STYLE = {"ok": "green", "partial": "yellow", "failed": "red"}
 def warm_report(r: WarmReport, console: Console) -> None:
     from rich.text import Text
 
-    from dockerhub_cli.text import visible
+    from dockerhub_cli.text import plural, visible
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("IMAGE", overflow="fold")  # a reference is copied: fold it, never cut it
@@ -76,8 +76,9 @@ def warm_report(r: WarmReport, console: Console) -> None:
             failed.add_row(Text(visible(f.target)), Text(visible(f.what)), Text(visible(f.reason)))
         console.print(failed)
     summary = (
-        f"{len(r.images)} images, {r.platforms} platforms: {r.requests} requests, "
-        f"{human_size(r.bytes)} downloaded, {r.already_cached} items already cached"
+        f"{plural(len(r.images), 'image')}, {plural(r.platforms, 'platform')}: "
+        f"{plural(r.requests, 'request')}, {human_size(r.bytes)} downloaded, "
+        f"{plural(r.already_cached, 'item')} already cached"
     )
     if r.failures:
         summary += f"; {len(r.failures)} failed"

@@ -167,7 +167,7 @@ def test_files_are_read_like_pin_and_bad_entries_are_reported(
     assert missing["exit_code"] == 3 and "not found" in missing["reason"]
     assert result.exit_code == 2  # the first failure listed: the invalid reference
     table = _invoke("cache", "warm", str(dockerfile))
-    assert "2 images, 1 platforms" in table.stdout and "2 failed" in table.stdout
+    assert "2 images, 1 platform:" in table.stdout and "2 failed" in table.stdout
 
 
 def test_arguments_are_checked_before_anything_is_fetched(
