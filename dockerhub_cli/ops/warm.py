@@ -256,8 +256,8 @@ def warm_cache(
     run.parallel([call for image in live for call in _extra_calls(run, image)])
 
     rows = [_row(image) for image in images]
-    for image in images:
-        failures.extend(image.failures)
+    for image in images:  # the image, then its layers and platforms: the same on every run
+        failures.extend(sorted(image.failures, key=lambda f: (f.what != "image", f.what)))
     return WarmReport(
         targets=list(targets),
         images=rows,
@@ -269,14 +269,14 @@ def warm_cache(
         fetched=sum(image.counts["fetched"] for image in images),
         layers=layers,
         jobs=jobs,
-        notes=run.notes,
+        notes=sorted(run.notes),  # (in the order they were written, which varies)
     )
 
 
 def exit_code(report: WarmReport) -> int:
-    """0 when everything was fetched; else the exit code of the first failure (in the order
-    of the arguments): a registry that cannot be reached exits 6, a missing tag 3, an
-    invalid reference in a file 2."""
+    """0 when everything was fetched; else the exit code of the first failure listed (file
+    entries that are not references first, then the images in the order they were named): a
+    registry that cannot be reached exits 6, a missing tag 3, an invalid reference 2."""
     return report.failures[0].exit_code if report.failures else int(ExitCode.OK)
 
 
@@ -368,7 +368,8 @@ def _top_call(run: _Run, image: _Image, wanted: Platform | None) -> Callable[[],
         image.digest, image.media_type = top.digest, top.media_type
         expanded = expand_index(run.clients, image.ref, top)
         if expanded is None:
-            assert isinstance(top.parsed, ImageManifest)
+            if not isinstance(top.parsed, ImageManifest):
+                raise NotAnImageError(f"{image.ref} is neither an image nor an index")
             image.manifests.append((None, top.parsed))
             size = _config_of(run, image, top.parsed, None)
         else:
