@@ -46,8 +46,8 @@ class _DeferredPackage(types.ModuleType):
     """A package whose `__init__` runs on the first attribute asked for that is not there."""
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
+        if name.startswith("__") and name.endswith("__") and name != "__all__":
+            raise AttributeError(name)  # (`__all__`: `from mcp import *` completes it too)
         complete(self)
         try:
             return self.__dict__[name]

@@ -57,7 +57,7 @@ def test_the_package_is_whole_for_anyone_who_asks_afterwards() -> None:
         from mcp import Client, ClientSession, stdio_client
         from mcp.server import MCPServer, Server
         import mcp.server
-        missing = [n for n in mcp.__all__ if not hasattr(mcp, n)]
+        missing = [n for n in mcp.__all__ if not hasattr(mcp, n)]  # __all__ completes it
         missing += [n for n in mcp.server.__all__ if not hasattr(mcp.server, n)]
         print(json.dumps({
             "missing": missing,
@@ -111,3 +111,16 @@ def test_a_missing_module_is_loud() -> None:
             sdk.load(needs=(("mcp.server.no_such_module", ()),))
             """
         )
+
+
+def test_a_star_import_completes_the_package() -> None:
+    out = _run(
+        """
+        import json
+        import dockerhub_cli.mcp.server
+        names = {}
+        exec("from mcp import *", names)
+        print(json.dumps({"client": "ClientSession" in names and "Client" in names}))
+        """
+    )
+    assert out == {"client": True}
