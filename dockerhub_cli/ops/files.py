@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 
 from dockerhub_cli.errors import (
     DigestMismatchError,
@@ -258,24 +258,46 @@ class ImageFiles:
         return out
 
 
+class _Sinks(Protocol):
+    def sink(self, layer: int) -> L.FileSink: ...
+
+
 def load_image(
     clients: Clients,
     image: str,
     platform: str | None,
     budget: Budget,
-    capture: Capture | None = None,
+    capture: _Sinks | None = None,
 ) -> ImageFiles:
-    """Resolve `image` and get the index of every layer; `capture` keeps the content of one
-    path as the layers not yet indexed stream by (so a cold `cat` reads no layer twice)."""
+    """Resolve `image` and get the index of every layer; `capture` keeps the content of some
+    paths as the layers not yet indexed stream by (so a cold `cat` reads no layer twice)."""
     resolved = resolve_image(clients, image, platform, with_config=False)
     manifest = resolved.manifest
     assert manifest is not None  # require_platform=True raised otherwise
+    if resolved.platform is None:
+        resolved = _with_config(clients, resolved)
     ref = resolved.pinned
     indexes = [
         layer_index(clients, ref, d, i, budget, capture.sink(i) if capture else None)
         for i, d in enumerate(manifest.layers)
     ]
     return ImageFiles(resolved, list(manifest.layers), indexes, L.merge(indexes))
+
+
+def _with_config(clients: Clients, resolved: ResolvedImage) -> ResolvedImage:
+    """A single-manifest image names its platform only in its config: one GET by digest,
+    cached forever (an artifact's config that is not an image config leaves it unknown)."""
+    from dataclasses import replace
+
+    from dockerhub_cli.errors import NotAnImageError
+    from dockerhub_cli.ops.images import fetch_config
+
+    assert resolved.manifest is not None
+    try:
+        config = fetch_config(clients, resolved.reference, resolved.manifest)
+    except NotAnImageError:
+        return resolved
+    return replace(resolved, config=config)
 
 
 class Capture:
@@ -828,10 +850,13 @@ def diff_files(
     max_download: int | None = None,
     progress: Progress | None = None,
 ) -> FileDiff:
+    from dockerhub_cli.ops.files_packages import DbCapture, package_diff
+
     budget = Budget(max_download, progress)
-    a = load_image(clients, image1, platform, budget)
-    b = load_image(clients, image2, platform, budget)
     where = clean_path(path)
+    captures = (DbCapture(), DbCapture()) if not where else (None, None)
+    a = load_image(clients, image1, platform, budget, captures[0])
+    b = load_image(clients, image2, platform, budget, captures[1])
     changes: list[FileChange] = []
     totals = DiffTotals()
     for p, x, y, fields in L.diff(a.fs, b.fs, where):
@@ -853,6 +878,14 @@ def diff_files(
         )
     totals.size_delta = _content(b.fs, where) - _content(a.fs, where)
     notes = [f"A: {n}" for n in a.notes()] + [f"B: {n}" for n in b.notes()]
+    packages = None
+    if where:
+        notes.append("packages are compared only for the whole image (no PATH)")
+    else:
+        packages, package_notes = package_diff(
+            clients, (image1, image2), (a, b), captures, platform, budget
+        )
+        notes += package_notes
     return FileDiff(
         image1=str(a.resolved.reference),
         image2=str(b.resolved.reference),
@@ -864,6 +897,7 @@ def diff_files(
         changes=changes,
         total_changes=len(changes),
         totals=totals,
+        packages=packages,
         download=budget.model(),
         notes=notes,
     )

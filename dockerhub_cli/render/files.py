@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         FileDiff,
         FileInfo,
         FileListing,
+        PackageDiff,
         WasteReport,
     )
 
@@ -125,8 +126,48 @@ def diff(result: FileDiff, console: Console) -> None:
         + (f" under /{escape(result.path)}" if result.path else ""),
         highlight=False,
     )
+    if result.packages is not None:
+        _packages(result.packages, console)
     console.print(download_line(result.download), style="dim", highlight=False)
     _notes(result.notes, console)
+
+
+_PACKAGE_MARK = {
+    "added": "[green]+[/]",
+    "removed": "[red]-[/]",
+    "upgraded": "[green]^[/]",
+    "downgraded": "[red]v[/]",
+    "changed": "[yellow]~[/]",
+}
+
+
+def _packages(p: PackageDiff, console: Console) -> None:
+    source = "SBOM attestations" if p.source == "sbom" else "package databases"
+    if p.changes:
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column("")
+        table.add_column("PACKAGE", overflow="fold")
+        table.add_column("TYPE")
+        table.add_column("BEFORE", overflow="fold")
+        table.add_column("AFTER", overflow="fold")
+        names = [c.name for c in p.changes]
+        for c in p.changes:
+            # name:arch only where a name changes in several architectures (multi-arch dpkg)
+            several = c.arch and names.count(c.name) > 1
+            name = escape(c.name + (f":{c.arch}" if several else ""))
+            table.add_row(
+                _PACKAGE_MARK[c.change], name, escape(c.type), escape(c.before or ""),
+                escape(c.after or ""),
+            )  # fmt: skip
+        console.print(table)
+    console.print(
+        f"packages ({source}): {p.added} added, {p.removed} removed, {p.upgraded} upgraded, "
+        f"{p.downgraded} downgraded, {p.changed} changed"
+        + (f" ({p.packages1} -> {p.packages2})" if p.packages1 is not None else ""),
+        highlight=False,
+    )
+    console.print(f"A: {escape(p.source1)}; B: {escape(p.source2)}", style="dim", highlight=False)
+    _notes(p.notes, console)
 
 
 def waste(result: WasteReport, console: Console) -> None:

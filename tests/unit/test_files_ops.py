@@ -61,6 +61,8 @@ def _serve(rsps: responses.RequestsMock, layers: list[bytes], served: list[bytes
         content_type="application/vnd.oci.image.manifest.v1+json",
         headers={"Docker-Content-Digest": digest(manifest)},
     )
+    # A single manifest names its platform only in its config: one GET, cached forever.
+    rsps.get(f"{REG}/v2/team/app/blobs/{digest(CONFIG)}", body=CONFIG)
     for blob, body in zip(layers, served or layers, strict=True):
         d = digest(blob)
         location = f"{CDN}/data/{d}"
@@ -69,7 +71,13 @@ def _serve(rsps: responses.RequestsMock, layers: list[bytes], served: list[bytes
 
 
 def _blob_calls(rsps: responses.RequestsMock) -> list[str]:
-    return [c.request.url for c in rsps.calls if "/blobs/" in c.request.url or CDN in c.request.url]
+    """Layer requests (the config, GET once for the platform, is not a layer)."""
+    return [
+        c.request.url
+        for c in rsps.calls
+        if ("/blobs/" in c.request.url or CDN in c.request.url)
+        and not c.request.url.endswith(digest(CONFIG))
+    ]
 
 
 def test_files_streams_layers_and_caches_only_the_index(rsps, service, tmp_path: Path) -> None:
@@ -84,6 +92,9 @@ def test_files_streams_layers_and_caches_only_the_index(rsps, service, tmp_path:
     }
     assert cold.download.layers_read == 2
     assert cold.download.bytes_downloaded == len(LAYER0) + len(LAYER1)
+    assert (cold.platform.os, cold.platform.architecture) == ("linux", "amd64")
+    config_gets = [c for c in rsps.calls if c.request.url.endswith(digest(CONFIG))]
+    assert len(config_gets) == 1  # the platform, from the config (cached forever by digest)
     cdn_requests = [c.request for c in rsps.calls if c.request.url.startswith(CDN)]
     assert len(cdn_requests) == 2
     assert all("Authorization" not in r.headers for r in cdn_requests)
@@ -93,7 +104,8 @@ def test_files_streams_layers_and_caches_only_the_index(rsps, service, tmp_path:
     assert [f.stem for f in files] == sorted(digest(b).split(":")[1] for b in (LAYER0, LAYER1))
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
     cached_urls = [str(r.url) for r in service.session.cache.responses.values()]
-    assert not [u for u in cached_urls if "/blobs/" in u or CDN in u], cached_urls
+    layer_urls = [u for u in cached_urls if "/blobs/" in u or CDN in u]
+    assert not [u for u in layer_urls if not u.endswith(digest(CONFIG))], cached_urls
     # Warm: no request at all (the manifest by tag is fresh in the HTTP cache).
     calls = len(rsps.calls)
     warm = service.files(IMAGE)
@@ -207,6 +219,7 @@ def test_estargz_server_ignoring_range_falls_back_to_streaming(rsps, service) ->
         headers={"Docker-Content-Digest": digest(body)},
     )
     rsps.get(f"{REG}/v2/team/app/blobs/{digest(blob)}", body=blob)
+    rsps.get(f"{REG}/v2/team/app/blobs/{digest(CONFIG)}", body=CONFIG)
     listing = service.files(IMAGE)
     assert [f.path for f in listing.files] == ["etc", "etc/os-release", "stargz.index.json"]
     assert not any("TOC" in n for n in listing.notes)
