@@ -1487,9 +1487,11 @@ COMMANDS: tuple[Command, ...] = (
         "extract",
         "files",
         "Copy files or directories out of an image into DIR, safely.\n\n"
-        "Nothing is written outside DIR: no `..`, no absolute paths, no symlink that escapes "
-        "DIR\n(such links are skipped and listed), no device files unless --devices; set-id "
-        "bits are\ndropped and owners are not changed.\n\n"
+        "Nothing is written outside DIR: no `..`, no absolute paths; a symlink with an "
+        "absolute or\nclimbing target (/usr/bin/y) is rewritten relative to where it sits "
+        "(../../usr/bin/y), as\nresolved inside the image, so it never leads out of DIR; no "
+        "device files unless --devices;\nset-id bits are dropped and owners are not changed. "
+        "A failed write (disk full, permission\ndenied) is exit 9.\n\n"
         "Example: dockerhub extract nginx:1.27 /etc/nginx -o ./nginx-conf",
         params=(
             IMAGE,

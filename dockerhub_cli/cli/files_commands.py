@@ -206,9 +206,11 @@ def extract(
 ) -> None:
     """Copy files or directories out of an image into DIR, safely.
 
-    Nothing is written outside DIR: no `..`, no absolute paths, no symlink that escapes DIR
-    (such links are skipped and listed), no device files unless --devices; set-id bits are
-    dropped and owners are not changed.
+    Nothing is written outside DIR: no `..`, no absolute paths; a symlink with an absolute or
+    climbing target (/usr/bin/y) is rewritten relative to where it sits (../../usr/bin/y), as
+    resolved inside the image, so it never leads out of DIR; no device files unless --devices;
+    set-id bits are dropped and owners are not changed. A failed write (disk full, permission
+    denied) is exit 9.
 
     Example: dockerhub extract nginx:1.27 /etc/nginx -o ./nginx-conf
     """

@@ -89,6 +89,15 @@ class Skipped(Model):
     reason: str
 
 
+class RewrittenLink(Model):
+    path: str
+    link: str = Field(description="The symlink target in the image")
+    written: str = Field(
+        description="The target written: relative to the link's directory, resolved as in "
+        "the image, so it stays inside the output directory"
+    )
+
+
 class ExtractResult(Model):
     rows_field: ClassVar[str] = "written"
 
@@ -98,6 +107,10 @@ class ExtractResult(Model):
     directory: str
     written: list[FileInfo]
     skipped: list[Skipped]
+    links_rewritten: list[RewrittenLink] = Field(
+        default_factory=list,
+        description="Symlinks whose absolute or climbing target was rewritten relative",
+    )
     bytes_written: int
     download: Download
     notes: list[str] = Field(default_factory=list)

@@ -12,6 +12,7 @@ All blob reading goes through `open_blob()`: the registry, or a local OCI layout
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import posixpath
@@ -24,8 +25,10 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 from dockerhub_cli.errors import (
     DigestMismatchError,
+    DockerHubError,
     DownloadLimitError,
     InvalidInputError,
+    LocalFileError,
     NotFoundError,
     OfflineCacheMissError,
     UnsupportedMediaTypeError,
@@ -40,6 +43,7 @@ from dockerhub_cli.models.files import (
     FileInfo,
     FileListing,
     LayerWaste,
+    RewrittenLink,
     Skipped,
     WasteItem,
     WasteReport,
@@ -655,6 +659,15 @@ def read_text(
 # -- extract -------------------------------------------------------------------------------------
 
 
+Opener = Callable[[Path], IO[bytes]]
+
+
+def open_for_write(target: Path) -> IO[bytes]:
+    """A new file at `target`, never through a symlink (0600 until its content is verified)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    return os.fdopen(os.open(target, flags, 0o600), "wb")
+
+
 def extract_files(
     clients: Clients,
     image: str,
@@ -666,13 +679,19 @@ def extract_files(
     max_download: int | None = None,
     max_bytes: int = MAX_EXTRACT_BYTES,
     progress: Progress | None = None,
+    opener: Opener = open_for_write,
 ) -> ExtractResult:
     """Write `paths` (files, or directories with everything under them) into `directory`.
 
     Safe by construction: index paths are relative and free of `..`; every write is checked
-    to land inside `directory` after resolving what is on disk; symlinks are created last and
-    only when their target stays inside `directory`; device files only with `devices`;
-    set-id bits are dropped and owners are not changed.
+    to land inside `directory` after resolving what is on disk; symlinks are created last, and
+    one whose target is absolute or climbs with `..` is rewritten relative to its own place,
+    resolved as in the image (chroot semantics: `/usr/bin/y` from `etc/alternatives/x` becomes
+    `../../usr/bin/y`), so it means inside `directory` what it meant inside the image and
+    never leads out; device files only with `devices`; set-id bits are dropped and owners are
+    not changed. A write that fails (disk full, permission denied, a path component that is a
+    file) is a LocalFileError naming the path (exit 9); files not yet complete and verified
+    are removed.
     """
     root = Path(directory)
     try:  # before any download: an unusable -o fails fast
@@ -684,8 +703,6 @@ def extract_files(
         ) from None
     budget = Budget(max_download, progress)
     files = load_image(clients, image, platform, budget)
-    root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
     real_root = root.resolve()
     chosen: dict[str, L.Placed] = {}
     for raw_path in paths:
@@ -702,6 +719,89 @@ def extract_files(
         )
     written: list[FileInfo] = []
     skipped: list[Skipped] = []
+    rewritten: list[RewrittenLink] = []
+    try:
+        _extract_into(
+            clients, files, chosen, real_root, budget, devices, opener, written, skipped, rewritten
+        )
+    except OSError as exc:
+        raise write_error(exc, exc.filename or directory) from None
+    notes = files.notes()
+    notes.append("owners are not changed; set-user/group-ID bits are dropped")
+    if rewritten:
+        notes.append(
+            f"{plural_links(len(rewritten))} with an absolute or climbing target rewritten "
+            "relative to where it sits (see links_rewritten)"
+        )
+    return ExtractResult(
+        reference=str(files.resolved.reference),
+        digest=files.digest,
+        platform=platform_info(files.resolved.platform),
+        directory=str(root),
+        written=sorted(written, key=lambda f: f.path),
+        skipped=skipped,
+        links_rewritten=rewritten,
+        bytes_written=sum(f.size for f in written if f.type in ("file", "hardlink")),
+        download=budget.model(),
+        notes=notes,
+    )
+
+
+def plural_links(n: int) -> str:
+    return f"{n} symlink{'' if n == 1 else 's'}"
+
+
+def write_error(exc: OSError, path: object) -> LocalFileError:
+    """One line naming the path and what to do (exit 9), for any failed write."""
+    import errno
+
+    hints = {
+        errno.ENOSPC: "the disk is full: free some space, or extract fewer paths",
+        errno.EDQUOT: "the disk quota is used up: free some space, or extract fewer paths",
+        errno.EACCES: "check the permissions of the output directory",
+        errno.EPERM: "check the permissions of the output directory",
+        errno.EROFS: "the output directory is on a read-only file system",
+        errno.ENOTDIR: "a path component is a file in the output directory; use an empty one",
+        errno.EEXIST: "something of that name is in the way; use an empty output directory",
+    }
+    return LocalFileError(
+        f"cannot write {path}: {exc.strerror or exc}",
+        hint=hints.get(exc.errno or 0, "check the output directory"),
+    )
+
+
+class _Writer:
+    """The file a member is extracted into: a failed write is a LocalFileError naming the path
+    (an OSError would read as a corrupt layer to the tar walk)."""
+
+    def __init__(self, fh: IO[bytes], target: Path) -> None:
+        self.fh, self.target = fh, target
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.fh.write(data)
+        except OSError as exc:
+            raise write_error(exc, self.target) from None
+
+    def close(self) -> None:
+        try:
+            self.fh.close()
+        except OSError as exc:  # a delayed ENOSPC comes out of the last flush
+            raise write_error(exc, self.target) from None
+
+
+def _extract_into(
+    clients: Clients,
+    files: ImageFiles,
+    chosen: dict[str, L.Placed],
+    real_root: Path,
+    budget: Budget,
+    devices: bool,
+    opener: Opener,
+    written: list[FileInfo],
+    skipped: list[Skipped],
+    rewritten: list[RewrittenLink],
+) -> None:
     by_layer: dict[int, dict[str, list[L.Placed]]] = {}
     for p in sorted(chosen.values(), key=lambda x: x.entry.path):
         e = p.entry
@@ -733,27 +833,21 @@ def extract_files(
             except OSError as exc:
                 skipped.append(Skipped(path=e.path, reason=f"cannot create: {exc.strerror}"))
     for layer, members in sorted(by_layer.items()):
-        _extract_layer(clients, files, layer, members, real_root, budget, written)
+        _extract_layer(clients, files, layer, members, real_root, budget, written, opener)
     for p in sorted(chosen.values(), key=lambda x: x.entry.path):
-        if p.entry.type == L.SYMLINK:
-            reason = _make_symlink(real_root, p.entry)
-            if reason:
-                skipped.append(Skipped(path=p.entry.path, reason=reason))
-            else:
-                written.append(_info(p.entry, p.layer))
-    notes = files.notes()
-    notes.append("owners are not changed; set-user/group-ID bits are dropped")
-    return ExtractResult(
-        reference=str(files.resolved.reference),
-        digest=files.digest,
-        platform=platform_info(files.resolved.platform),
-        directory=str(root),
-        written=sorted(written, key=lambda f: f.path),
-        skipped=skipped,
-        bytes_written=sum(f.size for f in written if f.type in ("file", "hardlink")),
-        download=budget.model(),
-        notes=notes,
-    )
+        if p.entry.type != L.SYMLINK:
+            continue
+        link, reason = safe_link(files.fs, p.entry)
+        if link is not None and not reason:
+            reason = _make_symlink(real_root, p.entry, link)
+        if reason:
+            skipped.append(Skipped(path=p.entry.path, reason=reason))
+            continue
+        written.append(_info(p.entry, p.layer))
+        if link != p.entry.link:
+            rewritten.append(
+                RewrittenLink(path=p.entry.path, link=p.entry.link or "", written=link or "")
+            )
 
 
 def _inside(root: Path, rel: str) -> Path | None:
@@ -775,8 +869,9 @@ def _extract_layer(
     root: Path,
     budget: Budget,
     written: list[FileInfo],
+    opener: Opener = open_for_write,
 ) -> None:
-    opened: dict[str, tuple[IO[bytes], Path]] = {}
+    opened: dict[str, tuple[_Writer, Path]] = {}
 
     def make(member: str) -> Callable[[L.Entry], IO[bytes] | None]:
         def sink(_entry: L.Entry) -> IO[bytes] | None:
@@ -785,29 +880,45 @@ def _extract_layer(
             if target is None:
                 return None
             target.parent.mkdir(parents=True, exist_ok=True)
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-            fd = os.open(target, flags, 0o600)
-            fh = os.fdopen(fd, "wb")
+            try:
+                fh = _Writer(opener(target), target)
+            except OSError as exc:
+                raise write_error(exc, target) from None
             opened[member] = (fh, target)
-            return fh
+            return fh  # type: ignore[return-value]  # write() is all the tar walk uses
 
         return sink
 
+    verified: set[str] = set()
     try:
-        hashes = _fetch_members(clients, files, layer, {m: make(m) for m in members}, budget)
+        try:
+            hashes = _fetch_members(clients, files, layer, {m: make(m) for m in members}, budget)
+        finally:
+            errors = []
+            for fh, _ in opened.values():
+                try:
+                    fh.close()
+                except DockerHubError as exc:
+                    errors.append(exc)
+            if errors:
+                raise errors[0]
+        for member, placed_list in members.items():
+            if member in opened and hashes.get(member) != placed_list[0].entry.sha256:
+                raise DigestMismatchError(
+                    f"{placed_list[0].entry.path}: its content does not match the layer "
+                    "index; removed what this layer wrote"
+                )
+        verified = set(opened)
     finally:
-        for fh, _ in opened.values():
-            fh.close()
+        for member, (_fh, target) in opened.items():  # partial or unverified: not left behind
+            if member not in verified:
+                with contextlib.suppress(OSError):
+                    target.unlink(missing_ok=True)
     for member, placed_list in members.items():
         first = placed_list[0]
         if member not in opened:
             continue
         _fh, target = opened[member]
-        if hashes.get(member) != first.entry.sha256:
-            target.unlink(missing_ok=True)
-            raise DigestMismatchError(
-                f"{first.entry.path}: its content does not match the layer index; removed it"
-            )
         os.chmod(target, first.entry.mode & 0o777)
         written.append(_info(first.entry, first.layer))
         for other in placed_list[1:]:  # more paths with the same content (hard links)
@@ -820,13 +931,56 @@ def _extract_layer(
             written.append(_info(other.entry, other.layer))
 
 
-def _make_symlink(root: Path, entry: L.Entry) -> str | None:
+def safe_link(fs: L.MergedFS, entry: L.Entry) -> tuple[str | None, str | None]:
+    """(the target to write for symlink `entry`, or None and why it is not created).
+
+    A target that only descends (relative, no `..`) is kept as it is. Any other is resolved
+    as in the image (chroot semantics: `..` stops at the root, absolute targets start at it,
+    symlinks on the way followed, the last component kept) and written relative to the link's
+    own directory, so it never leads outside the extraction directory."""
     link = entry.link or ""
-    if link.startswith("/") or "\\x" in link:
-        return f"absolute symlink target {link!r} (not created)"
-    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), link))
-    if resolved == ".." or resolved.startswith("../"):
-        return f"symlink target {link!r} points outside the directory (not created)"
+    if not link:
+        return None, "empty symlink target (not created)"
+    if "\\x" in link:
+        return None, f"symlink target {link!r} is not valid text (not created)"
+    parts = link.split("/")
+    if not link.startswith("/") and ".." not in parts:
+        return link, None
+    parent = posixpath.dirname(entry.path)
+    resolved = _resolve_lenient(fs, link, parent)
+    if resolved is None:
+        return None, f"symlink target {link!r} loops (not created)"
+    return posixpath.relpath("/" + resolved, "/" + parent), None
+
+
+def _resolve_lenient(fs: L.MergedFS, target: str, start: str) -> str | None:
+    """`target` (seen from directory `start`) as a path from the image root, with the
+    symlinks on the way followed (not the last component); parts that do not exist are taken
+    as written. None for a loop."""
+    done = [] if target.startswith("/") else [p for p in start.split("/") if p]
+    parts = [p for p in target.split("/") if p and p != "."]
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        placed = fs.get("/".join([*done, part]))
+        if placed is not None and placed.entry.type == L.SYMLINK and parts:
+            hops += 1
+            if hops > L.MAX_SYMLINK_HOPS:
+                return None
+            link = placed.entry.link or ""
+            if link.startswith("/"):
+                done = []
+            parts = [p for p in link.split("/") if p and p != "."] + parts
+            continue
+        done.append(part)
+    return "/".join(done)
+
+
+def _make_symlink(root: Path, entry: L.Entry, link: str) -> str | None:
     target = _inside(root, entry.path)
     if target is None:
         return "would land outside the directory"

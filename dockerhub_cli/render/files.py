@@ -84,6 +84,12 @@ def extract(result: ExtractResult, console: Console) -> None:
     )
     for s in result.skipped:
         console.print(f"[yellow]skipped[/] {escape(s.path)}: {escape(s.reason)}", highlight=False)
+    for r in result.links_rewritten:
+        console.print(
+            f"[cyan]link[/] {escape(r.path)} -> {escape(r.written)} (in the image: "
+            f"{escape(r.link)})",
+            highlight=False,
+        )
     console.print(download_line(result.download), style="dim", highlight=False)
     _notes(result.notes, console)
 

@@ -193,9 +193,14 @@ def test_extract_is_safe(pushed, tmp_path: Path) -> None:
     assert stat.S_IMODE((out / "etc/motd").stat().st_mode) == 0o600
     assert (out / "usr/bin/tool-alias").read_bytes() == (out / "usr/bin/tool").read_bytes()
     assert os.readlink(out / "bin") == "usr/bin"
-    # etc/escape climbs out of the directory: skipped and reported, not created
-    assert not (out / "etc/escape").exists() and not (out / "etc/escape").is_symlink()
-    assert any(s["path"] == "etc/escape" for s in data["skipped"])
+    # etc/escape climbs above the root: rewritten to what it means in the image (chroot
+    # semantics: etc/os-release), relative, so it stays inside the directory
+    assert os.readlink(out / "etc/escape") == "os-release"
+    assert (out / "etc/escape").read_text() == "NAME=Test\nVERSION=2\n"
+    assert {r["path"]: r["written"] for r in data["links_rewritten"]} == {
+        "etc/escape": "os-release"
+    }
+    assert data["skipped"] == []
     for path in out.rglob("*"):
         assert out.resolve() in path.resolve().parents or path.is_symlink()
 

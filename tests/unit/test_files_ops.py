@@ -261,3 +261,103 @@ def test_local_oci_layout_goes_through_the_same_ops(tmp_path: Path) -> None:
             assert spool.read() == b"ID=local\n"
         assert meta.download.layers_cached == 2
         assert svc.waste(f"oci:{layout}:v1").wasted_bytes == 1
+
+
+LINKS = layer(
+    [
+        file("usr/bin/python3.11", b"\x7fELF" + bytes(100), mode=0o755),
+        symlink("usr/bin/python3", "python3.11"),
+        symlink("etc/alternatives/python", "/usr/bin/python3"),
+        symlink("usr/local/bin/py", "../../bin/python3"),  # climbs, stays inside
+        symlink("etc/escape", "../../../../../etc/passwd"),  # climbs above the root
+        symlink("bin", "usr/bin"),
+        symlink("etc/via-bin", "/bin/../etc/alternatives"),  # `..` after a symlinked dir
+        symlink("etc/root", "/"),
+        symlink("etc/loop-a", "/etc/loop-b/x"),
+        symlink("etc/loop-b", "/etc/loop-a/x"),
+    ]
+)
+
+
+def test_extract_rewrites_absolute_and_climbing_symlinks_to_stay_inside(
+    rsps, service, tmp_path: Path
+) -> None:
+    _serve(rsps, [LINKS])
+    dest = tmp_path / "dest"
+    result = service.extract(IMAGE, ["/"], dest)
+    links = {p: os.readlink(dest / p) for p in ("usr/bin/python3", "etc/alternatives/python")}
+    assert links == {
+        "usr/bin/python3": "python3.11",
+        "etc/alternatives/python": "../../usr/bin/python3",
+    }
+    assert os.readlink(dest / "usr/local/bin/py") == "../../bin/python3"  # already inside
+    assert os.readlink(dest / "etc/escape") == "passwd"  # /etc/passwd, as in the image
+    # /bin/../etc: `bin` is usr/bin in the image, so `..` leads to usr, not to the root
+    assert os.readlink(dest / "etc/via-bin") == "../usr/etc/alternatives"
+    assert os.readlink(dest / "etc/root") == ".."
+    assert (dest / "etc/alternatives/python").read_bytes() == b"\x7fELF" + bytes(100)
+    rewritten = {r.path: (r.link, r.written) for r in result.links_rewritten}
+    assert rewritten["etc/alternatives/python"] == ("/usr/bin/python3", "../../usr/bin/python3")
+    assert "usr/bin/python3" not in rewritten and "usr/local/bin/py" not in rewritten
+    assert {s.path for s in result.skipped} == {"etc/loop-a", "etc/loop-b"}
+    real = dest.resolve()
+    for path in dest.rglob("*"):
+        if path.is_symlink():
+            target = os.path.normpath(os.path.join(path.parent, os.readlink(path)))
+            assert Path(target) == real or real in Path(target).parents, path
+
+
+class _DiskFull:
+    """A file that takes `room` bytes, then fails like a full disk."""
+
+    def __init__(self, target: Path, room: int) -> None:
+        self.fh = open(target, "wb")  # noqa: SIM115
+        self.room = room
+
+    def write(self, data: bytes) -> int:
+        import errno
+
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return self.fh.write(data)
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def test_extract_disk_full_is_exit_9_naming_the_file_and_leaves_no_partial_file(
+    rsps, service, tmp_path: Path
+) -> None:
+    from dockerhub_cli.errors import LocalFileError
+    from dockerhub_cli.ops import files as ops_files
+
+    big = layer([file("etc/small", "ok\n"), file("etc/big", b"x" * 300_000)])
+    _serve(rsps, [big])
+    dest = tmp_path / "dest"
+    with pytest.raises(LocalFileError) as caught:
+        ops_files.extract_files(
+            service.clients, IMAGE, ["/etc"], dest, opener=lambda t: _DiskFull(t, 100_000)
+        )
+    assert caught.value.exit_code == 9
+    assert f"cannot write {dest.resolve() / 'etc/big'}: No space left on device" in str(
+        caught.value
+    )
+    assert "disk is full" in (caught.value.hint or "")
+    # Nothing of that layer pass is left: not the partial file, nor the unverified small one.
+    assert not (dest / "etc/big").exists() and not (dest / "etc/small").exists()
+
+
+def test_extract_over_a_file_in_the_way_is_exit_9_not_a_crash(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dockerhub_cli.cli import app
+
+    example = f"oci:{Path(__file__).resolve().parents[2] / 'examples' / 'hello-oci'}:1.0"
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "app").write_text("a file where the image has a directory")
+    result = CliRunner().invoke(app, ["extract", example, "/app", "-o", str(dest)])
+    assert result.exit_code == 9, result.output
+    assert result.stderr.startswith(f"error: cannot write {dest.resolve() / 'app'}")
+    assert len(result.stderr.strip().splitlines()) <= 2  # the error and its hint
