@@ -457,7 +457,7 @@ def _content_source(files: ImageFiles, path: str) -> tuple[L.Placed, str, int]:
         return placed, entry.link, target.layer
     if entry.type != L.FILE:
         raise InvalidInputError(f"{path} is a {entry.type}, not a regular file")
-    return placed, entry.path, placed.layer
+    return placed, placed.member or entry.path, placed.layer
 
 
 def _fetch_members(
@@ -947,37 +947,10 @@ def safe_link(fs: L.MergedFS, entry: L.Entry) -> tuple[str | None, str | None]:
     if not link.startswith("/") and ".." not in parts:
         return link, None
     parent = posixpath.dirname(entry.path)
-    resolved = _resolve_lenient(fs, link, parent)
+    resolved = L.real_path(fs, link, parent, follow_last=False)
     if resolved is None:
         return None, f"symlink target {link!r} loops (not created)"
     return posixpath.relpath("/" + resolved, "/" + parent), None
-
-
-def _resolve_lenient(fs: L.MergedFS, target: str, start: str) -> str | None:
-    """`target` (seen from directory `start`) as a path from the image root, with the
-    symlinks on the way followed (not the last component); parts that do not exist are taken
-    as written. None for a loop."""
-    done = [] if target.startswith("/") else [p for p in start.split("/") if p]
-    parts = [p for p in target.split("/") if p and p != "."]
-    hops = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            if done:
-                done.pop()
-            continue
-        placed = fs.get("/".join([*done, part]))
-        if placed is not None and placed.entry.type == L.SYMLINK and parts:
-            hops += 1
-            if hops > L.MAX_SYMLINK_HOPS:
-                return None
-            link = placed.entry.link or ""
-            if link.startswith("/"):
-                done = []
-            parts = [p for p in link.split("/") if p and p != "."] + parts
-            continue
-        done.append(part)
-    return "/".join(done)
 
 
 def _make_symlink(root: Path, entry: L.Entry, link: str) -> str | None:
