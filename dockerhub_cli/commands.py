@@ -1417,6 +1417,9 @@ COMMANDS: tuple[Command, ...] = (
             MAX_DOWNLOAD_MCP,
         ),
         operation="files",
+        # The tag resolves through the HTTP cache; the layers are by digest (immutable). A run
+        # that downloaded layers is not saved (its output says so; `Budget.settle`).
+        reads=("manifest_by_tag", "repository"),
         result="dockerhub_cli.models.files:FileListing",
         cli_body="dockerhub_cli.cli.files_commands:files",
         mcp=McpTool(
@@ -1569,6 +1572,9 @@ COMMANDS: tuple[Command, ...] = (
             MAX_DOWNLOAD_MCP,
         ),
         operation="diff_files",
+        # The tag resolves through the HTTP cache; the layers are by digest (immutable). A run
+        # that downloaded layers is not saved (its output says so; `Budget.settle`).
+        reads=("manifest_by_tag", "repository"),
         result="dockerhub_cli.models.files:FileDiff",
         cli_body="dockerhub_cli.cli.files_commands:diff_command",
         mcp=McpTool(
@@ -1618,6 +1624,9 @@ COMMANDS: tuple[Command, ...] = (
             MAX_DOWNLOAD_MCP,
         ),
         operation="waste",
+        # The tag resolves through the HTTP cache; the layers are by digest (immutable). A run
+        # that downloaded layers is not saved (its output says so; `Budget.settle`).
+        reads=("manifest_by_tag", "repository"),
         result="dockerhub_cli.models.files:WasteReport",
         cli_body="dockerhub_cli.cli.files_commands:waste",
         mcp=McpTool(

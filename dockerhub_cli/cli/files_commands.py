@@ -78,7 +78,9 @@ def _progress(message: str) -> Iterator[Callable[[str, int, int | None], None] |
             total=expected,
         )
 
-    with bar:
+    from dockerhub_cli.result_cache import stderr_muted
+
+    with stderr_muted(), bar:  # the bar's frames are not part of a saved result
         yield update
 
 
@@ -143,8 +145,9 @@ def cat(
         from dockerhub_cli.render import emit_json
 
         with _progress(f"Reading {path}") as bar:
-            meta = service.read_text(image, path, platform=platform, max_download=limit)
-        del bar
+            meta = service.read_text(
+                image, path, platform=platform, max_download=limit, progress=bar
+            )
         emit_json(meta.model_dump(mode="json"))
         return
     with _progress(f"Reading {path}") as bar:

@@ -93,6 +93,14 @@ class Budget:
         if self.progress is not None:
             self.progress(self.label, self.downloaded, self.expected)
 
+    def settle(self, clients: Clients) -> Download:
+        """The download facts of a finished command. One that read layers says so in its
+        output, which a replay would misstate: such a run is not saved by the result cache
+        (the next one, on warm indexes, is: its inputs are by digest, immutable)."""
+        if self.downloaded or self.layers_read:
+            clients.transport.note_not_reusable()
+        return self.model()
+
     def model(self) -> Download:
         return Download(
             bytes_downloaded=self.downloaded,
@@ -167,6 +175,7 @@ def _estargz_index(
     from dockerhub_cli.oci import estargz
 
     size = descriptor.size
+    budget.label, budget.expected = f"layer TOC {descriptor.digest[7:19]}", None
     footer = _read_range(clients, ref, descriptor, size - estargz.FOOTER_SIZE, size, budget)
     toc_offset = estargz.parse_footer(footer)
     end = size - estargz.FOOTER_SIZE
@@ -425,7 +434,7 @@ def list_files(
         deleted=deleted,
         opaque=opaque,
         layers=len(files.indexes),
-        download=budget.model(),
+        download=budget.settle(clients),
         notes=notes,
     )
 
@@ -630,9 +639,12 @@ def read_text(
     platform: str | None = None,
     max_chars: int = 20_000,
     max_download: int | None = None,
+    progress: Progress | None = None,
 ) -> FileContent:
     """A text file's content, cut at `max_chars` (for the MCP tool); binary files refused."""
-    meta, spool = read_file(clients, image, path, platform=platform, max_download=max_download)
+    meta, spool = read_file(
+        clients, image, path, platform=platform, max_download=max_download, progress=progress
+    )
     with spool:
         if meta.binary:
             raise InvalidInputError(
@@ -1025,7 +1037,7 @@ def diff_files(
         total_changes=len(changes),
         totals=totals,
         packages=packages,
-        download=budget.model(),
+        download=budget.settle(clients),
         notes=notes,
     )
 
@@ -1104,7 +1116,7 @@ def image_waste(
         max_wasted_bytes=max_wasted_bytes,
         min_efficiency=min_efficiency,
         passed=passed,
-        download=budget.model(),
+        download=budget.settle(clients),
         notes=notes,
     )
 

@@ -361,3 +361,61 @@ def test_extract_over_a_file_in_the_way_is_exit_9_not_a_crash(tmp_path: Path) ->
     assert result.exit_code == 9, result.output
     assert result.stderr.startswith(f"error: cannot write {dest.resolve() / 'app'}")
     assert len(result.stderr.strip().splitlines()) <= 2  # the error and its hint
+
+
+@pytest.mark.parametrize("command", ["files", "read_file", "read_text", "extract", "diff", "waste"])
+def test_max_download_bounds_every_files_command_and_progress_sees_each_layer(
+    command: str, rsps, service, tmp_path: Path
+) -> None:
+    _serve(rsps, [LAYER0, LAYER1])
+    calls = {
+        "files": lambda **kw: service.files(IMAGE, **kw),
+        "read_file": lambda **kw: service.read_file(IMAGE, "/etc/os-release", **kw)[1].close(),
+        "read_text": lambda **kw: service.read_text(IMAGE, "/etc/os-release", **kw),
+        "extract": lambda **kw: service.extract(IMAGE, ["/etc"], tmp_path / "out", **kw),
+        "diff": lambda **kw: service.diff_files(IMAGE, IMAGE, **kw),
+        "waste": lambda **kw: service.waste(IMAGE, **kw),
+    }
+    if command != "waste":  # the MCP tool passes no progress; the CLI's waste does (below)
+        with pytest.raises(DownloadLimitError, match="--max-download"):
+            calls[command](max_download=len(LAYER0) - 1)
+        assert len(_blob_calls(rsps)) <= 2  # stopped within layer 0
+    seen: list[tuple[str, int, int | None]] = []
+    progress = {"progress": lambda label, done, total: seen.append((label, done, total))}
+    # A cold extract indexes both layers, then reads layer 0 again for the content.
+    total = len(LAYER0) + len(LAYER1) + (len(LAYER0) if command == "extract" else 0)
+    calls[command](max_download=total, **progress)
+    assert {label for label, _, _ in seen} == {"layer 0", "layer 1"}
+    assert seen[-1][1] == total
+    assert [d for _, d, _ in seen] == sorted(d for _, d, _ in seen)  # bytes only grow
+
+
+def test_waste_is_bounded_by_max_download_too(rsps, service) -> None:
+    _serve(rsps, [LAYER0, LAYER1])
+    with pytest.raises(DownloadLimitError, match="--max-download"):
+        service.waste(IMAGE, max_download=len(LAYER0) - 1)
+
+
+def test_the_download_bar_is_drawn_on_a_terminal_only(monkeypatch) -> None:
+    import io
+    import sys
+
+    from dockerhub_cli.cli.files_commands import _progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("DOCKERHUB_NO_SPINNER", raising=False)
+    with _progress("Reading app") as bar:  # pytest's stderr is no terminal
+        assert bar is None
+    fake = Terminal()
+    monkeypatch.setattr(sys, "stderr", fake)
+    with _progress("Reading app") as bar:
+        assert bar is not None
+        bar("layer 0", 1500, 3000)
+        bar("layer 0", 3000, 3000)
+        bar("layer 1", 5000, 2000)  # a new layer: the bar restarts at its own size
+    drawn = fake.getvalue()
+    assert "Reading app: layer 1" in drawn and "2.0/2.0 kB" in drawn  # layer, bytes
+    assert "\x1b[" in drawn  # drawn as a live bar (and erased: transient)
