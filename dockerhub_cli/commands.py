@@ -1538,6 +1538,9 @@ COMMANDS: tuple[Command, ...] = (
         "files",
         "Files added, removed and changed from IMAGE1 to IMAGE2 (content hash, size, mode,\n"
         "owner, link target), with totals. Shared layers are read once.\n\n"
+        "Without PATH, packages added, removed, upgraded and downgraded too: from both "
+        "images'\nSBOM attestations, else from their dpkg/apk databases (`packages.source` "
+        "says which).\n\n"
         "Example: dockerhub diff myapp:1.0 myapp:1.1 /usr/lib",
         params=(
             IMAGE.replace(
@@ -1580,7 +1583,9 @@ COMMANDS: tuple[Command, ...] = (
         mcp=McpTool(
             "docker_diff_files",
             "Files added, removed and changed between two images (content hash, size, mode, "
-            "owner, link target), with totals. Paginated.",
+            "owner, link target), with totals; without `path`, also the packages added, "
+            "removed, upgraded and downgraded (`packages`: from both SBOM attestations, else "
+            "the dpkg/apk databases; `packages.source` says which). Paginated.",
             adjust=f"{_FILES}:bound_diff",
         ),
         mcp_call=f"{_FILES}:diff_files",

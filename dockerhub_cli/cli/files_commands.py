@@ -240,6 +240,9 @@ def diff_command(
     """Files added, removed and changed from IMAGE1 to IMAGE2 (content hash, size, mode,
     owner, link target), with totals. Shared layers are read once.
 
+    Without PATH, packages added, removed, upgraded and downgraded too: from both images'
+    SBOM attestations, else from their dpkg/apk databases (`packages.source` says which).
+
     Example: dockerhub diff myapp:1.0 myapp:1.1 /usr/lib
     """
     from dockerhub_cli.render import emit

@@ -261,12 +261,20 @@ def _order(kind: str, a: str | None, b: str | None) -> str:
 
 
 def _sorted_versions(kind: str, versions: Iterable[Package]) -> list[Package]:
+    """Versions in their scheme's order (those univers cannot read last, as text)."""
+    listed = list(versions)
+    if len(listed) < 2:  # the usual case: no version scheme (univers) needed to sort
+        return listed
     from dockerhub_cli.remote.osv import purl_version_key
 
-    def key(p: Package) -> tuple[int, str]:
-        return (0 if purl_version_key(kind, p.version or "") is None else 1, p.version or "")
-
-    return sorted(versions, key=key)
+    keyed = [(purl_version_key(kind, p.version or ""), p) for p in listed]
+    readable = [(k, p) for k, p in keyed if k is not None]
+    try:
+        readable.sort(key=lambda kp: kp[0])
+    except Exception:  # noqa: BLE001 - univers compares junk unpredictably
+        readable.sort(key=lambda kp: kp[1].version or "")
+    rest = sorted((p for k, p in keyed if k is None), key=lambda p: p.version or "")
+    return [p for _, p in readable] + rest
 
 
 def compare(a: Inventory, b: Inventory) -> PackageDiff:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -156,10 +157,10 @@ def _packages(p: PackageDiff, console: Console) -> None:
         table.add_column("TYPE")
         table.add_column("BEFORE", overflow="fold")
         table.add_column("AFTER", overflow="fold")
-        names = [c.name for c in p.changes]
+        names = Counter(c.name for c in p.changes)
         for c in p.changes:
             # name:arch only where a name changes in several architectures (multi-arch dpkg)
-            several = c.arch and names.count(c.name) > 1
+            several = c.arch and names[c.name] > 1
             name = escape(c.name + (f":{c.arch}" if several else ""))
             table.add_row(
                 _PACKAGE_MARK[c.change], name, escape(c.type), escape(c.before or ""),

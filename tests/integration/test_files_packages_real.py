@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
+from dockerhub_cli.oci.pkgdb import parse_dpkg_status
+from tests.integration.conftest import require_binaries
 from tests.support.attestations import SbomPackage, spdx_statement
 from tests.support.oci_build import ImageSpec, Layer, OCILayout
 from tests.support.seeding import push
@@ -218,3 +221,29 @@ def test_apk_databases_and_images_without_any(registry_factory, tmp_path: Path) 
     none = _diff(a, bare)
     assert none["packages"] is None
     assert any("B has no dpkg or apk database" in n for n in none["notes"])
+
+
+def test_a_real_dpkg_database_parses_as_dpkg_query_reads_it() -> None:
+    """The oracle: this Debian machine's own dpkg database (hundreds of packages, multi-arch
+    fields, conffiles, long descriptions) against `dpkg-query`."""
+    require_binaries("dpkg-query")
+    status = Path("/var/lib/dpkg/status")
+    listed = subprocess.run(
+        [
+            "dpkg-query",
+            "-W",
+            "-f",
+            "${Package}\t${Version}\t${Architecture}\t${db:Status-Status}\n",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    theirs = sorted(
+        (name, version, arch)
+        for name, version, arch, state in (line.split("\t") for line in listed.splitlines())
+        if state == "installed"
+    )
+    ours = sorted((p.name, p.version, p.arch) for p in parse_dpkg_status(status.read_bytes()))
+    assert len(ours) > 10 and ours == theirs
