@@ -308,7 +308,7 @@ def _with_config(clients: Clients, resolved: ResolvedImage) -> ResolvedImage:
     assert resolved.manifest is not None
     try:
         config = fetch_config(clients, resolved.reference, resolved.manifest)
-    except NotAnImageError:
+    except (NotAnImageError, OfflineCacheMissError):  # --offline on an index cached before
         return resolved
     return replace(resolved, config=config)
 

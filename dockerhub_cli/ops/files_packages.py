@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 MAX_DB_FILE = 64 * 1024 * 1024  # one database file (a big Debian image's status is ~3 MB)
 MAX_DB_FILES = 10_000  # distroless status.d/ holds one small file per package
+MAX_CAPTURED = 128 * 1024 * 1024  # database bytes kept in memory while layers stream
 
 
 def is_db_path(path: str) -> bool:
@@ -45,28 +46,35 @@ def is_db_path(path: str) -> bool:
 
 class DbCapture:
     """The content of the package database files, kept as the layers stream by (cold reads
-    cost no extra download). Used only after the layer's digest was verified (`load_image`
-    returns only then) and its sha256 matched the index."""
+    cost no extra download): the highest layer's copy of each path, at most MAX_CAPTURED
+    bytes in all. Used only after the layer's digest was verified (`load_image` returns only
+    then) and its sha256 matched the index."""
 
     def __init__(self) -> None:
-        self.got: dict[tuple[int, str], io.BytesIO] = {}
+        self.got: dict[str, tuple[int, io.BytesIO]] = {}
+        self.held = 0
 
     def sink(self, layer: int) -> L.FileSink:
         def take(entry: L.Entry) -> IO[bytes] | None:
             if entry.size > MAX_DB_FILE or not is_db_path(entry.path):
                 return None
-            if entry.path.startswith(pkgdb.DPKG_STATUS_DIR + "/") and len(self.got) > MAX_DB_FILES:
-                return None
-            buf = self.got[(layer, entry.path)] = io.BytesIO()
+            old = self.got.pop(entry.path, None)  # a lower layer's copy is overwritten
+            if old is not None:
+                self.held -= len(old[1].getbuffer())
+            if self.held + entry.size > MAX_CAPTURED or len(self.got) >= MAX_DB_FILES:
+                return None  # read later from its layer, if it is still the one in use
+            self.held += entry.size
+            buf = io.BytesIO()
+            self.got[entry.path] = (layer, buf)
             return buf
 
         return take
 
     def content(self, layer: int, path: str, sha256: str | None) -> bytes | None:
-        buf = self.got.get((layer, path))
-        if buf is None:
+        found = self.got.get(path)
+        if found is None or found[0] != layer:
             return None
-        data = buf.getvalue()
+        data = found[1].getvalue()
         return data if sha256 == "sha256:" + hashlib.sha256(data).hexdigest() else None
 
 
@@ -189,8 +197,14 @@ def db_inventory(
     store = PackageDbStore(clients.settings)
     packages: list[pkgdb.InstalledPackage] = []
     pending: dict[int, dict[str, L.Placed]] = {}
+    failed = 0
     for path in paths:
-        placed, member, layer = _content_source(files, path)
+        try:
+            placed, member, layer = _content_source(files, path)
+        except DockerHubError as exc:  # e.g. a hard link whose target is missing
+            notes.append(f"{path}: {exc.message}")
+            failed += 1
+            continue
         sha = placed.entry.sha256
         cached = store.get(kind, sha)
         if cached is not None:
@@ -206,6 +220,8 @@ def db_inventory(
             notes.append(f"{path} is {placed.entry.size:,} bytes: not read")
             continue
         pending.setdefault(layer, {})[member] = placed
+    if failed == len(paths):
+        return None, [f"{label}: {n}" for n in notes]
     for layer, members in sorted(pending.items()):
         if clients.settings.offline:
             return None, [f"{label}: --offline: its package database was never read"]

@@ -144,3 +144,25 @@ def test_several_versions_pair_in_version_order_not_text_order() -> None:
     b = _inv(Package("npm", "lodash", "4.17.20"), Package("npm", "lodash", "4.17.11"))
     got = [(c.before, c.after, c.change) for c in compare(a, b).changes]
     assert got == [("4.17.9", "4.17.11", "upgraded"), ("4.17.10", "4.17.20", "upgraded")]
+
+
+def test_the_stream_capture_keeps_the_top_copy_within_a_memory_bound(monkeypatch) -> None:
+    import hashlib
+
+    from dockerhub_cli.oci import layer as L
+    from dockerhub_cli.ops import files_packages
+
+    capture = files_packages.DbCapture()
+    status = "var/lib/dpkg/status"
+    for layer, body in ((0, b"old"), (1, b"new")):
+        out = capture.sink(layer)(L.Entry(status, L.FILE, size=len(body)))
+        assert out is not None
+        out.write(body)
+    assert capture.sink(1)(L.Entry("etc/passwd", L.FILE, size=1)) is None  # not a database
+    new = "sha256:" + hashlib.sha256(b"new").hexdigest()
+    assert capture.content(1, status, new) == b"new"
+    assert capture.content(0, status, "sha256:" + hashlib.sha256(b"old").hexdigest()) is None
+    assert capture.content(1, status, "sha256:" + "0" * 64) is None  # must match the index
+    monkeypatch.setattr(files_packages, "MAX_CAPTURED", 10)
+    small = files_packages.DbCapture()
+    assert small.sink(0)(L.Entry("lib/apk/db/installed", L.FILE, size=11)) is None
