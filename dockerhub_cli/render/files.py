@@ -85,10 +85,17 @@ def extract(result: ExtractResult, console: Console) -> None:
     )
     for s in result.skipped:
         console.print(f"[yellow]skipped[/] {escape(s.path)}: {escape(s.reason)}", highlight=False)
-    for r in result.links_rewritten:
+    shown = 10  # a Debian /etc/alternatives holds dozens: the rest are in --json
+    for r in result.links_rewritten[:shown]:
         console.print(
             f"[cyan]link[/] {escape(r.path)} -> {escape(r.written)} (in the image: "
             f"{escape(r.link)})",
+            highlight=False,
+        )
+    if len(result.links_rewritten) > shown:
+        console.print(
+            f"[cyan]link[/] ... {len(result.links_rewritten) - shown} more rewritten (--json "
+            "lists them)",
             highlight=False,
         )
     console.print(download_line(result.download), style="dim", highlight=False)
