@@ -1021,8 +1021,9 @@ def diff_files(
     if where:
         notes.append("packages are compared only for the whole image (no PATH)")
     else:
+        readers = (_Reader(clients, a, budget), _Reader(clients, b, budget))
         packages, package_notes = package_diff(
-            clients, (image1, image2), (a, b), captures, platform, budget
+            clients, (image1, image2), readers, captures, platform
         )
         notes += package_notes
     return FileDiff(
@@ -1040,6 +1041,31 @@ def diff_files(
         download=budget.settle(clients),
         notes=notes,
     )
+
+
+@dataclass
+class _Reader:
+    """An image loaded here, as `files_packages` reads it (`ImageReader`)."""
+
+    clients: Clients
+    files: ImageFiles
+    budget: Budget
+
+    @property
+    def fs(self) -> L.MergedFS:
+        return self.files.fs
+
+    @property
+    def digest(self) -> str:
+        return self.files.digest
+
+    def locate(self, path: str) -> tuple[L.Placed, str, int]:
+        return _content_source(self.files, path)
+
+    def fetch(
+        self, layer: int, sinks: dict[str, Callable[[L.Entry], IO[bytes] | None]]
+    ) -> dict[str, str]:
+        return _fetch_members(self.clients, self.files, layer, sinks, self.budget)
 
 
 def _content(fs: L.MergedFS, where: str) -> int:

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 
 from dockerhub_cli.errors import DockerHubError, DownloadLimitError, NoAttestationError
 from dockerhub_cli.models.files import PackageChange, PackageDiff
@@ -31,7 +31,28 @@ from dockerhub_cli.oci import pkgdb
 
 if TYPE_CHECKING:
     from dockerhub_cli.ops.clients import Clients
-    from dockerhub_cli.ops.files import Budget, ImageFiles
+
+Sink = Callable[[L.Entry], "IO[bytes] | None"]
+
+
+class ImageReader(Protocol):
+    """One loaded image as `ops.files` hands it over (this module sits below it)."""
+
+    @property
+    def fs(self) -> L.MergedFS: ...
+
+    @property
+    def digest(self) -> str: ...
+
+    def locate(self, path: str) -> tuple[L.Placed, str, int]:
+        """(entry, member name holding the content, layer), links followed."""
+        ...
+
+    def fetch(self, layer: int, sinks: dict[str, Sink]) -> dict[str, str]:
+        """Stream `layer` until every member went to its sink (bounded by --max-download);
+        the sha256 of each as read."""
+        ...
+
 
 MAX_DB_FILE = 64 * 1024 * 1024  # one database file (a big Debian image's status is ~3 MB)
 MAX_DB_FILES = 10_000  # distroless status.d/ holds one small file per package
@@ -104,7 +125,7 @@ class Inventory:
 
 
 def sbom_inventory(
-    clients: Clients, image: str, platform: str | None, files: ImageFiles, label: str
+    clients: Clients, image: str, platform: str | None, files: ImageReader, label: str
 ) -> tuple[Inventory | None, str | None]:
     """The packages of the image's SBOM attestation, or (None, why not)."""
     from dockerhub_cli.ops.supply_chain import sbom_report
@@ -148,7 +169,7 @@ def sbom_inventory(
 # -- package databases in the filesystem ---------------------------------------------------------
 
 
-def _db_paths(files: ImageFiles) -> tuple[str | None, list[str], list[str]]:
+def _db_paths(files: ImageReader) -> tuple[str | None, list[str], list[str]]:
     """(kind, database files, notes) of the image's package manager."""
     fs = files.fs
     notes: list[str] = []
@@ -180,14 +201,12 @@ def _db_paths(files: ImageFiles) -> tuple[str | None, list[str], list[str]]:
 
 def db_inventory(
     clients: Clients,
-    files: ImageFiles,
-    budget: Budget,
+    files: ImageReader,
     capture: DbCapture | None,
     label: str,
 ) -> tuple[Inventory | None, list[str]]:
     """The packages of the image's dpkg or apk database, or (None, notes saying why not)."""
     from dockerhub_cli.errors import DigestMismatchError
-    from dockerhub_cli.ops.files import _content_source, _fetch_members
     from dockerhub_cli.remote.pkgdb_store import PackageDbStore
 
     kind, paths, notes = _db_paths(files)
@@ -200,7 +219,7 @@ def db_inventory(
     failed = 0
     for path in paths:
         try:
-            placed, member, layer = _content_source(files, path)
+            placed, member, layer = files.locate(path)
         except DockerHubError as exc:  # e.g. a hard link whose target is missing
             notes.append(f"{path}: {exc.message}")
             failed += 1
@@ -226,9 +245,9 @@ def db_inventory(
         if clients.settings.offline:
             return None, [f"{label}: --offline: its package database was never read"]
         buffers = {m: io.BytesIO() for m in members}
-        sinks = {m: (lambda _e, b=buffers[m]: b) for m in members}
+        sinks: dict[str, Sink] = {m: _sink_to(buffers[m]) for m in members}
         try:
-            hashes = _fetch_members(clients, files, layer, sinks, budget)  # type: ignore[arg-type]
+            hashes = files.fetch(layer, sinks)
         except DownloadLimitError as exc:
             return None, [f"{label}: its package database was not read: {exc.message}"]
         for member, placed in members.items():
@@ -252,6 +271,10 @@ def db_inventory(
         ),
         [f"{label}: {n}" for n in notes],
     )
+
+
+def _sink_to(buffer: io.BytesIO) -> Sink:
+    return lambda _entry: buffer
 
 
 # -- comparing -----------------------------------------------------------------------------------
@@ -348,10 +371,9 @@ def _change(p: Package, change: str, x: Package | None, y: Package | None) -> Pa
 def package_diff(
     clients: Clients,
     images: tuple[str, str],
-    loaded: tuple[ImageFiles, ImageFiles],
+    loaded: tuple[ImageReader, ImageReader],
     captures: tuple[DbCapture | None, DbCapture | None],
     platform: str | None,
-    budget: Budget,
 ) -> tuple[PackageDiff | None, list[str]]:
     """Package changes from the SBOMs when both images have one, else from the dpkg/apk
     databases of both; (None, notes saying why) when neither works."""
@@ -366,7 +388,7 @@ def package_diff(
         return compare(sboms[0], sboms[1]), notes
     dbs = []
     for files, capture, label in zip(loaded, captures, ("A", "B"), strict=True):
-        found_db, db_notes = db_inventory(clients, files, budget, capture, label)
+        found_db, db_notes = db_inventory(clients, files, capture, label)
         dbs.append(found_db)
         notes += db_notes
     if dbs[0] is not None and dbs[1] is not None:
