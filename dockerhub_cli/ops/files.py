@@ -740,11 +740,6 @@ def extract_files(
         raise write_error(exc, exc.filename or directory) from None
     notes = files.notes()
     notes.append("owners are not changed; set-user/group-ID bits are dropped")
-    if rewritten:
-        notes.append(
-            f"{plural_links(len(rewritten))} with an absolute or climbing target rewritten "
-            "relative to where it sits (see links_rewritten)"
-        )
     return ExtractResult(
         reference=str(files.resolved.reference),
         digest=files.digest,
@@ -757,10 +752,6 @@ def extract_files(
         download=budget.model(),
         notes=notes,
     )
-
-
-def plural_links(n: int) -> str:
-    return f"{n} symlink{'' if n == 1 else 's'}"
 
 
 def write_error(exc: OSError, path: object) -> LocalFileError:

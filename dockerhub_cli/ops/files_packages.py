@@ -402,6 +402,8 @@ def package_diff(
         result.notes.insert(0, f"{reason}: compared the package databases in the layers")
         return result, notes
     missing = [label for label, d in zip("AB", dbs, strict=True) if d is None]
+    if len(missing) == 2 and not any(sboms) and not notes:
+        return None, notes  # nothing to compare on either side: `packages: null` says it
     notes.append(
         "packages not compared: "
         + ("the images do not both have an SBOM attestation, and " if any(sboms) else "")
