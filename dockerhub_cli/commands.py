@@ -1559,9 +1559,8 @@ COMMANDS: tuple[Command, ...] = (
         mcp=McpTool(
             "docker_diff_files",
             "Files added, removed and changed between two images (content hash, size, mode, "
-            "owner, link target), with totals; without `path`, also the packages added, "
-            "removed, upgraded and downgraded (`packages`: from both SBOM attestations, else "
-            "the dpkg/apk databases; `packages.source` says which). Paginated.",
+            "owner, link target), with totals; without `path`, also package changes "
+            "(from SBOMs, else dpkg/apk databases). Paginated.",
             adjust=f"{_FILES}:bound_diff",
         ),
         mcp_call=f"{_FILES}:diff_files",
