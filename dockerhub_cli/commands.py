@@ -936,8 +936,7 @@ COMMANDS: tuple[Command, ...] = (
             "docker_get_manifest",
             "The manifest JSON as the registry serves it, with its digest, media type and "
             "size: for a multi-platform tag the index itself unless `platform` is given (then "
-            "that platform's image manifest and index_digest); an unknown kind is shown raw, "
-            "with a note.",
+            "that platform's image manifest and index_digest).",
         ),
     ),
     Command(
@@ -1281,7 +1280,7 @@ COMMANDS: tuple[Command, ...] = (
             "docker_list_referrers",
             "Everything attached to an image and its platform images: signatures (cosign, "
             "Sigstore, Notation), SBOMs, provenance, other attestations, VEX; each entry names "
-            "its type, digest, size and sources (referrers API, cosign tags, in-index).",
+            "its type, digest, size and sources.",
         ),
     ),
     Command(
