@@ -7,11 +7,16 @@ importing Typer, Rich, requests or pydantic; everything else goes to the Typer a
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main() -> None:
     argv = sys.argv[1:]
+    if "_DOCKERHUB_COMPLETE" in os.environ:  # a shell asks for completions: only Click knows
+        from dockerhub_cli.cli import main as cli_main
+
+        cli_main()
     if argv == ["--version"]:
         from dockerhub_cli import __version__
 
