@@ -204,7 +204,7 @@ class SpecCommand(TyperCommand):
         if not typer.core.HAS_RICH or self.rich_markup_mode != "rich":
             return super().format_help(ctx, formatter)
         # Typer's Rich help reads the help texts as markup: show them as written.
-        texts = [p for p in self.get_params(ctx) if getattr(p, "help", None)]
+        texts: list[Any] = [p for p in self.get_params(ctx) if getattr(p, "help", None)]
         saved = self.help, [p.help for p in texts]
         try:
             self.help = _literal(self.help or "")
