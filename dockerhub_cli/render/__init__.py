@@ -98,7 +98,7 @@ def stdout_console() -> Console:
 
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160") or 160)
     console = Console(highlight=False, soft_wrap=False, width=width, emoji=False)
-    console.push_render_hook(_visible_hook())
+    console.push_render_hook(_visible_hook(strip_line_ends=True))
     return console
 
 
@@ -110,9 +110,11 @@ def stderr_console() -> Console:
     return console
 
 
-def _visible_hook() -> Any:
+def _visible_hook(*, strip_line_ends: bool = False) -> Any:
     """A Rich render hook that passes every text segment through `visible()` (Rich's own
-    styling and cursor control travel outside the text and are kept)."""
+    styling and cursor control travel outside the text and are kept); with
+    `strip_line_ends`, the spaces Rich pads table rows and wrapped lines with to the full
+    width are dropped before each line end (in a pipe and in a terminal alike)."""
     from rich.console import RenderHook
     from rich.segment import Segment
 
@@ -123,7 +125,10 @@ def _visible_hook() -> Any:
             self.renderable = renderable
 
         def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
-            for segment in console.render(self.renderable, options):
+            segments = console.render(self.renderable, options)
+            if strip_line_ends:
+                segments = strip_trailing_spaces(segments)
+            for segment in segments:
                 if segment.control or not segment.text:
                     yield segment
                 else:
@@ -134,6 +139,42 @@ def _visible_hook() -> Any:
             return [_Visible(r) for r in renderables]
 
     return _VisibleHook()
+
+
+def strip_trailing_spaces(segments: Iterator[Any]) -> Iterator[Any]:
+    """Rich segments without the spaces before each line end: spaces are held back until
+    something other than a space or a line end follows them."""
+    from rich.segment import Segment
+
+    held: list[Any] = []
+    for segment in segments:
+        if segment.control:
+            yield from held
+            held.clear()
+            yield segment
+            continue
+        text, style = segment.text, segment.style
+        parts = text.split("\n")
+        for i, part in enumerate(parts):
+            if i:
+                held.clear()  # spaces before a line end
+                yield Segment("\n", style)
+            if not part:
+                continue
+            body = part.rstrip(" ")
+            if body:
+                yield from held
+                held.clear()
+                yield Segment(body, style)
+            if len(body) < len(part):
+                held.append(Segment(part[len(body) :], style))
+    yield from held
+
+
+def prose(console: Console, text: Any, **kwargs: Any) -> None:
+    """Print a sentence: wrapped to the width of a terminal; one line in a pipe or a file, so
+    a script reads (or greps) it whole."""
+    console.print(text, soft_wrap=not console.is_terminal, **kwargs)
 
 
 def markup_text(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from dockerhub_cli.render import human_size, kv_table, markup_text, plural, short_digest
+from dockerhub_cli.render import human_size, kv_table, markup_text, plural, prose, short_digest
 from dockerhub_cli.render.images import _step
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def comparison(r: Comparison, console: Console) -> None:
     )
     console.print(t)
     console.print()
-    console.print(markup_text(r.summary))
+    prose(console, markup_text(r.summary))
     console.print()
 
     # A narrow terminal shrinks only the digest and step columns (rich collapses wrappable
@@ -142,7 +142,7 @@ def _mapping_lines(name: str, diff: MappingDiff) -> list[Text]:
 
 def updates(r: UpdateReport, console: Console) -> None:
     style = {True: "bold red", False: "bold green", None: "bold yellow"}[r.base_outdated]
-    console.print(markup_text(r.verdict, style=style))
+    prose(console, markup_text(r.verdict, style=style))
     console.print()
     t = kv_table()
     t.add_row("Image", f"{r.reference}  ({r.platform or '-'})")
