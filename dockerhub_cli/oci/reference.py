@@ -122,9 +122,7 @@ def _split_domain(name: str) -> tuple[str, str]:
     return domain, remainder
 
 
-def parse_reference(
-    text: str, *, default_tag: bool = True, _hints: bool = True
-) -> ImageReference:
+def parse_reference(text: str, *, default_tag: bool = True, _hints: bool = True) -> ImageReference:
     """Parse and normalise an image reference, raising InvalidReferenceError naming the rule.
 
     `default_tag=False` leaves `tag` empty when none was given (used for repository arguments).
@@ -233,9 +231,7 @@ def suggest_reference(text: str) -> str | None:
         name, _, tag = name.rpartition(":")
     parts = [p for p in name.split("/") if p]
     host: list[str] = []
-    if len(parts) > 1 and (
-        "." in parts[0] or ":" in parts[0] or parts[0].lower() == "localhost"
-    ):
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0].lower() == "localhost"):
         if not _DOMAIN_RE.match(parts[0]):
             return None
         host = [parts.pop(0).lower()]

@@ -48,11 +48,11 @@ def _pipe(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
 
 def _pty(*args: str, columns: int = 100, env: dict[str, str] | None = None) -> tuple[int, str]:
     """Run the console script with stdout and stderr on a pseudo-terminal; (exit, output)."""
+    import fcntl
     import pty
     import select
     import struct
     import termios
-    import fcntl
 
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
