@@ -33,7 +33,7 @@ import re
 import sys
 import typing
 from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -185,6 +185,31 @@ def _help_classes(params: list[Any]) -> None:
             param.__class__ = HelpArgument
 
 
+@contextmanager
+def _broken_pipe_quiet() -> Iterator[None]:
+    """Typer prints help with a Rich console of its own, which exits 1 when the reader of
+    stdout left (`dockerhub tags --help | head -1`), after pointing stdout at /dev/null: that
+    exit becomes a quiet 0."""
+    import os
+
+    def on_devnull() -> bool:
+        try:
+            return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
+        except (AttributeError, OSError, ValueError):
+            return False
+
+    before = on_devnull()
+    try:
+        yield
+    except SystemExit as done:
+        if done.code == 1 and not before and on_devnull():
+            from dockerhub_cli.render import close_broken_stdout
+
+            close_broken_stdout()
+            raise typer.Exit(0) from None
+        raise
+
+
 class SpecCommand(TyperCommand):
     """A command built from the spec, with the help's metavars in its own words."""
 
@@ -199,6 +224,10 @@ class SpecCommand(TyperCommand):
         return option
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        with _broken_pipe_quiet():
+            self._format_help(ctx, formatter)
+
+    def _format_help(self, ctx: Any, formatter: Any) -> None:
         import typer.core
 
         if not typer.core.HAS_RICH or self.rich_markup_mode != "rich":
@@ -428,6 +457,10 @@ class LazyGroup(TyperGroup):
             _help_classes([option])
         return option
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with _broken_pipe_quiet():
+            super().format_help(ctx, formatter)
+
 
 def subgroup(path: tuple[str, ...]) -> LazyGroup:
     group, help_text = commands.SUBGROUPS[" ".join(path)]
@@ -639,6 +672,11 @@ def run_guarded(body: Callable[[], Any]) -> Any:
     except KeyboardInterrupt:
         _error_line("interrupted")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except BrokenPipeError:  # `| head -1` read what it wanted: not an error
+        from dockerhub_cli.render import close_broken_stdout
+
+        close_broken_stdout()
+        raise typer.Exit(0) from None
     except Exception as exc:  # a bug: say so plainly, traceback only with --debug
         if _run.debug:
             _print_traceback()

@@ -99,7 +99,39 @@ def stdout_console() -> Console:
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160") or 160)
     console = Console(highlight=False, soft_wrap=False, width=width, emoji=False)
     console.push_render_hook(_visible_hook(strip_line_ends=True))
+    console.on_broken_pipe = _rich_broken_pipe  # type: ignore[method-assign]
     return console
+
+
+_stdout_closed = False
+
+
+def stdout_closed() -> bool:
+    """Whether the reader of stdout went away during this run (`| head -1`)."""
+    return _stdout_closed
+
+
+def close_broken_stdout() -> None:
+    """The reader of stdout went away (`dockerhub tags nginx | head -1`): point the process's
+    stdout at /dev/null, so that nothing written later (nor the interpreter's last flush)
+    fails, and remember it. The edge then ends the run quietly with its exit code."""
+    global _stdout_closed
+    _stdout_closed = True
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's stream)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _rich_broken_pipe() -> None:
+    # Rich's own handler exits 1; ours unwinds to the edge, which exits quietly.
+    close_broken_stdout()
+    raise BrokenPipeError("stdout closed")
 
 
 def stderr_console() -> Console:

@@ -296,3 +296,45 @@ def test_console_script_completes_choice_values() -> None:
     assert done.stdout.split() == ["semver"]
     done = _pipe(env={**env, "COMP_WORDS": "dockerhub ta", "COMP_CWORD": "1"})
     assert done.stdout.split() == ["tags"]
+
+
+# -- a reader that leaves early (`| head -1`) ------------------------------------------------
+
+
+def _into_closed_pipe(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run with stdout a pipe whose reader has already gone: every write breaks the pipe."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [_console_script(), *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("layers", EXAMPLE),  # a Rich table
+        ("inspect", EXAMPLE, "--json"),
+        ("files", EXAMPLE),
+        ("history", EXAMPLE, "--format", "{created_by}"),
+        ("--help",),  # the fast path, no Typer
+        ("tags", "--help"),  # Typer's own Rich console
+        ("cache", "--help"),
+    ],
+)
+def test_a_closed_pipe_ends_the_run_quietly_with_exit_0(args: tuple[str, ...]) -> None:
+    done = _into_closed_pipe(*args)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_closed_pipe_keeps_the_exit_code_of_a_failed_run() -> None:
+    done = _into_closed_pipe("inspect", "Bad//Ref")
+    assert done.returncode == 2 and "error:" in done.stderr
