@@ -14,7 +14,7 @@ import sys
 def main() -> None:
     """Run, then flush stdout here (not at interpreter exit), so that a reader that left
     early (`dockerhub tags nginx | head -1`) ends the run quietly, with its exit code."""
-    code: object = 0
+    code: str | int | None = 0
     try:
         try:
             _main()
