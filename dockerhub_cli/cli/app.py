@@ -322,13 +322,21 @@ def call_operation(command: Command, values: dict[str, Any]) -> Any:
     return getattr(get_service(), command.operation)(*args, **kwargs)
 
 
+def network_detail() -> str:
+    """What the spinner adds while a command works: the requests made so far (pages of tags,
+    OSV lookups, blobs), so long work shows it is moving."""
+    service = _run.service
+    count = service.transport.network_requests if service is not None else 0
+    return f"{count} request{'s' if count != 1 else ''}" if count else ""
+
+
 def generic_body(command: Command) -> Callable[..., None]:
     def body(json_output: bool = False, **values: Any) -> None:
         from dockerhub_cli import render
 
         values = check(command, values)
         spinner = (
-            render.progress(command.progress.format(**values))
+            render.progress(command.progress.format(**values), detail=network_detail)
             if command.progress
             else nullcontext()
         )

@@ -413,24 +413,95 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json_visible(json.dumps(data, indent=2, default=str)) + "\n")
 
 
+def show_progress() -> bool:
+    """Whether long work shows progress: only on a terminal's stderr, for a person reading
+    (not with --json, --format or --quiet, nor DOCKERHUB_NO_SPINNER); a pipe or a file on
+    stderr gets nothing, and so does every MCP tool (they never call this)."""
+    return (
+        sys.stderr.isatty()
+        and not os.environ.get("DOCKERHUB_NO_SPINNER")
+        and not output.json
+        and not output.quiet
+        and output.template is None
+    )
+
+
+class _Status:
+    """The spinner's text, with a live detail (e.g. "12 requests") read at each refresh."""
+
+    def __init__(self, message: str, detail: Callable[[], str] | None) -> None:
+        self.message = message
+        self.detail = detail
+
+    def __rich__(self) -> Text:
+        from rich.text import Text
+
+        extra = self.detail() if self.detail is not None else ""
+        return Text(self.message + (f" ({extra})" if extra else ""))
+
+
 @contextmanager
-def progress(message: str) -> Iterator[None]:
-    """A spinner on stderr while waiting on the network, only when both stdout and stderr are
-    terminals (a pipe or a file means a script is reading) and not with --quiet/--format."""
-    if (
-        not sys.stderr.isatty()
-        or not sys.stdout.isatty()
-        or os.environ.get("DOCKERHUB_NO_SPINNER")
-        or output.quiet
-        or output.template is not None
-    ):
+def progress(message: str, detail: Callable[[], str] | None = None) -> Iterator[None]:
+    """A spinner on stderr while waiting (the network, layers, lookups), with `detail()` shown
+    after the message as it changes; only when `show_progress()`. Rich is imported only then."""
+    if not show_progress():
         with nullcontext():
             yield
         return
     from dockerhub_cli.result_cache import stderr_muted
 
-    with stderr_muted(), stderr_console().status(message, spinner="dots"):
+    with stderr_muted(), stderr_console().status(_Status(message, detail), spinner="dots"):
         yield
+
+
+# progress(label, bytes done, bytes expected or None), as `ops.files` reports a download.
+TransferCallback = Callable[[str, int, "int | None"], None]
+
+
+@contextmanager
+def transfer_progress(message: str) -> Iterator[TransferCallback | None]:
+    """A download bar (layer, bytes, rate) on stderr, when `show_progress()`; else None.
+
+    The callback takes (label, bytes done, bytes expected or None); a new label (the next
+    layer) restarts the bar at that layer's size."""
+    if not show_progress():
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+
+    from dockerhub_cli.result_cache import stderr_muted
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=stderr_console(),
+        transient=True,
+    )
+    task = bar.add_task(message, total=None)
+    state: dict[str, int] = {"offset": 0, "done": 0}
+    labels = [""]
+
+    def update(label: str, done: int, expected: int | None) -> None:
+        if label != labels[0]:  # a new layer: the bar restarts at its own size
+            labels[0], state["offset"] = label, state["done"]
+        state["done"] = done
+        bar.update(
+            task,
+            description=f"{message}: {label}",
+            completed=done - state["offset"],
+            total=expected,
+        )
+
+    with stderr_muted(), bar:
+        yield update
 
 
 def warn(message: str) -> None:

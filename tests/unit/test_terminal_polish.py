@@ -46,8 +46,11 @@ def _pipe(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
     )
 
 
-def _pty(*args: str, columns: int = 100, env: dict[str, str] | None = None) -> tuple[int, str]:
-    """Run the console script with stdout and stderr on a pseudo-terminal; (exit, output)."""
+def _pty(
+    *args: str, columns: int = 100, env: dict[str, str] | None = None, stdout_pty: bool = True
+) -> tuple[int, str]:
+    """Run the console script with stderr (and stdout, unless `stdout_pty=False`: then
+    /dev/null) on a pseudo-terminal; (exit code, what the terminal received)."""
     import fcntl
     import pty
     import select
@@ -61,7 +64,7 @@ def _pty(*args: str, columns: int = 100, env: dict[str, str] | None = None) -> t
     proc = subprocess.Popen(
         [_console_script(), *args],
         stdin=subprocess.DEVNULL,
-        stdout=follower,
+        stdout=follower if stdout_pty else subprocess.DEVNULL,
         stderr=follower,
         env=full_env,
         close_fds=True,
@@ -338,3 +341,41 @@ def test_a_closed_pipe_ends_the_run_quietly_with_exit_0(args: tuple[str, ...]) -
 def test_a_closed_pipe_keeps_the_exit_code_of_a_failed_run() -> None:
     done = _into_closed_pipe("inspect", "Bad//Ref")
     assert done.returncode == 2 and "error:" in done.stderr
+
+
+# -- progress on a terminal's stderr, nothing elsewhere ------------------------------------
+
+
+def test_layer_reading_shows_progress_on_a_terminal_stderr(tmp_path: Path) -> None:
+    env = {"DOCKERHUB_CACHE_DIR": str(tmp_path / "cache"), "DOCKERHUB_NO_SPINNER": ""}
+    code, out = _pty("files", EXAMPLE, env=env, stdout_pty=False)  # stdout: /dev/null
+    assert code == 0, out
+    assert "Reading" in out and "bytes" in out  # the download bar, on stderr
+    # Warm (indexes cached), --json, or stderr not a terminal: no progress at all.
+    code, out = _pty("files", EXAMPLE, "--json", env=env, stdout_pty=False)
+    assert code == 0 and "Reading" not in out
+    done = _pipe("files", EXAMPLE, env={**env, "DOCKERHUB_CACHE_DIR": str(tmp_path / "c2")})
+    assert done.returncode == 0 and done.stderr == ""
+
+
+def test_a_spinner_shows_the_requests_made_so_far() -> None:
+    import importlib
+
+    app_module = importlib.import_module("dockerhub_cli.cli.app")
+
+    class _Transport:
+        network_requests = 0
+
+    class _Service:
+        transport = _Transport()
+
+    saved = app_module._run.service
+    app_module._run.service = _Service()  # type: ignore[assignment]
+    try:
+        assert app_module.network_detail() == ""
+        _Transport.network_requests = 1
+        assert app_module.network_detail() == "1 request"
+        _Transport.network_requests = 12
+        assert app_module.network_detail() == "12 requests"
+    finally:
+        app_module._run.service = saved
