@@ -203,6 +203,51 @@ def strip_trailing_spaces(segments: Iterator[Any]) -> Iterator[Any]:
     yield from held
 
 
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(fraction: float, width: int, console: Console | None = None) -> str:
+    """A horizontal bar `width` cells long at 1.0, in eighths of a cell (`███▍`); a value
+    above zero always shows. Plain `#` when the console cannot write Unicode. Only for the
+    human view: the data itself is in --json and --format."""
+    fraction = min(max(float(fraction), 0.0), 1.0) if fraction == fraction else 0.0  # NaN: 0
+    cells = fraction * width
+    if not _unicode(console):
+        return "#" * max(round(cells), 1 if fraction > 0 else 0)
+    full = int(cells)
+    eighths = round((cells - full) * 8)
+    if eighths == 8:
+        full, eighths = full + 1, 0
+    text = "█" * full + (_EIGHTHS[eighths] if eighths else "")
+    return text or ("▏" if fraction > 0 else "")
+
+
+def split_bar(parts: list[float], width: int, console: Console | None = None) -> list[str]:
+    """One bar in whole cells for consecutive parts (fractions of the full width), each part
+    in its own character, so the picture reads without colour: `█` `▒` `░` (`#` `=` `-`)."""
+    chars = bar_chars(console)
+    out, used = [], 0
+    total = 0.0
+    for i, part in enumerate(parts):
+        total += min(max(part, 0.0), 1.0)
+        end = min(width, round(total * width))
+        if part > 0 and end <= used and used < width:
+            end = used + 1  # a part above zero always shows
+        out.append(chars[min(i, len(chars) - 1)] * max(end - used, 0))
+        used = max(used, end)
+    return out
+
+
+def bar_chars(console: Console | None = None) -> str:
+    """The characters of `split_bar`'s parts, in order (for a legend)."""
+    return "█▒░" if _unicode(console) else "#=-"
+
+
+def _unicode(console: Console | None) -> bool:
+    encoding = (console.encoding if console is not None else sys.stdout.encoding) or ""
+    return encoding.lower().replace("-", "").startswith("utf")
+
+
 def prose(console: Console, text: Any, **kwargs: Any) -> None:
     """Print a sentence: wrapped to the width of a terminal; one line in a pipe or a file, so
     a script reads (or greps) it whole."""

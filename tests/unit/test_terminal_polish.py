@@ -379,3 +379,74 @@ def test_a_spinner_shows_the_requests_made_so_far() -> None:
         assert app_module.network_detail() == "12 requests"
     finally:
         app_module._run.service = saved
+
+
+# -- bars sized to the data, in the human view only ------------------------------------------
+
+
+def test_bar_is_sized_in_eighths_and_never_hides_a_value() -> None:
+    from dockerhub_cli.render import bar, split_bar
+
+    utf8 = Console(file=io.StringIO(), width=80)
+    assert utf8.encoding.lower().startswith("utf")
+    assert bar(1.0, 8, utf8) == "█" * 8
+    assert bar(0.5, 8, utf8) == "█" * 4
+    assert bar(0.55, 10, utf8) == "█████▌"
+    assert bar(0.001, 10, utf8) == "▏"  # above zero: always visible
+    assert bar(0.0, 10, utf8) == "" and bar(-1, 10, utf8) == "" and bar(float("nan"), 5) == ""
+    assert bar(7.0, 4, utf8) == "████"  # capped at the width
+    ascii_console = Console(file=io.TextIOWrapper(io.BytesIO(), encoding="ascii"), width=80)
+    assert bar(0.5, 8, ascii_console) == "####" and bar(0.01, 8, ascii_console) == "#"
+    assert split_bar([0.5, 0.25], 8, utf8) == ["████", "▒▒"]
+    assert split_bar([0.5, 0.001], 8, utf8) == ["████", "▒"]
+    assert split_bar([0.5, 0.25], 8, ascii_console) == ["####", "=="]
+
+
+def test_layers_draws_bars_sized_to_the_largest_layer_only_in_the_human_view() -> None:
+    from dockerhub_cli.render.images import LAYER_BAR_WIDTH
+
+    done = _pipe("layers", EXAMPLE)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if re.match(r"\d+\s+sha256:", line)]
+    bars = [re.search(r"%\s+([█▏▎▍▌▋▊▉]+)", row) for row in rows]
+    assert all(bars), rows
+    widths = [len(m.group(1)) for m in bars if m]
+    # 142 B and 233 B: the largest is full, the other 142/233 of it (9.75 cells: 9 + one part)
+    assert widths == [10, LAYER_BAR_WIDTH]
+    assert "\x1b[" not in done.stdout  # a pipe: no colour
+    for extra in (("--json",), ("--format", "{index} {size}"), ("-q",)):
+        out = _pipe("layers", EXAMPLE, *extra).stdout
+        assert "█" not in out and "#" * 3 not in out, extra
+
+
+def test_waste_draws_a_bar_per_offender() -> None:
+    from dockerhub_cli.models.files import WasteItem, WasteReport
+    from dockerhub_cli.render.files import WASTE_BAR_WIDTH, waste
+
+    report = WasteReport.model_construct(
+        reference="x",
+        digest="sha256:" + "a" * 64,
+        total_bytes=3000,
+        wasted_bytes=1500,
+        efficiency=0.5,
+        files=[
+            WasteItem(path="/big", wasted_bytes=1000, versions=1, layers=[0], removed_by=[1]),
+            WasteItem(path="/small", wasted_bytes=500, versions=1, layers=[0], removed_by=[2]),
+        ],
+        passed=None,
+        download=None,
+        notes=[],
+    )
+    console = Console(file=io.StringIO(), width=100)
+    import dockerhub_cli.render.files as files_render
+
+    saved = files_render.download_line
+    files_render.download_line = lambda download: "downloaded nothing"  # type: ignore[assignment]
+    try:
+        waste(report, console)
+    finally:
+        files_render.download_line = saved
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    big = next(line for line in text.splitlines() if "/big" in line)
+    small = next(line for line in text.splitlines() if "/small" in line)
+    assert big.count("█") == WASTE_BAR_WIDTH and small.count("█") == WASTE_BAR_WIDTH // 2
