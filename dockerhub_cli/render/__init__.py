@@ -6,7 +6,9 @@ people. Data goes to stdout; talk (warnings, progress) goes to stderr via `stder
 Every command also gets, through `emit()` and the `OutputOptions` the CLI sets once per command:
 `--format TEMPLATE` (Python format fields over each row's model fields, one line per row) and
 `--quiet` (data only: the name of each row, no footers). Rich honours NO_COLOR and prints no
-colour when stdout is not a terminal; the spinner only runs when both stdout and stderr are.
+colour when stdout is not a terminal; progress (`progress()`, `transfer_progress()`) is shown
+only when stderr is a terminal and the output is for a person (see docs/terminal.md). No line
+of a table ends in padding spaces, and a sentence (`prose()`) is one line in a pipe.
 
 Terminal safety is applied here, at the edge, with one function (`dockerhub_cli.text.visible`):
 a renderer is handed a display copy of the model (`display_copy()`) in which every string has
