@@ -450,3 +450,10 @@ def test_waste_draws_a_bar_per_offender() -> None:
     big = next(line for line in text.splitlines() if "/big" in line)
     small = next(line for line in text.splitlines() if "/small" in line)
     assert big.count("█") == WASTE_BAR_WIDTH and small.count("█") == WASTE_BAR_WIDTH // 2
+
+
+def test_typer_root_and_group_help_show_no_type_placeholders() -> None:
+    for args in (("--no-cache", "--help"), ("cache", "--help"), ("config", "--help")):
+        result = run(*args, env={"COLUMNS": "120"})
+        assert result.exit_code == 0, result.stderr
+        assert "<bool>" not in result.stdout and "<str>" not in result.stdout, args
