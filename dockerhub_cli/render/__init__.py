@@ -177,7 +177,8 @@ def _visible_hook(*, strip_line_ends: bool = False) -> Any:
 
 def strip_trailing_spaces(segments: Iterator[Any]) -> Iterator[Any]:
     """Rich segments without the spaces before each line end: spaces are held back until
-    something other than a space or a line end follows them."""
+    something other than a space or a line end follows them (spaces on a background colour
+    are kept: they are drawn)."""
     from rich.segment import Segment
 
     held: list[Any] = []
@@ -195,7 +196,8 @@ def strip_trailing_spaces(segments: Iterator[Any]) -> Iterator[Any]:
                 yield Segment("\n", style)
             if not part:
                 continue
-            body = part.rstrip(" ")
+            # spaces with a background (a code block's) are drawn, not padding: keep them
+            body = part if style is not None and style.bgcolor is not None else part.rstrip(" ")
             if body:
                 yield from held
                 held.clear()

@@ -457,3 +457,16 @@ def test_typer_root_and_group_help_show_no_type_placeholders() -> None:
         result = run(*args, env={"COLUMNS": "120"})
         assert result.exit_code == 0, result.stderr
         assert "<bool>" not in result.stdout and "<str>" not in result.stdout, args
+
+
+def test_spaces_on_a_background_are_kept() -> None:
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from dockerhub_cli.render import strip_trailing_spaces
+
+    on_grey = Style(bgcolor="grey23")
+    segments = [Segment("code", on_grey), Segment("   ", on_grey), Segment("\n")]
+    segments += [Segment("text"), Segment("   "), Segment("\n")]
+    out = "".join(s.text for s in strip_trailing_spaces(iter(segments)))
+    assert out == "code   \ntext\n"
