@@ -119,7 +119,7 @@ def index_from_toc(
                 escaped += 1
                 continue
         elif kind == L.SYMLINK:
-            link = L.visible(str(link or ""))
+            link = str(link or "")
         else:
             link = None
         size = _int(raw.get("size")) if kind == L.FILE else 0

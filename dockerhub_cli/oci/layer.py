@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-import re
 import stat
 import tarfile
 import time
@@ -33,8 +32,10 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
 from dockerhub_cli.errors import DigestMismatchError, DockerHubError, UpstreamError
+from dockerhub_cli.text import visible
 
-INDEX_FORMAT = 1
+# 2: names are the real names (format 1 stored them escaped for display).
+INDEX_FORMAT = 2
 CHUNK = 256 * 1024
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -448,7 +449,13 @@ _TYPES = {
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One member of a layer: `path` is normalised (relative, no `.` or `..`, no trailing
-    slash; invalid UTF-8 and control characters shown as `\\xNN`)."""
+    slash) and is the member's real name, as is `link`: bytes that are not UTF-8 are kept as
+    lone surrogates (`surrogateescape`, so `os` functions write the same bytes back) and control
+    characters as they are. Make them visible (`text.visible`) at the output edge, never here.
+
+    Memory: 110k entries per layer are common (a Debian rootfs with python3 has 20k; a CUDA
+    image 110k), so an entry is a slots object whose repeated ints (mode, owner, mtime) are
+    shared (`Interner`): about 250 bytes each with its strings."""
 
     path: str
     type: str
@@ -478,8 +485,24 @@ class Entry:
         ]
 
     @classmethod
-    def from_row(cls, row: list[Any]) -> Entry:
-        return cls(*row)
+    def from_row(cls, row: list[Any], ints: Interner | None = None) -> Entry:
+        if ints is None:
+            return cls(*row)
+        i = ints.of
+        path, kind, size, mode, uid, gid, link, sha256, mtime, major, minor = row
+        return cls(path, kind, size, i(mode), i(uid), i(gid), link, sha256, i(mtime), major, minor)
+
+
+class Interner(dict[int, int]):
+    """One shared int object per distinct value (CPython caches only -5..256: every entry's
+    mode 0o644 would otherwise be its own 28-byte object, and so would its mtime)."""
+
+    def of(self, value: int) -> int:
+        return self.setdefault(value, value)
+
+
+class StaleIndexFormat(ValueError):
+    """A cached index written by another version of the format: read the layer again."""
 
 
 @dataclass
@@ -500,7 +523,23 @@ class LayerIndex:
     def content_bytes(self) -> int:
         return sum(e.size for e in self.entries if e.type == FILE)
 
-    def to_json(self) -> dict[str, Any]:
+    def write_json(self, fh: IO[str]) -> None:
+        """`to_json()` written as it is produced, a few thousand entries at a time (a 110k-entry
+        index as one list of row lists costs more memory than the index itself). ASCII JSON:
+        names that are not UTF-8 travel as `\\udcXX` escapes and read back unchanged."""
+        import json
+
+        head = self.to_json(entries=False)
+        fh.write(json.dumps(head, separators=(",", ":"))[:-1])
+        fh.write(',"entries":[')
+        step = 4096
+        for start in range(0, len(self.entries), step):
+            rows = [e.row() for e in self.entries[start : start + step]]
+            text = json.dumps(rows, separators=(",", ":"))[1:-1]
+            fh.write(("," if start else "") + text)
+        fh.write("]}")
+
+    def to_json(self, *, entries: bool = True) -> dict[str, Any]:
         return {
             "format": INDEX_FORMAT,
             "digest": self.digest,
@@ -508,7 +547,7 @@ class LayerIndex:
             "compression": self.compression,
             "compressed_size": self.compressed_size,
             "uncompressed_size": self.uncompressed_size,
-            "entries": [e.row() for e in self.entries],
+            **({"entries": [e.row() for e in self.entries]} if entries else {}),
             "whiteouts": self.whiteouts,
             "opaque": self.opaque,
             "notes": self.notes,
@@ -520,8 +559,9 @@ class LayerIndex:
         """Inverse of `to_json`; ValueError for anything else (a damaged cache file)."""
         try:
             if data.get("format") != INDEX_FORMAT:
-                raise ValueError("unknown index format")
-            entries = [Entry.from_row(list(r)) for r in data["entries"]]
+                raise StaleIndexFormat(f"index format {data.get('format')!r}, not {INDEX_FORMAT}")
+            ints = Interner()
+            entries = [Entry.from_row(r, ints) for r in data["entries"]]
             for e in entries:
                 if not isinstance(e.path, str) or not isinstance(e.size, int):
                     raise ValueError("bad entry")
@@ -537,38 +577,25 @@ class LayerIndex:
                 notes=[str(n) for n in data["notes"]],
                 chunks={str(k): [int(v[0]), int(v[1])] for k, v in data.get("chunks", {}).items()},
             )
+        except StaleIndexFormat:
+            raise
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a layer index: {exc}") from None
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def visible(name: str) -> str:
-    """Invalid UTF-8 (surrogate escapes from tarfile) and control characters as `\\xNN`."""
-    if not _CONTROL.search(name):
-        return name
-
-    def one(match: re.Match[str]) -> str:
-        ch = match.group()
-        code = ord(ch)
-        return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\x{code:02x}"
-
-    return _CONTROL.sub(one, name)
 
 
 def normalise(name: str) -> str | None:
     """A tar member name as a path relative to the image root, or None if it escapes the root.
 
     Absolute names count from the root (as runtimes apply them); `..` that climbs above the
-    root is refused."""
+    root is refused. The name is kept as it is otherwise (control characters, bytes that are
+    not UTF-8 as `surrogateescape` surrogates): it is data, made visible only when shown."""
     stripped = name.lstrip("/")
     clean = posixpath.normpath(stripped) if stripped else "."
     if clean == ".":
         return ""
     if clean == ".." or clean.startswith("../"):
         return None
-    return visible(clean)
+    return clean
 
 
 class _GuardedTarInfo(tarfile.TarInfo):
@@ -618,6 +645,7 @@ def index_layer(
         source, media_type, max_out=limits.max_uncompressed, what=what, gzip_impl=gzip_impl
     )
     index = LayerIndex(digest=digest, media_type=media_type, compression=stream.kind)
+    ints = Interner()
     escaped: list[str] = []
     absolute = 0
     try:
@@ -649,7 +677,7 @@ def index_layer(
                 absolute += 1
             path = normalise(member.name)
             if path is None:
-                escaped.append(visible(member.name))
+                escaped.append(member.name)
                 continue
             if path == "":
                 continue  # the root itself ("./")
@@ -667,22 +695,23 @@ def index_layer(
                 continue
             link: str | None = None
             if kind == SYMLINK:
-                link = visible(member.linkname)
+                link = member.linkname
             elif kind == HARDLINK:
                 link = normalise(member.linkname)
                 if not link:
-                    escaped.append(f"{path} -> {visible(member.linkname)}")
+                    escaped.append(f"{path} -> {member.linkname}")
                     continue
             digest_hex: str | None = None
+            i = ints.of
             entry = Entry(
                 path=path,
                 type=kind,
                 size=member.size if kind == FILE else 0,
-                mode=stat.S_IMODE(member.mode),
-                uid=member.uid,
-                gid=member.gid,
+                mode=i(stat.S_IMODE(member.mode)),
+                uid=i(member.uid),
+                gid=i(member.gid),
                 link=link,
-                mtime=int(member.mtime),
+                mtime=i(int(member.mtime)),
                 devmajor=member.devmajor if kind in (CHAR, BLOCK) else 0,
                 devminor=member.devminor if kind in (CHAR, BLOCK) else 0,
             )
@@ -709,7 +738,7 @@ def index_layer(
     fill_hardlinks(index)
     index.uncompressed_size = stream.out
     if escaped:
-        sample = ", ".join(repr(n) for n in escaped[:3])
+        sample = ", ".join(repr(visible(n)) for n in escaped[:3])
         index.notes.append(
             f"{len(escaped)} entr{'y' if len(escaped) == 1 else 'ies'} with a name or link "
             f"escaping the root ignored: {sample}"
@@ -938,6 +967,19 @@ def resolve(fs: MergedFS, path: str) -> Placed | None:
     if not done:
         return None
     return fs.get("/".join(done))
+
+
+def shown_as(fs: MergedFS, path: str) -> str | None:
+    """The real path that is displayed as `path`: a name with control characters or bytes that
+    are not UTF-8 is shown escaped (`text.visible`: `\\x1b`, `\\xff`), and people copy what
+    they see. Exact names always win (the caller tries them first); None if no name matches."""
+    if "\\" not in path:
+        return None
+    wanted = visible(path)
+    for real in fs.entries:
+        if visible(real) == wanted and real != path:
+            return real
+    return None
 
 
 def lookup(fs: MergedFS, path: str) -> Placed | None:

@@ -46,6 +46,7 @@ from dockerhub_cli.models.files import (
 )
 from dockerhub_cli.oci import layer as L
 from dockerhub_cli.ops.images import platform_info, resolve_image
+from dockerhub_cli.text import visible
 
 if TYPE_CHECKING:
     from dockerhub_cli.oci.manifest import Descriptor
@@ -284,12 +285,16 @@ class Capture:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        # typed as displayed (`\\xff`)? then the real name is known only once indexed
+        self.shown = visible(path) if "\\" in path else None
         self.layer: int | None = None
         self.spool: IO[bytes] | None = None
 
     def sink(self, layer: int) -> L.FileSink:
         def take(entry: L.Entry) -> IO[bytes] | None:
-            if entry.path != self.path:
+            if entry.path != self.path and (
+                self.shown is None or visible(entry.path) != self.shown
+            ):
                 return None
             self.close()
             self.layer = layer
@@ -334,6 +339,15 @@ def clean_path(path: str | None) -> str:
     return "" if clean == "." else clean
 
 
+def real_path(fs: L.MergedFS, wanted: str) -> str:
+    """`wanted` as the image names it: itself when it exists (also through symlinks), else the
+    name that is displayed as `wanted` (a name with control characters or bytes that are not
+    UTF-8, typed as `files` showed it: `\\x1b`, `\\xff`), else `wanted` unchanged."""
+    if not wanted or L.lookup(fs, wanted) is not None or L.resolve(fs, wanted) is not None:
+        return wanted
+    return L.shown_as(fs, wanted) or wanted
+
+
 def _matches(entry: L.Entry, pattern: str) -> bool:
     if "/" in pattern:
         return fnmatch.fnmatchcase("/" + entry.path, "/" + pattern.lstrip("/"))
@@ -356,7 +370,7 @@ def list_files(
 ) -> FileListing:
     budget = Budget(max_download, progress)
     files = load_image(clients, image, platform, budget)
-    where = clean_path(path)
+    where = real_path(files.fs, clean_path(path))
     notes = files.notes()
     deleted: list[str] = []
     opaque: list[str] = []
@@ -542,6 +556,7 @@ def read_file(
     capture = Capture(wanted)
     try:
         files = load_image(clients, image, platform, budget, capture)
+        wanted = real_path(files.fs, wanted)
         placed, member, layer = _content_source(files, wanted)
         captured = capture.take(layer) if member == wanted else None
     finally:
@@ -667,7 +682,7 @@ def extract_files(
     real_root = root.resolve()
     chosen: dict[str, L.Placed] = {}
     for raw_path in paths:
-        wanted = clean_path(raw_path)
+        wanted = real_path(files.fs, clean_path(raw_path))
         placed = L.lookup(files.fs, wanted) if wanted else None
         if wanted and placed is None:
             raise NotFoundError(f"{wanted} does not exist in {files.resolved.reference}")
@@ -800,7 +815,7 @@ def _extract_layer(
 
 def _make_symlink(root: Path, entry: L.Entry) -> str | None:
     link = entry.link or ""
-    if link.startswith("/") or "\\x" in link:
+    if link.startswith("/"):
         return f"absolute symlink target {link!r} (not created)"
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), link))
     if resolved == ".." or resolved.startswith("../"):

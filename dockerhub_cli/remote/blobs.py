@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dockerhub_cli.errors import DockerHubError, NetworkError, UpstreamError
-from dockerhub_cli.oci.layer import LayerIndex
+from dockerhub_cli.oci.layer import LayerIndex, StaleIndexFormat
 
 if TYPE_CHECKING:
     from dockerhub_cli.config.settings import Settings
@@ -118,6 +118,10 @@ class IndexStore:
             index = LayerIndex.from_json(json.loads(raw))
             if index.digest != digest:
                 raise ValueError(f"it names {index.digest}")
+        except StaleIndexFormat as exc:  # written by another version: not damage, a miss
+            log.debug("cached file index %s: %s; reading the layer again", path, exc)
+            path.unlink(missing_ok=True)
+            return None
         except ValueError as exc:
             log.warning("cached file index %s is damaged (%s); reading the layer again", path, exc)
             path.unlink(missing_ok=True)
@@ -132,8 +136,8 @@ class IndexStore:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp makes it 0600
-                    json.dump(index.to_json(), fh, ensure_ascii=False, separators=(",", ":"))
+                with os.fdopen(fd, "w", encoding="ascii") as fh:  # mkstemp makes it 0600
+                    index.write_json(fh)
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

@@ -248,3 +248,48 @@ def test_local_oci_layout_goes_through_the_same_ops(tmp_path: Path) -> None:
             assert spool.read() == b"ID=local\n"
         assert meta.download.layers_cached == 2
         assert svc.waste(f"oci:{layout}:v1").wasted_bytes == 1
+
+
+def _hostile_layer() -> bytes:
+    """Names that are not UTF-8 (latin-1 bytes) and that carry terminal escapes."""
+    import gzip
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT, encoding="latin-1") as t:
+        for name, data in (("etc/caf\xe9", b"latin\n"), ("etc/evil\x1b[2J", b"escape\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("etc/to-cafe")
+        link.type, link.linkname = tarfile.SYMTYPE, "caf\xe9"
+        t.addfile(link)
+    return gzip.compress(buf.getvalue())
+
+
+def test_hostile_names_list_cat_and_extract_by_real_or_displayed_name(
+    rsps, service, tmp_path: Path
+) -> None:
+    _serve(rsps, [_hostile_layer()])
+    listing = service.files(IMAGE)
+    # JSON carries the exact name (the ESC as \u001b), bytes that are not UTF-8 as \xNN
+    paths = sorted(f.path for f in listing.files)
+    assert paths == ["etc", "etc/caf\\xe9", "etc/evil\x1b[2J", "etc/to-cafe"]
+    assert "\\u001b[2J" in listing.model_dump_json()
+    for typed in ("/etc/caf\udce9", "/etc/caf\\xe9", "/etc/to-cafe"):  # argv bytes, shown, link
+        meta, spool = service.read_file(IMAGE, typed)
+        with spool:
+            assert spool.read() == b"latin\n"
+        assert meta.resolved_path == "etc/caf\\xe9"
+    for typed in ("etc/evil\x1b[2J", "etc/evil\\x1b[2J"):
+        _meta, spool = service.read_file(IMAGE, typed)
+        with spool:
+            assert spool.read() == b"escape\n"
+    out = tmp_path / "out"
+    result = service.extract(IMAGE, ["/etc"], out)
+    assert not result.skipped
+    names = sorted(os.listdir(os.fsencode(out / "etc")))
+    assert names == [b"caf\xe9", b"evil\x1b[2J", b"to-cafe"]  # the layer's bytes, on disk
+    assert (out / "etc" / "to-cafe").read_bytes() == b"latin\n"
+    assert os.readlink(os.fsencode(out / "etc" / "to-cafe")) == b"caf\xe9"

@@ -208,18 +208,69 @@ def test_names_escaping_the_root_are_ignored_with_a_note() -> None:
     assert any("absolute" in n for n in index.notes)
 
 
-def test_invalid_utf8_and_control_characters_are_made_visible() -> None:
+def _hostile_names_tar() -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT, encoding="latin-1") as t:
         for name in ("caf\xe9", "bell\x07\x1b[31m"):
             info = tarfile.TarInfo(name)
-            t.addfile(info, io.BytesIO(b""))
-    index = index_of(gzip.compress(buf.getvalue()))
-    assert sorted(e.path for e in index.entries) == ["bell\\x07\\x1b[31m", "caf\\xe9"]
-    # and the JSON form survives (no lone surrogates)
+            info.size = len(name)
+            t.addfile(info, io.BytesIO(name.encode("latin-1")))
+        link = tarfile.TarInfo("to-cafe")
+        link.type, link.linkname = tarfile.SYMTYPE, "caf\xe9"
+        t.addfile(link)
+    return buf.getvalue()
+
+
+def test_names_are_indexed_as_they_are_invalid_utf8_and_control_characters_too() -> None:
+    index = index_of(gzip.compress(_hostile_names_tar()))
+    # the real names: bytes that are not UTF-8 as surrogateescape surrogates, controls kept
+    assert sorted(e.path for e in index.entries) == ["bell\x07\x1b[31m", "caf\udce9", "to-cafe"]
+    assert [e.link for e in index.entries if e.type == L.SYMLINK] == ["caf\udce9"]
+    assert "caf\udce9".encode("utf-8", "surrogateescape") == b"caf\xe9"  # the tar's bytes
+    cafe = next(e for e in index.entries if e.path.startswith("caf"))
+    assert cafe.sha256 == sha(b"caf\xe9")
+
+
+def test_the_cache_form_keeps_real_names_and_is_ascii_json() -> None:
     import json
 
-    json.dumps(index.to_json(), ensure_ascii=False).encode("utf-8")
+    index = index_of(gzip.compress(_hostile_names_tar()))
+    out = io.StringIO()
+    index.write_json(out)
+    text = out.getvalue()
+    text.encode("ascii")  # no lone surrogate can break the write
+    assert json.loads(text) == json.loads(json.dumps(index.to_json()))
+    back = L.LayerIndex.from_json(json.loads(text))
+    assert back.entries == index.entries and back.to_json() == index.to_json()
+
+
+def test_an_index_of_the_old_format_is_stale_not_damaged() -> None:
+    data = index_of(make_layer([file("a", "x")])).to_json()
+    data["format"] = 1  # names were stored escaped for display then
+    with pytest.raises(L.StaleIndexFormat):
+        L.LayerIndex.from_json(data)
+
+
+def test_shown_as_finds_the_real_name_from_its_displayed_form() -> None:
+    index = index_of(gzip.compress(_hostile_names_tar()))
+    fs = L.merge([index])
+    assert L.shown_as(fs, "caf\\xe9") == "caf\udce9"
+    assert L.shown_as(fs, "bell\\x07\\x1b[31m") == "bell\x07\x1b[31m"
+    assert L.shown_as(fs, "caf\\xe8") is None
+    assert L.shown_as(fs, "plain") is None
+
+
+def test_the_model_edge_writes_non_utf8_bytes_as_escapes_and_keeps_controls() -> None:
+    from dockerhub_cli.models.files import FileInfo
+    from dockerhub_cli.text import visible
+
+    info = FileInfo(
+        path="caf\udce9/bell\x1b", type="file", size=0, mode="-", mode_bits=0, uid=0, gid=0,
+        link="x\udcff", layer=0,
+    )  # fmt: skip
+    assert info.path == "caf\\xe9/bell\x1b" and info.link == "x\\xff"
+    assert '"caf\\\\xe9/bell\\u001b"' in info.model_dump_json()  # exact data, JSON-escaped
+    assert visible("caf\udce9/bell\x1b") == "caf\\xe9/bell\\x1b"  # what a terminal shows
 
 
 def test_too_many_entries() -> None:
