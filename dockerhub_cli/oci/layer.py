@@ -446,28 +446,97 @@ _TYPES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+_FIELDS = (
+    "path", "type", "size", "mode", "uid", "gid", "link", "sha256", "mtime", "devmajor",
+    "devminor",
+)  # fmt: skip
+_KINDS = {k: k for k in (FILE, DIR, SYMLINK, HARDLINK, CHAR, BLOCK, FIFO)}
+_SHA = "sha256:"
+
+
 class Entry:
     """One member of a layer: `path` is normalised (relative, no `.` or `..`, no trailing
     slash) and is the member's real name, as is `link`: bytes that are not UTF-8 are kept as
     lone surrogates (`surrogateescape`, so `os` functions write the same bytes back) and control
     characters as they are. Make them visible (`text.visible`) at the output edge, never here.
 
-    Memory: 110k entries per layer are common (a Debian rootfs with python3 has 20k; a CUDA
-    image 110k), so an entry is a slots object whose repeated ints (mode, owner, mtime) are
-    shared (`Interner`): about 250 bytes each with its strings."""
+    Immutable, with the fields of `_FIELDS` (`sha256` is `"sha256:<hex>"` or None).
 
+    Memory: layers of 100k entries exist (CUDA, TeX, node_modules), and every entry of every
+    layer of an image is held at once, so an entry is small: a slots object, its content
+    digest kept as 32 raw bytes (65 bytes instead of a 120-byte str), its type one of the
+    shared constants and its repeated ints (mode, owner, mtime) shared (`Interner`); about 280
+    bytes with its path."""
+
+    __slots__ = (
+        "path", "type", "size", "mode", "uid", "gid", "link", "_digest", "mtime", "devmajor",
+        "devminor",
+    )  # fmt: skip
     path: str
     type: str
-    size: int = 0
-    mode: int = 0
-    uid: int = 0
-    gid: int = 0
-    link: str | None = None
-    sha256: str | None = None
-    mtime: int = 0
-    devmajor: int = 0
-    devminor: int = 0
+    size: int
+    mode: int
+    uid: int
+    gid: int
+    link: str | None
+    _digest: bytes | None
+    mtime: int
+    devmajor: int
+    devminor: int
+
+    def __init__(
+        self,
+        path: str,
+        type: str,  # noqa: A002 - the field's name in the JSON contract
+        size: int = 0,
+        mode: int = 0,
+        uid: int = 0,
+        gid: int = 0,
+        link: str | None = None,
+        sha256: str | None = None,
+        mtime: int = 0,
+        devmajor: int = 0,
+        devminor: int = 0,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "path", path)
+        put(self, "type", _KINDS.get(type, type))
+        put(self, "size", size)
+        put(self, "mode", mode)
+        put(self, "uid", uid)
+        put(self, "gid", gid)
+        put(self, "link", link)
+        put(self, "_digest", _pack(sha256))
+        put(self, "mtime", mtime)
+        put(self, "devmajor", devmajor)
+        put(self, "devminor", devminor)
+
+    @property
+    def sha256(self) -> str | None:
+        d = self._digest
+        if d is None:
+            return None
+        return _SHA + d.hex() if len(d) == 32 else d.decode("utf-8", "surrogatepass")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Entry is immutable (cannot set {name})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return self.row() == other.row()
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.type, self.size, self._digest, self.link))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{name}={value!r}" for name, value in zip(_FIELDS, self.row(), strict=True)
+        )
+        return f"Entry({fields})"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return Entry, tuple(self.row())
 
     def row(self) -> list[Any]:
         return [
@@ -491,6 +560,22 @@ class Entry:
         i = ints.of
         path, kind, size, mode, uid, gid, link, sha256, mtime, major, minor = row
         return cls(path, kind, size, i(mode), i(uid), i(gid), link, sha256, i(mtime), major, minor)
+
+
+def _pack(sha256: str | None) -> bytes | None:
+    """`sha256:<64 hex>` as its 32 bytes; anything else (another algorithm, a damaged value
+    from a TOC) kept as its text, so `sha256` gives back exactly what was stored."""
+    if sha256 is None:
+        return None
+    if len(sha256) == 71 and sha256.startswith(_SHA):
+        try:
+            packed = bytes.fromhex(sha256[7:])
+        except ValueError:
+            pass
+        else:
+            if packed.hex() == sha256[7:]:  # lower-case hex only: upper case stays text
+                return packed
+    return sha256.encode("utf-8", "surrogatepass")
 
 
 class Interner(dict[int, int]):
@@ -523,21 +608,49 @@ class LayerIndex:
     def content_bytes(self) -> int:
         return sum(e.size for e in self.entries if e.type == FILE)
 
-    def write_json(self, fh: IO[str]) -> None:
-        """`to_json()` written as it is produced, a few thousand entries at a time (a 110k-entry
-        index as one list of row lists costs more memory than the index itself). ASCII JSON:
-        names that are not UTF-8 travel as `\\udcXX` escapes and read back unchanged."""
+    def write_lines(self, fh: IO[str]) -> None:
+        """The cache form, written as it is produced: a JSON line with every field but the
+        entries (which it counts), then one JSON line per entry (`Entry.row()`). A 110k-entry
+        index as one JSON document costs more memory to write and to read than the index
+        itself. ASCII: names that are not UTF-8 travel as `\\udcXX` escapes, read back the same."""
         import json
 
-        head = self.to_json(entries=False)
-        fh.write(json.dumps(head, separators=(",", ":"))[:-1])
-        fh.write(',"entries":[')
+        head = self.to_json(entries=False) | {"entries": len(self.entries)}
+        fh.write(json.dumps(head, separators=(",", ":")) + "\n")
+        dumps = json.JSONEncoder(separators=(",", ":")).encode
         step = 4096
         for start in range(0, len(self.entries), step):
-            rows = [e.row() for e in self.entries[start : start + step]]
-            text = json.dumps(rows, separators=(",", ":"))[1:-1]
-            fh.write(("," if start else "") + text)
-        fh.write("]}")
+            fh.write("".join(dumps(e.row()) + "\n" for e in self.entries[start : start + step]))
+
+    @classmethod
+    def read_lines(cls, lines: Iterable[str | bytes]) -> LayerIndex:
+        """Inverse of `write_lines`, an entry at a time; ValueError for anything else."""
+        import json
+
+        it = iter(lines)
+        try:
+            head = json.loads(next(it))
+            if head.get("format") != INDEX_FORMAT:
+                raise StaleIndexFormat(f"index format {head.get('format')!r}, not {INDEX_FORMAT}")
+            count = head.get("entries")
+            if not isinstance(count, int) or count < 0:
+                raise ValueError("bad entry count")
+            head["entries"] = []
+            index = cls.from_json(head)
+            ints = Interner()
+            add = index.entries.append
+            for line in it:
+                e = Entry.from_row(json.loads(line), ints)
+                if not isinstance(e.path, str) or not isinstance(e.size, int):
+                    raise ValueError("bad entry")
+                add(e)
+        except StaleIndexFormat:
+            raise
+        except (StopIteration, AttributeError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a layer index: {exc}") from None
+        if len(index.entries) != count:
+            raise ValueError(f"not a layer index: {len(index.entries)} of {count} entries")
+        return index
 
     def to_json(self, *, entries: bool = True) -> dict[str, Any]:
         return {

@@ -231,24 +231,39 @@ def test_names_are_indexed_as_they_are_invalid_utf8_and_control_characters_too()
     assert cafe.sha256 == sha(b"caf\xe9")
 
 
-def test_the_cache_form_keeps_real_names_and_is_ascii_json() -> None:
-    import json
-
+def test_the_cache_form_keeps_real_names_and_is_ascii_json_lines() -> None:
     index = index_of(gzip.compress(_hostile_names_tar()))
+    index.notes.append("a note")
     out = io.StringIO()
-    index.write_json(out)
+    index.write_lines(out)
     text = out.getvalue()
     text.encode("ascii")  # no lone surrogate can break the write
-    assert json.loads(text) == json.loads(json.dumps(index.to_json()))
-    back = L.LayerIndex.from_json(json.loads(text))
+    assert len(text.splitlines()) == 1 + len(index.entries)
+    back = L.LayerIndex.read_lines(io.StringIO(text))
     assert back.entries == index.entries and back.to_json() == index.to_json()
+    for damaged in (text[:-20], text + "[1]\n", "", "{}\n", text.replace("[", "{", 2)):
+        with pytest.raises(ValueError):
+            L.LayerIndex.read_lines(io.StringIO(damaged))
+
+
+def test_entries_share_their_repeated_ints() -> None:
+    index = index_of(make_layer([file(f"f{i}", "x", mode=0o644, uid=1000) for i in range(3)]))
+    out = io.StringIO()
+    index.write_lines(out)
+    for idx in (index, L.LayerIndex.read_lines(io.StringIO(out.getvalue()))):
+        a, b = idx.entries[0], idx.entries[2]
+        assert a.mode == 0o644 and a.mode is b.mode and a.uid is b.uid and a.mtime is b.mtime
 
 
 def test_an_index_of_the_old_format_is_stale_not_damaged() -> None:
+    import json
+
     data = index_of(make_layer([file("a", "x")])).to_json()
-    data["format"] = 1  # names were stored escaped for display then
+    data["format"] = 1  # names were stored escaped for display then, as one JSON document
     with pytest.raises(L.StaleIndexFormat):
         L.LayerIndex.from_json(data)
+    with pytest.raises(L.StaleIndexFormat):
+        L.LayerIndex.read_lines([json.dumps(data)])
 
 
 def test_shown_as_finds_the_real_name_from_its_displayed_form() -> None:
