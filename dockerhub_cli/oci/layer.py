@@ -601,7 +601,7 @@ class LayerIndex:
     whiteouts: list[str] = field(default_factory=list)
     opaque: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # eStargz: path -> [start, end) of the compressed bytes holding that file's content.
+    # eStargz / zstd:chunked: path -> [start, end) of the compressed bytes of its content.
     chunks: dict[str, list[int]] = field(default_factory=dict)
 
     @property
