@@ -460,3 +460,32 @@ def test_huge_sparse_file_is_refused_before_hashing_its_holes() -> None:
             gzip.compress(raw),
             limits=L.Limits(max_uncompressed=10**9, clock=lambda: float(next(ticks))),
         )
+
+
+def test_bzip2_layers_are_read_with_the_standard_library() -> None:
+    import bz2
+
+    members = [directory("etc"), file("etc/a", "a" * 5000), file("etc/b", bytes(range(256)))]
+    raw = tar_bytes(members)
+    plain = index_of(raw)
+    for blob in (bz2.compress(raw), bz2.compress(raw[:1000]) + bz2.compress(raw[1000:])):
+        index = index_of(blob)
+        assert index.compression == "bzip2"
+        assert [e.row() for e in index.entries] == [e.row() for e in plain.entries]
+    blob = bz2.compress(raw)
+    with pytest.raises(L.LayerError, match="truncated"):
+        L.index_layer(io.BytesIO(blob[: len(blob) // 2]))
+    with pytest.raises(L.LayerError, match="corrupt"):
+        L.index_layer(io.BytesIO(blob[:10] + b"\xff" * 50 + blob[60:]))
+    with pytest.raises(L.LayerError, match="more than"):
+        L.index_layer(io.BytesIO(blob), limits=L.Limits(max_uncompressed=4096))
+    bomb = bz2.compress(bytes(50_000_000))  # 50 MB of zeros in 40 bytes, read a chunk at a time
+    stream = L.decompressed(io.BytesIO(bomb), max_out=10**6)
+    with pytest.raises(L.LayerError, match="decompression bomb|more than"):
+        while stream.read(L.CHUNK):
+            pass
+
+
+def test_a_tar_whose_first_name_looks_like_bzip2_is_still_a_tar() -> None:
+    index = index_of(tar_bytes([file("BZh9", "not bzip2")]))
+    assert index.compression == "tar" and [e.path for e in index.entries] == ["BZh9"]
