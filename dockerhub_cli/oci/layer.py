@@ -780,6 +780,32 @@ def normalise(name: str) -> str | None:
     return clean
 
 
+class _TailPadded:
+    """The tar stream for `tarfile`, which insists on the padding after the last member's
+    content (and raises "unexpected end of data" without it), where Go's archive/tar, and so
+    every container runtime, takes a stream that ends right after the content as complete.
+    umoci 0.4's `insert` writes such layers. When the stream ends exactly at the end of the
+    last member's content (`data_end`, set by the walk), the padding is supplied as zeros;
+    anywhere else, the end stays an end (content cut short is still an error)."""
+
+    def __init__(self, stream: Reader) -> None:
+        self.stream = stream
+        self.pos = 0
+        self.data_end = -1
+        self.padded = 0
+
+    def read(self, n: int = -1, /) -> bytes:
+        data = self.stream.read(n)
+        if data:
+            self.pos += len(data)
+            return data
+        if self.pos == self.data_end and self.pos % 512 and not self.padded:
+            self.padded = -self.pos % 512
+            self.pos += self.padded
+            return bytes(self.padded)
+        return b""
+
+
 class _GuardedTarInfo(tarfile.TarInfo):
     """Refuses huge pax / GNU long-name headers, which tarfile would read into memory whole."""
 
@@ -830,9 +856,10 @@ def index_layer(
     ints = Interner()
     escaped: list[str] = []
     absolute = 0
+    tail = _TailPadded(stream)
     try:
         tar = tarfile.open(  # type: ignore[call-overload]
-            fileobj=stream,
+            fileobj=tail,
             mode="r|",
             bufsize=CHUNK,  # the default 10 kB reads cost more in Python than inflating
             tarinfo=_GuardedTarInfo,
@@ -855,6 +882,7 @@ def index_layer(
                 )
             if limits.clock() - started > limits.max_seconds:
                 raise LayerError(f"{what} took longer than {limits.max_seconds:.0f} s to read")
+            tail.data_end = member.offset_data + (member.size if not member.issparse() else -1)
             if member.name.startswith("/"):
                 absolute += 1
             path = normalise(member.name)
@@ -927,6 +955,8 @@ def index_layer(
         )
     if absolute:
         index.notes.append(f"{absolute} absolute name(s) read as relative to the root")
+    if tail.padded:
+        index.notes.append("the tar ends without its end-of-archive blocks; read as runtimes do")
     return index
 
 

@@ -489,3 +489,19 @@ def test_bzip2_layers_are_read_with_the_standard_library() -> None:
 def test_a_tar_whose_first_name_looks_like_bzip2_is_still_a_tar() -> None:
     index = index_of(tar_bytes([file("BZh9", "not bzip2")]))
     assert index.compression == "tar" and [e.path for e in index.entries] == ["BZh9"]
+
+
+def test_a_tar_that_ends_right_after_the_last_content_is_complete_as_runtimes_read_it() -> None:
+    """umoci 0.4 `insert` writes layers without the padding after the last file and without
+    the end-of-archive blocks; Go's archive/tar (every runtime) reads them as complete."""
+    raw = tar_bytes([file("etc/a", "hello"), file("usr/lib/os-release", "NAME=changed\n")])
+    end = raw.index(b"NAME=changed\n") + len(b"NAME=changed\n")
+    for how in ("gzip", "tar", "zstd"):
+        index = index_of(compress(raw[:end], how))
+        assert [e.path for e in index.entries] == ["etc/a", "usr/lib/os-release"]
+        assert index.entries[1].sha256 == sha(b"NAME=changed\n")
+        assert any("end-of-archive" in n for n in index.notes)
+    assert not any("end-of-archive" in n for n in index_of(raw).notes)
+    for cut in (end - 3, end + 5):  # content cut short, or padding cut short: still an error
+        with pytest.raises(L.LayerError):
+            index_of(raw[:cut])
