@@ -7,6 +7,7 @@ installed:
     python benchmarks/layers.py                      # builds a Debian rootfs with mmdebstrap
     python benchmarks/layers.py --rootfs rootfs.tar  # any rootfs tarball
     python benchmarks/layers.py --synthetic 512      # no mmdebstrap: a 512 MB synthetic tree
+    python benchmarks/layers.py --entries 110000 --only-registry   # memory for 110k entries
 
 1. The layer: a Debian bookworm rootfs made by `mmdebstrap --variant=minbase` (Debian package
    `mmdebstrap`, needs the Debian mirror), or a tarball you give, or a synthetic tree; packed
