@@ -39,6 +39,12 @@ def _rows() -> list[FileInfo]:
     ]  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def _plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The output options as a plain run has them (other tests' CLI runs set them)."""
+    monkeypatch.setattr(render, "output", render.OutputOptions())
+
+
 def _noop(_model: object, _console: object) -> None:
     raise AssertionError("the table renderer is not used for JSON")
 
