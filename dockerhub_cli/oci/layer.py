@@ -647,6 +647,28 @@ def _pack(sha256: str | None) -> bytes | None:
     return sha256.encode("utf-8", "surrogatepass")
 
 
+@dataclass(frozen=True)
+class _EntryFields:
+    """Entry's fields as a dataclass declares them: lent to Entry (`__dataclass_fields__`) so
+    that `dataclasses.replace`, `fields` and `asdict` work on entries as on the dataclass
+    they used to be (`sha256` goes through the constructor and the property)."""
+
+    path: str
+    type: str
+    size: int = 0
+    mode: int = 0
+    uid: int = 0
+    gid: int = 0
+    link: str | None = None
+    sha256: str | None = None
+    mtime: int = 0
+    devmajor: int = 0
+    devminor: int = 0
+
+
+Entry.__dataclass_fields__ = _EntryFields.__dataclass_fields__  # type: ignore[attr-defined]
+
+
 class Interner(dict[int, int]):
     """One shared int object per distinct value (CPython caches only -5..256: every entry's
     mode 0o644 would otherwise be its own 28-byte object, and so would its mtime)."""

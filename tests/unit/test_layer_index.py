@@ -505,3 +505,19 @@ def test_a_tar_that_ends_right_after_the_last_content_is_complete_as_runtimes_re
     for cut in (end - 3, end + 5):  # content cut short, or padding cut short: still an error
         with pytest.raises(L.LayerError):
             index_of(raw[:cut])
+
+
+def test_entries_work_with_dataclasses_replace_fields_and_asdict() -> None:
+    import dataclasses
+
+    e = L.Entry("a/b", L.FILE, 3, 0o644, sha256=sha(b"abc"), mtime=7)
+    moved = dataclasses.replace(e, path="c/b")
+    assert moved.path == "c/b" and moved.sha256 == e.sha256 and moved.mtime == 7
+    assert [f.name for f in dataclasses.fields(e)] == [
+        "path", "type", "size", "mode", "uid", "gid", "link", "sha256", "mtime", "devmajor",
+        "devminor",
+    ]  # fmt: skip
+    assert dataclasses.asdict(e)["sha256"] == sha(b"abc")
+    assert L.Entry("x", L.FILE, sha256="md5:odd").sha256 == "md5:odd"  # kept as given
+    with pytest.raises(AttributeError):
+        e.path = "other"  # type: ignore[misc]
