@@ -27,7 +27,7 @@ import re
 import string
 import sys
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -341,6 +341,46 @@ def emit(model: BaseModel, *, json_output: bool, render: Callable[[Any, Console]
     else:
         render(display_copy(model), stdout_console())
         return
+    sys.stdout.flush()
+
+
+def emit_streamed(
+    model: BaseModel,
+    rows: Iterable[BaseModel],
+    *,
+    json_output: bool,
+    render: Callable[[Any, Console], None],
+) -> None:
+    """`emit` for a result whose rows (its `rows_field` list, empty in `model`) come from an
+    iterator: JSON is written row by row, the same bytes `emit` would write for the full
+    model, without holding every row as a model and the whole document as one string. Other
+    outputs (table, --format, --quiet) need the rows together: they are filled in first."""
+    from dockerhub_cli.text import json_visible
+
+    field = getattr(type(model), "rows_field", "")
+    want_json = json_output or output.json
+    streams = output.template is None and (want_json or (output.default_json and not output.quiet))
+    if not streams or not field or getattr(model, field):
+        setattr(model, field, list(rows))
+        emit(model, json_output=json_output, render=render)
+        return
+    head, marker, tail = model.model_dump_json(indent=2).partition(f'\n  "{field}": [],')
+    if not marker:  # not the shape expected: the plain way
+        setattr(model, field, list(rows))
+        emit(model, json_output=json_output, render=render)
+        return
+    write = sys.stdout.write
+    write(json_visible(head) + f'\n  "{field}": [')
+    batch: list[str] = []
+    first = True
+    for row in rows:
+        text = row.model_dump_json(indent=2).replace("\n", "\n    ")
+        batch.append(("\n    " if first else ",\n    ") + text)
+        first = False
+        if len(batch) >= 512:
+            write(json_visible("".join(batch)))
+            batch.clear()
+    write(json_visible("".join(batch)) + ("]," if first else "\n  ],") + json_visible(tail) + "\n")
     sys.stdout.flush()
 
 
