@@ -61,7 +61,10 @@ def test_zstd_chunked_layer_is_indexed_from_its_toc_and_read_by_range(
         mark = reg.log_mark()
         listing = svc.files(ref)
         lazy_size = layers[1]["size"]
-        blob_requests = [e for e in reg.requests_since(mark) if "/blobs/" in e.path]
+        config = str(manifest["config"]["digest"])  # type: ignore[index]
+        blob_requests = [
+            e for e in reg.requests_since(mark) if "/blobs/" in e.path and config not in e.path
+        ]
         ours = {
             f.path: (
                 "file" if f.type in ("file", "hardlink") else f.type,
@@ -72,7 +75,8 @@ def test_zstd_chunked_layer_is_indexed_from_its_toc_and_read_by_range(
         }
         assert ours == oracle
         assert any("zstd:chunked TOC" in n for n in listing.notes)
-        # every layer of this image is zstd:chunked: a TOC each, never the whole blob
+        # every layer of this image is zstd:chunked: a TOC each, never the whole blob (the
+        # config is read once too, for the platform of this single-manifest image)
         assert len(blob_requests) == 2
         assert listing.download.bytes_downloaded < lazy_size
         mark = reg.log_mark()
