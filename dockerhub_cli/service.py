@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from typing import IO
 
     from dockerhub_cli.models.compare import Comparison, UpdateReport
+    from dockerhub_cli.models.cost import Cost
     from dockerhub_cli.models.files import (
         ExtractResult,
         FileContent,
@@ -221,6 +222,14 @@ class DockerHubService:
         from dockerhub_cli.ops import account
 
         return account.logout(self.clients, registry)
+
+    # -- cost and health -------------------------------------------------------------------------
+
+    def cost(self) -> Cost:
+        """What this service's requests have cost so far: requests by kind, Docker Hub pulls
+        and free HEADs, cache hits (counted by the transport, `remote/cost.py`). For one call,
+        `with service.transport.tracking() as call: ...` then `call.cost.to_model()`."""
+        return self.transport.meter.totals.to_model()
 
     # -- health -------------------------------------------------------------------------------
 

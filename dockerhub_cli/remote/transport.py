@@ -36,6 +36,7 @@ from dockerhub_cli.errors import (
     RateLimitedError,
     UpstreamError,
 )
+from dockerhub_cli.remote.cost import CostCounter, Meter
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ class Budget:
     what: str = ""
     clock: Callable[[], float] = time.monotonic
     stream: bool = False  # the caller reads a 2xx body itself, through a StreamedBody
+    kind: str = ""  # what is asked for (`remote/cost.py`: manifest_get, blob, token...)
 
     def remaining(self) -> float:
         return self.deadline - self.clock()
@@ -281,9 +283,35 @@ class ThrottledAdapter(HTTPAdapter):
         self.limiter = limiter
         self.default_timeout = timeout
         self.breaker = breaker
+        self.meter: Meter | None = None  # set by the Transport (what requests cost)
         super().__init__(**kw)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        """Send, counted by the meter (`remote/cost.py`): every network request passes here
+        (cache hits never do); a manifest GET past `--max-pulls` is refused before sending."""
+        meter = self.meter
+        if meter is None:
+            return self._send(request, **kwargs)
+        budget = current_budget()
+        ticket = meter.start(
+            request.method or "GET",
+            request.url or "",
+            budget.kind if budget is not None else "",
+            budget.what if budget is not None else "",
+        )
+        try:
+            response = self._send(request, **kwargs)
+        except BaseException:
+            meter.finish(ticket, None)
+            raise
+        if isinstance(response.raw, StreamedBody):
+            response.raw.counted = lambda n: meter.add_bytes(ticket, n)
+            meter.finish(ticket, response.status_code)
+        else:
+            meter.finish(ticket, response.status_code, len(response._content or b""))
+        return response
+
+    def _send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         host = urlsplit(request.url or "").netloc
         budget = current_budget()
         if budget is None:  # a request sent outside Transport.request: default limits
@@ -339,7 +367,6 @@ class ThrottledAdapter(HTTPAdapter):
         if request.method != "HEAD":  # a HEAD announces the size of a body it never sends
             _refuse_oversized(response, host, budget)
         read_capped(response, host, budget, read)  # (a HEAD's is empty: the connection is kept)
-        return response
         return response
 
 
@@ -424,6 +451,7 @@ class StreamedBody:
         self.started = self.clock()
         self._window_start = self.started
         self._window_bytes = 0
+        self.counted: Callable[[int], None] | None = None  # told the size of each chunk read
 
     def read(self, n: int | None = -1, /, decode_content: bool | None = None) -> bytes:
         from urllib3.exceptions import DecodeError, ProtocolError, SSLError
@@ -449,6 +477,8 @@ class StreamedBody:
                 ) from None
             self.count += len(chunk)
             self._window_bytes += len(chunk)
+            if self.counted is not None:
+                self.counted(len(chunk))
             if self.count > self.max_bytes:
                 self.close()
                 raise UpstreamError(
@@ -647,6 +677,8 @@ class CallStats:
     cache_hits: int = 0
     stale: int = 0
     stale_urls: list[str] = field(default_factory=list)
+    # Requests by kind, pulls, bytes, cache hits (`remote/cost.py`; `cost.to_model()`).
+    cost: CostCounter = field(default_factory=CostCounter)
 
 
 class Transport:
@@ -681,18 +713,25 @@ class Transport:
         self._cache_bypass_warned = False
         # The clock of the per-request deadline (tests inject a fake one).
         self.clock: Callable[[], float] = time.monotonic
+        # What requests cost (`remote/cost.py`), for the process and each tracking block.
+        self.meter = Meter(settings, scopes=lambda: [s.cost for s in self._each_stats()])
+        for adapter in session.adapters.values():
+            if isinstance(adapter, ThrottledAdapter):
+                adapter.meter = self.meter
 
     # -- per-call accounting ----------------------------------------------------------------
 
     @contextmanager
-    def tracking(self) -> Iterator[CallStats]:
+    def tracking(self, *, max_pulls: int | None = None) -> Iterator[CallStats]:
         """Count what happens on this thread inside the block (nested blocks all count).
 
         The service wraps each public call in one, and sets `stale=True` on its result when
-        `stats.stale` is non-zero.
+        `stats.stale` is non-zero. `stats.cost` is what the block cost; `max_pulls` limits the
+        Docker Hub pulls spent inside it (the MCP server's per-call `--max-pulls`).
         """
         stack: list[CallStats] = self._local.__dict__.setdefault("stack", [])
         stats = CallStats()
+        stats.cost.max_pulls = max_pulls
         stack.append(stats)
         try:
             yield stats
@@ -738,8 +777,10 @@ class Transport:
         stream: bool = False,
         what: str = "",
         max_bytes: int = MAX_RESPONSE_BYTES,
+        kind: str = "",
     ) -> requests.Response:
-        """Send one request. `what` names the thing asked for, for error messages.
+        """Send one request. `what` names the thing asked for, for error messages; `kind` is
+        its kind for the cost counters (default: from the method and URL, `remote/cost.py`).
 
         `cacheable=False` never reads or writes the cache (tokens, logins); `cache_only=True`
         answers from the cache or with a 504 response, never from the network. The request
@@ -754,8 +795,9 @@ class Transport:
         if stream and cacheable:
             raise ValueError("a streamed response is never cached: pass cacheable=False")
         now = self.clock()
+        kind = kind or self.meter.kind(method, url)
         budget = Budget(
-            now, now + self.settings.timeout, max_bytes, what, self.clock, stream=stream
+            now, now + self.settings.timeout, max_bytes, what, self.clock, stream=stream, kind=kind
         )
         outer = current_budget()
         _budgets.current = budget
@@ -864,6 +906,11 @@ class Transport:
         # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
         cache_miss = _is_cache_miss(response, kwargs)
         from_cache = bool(getattr(response, "from_cache", False)) and not cache_miss
+        kind = _current_kind(method, url, self.meter)
+        if from_cache:
+            self.meter.cached(kind)
+        elif cacheable and not cache_miss:
+            self.meter.missed(kind)
         with self._count_lock:
             if from_cache:
                 self.cache_hits += 1
@@ -1017,12 +1064,14 @@ class Transport:
             return None
         if not getattr(cached, "from_cache", False) or _is_cache_miss(cached, lookup):
             return None
+        self.meter.cached(_current_kind(method, url, self.meter))
         with self._count_lock:
             self.cache_hits += 1
         self._note_stale(cached, url, reason)
         return cached
 
     def _note_stale(self, response: requests.Response, url: str, reason: str) -> None:
+        self.meter.stale(_current_kind("GET", url, self.meter))
         with self._count_lock:
             self.reusable = False  # an answer with out-of-date data is never replayed
             self.stale_served += 1
@@ -1182,6 +1231,12 @@ class Transport:
                 retry_after=wait,
                 hint="raise DOCKERHUB_RATE_LIMIT_PER_MINUTE if the server allows more",
             ) from None
+
+
+def _current_kind(method: str, url: str, meter: Meter) -> str:
+    """The kind of the request being sent on this thread (its budget's), else from the URL."""
+    budget = current_budget()
+    return budget.kind if budget is not None and budget.kind else meter.kind(method, url)
 
 
 def _utc_stamp(naive: Any) -> float:
