@@ -32,6 +32,7 @@ CLI's start-up path (`import mcp` costs about 0.45 s).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
@@ -64,6 +65,9 @@ from dockerhub_cli.mcp.bounds import MAX_COMPARE_ROWS, MAX_README_CHARS, NO_SBOM
 from dockerhub_cli.oci.reference import ImageReference, is_digest, parse_reference, validate_tag
 from dockerhub_cli.oci.source import is_local_source, parse_source
 from dockerhub_cli.service import DockerHubService
+
+if typing.TYPE_CHECKING:
+    from dockerhub_cli.mcp.metrics import ServerMetrics
 
 log = logging.getLogger("dockerhub_cli.mcp")
 
@@ -300,6 +304,12 @@ def model_words(text: str, command: Command | None = None) -> str:
                 if p.name == name or p.mcp == name:
                     shown = p.mcp or p.name
                     return f"{shown}={value}" if value else f"the {shown} argument"
+        if name == "max_pulls":
+            return (
+                f"the server's limit of {value} Docker Hub pulls per tool call (--max-pulls)"
+                if value
+                else "the server's --max-pulls setting"
+            )
         if name in _SERVER_SETTINGS:
             return _SERVER_SETTINGS[name]
         return f"{name}={value}" if value else f"the {name} setting"
@@ -414,17 +424,63 @@ def tool_error_message(exc: DockerHubError, command: Command | None = None) -> s
     return f"{what}. What to try: {todo}."
 
 
-def _guard(name: str, fn: Callable[..., Any], command: Command | None = None) -> Callable[..., Any]:
-    """Run one tool body: DockerHubError -> helpful ToolError; anything else -> generic one."""
+_OUTCOMES = {
+    2: "invalid_arguments",
+    3: "not_found",
+    4: "auth",
+    5: "rate_limited",
+    6: "network",
+}
+
+
+def outcome_of(exc: BaseException) -> str:
+    """The `outcome` label of a failed tool call (`/metrics`)."""
+    if isinstance(exc, DockerHubError):
+        return _OUTCOMES.get(int(exc.exit_code), "error")
+    return str(getattr(exc, "outcome", "error" if isinstance(exc, ToolError) else "internal"))
+
+
+def _tool_error(message: str, outcome: str) -> ToolError:
+    error = ToolError(message)
+    error.outcome = outcome  # type: ignore[attr-defined]
+    return error
+
+
+def _guard(
+    name: str,
+    fn: Callable[..., Any],
+    command: Command | None = None,
+    observe: Callable[[str, str, float], None] | None = None,
+) -> Callable[..., Any]:
+    """Run one tool body: DockerHubError -> helpful ToolError; anything else -> generic one.
+    `observe(tool, outcome, seconds)` is told how every call ended (`/metrics`)."""
 
     @functools.wraps(fn)
     def tool(**arguments: Any) -> Any:
+        if observe is None:
+            return _run_tool(**arguments)
+        import time
+
+        started = time.monotonic()
+        outcome = "internal"
+        try:
+            result = _run_tool(**arguments)
+            outcome = "ok"
+            return result
+        except BaseException as exc:
+            outcome = outcome_of(exc)
+            raise
+        finally:
+            observe(name, outcome, time.monotonic() - started)
+
+    def _run_tool(**arguments: Any) -> Any:
         try:
             return fn(**arguments)
         except ToolError:
             raise
         except DockerHubError as exc:
-            raise ToolError(tool_error_message(exc, command)) from None
+            error = _tool_error(tool_error_message(exc, command), outcome_of(exc))
+            raise error from None
         except Exception as exc:  # a bug: one stderr line, the traceback only at DEBUG
             log.error(
                 "tool %s failed unexpectedly: %s: %s",
@@ -433,10 +489,11 @@ def _guard(name: str, fn: Callable[..., Any], command: Command | None = None) ->
                 exc,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
-            raise ToolError(
+            raise _tool_error(
                 f"internal error in {name} ({type(exc).__name__}); this is a bug in "
                 "dockerhub-cli, not a problem with your arguments, and the details are in the "
-                "server log"
+                "server log",
+                "internal",
             ) from None
 
     return tool
@@ -474,6 +531,7 @@ def make_tool(
     adjust = commands.resolve(tool_spec.adjust) if tool_spec.adjust else None
     on_error = commands.resolve(tool_spec.on_error) if tool_spec.on_error else None
     mcp_call = commands.resolve(command.mcp_call) if command.mcp_call else None
+    operation: str = command.operation
     from pydantic import create_model
 
     fields: dict[str, Any] = {
@@ -490,31 +548,36 @@ def make_tool(
         try:
             checked = strict.model_validate(given)
         except ValidationError as exc:
-            raise ToolError(validation_message(exc, command)) from None
+            raise _tool_error(validation_message(exc, command), "invalid_arguments") from None
         values = {name: getattr(checked, name) for name in fields}
         offset = 0 if own_offset else values.pop("offset", 0)
         args, kwargs = _operation_arguments(command, values)
 
         def work() -> Any:
             try:
-                if mcp_call is not None:
-                    result = mcp_call(service, **values)
-                elif ":" in command.operation:  # type: ignore[operator]
-                    result = commands.resolve(command.operation)(service.settings, *args, **kwargs)  # type: ignore[arg-type]
-                else:
-                    result = getattr(service, command.operation)(*args, **kwargs)  # type: ignore[arg-type]
+                with _tracking(service, limits.max_pulls) as call:
+                    if mcp_call is not None:
+                        result = mcp_call(service, **values)
+                    elif ":" in operation:
+                        result = commands.resolve(operation)(service.settings, *args, **kwargs)
+                    else:
+                        result = getattr(service, operation)(*args, **kwargs)
             except DockerHubError as exc:
                 special = on_error(exc, _first_image(command, values)) if on_error else None
                 if special is not None:
-                    raise ToolError(special) from None
+                    raise _tool_error(special, outcome_of(exc)) from None
                 raise
             result = advice.word_model(result, lambda text: model_words(text, command))
-            return adjust(result, values) if adjust is not None else result
+            result = adjust(result, values) if adjust is not None else result
+            return result, call
 
-        result = limits.run(tool_spec.name, work)
-        return tool_result(command, result, offset=offset, max_bytes=limits.max_result_bytes)
+        result, call = limits.run(tool_spec.name, work)
+        cost = call.cost.to_model().model_dump(mode="json") if call is not None else None
+        return tool_result(
+            command, result, offset=offset, max_bytes=limits.max_result_bytes, cost=cost
+        )
 
-    tool = _guard(tool_spec.name, body, command)
+    tool = _guard(tool_spec.name, body, command, limits.observe)
     tool.__name__ = tool.__qualname__ = tool_spec.name  # names the argument model in errors
     tool.__doc__ = tool_spec.description
     del tool.__wrapped__  # type: ignore[attr-defined]  # the signature below is the truth
@@ -529,6 +592,18 @@ def make_tool(
     return tool
 
 
+@contextlib.contextmanager
+def _tracking(service: Any, max_pulls: int | None) -> Iterator[Any]:
+    """The transport's tracking block around one tool call: its `cost`, and the server's
+    per-call `--max-pulls` (None for a stand-in service without a transport)."""
+    transport = getattr(service, "transport", None)
+    if transport is None or not hasattr(transport, "tracking"):
+        yield None
+        return
+    with transport.tracking(max_pulls=max_pulls) as call:
+        yield call
+
+
 # -- deadlines and size bounds ---------------------------------------------------------------
 
 
@@ -541,17 +616,21 @@ class Limits:
         timeout: float = DEFAULT_TOOL_TIMEOUT,
         max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
         workers: int = TOOL_WORKERS,
+        max_pulls: int | None = None,
+        observe: Callable[[str, str, float], None] | None = None,
     ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.timeout = timeout
         self.max_result_bytes = max_result_bytes
         self.workers = workers
+        self.max_pulls = max_pulls  # Docker Hub pulls one call may spend (--max-pulls)
+        self.observe = observe  # told (tool, outcome, seconds) of every call (/metrics)
         self._slots = threading.BoundedSemaphore(workers)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dockerhub-tool")
 
     @classmethod
-    def from_env(cls) -> Limits:
+    def from_env(cls, **changes: Any) -> Limits:
         from dockerhub_cli.config.settings import _env_int
 
         return cls(
@@ -560,6 +639,7 @@ class Limits:
                 max(_env_int("DOCKERHUB_MCP_MAX_RESULT_BYTES", DEFAULT_MAX_RESULT_BYTES), 4096),
                 60_000,
             ),
+            **changes,
         )
 
     def run(self, name: str, work: Callable[[], Any]) -> Any:
@@ -570,10 +650,11 @@ class Limits:
 
         started = time.monotonic()
         if not self._slots.acquire(timeout=self.timeout):
-            raise ToolError(
+            raise _tool_error(
                 f"{name} was not started within {self.timeout:g} s: {self.workers} earlier "
                 "tool calls are still running (slow or unreachable registries). What to try: "
-                "wait a minute and call again."
+                "wait a minute and call again.",
+                "timeout",
             )
         try:
             future = self._pool.submit(work)
@@ -584,10 +665,11 @@ class Limits:
         try:
             return future.result(timeout=max(0.0, self.timeout - (time.monotonic() - started)))
         except FutureTimeout:
-            raise ToolError(
+            raise _tool_error(
                 f"{name} did not finish within {self.timeout:g} s (the server's tool deadline, "
                 "DOCKERHUB_MCP_TOOL_TIMEOUT); the registry or Docker Hub is slow or not "
-                "answering. What to try: call again later, or another registry or tag."
+                "answering. What to try: call again later, or another registry or tag.",
+                "timeout",
             ) from None
 
 
@@ -782,18 +864,30 @@ def bound_result(
     return data, cut
 
 
-def tool_result(command: Command, result: Any, *, offset: int, max_bytes: int) -> CallToolResult:
+def tool_result(
+    command: Command,
+    result: Any,
+    *,
+    offset: int,
+    max_bytes: int,
+    cost: dict[str, Any] | None = None,
+) -> CallToolResult:
     """The answer to a tool call: the model as structured content, and as text content the
-    same data with publisher text marked, both within the size bound."""
+    same data with publisher text marked, both within the size bound. `cost` (what the call
+    cost, `models.cost.Cost`) is the text content's last key and the result's
+    `_meta["dockerhub/cost"]`; the structured content stays exactly the output schema's."""
     assert command.mcp is not None and command.result is not None
     data = result.model_dump(mode="json", by_alias=True)
     known = model_keys(commands.resolve(command.result))
+    extra = f',"cost":{_json(cost)}' if cost is not None else ""
     data, cut = bound_result(
-        data, offset=offset, max_bytes=max_bytes, tool=command.mcp.name, known=known
+        data, offset=offset, max_bytes=max_bytes - len(extra), tool=command.mcp.name, known=known
     )
+    text = _envelope(data, cut, known)
     return CallToolResult(
-        content=[TextContent(type="text", text=_envelope(data, cut, known))],
+        content=[TextContent(type="text", text=text[:-1] + extra + "}" if extra else text)],
         structured_content=data,
+        _meta={"dockerhub/cost": cost} if cost is not None else None,
     )
 
 
@@ -1011,15 +1105,30 @@ class BearerAuth:
         await send({"type": "http.response.body", "body": b""})
 
 
-def http_app(server: MCPServer, service: DockerHubService, *, host: str, token: str | None) -> Any:
-    """The ASGI app of `serve-mcp --transport http`: /mcp and /health, behind BearerAuth when
-    a token is set."""
+def http_app(
+    server: MCPServer,
+    service: DockerHubService,
+    *,
+    host: str,
+    token: str | None,
+    metrics: ServerMetrics | None = None,
+) -> Any:
+    """The ASGI app of `serve-mcp --transport http`: /mcp, /health and (with `metrics`)
+    /metrics in the Prometheus text format, behind BearerAuth when a token is set (/metrics
+    needs the token like /mcp: it names the registries the server talks to)."""
     from starlette.requests import Request
-    from starlette.responses import JSONResponse
+    from starlette.responses import JSONResponse, Response
 
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(request: Request) -> JSONResponse:
         return JSONResponse(health_report(service))
+
+    if metrics is not None:
+        from dockerhub_cli.mcp.metrics import CONTENT_TYPE
+
+        @server.custom_route("/metrics", methods=["GET"])  # type: ignore[untyped-decorator]
+        async def scrape(request: Request) -> Response:
+            return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     app = server.streamable_http_app(host=host)
     return BearerAuth(app, token) if token is not None else app
@@ -1034,12 +1143,23 @@ def serve(
     debug: bool = False,
     auth_token: str | None = None,
     no_auth: bool = False,
+    max_pulls: int | None = None,
 ) -> None:
-    """Serve until the client disconnects (stdio) or the process is interrupted (http)."""
+    """Serve until the client disconnects (stdio) or the process is interrupted (http).
+    `max_pulls` bounds the Docker Hub pulls of each tool call; the http transport also
+    serves /metrics."""
     if transport == "http":
         check_http_exposure(host, auth_token, no_auth=no_auth)
     configure_logging(debug)
-    server = build_server(service, log_level="DEBUG" if debug else "WARNING")
+    metrics = None
+    if transport == "http":
+        from dockerhub_cli.mcp.metrics import ServerMetrics
+
+        metrics = ServerMetrics(service)
+    limits = Limits.from_env(
+        max_pulls=max_pulls, observe=metrics.tool_call if metrics is not None else None
+    )
+    server = build_server(service, log_level="DEBUG" if debug else "WARNING", limits=limits)
     if transport == "stdio":
         log.info("serving MCP on stdio (%d tools)", len(available_tools()))
         server.run()
@@ -1056,7 +1176,7 @@ def serve(
             if auth_token is None
             else "; every request needs the bearer token",
         )
-    app = http_app(server, service, host=host, token=auth_token)
+    app = http_app(server, service, host=host, token=auth_token, metrics=metrics)
     config = uvicorn.Config(
         app,
         host=host,
@@ -1067,7 +1187,7 @@ def serve(
         timeout_graceful_shutdown=3,
     )
     log.info(
-        "serving MCP on http://%s:%d/mcp (health: /health)%s",
+        "serving MCP on http://%s:%d/mcp (health: /health, metrics: /metrics)%s",
         _url_host(host),
         port,
         ", bearer token required" if auth_token else "",
