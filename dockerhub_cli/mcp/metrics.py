@@ -21,7 +21,13 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import (
     CounterMetricFamily,
@@ -31,6 +37,10 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 
 from dockerhub_cli import __version__
+
+# No `*_created` series: a scrape of a server with many label sets would be twice as long, and
+# Prometheus does not need them (this module is imported only by the http server process).
+disable_created_metrics()
 
 PREFIX = "dockerhub"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
