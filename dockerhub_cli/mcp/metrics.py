@@ -40,7 +40,7 @@ from dockerhub_cli import __version__
 
 # No `*_created` series: a scrape of a server with many label sets would be twice as long, and
 # Prometheus does not need them (this module is imported only by the http server process).
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 PREFIX = "dockerhub"
 CONTENT_TYPE = CONTENT_TYPE_LATEST

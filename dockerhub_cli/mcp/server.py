@@ -572,7 +572,7 @@ def make_tool(
             return result, call
 
         result, call = limits.run(tool_spec.name, work)
-        cost = call.cost.to_model().model_dump(mode="json") if call is not None else None
+        cost = call.cost.to_dict() if call is not None else None
         return tool_result(
             command, result, offset=offset, max_bytes=limits.max_result_bytes, cost=cost
         )

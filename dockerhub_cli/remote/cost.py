@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from dockerhub_cli import advice
@@ -48,6 +48,22 @@ _REGISTRY_PATHS = (
 # "manifests"), and those of them that log in.
 _HUB_PREFIXES = ("/v2/namespaces/", "/v2/repositories/", "/v2/search/", "/v2/orgs/", "/api/")
 _HUB_LOGIN = frozenset({"/v2/auth/token", "/v2/users/login"})
+# The order kinds are shown in (`models.cost.REQUEST_KINDS`, repeated here so that counting
+# imports no pydantic; a test checks they agree).
+KINDS = (
+    "manifest_get",
+    "manifest_head",
+    "blob",
+    "blob_head",
+    "tag_list",
+    "referrers",
+    "ping",
+    "token",
+    "hub_api",
+    "osv",
+    "other",
+)
+_RANK = {kind: i for i, kind in enumerate(KINDS)}
 
 
 def request_kind(
@@ -104,22 +120,36 @@ class CostCounter:
     def cache_hits(self) -> int:
         return sum(self.cache.values())
 
+    def to_dict(self) -> dict[str, Any]:
+        """The `cost` object as JSON data (the shape of `models.cost.Cost`), built without
+        pydantic: an MCP tool call adds it to every answer."""
+        return {
+            "requests": self.requests,
+            "by_kind": _ordered(self.network),
+            "bytes_received": self.bytes_received,
+            "docker_hub": {
+                "pulls": self.pulls,
+                "free_heads": self.free_heads,
+                "max_pulls": self.max_pulls,
+            },
+            "cache": {
+                "hits": self.cache_hits,
+                "by_kind": _ordered(self.cache),
+                "stale": self.stale,
+                "saved_result": False,
+            },
+        }
+
     def to_model(self) -> Cost:
-        from dockerhub_cli.models.cost import REQUEST_KINDS, CacheUse, Cost, DockerHubPulls
+        from dockerhub_cli.models.cost import Cost
 
-        def ordered(counts: dict[str, int]) -> dict[str, int]:
-            rank = {k: i for i, k in enumerate(REQUEST_KINDS)}
-            return dict(sorted(counts.items(), key=lambda kv: (rank.get(kv[0], 99), kv[0])))
+        return Cost.model_validate(self.to_dict())
 
-        return Cost(
-            requests=self.requests,
-            by_kind=ordered(self.network),
-            bytes_received=self.bytes_received,
-            docker_hub=DockerHubPulls(
-                pulls=self.pulls, free_heads=self.free_heads, max_pulls=self.max_pulls
-            ),
-            cache=CacheUse(hits=self.cache_hits, by_kind=ordered(self.cache), stale=self.stale),
-        )
+
+def _ordered(counts: dict[str, int]) -> dict[str, int]:
+    """Counts in the order of `REQUEST_KINDS` (unknown kinds last, by name)."""
+    rank = _RANK
+    return dict(sorted(counts.items(), key=lambda kv: (rank.get(kv[0], 99), kv[0])))
 
 
 class Listener(Protocol):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import responses
@@ -86,6 +85,19 @@ def _manifest_gets(rsps: responses.RequestsMock) -> list[str]:
 def test_request_kinds(method: str, url: str, kind: str) -> None:
     assert request_kind(method, url) == kind
     assert kind in REQUEST_KINDS
+
+
+def test_the_counters_json_is_the_models() -> None:
+    from dockerhub_cli.remote import cost as cost_module
+
+    assert cost_module.KINDS == REQUEST_KINDS
+    counter = CostCounter(
+        network={"other": 1, "blob": 2, "manifest_get": 1}, cache={"token": 1}, max_pulls=4
+    )
+    data = counter.to_dict()
+    assert Cost.model_validate(data).model_dump(mode="json") == data
+    assert list(data["by_kind"]) == ["manifest_get", "blob", "other"]
+    assert Cost().model_dump(mode="json") == CostCounter().to_dict()
 
 
 def test_the_configured_hosts_are_docker_hub_and_its_api(monkeypatch) -> None:
