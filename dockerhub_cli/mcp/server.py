@@ -1128,7 +1128,11 @@ def http_app(
 
         @server.custom_route("/metrics", methods=["GET"])  # type: ignore[untyped-decorator]
         async def scrape(request: Request) -> Response:
-            return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+            from starlette.concurrency import run_in_threadpool
+
+            # in a worker thread: a big scrape must not hold up the event loop's MCP traffic
+            body = await run_in_threadpool(metrics.exposition)
+            return Response(body, media_type=CONTENT_TYPE)
 
     app = server.streamable_http_app(host=host)
     return BearerAuth(app, token) if token is not None else app
