@@ -252,6 +252,8 @@ class DockerHubService:
                 "cache_hits": self.transport.cache_hits,
                 "stale_served": self.transport.stale_served,
             },
+            # since the service started: requests by kind, Docker Hub pulls, cache hits
+            "cost": self.transport.meter.totals.to_dict(),
             "rate_limiter": self.limiter.snapshot(),
             "circuit_breaker": {
                 "enabled": self.breaker is not None,

@@ -207,6 +207,7 @@ def test_an_expired_tag_is_checked_with_a_free_head(rsps) -> None:
         svc.transport.meter.max_pulls = 0  # the HEAD and the renewed entries cost nothing
         svc.inspect("nginx:1.27.2")
         cost = svc.cost()
+        assert svc.health()["cost"]["docker_hub"]["free_heads"] == 1  # /health shows totals
     assert cost.docker_hub.pulls == 0 and cost.docker_hub.free_heads == 1
     assert cost.by_kind.get("manifest_get", 0) == 0 and cost.cache.by_kind["manifest_get"] == 2
 
