@@ -2,7 +2,7 @@
 
 Two hooks feed one `Meter` per process (per `Transport`):
 
-* the adapter (`ThrottledAdapter.send`), which only requests that really go to the network
+* the adapter (`MeteredAdapter.send`), which only requests that really go to the network
   reach (cache hits never do), calls `start()` before sending and `finish()` after: kinds,
   hosts, statuses, latency, bytes; Docker Hub's pulls (manifest GETs on its registry) and free
   HEADs; and `--max-pulls`, checked *before* a manifest GET is sent, so a limit is never passed;

@@ -283,35 +283,9 @@ class ThrottledAdapter(HTTPAdapter):
         self.limiter = limiter
         self.default_timeout = timeout
         self.breaker = breaker
-        self.meter: Meter | None = None  # set by the Transport (what requests cost)
         super().__init__(**kw)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        """Send, counted by the meter (`remote/cost.py`): every network request passes here
-        (cache hits never do); a manifest GET past `--max-pulls` is refused before sending."""
-        meter = self.meter
-        if meter is None:
-            return self._send(request, **kwargs)
-        budget = current_budget()
-        ticket = meter.start(
-            request.method or "GET",
-            request.url or "",
-            budget.kind if budget is not None else "",
-            budget.what if budget is not None else "",
-        )
-        try:
-            response = self._send(request, **kwargs)
-        except BaseException:
-            meter.finish(ticket, None)
-            raise
-        if isinstance(response.raw, StreamedBody):
-            response.raw.counted = lambda n: meter.add_bytes(ticket, n)
-            meter.finish(ticket, response.status_code)
-        else:
-            meter.finish(ticket, response.status_code, len(response._content or b""))
-        return response
-
-    def _send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         host = urlsplit(request.url or "").netloc
         budget = current_budget()
         if budget is None:  # a request sent outside Transport.request: default limits
@@ -367,6 +341,39 @@ class ThrottledAdapter(HTTPAdapter):
         if request.method != "HEAD":  # a HEAD announces the size of a body it never sends
             _refuse_oversized(response, host, budget)
         read_capped(response, host, budget, read)  # (a HEAD's is empty: the connection is kept)
+        return response
+        return response
+
+
+class MeteredAdapter(ThrottledAdapter):
+    """The adapter of the session: every request that goes to the network passes here (cache
+    hits never do) and is counted by the meter (`remote/cost.py`): kind, host, status, latency,
+    bytes; a manifest GET past `--max-pulls` is refused before it is sent (before the rate
+    limiter and the circuit breaker see it)."""
+
+    meter: Meter | None = None  # set by the Transport
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        meter = self.meter
+        if meter is None:
+            return super().send(request, **kwargs)
+        budget = current_budget()
+        ticket = meter.start(
+            request.method or "GET",
+            request.url or "",
+            budget.kind if budget is not None else "",
+            budget.what if budget is not None else "",
+        )
+        try:
+            response = super().send(request, **kwargs)
+        except BaseException:
+            meter.finish(ticket, None)
+            raise
+        if isinstance(response.raw, StreamedBody):  # a layer: its bytes count as they are read
+            response.raw.counted = lambda n: meter.add_bytes(ticket, n)
+            meter.finish(ticket, response.status_code)
+        else:
+            meter.finish(ticket, response.status_code, len(response._content or b""))
         return response
 
 
@@ -577,7 +584,7 @@ def build_session(
     session.headers["User-Agent"] = USER_AGENT
     # --no-cache reads nothing from the cache but still writes what it fetched (each request
     # is sent with force_refresh, see Transport.request): the next plain run sees that answer.
-    adapter = ThrottledAdapter(
+    adapter = MeteredAdapter(
         limiter,
         (settings.connect_timeout, settings.timeout),
         breaker,
@@ -716,7 +723,7 @@ class Transport:
         # What requests cost (`remote/cost.py`), for the process and each tracking block.
         self.meter = Meter(settings, scopes=lambda: [s.cost for s in self._each_stats()])
         for adapter in session.adapters.values():
-            if isinstance(adapter, ThrottledAdapter):
+            if isinstance(adapter, MeteredAdapter):
                 adapter.meter = self.meter
 
     # -- per-call accounting ----------------------------------------------------------------
