@@ -156,7 +156,7 @@ class _Snapshots(Collector):
 
     def collect(self) -> Iterator[Metric]:
         info = GaugeMetricFamily(
-            f"{PREFIX}_server_info", "The dockerhub-cli version serving.", labels=["version"]
+            f"{PREFIX}_server_info", "The hubscope version serving.", labels=["version"]
         )
         info.add_metric([__version__], 1)
         yield info

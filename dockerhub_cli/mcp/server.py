@@ -491,7 +491,7 @@ def _guard(
             )
             raise _tool_error(
                 f"internal error in {name} ({type(exc).__name__}); this is a bug in "
-                "dockerhub-cli, not a problem with your arguments, and the details are in the "
+                "hubscope, not a problem with your arguments, and the details are in the "
                 "server log",
                 "internal",
             ) from None
