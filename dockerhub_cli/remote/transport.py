@@ -686,6 +686,9 @@ class CallStats:
     stale_urls: list[str] = field(default_factory=list)
     # Requests by kind, pulls, bytes, cache hits (`remote/cost.py`; `cost.to_model()`).
     cost: CostCounter = field(default_factory=CostCounter)
+    # As `Transport.reusable` / `reuse_until`, for this call only (the MCP result store).
+    reusable: bool = True
+    reuse_until: float | None = None
 
 
 class Transport:
@@ -974,19 +977,22 @@ class Transport:
             # It is not in the HTTP cache (only 200s are), but a saved result built on it
             # may be replayed for as long as a repository's facts are trusted.
             ttl = max(1, int(self.settings.ttls.get("repository", 600)))
-            stamp = time.time() + ttl
-            with self._count_lock:
-                if self.reuse_until is None or stamp < self.reuse_until:
-                    self.reuse_until = stamp
+            self._reuse_until(time.time() + ttl)
             return
+        if expired or not stored or self.session.settings.disabled:
+            self._not_reusable()
+            return
+        if expires is not None:
+            self._reuse_until(expires.timestamp() if expires.tzinfo else _utc_stamp(expires))
+
+    def _reuse_until(self, stamp: float) -> None:
+        """An answer built from what was returned so far is true until `stamp` at most."""
         with self._count_lock:
-            if expired or not stored or self.session.settings.disabled:
-                self.reusable = False
-                return
-            if expires is not None:
-                stamp = expires.timestamp() if expires.tzinfo else _utc_stamp(expires)
-                if self.reuse_until is None or stamp < self.reuse_until:
-                    self.reuse_until = stamp
+            if self.reuse_until is None or stamp < self.reuse_until:
+                self.reuse_until = stamp
+            for stats in self._each_stats():
+                if stats.reuse_until is None or stamp < stats.reuse_until:
+                    stats.reuse_until = stamp
 
     def forget(self, response: requests.Response) -> None:
         """Drop a cached answer we found unusable (e.g. a 200 whose body is not JSON), so the
@@ -1112,6 +1118,8 @@ class Transport:
     def _not_reusable(self) -> None:
         with self._count_lock:
             self.reusable = False
+            for stats in self._each_stats():
+                stats.reusable = False
 
     # -- the cache can fail too -------------------------------------------------------------
 

@@ -56,13 +56,17 @@ async def test_each_tool_result_says_what_that_call_cost(rsps, service) -> None:
     _nginx_on_hub(rsps)
     async with Client(build_server(service)) as client:
         cold = await client.call_tool(DETAILS, ARGS)
-        warm = await client.call_tool(DETAILS, ARGS)
-    assert cold.is_error is False and warm.is_error is False
-    first, second = _cost(cold), _cost(warm)
-    assert first.docker_hub.pulls == 2 and first.requests >= 3
-    assert second.docker_hub.pulls == 0 and second.cache.by_kind["manifest_get"] == 2
-    assert second.requests < first.requests  # per call, not the server's running total
-    assert service.cost().docker_hub.pulls == 2
+        again = await client.call_tool(DETAILS, ARGS)  # the result store answers
+        arm = await client.call_tool(DETAILS, {**ARGS, "platform": "linux/arm64"})
+    assert cold.is_error is False and again.is_error is False and arm.is_error is False
+    first, replay, other = _cost(cold), _cost(again), _cost(arm)
+    assert first.docker_hub.pulls == 2 and first.requests >= 3 and not first.cache.saved_result
+    assert replay.cache.saved_result and replay.requests == 0 and replay.cache.hits == 0
+    saved, fresh = json.loads(again.content[0].text), json.loads(cold.content[0].text)
+    assert saved["result"] == fresh["result"]
+    # per call, not the server's running total: the index from the HTTP cache, one more pull
+    assert other.docker_hub.pulls == 1 and other.cache.by_kind["manifest_get"] == 1
+    assert service.cost().docker_hub.pulls == 3
 
 
 async def test_max_pulls_bounds_each_tool_call(rsps, service) -> None:
@@ -145,16 +149,18 @@ async def test_metrics_are_served_in_the_prometheus_format(rsps, service) -> Non
     rsps.add_passthru("http://127.0.0.1")  # the scrape itself (urllib, not requests, anyway)
     _nginx_on_hub(rsps)
     metrics = ServerMetrics(service)
-    server = build_server(service, limits=Limits(observe=metrics.tool_call))
+    server = build_server(service, limits=Limits(metrics=metrics))
     breaker = service.breaker
     assert breaker is not None
     for _ in range(service.settings.breaker_threshold):
         breaker.record_failure("down.example.com", "connection refused")
     async with Client(server) as client:
         assert (await client.call_tool(DETAILS, ARGS)).is_error is False
-        assert (await client.call_tool(DETAILS, ARGS)).is_error is False
+        assert (await client.call_tool(DETAILS, ARGS)).is_error is False  # the result store
         bad = await client.call_tool(DETAILS, {**ARGS, "platform": "x" * 300})
         assert bad.is_error is True
+        arm = await client.call_tool(DETAILS, {**ARGS, "platform": "linux/arm64"})
+        assert arm.is_error is False
     app = http_app(server, service, host="127.0.0.1", token=None, metrics=metrics)
     with _Served(app) as served:
         status, content_type, text = served.get("/metrics")
@@ -162,48 +168,30 @@ async def test_metrics_are_served_in_the_prometheus_format(rsps, service) -> Non
     assert status == 200 and content_type.startswith("text/plain; version=")
     assert health[0] == 200
     s = _samples(text)
-    up = s["dockerhub_upstream_requests"]
-    assert (
-        _value(
-            up,
-            "dockerhub_upstream_requests_total",
-            host="registry-1.docker.io",
-            kind="manifest_get",
-            status="200",
-        )
-        == 2
-    )
-    assert _value(up, "dockerhub_upstream_requests_total", kind="blob", status="200") == 1
-    assert _value(up, "dockerhub_upstream_requests_total", kind="hub_api", status="404") >= 1
+    up, total = s["dockerhub_upstream_requests"], "dockerhub_upstream_requests_total"
+    hub = {"host": "registry-1.docker.io"}
+    assert _value(up, total, **hub, kind="manifest_get", status="200") == 3
+    assert _value(up, total, kind="blob", status="200") == 2
+    assert _value(up, total, kind="hub_api", status="404") >= 1
     latency = s["dockerhub_upstream_request_duration_seconds"]
-    assert (
-        _value(latency, "dockerhub_upstream_request_duration_seconds_count", kind="manifest_get")
-        == 2
-    )
-    cache = s["dockerhub_cache_requests"]
-    assert _value(cache, "dockerhub_cache_requests_total", kind="manifest_get", result="hit") == 2
-    assert _value(cache, "dockerhub_cache_requests_total", kind="manifest_get", result="miss") == 2
-    tools = s["dockerhub_tool_calls"]
-    assert _value(tools, "dockerhub_tool_calls_total", tool=DETAILS, outcome="ok") == 2
-    assert (
-        _value(tools, "dockerhub_tool_calls_total", tool=DETAILS, outcome="invalid_arguments") == 1
-    )
-    assert (
-        _value(
-            s["dockerhub_tool_call_duration_seconds"], "dockerhub_tool_call_duration_seconds_count"
-        )
-        == 3
-    )
-    assert _value(s["dockerhub_docker_hub_pulls"], "dockerhub_docker_hub_pulls_total") == 2
-    circuit = s["dockerhub_circuit_breaker_state"]
-    assert (
-        _value(circuit, "dockerhub_circuit_breaker_state", host="down.example.com", state="open")
-        == 1
-    )
-    assert (
-        _value(circuit, "dockerhub_circuit_breaker_state", host="down.example.com", state="closed")
-        == 0
-    )
+    count = "dockerhub_upstream_request_duration_seconds_count"
+    assert _value(latency, count, kind="manifest_get") == 3
+    cache, lookups = s["dockerhub_cache_requests"], "dockerhub_cache_requests_total"
+    http = {"cache": "http", "kind": "manifest_get"}
+    assert _value(cache, lookups, **http, result="hit") == 1  # arm64: the index was cached
+    assert _value(cache, lookups, **http, result="miss") == 3
+    store = {"cache": "result", "kind": DETAILS}
+    assert _value(cache, lookups, **store, result="hit") == 1
+    assert _value(cache, lookups, **store, result="miss") >= 2
+    tools, calls = s["dockerhub_tool_calls"], "dockerhub_tool_calls_total"
+    assert _value(tools, calls, tool=DETAILS, outcome="ok") == 3
+    assert _value(tools, calls, tool=DETAILS, outcome="invalid_arguments") == 1
+    durations = s["dockerhub_tool_call_duration_seconds"]
+    assert _value(durations, "dockerhub_tool_call_duration_seconds_count") == 4
+    assert _value(s["dockerhub_docker_hub_pulls"], "dockerhub_docker_hub_pulls_total") == 3
+    circuit, state = s["dockerhub_circuit_breaker_state"], "dockerhub_circuit_breaker_state"
+    assert _value(circuit, state, host="down.example.com", state="open") == 1
+    assert _value(circuit, state, host="down.example.com", state="closed") == 0
     assert "dockerhub_rate_limit_waits" in s and "dockerhub_rate_limit_wait_seconds" in s
     waits = s["dockerhub_rate_limit_waits"]
     assert {x.labels["host"] for x in waits} >= {"registry-1.docker.io", "hub.docker.com"}
