@@ -1982,6 +1982,58 @@ COMMANDS: tuple[Command, ...] = (
         render="dockerhub_cli.render.cache:cache_cleared",
     ),
     Command(
+        "cache warm",
+        "maintenance",
+        "Fetch ahead of time what later runs read, so that they can run --offline.\n\n"
+        "IMAGE is a reference; FILE a Dockerfile, Compose, Kubernetes or workflow\n"
+        "file, whose image references are read as `pin` reads them. For each image:\n"
+        "its manifest, every platform's manifest and config (or only --platform's),\n"
+        "its first page of tags, Docker Hub's repository facts, and the base image\n"
+        "each platform names. --layers also reads every layer once and caches its\n"
+        "file index (files, diff, waste): layers are big.\n\n"
+        "Example: dockerhub cache warm compose.yaml Dockerfile nginx:1.27 --layers",
+        params=(
+            Param(
+                "targets",
+                "list[str]",
+                REQUIRED,
+                "Images, and Dockerfiles, Compose, Kubernetes or workflow files (an existing "
+                "path is a file).",
+                argument=True,
+                metavar="IMAGE|FILE...",
+            ),
+            PLATFORM.replace(
+                help="Only this platform of a multi-platform image (default: every platform).",
+            ),
+            KIND,
+            Param(
+                "layers",
+                "bool",
+                False,
+                "Also read every layer once and cache its file index (for files, diff and "
+                "waste --offline).",
+                flags=("--layers",),
+            ),
+            Param(
+                "jobs",
+                "int",
+                4,
+                "Fetches at the same time (crane's default is 4).",
+                flags=("--jobs", "-j"),
+                minimum=1,
+                maximum=16,
+            ),
+            MAX_DOWNLOAD_CLI.replace(
+                help="With --layers: stop before downloading more than this (e.g. 2GB); "
+                "layers already read cost nothing.",
+            ),
+        ),
+        operation="warm",
+        result="dockerhub_cli.models.cache:WarmReport",
+        render="dockerhub_cli.render.cache:warm_report",
+        cli_body="dockerhub_cli.cli.warm_commands:warm",
+    ),
+    Command(
         "config show",
         "maintenance",
         "Print every effective setting with its source (flag, env, config or default).\n\n"
