@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         ExtractResult,
         FileContent,
         FileDiff,
+        FileInfo,
         FileListing,
         WasteReport,
     )
@@ -638,6 +639,32 @@ class DockerHubService:
         from dockerhub_cli.ops import files
 
         return files.list_files(
+            self.clients,
+            image,
+            path,
+            layer=layer,
+            find=find,
+            platform=platform,
+            max_download=max_download,
+            progress=progress,
+        )
+
+    def files_streamed(
+        self,
+        image: str,
+        path: str | None = None,
+        *,
+        layer: int | None = None,
+        find: str | None = None,
+        platform: str | None = None,
+        max_download: int | None = None,
+        progress: FileProgress | None = None,
+    ) -> tuple[FileListing, Iterator[FileInfo]]:
+        """`files` with its rows as an iterator (`files` empty in the listing): for writing a
+        listing of 100k entries without holding 100k models."""
+        from dockerhub_cli.ops import files
+
+        return files.list_files_streamed(
             self.clients,
             image,
             path,
