@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
     from dockerhub_cli.models.cache import WarmReport
     from dockerhub_cli.models.compare import Comparison, UpdateReport
+    from dockerhub_cli.models.cost import Cost
     from dockerhub_cli.models.files import (
         ExtractResult,
         FileContent,
@@ -225,6 +226,14 @@ class DockerHubService:
 
         return account.logout(self.clients, registry)
 
+    # -- cost and health -------------------------------------------------------------------------
+
+    def cost(self) -> Cost:
+        """What this service's requests have cost so far: requests by kind, Docker Hub pulls
+        and free HEADs, cache hits (counted by the transport, `remote/cost.py`). For one call,
+        `with service.transport.tracking() as call: ...` then `call.cost.to_model()`."""
+        return self.transport.meter.totals.to_model()
+
     # -- health -------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
@@ -246,6 +255,8 @@ class DockerHubService:
                 "cache_hits": self.transport.cache_hits,
                 "stale_served": self.transport.stale_served,
             },
+            # since the service started: requests by kind, Docker Hub pulls, cache hits
+            "cost": self.transport.meter.totals.to_dict(),
             "rate_limiter": self.limiter.snapshot(),
             "circuit_breaker": {
                 "enabled": self.breaker is not None,

@@ -68,7 +68,7 @@ def _save(result_plan: Plan, capture: object, exit_code: int = 0) -> None:
     if expires_at is None:
         result_cache.debug("not saved (an error, or data not fresh in the HTTP cache)")
         return
-    result_plan.store(capture.text, expires_at, capture.err_text, exit_code)
+    result_plan.store(capture.text, expires_at, capture.err_text, exit_code, capture.cost_span)
 
 
 def _main() -> None:

@@ -44,6 +44,7 @@ from dockerhub_cli.errors import (
     RateLimitedError,
     UpstreamError,
 )
+from dockerhub_cli.remote.cost import CostCounter, Meter
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ class Budget:
     what: str = ""
     clock: Callable[[], float] = time.monotonic
     stream: bool = False  # the caller reads a 2xx body itself, through a StreamedBody
+    kind: str = ""  # what is asked for (`remote/cost.py`: manifest_get, blob, token...)
 
     def remaining(self) -> float:
         return self.deadline - self.clock()
@@ -461,6 +463,38 @@ class ThrottledAdapter(HTTPAdapter):
         return response
 
 
+class MeteredAdapter(ThrottledAdapter):
+    """The adapter of the session: every request that goes to the network passes here (cache
+    hits never do) and is counted by the meter (`remote/cost.py`): kind, host, status, latency,
+    bytes; a manifest GET past `--max-pulls` is refused before it is sent (before the rate
+    limiter and the circuit breaker see it)."""
+
+    meter: Meter | None = None  # set by the Transport
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        meter = self.meter
+        if meter is None:
+            return super().send(request, **kwargs)
+        budget = current_budget()
+        ticket = meter.start(
+            request.method or "GET",
+            request.url or "",
+            budget.kind if budget is not None else "",
+            budget.what if budget is not None else "",
+        )
+        try:
+            response = super().send(request, **kwargs)
+        except BaseException:
+            meter.finish(ticket, None)
+            raise
+        if isinstance(response.raw, StreamedBody):  # a layer: its bytes count as they are read
+            response.raw.counted = lambda n: meter.add_bytes(ticket, n)
+            meter.finish(ticket, response.status_code)
+        else:
+            meter.finish(ticket, response.status_code, len(response._content or b""))
+        return response
+
+
 def _refuse_oversized(response: requests.Response, host: str, budget: Budget) -> None:
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > budget.max_bytes:
@@ -542,6 +576,7 @@ class StreamedBody:
         self.started = self.clock()
         self._window_start = self.started
         self._window_bytes = 0
+        self.counted: Callable[[int], None] | None = None  # told the size of each chunk read
 
     def read(self, n: int | None = -1, /, decode_content: bool | None = None) -> bytes:
         from urllib3.exceptions import DecodeError, ProtocolError, SSLError
@@ -567,6 +602,8 @@ class StreamedBody:
                 ) from None
             self.count += len(chunk)
             self._window_bytes += len(chunk)
+            if self.counted is not None:
+                self.counted(len(chunk))
             if self.count > self.max_bytes:
                 self.close()
                 raise UpstreamError(
@@ -665,7 +702,7 @@ def build_session(
     session.headers["User-Agent"] = USER_AGENT
     # --no-cache reads nothing from the cache but still writes what it fetched (each request
     # is sent with force_refresh, see Transport.request): the next plain run sees that answer.
-    adapter = ThrottledAdapter(
+    adapter = MeteredAdapter(
         limiter,
         (settings.connect_timeout, settings.timeout),
         breaker,
@@ -765,6 +802,8 @@ class CallStats:
     cache_hits: int = 0
     stale: int = 0
     stale_urls: list[str] = field(default_factory=list)
+    # Requests by kind, pulls, bytes, cache hits (`remote/cost.py`; `cost.to_model()`).
+    cost: CostCounter = field(default_factory=CostCounter)
     # As `Transport.reusable` / `reuse_until`, for this call only (the MCP result store).
     reusable: bool = True
     reuse_until: float | None = None
@@ -802,18 +841,25 @@ class Transport:
         self._cache_bypass_warned = False
         # The clock of the per-request deadline (tests inject a fake one).
         self.clock: Callable[[], float] = time.monotonic
+        # What requests cost (`remote/cost.py`), for the process and each tracking block.
+        self.meter = Meter(settings, scopes=lambda: [s.cost for s in self._each_stats()])
+        for adapter in session.adapters.values():
+            if isinstance(adapter, MeteredAdapter):
+                adapter.meter = self.meter
 
     # -- per-call accounting ----------------------------------------------------------------
 
     @contextmanager
-    def tracking(self) -> Iterator[CallStats]:
+    def tracking(self, *, max_pulls: int | None = None) -> Iterator[CallStats]:
         """Count what happens on this thread inside the block (nested blocks all count).
 
         The service wraps each public call in one, and sets `stale=True` on its result when
-        `stats.stale` is non-zero.
+        `stats.stale` is non-zero. `stats.cost` is what the block cost; `max_pulls` limits the
+        Docker Hub pulls spent inside it (the MCP server's per-call `--max-pulls`).
         """
         stack: list[CallStats] = self._local.__dict__.setdefault("stack", [])
         stats = CallStats()
+        stats.cost.max_pulls = max_pulls
         stack.append(stats)
         try:
             yield stats
@@ -859,8 +905,10 @@ class Transport:
         stream: bool = False,
         what: str = "",
         max_bytes: int = MAX_RESPONSE_BYTES,
+        kind: str = "",
     ) -> requests.Response:
-        """Send one request. `what` names the thing asked for, for error messages.
+        """Send one request. `what` names the thing asked for, for error messages; `kind` is
+        its kind for the cost counters (default: from the method and URL, `remote/cost.py`).
 
         `cacheable=False` never reads or writes the cache (tokens, logins); `cache_only=True`
         answers from the cache or with a 504 response, never from the network. The request
@@ -875,8 +923,9 @@ class Transport:
         if stream and cacheable:
             raise ValueError("a streamed response is never cached: pass cacheable=False")
         now = self.clock()
+        kind = kind or self.meter.kind(method, url)
         budget = Budget(
-            now, now + self.settings.timeout, max_bytes, what, self.clock, stream=stream
+            now, now + self.settings.timeout, max_bytes, what, self.clock, stream=stream, kind=kind
         )
         outer = current_budget()
         _budgets.current = budget
@@ -985,6 +1034,11 @@ class Transport:
         # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
         cache_miss = _is_cache_miss(response, kwargs)
         from_cache = bool(getattr(response, "from_cache", False)) and not cache_miss
+        kind = _current_kind(method, url, self.meter)
+        if from_cache:
+            self.meter.cached(kind)
+        elif cacheable and not cache_miss:
+            self.meter.missed(kind)
         with self._count_lock:
             if from_cache:
                 self.cache_hits += 1
@@ -1141,12 +1195,14 @@ class Transport:
             return None
         if not getattr(cached, "from_cache", False) or _is_cache_miss(cached, lookup):
             return None
+        self.meter.cached(_current_kind(method, url, self.meter))
         with self._count_lock:
             self.cache_hits += 1
         self._note_stale(cached, url, reason)
         return cached
 
     def _note_stale(self, response: requests.Response, url: str, reason: str) -> None:
+        self.meter.stale(_current_kind("GET", url, self.meter))
         with self._count_lock:
             self.reusable = False  # an answer with out-of-date data is never replayed
             self.stale_served += 1
@@ -1328,6 +1384,12 @@ class Transport:
                 retry_after=wait,
                 hint="raise DOCKERHUB_RATE_LIMIT_PER_MINUTE if the server allows more",
             ) from None
+
+
+def _current_kind(method: str, url: str, meter: Meter) -> str:
+    """The kind of the request being sent on this thread (its budget's), else from the URL."""
+    budget = current_budget()
+    return budget.kind if budget is not None and budget.kind else meter.kind(method, url)
 
 
 def _utc_stamp(naive: Any) -> float:

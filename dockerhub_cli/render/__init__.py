@@ -309,6 +309,9 @@ class OutputOptions:
     template: str | None = None
     quiet: bool = False
     default_json: bool = False  # config file `[output] json = true`
+    # --stats: what the command cost so far (`models.cost.Cost` as JSON), added to JSON
+    # objects as their last key `cost`; None: no `cost` key.
+    cost: Callable[[], dict[str, Any]] | None = None
 
 
 output = OutputOptions()
@@ -335,7 +338,7 @@ def emit(model: BaseModel, *, json_output: bool, render: Callable[[Any, Console]
             raise InvalidInputError("--format and --json cannot be used together")
         sys.stdout.write(visible(format_rows(model, output.template)))
     elif want_json or (output.default_json and not output.quiet):
-        sys.stdout.write(json_visible(model.model_dump_json(indent=2)) + "\n")
+        _write_json(json_visible(model.model_dump_json(indent=2)))
     elif output.quiet:
         sys.stdout.write(visible("".join(f"{line}\n" for line in quiet_lines(model))))
     else:
@@ -499,7 +502,19 @@ def quiet_lines(model: BaseModel) -> list[str]:
 def emit_json(data: Any) -> None:
     from dockerhub_cli.text import json_visible
 
-    sys.stdout.write(json_visible(json.dumps(data, indent=2, default=str)) + "\n")
+    _write_json(json_visible(json.dumps(data, indent=2, default=str)))
+
+
+def _write_json(text: str) -> None:
+    """Write one JSON document; with --stats, an object gets the command's `cost` as its last
+    key (a list or anything else is written as it is: the cost is on the --stats line)."""
+    if output.cost is not None:
+        from dockerhub_cli.result_cache import note_cost_span, splice_cost
+
+        text, span = splice_cost(text, output.cost())
+        if span is not None:
+            note_cost_span(*span)
+    sys.stdout.write(text + "\n")
 
 
 def show_progress() -> bool:
@@ -603,4 +618,25 @@ def warn(message: str) -> None:
 
     stderr_console().print(
         f"[yellow]warning:[/yellow] {escape(visible(message))}", markup=True, highlight=False
+    )
+
+
+def stats_line(cost: Any) -> str:
+    """`--stats`: a `models.cost.Cost` in one line, e.g. `cost: 3 requests (1 manifest_get,
+    1 manifest_head, 1 token), 2.1 kB received; Docker Hub: 1 pull, 1 free HEAD; cache: 4
+    hits (2 manifest_get, 2 blob)`."""
+
+    def kinds(counts: dict[str, int]) -> str:
+        return f" ({', '.join(f'{n} {k}' for k, n in counts.items())})" if counts else ""
+
+    hub = cost.docker_hub
+    limit = f" of at most {hub.max_pulls}" if hub.max_pulls is not None else ""
+    cache = cost.cache
+    stale = f", {cache.stale} stale" if cache.stale else ""
+    return (
+        f"cost: {plural(cost.requests, 'request')}{kinds(cost.by_kind)}, "
+        f"{human_size(cost.bytes_received)} received; "
+        f"Docker Hub: {plural(hub.pulls, 'pull')}{limit}, "
+        f"{hub.free_heads} free HEAD{'s' if hub.free_heads != 1 else ''}; "
+        f"cache: {plural(cache.hits, 'hit')}{kinds(cache.by_kind)}{stale}"
     )
