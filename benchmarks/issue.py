@@ -60,6 +60,7 @@ def issue_table(
     sizes: Sequence[int],
     mcp_calls: int,
     peers: dict[str, str | None],
+    rows_wanted: str = "all",
 ) -> str:
     from benchmarks.run import checked, median_ms, run, skopeo, table
 
@@ -258,8 +259,9 @@ def issue_table(
             ]
         )
 
-        print("(issue table: serve-mcp and the peers)", file=sys.stderr, flush=True)
-        rows.extend(mcp_rows(dh, envs, hub, mcp_calls, peers))
+        if rows_wanted in ("all", "mcp"):
+            print("(issue table: serve-mcp and the peers)", file=sys.stderr, flush=True)
+            rows.extend(mcp_rows(dh, envs, hub, mcp_calls, peers))
     finally:
         hub.close()
 

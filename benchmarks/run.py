@@ -681,6 +681,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("DOCKERHUB_BENCH_HUB_MCP"),
         help="built checkout of docker/hub-mcp (env DOCKERHUB_BENCH_HUB_MCP)",
     )
+    parser.add_argument(
+        "--issue-rows",
+        choices=("all", "cli"),
+        default="all",
+        help="rows of the issue table: all, or only the CLI rows (no serve-mcp / peers)",
+    )
     parser.add_argument("--out", type=Path, help="also write the tables (markdown) here")
     opts = parser.parse_args(argv)
     sections = set(opts.only.split(","))
@@ -725,6 +731,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "DOCKERHUB_BENCH_SEED": opts.seed,
                         "DOCKERHUB_BENCH_HUB_MCP": opts.hub_mcp,
                     },
+                    rows_wanted=opts.issue_rows,
                 )
             )
         if "requests" in sections:

@@ -155,25 +155,32 @@ class Plan:
                 pass
         return True
 
-    def store(self, stdout: str, expires_at: float, stderr: str = "", exit_code: int = 0) -> bool:
+    def store(
+        self,
+        stdout: str | Sequence[str],
+        expires_at: float,
+        stderr: str = "",
+        exit_code: int = 0,
+    ) -> bool:
         """Save the run's output until `expires_at` (atomically, mode 0600); False when not
-        worth it."""
+        worth it. `stdout` may be the pieces it was written in (`Capture.stdout`): they are
+        written one by one, so a 10 MB output is not joined and copied whole to be saved."""
         import json
         import tempfile
 
         if expires_at - time.time() < 1:
             debug("not saved (expires too soon)")
             return False
-        body = json.dumps(
+        head = json.dumps(
             {
                 "format": _FORMAT,
                 "command": self.command,
                 "expires_at": expires_at,
-                "stdout": stdout,
                 "stderr": stderr,
                 "exit_code": exit_code,
             }
-        ).encode()
+        )
+        pieces = [stdout] if isinstance(stdout, str) else stdout
         tmp = None
         if not _private_dir(os.path.dirname(self.results_dir)):
             debug("not saved (cache directory not private)")
@@ -182,7 +189,11 @@ class Plan:
             os.makedirs(self.results_dir, mode=0o700, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".tmp", dir=self.results_dir)
             with os.fdopen(fd, "wb") as fh:  # mkstemp makes it 0600
-                fh.write(body)
+                # {"format": ..., "exit_code": 0, "stdout": "<each piece's JSON escapes>"}
+                fh.write(head[:-1].encode() + b', "stdout": "')
+                for piece in pieces:  # escaping is per character: pieces join as one string
+                    fh.write(json.dumps(piece)[1:-1].encode())
+                fh.write(b'"}')
             os.replace(tmp, self.path)
             tmp = None
         except OSError as exc:  # a read-only cache dir only costs the fast path

@@ -34,6 +34,9 @@ def main(result_plan: Plan | None = None) -> None:
         _main()
     except SystemExit as done:
         capture.stop()
+        # The run's frames (and the result they hold, 50,000 tags for a big listing) are not
+        # needed to save what it printed: let them go before the output is written out.
+        done.__traceback__ = None
         code = 0 if done.code is None else done.code
         if isinstance(code, int) and not isinstance(code, bool) and 0 <= code <= 255:
             try:
@@ -64,7 +67,7 @@ def _save(result_plan: Plan, capture: object, exit_code: int = 0) -> None:
     if expires_at is None:
         result_cache.debug("not saved (an error, or data not fresh in the HTTP cache)")
         return
-    result_plan.store(capture.text, expires_at, capture.err_text, exit_code)
+    result_plan.store(capture.stdout, expires_at, capture.err_text, exit_code)
 
 
 def _main() -> None:

@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 import requests
 from ratelimit import RateLimitException
 from requests.adapters import HTTPAdapter
-from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
@@ -36,7 +35,11 @@ from dockerhub_cli.errors import (
     RateLimitedError,
     UpstreamError,
 )
+from dockerhub_cli.remote.lean_imports import without_unused_backends
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
+
+with without_unused_backends():
+    from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
 
 if TYPE_CHECKING:
     from dockerhub_cli.remote.circuit import CircuitBreaker
