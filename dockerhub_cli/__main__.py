@@ -24,6 +24,11 @@ def main() -> None:
 
         sys.stdout.write(help_text(shutil.get_terminal_size((80, 24)).columns))
         sys.exit(0 if argv else 2)  # bare `dockerhub`: the help, as a usage error (like Click)
+    import os
+
+    # pydantic looks for plugins in every installed distribution's entry points the first time
+    # a model is used; this program uses none (set the variable yourself to choose otherwise).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from dockerhub_cli import result_cache
 
     plan = result_cache.plan(argv)
