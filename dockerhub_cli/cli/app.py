@@ -371,6 +371,17 @@ def run_settings() -> Settings:
     )
 
 
+def _start_up_done() -> None:
+    """The console script turned the garbage collector off for start-up (`__main__`): what
+    is loaded by now lives until exit, so it is frozen out of later collections, and the
+    collector runs again for the command itself."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def get_service() -> DockerHubService:
     """The process's one service, built on first use (so `--help` never pays for it)."""
     if _run.service is None:
@@ -382,6 +393,7 @@ def get_service() -> DockerHubService:
 
             raise InvalidInputError("--no-cache and --offline cannot be used together")
         _run.service = DockerHubService(settings)
+        _start_up_done()
         if settings.output_json:
             from dockerhub_cli import render
 

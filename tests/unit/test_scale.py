@@ -145,3 +145,55 @@ def test_the_transport_does_not_import_unused_cache_backends() -> None:
     ).stdout.splitlines()
     assert out[0] == "[]"
     assert out[1] == "requests_cache.backends.redis {'a': 1}"
+
+
+def test_a_re_pushed_tag_is_seen_once_its_documented_ttl_has_run_out(isolated_env) -> None:
+    """Warm runs answer from the cache for the tag's lifetime (`[cache.ttls] manifest_by_tag`,
+    an hour by default), and see the new image as soon as that lifetime is over: one HEAD finds
+    the new digest, one GET fetches it."""
+    import responses
+
+    from dockerhub_cli.config.settings import DEFAULT_TTLS, Settings
+    from dockerhub_cli.service import DockerHubService
+    from tests.support.cache import age_cache
+    from tests.unit import registry_fixtures as fx
+
+    ref = "registry.example.com/team/app:1.0"
+    assert DEFAULT_TTLS["manifest_by_tag"] == 3600  # what README and docs/performance.md say
+    settings = Settings.from_env(backoff_factor=0.0)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        reg = fx.FakeRegistry(rsps, "https://registry.example.com", "team/app")
+        reg.gitea("1.0")
+        with DockerHubService(settings) as svc:
+            first = svc.inspect(ref).digest
+        # re-pushed: the tag now names another manifest (same config, different bytes)
+        body = fx.GITEA_MANIFEST + b"\n"
+        new = fx.sha256(body)
+        for method in (responses.HEAD, responses.GET):
+            rsps.remove(method, reg.url("manifests/1.0"))
+        reg.manifest(body, fx.DOCKER_MANIFEST, tags=("1.0",))
+        with DockerHubService(settings) as svc:  # within the TTL: the cached answer
+            assert svc.inspect(ref).digest == first != new
+            assert svc.transport.network_requests == 0
+        assert age_cache(settings) >= 1  # the tag's lifetime has run out
+        with DockerHubService(settings) as svc:
+            assert svc.inspect(ref).digest == new
+            assert svc.transport.network_requests == 2  # HEAD (digest moved), GET
+
+
+def test_the_collector_is_back_on_once_the_service_exists(monkeypatch) -> None:
+    """The console script runs start-up with the garbage collector off (`__main__`); building
+    the service turns it back on, so a long-running command collects as usual."""
+    import gc
+    import importlib
+
+    cli_app = importlib.import_module("dockerhub_cli.cli.app")  # the module, not the Typer app
+    monkeypatch.setattr(cli_app._run, "service", None)
+    gc.disable()
+    try:
+        service = cli_app.get_service()
+        assert gc.isenabled()
+        service.close()
+    finally:
+        gc.enable()
+        gc.unfreeze()
