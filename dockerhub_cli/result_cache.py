@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -157,13 +157,13 @@ class Plan:
 
     def store(
         self,
-        stdout: str | Sequence[str],
+        stdout: str | Iterable[str],
         expires_at: float,
         stderr: str = "",
         exit_code: int = 0,
     ) -> bool:
         """Save the run's output until `expires_at` (atomically, mode 0600); False when not
-        worth it. `stdout` may be the pieces it was written in (`Capture.stdout`): they are
+        worth it. `stdout` may be the pieces it was written in (`Capture.pieces()`): they are
         written one by one, so a 10 MB output is not joined and copied whole to be saved."""
         import json
         import tempfile
@@ -404,11 +404,20 @@ class _Tee:
         return getattr(self._stream, name)
 
 
+SPILL_CHARS = 1 << 20  # captured stdout beyond this goes to a temporary file, not memory
+
+
 class Capture:
-    """What a run wrote on stdout and stderr, and whether it failed."""
+    """What a run wrote on stdout and stderr, and whether it failed.
+
+    Stdout is kept in memory up to SPILL_CHARS, then in an unnamed temporary file (the JSON
+    of 50,000 tags is 10 MB: held as well as printed, it was an eighth of that run's memory);
+    `pieces()` gives it back in order either way."""
 
     def __init__(self) -> None:
         self.stdout: list[str] = []
+        self._held = 0
+        self._spill: Any = None
         self.stderr: list[str] = []
         self.talked = False
         self.errored = False  # an error line: such a run is never saved
@@ -420,7 +429,20 @@ class Capture:
 
     def record(self, name: str, text: str) -> None:
         if name == "stdout":
+            if self._spill is not None:
+                self._spill.write(text)
+                return
             self.stdout.append(text)
+            self._held += len(text)
+            if self._held > SPILL_CHARS:
+                import tempfile
+
+                # any str round-trips (lone surrogates too), newlines untranslated
+                self._spill = tempfile.TemporaryFile(
+                    "w+", encoding="utf-8", errors="surrogatepass", newline=""
+                )
+                self._spill.writelines(self.stdout)
+                self.stdout = []
         elif text and not self.muted:
             self.stderr.append(text)
             self.talked = True
@@ -439,9 +461,25 @@ class Capture:
             self._saved = None
         _capture = None
 
+    def pieces(self) -> Iterator[str]:
+        """What was written on stdout, in order, a piece at a time."""
+        if self._spill is None:
+            yield from self.stdout
+            return
+        self._spill.seek(0)
+        while piece := self._spill.read(SPILL_CHARS):
+            yield piece
+        self._spill.seek(0, 2)  # writes go on at the end
+
     @property
     def text(self) -> str:
-        return "".join(self.stdout)
+        return "".join(self.pieces())
+
+    def close(self) -> None:
+        """Drop the temporary file, if stdout went to one (after the run was saved)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     @property
     def err_text(self) -> str:

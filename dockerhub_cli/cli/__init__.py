@@ -46,6 +46,7 @@ def main(result_plan: Plan | None = None) -> None:
         raise
     finally:
         capture.stop()
+        capture.close()
 
 
 def _save(result_plan: Plan, capture: object, exit_code: int = 0) -> None:
@@ -67,7 +68,7 @@ def _save(result_plan: Plan, capture: object, exit_code: int = 0) -> None:
     if expires_at is None:
         result_cache.debug("not saved (an error, or data not fresh in the HTTP cache)")
         return
-    result_plan.store(capture.stdout, expires_at, capture.err_text, exit_code)
+    result_plan.store(capture.pieces(), expires_at, capture.err_text, exit_code)
 
 
 def _main() -> None:

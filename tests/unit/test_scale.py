@@ -197,3 +197,17 @@ def test_the_collector_is_back_on_once_the_service_exists(monkeypatch) -> None:
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def test_a_long_captured_output_spills_to_a_file_and_comes_back_whole(monkeypatch) -> None:
+    monkeypatch.setattr(result_cache, "SPILL_CHARS", 10)
+    capture = result_cache.Capture()
+    written = ["abc", "\n", HOSTILE, "\ud800 lone", "x" * 25, "\r\n", "end"]
+    for piece in written:
+        capture.record("stdout", piece)
+    assert capture.stdout == []  # not held in memory any more
+    assert capture.text == "".join(written)
+    capture.record("stdout", "more")  # goes on at the end after a read
+    assert "".join(capture.pieces()) == "".join(written) + "more"
+    assert all(len(p) <= 10 for p in capture.pieces())
+    capture.close()
