@@ -687,6 +687,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="all",
         help="rows of the issue table: all, or only the CLI rows (no serve-mcp / peers)",
     )
+    parser.add_argument(
+        "--dockerhub",
+        help="the dockerhub command to measure (default: the console script beside this "
+        "Python); e.g. a wrapper that runs another checkout, to compare builds",
+    )
     parser.add_argument("--out", type=Path, help="also write the tables (markdown) here")
     opts = parser.parse_args(argv)
     sections = set(opts.only.split(","))
@@ -695,7 +700,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         print(f"benchmark: {describe_missing(missing)}", file=sys.stderr)
         return 2
-    dh = dockerhub_argv()
+    dh = [opts.dockerhub] if opts.dockerhub else dockerhub_argv()
     work = Path(tempfile.mkdtemp(prefix="dockerhub-bench-"))
     envs = Env(work)
     texts: list[str] = []

@@ -211,3 +211,32 @@ def test_a_long_captured_output_spills_to_a_file_and_comes_back_whole(monkeypatc
     assert "".join(capture.pieces()) == "".join(written) + "more"
     assert all(len(p) <= 10 for p in capture.pieces())
     capture.close()
+
+
+def test_one_watchdog_thread_aborts_overdue_connections_only(monkeypatch) -> None:
+    """The request deadline while waiting for headers: one thread for every request (it was a
+    Timer thread each). An overdue connection is shut down; a cancelled one never is."""
+    import threading
+
+    from dockerhub_cli.remote import transport
+
+    aborted: list[str] = []
+    done = threading.Event()
+
+    def abort(connection: str) -> None:
+        aborted.append(connection)
+        if connection == "overdue":
+            done.set()
+
+    monkeypatch.setattr(transport, "_abort", abort)
+    dog = transport._Watchdog()
+    later = dog.watch(3600, "later")
+    with dog._cond:  # the thread cannot look before it is cancelled
+        cancelled = dog.watch(0, "cancelled")
+        cancelled[3] = None  # what getresponse does when the answer came in time
+    first_thread = dog._thread
+    dog.watch(0, "overdue")
+    assert done.wait(30)
+    assert aborted == ["overdue"] and dog._thread is first_thread
+    with dog._cond:
+        assert [e[3] for e in dog._heap] == ["later"] and later in dog._heap
