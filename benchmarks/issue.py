@@ -93,18 +93,29 @@ def issue_table(
         before: Callable[[], None] | None = None,
     ) -> tuple[float, float, float, float]:
         """Ours and the peer run alternately, `n` times each (so a burst of load on this
-        shared machine hits both alike): (our median ms, our max RSS, theirs, their RSS)."""
-        a, a_rss, b, b_rss = [], [], [], []
+        shared machine hits both alike): (our median ms, our max RSS, theirs, their RSS).
+        The median CPU times of the last call are in `cpu_ms` (ours, theirs)."""
+        a, a_rss, b, b_rss, a_cpu, b_cpu = [], [], [], [], [], []
         for _ in range(n):
             if before is not None:
                 before()
             got = checked(run(ours, ours_env()), " ".join(ours[-3:]))
             a.append(got.seconds)
             a_rss.append(got.rss_mb)
+            a_cpu.append(got.cpu)
             got = checked(run(theirs, theirs_env()), " ".join(theirs[-3:]))
             b.append(got.seconds)
             b_rss.append(got.rss_mb)
+            b_cpu.append(got.cpu)
+        cpu_ms[:] = [median_ms(a_cpu), median_ms(b_cpu)]
         return median_ms(a), max(a_rss), median_ms(b), max(b_rss)
+
+    cpu_ms: list[float] = [float("nan"), float("nan")]
+
+    def cpu_note() -> str:
+        """`cpu 555 / 27 ms = 20.6x` for the last paired measurement."""
+        ours_cpu, theirs_cpu = cpu_ms
+        return f"cpu {ours_cpu:.0f} / {theirs_cpu:.0f} ms = {_ratio(ours_cpu, theirs_cpu)}"
 
     def cold() -> dict[str, str]:
         return envs(envs.fresh_cache())
@@ -122,7 +133,14 @@ def issue_table(
         ("`config path`", [*dh, "config", "path"]),
     ):
         ms, _, base, _ = paired(argv, lambda: warm_env, bare, lambda: envs.base)
-        rows.append([label, f"{ms:.0f} ms", f"python -c pass {base:.0f} ms", _ratio(ms, base)])
+        rows.append(
+            [
+                label,
+                f"{ms:.0f} ms",
+                f"python -c pass {base:.0f} ms",
+                f"{_ratio(ms, base)} ({cpu_note()})",
+            ]
+        )
 
     print("(issue table: one-shot inspect)", file=sys.stderr, flush=True)
     index_ref = plain.ref("demo/multi:1.0")
@@ -133,7 +151,7 @@ def issue_table(
             f"cold `inspect` (index, 2 platforms), loopback ({load()})",
             f"{ours:.0f} ms",
             f"skopeo {theirs:.0f} ms",
-            _ratio(ours, theirs),
+            f"{_ratio(ours, theirs)} ({cpu_note()})",
         ]
     )
     proxy = DelayProxy(plain.host, rtt=0.050)
@@ -157,7 +175,7 @@ def issue_table(
             "cold `inspect` (index), +50 ms RTT proxy (a new connection costs 2 RTT)",
             f"{ours_d:.0f} ms, {our_reqs} requests on {our_conns} connections",
             f"skopeo {theirs_d:.0f} ms, {sk_reqs} requests on {sk_conns} connections",
-            _ratio(ours_d, theirs_d),
+            f"{_ratio(ours_d, theirs_d)} ({cpu_note()})",
         ]
     )
 
@@ -176,13 +194,20 @@ def issue_table(
             "HTTP cache warm, saved result missing",
             f"{ms:.0f} ms",
             f"skopeo {sk:.0f} ms",
-            _ratio(ms, sk),
+            f"{_ratio(ms, sk)} ({cpu_note()})",
         ]
     )
     ms, _, sk, _ = paired(
         [*dh, "inspect", index_ref, "--json"], lambda: env_w, sk_argv, lambda: envs.base
     )
-    rows.append(["warm, saved result", f"{ms:.0f} ms", f"skopeo {sk:.0f} ms", _ratio(ms, sk)])
+    rows.append(
+        [
+            "warm, saved result",
+            f"{ms:.0f} ms",
+            f"skopeo {sk:.0f} ms",
+            f"{_ratio(ms, sk)} ({cpu_note()})",
+        ]
+    )
 
     hub = HubStandIn()
     try:
@@ -264,7 +289,7 @@ def issue_table(
                     f"{ms:.0f} ms, {rss:.0f} MB, {ms / n * 1000:.0f} us/tag ({listed:,} lines); "
                     f"--json {js:.0f} ms, {js_rss:.0f} MB",
                     f"skopeo {sk:.0f} ms, {sk_rss:.0f} MB",
-                    _ratio(ms, sk),
+                    f"{_ratio(ms, sk)} ({cpu_note()})",
                 ]
             )
 
@@ -295,7 +320,7 @@ def issue_table(
                 f"`inspect` of a {PLATFORMS}-platform index (default rate limits)",
                 f"{ms:.0f} ms, {requests} requests",
                 f"skopeo {sk:.0f} ms",
-                _ratio(ms, sk),
+                f"{_ratio(ms, sk)} ({cpu_note()})",
             ]
         )
 

@@ -71,6 +71,7 @@ class Run:
     returncode: int
     stdout: bytes
     stderr: bytes
+    cpu: float = float("nan")  # user + system seconds of the command (and its children)
 
 
 GNU_TIME = shutil.which("time") if Path("/usr/bin/time").exists() else None
@@ -105,7 +106,11 @@ def run(argv: Sequence[str], env: dict[str, str], timeout: float = TIMEOUT) -> R
             kb = float(text[-1]) if text and text[-1].isdigit() else float("nan")
         out.seek(0)
         err.seek(0)
-        return Run(elapsed, kb / 1024, proc.returncode, out.read(), err.read())
+        # wait4 reports the child's usage with its reaped children's: GNU time's and the
+        # command's. CPU time is the figure to trust when the machine is loaded (wall time
+        # then measures the queue for a core as much as the command).
+        cpu = usage.ru_utime + usage.ru_stime
+        return Run(elapsed, kb / 1024, proc.returncode, out.read(), err.read(), cpu)
 
 
 def checked(result: Run, what: str) -> Run:
