@@ -1,6 +1,7 @@
-# dockerhub-cli as a container: `dockerhub serve-mcp` (stdio) by default, any command on demand.
-#   docker build -t dockerhub-cli .                    # default target: stdio MCP server
-#   docker build --target http -t dockerhub-cli:http . # MCP over HTTP on :8080, with /health
+# hubscope as a container: `dockerhub serve-mcp` (stdio) by default, any command on demand.
+#   docker build -t hubscope .                    # default target: stdio MCP server
+#   docker run --rm hubscope tags nginx --limit 3 # any command
+#   docker build --target http -t hubscope:http . # MCP over HTTP on :8080, with /health
 # Credentials come from the environment at run time (DOCKERHUB_USERNAME/DOCKERHUB_TOKEN),
 # never from build arguments or layers.
 

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # The interpreter that runs the generators: the project venv when it exists, else $(PYTHON).
 PYTHON_RUN ?= $(shell [ -x $(BIN)/python ] && echo $(BIN)/python || echo $(PYTHON))
 
-.PHONY: test install lint generate check-generated clean
+.PHONY: test install lint generate check-generated clean demo docs-update
 
 test: $(VENV)/.installed
 	scripts/install-test-deps.sh
@@ -45,3 +45,11 @@ check-generated:
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# A local registry with the images the documentation uses (scripts/demo-registry start|stop|env).
+demo: $(VENV)/.installed
+	$(BIN)/python scripts/demo-registry start
+
+# Rerun every documented example and rewrite the outputs that changed (review the diff).
+docs-update: $(VENV)/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/docs-update

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: indexing a real layer (files/diff/waste) against `gzip -dc | tar -t`.
 
-Run by hand from a checkout, with the Python of an environment where dockerhub-cli is
+Run by hand from a checkout, with the Python of an environment where hubscope is
 installed:
 
     python benchmarks/layers.py                      # builds a Debian rootfs with mmdebstrap

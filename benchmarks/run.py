@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: requests, wall time and memory of `dockerhub`, side by side with skopeo.
 
-Run by hand from a checkout, with the Python of an environment where dockerhub-cli is
+Run by hand from a checkout, with the Python of an environment where hubscope is
 installed (so that the `dockerhub` console script sits next to it):
 
     python benchmarks/run.py            # about a minute
@@ -713,7 +713,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     registries: list[Registry] = []
     try:
         print(
-            f"# dockerhub-cli benchmark ({' '.join(dh)}; python {sys.version.split()[0]}; "
+            f"# hubscope benchmark ({' '.join(dh)}; python {sys.version.split()[0]}; "
             f"{os.cpu_count()} CPUs)",
             flush=True,
         )

@@ -1,4 +1,4 @@
-"""dockerhub-cli: explore Docker Hub and any OCI registry from the terminal or over MCP.
+"""hubscope (the `dockerhub` command): Docker Hub and any OCI registry, in a terminal or over MCP.
 
 The library entry point is :class:`dockerhub_cli.service.DockerHubService`. This module stays
 import-light on purpose: `dockerhub --version` must not pay for requests, pydantic or mcp.

@@ -1,4 +1,4 @@
-"""The one exception tree of dockerhub-cli.
+"""The one exception tree of hubscope (the `dockerhub` command).
 
 The service raises only these; no `requests` exception escapes it. Each class carries the exit
 code it maps to, and every message is one line that names the bad input and what to do next.

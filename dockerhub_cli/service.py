@@ -113,7 +113,7 @@ def _limiter_for(settings: Settings) -> HostRateLimiter:
         except ImportError:
             raise InvalidInputError(
                 "the redis cache backend needs the `redis` and `limits` packages",
-                hint="pip install 'dockerhub-cli[redis]'",
+                hint="pip install 'hubscope[redis]'",
             ) from None
         return SharedHostRateLimiter(
             settings.cache_backend.strip(),

@@ -435,7 +435,7 @@ def _guard(name: str, fn: Callable[..., Any], command: Command | None = None) ->
             )
             raise ToolError(
                 f"internal error in {name} ({type(exc).__name__}); this is a bug in "
-                "dockerhub-cli, not a problem with your arguments, and the details are in the "
+                "hubscope, not a problem with your arguments, and the details are in the "
                 "server log"
             ) from None
 

@@ -306,7 +306,7 @@ def _verify_bundle(
     except ImportError:
         return "unverifiable", (
             "a Sigstore bundle: the sigstore library is not installed "
-            "(pip install 'dockerhub-cli[sigstore]')"
+            "(pip install 'hubscope[sigstore]')"
         )
     try:
         body = _blob(clients, image, layer_digest)

@@ -226,7 +226,7 @@ def open_redis_backend(settings: Settings) -> Any:
     except ImportError:
         raise InvalidInputError(
             "the redis cache backend needs the `redis` package",
-            hint="pip install 'dockerhub-cli[redis]'",
+            hint="pip install 'hubscope[redis]'",
         ) from None
     from requests_cache.backends.redis import RedisCache
 

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("dockerhub_cli.http")
 _T = TypeVar("_T")
 
-USER_AGENT = f"dockerhub-cli/{__version__} (+python-requests)"
+USER_AGENT = f"hubscope/{__version__} (+python-requests)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Answers after which an expired cache entry is better than nothing (stale-if-error).
 STALE_STATUSES = frozenset({429, 500, 502, 503, 504})

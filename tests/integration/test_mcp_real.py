@@ -479,14 +479,21 @@ async def test_streamable_http_with_health(
 
 
 def readme_snippets() -> list[dict[str, Any]]:
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## MCP server", 1)[1].split("\n## ", 1)[0]
-    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.S)]
+    """README's client entry, then docs/mcp.md's (Claude Desktop, Cursor, Cline)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Connect Claude Desktop", 1)[1].split("\n## ", 1)[0]
+    mcp = (ROOT / "docs" / "mcp.md").read_text()
+    client = mcp.split("## Client configuration", 1)[1].split("\n## ", 1)[0]
+    return [
+        json.loads(block)
+        for text in (section, client)
+        for block in re.findall(r"```json\n(.*?)```", text, re.S)
+    ]
 
 
 def test_readme_snippets_agree() -> None:
     snippets = readme_snippets()
-    assert len(snippets) >= 3, "Claude Desktop, Cursor and Cline snippets"
+    assert len(snippets) >= 4, "README's entry and the Claude Desktop, Cursor and Cline ones"
     servers = [s["mcpServers"]["dockerhub"] for s in snippets]
     assert all(
         (s["command"], s["args"]) == (servers[0]["command"], servers[0]["args"]) for s in servers

@@ -87,6 +87,24 @@ def _umoci(*args: str) -> str:
     return _run(["umoci", *args])
 
 
+def _stamp(rootfs: Path, hours: int, *written: Path) -> None:
+    """Give what was just written (and its directories) a fixed modification time, so umoci
+    packs the same tar bytes on every run: digests that do not change between two runs (the
+    documentation shows them). *hours* after DEFAULT_CREATED, one step per layer, so a
+    directory a layer changes still differs from the one it unpacked."""
+    import os
+    from datetime import datetime, timedelta
+
+    when = datetime.fromisoformat(DEFAULT_CREATED.replace("Z", "+00:00")) + timedelta(hours=hours)
+    stamp = when.timestamp()
+    paths: set[Path] = set()
+    for path in written:
+        paths.add(path)
+        paths.update(p for p in path.parents if p == rootfs or rootfs in p.parents)
+    for path in sorted(paths, key=lambda p: len(p.parts), reverse=True):
+        os.utime(path, (stamp, stamp), follow_symlinks=False)
+
+
 def _build_app_with_umoci(layout: OCILayout, work: Path) -> None:
     """demo/app 1.0 / 1.1 / 2.0 built with umoci, following the shared recipe."""
     lay = str(layout.path)
@@ -121,6 +139,7 @@ def _build_app_with_umoci(layout: OCILayout, work: Path) -> None:
     (rootfs / "etc" / "os-release").write_text('NAME="Demo Linux"\nID=demo\nVERSION_ID=1.0\n')
     (rootfs / "etc" / "motd").write_text("hello\n")
     (rootfs / "bin" / "sh").write_bytes(random_bytes(60_000, "demo-sh"))
+    _stamp(rootfs, 0, rootfs / "etc/os-release", rootfs / "etc/motd", rootfs / "bin/sh")
     _umoci(
         "repack",
         "--history.created",
@@ -144,6 +163,7 @@ def _build_app_with_umoci(layout: OCILayout, work: Path) -> None:
     app.mkdir(parents=True, exist_ok=True)
     (app / "blob.bin").write_bytes(random_bytes(200_000, "demo-app-blob"))
     (app / "run").write_text("#!/bin/sh\necho running demo app\n")
+    _stamp(bundle / "rootfs", 1, app / "blob.bin", app / "run")
     _umoci(
         "repack",
         "--history.created",
@@ -180,6 +200,7 @@ def _build_app_with_umoci(layout: OCILayout, work: Path) -> None:
     bundle = work / "bundle-extra"
     _umoci("unpack", "--rootless", "--image", f"{lay}:app-1.0", str(bundle))
     (bundle / "rootfs" / "app" / "extra.bin").write_bytes(random_bytes(50_000, "demo-extra"))
+    _stamp(bundle / "rootfs", 2, bundle / "rootfs" / "app" / "extra.bin")
     _umoci(
         "repack",
         "--history.created",

@@ -1,7 +1,8 @@
-"""README's examples for `repos`, `orgs`, `readme` and `search` are run: each `$ dockerhub ...`
+"""The documented examples for `repos`, `orgs`, `readme` and `search`
+(docs/src/command-details.md, shown in docs/commands.md) are run: each `$ dockerhub ...`
 line of those sections is invoked against the Hub fixtures (tests/fixtures/hub, shapes in
 SOURCES.md) and its output compared with the README's (relative times normalised; a `...`
-line in the README stands for lines not shown)."""
+line stands for lines not shown). The other examples: tests/support/docs_examples.py."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from typer.testing import CliRunner
 from dockerhub_cli.cli import app
 from tests.unit.hub_fixtures import HUB, load
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "docs" / "src" / "command-details.md").read_text(
+    encoding="utf-8"
+)
 SECTIONS = ("dockerhub repos", "dockerhub orgs", "dockerhub readme", "dockerhub search")
 _AGO = re.compile(r"\b(\d+ (minute|hour|day|month|year)s?|just now)( ago)?")
 
@@ -27,7 +30,8 @@ def _examples() -> list[tuple[str, str, list[str]]]:
     found = []
     for section in SECTIONS:
         start = README.index(f"### `{section}")
-        body = README[start : README.index("\n### ", start + 1)]
+        end = README.find("\n### ", start + 1)
+        body = README[start : end if end > 0 else len(README)]
         for block in re.findall(r"```console\n(.*?)```", body, re.DOTALL):
             current: tuple[str, list[str]] | None = None
             for line in block.splitlines():

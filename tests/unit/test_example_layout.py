@@ -37,7 +37,8 @@ def test_readme_first_command_runs_offline(
     rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     readme = (ROOT / "README.md").read_text()
-    first = readme.split("```console\n$ ", 1)[1].split("\n", 1)[0]
+    quick_start = readme.split("## Quick start", 1)[1]
+    first = quick_start.split("```console\n$ ", 1)[1].split("\n", 1)[0]
     assert first == "dockerhub inspect oci:examples/hello-oci:1.0"
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(
