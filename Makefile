@@ -37,11 +37,13 @@ generate:
 	$(PYTHON_RUN) scripts/gen_man.py
 	$(PYTHON_RUN) scripts/gen_completions.py
 	$(PYTHON_RUN) scripts/gen_docs.py
+	$(PYTHON_RUN) scripts/gen_mcp_tools.py
 
 check-generated:
 	$(PYTHON_RUN) scripts/gen_man.py --check
 	$(PYTHON_RUN) scripts/gen_completions.py --check
 	$(PYTHON_RUN) scripts/gen_docs.py --check
+	$(PYTHON_RUN) scripts/gen_mcp_tools.py --check
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

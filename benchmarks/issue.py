@@ -433,3 +433,59 @@ def mcp_rows(
         ]
     )
     return rows
+
+
+def mcp_table(envs: Any, dh: list[str], calls: int, peers: dict[str, str | None]) -> str:
+    """Only the `serve-mcp` rows (section `issue-mcp`): ours beside both peers, one run, on
+    one loopback Hub stand-in; no registry or skopeo needed. Ratios first."""
+    from benchmarks.run import table
+
+    hub = HubStandIn()
+    try:
+        print("(issue-mcp: serve-mcp and the peers)", file=sys.stderr, flush=True)
+        rows = mcp_rows(dh, envs, hub, calls, peers)
+        rows.append(server_side_row(envs, hub))
+    finally:
+        hub.close()
+    return table(
+        "serve-mcp beside the MCP peers, one run (ratios: ours / theirs; below 1.00x we are "
+        "faster or smaller, except calls/s)",
+        ["task", "ratio", "dockerhub", "peers, same run"],
+        [[r[0], r[3], r[1], r[2]] for r in rows],
+    )
+
+
+def server_side_row(envs: Any, hub: HubStandIn, calls: int = 2000) -> list[str]:
+    """A warm repeated call as the server handles it (no client, no pipe): the result store's
+    answer, median of `calls`, in a child process with the same environment as the server."""
+    from benchmarks.run import checked, run
+
+    code = f"""
+import anyio, statistics, time
+from dockerhub_cli.mcp.server import build_server
+from dockerhub_cli.service import DockerHubService
+svc = DockerHubService()
+server = build_server(svc)
+tool = server.dockerhub_tools["docker_list_tags"]
+args = {{"repository": "bench/app", "limit": 25}}
+async def main():
+    t0 = time.perf_counter(); first = await server.answer(tool, dict(args))
+    cold = time.perf_counter() - t0
+    assert not first.is_error, first.content
+    samples = []
+    for _ in range({calls}):
+        t0 = time.perf_counter(); await server.answer(tool, dict(args))
+        samples.append(time.perf_counter() - t0)
+    print(cold * 1000, statistics.median(samples) * 1e6, server.result_store.snapshot()["hits"])
+anyio.run(main)
+"""
+    env = envs(envs.fresh_cache(), DOCKERHUB_HUB_URL=hub.url)
+    out = checked(run([sys.executable, "-c", code], env, timeout=300), "server-side calls")
+    cold_ms, warm_us, hits = out.stdout.decode().split()[-3:]
+    return [
+        "`serve-mcp`: warm repeated call, server-side (result store)",
+        f"{float(warm_us):.0f} µs median of {calls} ({hits} store hits; first call "
+        f"{float(cold_ms):.0f} ms)",
+        "-",
+        "goal: under 1 ms",
+    ]

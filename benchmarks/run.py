@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.issue import issue_table  # noqa: E402
+from benchmarks.issue import issue_table, mcp_table  # noqa: E402
 from benchmarks.loopback import HubStandIn  # noqa: E402
 from tests.support.registry import (  # noqa: E402
     Registry,
@@ -674,7 +674,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only",
         default="issue,requests,time,mcp,scale",
         help="sections to run (comma-separated): issue (the rows of issue 19, ours beside "
-        "skopeo and the MCP peers, as ratios), requests, time, mcp, scale",
+        "skopeo and the MCP peers, as ratios), requests, time, mcp, scale; or issue-mcp alone "
+        "(only the serve-mcp rows of issue 19, beside the peers)",
     )
     parser.add_argument(
         "--seed",
@@ -700,6 +701,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the tables (markdown) here")
     opts = parser.parse_args(argv)
     sections = set(opts.only.split(","))
+    peers = {"DOCKERHUB_BENCH_SEED": opts.seed, "DOCKERHUB_BENCH_HUB_MCP": opts.hub_mcp}
+    if sections == {"issue-mcp"}:  # the MCP rows alone need no registry and no skopeo
+        return _mcp_only(opts.mcp_calls, peers, opts.out)
 
     missing = missing_binaries(["docker-registry", "skopeo", "umoci"])
     if missing:
@@ -737,10 +741,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     runs=opts.runs,
                     sizes=sizes,
                     mcp_calls=opts.mcp_calls,
-                    peers={
-                        "DOCKERHUB_BENCH_SEED": opts.seed,
-                        "DOCKERHUB_BENCH_HUB_MCP": opts.hub_mcp,
-                    },
+                    peers=peers,
                     rows_wanted=opts.issue_rows,
                 )
             )
@@ -760,6 +761,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nbenchmark finished in {time.monotonic() - began:.0f} s")
     if opts.out:
         opts.out.write_text("\n".join(texts) + "\n")
+    return 0
+
+
+def _mcp_only(calls: int, peers: dict[str, str | None], out: Path | None) -> int:
+    dh = dockerhub_argv()
+    work = Path(tempfile.mkdtemp(prefix="dockerhub-bench-"))
+    began = time.monotonic()
+    try:
+        load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+        print(
+            f"# dockerhub-cli benchmark, serve-mcp rows ({' '.join(dh)}; python "
+            f"{sys.version.split()[0]}; {os.cpu_count()} CPUs; load average "
+            f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f})",
+            flush=True,
+        )
+        text = mcp_table(Env(work), dh, calls, peers)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\nbenchmark finished in {time.monotonic() - began:.0f} s")
+    if out:
+        out.write_text(text + "\n")
     return 0
 
 

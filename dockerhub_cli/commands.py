@@ -419,21 +419,13 @@ IMAGE = Param(
     min_length=1,
     max_length=limits.MAX_REFERENCE_LENGTH,
     mcp="repository",
-    mcp_help=(
-        "Repository on any registry: nginx, bitnami/redis, ghcr.io/org/app, "
-        "127.0.0.1:5000/team/app, or (image tools) a local OCI layout or archive: "
-        "oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]. A tag or digest "
-        "in it (nginx:1.27) is used when `tag` is left at its default."
-    ),
+    mcp_help="Image reference (see instructions).",
     ref="image_tag",
 )
 TAG = Param(
     "tag",
     default="latest",
-    help=(
-        'Tag (e.g. 1.27-alpine) or digest (sha256:...), always a string ("1.0", not 1.0). '
-        "Default: latest."
-    ),
+    help='Tag or digest, a string ("1.0").',
     min_length=1,
     max_length=limits.MAX_TAG_LENGTH,
     mcp="tag",
@@ -447,10 +439,7 @@ PLATFORM = Param(
     min_length=1,
     max_length=limits.MAX_PLATFORM_LENGTH,
     mcp="platform",
-    mcp_help=(
-        "Platform os/arch[/variant] of a multi-platform image, e.g. linux/arm64 or "
-        "linux/arm/v7. Default: linux/amd64."
-    ),
+    mcp_help="os/arch[/variant], e.g. linux/arm64.",
 )
 LIMIT = Param(
     "limit",
@@ -494,8 +483,7 @@ MAX_DOWNLOAD_MCP = Param(
     "max_download",
     "int",
     limits.MCP_MAX_DOWNLOAD,
-    "Stop before downloading more than this many bytes of layers (layers read once are cached "
-    "and cost nothing again).",
+    "Layer bytes to download at most (cached once read).",
     minimum=1,
     maximum=limits.MAX_DOWNLOAD_BYTES,
     mcp="max_download",
@@ -764,10 +752,9 @@ COMMANDS: tuple[Command, ...] = (
         reads=("search",),
         mcp=McpTool(
             "docker_search_images",
-            "Search Docker Hub repositories like its web site: by words, with filters on badge "
-            "(official, verified_publisher, open_source), category, architecture and operating "
-            "system, sorted by best match, pulls or update time. Returns names, descriptions, "
-            "stars, pulls, badge, publisher, architectures, one page at a time (`count` is the "
+            "Search Docker Hub repositories by words, with filters on badge, category, "
+            "architecture and OS, sorted by best match, pulls or update time: names, "
+            "descriptions, stars, pulls, badge, publisher, a page at a time (`count` is the "
             "total). `notes` names any filter that could not be applied.",
         ),
         progress="Searching Docker Hub for {query!r}",
@@ -854,9 +841,9 @@ COMMANDS: tuple[Command, ...] = (
         warn_notes=True,
         mcp=McpTool(
             "docker_get_image_details",
-            "Details of one image: digest, platforms, compressed size, creation time, config "
-            "(env, entrypoint, cmd, ports, labels, user), base image, and on Docker Hub the "
-            "repository facts (description, stars, pulls). Works on any registry.",
+            "Details of one image on any registry: digest, platforms, compressed size, "
+            "creation time, config (env, entrypoint, cmd, ports, labels, user), base image, "
+            "and on Docker Hub the repository facts.",
             adjust=f"{_BOUNDS}:bound_inspection",
         ),
     ),
@@ -947,8 +934,10 @@ COMMANDS: tuple[Command, ...] = (
         warn_notes="always",  # e.g. "schema 1, shown raw": the JSON alone would hide it
         mcp=McpTool(
             "docker_get_manifest",
-            "The parsed manifest of an image (for a multi-platform tag: the chosen platform's "
-            "image manifest, with the index digest), with its digest, media type and size.",
+            "The manifest JSON as the registry serves it, with its digest, media type and "
+            "size: for a multi-platform tag the index itself unless `platform` is given (then "
+            "that platform's image manifest and index_digest); an unknown kind is shown raw, "
+            "with a note.",
         ),
     ),
     Command(
@@ -1008,11 +997,9 @@ COMMANDS: tuple[Command, ...] = (
         reads=("manifest_by_tag", "repository"),
         mcp=McpTool(
             "docker_compare_images",
-            "Compare two images (any registries, one platform each): shared base layers and "
-            "size, layers only on one side, size delta and the bytes a pull of image2 adds "
-            "when image1 is present, config differences (env, labels, entrypoint, cmd, user, "
-            "ports, volumes), build-step differences and platform sets. `summary` is one line "
-            "for people.",
+            "Compare two images (any registries, one platform each): shared base layers, "
+            "layers only on one side, the bytes a pull of image2 adds when image1 is present, "
+            "config, build-step and platform differences. `summary` is one line for people.",
             adjust=f"{_BOUNDS}:bound_comparison",
         ),
         progress="Comparing {image1} with {image2}",
@@ -1082,10 +1069,8 @@ COMMANDS: tuple[Command, ...] = (
         reads=("repository",),
         mcp=McpTool(
             "docker_list_repositories",
-            "List the repositories of a Docker Hub user or organisation: name, description, "
-            "stars, pulls, last update, public/private, content types (image, helm, wasm...), "
-            "a page at a time, sorted by updated, pulls, stars or name. `notes` says when more "
-            "pages exist.",
+            "List the repositories of a Docker Hub user or organisation, a page at a time, "
+            "sorted by updated, pulls, stars or name. `notes` says when more pages exist.",
             adjust=f"{_BOUNDS}:more_repositories_note",
         ),
         progress="Listing repositories of {namespace}",
@@ -1194,10 +1179,9 @@ COMMANDS: tuple[Command, ...] = (
         reads=("manifest_by_tag", "tags"),  # attached documents: the tag list ages too
         mcp=McpTool(
             "docker_get_sbom",
-            "The packages of an image from its SPDX SBOM attestation (name, version, purl, "
-            "license), if the publisher attached one (BuildKit --sbom=true); an error "
-            "otherwise. package_count and counts_by_type cover the whole SBOM; `packages` is "
-            "paginated (page, limit).",
+            "The packages of an image from its SPDX SBOM attestation, if the publisher "
+            "attached one (BuildKit --sbom=true); an error otherwise. package_count and "
+            "counts_by_type cover the whole SBOM; `packages` is paginated.",
             adjust=f"{_BOUNDS}:bound_sbom",
         ),
     ),
@@ -1216,8 +1200,8 @@ COMMANDS: tuple[Command, ...] = (
         mcp=McpTool(
             "docker_get_provenance",
             "How an image was built, from its SLSA provenance attestation (v0.2 or v1), if the "
-            "publisher attached one: builder, build times, source repository and commit, "
-            "Dockerfile location, build args and base images (materials); an error otherwise.",
+            "publisher attached one: builder, source and commit, Dockerfile location, build "
+            "args, materials; an error otherwise.",
         ),
     ),
     _image_command(
@@ -1258,13 +1242,11 @@ COMMANDS: tuple[Command, ...] = (
         ),
         mcp=McpTool(
             "docker_get_vulnerabilities",
-            "Known vulnerabilities (from OSV, osv.dev) of the packages listed in the image's "
-            "SBOM attestation, severest first, with fixed versions. Needs that SBOM: for an "
-            f"image without one the tool returns an error, {NO_SBOM_VULNS} (the publisher "
-            "produces one by building with `docker buildx build --sbom=true`). A result states "
-            "packages_scanned and `limitations` (software the SBOM does not list is not "
-            "covered; no OSV match is not proof of safety); `summary` counts every finding, "
-            "and `vulnerabilities` is paginated (page, limit).",
+            "Known vulnerabilities (OSV) of the packages in the image's SBOM attestation, "
+            "severest first, with fixed versions. Without an SBOM it is an error, "
+            f"{NO_SBOM_VULNS} (built with --sbom=true, an image has one). A result states "
+            "packages_scanned and `limitations` (no OSV match is not proof of safety); "
+            "`summary` counts every finding; `vulnerabilities` is paginated.",
             adjust=f"{_BOUNDS}:bound_vulns",
             on_error=f"{_BOUNDS}:no_sbom_error",
         ),
@@ -1294,17 +1276,15 @@ COMMANDS: tuple[Command, ...] = (
                 metavar="ARTIFACT_TYPE",
                 max_length=limits.MAX_ARTIFACT_TYPE_LENGTH,
                 mcp="artifact_type",
-                mcp_help="Only artifacts of this artifactType, e.g. "
-                "application/vnd.dev.cosign.artifact.sig.v1+json or application/spdx+json.",
+                mcp_help="Only artifacts of this artifactType, e.g. application/spdx+json.",
             ),
         ),
         mcp=McpTool(
             "docker_list_referrers",
-            "Everything attached to an image and to each platform image: signatures (cosign, "
-            "Sigstore bundles, Notation), SBOMs, provenance and other attestations, VEX "
-            "documents. Merged from the OCI referrers API, its sha256-<hex> tag fallback, "
-            "cosign's .sig/.att/.sbom tags and BuildKit's in-index attestations; each entry "
-            "names its artifact type, media type, digest, size, annotations and sources.",
+            "Everything attached to an image and its platform images: signatures (cosign, "
+            "Sigstore, Notation), SBOMs, provenance, other attestations, VEX. From the OCI "
+            "referrers API and its tag fallback, cosign's tags and BuildKit's in-index "
+            "attestations; each entry names its type, digest, size and sources.",
         ),
     ),
     Command(
@@ -1359,12 +1339,10 @@ COMMANDS: tuple[Command, ...] = (
         cli_exit="dockerhub_cli.cli.exits:verify_exit_code",
         mcp=McpTool(
             "docker_verify_signature",
-            "Check an image's signatures. status is verified only when a cosign signature "
-            "verifies with the given public key AND its payload names this image's digest and "
-            "repository; invalid when a signature fails a check; unsigned when none is "
-            "attached; unverifiable when signatures exist but cannot be checked (no key, "
-            "Sigstore bundle without a trusted root, Notation). `reason` says why, for which "
-            "digest and key.",
+            "Check an image's signatures: verified only when a cosign signature verifies with "
+            "the given public key AND names this image's digest and repository; invalid, "
+            "unsigned, or unverifiable (no key, a Sigstore bundle without a trusted root, "
+            "Notation). `reason` says why.",
         ),
         progress="Checking the signatures of {image}",
     ),
@@ -1421,11 +1399,9 @@ COMMANDS: tuple[Command, ...] = (
         cli_body="dockerhub_cli.cli.files_commands:files",
         mcp=McpTool(
             "docker_list_files",
-            "The files inside an image (its merged filesystem, whiteouts applied): path, type, "
-            "size, mode, owner, link target, content sha256 and the layer that wrote each. "
-            "`path` lists one directory, `find` searches by glob, `layer` shows one layer's "
-            "own changes. Layers are downloaded once (bounded by max_download) and then "
-            "cached. Paginated.",
+            "The files inside an image (its merged filesystem, whiteouts applied), each with "
+            "the layer that wrote it: `path` lists one directory, `find` searches by glob, "
+            "`layer` shows one layer's own changes. Layers are downloaded once, then cached.",
             adjust=f"{_FILES}:bound_files",
         ),
         mcp_call=f"{_FILES}:list_files",
@@ -1654,10 +1630,9 @@ COMMANDS: tuple[Command, ...] = (
         render="dockerhub_cli.render.compare:updates",
         mcp=McpTool(
             "docker_track_base_updates",
-            "Is the image still built on the current digest of its base image tag (base from "
-            "the image's OCI annotations/labels, or `base`)? base_outdated is true, false, or "
-            "null with the reason when it cannot be known; with layer evidence, and newer tags "
-            "of the same tag family (e.g. 1.27.3-alpine after 1.27.2-alpine).",
+            "Is the image still built on the current digest of its base image tag (from its "
+            "OCI annotations/labels, or `base`)? base_outdated is true, false, or null with "
+            "the reason; with layer evidence and newer tags of the same family.",
         ),
         progress="Checking {image} for updates",
         warn_notes=True,
@@ -1754,8 +1729,7 @@ COMMANDS: tuple[Command, ...] = (
                 "Also compare known vulnerabilities (needs SBOM attestations; queries OSV).",
                 flags=("--vulns",),
                 mcp="vulns",
-                mcp_help="Also compare known vulnerabilities of the current and each newer tag "
-                "(needs SBOM attestations; queries OSV; slower).",
+                mcp_help="Also compare known vulnerabilities (needs SBOMs; slower).",
             ),
             Param(
                 "limit",
@@ -1770,11 +1744,10 @@ COMMANDS: tuple[Command, ...] = (
         ),
         mcp=McpTool(
             "docker_upgrade_advice",
-            "Newer tags in the image tag's family (same suffix such as -alpine, same precision: "
-            "1.27 -> 1.28, 1.27.3 -> 1.27.4) and, for each, what moving means: bytes to "
-            "download when the current image is present, base image change, config changes "
-            "that can break a deployment (entrypoint, user, ports, env removed, volumes), image "
-            "age, and with vulns=true the vulnerabilities fixed and added (needs SBOMs).",
+            "Newer tags in the tag's family (same suffix, same precision: 1.27 -> 1.28) and "
+            "what moving to each means: bytes to download, base image change, config changes "
+            "that can break a deployment, age, and with vulns=true the vulnerabilities fixed "
+            "and added (needs SBOMs).",
         ),
     ),
     Command(
@@ -2001,6 +1974,58 @@ COMMANDS: tuple[Command, ...] = (
         operation="dockerhub_cli.remote.cache_store:clear_cache",
         result="dockerhub_cli.remote.cache_store:CacheClearResult",
         render="dockerhub_cli.render.cache:cache_cleared",
+    ),
+    Command(
+        "cache warm",
+        "maintenance",
+        "Fetch ahead of time what later runs read, so that they can run --offline.\n\n"
+        "IMAGE is a reference; FILE a Dockerfile, Compose, Kubernetes or workflow\n"
+        "file, whose image references are read as `pin` reads them. For each image:\n"
+        "its manifest, every platform's manifest and config (or only --platform's),\n"
+        "its first page of tags, Docker Hub's repository facts, and the base image\n"
+        "each platform names. --layers also reads every layer once and caches its\n"
+        "file index (files, diff, waste): layers are big.\n\n"
+        "Example: dockerhub cache warm compose.yaml Dockerfile nginx:1.27 --layers",
+        params=(
+            Param(
+                "targets",
+                "list[str]",
+                REQUIRED,
+                "Images, and Dockerfiles, Compose, Kubernetes or workflow files (an existing "
+                "path is a file).",
+                argument=True,
+                metavar="IMAGE|FILE...",
+            ),
+            PLATFORM.replace(
+                help="Only this platform of a multi-platform image (default: every platform).",
+            ),
+            KIND,
+            Param(
+                "layers",
+                "bool",
+                False,
+                "Also read every layer once and cache its file index (for files, diff and "
+                "waste --offline).",
+                flags=("--layers",),
+            ),
+            Param(
+                "jobs",
+                "int",
+                4,
+                "Fetches at the same time (crane's default is 4).",
+                flags=("--jobs", "-j"),
+                minimum=1,
+                maximum=16,
+            ),
+            MAX_DOWNLOAD_CLI.replace(
+                help="With --layers: stop before downloading more than this (e.g. 2GB); "
+                "layers already read cost nothing.",
+            ),
+        ),
+        operation="warm",
+        result="dockerhub_cli.models.cache:WarmReport",
+        render="dockerhub_cli.render.cache:warm_report",
+        cli_body="dockerhub_cli.cli.warm_commands:warm",
     ),
     Command(
         "config show",

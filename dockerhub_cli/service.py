@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import IO
 
+    from dockerhub_cli.models.cache import WarmReport
     from dockerhub_cli.models.compare import Comparison, UpdateReport
     from dockerhub_cli.models.files import (
         ExtractResult,
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
     from dockerhub_cli.ops.files import Progress as FileProgress
     from dockerhub_cli.ops.hub_catalog import RepoSort, SearchSort
     from dockerhub_cli.ops.tags import TagSort
+    from dockerhub_cli.ops.warm import Progress as WarmProgress
     from dockerhub_cli.remote.osv import OsvClient
 
 MAX_QUERY_LENGTH = limits.MAX_QUERY_LENGTH  # bounds shared with both front-ends (limits.py)
@@ -468,6 +470,33 @@ class DockerHubService:
 
         return pin.pin_files(
             self.clients, paths, platform=platform, kind=kind, write=write, check=check
+        )
+
+    @reports_staleness
+    def warm(
+        self,
+        targets: list[str],
+        *,
+        platform: str | None = None,
+        kind: str | None = None,
+        layers: bool = False,
+        jobs: int = 4,
+        max_download: int | None = None,
+        progress: WarmProgress | None = None,
+    ) -> WarmReport:
+        """Fetch ahead what later runs over `targets` (images; Dockerfiles, Compose,
+        Kubernetes and workflow files) read, so that they can run offline (ops/warm.py)."""
+        from dockerhub_cli.ops import warm
+
+        return warm.warm_cache(
+            self.clients,
+            targets,
+            platform=platform,
+            kind=kind,
+            layers=layers,
+            jobs=jobs,
+            max_download=max_download,
+            progress=progress,
         )
 
     @reports_staleness

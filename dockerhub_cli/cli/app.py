@@ -387,13 +387,13 @@ def get_service() -> DockerHubService:
     if _run.service is None:
         from dockerhub_cli.service import DockerHubService
 
+        _start_up_done()  # the heavy imports are done (and nothing below may skip this)
         settings = run_settings()
         if settings.no_cache and settings.offline:
             from dockerhub_cli.errors import InvalidInputError
 
             raise InvalidInputError("--no-cache and --offline cannot be used together")
         _run.service = DockerHubService(settings)
-        _start_up_done()
         if settings.output_json:
             from dockerhub_cli import render
 

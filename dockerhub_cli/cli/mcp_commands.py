@@ -17,14 +17,17 @@ def serve_mcp(
     no_auth: bool = False,
 ) -> None:
     """Serve every command as a read-only MCP tool (stdout carries only the protocol)."""
-    from dockerhub_cli.cli.app import get_service, run_options
-    from dockerhub_cli.mcp.server import load_auth_token, serve
+    from dockerhub_cli.cli.app import get_service, run_options, run_settings
+    from dockerhub_cli.mcp.server import DeferredService, load_auth_token, serve
 
     token = load_auth_token(auth_token_file) if transport == "http" else None
     run_options().long_lived = True  # circuit breaker on (DOCKERHUB_CIRCUIT_BREAKER=0: off)
+    settings = run_settings()
+    if settings.no_cache and settings.offline:
+        get_service()  # the usage error, now rather than at the first call
     try:
         serve(
-            get_service(),
+            DeferredService(get_service, settings),  # type: ignore[arg-type]
             transport=transport,
             host=host,
             port=port,

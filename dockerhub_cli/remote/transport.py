@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import socket
 import sqlite3
 import threading
 import time
@@ -24,7 +25,14 @@ from urllib.parse import urlsplit
 import requests
 from ratelimit import RateLimitException
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ReadTimeoutError,
+    ResponseError,
+)
 from urllib3.util.retry import Retry
 
 from dockerhub_cli import __version__, advice
@@ -181,6 +189,8 @@ class CappedRetry(Retry):
         if budget is not None and budget.remaining() <= 0:
             # Out of time: no more attempts (the caller reports the real elapsed time).
             raise MaxRetryError(_pool, url, error or ResponseError("deadline passed"))
+        if error is not None and not retry_connect_failure(error, self.history):
+            raise MaxRetryError(_pool, url, error) from error
         if response is not None and response.status in self.status_forcelist:
             wait = self.get_retry_after(response)
             if wait is not None and wait > self.max_wait:
@@ -199,6 +209,37 @@ class CappedRetry(Retry):
                 time.sleep(max(0.0, min(wait, budget.remaining())))
                 return
         time.sleep(max(0.0, min(self.get_backoff_time(), budget.remaining())))
+
+
+def connect_failure(error: BaseException | None) -> str | None:
+    """What kind of failure to connect `error` is: "dns" (the host name does not resolve),
+    "refused" (nothing listens on the port), or None (any other error, or none)."""
+    if error is None:
+        return None
+    if isinstance(error, NameResolutionError) or _caused_by(error, socket.gaierror):
+        return "dns"
+    if isinstance(error, NewConnectionError) and _caused_by(error, ConnectionRefusedError):
+        return "refused"
+    return None
+
+
+# A refused connection is tried again this many times (a registry restarting), at once:
+# urllib3 sleeps nothing before the first retry of a run of errors.
+REFUSED_RETRIES = 1
+
+
+def retry_connect_failure(error: BaseException, history: Sequence[Any]) -> bool:
+    """Whether a failed connection is worth another attempt. A name that does not resolve
+    will not resolve a second later (no DNS answer, or no such host): never. A refused
+    connection: REFUSED_RETRIES times. Anything else (timeouts, resets, 429/5xx): the
+    ordinary retry budget decides."""
+    kind = connect_failure(error)
+    if kind == "dns":
+        return False
+    if kind == "refused":
+        earlier = sum(1 for h in history if connect_failure(getattr(h, "error", None)) == kind)
+        return earlier < REFUSED_RETRIES
+    return True
 
 
 def build_retry(settings: Settings) -> Retry:
@@ -242,9 +283,15 @@ def _deadline_pools() -> dict[str, type]:
         def getresponse(self) -> Any:  # type: ignore[override]
             return getresponse(self, HTTPConnection)
 
+        def _new_conn(self) -> socket.socket:
+            return _connect_within_deadline(self, HTTPConnection)
+
     class DeadlineHTTPSConnection(HTTPSConnection):
         def getresponse(self) -> Any:  # type: ignore[override]
             return getresponse(self, HTTPSConnection)
+
+        def _new_conn(self) -> socket.socket:
+            return _connect_within_deadline(self, HTTPSConnection)
 
     class DeadlineHTTPConnectionPool(HTTPConnectionPool):
         ConnectionCls = DeadlineHTTPConnection
@@ -300,9 +347,80 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
-def _abort(connection: Any) -> None:
-    import socket
+class ResolveTimeoutError(ConnectTimeoutError):
+    """The host name did not resolve before the request's deadline."""
 
+    def __init__(self, connection: Any, message: str) -> None:
+        super().__init__(connection, message)
+        self.message = message
+
+
+# How a host name is resolved (tests put a slow or failing resolver here).
+getaddrinfo: Callable[..., list[Any]] = socket.getaddrinfo
+
+
+def _connect_within_deadline(connection: Any, base: Any) -> socket.socket:
+    """Open the connection's socket, resolving its host name within the request's deadline:
+    `getaddrinfo` has no timeout of its own (a resolver that gets no answer waits for the
+    system's timeouts, seconds per attempt), so it runs on a daemon thread the request stops
+    waiting for when its time is up. The addresses it names are then tried in order, as
+    urllib3 does; an address given as an IP literal is not resolved at all."""
+    import ipaddress
+
+    from urllib3.util.connection import allowed_gai_family
+
+    budget = current_budget()
+    host = connection._dns_host
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        literal = True
+    except ValueError:
+        literal = False
+    if budget is None or literal:
+        return base._new_conn(connection)  # type: ignore[no-any-return]
+    found: list[Any] = []
+    failed: list[BaseException] = []
+    done = threading.Event()
+
+    def resolve() -> None:
+        try:
+            found.extend(
+                getaddrinfo(host, connection.port, allowed_gai_family(), socket.SOCK_STREAM)
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            failed.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=resolve, name=f"resolve {host}", daemon=True).start()
+    if not done.wait(max(0.0, budget.remaining())):
+        raise ResolveTimeoutError(
+            connection, f"its name did not resolve within {budget.deadline - budget.started:g} s"
+        )
+    if failed:
+        if isinstance(failed[0], socket.gaierror):
+            raise NameResolutionError(connection.host, connection, failed[0]) from failed[0]
+        raise failed[0]
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+    if not addresses:
+        raise NameResolutionError(
+            connection.host, connection, socket.gaierror("no address for the host name")
+        )
+    last: BaseException | None = None
+    try:
+        for address in addresses:  # each as a literal: base._new_conn resolves nothing more
+            connection._dns_host = address
+            try:
+                return base._new_conn(connection)  # type: ignore[no-any-return]
+            except ConnectTimeoutError as exc:  # NewConnectionError too: the next address
+                last = exc
+    finally:
+        connection._dns_host = host
+    assert last is not None
+    raise last
+
+
+def _abort(connection: Any) -> None:
     sock = getattr(connection, "sock", None)
     if sock is not None:
         try:
@@ -694,6 +812,9 @@ class CallStats:
     cache_hits: int = 0
     stale: int = 0
     stale_urls: list[str] = field(default_factory=list)
+    # As `Transport.reusable` / `reuse_until`, for this call only (the MCP result store).
+    reusable: bool = True
+    reuse_until: float | None = None
 
 
 class Transport:
@@ -967,19 +1088,22 @@ class Transport:
             # It is not in the HTTP cache (only 200s are), but a saved result built on it
             # may be replayed for as long as a repository's facts are trusted.
             ttl = max(1, int(self.settings.ttls.get("repository", 600)))
-            stamp = time.time() + ttl
-            with self._count_lock:
-                if self.reuse_until is None or stamp < self.reuse_until:
-                    self.reuse_until = stamp
+            self._reuse_until(time.time() + ttl)
             return
+        if expired or not stored or self.session.settings.disabled:
+            self._not_reusable()
+            return
+        if expires is not None:
+            self._reuse_until(expires.timestamp() if expires.tzinfo else _utc_stamp(expires))
+
+    def _reuse_until(self, stamp: float) -> None:
+        """An answer built from what was returned so far is true until `stamp` at most."""
         with self._count_lock:
-            if expired or not stored or self.session.settings.disabled:
-                self.reusable = False
-                return
-            if expires is not None:
-                stamp = expires.timestamp() if expires.tzinfo else _utc_stamp(expires)
-                if self.reuse_until is None or stamp < self.reuse_until:
-                    self.reuse_until = stamp
+            if self.reuse_until is None or stamp < self.reuse_until:
+                self.reuse_until = stamp
+            for stats in self._each_stats():
+                if stats.reuse_until is None or stamp < stats.reuse_until:
+                    stats.reuse_until = stamp
 
     def forget(self, response: requests.Response) -> None:
         """Drop a cached answer we found unusable (e.g. a 200 whose body is not JSON), so the
@@ -1103,6 +1227,8 @@ class Transport:
     def _not_reusable(self) -> None:
         with self._count_lock:
             self.reusable = False
+            for stats in self._each_stats():
+                stats.reusable = False
 
     # -- the cache can fail too -------------------------------------------------------------
 
@@ -1196,7 +1322,11 @@ class Transport:
                 hint=f"if you trust it, add {host} to DOCKERHUB_INSECURE_REGISTRIES "
                 f"or use {advice.param('insecure')}",
             ) from None
-        except requests.exceptions.ConnectTimeout:
+        except requests.exceptions.ConnectTimeout as exc:
+            if _caused_by(exc, ResolveTimeoutError):
+                raise NetworkError(
+                    f"cannot connect to {host}: {_resolve_timeout(exc)}", hint=_DNS_HINT
+                ) from None
             raise NetworkError(
                 f"timed out connecting to {host}", hint="check the network or the registry URL"
             ) from None
@@ -1213,6 +1343,17 @@ class Transport:
                 # requests reports a read timeout that exhausted the retries as a
                 # ConnectionError(MaxRetryError(ReadTimeoutError)): it is a timeout.
                 raise self._timeout_error(host) from None
+            kind = _connect_failure_in(exc)
+            if kind == "dns":
+                raise NetworkError(
+                    f"cannot connect to {host}: host name not found", hint=_DNS_HINT
+                ) from None
+            if kind == "refused":
+                raise NetworkError(
+                    f"cannot connect to {host}: connection refused",
+                    hint=f"nothing listens on {host}: start the registry, or check the host "
+                    "and port",
+                ) from None
             verb = "cannot connect to" if reason in _CONNECT_REASONS else "the connection to"
             raise NetworkError(
                 f"{verb} {host}{'' if verb.startswith('cannot') else ' failed'}: {reason}",
@@ -1272,10 +1413,33 @@ def _human_seconds(seconds: float) -> str:
 
 
 _CONNECT_REASONS = frozenset({"connection refused", "host name not found"})
+_DNS_HINT = (
+    "check the host name and the network; without a network, "
+    f"{advice.param('offline')} answers from the cache"
+)
+
+
+def _connect_failure_in(exc: BaseException) -> str | None:
+    """`connect_failure` of the error anywhere in a requests/urllib3 error chain."""
+    if _caused_by(exc, NameResolutionError) or _caused_by(exc, socket.gaierror):
+        return "dns"
+    if _caused_by(exc, ConnectionRefusedError):
+        return "refused"
+    return None
+
+
+def _resolve_timeout(exc: BaseException) -> str:
+    found = _find_cause(exc, ResolveTimeoutError)
+    return found.message if isinstance(found, ResolveTimeoutError) else "its name did not resolve"
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     """Whether `kind` is anywhere in the args/reason/cause chain of `exc`."""
+    return _find_cause(exc, kind) is not None
+
+
+def _find_cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first `kind` in the args/reason/cause chain of `exc` (None: there is none)."""
     seen: set[int] = set()
     todo: list[Any] = [exc]
     while todo:
@@ -1284,10 +1448,10 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
             continue
         seen.add(id(item))
         if isinstance(item, kind):
-            return True
+            return item
         todo.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
         todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
-    return False
+    return None
 
 
 def _short_reason(exc: Exception) -> str:

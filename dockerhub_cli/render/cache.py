@@ -1,4 +1,4 @@
-"""Renderers for `cache info` and `cache clear`."""
+"""Renderers for `cache info`, `cache clear` and `cache warm`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dockerhub_cli.render import human_size
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dockerhub_cli.models.cache import CacheClearResult, CacheInfo
+    from dockerhub_cli.models.cache import CacheClearResult, CacheInfo, WarmReport
 
 
 def cache_info(info: CacheInfo, console: Console) -> None:
@@ -38,3 +38,48 @@ def cache_cleared(result: CacheClearResult, console: Console) -> None:
     if result.results_removed:
         text += f"; {result.results_removed:,} saved command output(s)"
     console.print(text)
+
+
+_WARM_STYLE = {"ok": "green", "partial": "yellow", "failed": "red"}
+
+
+def warm_report(r: WarmReport, console: Console) -> None:
+    from rich.text import Text
+
+    from dockerhub_cli.text import plural, visible
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("IMAGE", overflow="fold")  # a reference is copied: fold it, never cut it
+    table.add_column("STATUS", no_wrap=True)
+    table.add_column("PLATFORMS", no_wrap=True, justify="right")
+    table.add_column("LAYERS", no_wrap=True, justify="right")
+    table.add_column("REQUESTS", no_wrap=True, justify="right")
+    table.add_column("DOWNLOADED", no_wrap=True, justify="right")
+    table.add_column("CACHED", no_wrap=True, justify="right")
+    for image in r.images:
+        table.add_row(
+            Text(visible(image.reference)),
+            Text(image.status, style=_WARM_STYLE.get(image.status, "")),
+            str(len(image.platforms)),
+            str(image.layers) if r.layers else "-",
+            str(image.requests),
+            human_size(image.bytes),
+            str(image.already_cached),
+        )
+    console.print(table)
+    if r.failures:
+        failed = Table(box=None, header_style="bold", pad_edge=False)
+        failed.add_column("FAILED", overflow="fold")
+        failed.add_column("WHAT", no_wrap=True)
+        failed.add_column("REASON", overflow="fold")
+        for f in r.failures:
+            failed.add_row(Text(visible(f.target)), Text(visible(f.what)), Text(visible(f.reason)))
+        console.print(failed)
+    summary = (
+        f"{plural(len(r.images), 'image')}, {plural(r.platforms, 'platform')}: "
+        f"{plural(r.requests, 'request')}, {human_size(r.bytes)} downloaded, "
+        f"{plural(r.already_cached, 'item')} already cached"
+    )
+    if r.failures:
+        summary += f"; {len(r.failures)} failed"
+    console.print(f"[dim]{summary}[/dim]")

@@ -30,7 +30,7 @@ from dockerhub_cli.cli import app
 from dockerhub_cli.cli.app import LazyCommands, cli_words
 from dockerhub_cli.commands import REQUIRED, Command
 from dockerhub_cli.config.settings import Settings
-from dockerhub_cli.mcp.server import PUBLISHER_NOTICE, build_server, model_words
+from dockerhub_cli.mcp.server import build_server, model_words
 from dockerhub_cli.models.supply import SEVERITY_LEVELS, Severity
 from dockerhub_cli.remote import osv as osv_module
 from dockerhub_cli.service import DockerHubService
@@ -79,6 +79,13 @@ async def _tool_schemas() -> dict[str, Any]:
             return {t.name: t for t in (await client.list_tools()).tools}
 
 
+def _strict_schemas() -> dict[str, Any]:
+    """The schemas the server checks arguments with (tools/list leaves string lengths out)."""
+    with DockerHubService(Settings.from_env()) as service:
+        tools = build_server(service).dockerhub_tools  # type: ignore[attr-defined]
+        return {name: tool.strict_schema for name, tool in tools.items()}
+
+
 @pytest.mark.anyio
 async def test_every_mcp_tool_is_a_spec_entry_and_back() -> None:
     tools = await _tool_schemas()
@@ -86,11 +93,9 @@ async def test_every_mcp_tool_is_a_spec_entry_and_back() -> None:
     for command in commands.mcp_commands():
         assert command.mcp is not None
         tool = tools[command.mcp.name]
-        assert tool.description == f"{command.mcp.description} {PUBLISHER_NOTICE}"
+        assert tool.description == command.mcp.description
         assert tool.annotations is not None
-        assert tool.annotations.model_dump(exclude_none=True) == command.mcp.annotations | (
-            {"title": tool.annotations.title} if tool.annotations.title else {}
-        )
+        assert tool.annotations.read_only_hint is command.mcp.annotations["read_only_hint"]
 
 
 def _click_default(param: Any) -> Any:
@@ -120,35 +125,43 @@ def test_cli_defaults_and_bounds_come_from_the_spec() -> None:
 
 @pytest.mark.anyio
 async def test_mcp_defaults_and_bounds_come_from_the_spec() -> None:
-    tools = await _tool_schemas()
+    tools, strict = await _tool_schemas(), _strict_schemas()
     for command in commands.mcp_commands():
         assert command.mcp is not None
         schema = tools[command.mcp.name].input_schema
         props = schema["properties"]
+        checked = strict[command.mcp.name]["properties"]
         params = command.mcp_params()
         # Every tool pages a result cut to the size bound with `offset`, unless it has its own.
         paged = [] if any(p.mcp == "offset" for p in params) else ["offset"]
         assert list(props) == [p.mcp for p in params] + paged, command.name
         if paged:
-            assert props["offset"]["minimum"] == 0 and props["offset"]["default"] == 0
+            assert props["offset"]["minimum"] == 0 and checked["offset"]["default"] == 0
         assert set(schema.get("required", [])) == {p.mcp for p in params if p.required}
         for p in params:
             prop, where = props[p.mcp], f"{command.mcp.name}.{p.mcp}"
-            assert prop.get("description") == p.description, where
+            if p.mcp in ("repository", "tag", "platform", "page", "limit"):  # in instructions
+                assert prop.get("description") in (p.description, None), where
+            else:
+                assert prop.get("description") == p.description, where
             if not p.required:
                 assert prop.get("default") == p.default, where
             branch = _non_null(prop)
             assert branch.get("minimum") == p.minimum and branch.get("maximum") == p.maximum
+            enforced = _non_null(checked[p.mcp])
             if p.type == "str" and not p.choices:
-                assert branch.get("minLength") == p.min_length, where
-                assert branch.get("maxLength") == p.max_length, where
+                assert enforced.get("minLength") == p.min_length, where
+                assert enforced.get("maxLength") == p.max_length, where
             if p.type == "list[str]":
                 assert branch.get("maxItems") == p.max_length, where
-                assert branch["items"].get("maxLength") == p.item_max_length, where
+                assert enforced["items"].get("maxLength") == p.item_max_length, where
+            # Listed: the choices; accepted (the checked schema): their alias spellings too.
             if p.choices and p.type == "list[str]":
-                assert tuple(branch["items"]["enum"]) == p.mcp_accepted, where
+                assert tuple(branch["items"]["enum"]) == p.choices, where
+                assert tuple(enforced["items"]["enum"]) == p.mcp_accepted, where
             elif p.choices:
-                assert tuple(branch["enum"]) == p.mcp_accepted, where
+                assert tuple(branch["enum"]) == p.choices, where
+                assert tuple(enforced["enum"]) == p.mcp_accepted, where
 
 
 def _non_null(prop: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,13 @@ def _load(name: str) -> ModuleType:
     return module
 
 
+def test_mcp_tools_listing_is_up_to_date(tmp_path: Path) -> None:
+    gen = _load("gen_mcp_tools")
+    assert gen.main(["--output", str(tmp_path)]) == 0
+    fresh = (tmp_path / "tools.json").read_text()
+    assert fresh == (ROOT / "dockerhub_cli/mcp/tools.json").read_text(), HINT
+
+
 def test_man_page_is_up_to_date(tmp_path: Path) -> None:
     gen_man = _load("gen_man")
     assert gen_man.main(["--output", str(tmp_path)]) == 0

@@ -194,6 +194,15 @@ def test_the_collector_is_back_on_once_the_service_exists(monkeypatch) -> None:
         service = cli_app.get_service()
         assert gc.isenabled()
         service.close()
+        # also when building the service fails (serve-mcp builds it in the background and
+        # keeps serving)
+        monkeypatch.setattr(cli_app._run, "service", None)
+        monkeypatch.setattr(cli_app._run, "no_cache", True)
+        monkeypatch.setattr(cli_app._run, "offline", True)
+        gc.disable()
+        with pytest.raises(Exception, match="cannot be used together"):
+            cli_app.get_service()
+        assert gc.isenabled()
     finally:
         gc.enable()
         gc.unfreeze()

@@ -96,11 +96,13 @@ def _result_type(method_name: str) -> Any:
         "ops.files",
         "ops.tags",
         "models.pinning",
+        "models.cache",
         "remote.local_layout",
         "oci.reference",
     ):
         namespace.update(vars(importlib.import_module(f"dockerhub_cli.{module}")))
     namespace["FileProgress"] = namespace["Progress"]  # service.py's alias for ops.files's
+    namespace["WarmProgress"] = importlib.import_module("dockerhub_cli.ops.warm").Progress
     method = getattr(DockerHubService, method_name)
     return typing.get_type_hints(method, localns=namespace)["return"]
 
@@ -137,6 +139,7 @@ CASES: dict[str, list[str] | None] = {
     "vulns": ["vulns", "nginx"],
     "cache info": ["cache", "info"],
     "cache clear": ["cache", "clear"],
+    "cache warm": ["cache", "warm", "nginx"],
     "config show": ["config", "show"],
     "config path": ["config", "path"],
     "orgs": ["orgs"],
@@ -243,6 +246,7 @@ def _first_text_field(name: str) -> str:
         "orgs": "organisations",
         "repos": "repositories",
         "diff": "diff_files",
+        "cache warm": "warm",
         "cache info": None,
         "cache clear": None,
         "config show": None,

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Generate dockerhub_cli/mcp/tools.json, the `tools/list` of `dockerhub serve-mcp`.
+
+The entries are what `dockerhub_cli.mcp.server.Tool.listing()` builds from the command spec
+(compact input and output schemas, see dockerhub_cli/mcp/schema.py); the server reads this
+file at start-up instead of generating 27 pairs of pydantic schemas, and builds any entry the
+file lacks (or all of them, when the file is from another version).
+
+    python scripts/gen_mcp_tools.py              # write dockerhub_cli/mcp/tools.json
+    python scripts/gen_mcp_tools.py --check      # exit 1 if the committed file is stale
+    python scripts/gen_mcp_tools.py --output DIR # write DIR/tools.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def render() -> str:
+    from dockerhub_cli import __version__
+    from dockerhub_cli.config.settings import Settings
+    from dockerhub_cli.mcp.server import Tool, available_tools
+    from dockerhub_cli.service import DockerHubService
+
+    with DockerHubService(Settings(no_cache=True)) as service:
+        tools = [Tool(c, service).listing() for c in available_tools()]
+    body = json.dumps({"version": __version__, "tools": tools}, ensure_ascii=False, indent=1)
+    return body + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true")
+    parser.add_argument("--output", type=Path)
+    opts = parser.parse_args(argv)
+    target = (opts.output or ROOT / "dockerhub_cli" / "mcp") / "tools.json"
+    text = render()
+    if opts.check:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            print(f"{target} is stale: run `make generate`", file=sys.stderr)
+            return 1
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
