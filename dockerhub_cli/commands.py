@@ -1395,6 +1395,9 @@ COMMANDS: tuple[Command, ...] = (
             MAX_DOWNLOAD_MCP,
         ),
         operation="files",
+        # The tag resolves through the HTTP cache; the layers are by digest (immutable). A run
+        # that downloaded layers is not saved (its output says so; `Budget.settle`).
+        reads=("manifest_by_tag", "repository"),
         result="dockerhub_cli.models.files:FileListing",
         cli_body="dockerhub_cli.cli.files_commands:files",
         mcp=McpTool(
@@ -1463,9 +1466,11 @@ COMMANDS: tuple[Command, ...] = (
         "extract",
         "files",
         "Copy files or directories out of an image into DIR, safely.\n\n"
-        "Nothing is written outside DIR: no `..`, no absolute paths, no symlink that escapes "
-        "DIR\n(such links are skipped and listed), no device files unless --devices; set-id "
-        "bits are\ndropped and owners are not changed.\n\n"
+        "Nothing is written outside DIR: no `..`, no absolute paths; a symlink with an "
+        "absolute or\nclimbing target (/usr/bin/y) is rewritten relative to where it sits "
+        "(../../usr/bin/y), as\nresolved inside the image, so it never leads out of DIR; no "
+        "device files unless --devices;\nset-id bits are dropped and owners are not changed. "
+        "A failed write (disk full, permission\ndenied) is exit 9.\n\n"
         "Example: dockerhub extract nginx:1.27 /etc/nginx -o ./nginx-conf",
         params=(
             IMAGE,
@@ -1509,6 +1514,9 @@ COMMANDS: tuple[Command, ...] = (
         "files",
         "Files added, removed and changed from IMAGE1 to IMAGE2 (content hash, size, mode,\n"
         "owner, link target), with totals. Shared layers are read once.\n\n"
+        "Without PATH, packages added, removed, upgraded and downgraded too: from both "
+        "images'\nSBOM attestations, else from their dpkg/apk databases (`packages.source` "
+        "says which).\n\n"
         "Example: dockerhub diff myapp:1.0 myapp:1.1 /usr/lib",
         params=(
             IMAGE.replace(
@@ -1543,12 +1551,16 @@ COMMANDS: tuple[Command, ...] = (
             MAX_DOWNLOAD_MCP,
         ),
         operation="diff_files",
+        # The tag resolves through the HTTP cache; the layers are by digest (immutable). A run
+        # that downloaded layers is not saved (its output says so; `Budget.settle`).
+        reads=("manifest_by_tag", "repository"),
         result="dockerhub_cli.models.files:FileDiff",
         cli_body="dockerhub_cli.cli.files_commands:diff_command",
         mcp=McpTool(
             "docker_diff_files",
             "Files added, removed and changed between two images (content hash, size, mode, "
-            "owner, link target), with totals. Paginated.",
+            "owner, link target), with totals; without `path`, also package changes "
+            "(from SBOMs, else dpkg/apk databases). Paginated.",
             adjust=f"{_FILES}:bound_diff",
         ),
         mcp_call=f"{_FILES}:diff_files",
@@ -1592,6 +1604,9 @@ COMMANDS: tuple[Command, ...] = (
             MAX_DOWNLOAD_MCP,
         ),
         operation="waste",
+        # The tag resolves through the HTTP cache; the layers are by digest (immutable). A run
+        # that downloaded layers is not saved (its output says so; `Budget.settle`).
+        reads=("manifest_by_tag", "repository"),
         result="dockerhub_cli.models.files:WasteReport",
         cli_body="dockerhub_cli.cli.files_commands:waste",
         mcp=McpTool(

@@ -666,6 +666,7 @@ class DockerHubService:
         platform: str | None = None,
         max_chars: int = 20_000,
         max_download: int | None = None,
+        progress: FileProgress | None = None,
     ) -> FileContent:
         """A text file's content, cut at `max_chars`; InvalidInputError for binary files."""
         from dockerhub_cli.ops import files
@@ -677,6 +678,7 @@ class DockerHubService:
             platform=platform,
             max_chars=max_chars,
             max_download=max_download,
+            progress=progress,
         )
 
     def extract(

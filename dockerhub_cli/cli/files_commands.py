@@ -78,7 +78,9 @@ def _progress(message: str) -> Iterator[Callable[[str, int, int | None], None] |
             total=expected,
         )
 
-    with bar:
+    from dockerhub_cli.result_cache import stderr_muted
+
+    with stderr_muted(), bar:  # the bar's frames are not part of a saved result
         yield update
 
 
@@ -143,8 +145,9 @@ def cat(
         from dockerhub_cli.render import emit_json
 
         with _progress(f"Reading {path}") as bar:
-            meta = service.read_text(image, path, platform=platform, max_download=limit)
-        del bar
+            meta = service.read_text(
+                image, path, platform=platform, max_download=limit, progress=bar
+            )
         emit_json(meta.model_dump(mode="json"))
         return
     with _progress(f"Reading {path}") as bar:
@@ -206,9 +209,11 @@ def extract(
 ) -> None:
     """Copy files or directories out of an image into DIR, safely.
 
-    Nothing is written outside DIR: no `..`, no absolute paths, no symlink that escapes DIR
-    (such links are skipped and listed), no device files unless --devices; set-id bits are
-    dropped and owners are not changed.
+    Nothing is written outside DIR: no `..`, no absolute paths; a symlink with an absolute or
+    climbing target (/usr/bin/y) is rewritten relative to where it sits (../../usr/bin/y), as
+    resolved inside the image, so it never leads out of DIR; no device files unless --devices;
+    set-id bits are dropped and owners are not changed. A failed write (disk full, permission
+    denied) is exit 9.
 
     Example: dockerhub extract nginx:1.27 /etc/nginx -o ./nginx-conf
     """
@@ -234,6 +239,9 @@ def diff_command(
 ) -> None:
     """Files added, removed and changed from IMAGE1 to IMAGE2 (content hash, size, mode,
     owner, link target), with totals. Shared layers are read once.
+
+    Without PATH, packages added, removed, upgraded and downgraded too: from both images'
+    SBOM attestations, else from their dpkg/apk databases (`packages.source` says which).
 
     Example: dockerhub diff myapp:1.0 myapp:1.1 /usr/lib
     """

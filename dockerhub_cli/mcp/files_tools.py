@@ -63,6 +63,7 @@ def bound_files(result: FileListing, args: dict[str, Any]) -> FileListing:
 
 
 def bound_diff(result: FileDiff, args: dict[str, Any]) -> FileDiff:
+    result = _bound_packages(result, args.get("page", 1))
     shown, note = page_of(
         result.changes, args, what="changes", tool="docker_diff_files",
         default_limit=limits.DEFAULT_FILE_PAGE_SIZE,
@@ -71,3 +72,19 @@ def bound_diff(result: FileDiff, args: dict[str, Any]) -> FileDiff:
         return result
     note += " (totals cover them all)"
     return result.model_copy(update={"changes": shown, "notes": [*result.notes, note]})
+
+
+def _bound_packages(result: FileDiff, page: int) -> FileDiff:
+    """Package changes ride on page 1, at most MAX_FILE_PAGE_SIZE of them (the counts
+    cover them all); later pages page the file changes only."""
+    packages = result.packages
+    cap = limits.MAX_FILE_PAGE_SIZE
+    if packages is None or (page == 1 and len(packages.changes) <= cap):
+        return result
+    if page == 1:
+        note = f"showing the first {cap} of {len(packages.changes)} package changes"
+        kept = packages.changes[:cap]
+    else:
+        note, kept = "package changes are on page 1", []
+    packages = packages.model_copy(update={"changes": kept, "notes": [*packages.notes, note]})
+    return result.model_copy(update={"packages": packages})

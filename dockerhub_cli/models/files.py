@@ -89,6 +89,15 @@ class Skipped(Model):
     reason: str
 
 
+class RewrittenLink(Model):
+    path: str
+    link: str = Field(description="The symlink target in the image")
+    written: str = Field(
+        description="The target written: relative to the link's directory, resolved as in "
+        "the image, so it stays inside the output directory"
+    )
+
+
 class ExtractResult(Model):
     rows_field: ClassVar[str] = "written"
 
@@ -98,6 +107,10 @@ class ExtractResult(Model):
     directory: str
     written: list[FileInfo]
     skipped: list[Skipped]
+    links_rewritten: list[RewrittenLink] = Field(
+        default_factory=list,
+        description="Symlinks whose absolute or climbing target was rewritten relative",
+    )
     bytes_written: int
     download: Download
     notes: list[str] = Field(default_factory=list)
@@ -124,6 +137,40 @@ class DiffTotals(Model):
     )
 
 
+class PackageChange(Model):
+    name: str
+    type: str = Field(description="Package type: the purl type (deb, apk, rpm, pypi, npm, ...)")
+    arch: str | None = Field(default=None, description="Architecture, when the source names one")
+    change: Literal["added", "removed", "upgraded", "downgraded", "changed"] = Field(
+        description="`changed`: both versions are known but their order is not (no version "
+        "scheme for this type, or a version it cannot parse)"
+    )
+    before: str | None = Field(default=None, description="Version in image1")
+    after: str | None = Field(default=None, description="Version in image2")
+    purl: str | None = Field(default=None, description="Package URL (SBOM sources only)")
+
+
+class PackageDiff(Model):
+    """Changes in the installed packages, from the images' SBOM attestations when both have
+    one, else from the package databases in their filesystems (dpkg, apk)."""
+
+    source: Literal["sbom", "package-db"] = Field(
+        description="sbom: both images' SBOM attestations; package-db: the dpkg/apk databases "
+        "read from the layers"
+    )
+    source1: str = Field(description="What was read for image1 (SBOM digest, or the db paths)")
+    source2: str = Field(description="What was read for image2")
+    packages1: int | None = Field(default=None, description="Packages in image1")
+    packages2: int | None = Field(default=None, description="Packages in image2")
+    added: int = 0
+    removed: int = 0
+    upgraded: int = 0
+    downgraded: int = 0
+    changed: int = 0
+    changes: list[PackageChange] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
 class FileDiff(Model):
     rows_field: ClassVar[str] = "changes"
 
@@ -137,6 +184,11 @@ class FileDiff(Model):
     changes: list[FileChange]
     total_changes: int
     totals: DiffTotals
+    packages: PackageDiff | None = Field(
+        default=None,
+        description="Package changes (SBOMs, else dpkg/apk databases); null when neither "
+        "image has either (`notes` says why)",
+    )
     download: Download
     notes: list[str] = Field(default_factory=list)
     stale: bool = False

@@ -29,7 +29,7 @@ import tarfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any, Protocol
 
 from dockerhub_cli.errors import DigestMismatchError, DockerHubError, UpstreamError
@@ -797,6 +797,9 @@ def read_layer(
 class Placed:
     entry: Entry
     layer: int
+    # The member's name in its layer when it differs from `entry.path` (written through a
+    # symlinked parent directory: `a/f` with `a -> b` is `b/f` in the image).
+    member: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -872,10 +875,15 @@ class MergedFS:
         layer's own entries are written (a non-directory replaces a directory and its
         contents; a directory over a directory keeps the contents)."""
         for opaque in index.opaque:
-            self._remove(opaque, layer, "deleted", keep_self=True)
+            real = posixpath.dirname(self._place(f"{opaque}/{OPAQUE_MARKER}"))
+            self._remove(real, layer, "deleted", keep_self=True)
         for gone in index.whiteouts:
-            self._remove(gone, layer, "deleted")
+            self._remove(self._place(gone), layer, "deleted")
         for entry in index.entries:
+            placed_at = self._place(entry.path)
+            member = None
+            if placed_at != entry.path:
+                member, entry = entry.path, replace(entry, path=placed_at)
             old = self.entries.get(entry.path)
             if old is not None:
                 if entry.type == DIR and old.entry.type == DIR:
@@ -883,7 +891,30 @@ class MergedFS:
                     continue
                 self._remove(entry.path, layer, "overwritten")
             self._remove_non_dir_parents(entry.path, layer)
-            self._add(Placed(entry, layer))
+            self._add(Placed(entry, layer, member))
+
+    def _place(self, path: str) -> str:
+        """Where a layer's `path` lands: symlinks among its parent directories are followed
+        inside the image (not the last component), as containerd (`fs.RootPath` on the
+        parent) and umoci (`securejoin`) apply a layer: `a/f` over `a -> b` writes `b/f`.
+        Every entry's ancestors are directories (the invariant `_add` keeps), so only the
+        first existing ancestor can be a symlink: the usual case costs one walk up."""
+        parent = posixpath.dirname(path)
+        probe = parent
+        while probe:
+            old = self.entries.get(probe)
+            if old is not None:
+                if old.entry.type != SYMLINK:
+                    return path
+                break
+            probe = posixpath.dirname(probe)
+        if not probe:
+            return path
+        real = real_path(self, parent)
+        if real is None:  # a symlink loop: the link is replaced by a directory, as before
+            return path
+        base = posixpath.basename(path)
+        return f"{real}/{base}" if real else base
 
     def _remove_non_dir_parents(self, path: str, layer: int) -> None:
         """A path under a non-directory replaces it. Every entry's ancestors are directories
@@ -938,6 +969,36 @@ def resolve(fs: MergedFS, path: str) -> Placed | None:
     if not done:
         return None
     return fs.get("/".join(done))
+
+
+def real_path(
+    fs: MergedFS, target: str, start: str = "", *, follow_last: bool = True
+) -> str | None:
+    """`target` (relative to directory `start`; absolute from the root) as a path from the
+    image root, with the symlinks on the way followed inside the image (chroot semantics:
+    `..` stops at the root); parts that do not exist are taken as written, and the last
+    component is followed only with `follow_last`. None for a loop."""
+    done = [] if target.startswith("/") else [p for p in start.split("/") if p]
+    parts = [p for p in target.split("/") if p and p != "."]
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        placed = fs.get("/".join([*done, part]))
+        if placed is not None and placed.entry.type == SYMLINK and (parts or follow_last):
+            hops += 1
+            if hops > MAX_SYMLINK_HOPS:
+                return None
+            link = placed.entry.link or ""
+            if link.startswith("/"):
+                done = []
+            parts = [p for p in link.split("/") if p and p != "."] + parts
+            continue
+        done.append(part)
+    return "/".join(done)
 
 
 def lookup(fs: MergedFS, path: str) -> Placed | None:

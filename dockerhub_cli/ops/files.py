@@ -12,6 +12,7 @@ All blob reading goes through `open_blob()`: the registry, or a local OCI layout
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import posixpath
@@ -20,12 +21,14 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 
 from dockerhub_cli.errors import (
     DigestMismatchError,
+    DockerHubError,
     DownloadLimitError,
     InvalidInputError,
+    LocalFileError,
     NotFoundError,
     OfflineCacheMissError,
     UnsupportedMediaTypeError,
@@ -40,6 +43,7 @@ from dockerhub_cli.models.files import (
     FileInfo,
     FileListing,
     LayerWaste,
+    RewrittenLink,
     Skipped,
     WasteItem,
     WasteReport,
@@ -88,6 +92,14 @@ class Budget:
             raise DownloadLimitError(f"stopped at --max-download {self.max_download:,} bytes")
         if self.progress is not None:
             self.progress(self.label, self.downloaded, self.expected)
+
+    def settle(self, clients: Clients) -> Download:
+        """The download facts of a finished command. One that read layers says so in its
+        output, which a replay would misstate: such a run is not saved by the result cache
+        (the next one, on warm indexes, is: its inputs are by digest, immutable)."""
+        if self.downloaded or self.layers_read:
+            clients.transport.note_not_reusable()
+        return self.model()
 
     def model(self) -> Download:
         return Download(
@@ -163,6 +175,7 @@ def _estargz_index(
     from dockerhub_cli.oci import estargz
 
     size = descriptor.size
+    budget.label, budget.expected = f"layer TOC {descriptor.digest[7:19]}", None
     footer = _read_range(clients, ref, descriptor, size - estargz.FOOTER_SIZE, size, budget)
     toc_offset = estargz.parse_footer(footer)
     end = size - estargz.FOOTER_SIZE
@@ -258,24 +271,46 @@ class ImageFiles:
         return out
 
 
+class _Sinks(Protocol):
+    def sink(self, layer: int) -> L.FileSink: ...
+
+
 def load_image(
     clients: Clients,
     image: str,
     platform: str | None,
     budget: Budget,
-    capture: Capture | None = None,
+    capture: _Sinks | None = None,
 ) -> ImageFiles:
-    """Resolve `image` and get the index of every layer; `capture` keeps the content of one
-    path as the layers not yet indexed stream by (so a cold `cat` reads no layer twice)."""
+    """Resolve `image` and get the index of every layer; `capture` keeps the content of some
+    paths as the layers not yet indexed stream by (so a cold `cat` reads no layer twice)."""
     resolved = resolve_image(clients, image, platform, with_config=False)
     manifest = resolved.manifest
     assert manifest is not None  # require_platform=True raised otherwise
+    if resolved.platform is None:
+        resolved = _with_config(clients, resolved)
     ref = resolved.pinned
     indexes = [
         layer_index(clients, ref, d, i, budget, capture.sink(i) if capture else None)
         for i, d in enumerate(manifest.layers)
     ]
     return ImageFiles(resolved, list(manifest.layers), indexes, L.merge(indexes))
+
+
+def _with_config(clients: Clients, resolved: ResolvedImage) -> ResolvedImage:
+    """A single-manifest image names its platform only in its config: one GET by digest,
+    cached forever (an artifact's config that is not an image config leaves it unknown)."""
+    from dataclasses import replace
+
+    from dockerhub_cli.errors import NotAnImageError
+    from dockerhub_cli.ops.images import fetch_config
+
+    assert resolved.manifest is not None
+    try:
+        config = fetch_config(clients, resolved.reference, resolved.manifest)
+    except (NotAnImageError, OfflineCacheMissError):  # --offline on an index cached before
+        return resolved
+    return replace(resolved, config=config)
 
 
 class Capture:
@@ -399,7 +434,7 @@ def list_files(
         deleted=deleted,
         opaque=opaque,
         layers=len(files.indexes),
-        download=budget.model(),
+        download=budget.settle(clients),
         notes=notes,
     )
 
@@ -431,7 +466,7 @@ def _content_source(files: ImageFiles, path: str) -> tuple[L.Placed, str, int]:
         return placed, entry.link, target.layer
     if entry.type != L.FILE:
         raise InvalidInputError(f"{path} is a {entry.type}, not a regular file")
-    return placed, entry.path, placed.layer
+    return placed, placed.member or entry.path, placed.layer
 
 
 def _fetch_members(
@@ -604,9 +639,12 @@ def read_text(
     platform: str | None = None,
     max_chars: int = 20_000,
     max_download: int | None = None,
+    progress: Progress | None = None,
 ) -> FileContent:
     """A text file's content, cut at `max_chars` (for the MCP tool); binary files refused."""
-    meta, spool = read_file(clients, image, path, platform=platform, max_download=max_download)
+    meta, spool = read_file(
+        clients, image, path, platform=platform, max_download=max_download, progress=progress
+    )
     with spool:
         if meta.binary:
             raise InvalidInputError(
@@ -633,6 +671,15 @@ def read_text(
 # -- extract -------------------------------------------------------------------------------------
 
 
+Opener = Callable[[Path], IO[bytes]]
+
+
+def open_for_write(target: Path) -> IO[bytes]:
+    """A new file at `target`, never through a symlink (0600 until its content is verified)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    return os.fdopen(os.open(target, flags, 0o600), "wb")
+
+
 def extract_files(
     clients: Clients,
     image: str,
@@ -644,13 +691,19 @@ def extract_files(
     max_download: int | None = None,
     max_bytes: int = MAX_EXTRACT_BYTES,
     progress: Progress | None = None,
+    opener: Opener = open_for_write,
 ) -> ExtractResult:
     """Write `paths` (files, or directories with everything under them) into `directory`.
 
     Safe by construction: index paths are relative and free of `..`; every write is checked
-    to land inside `directory` after resolving what is on disk; symlinks are created last and
-    only when their target stays inside `directory`; device files only with `devices`;
-    set-id bits are dropped and owners are not changed.
+    to land inside `directory` after resolving what is on disk; symlinks are created last, and
+    one whose target is absolute or climbs with `..` is rewritten relative to its own place,
+    resolved as in the image (chroot semantics: `/usr/bin/y` from `etc/alternatives/x` becomes
+    `../../usr/bin/y`), so it means inside `directory` what it meant inside the image and
+    never leads out; device files only with `devices`; set-id bits are dropped and owners are
+    not changed. A write that fails (disk full, permission denied, a path component that is a
+    file) is a LocalFileError naming the path (exit 9); files not yet complete and verified
+    are removed.
     """
     root = Path(directory)
     try:  # before any download: an unusable -o fails fast
@@ -662,8 +715,6 @@ def extract_files(
         ) from None
     budget = Budget(max_download, progress)
     files = load_image(clients, image, platform, budget)
-    root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
     real_root = root.resolve()
     chosen: dict[str, L.Placed] = {}
     for raw_path in paths:
@@ -680,6 +731,80 @@ def extract_files(
         )
     written: list[FileInfo] = []
     skipped: list[Skipped] = []
+    rewritten: list[RewrittenLink] = []
+    try:
+        _extract_into(
+            clients, files, chosen, real_root, budget, devices, opener, written, skipped, rewritten
+        )
+    except OSError as exc:
+        raise write_error(exc, exc.filename or directory) from None
+    notes = files.notes()
+    notes.append("owners are not changed; set-user/group-ID bits are dropped")
+    return ExtractResult(
+        reference=str(files.resolved.reference),
+        digest=files.digest,
+        platform=platform_info(files.resolved.platform),
+        directory=str(root),
+        written=sorted(written, key=lambda f: f.path),
+        skipped=skipped,
+        links_rewritten=rewritten,
+        bytes_written=sum(f.size for f in written if f.type in ("file", "hardlink")),
+        download=budget.model(),
+        notes=notes,
+    )
+
+
+def write_error(exc: OSError, path: object) -> LocalFileError:
+    """One line naming the path and what to do (exit 9), for any failed write."""
+    import errno
+
+    hints = {
+        errno.ENOSPC: "the disk is full: free some space, or extract fewer paths",
+        errno.EDQUOT: "the disk quota is used up: free some space, or extract fewer paths",
+        errno.EACCES: "check the permissions of the output directory",
+        errno.EPERM: "check the permissions of the output directory",
+        errno.EROFS: "the output directory is on a read-only file system",
+        errno.ENOTDIR: "a path component is a file in the output directory; use an empty one",
+        errno.EEXIST: "something of that name is in the way; use an empty output directory",
+    }
+    return LocalFileError(
+        f"cannot write {path}: {exc.strerror or exc}",
+        hint=hints.get(exc.errno or 0, "check the output directory"),
+    )
+
+
+class _Writer:
+    """The file a member is extracted into: a failed write is a LocalFileError naming the path
+    (an OSError would read as a corrupt layer to the tar walk)."""
+
+    def __init__(self, fh: IO[bytes], target: Path) -> None:
+        self.fh, self.target = fh, target
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.fh.write(data)
+        except OSError as exc:
+            raise write_error(exc, self.target) from None
+
+    def close(self) -> None:
+        try:
+            self.fh.close()
+        except OSError as exc:  # a delayed ENOSPC comes out of the last flush
+            raise write_error(exc, self.target) from None
+
+
+def _extract_into(
+    clients: Clients,
+    files: ImageFiles,
+    chosen: dict[str, L.Placed],
+    real_root: Path,
+    budget: Budget,
+    devices: bool,
+    opener: Opener,
+    written: list[FileInfo],
+    skipped: list[Skipped],
+    rewritten: list[RewrittenLink],
+) -> None:
     by_layer: dict[int, dict[str, list[L.Placed]]] = {}
     for p in sorted(chosen.values(), key=lambda x: x.entry.path):
         e = p.entry
@@ -711,27 +836,21 @@ def extract_files(
             except OSError as exc:
                 skipped.append(Skipped(path=e.path, reason=f"cannot create: {exc.strerror}"))
     for layer, members in sorted(by_layer.items()):
-        _extract_layer(clients, files, layer, members, real_root, budget, written)
+        _extract_layer(clients, files, layer, members, real_root, budget, written, opener)
     for p in sorted(chosen.values(), key=lambda x: x.entry.path):
-        if p.entry.type == L.SYMLINK:
-            reason = _make_symlink(real_root, p.entry)
-            if reason:
-                skipped.append(Skipped(path=p.entry.path, reason=reason))
-            else:
-                written.append(_info(p.entry, p.layer))
-    notes = files.notes()
-    notes.append("owners are not changed; set-user/group-ID bits are dropped")
-    return ExtractResult(
-        reference=str(files.resolved.reference),
-        digest=files.digest,
-        platform=platform_info(files.resolved.platform),
-        directory=str(root),
-        written=sorted(written, key=lambda f: f.path),
-        skipped=skipped,
-        bytes_written=sum(f.size for f in written if f.type in ("file", "hardlink")),
-        download=budget.model(),
-        notes=notes,
-    )
+        if p.entry.type != L.SYMLINK:
+            continue
+        link, reason = safe_link(files.fs, p.entry)
+        if link is not None and not reason:
+            reason = _make_symlink(real_root, p.entry, link)
+        if reason:
+            skipped.append(Skipped(path=p.entry.path, reason=reason))
+            continue
+        written.append(_info(p.entry, p.layer))
+        if link != p.entry.link:
+            rewritten.append(
+                RewrittenLink(path=p.entry.path, link=p.entry.link or "", written=link or "")
+            )
 
 
 def _inside(root: Path, rel: str) -> Path | None:
@@ -753,8 +872,9 @@ def _extract_layer(
     root: Path,
     budget: Budget,
     written: list[FileInfo],
+    opener: Opener = open_for_write,
 ) -> None:
-    opened: dict[str, tuple[IO[bytes], Path]] = {}
+    opened: dict[str, tuple[_Writer, Path]] = {}
 
     def make(member: str) -> Callable[[L.Entry], IO[bytes] | None]:
         def sink(_entry: L.Entry) -> IO[bytes] | None:
@@ -763,29 +883,45 @@ def _extract_layer(
             if target is None:
                 return None
             target.parent.mkdir(parents=True, exist_ok=True)
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-            fd = os.open(target, flags, 0o600)
-            fh = os.fdopen(fd, "wb")
+            try:
+                fh = _Writer(opener(target), target)
+            except OSError as exc:
+                raise write_error(exc, target) from None
             opened[member] = (fh, target)
-            return fh
+            return fh  # type: ignore[return-value]  # write() is all the tar walk uses
 
         return sink
 
+    verified: set[str] = set()
     try:
-        hashes = _fetch_members(clients, files, layer, {m: make(m) for m in members}, budget)
+        try:
+            hashes = _fetch_members(clients, files, layer, {m: make(m) for m in members}, budget)
+        finally:
+            errors = []
+            for fh, _ in opened.values():
+                try:
+                    fh.close()
+                except DockerHubError as exc:
+                    errors.append(exc)
+            if errors:
+                raise errors[0]
+        for member, placed_list in members.items():
+            if member in opened and hashes.get(member) != placed_list[0].entry.sha256:
+                raise DigestMismatchError(
+                    f"{placed_list[0].entry.path}: its content does not match the layer "
+                    "index; removed what this layer wrote"
+                )
+        verified = set(opened)
     finally:
-        for fh, _ in opened.values():
-            fh.close()
+        for member, (_fh, target) in opened.items():  # partial or unverified: not left behind
+            if member not in verified:
+                with contextlib.suppress(OSError):
+                    target.unlink(missing_ok=True)
     for member, placed_list in members.items():
         first = placed_list[0]
         if member not in opened:
             continue
         _fh, target = opened[member]
-        if hashes.get(member) != first.entry.sha256:
-            target.unlink(missing_ok=True)
-            raise DigestMismatchError(
-                f"{first.entry.path}: its content does not match the layer index; removed it"
-            )
         os.chmod(target, first.entry.mode & 0o777)
         written.append(_info(first.entry, first.layer))
         for other in placed_list[1:]:  # more paths with the same content (hard links)
@@ -798,13 +934,29 @@ def _extract_layer(
             written.append(_info(other.entry, other.layer))
 
 
-def _make_symlink(root: Path, entry: L.Entry) -> str | None:
+def safe_link(fs: L.MergedFS, entry: L.Entry) -> tuple[str | None, str | None]:
+    """(the target to write for symlink `entry`, or None and why it is not created).
+
+    A target that only descends (relative, no `..`) is kept as it is. Any other is resolved
+    as in the image (chroot semantics: `..` stops at the root, absolute targets start at it,
+    symlinks on the way followed, the last component kept) and written relative to the link's
+    own directory, so it never leads outside the extraction directory."""
     link = entry.link or ""
-    if link.startswith("/") or "\\x" in link:
-        return f"absolute symlink target {link!r} (not created)"
-    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), link))
-    if resolved == ".." or resolved.startswith("../"):
-        return f"symlink target {link!r} points outside the directory (not created)"
+    if not link:
+        return None, "empty symlink target (not created)"
+    if "\\x" in link:
+        return None, f"symlink target {link!r} is not valid text (not created)"
+    parts = link.split("/")
+    if not link.startswith("/") and ".." not in parts:
+        return link, None
+    parent = posixpath.dirname(entry.path)
+    resolved = L.real_path(fs, link, parent, follow_last=False)
+    if resolved is None:
+        return None, f"symlink target {link!r} loops (not created)"
+    return posixpath.relpath("/" + resolved, "/" + parent), None
+
+
+def _make_symlink(root: Path, entry: L.Entry, link: str) -> str | None:
     target = _inside(root, entry.path)
     if target is None:
         return "would land outside the directory"
@@ -828,10 +980,13 @@ def diff_files(
     max_download: int | None = None,
     progress: Progress | None = None,
 ) -> FileDiff:
+    from dockerhub_cli.ops.files_packages import DbCapture, package_diff
+
     budget = Budget(max_download, progress)
-    a = load_image(clients, image1, platform, budget)
-    b = load_image(clients, image2, platform, budget)
     where = clean_path(path)
+    captures = (DbCapture(), DbCapture()) if not where else (None, None)
+    a = load_image(clients, image1, platform, budget, captures[0])
+    b = load_image(clients, image2, platform, budget, captures[1])
     changes: list[FileChange] = []
     totals = DiffTotals()
     for p, x, y, fields in L.diff(a.fs, b.fs, where):
@@ -853,6 +1008,15 @@ def diff_files(
         )
     totals.size_delta = _content(b.fs, where) - _content(a.fs, where)
     notes = [f"A: {n}" for n in a.notes()] + [f"B: {n}" for n in b.notes()]
+    packages = None
+    if where:
+        notes.append("packages are compared only for the whole image (no PATH)")
+    else:
+        readers = (_Reader(clients, a, budget), _Reader(clients, b, budget))
+        packages, package_notes = package_diff(
+            clients, (image1, image2), readers, captures, platform
+        )
+        notes += package_notes
     return FileDiff(
         image1=str(a.resolved.reference),
         image2=str(b.resolved.reference),
@@ -864,9 +1028,35 @@ def diff_files(
         changes=changes,
         total_changes=len(changes),
         totals=totals,
-        download=budget.model(),
+        packages=packages,
+        download=budget.settle(clients),
         notes=notes,
     )
+
+
+@dataclass
+class _Reader:
+    """An image loaded here, as `files_packages` reads it (`ImageReader`)."""
+
+    clients: Clients
+    files: ImageFiles
+    budget: Budget
+
+    @property
+    def fs(self) -> L.MergedFS:
+        return self.files.fs
+
+    @property
+    def digest(self) -> str:
+        return self.files.digest
+
+    def locate(self, path: str) -> tuple[L.Placed, str, int]:
+        return _content_source(self.files, path)
+
+    def fetch(
+        self, layer: int, sinks: dict[str, Callable[[L.Entry], IO[bytes] | None]]
+    ) -> dict[str, str]:
+        return _fetch_members(self.clients, self.files, layer, sinks, self.budget)
 
 
 def _content(fs: L.MergedFS, where: str) -> int:
@@ -943,7 +1133,7 @@ def image_waste(
         max_wasted_bytes=max_wasted_bytes,
         min_efficiency=min_efficiency,
         passed=passed,
-        download=budget.model(),
+        download=budget.settle(clients),
         notes=notes,
     )
 

@@ -465,7 +465,10 @@ def sbom_report(
     *,
     platform: str | None = None,
     consequence: str = "its packages are unknown",
+    referrers: bool = True,
 ) -> SbomReport:
+    """`referrers=False`: only the attestation manifests inside the index (requests by digest,
+    cached forever), not the referrers API and tag fallbacks (`diff` on warm layers)."""
     from dockerhub_cli.oci.timestamp import parse_timestamp
 
     att = find_attestation(clients, image, platform)
@@ -480,7 +483,7 @@ def sbom_report(
         statement = read_statement(clients, att, layer)
         documents.append(("spdx", statement["predicate"]))
         digests.append(layer.digest)
-    if not documents:
+    if not documents and referrers:
         found = discovery_for(clients, image, platform)
         attached, read_notes = attached_documents(
             clients, found, _subjects(found), {"spdx", "cyclonedx"}

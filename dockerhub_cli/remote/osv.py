@@ -359,6 +359,16 @@ def _version_class(ecosystem: str | None) -> type[Version] | None:
     return classes.get(base)
 
 
+# purl type -> the ecosystem whose version order it follows (for `purl_version_key`).
+_TYPE_ORDER = {"deb": "Debian", "apk": "Alpine", "rpm": "Red Hat", **_LANGUAGE_ECOSYSTEMS}
+
+
+def purl_version_key(purl_type: str, version: str) -> Version | None:
+    """`version` ordered by the scheme of its purl type (deb: dpkg epochs and `~`, apk, rpm,
+    pypi, npm, ...); None when the type has no known scheme or the version does not parse."""
+    return version_key(_TYPE_ORDER.get(purl_type), version)
+
+
 def version_key(ecosystem: str | None, version: str) -> Version | None:
     """`version` as an ordered `univers` object of its ecosystem; None if not parseable."""
     cls = _version_class(ecosystem)

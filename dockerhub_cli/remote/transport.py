@@ -1230,6 +1230,11 @@ class Transport:
             for stats in self._each_stats():
                 stats.reusable = False
 
+    def note_not_reusable(self) -> None:
+        """The answer says something a replay would misstate (e.g. `files` reporting the
+        layers it just downloaded): the result cache must not save it."""
+        self._not_reusable()
+
     # -- the cache can fail too -------------------------------------------------------------
 
     def _send_recovering_cache(

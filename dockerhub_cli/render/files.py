@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
         FileDiff,
         FileInfo,
         FileListing,
+        PackageDiff,
         WasteReport,
     )
 
@@ -83,6 +85,19 @@ def extract(result: ExtractResult, console: Console) -> None:
     )
     for s in result.skipped:
         console.print(f"[yellow]skipped[/] {escape(s.path)}: {escape(s.reason)}", highlight=False)
+    shown = 10  # a Debian /etc/alternatives holds dozens: the rest are in --json
+    for r in result.links_rewritten[:shown]:
+        console.print(
+            f"[cyan]link[/] {escape(r.path)} -> {escape(r.written)} (in the image: "
+            f"{escape(r.link)})",
+            highlight=False,
+        )
+    if len(result.links_rewritten) > shown:
+        console.print(
+            f"[cyan]link[/] ... {len(result.links_rewritten) - shown} more rewritten (--json "
+            "lists them)",
+            highlight=False,
+        )
     console.print(download_line(result.download), style="dim", highlight=False)
     _notes(result.notes, console)
 
@@ -125,8 +140,48 @@ def diff(result: FileDiff, console: Console) -> None:
         + (f" under /{escape(result.path)}" if result.path else ""),
         highlight=False,
     )
+    if result.packages is not None:
+        _packages(result.packages, console)
     console.print(download_line(result.download), style="dim", highlight=False)
     _notes(result.notes, console)
+
+
+_PACKAGE_MARK = {
+    "added": "[green]+[/]",
+    "removed": "[red]-[/]",
+    "upgraded": "[green]^[/]",
+    "downgraded": "[red]v[/]",
+    "changed": "[yellow]~[/]",
+}
+
+
+def _packages(p: PackageDiff, console: Console) -> None:
+    source = "SBOM attestations" if p.source == "sbom" else "package databases"
+    if p.changes:
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column("")
+        table.add_column("PACKAGE", overflow="fold")
+        table.add_column("TYPE")
+        table.add_column("BEFORE", overflow="fold")
+        table.add_column("AFTER", overflow="fold")
+        names = Counter(c.name for c in p.changes)
+        for c in p.changes:
+            # name:arch only where a name changes in several architectures (multi-arch dpkg)
+            several = c.arch and names[c.name] > 1
+            name = escape(c.name + (f":{c.arch}" if several else ""))
+            table.add_row(
+                _PACKAGE_MARK[c.change], name, escape(c.type), escape(c.before or ""),
+                escape(c.after or ""),
+            )  # fmt: skip
+        console.print(table)
+    console.print(
+        f"packages ({source}): {p.added} added, {p.removed} removed, {p.upgraded} upgraded, "
+        f"{p.downgraded} downgraded, {p.changed} changed"
+        + (f" ({p.packages1} -> {p.packages2})" if p.packages1 is not None else ""),
+        highlight=False,
+    )
+    console.print(f"A: {escape(p.source1)}; B: {escape(p.source2)}", style="dim", highlight=False)
+    _notes(p.notes, console)
 
 
 def waste(result: WasteReport, console: Console) -> None:

@@ -193,9 +193,14 @@ def test_extract_is_safe(pushed, tmp_path: Path) -> None:
     assert stat.S_IMODE((out / "etc/motd").stat().st_mode) == 0o600
     assert (out / "usr/bin/tool-alias").read_bytes() == (out / "usr/bin/tool").read_bytes()
     assert os.readlink(out / "bin") == "usr/bin"
-    # etc/escape climbs out of the directory: skipped and reported, not created
-    assert not (out / "etc/escape").exists() and not (out / "etc/escape").is_symlink()
-    assert any(s["path"] == "etc/escape" for s in data["skipped"])
+    # etc/escape climbs above the root: rewritten to what it means in the image (chroot
+    # semantics: etc/os-release), relative, so it stays inside the directory
+    assert os.readlink(out / "etc/escape") == "os-release"
+    assert (out / "etc/escape").read_text() == "NAME=Test\nVERSION=2\n"
+    assert {r["path"]: r["written"] for r in data["links_rewritten"]} == {
+        "etc/escape": "os-release"
+    }
+    assert data["skipped"] == []
     for path in out.rglob("*"):
         assert out.resolve() in path.resolve().parents or path.is_symlink()
 
@@ -316,3 +321,58 @@ def test_estargz_layer_is_indexed_from_its_toc_and_read_by_range(
             assert spool.read() == big
         assert meta.download.bytes_downloaded < lazy_size
     assert len([e for e in reg.requests_since(mark) if "/blobs/" in e.path]) == 2
+
+
+def test_writes_through_symlinked_directories_land_where_umoci_puts_them(
+    registry_factory, tmp_path: Path
+) -> None:
+    """A later layer writing a/f where an earlier one made `a` a symlink to a directory:
+    containerd (fs.RootPath on the parent) and umoci (securejoin) follow the link inside
+    the image, so the file lands in the directory; a directory entry `d/` replaces the link."""
+    reg = registry_factory(seed=False)
+    lower = [
+        directory("b"),
+        file("b/keep", "kept?\n"),
+        symlink("a", "b"),
+        symlink("abs", "/b"),
+        directory("real"),
+        symlink("c", "real/sub"),  # dangling: its target is created by the write below
+        symlink("d", "b"),
+        symlink("up", "../../b"),  # climbs above the root: the root's b
+    ]
+    upper = [
+        file("a/f", "through a\n"),  # no `a/` entry: follows the link
+        file("abs/g", "through abs\n"),
+        file("c/h", "through c\n"),
+        directory("d"),  # a directory entry replaces the link itself
+        file("d/i", "in the new d\n"),
+        file("up/j", "through up\n"),
+        whiteout("a/keep"),  # deletes b/keep, through the link
+    ]
+    layout = tmp_path / "layout"
+    write_layout(layout, [(lower, "gzip"), (upper, "gzip")], tag="v1")
+    ref = reg.ref("demo/links:v1")
+    push(f"oci:{layout}:v1", ref, fmt="oci")
+    oracle = _oracle(layout, tmp_path)
+    with _service() as svc:
+        listing = svc.files(ref)
+        ours = {
+            f.path: (
+                "file" if f.type in ("file", "hardlink") else f.type,
+                f.size,
+                f.link if f.type == "symlink" else f.sha256,
+            )
+            for f in listing.files
+        }
+        assert ours == oracle
+        assert {"b/f", "b/g", "real/sub/h", "d/i", "b/j"} <= ours.keys()
+        assert "b/keep" not in ours and ours["d"][0] == "dir" and ours["a"][0] == "symlink"
+        # The content is read from the member's own name in its layer (a/f).
+        meta, spool = svc.read_file(ref, "/b/f")
+        with spool:
+            assert spool.read() == b"through a\n"
+        assert meta.resolved_path == "b/f" and meta.layer == 1
+        out = svc.extract(ref, ["/b", "/real"], tmp_path / "out")
+    assert (tmp_path / "out/b/f").read_text() == "through a\n"
+    assert (tmp_path / "out/real/sub/h").read_text() == "through c\n"
+    assert {f.path for f in out.written} >= {"b/f", "b/g", "b/j", "real/sub/h"}

@@ -61,6 +61,8 @@ def _serve(rsps: responses.RequestsMock, layers: list[bytes], served: list[bytes
         content_type="application/vnd.oci.image.manifest.v1+json",
         headers={"Docker-Content-Digest": digest(manifest)},
     )
+    # A single manifest names its platform only in its config: one GET, cached forever.
+    rsps.get(f"{REG}/v2/team/app/blobs/{digest(CONFIG)}", body=CONFIG)
     for blob, body in zip(layers, served or layers, strict=True):
         d = digest(blob)
         location = f"{CDN}/data/{d}"
@@ -69,7 +71,13 @@ def _serve(rsps: responses.RequestsMock, layers: list[bytes], served: list[bytes
 
 
 def _blob_calls(rsps: responses.RequestsMock) -> list[str]:
-    return [c.request.url for c in rsps.calls if "/blobs/" in c.request.url or CDN in c.request.url]
+    """Layer requests (the config, GET once for the platform, is not a layer)."""
+    return [
+        c.request.url
+        for c in rsps.calls
+        if ("/blobs/" in c.request.url or CDN in c.request.url)
+        and not c.request.url.endswith(digest(CONFIG))
+    ]
 
 
 def test_files_streams_layers_and_caches_only_the_index(rsps, service, tmp_path: Path) -> None:
@@ -84,6 +92,9 @@ def test_files_streams_layers_and_caches_only_the_index(rsps, service, tmp_path:
     }
     assert cold.download.layers_read == 2
     assert cold.download.bytes_downloaded == len(LAYER0) + len(LAYER1)
+    assert (cold.platform.os, cold.platform.architecture) == ("linux", "amd64")
+    config_gets = [c for c in rsps.calls if c.request.url.endswith(digest(CONFIG))]
+    assert len(config_gets) == 1  # the platform, from the config (cached forever by digest)
     cdn_requests = [c.request for c in rsps.calls if c.request.url.startswith(CDN)]
     assert len(cdn_requests) == 2
     assert all("Authorization" not in r.headers for r in cdn_requests)
@@ -93,7 +104,8 @@ def test_files_streams_layers_and_caches_only_the_index(rsps, service, tmp_path:
     assert [f.stem for f in files] == sorted(digest(b).split(":")[1] for b in (LAYER0, LAYER1))
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
     cached_urls = [str(r.url) for r in service.session.cache.responses.values()]
-    assert not [u for u in cached_urls if "/blobs/" in u or CDN in u], cached_urls
+    layer_urls = [u for u in cached_urls if "/blobs/" in u or CDN in u]
+    assert not [u for u in layer_urls if not u.endswith(digest(CONFIG))], cached_urls
     # Warm: no request at all (the manifest by tag is fresh in the HTTP cache).
     calls = len(rsps.calls)
     warm = service.files(IMAGE)
@@ -207,6 +219,7 @@ def test_estargz_server_ignoring_range_falls_back_to_streaming(rsps, service) ->
         headers={"Docker-Content-Digest": digest(body)},
     )
     rsps.get(f"{REG}/v2/team/app/blobs/{digest(blob)}", body=blob)
+    rsps.get(f"{REG}/v2/team/app/blobs/{digest(CONFIG)}", body=CONFIG)
     listing = service.files(IMAGE)
     assert [f.path for f in listing.files] == ["etc", "etc/os-release", "stargz.index.json"]
     assert not any("TOC" in n for n in listing.notes)
@@ -248,3 +261,161 @@ def test_local_oci_layout_goes_through_the_same_ops(tmp_path: Path) -> None:
             assert spool.read() == b"ID=local\n"
         assert meta.download.layers_cached == 2
         assert svc.waste(f"oci:{layout}:v1").wasted_bytes == 1
+
+
+LINKS = layer(
+    [
+        file("usr/bin/python3.11", b"\x7fELF" + bytes(100), mode=0o755),
+        symlink("usr/bin/python3", "python3.11"),
+        symlink("etc/alternatives/python", "/usr/bin/python3"),
+        symlink("usr/local/bin/py", "../../bin/python3"),  # climbs, stays inside
+        symlink("etc/escape", "../../../../../etc/passwd"),  # climbs above the root
+        symlink("bin", "usr/bin"),
+        symlink("etc/via-bin", "/bin/../etc/alternatives"),  # `..` after a symlinked dir
+        symlink("etc/root", "/"),
+        symlink("etc/loop-a", "/etc/loop-b/x"),
+        symlink("etc/loop-b", "/etc/loop-a/x"),
+    ]
+)
+
+
+def test_extract_rewrites_absolute_and_climbing_symlinks_to_stay_inside(
+    rsps, service, tmp_path: Path
+) -> None:
+    _serve(rsps, [LINKS])
+    dest = tmp_path / "dest"
+    result = service.extract(IMAGE, ["/"], dest)
+    links = {p: os.readlink(dest / p) for p in ("usr/bin/python3", "etc/alternatives/python")}
+    assert links == {
+        "usr/bin/python3": "python3.11",
+        "etc/alternatives/python": "../../usr/bin/python3",
+    }
+    assert os.readlink(dest / "usr/local/bin/py") == "../../bin/python3"  # already inside
+    assert os.readlink(dest / "etc/escape") == "passwd"  # /etc/passwd, as in the image
+    # /bin/../etc: `bin` is usr/bin in the image, so `..` leads to usr, not to the root
+    assert os.readlink(dest / "etc/via-bin") == "../usr/etc/alternatives"
+    assert os.readlink(dest / "etc/root") == ".."
+    assert (dest / "etc/alternatives/python").read_bytes() == b"\x7fELF" + bytes(100)
+    rewritten = {r.path: (r.link, r.written) for r in result.links_rewritten}
+    assert rewritten["etc/alternatives/python"] == ("/usr/bin/python3", "../../usr/bin/python3")
+    assert "usr/bin/python3" not in rewritten and "usr/local/bin/py" not in rewritten
+    assert {s.path for s in result.skipped} == {"etc/loop-a", "etc/loop-b"}
+    real = dest.resolve()
+    for path in dest.rglob("*"):
+        if path.is_symlink():
+            target = os.path.normpath(os.path.join(path.parent, os.readlink(path)))
+            assert Path(target) == real or real in Path(target).parents, path
+
+
+class _DiskFull:
+    """A file that takes `room` bytes, then fails like a full disk."""
+
+    def __init__(self, target: Path, room: int) -> None:
+        self.fh = open(target, "wb")  # noqa: SIM115
+        self.room = room
+
+    def write(self, data: bytes) -> int:
+        import errno
+
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return self.fh.write(data)
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def test_extract_disk_full_is_exit_9_naming_the_file_and_leaves_no_partial_file(
+    rsps, service, tmp_path: Path
+) -> None:
+    from dockerhub_cli.errors import LocalFileError
+    from dockerhub_cli.ops import files as ops_files
+
+    big = layer([file("etc/small", "ok\n"), file("etc/big", b"x" * 300_000)])
+    _serve(rsps, [big])
+    dest = tmp_path / "dest"
+    with pytest.raises(LocalFileError) as caught:
+        ops_files.extract_files(
+            service.clients, IMAGE, ["/etc"], dest, opener=lambda t: _DiskFull(t, 100_000)
+        )
+    assert caught.value.exit_code == 9
+    assert f"cannot write {dest.resolve() / 'etc/big'}: No space left on device" in str(
+        caught.value
+    )
+    assert "disk is full" in (caught.value.hint or "")
+    # Nothing of that layer pass is left: not the partial file, nor the unverified small one.
+    assert not (dest / "etc/big").exists() and not (dest / "etc/small").exists()
+
+
+def test_extract_over_a_file_in_the_way_is_exit_9_not_a_crash(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dockerhub_cli.cli import app
+
+    example = f"oci:{Path(__file__).resolve().parents[2] / 'examples' / 'hello-oci'}:1.0"
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "app").write_text("a file where the image has a directory")
+    result = CliRunner().invoke(app, ["extract", example, "/app", "-o", str(dest)])
+    assert result.exit_code == 9, result.output
+    assert result.stderr.startswith(f"error: cannot write {dest.resolve() / 'app'}")
+    assert len(result.stderr.strip().splitlines()) <= 2  # the error and its hint
+
+
+@pytest.mark.parametrize("command", ["files", "read_file", "read_text", "extract", "diff", "waste"])
+def test_max_download_bounds_every_files_command_and_progress_sees_each_layer(
+    command: str, rsps, service, tmp_path: Path
+) -> None:
+    _serve(rsps, [LAYER0, LAYER1])
+    calls = {
+        "files": lambda **kw: service.files(IMAGE, **kw),
+        "read_file": lambda **kw: service.read_file(IMAGE, "/etc/os-release", **kw)[1].close(),
+        "read_text": lambda **kw: service.read_text(IMAGE, "/etc/os-release", **kw),
+        "extract": lambda **kw: service.extract(IMAGE, ["/etc"], tmp_path / "out", **kw),
+        "diff": lambda **kw: service.diff_files(IMAGE, IMAGE, **kw),
+        "waste": lambda **kw: service.waste(IMAGE, **kw),
+    }
+    if command != "waste":  # the MCP tool passes no progress; the CLI's waste does (below)
+        with pytest.raises(DownloadLimitError, match="--max-download"):
+            calls[command](max_download=len(LAYER0) - 1)
+        assert len(_blob_calls(rsps)) <= 2  # stopped within layer 0
+    seen: list[tuple[str, int, int | None]] = []
+    progress = {"progress": lambda label, done, total: seen.append((label, done, total))}
+    # A cold extract indexes both layers, then reads layer 0 again for the content.
+    total = len(LAYER0) + len(LAYER1) + (len(LAYER0) if command == "extract" else 0)
+    calls[command](max_download=total, **progress)
+    assert {label for label, _, _ in seen} == {"layer 0", "layer 1"}
+    assert seen[-1][1] == total
+    assert [d for _, d, _ in seen] == sorted(d for _, d, _ in seen)  # bytes only grow
+
+
+def test_waste_is_bounded_by_max_download_too(rsps, service) -> None:
+    _serve(rsps, [LAYER0, LAYER1])
+    with pytest.raises(DownloadLimitError, match="--max-download"):
+        service.waste(IMAGE, max_download=len(LAYER0) - 1)
+
+
+def test_the_download_bar_is_drawn_on_a_terminal_only(monkeypatch) -> None:
+    import io
+    import sys
+
+    from dockerhub_cli.cli.files_commands import _progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("DOCKERHUB_NO_SPINNER", raising=False)
+    with _progress("Reading app") as bar:  # pytest's stderr is no terminal
+        assert bar is None
+    fake = Terminal()
+    monkeypatch.setattr(sys, "stderr", fake)
+    with _progress("Reading app") as bar:
+        assert bar is not None
+        bar("layer 0", 1500, 3000)
+        bar("layer 0", 3000, 3000)
+        bar("layer 1", 5000, 2000)  # a new layer: the bar restarts at its own size
+    drawn = fake.getvalue()
+    assert "Reading app: layer 1" in drawn and "2.0/2.0 kB" in drawn  # layer, bytes
+    assert "\x1b[" in drawn  # drawn as a live bar (and erased: transient)

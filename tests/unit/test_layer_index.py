@@ -394,3 +394,39 @@ def test_huge_sparse_file_is_refused_before_hashing_its_holes() -> None:
             gzip.compress(raw),
             limits=L.Limits(max_uncompressed=10**9, clock=lambda: float(next(ticks))),
         )
+
+
+def test_a_write_through_a_symlinked_directory_follows_it_like_containerd() -> None:
+    lower = index_of(
+        make_layer(
+            [
+                directory("b"),
+                file("b/old", "o"),
+                symlink("a", "b"),
+                symlink("loop", "loop2"),
+                symlink("loop2", "loop"),
+                symlink("d", "b"),
+            ]
+        )
+    )
+    upper = index_of(
+        make_layer(
+            [
+                file("a/x/f", "new"),
+                whiteout("a/old"),
+                file("loop/g", "g"),
+                directory("d"),
+                file("d/h", "h"),
+            ]
+        )
+    )
+    fs = L.merge([lower, upper])
+    placed = fs.get("b/x/f")
+    assert placed is not None and placed.member == "a/x/f" and placed.layer == 1
+    assert fs.get("b/x") is not None and fs.get("b/x").entry.type == L.DIR  # type: ignore[union-attr]
+    assert fs.get("b/old") is None and fs.get("a").entry.type == L.SYMLINK  # type: ignore[union-attr]
+    # a loop is not followed: the link is replaced by a directory (bounded, as before)
+    assert fs.get("loop").entry.type == L.DIR and fs.get("loop/g") is not None  # type: ignore[union-attr]
+    # a directory entry over a link replaces the link; b keeps its own contents
+    assert fs.get("d").entry.type == L.DIR and fs.get("d/h").member is None  # type: ignore[union-attr]
+    assert fs.get("b/x/f") is not None and fs.get("d/x") is None

@@ -1,0 +1,249 @@
+"""`diff A B`: package changes, on a real registry with images the test builds.
+
+From the SBOM attestations when both images carry one (BuildKit layout: an attestation
+manifest in the index), else from the dpkg / apk databases read from the layers, bounded,
+verified against the layer index, and cached by content hash (a warm diff makes no request).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dockerhub_cli.cli import app
+from dockerhub_cli.oci.pkgdb import parse_dpkg_status
+from tests.integration.conftest import require_binaries
+from tests.support.attestations import SbomPackage, spdx_statement
+from tests.support.oci_build import ImageSpec, Layer, OCILayout
+from tests.support.seeding import push
+
+runner = CliRunner()
+
+
+def _dpkg(*packages: tuple[str, str, str]) -> str:
+    stanzas = []
+    for name, version, status in packages:
+        stanzas.append(
+            f"Package: {name}\nStatus: install ok {status}\nPriority: optional\n"
+            f"Architecture: amd64\nVersion: {version}\nDescription: {name}\n"
+            " a long description line\n .\n another\n"
+        )
+    return "\n".join(stanzas)
+
+
+def _apk(*packages: tuple[str, str]) -> str:
+    return "".join(f"C:Q1abc=\nP:{n}\nV:{v}\nA:x86_64\no:{n}\nT:{n}\n\n" for n, v in packages)
+
+
+def _deb(name: str, version: str) -> SbomPackage:
+    return SbomPackage(name, version, "MIT", f"pkg:deb/debian/{name}@{version}?arch=amd64")
+
+
+def _pypi(name: str, version: str) -> SbomPackage:
+    return SbomPackage(name, version, "MIT", f"pkg:pypi/{name}@{version}")
+
+
+BASE_FILES = {"etc/os-release": "ID=debian\nVERSION_ID=12\n", "usr/bin/sh": b"\x7fELF" + bytes(64)}
+
+
+def _push_with_sbom(
+    layout: OCILayout, dest: str, tag: str, files: dict[str, str | bytes], sbom: list[SbomPackage]
+) -> None:
+    built = layout.add_image(ImageSpec(steps=[Layer(BASE_FILES), Layer(files)]))
+    statement = spdx_statement(f"pkg:docker/demo/pkgs@{tag}", built.digest, sbom)
+    attestation = layout.add_attestation_manifest(built.descriptor, [statement])
+    layout.add_index([built.descriptor, attestation], tag=tag)
+    push(layout.ref(tag), dest, fmt="oci", all=True)
+
+
+def _push_plain(layout: OCILayout, dest: str, tag: str, files: dict[str, str | bytes]) -> None:
+    layout.add_image(ImageSpec(steps=[Layer(BASE_FILES), Layer(files)]), tag=tag)
+    push(layout.ref(tag), dest, fmt="oci")
+
+
+def _diff(a: str, b: str, *extra: str) -> dict:
+    result = runner.invoke(app, ["diff", a, b, "--json", *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _changes(data: dict) -> dict[str, tuple[str, str | None, str | None]]:
+    return {c["name"]: (c["change"], c["before"], c["after"]) for c in data["packages"]["changes"]}
+
+
+def test_package_changes_come_from_the_sboms_when_both_have_one(
+    registry_factory, tmp_path: Path
+) -> None:
+    reg = registry_factory(seed=False)
+    layout = OCILayout(tmp_path / "layout")
+    # The dpkg database disagrees with the SBOMs on purpose: the SBOMs win when both exist.
+    status = _dpkg(("ignored", "1.0", "installed"))
+    a, b = reg.ref("demo/pkgs:1"), reg.ref("demo/pkgs:2")
+    _push_with_sbom(
+        layout,
+        a,
+        "1",
+        {"var/lib/dpkg/status": status, "app/v": "1"},
+        [
+            _deb("libc6", "2.36-9"),
+            _deb("openssl", "3.0.11-1~deb12u2"),
+            _deb("tzdata", "2024a-0+deb12u1"),
+            _deb("zlib1g", "1:1.2.13.dfsg-1"),
+            _pypi("requests", "2.31.0"),
+        ],
+    )
+    _push_with_sbom(
+        layout,
+        b,
+        "2",
+        {"var/lib/dpkg/status": status, "app/v": "2"},
+        [
+            _deb("libc6", "2.36-9"),
+            _deb("openssl", "3.0.13-1~deb12u1"),
+            _deb("tzdata", "2023c-5+deb12u1"),
+            _deb("zlib1g", "1:1.2.13.dfsg-1"),
+            _deb("curl", "7.88.1-10+deb12u5"),
+            _pypi("requests", "2.32.3"),
+        ],
+    )
+    data = _diff(a, b)
+    packages = data["packages"]
+    assert packages["source"] == "sbom"
+    assert packages["source1"].startswith("SBOM attestation sha256:")
+    assert _changes(data) == {
+        "curl": ("added", None, "7.88.1-10+deb12u5"),
+        "openssl": ("upgraded", "3.0.11-1~deb12u2", "3.0.13-1~deb12u1"),
+        "tzdata": ("downgraded", "2024a-0+deb12u1", "2023c-5+deb12u1"),
+        "requests": ("upgraded", "2.31.0", "2.32.3"),
+    }
+    assert (packages["added"], packages["upgraded"], packages["downgraded"]) == (1, 2, 1)
+    assert (packages["packages1"], packages["packages2"]) == (5, 6)
+    table = runner.invoke(app, ["diff", a, b])
+    assert table.exit_code == 0, table.output
+    assert "packages (SBOM attestations): 1 added, 0 removed, 2 upgraded" in table.stdout
+    assert "3.0.11-1~deb12u2" in table.stdout and "3.0.13-1~deb12u1" in table.stdout
+
+
+def test_without_sboms_the_dpkg_databases_are_read_once_and_cached(
+    registry_factory, tmp_path: Path
+) -> None:
+    reg = registry_factory(seed=False)
+    layout = OCILayout(tmp_path / "layout")
+    a, b = reg.ref("demo/dpkg:1"), reg.ref("demo/dpkg:2")
+    _push_plain(
+        layout,
+        a,
+        "1",
+        {
+            "var/lib/dpkg/status": _dpkg(
+                ("base-files", "12.4+deb12u5", "installed"),
+                ("gcc-12-base", "12.2.0-14", "installed"),
+                ("libgone", "1.0-1", "installed"),
+                ("oldconf", "2.0", "config-files"),  # removed, config kept: not installed
+                ("zstd", "1.5.4+dfsg2-5", "installed"),
+            ),
+        },
+    )
+    _push_plain(
+        layout,
+        b,
+        "2",
+        {
+            "var/lib/dpkg/status": _dpkg(
+                ("base-files", "12.4+deb12u6", "installed"),
+                ("gcc-12-base", "12.2.0-14", "installed"),
+                ("libnew", "0.9~rc1-1", "installed"),
+                ("oldconf", "2.1", "config-files"),
+                ("zstd", "1:1.5.4-1", "installed"),  # an epoch outranks any upstream version
+            ),
+        },
+    )
+    cold = _diff(a, b)
+    packages = cold["packages"]
+    assert packages["source"] == "package-db"
+    assert packages["source1"] == "dpkg database (var/lib/dpkg/status)"
+    assert _changes(cold) == {
+        "base-files": ("upgraded", "12.4+deb12u5", "12.4+deb12u6"),
+        "libgone": ("removed", "1.0-1", None),
+        "libnew": ("added", None, "0.9~rc1-1"),
+        "zstd": ("upgraded", "1.5.4+dfsg2-5", "1:1.5.4-1"),
+    }
+    assert any("neither image has an SBOM" in n for n in packages["notes"])
+    # Cold: every layer streamed once (the base is shared), the databases taken on the way.
+    assert cold["download"]["layers_read"] == 3
+    # Warm: no request at all, and the same answer.
+    mark = reg.log_mark()
+    warm = _diff(a, b)
+    assert reg.requests_since(mark) == []
+    assert warm["packages"] == packages and warm["download"]["bytes_downloaded"] == 0
+    # Layer indexes warm but the parsed databases gone: only the layers holding them are read.
+    shutil.rmtree(Path(os.environ["DOCKERHUB_CACHE_DIR"]) / "packages")
+    mark = reg.log_mark()
+    again = _diff(a, b)
+    blobs = [e for e in reg.requests_since(mark) if "/blobs/" in e.path]
+    assert again["packages"] == packages
+    assert len(blobs) == 2 and again["download"]["layers_read"] == 2
+    # With a PATH only files are compared.
+    under = _diff(a, b, "/etc")
+    assert under["packages"] is None
+
+
+def test_apk_databases_and_images_without_any(registry_factory, tmp_path: Path) -> None:
+    reg = registry_factory(seed=False)
+    layout = OCILayout(tmp_path / "layout")
+    a, b, bare = reg.ref("demo/apk:1"), reg.ref("demo/apk:2"), reg.ref("demo/apk:bare")
+    _push_plain(
+        layout,
+        a,
+        "1",
+        {"lib/apk/db/installed": _apk(("musl", "1.2.4-r2"), ("busybox", "1.36.1-r15"))},
+    )
+    _push_plain(
+        layout,
+        b,
+        "2",
+        {"lib/apk/db/installed": _apk(("musl", "1.2.5-r0"), ("busybox", "1.36.1-r2"))},
+    )
+    _push_plain(layout, bare, "bare", {"app/v": "1"})
+    data = _diff(a, b)
+    assert data["packages"]["source"] == "package-db"
+    assert data["packages"]["source2"] == "apk database (lib/apk/db/installed)"
+    # apk orders -r2 below -r15 (a number, not text)
+    assert _changes(data) == {
+        "musl": ("upgraded", "1.2.4-r2", "1.2.5-r0"),
+        "busybox": ("downgraded", "1.36.1-r15", "1.36.1-r2"),
+    }
+    none = _diff(a, bare)
+    assert none["packages"] is None
+    assert any("B has no dpkg or apk database" in n for n in none["notes"])
+
+
+def test_a_real_dpkg_database_parses_as_dpkg_query_reads_it() -> None:
+    """The oracle: this Debian machine's own dpkg database (hundreds of packages, multi-arch
+    fields, conffiles, long descriptions) against `dpkg-query`."""
+    require_binaries("dpkg-query")
+    status = Path("/var/lib/dpkg/status")
+    listed = subprocess.run(
+        [
+            "dpkg-query",
+            "-W",
+            "-f",
+            "${Package}\t${Version}\t${Architecture}\t${db:Status-Status}\n",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    theirs = sorted(
+        (name, version, arch)
+        for name, version, arch, state in (line.split("\t") for line in listed.splitlines())
+        if state == "installed"
+    )
+    ours = sorted((p.name, p.version, p.arch) for p in parse_dpkg_status(status.read_bytes()))
+    assert len(ours) > 10 and ours == theirs
