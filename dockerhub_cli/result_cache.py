@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -194,32 +194,34 @@ class Plan:
 
     def store(
         self,
-        stdout: str,
+        stdout: str | Iterable[str],
         expires_at: float,
         stderr: str = "",
         exit_code: int = 0,
         cost_span: tuple[int, int] | None = None,
     ) -> bool:
         """Save the run's output until `expires_at` (atomically, mode 0600); False when not
-        worth it. `cost_span`: where stdout holds the run's `cost` object (--json --stats),
-        which a replay replaces with its own."""
+        worth it. `stdout` may be the pieces it was written in (`Capture.pieces()`): they are
+        written one by one, so a 10 MB output is not joined and copied whole to be saved.
+        `cost_span`: where stdout holds the run's `cost` object (--json --stats), which a
+        replay replaces with its own."""
         import json
         import tempfile
 
         if expires_at - time.time() < 1:
             debug("not saved (expires too soon)")
             return False
-        body = json.dumps(
+        head = json.dumps(
             {
                 "format": _FORMAT,
                 "command": self.command,
                 "expires_at": expires_at,
-                "stdout": stdout,
                 "stderr": stderr,
                 "exit_code": exit_code,
                 **({"cost_span": list(cost_span)} if cost_span is not None else {}),
             }
-        ).encode()
+        )
+        pieces = [stdout] if isinstance(stdout, str) else stdout
         tmp = None
         if not _private_dir(os.path.dirname(self.results_dir)):
             debug("not saved (cache directory not private)")
@@ -228,7 +230,11 @@ class Plan:
             os.makedirs(self.results_dir, mode=0o700, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".tmp", dir=self.results_dir)
             with os.fdopen(fd, "wb") as fh:  # mkstemp makes it 0600
-                fh.write(body)
+                # {"format": ..., "exit_code": 0, "stdout": "<each piece's JSON escapes>"}
+                fh.write(head[:-1].encode() + b', "stdout": "')
+                for piece in pieces:  # escaping is per character: pieces join as one string
+                    fh.write(json.dumps(piece)[1:-1].encode())
+                fh.write(b'"}')
             os.replace(tmp, self.path)
             tmp = None
         except OSError as exc:  # a read-only cache dir only costs the fast path
@@ -501,11 +507,21 @@ class _Tee:
         return getattr(self._stream, name)
 
 
+SPILL_CHARS = 1 << 20  # captured stdout beyond this goes to a temporary file, not memory
+
+
 class Capture:
-    """What a run wrote on stdout and stderr, and whether it failed."""
+    """What a run wrote on stdout and stderr, and whether it failed.
+
+    Stdout is kept in memory up to SPILL_CHARS, then in an unnamed temporary file (the JSON
+    of 50,000 tags is 10 MB: held as well as printed, it was an eighth of that run's memory);
+    `pieces()` gives it back in order either way."""
 
     def __init__(self) -> None:
         self.stdout: list[str] = []
+        self._held = 0
+        self.written = 0  # characters written on stdout so far (held or spilled)
+        self._spill: Any = None
         self.stderr: list[str] = []
         self.talked = False
         self.errored = False  # an error line: such a run is never saved
@@ -519,7 +535,21 @@ class Capture:
 
     def record(self, name: str, text: str) -> None:
         if name == "stdout":
+            self.written += len(text)
+            if self._spill is not None:
+                self._spill.write(text)
+                return
             self.stdout.append(text)
+            self._held += len(text)
+            if self._held > SPILL_CHARS:
+                import tempfile
+
+                # any str round-trips (lone surrogates too), newlines untranslated
+                self._spill = tempfile.TemporaryFile(
+                    "w+", encoding="utf-8", errors="surrogatepass", newline=""
+                )
+                self._spill.writelines(self.stdout)
+                self.stdout = []
         elif text and not self.muted:
             self.stderr.append(text)
             self.talked = True
@@ -538,9 +568,25 @@ class Capture:
             self._saved = None
         _capture = None
 
+    def pieces(self) -> Iterator[str]:
+        """What was written on stdout, in order, a piece at a time."""
+        if self._spill is None:
+            yield from self.stdout
+            return
+        self._spill.seek(0)
+        while piece := self._spill.read(SPILL_CHARS):
+            yield piece
+        self._spill.seek(0, 2)  # writes go on at the end
+
     @property
     def text(self) -> str:
-        return "".join(self.stdout)
+        return "".join(self.pieces())
+
+    def close(self) -> None:
+        """Drop the temporary file, if stdout went to one (after the run was saved)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     @property
     def err_text(self) -> str:
@@ -565,7 +611,7 @@ def note_talk(*, error: bool = False) -> None:
 def note_cost_span(start: int, end: int) -> None:
     """The next write to stdout holds the run's `cost` object at [start, end) of its text."""
     if _capture is not None:
-        done = sum(len(chunk) for chunk in _capture.stdout)
+        done = _capture.written
         _capture.cost_span = (done + start, done + end)
 
 

@@ -552,11 +552,23 @@ def run_settings() -> Settings:
     )
 
 
+def _start_up_done() -> None:
+    """The console script turned the garbage collector off for start-up (`__main__`): what
+    is loaded by now lives until exit, so it is frozen out of later collections, and the
+    collector runs again for the command itself."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def get_service() -> DockerHubService:
     """The process's one service, built on first use (so `--help` never pays for it)."""
     if _run.service is None:
         from dockerhub_cli.service import DockerHubService
 
+        _start_up_done()  # the heavy imports are done (and nothing below may skip this)
         settings = run_settings()
         if settings.no_cache and settings.offline:
             from dockerhub_cli.errors import InvalidInputError

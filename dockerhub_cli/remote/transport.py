@@ -10,6 +10,7 @@ Layering (top to bottom):
 
 from __future__ import annotations
 
+import heapq
 import logging
 import socket
 import sqlite3
@@ -24,7 +25,6 @@ from urllib.parse import urlsplit
 import requests
 from ratelimit import RateLimitException
 from requests.adapters import HTTPAdapter
-from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,
@@ -45,7 +45,11 @@ from dockerhub_cli.errors import (
     UpstreamError,
 )
 from dockerhub_cli.remote.cost import CostCounter, Meter
+from dockerhub_cli.remote.lean_imports import without_unused_backends
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
+
+with without_unused_backends():
+    from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
 
 if TYPE_CHECKING:
     from dockerhub_cli.remote.circuit import CircuitBreaker
@@ -271,13 +275,11 @@ def _deadline_pools() -> dict[str, type]:
         budget = current_budget()
         if budget is None:
             return base.getresponse(self)
-        timer = threading.Timer(max(0.0, budget.remaining()) + _DEADLINE_GRACE, _abort, (self,))
-        timer.daemon = True
-        timer.start()
+        watch = _WATCHDOG.watch(max(0.0, budget.remaining()) + _DEADLINE_GRACE, self)
         try:
             return base.getresponse(self)
         finally:
-            timer.cancel()
+            watch[3] = None  # cancelled: the watchdog drops it when its time comes
 
     class DeadlineHTTPConnection(HTTPConnection):
         def getresponse(self) -> Any:  # type: ignore[override]
@@ -300,6 +302,51 @@ def _deadline_pools() -> dict[str, type]:
         ConnectionCls = DeadlineHTTPSConnection
 
     return {"http": DeadlineHTTPConnectionPool, "https": DeadlineHTTPSConnectionPool}
+
+
+class _Watchdog:
+    """One daemon thread that shuts down the connections whose deadline passed while they
+    waited for a status line (`_deadline_pools`). It replaced a `threading.Timer` per
+    request: starting a thread cost more than a loopback request, 50 of them per 50-page
+    listing. Entries are `[when, seq, _, connection]`; a cancelled one has no connection."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[list[Any]] = []
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+
+    def watch(self, delay: float, connection: Any) -> list[Any]:
+        with self._cond:
+            self._seq += 1
+            entry = [time.monotonic() + delay, self._seq, None, connection]
+            heapq.heappush(self._heap, entry)
+            if self._thread is None or not self._thread.is_alive():  # first use, or forked
+                self._thread = threading.Thread(
+                    target=self._run, name="dockerhub-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0] is entry:
+                self._cond.notify()  # sooner than what the thread sleeps for
+            return entry
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][3] is None:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                connection = heapq.heappop(self._heap)[3]
+                _abort(connection)
+
+
+_WATCHDOG = _Watchdog()
 
 
 class ResolveTimeoutError(ConnectTimeoutError):
