@@ -14,8 +14,8 @@ measured in the same run on the same loopback servers:
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import statistics
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -60,6 +60,7 @@ def issue_table(
     sizes: Sequence[int],
     mcp_calls: int,
     peers: dict[str, str | None],
+    rows_wanted: str = "all",
 ) -> str:
     from benchmarks.run import checked, median_ms, run, skopeo, table
 
@@ -83,70 +84,129 @@ def issue_table(
             rss.append(last.rss_mb)
         return median_ms(samples), max(rss), last
 
+    def paired(
+        ours: list[str],
+        ours_env: Callable[[], dict[str, str]],
+        theirs: list[str],
+        theirs_env: Callable[[], dict[str, str]],
+        n: int = runs,
+        before: Callable[[], None] | None = None,
+    ) -> tuple[float, float, float, float]:
+        """Ours and the peer run alternately, `n` times each (so a burst of load on this
+        shared machine hits both alike): (our median ms, our max RSS, theirs, their RSS).
+        The median CPU times of the last call are in `cpu_ms` (ours, theirs)."""
+        a, a_rss, b, b_rss, a_cpu, b_cpu = [], [], [], [], [], []
+        for _ in range(n):
+            if before is not None:
+                before()
+            got = checked(run(ours, ours_env()), " ".join(ours[-3:]))
+            a.append(got.seconds)
+            a_rss.append(got.rss_mb)
+            a_cpu.append(got.cpu)
+            got = checked(run(theirs, theirs_env()), " ".join(theirs[-3:]))
+            b.append(got.seconds)
+            b_rss.append(got.rss_mb)
+            b_cpu.append(got.cpu)
+        cpu_ms[:] = [median_ms(a_cpu), median_ms(b_cpu)]
+        return median_ms(a), max(a_rss), median_ms(b), max(b_rss)
+
+    cpu_ms: list[float] = [float("nan"), float("nan")]
+
+    def cpu_note() -> str:
+        """`cpu 555 / 27 ms = 20.6x` for the last paired measurement."""
+        ours_cpu, theirs_cpu = cpu_ms
+        return f"cpu {ours_cpu:.0f} / {theirs_cpu:.0f} ms = {_ratio(ours_cpu, theirs_cpu)}"
+
     def cold() -> dict[str, str]:
         return envs(envs.fresh_cache())
 
+    def load() -> str:
+        one, five, _ = os.getloadavg()
+        return f"load {one:.1f}/{five:.1f}"
+
     print("\n(issue table: measuring start-up)", file=sys.stderr, flush=True)
-    base, _, _ = timed([sys.executable, "-c", "pass"], lambda: envs.base)
     warm_env = envs(envs.fresh_cache())
+    bare = [sys.executable, "-c", "pass"]
     for label, argv in (
         ("`--version`", [*dh, "--version"]),
         ("`--help`", [*dh, "--help"]),
         ("`config path`", [*dh, "config", "path"]),
     ):
-        ms, _, _ = timed(argv, lambda: warm_env)
-        rows.append([label, f"{ms:.0f} ms", f"python -c pass {base:.0f} ms", f"{ms / base:.1f}x"])
+        ms, _, base, _ = paired(argv, lambda: warm_env, bare, lambda: envs.base)
+        rows.append(
+            [
+                label,
+                f"{ms:.0f} ms",
+                f"python -c pass {base:.0f} ms",
+                f"{_ratio(ms, base)} ({cpu_note()})",
+            ]
+        )
 
     print("(issue table: one-shot inspect)", file=sys.stderr, flush=True)
     index_ref = plain.ref("demo/multi:1.0")
     sk_argv = skopeo("inspect", "--tls-verify=false", f"docker://{index_ref}")
-    ours, _, _ = timed([*dh, "inspect", index_ref], cold)
-    theirs, _, _ = timed(sk_argv, lambda: envs.base)
+    ours, _, theirs, _ = paired([*dh, "inspect", index_ref], cold, sk_argv, lambda: envs.base)
     rows.append(
         [
-            "cold `inspect` (index, 2 platforms), loopback",
+            f"cold `inspect` (index, 2 platforms), loopback ({load()})",
             f"{ours:.0f} ms",
             f"skopeo {theirs:.0f} ms",
-            _ratio(ours, theirs),
+            f"{_ratio(ours, theirs)} ({cpu_note()})",
         ]
     )
     proxy = DelayProxy(plain.host, rtt=0.050)
     try:
         via = f"{proxy.host}/demo/multi:1.0"
-        ours_d, _, _ = timed([*dh, "inspect", via], cold)
-        theirs_d, _, _ = timed(
-            skopeo("inspect", "--tls-verify=false", f"docker://{via}"), lambda: envs.base
-        )
+        sk_via = skopeo("inspect", "--tls-verify=false", f"docker://{via}")
+        # one run of each, counted: requests in the registry's log, connections at the proxy
+        mark, opened = plain.log_mark(), proxy.connections
+        checked(run([*dh, "inspect", via], cold()), "inspect via the proxy")
+        our_reqs = len(plain.requests_since(mark))
+        our_conns = proxy.connections - opened
+        mark, opened = plain.log_mark(), proxy.connections
+        checked(run(sk_via, envs.base), "skopeo via the proxy")
+        sk_reqs = len(plain.requests_since(mark))
+        sk_conns = proxy.connections - opened
+        ours_d, _, theirs_d, _ = paired([*dh, "inspect", via], cold, sk_via, lambda: envs.base)
     finally:
         proxy.close()
     rows.append(
         [
-            "cold `inspect` (index), +50 ms RTT proxy",
-            f"{ours_d:.0f} ms",
-            f"skopeo {theirs_d:.0f} ms",
-            _ratio(ours_d, theirs_d),
+            "cold `inspect` (index), +50 ms RTT proxy (a new connection costs 2 RTT)",
+            f"{ours_d:.0f} ms, {our_reqs} requests on {our_conns} connections",
+            f"skopeo {theirs_d:.0f} ms, {sk_reqs} requests on {sk_conns} connections",
+            f"{_ratio(ours_d, theirs_d)} ({cpu_note()})",
         ]
     )
 
     cache = envs.fresh_cache()
     env_w = envs(cache)
     checked(run([*dh, "inspect", index_ref], env_w), "warming")
-    ms, _, _ = timed(
+    ms, _, sk, _ = paired(
         [*dh, "inspect", index_ref, "--json"],
         lambda: env_w,
+        sk_argv,
+        lambda: envs.base,
         before=lambda: shutil.rmtree(cache / "results", ignore_errors=True),
     )
     rows.append(
         [
             "HTTP cache warm, saved result missing",
             f"{ms:.0f} ms",
-            f"skopeo {theirs:.0f} ms",
-            _ratio(ms, theirs),
+            f"skopeo {sk:.0f} ms",
+            f"{_ratio(ms, sk)} ({cpu_note()})",
         ]
     )
-    ms, _, _ = timed([*dh, "inspect", index_ref, "--json"], lambda: env_w)
+    ms, _, sk, _ = paired(
+        [*dh, "inspect", index_ref, "--json"], lambda: env_w, sk_argv, lambda: envs.base
+    )
     rows.append(
-        ["warm, saved result", f"{ms:.0f} ms", f"skopeo {theirs:.0f} ms", _ratio(ms, theirs)]
+        [
+            "warm, saved result",
+            f"{ms:.0f} ms",
+            f"skopeo {sk:.0f} ms",
+            f"{_ratio(ms, sk)} ({cpu_note()})",
+        ]
     )
 
     hub = HubStandIn()
@@ -216,19 +276,20 @@ def issue_table(
         for n in sizes:
             target = f"{hub.host}/big/t{n}"
             reps = max(1, min(runs, 3))
-            ms, rss, res = timed([*dh, "tags", target, "--all"], cold, n=reps)
+            res = checked(run([*dh, "tags", target, "--all"], cold()), "tags --all")
             listed = res.stdout.count(b"\n")
-            sk, sk_rss, _ = timed(
-                skopeo("list-tags", "--tls-verify=false", f"docker://{target}"),
-                lambda: envs.base,
-                n=reps,
+            sk_list = skopeo("list-tags", "--tls-verify=false", f"docker://{target}")
+            ms, rss, sk, sk_rss = paired(
+                [*dh, "tags", target, "--all"], cold, sk_list, lambda: envs.base, n=reps
             )
+            js, js_rss, _ = timed([*dh, "tags", target, "--all", "--json"], cold, n=reps)
             rows.append(
                 [
-                    f"`tags --all` {n:,} tags (into a pipe)",
-                    f"{ms:.0f} ms, {rss:.0f} MB, {ms / n * 1000:.0f} us/tag ({listed:,} lines)",
+                    f"`tags --all` {n:,} tags (into a pipe; {load()})",
+                    f"{ms:.0f} ms, {rss:.0f} MB, {ms / n * 1000:.0f} us/tag ({listed:,} lines); "
+                    f"--json {js:.0f} ms, {js_rss:.0f} MB",
                     f"skopeo {sk:.0f} ms, {sk_rss:.0f} MB",
-                    _ratio(ms, sk),
+                    f"{_ratio(ms, sk)} ({cpu_note()})",
                 ]
             )
 
@@ -237,29 +298,35 @@ def issue_table(
         default_limits = {
             k: v for k, v in envs.base.items() if not k.startswith("DOCKERHUB_RATE_LIMIT")
         }
-        mark = plain.log_mark()
         reps = max(1, min(runs, 3))
-        samples = []
-        for _ in range(reps):
+
+        def wide_env() -> dict[str, str]:
             env = dict(default_limits)
             env["DOCKERHUB_CACHE_DIR"] = str(envs.fresh_cache())
-            samples.append(checked(run([*dh, "inspect", wide], env), "inspect wide").seconds)
-        requests = len(plain.requests_since(mark)) // reps
-        ms = statistics.median(samples) * 1000
-        sk, _, _ = timed(
-            skopeo("inspect", "--tls-verify=false", f"docker://{wide}"), lambda: envs.base, n=reps
+            return env
+
+        mark = plain.log_mark()
+        checked(run([*dh, "inspect", wide], wide_env()), "inspect wide")
+        requests = len(plain.requests_since(mark))
+        ms, _, sk, _ = paired(
+            [*dh, "inspect", wide],
+            wide_env,
+            skopeo("inspect", "--tls-verify=false", f"docker://{wide}"),
+            lambda: envs.base,
+            n=reps,
         )
         rows.append(
             [
                 f"`inspect` of a {PLATFORMS}-platform index (default rate limits)",
                 f"{ms:.0f} ms, {requests} requests",
                 f"skopeo {sk:.0f} ms",
-                _ratio(ms, sk),
+                f"{_ratio(ms, sk)} ({cpu_note()})",
             ]
         )
 
-        print("(issue table: serve-mcp and the peers)", file=sys.stderr, flush=True)
-        rows.extend(mcp_rows(dh, envs, hub, mcp_calls, peers))
+        if rows_wanted in ("all", "mcp"):
+            print("(issue table: serve-mcp and the peers)", file=sys.stderr, flush=True)
+            rows.extend(mcp_rows(dh, envs, hub, mcp_calls, peers))
     finally:
         hub.close()
 

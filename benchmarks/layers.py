@@ -7,6 +7,7 @@ installed:
     python benchmarks/layers.py                      # builds a Debian rootfs with mmdebstrap
     python benchmarks/layers.py --rootfs rootfs.tar  # any rootfs tarball
     python benchmarks/layers.py --synthetic 512      # no mmdebstrap: a 512 MB synthetic tree
+    python benchmarks/layers.py --entries 110000 --only-registry   # memory for 110k entries
 
 1. The layer: a Debian bookworm rootfs made by `mmdebstrap --variant=minbase` (Debian package
    `mmdebstrap`, needs the Debian mirror), or a tarball you give, or a synthetic tree; packed
@@ -63,16 +64,19 @@ def build_rootfs(out: Path) -> bool:
     return True
 
 
-def synthetic_rootfs(out: Path, megabytes: int, file_mb: int = 0) -> None:
+def synthetic_rootfs(out: Path, megabytes: int, file_mb: int = 0, entries: int = 0) -> None:
     """Files of mixed compressibility (text-like and random), in a deep tree; with `file_mb`
-    every file has that size (few entries: memory then shows the bytes, not the entries)."""
+    every file has that size (few entries: memory then shows the bytes, not the entries); with
+    `entries`, that many small files (memory then shows the per-entry cost)."""
     rng = random.Random(15)
     words = [bytes(rng.choice(b"abcdefghij klmnop\n") for _ in range(4096)) for _ in range(64)]
     written = 0
     with tarfile.open(out, "w") as tar:
         n = 0
-        while written < megabytes * 1_000_000:
+        while (n < entries) if entries else (written < megabytes * 1_000_000):
             size = file_mb * 1_000_000 or int(rng.paretovariate(1.2) * 2000) % 2_000_000
+            if entries:
+                size = rng.randrange(0, 2000)
             if n % 3 == 0:
                 data = rng.randbytes(size)
             else:
@@ -232,6 +236,9 @@ def main() -> None:
     parser.add_argument("--rootfs", type=Path, help="a rootfs tarball to use")
     parser.add_argument("--synthetic", type=int, metavar="MB", help="synthetic tree of MB")
     parser.add_argument("--file-mb", type=int, default=0, help="synthetic: files of this size")
+    parser.add_argument(
+        "--entries", type=int, default=0, help="synthetic: this many small files (memory per entry)"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-registry", action="store_true", help="skip the end-to-end part")
     parser.add_argument(
@@ -244,6 +251,9 @@ def main() -> None:
         if args.rootfs:
             shutil.copy(args.rootfs, tar_path)
             source = f"{args.rootfs}"
+        elif args.entries:
+            synthetic_rootfs(tar_path, 0, entries=args.entries)
+            source = f"synthetic tree of {args.entries:,} small files (not a Debian rootfs)"
         elif args.synthetic or not build_rootfs(tar_path):
             mb = args.synthetic or 512
             synthetic_rootfs(tar_path, mb, args.file_mb)

@@ -237,10 +237,14 @@ class HubStandIn:
 class DelayProxy:
     """A TCP proxy on loopback that adds `rtt` seconds of round-trip time.
 
-    A new connection costs one round trip before its first byte is forwarded (the TCP
-    handshake a real network would have), and every chunk is delivered `rtt / 2` after it was
-    read, in order, in each direction (latency, not a bandwidth limit). It forwards to
-    `target` (`host:port`); TLS or not is the client's business.
+    A new connection costs one round trip before the client could send its first byte (the
+    TCP handshake a real network would have: SYN, SYN-ACK), and every chunk is delivered
+    `rtt / 2` after it was sent, in order, in each direction (latency, not a bandwidth
+    limit): a request on a new connection takes 2 RTT to answer, one on a kept-alive
+    connection 1 RTT, as on a real network. (On loopback the client's connect() returns at
+    once, so its first bytes wait here until the handshake would have finished, then travel
+    their half round trip.) `connections` counts the connections clients opened. It forwards
+    to `target` (`host:port`); TLS or not is the client's business.
     """
 
     def __init__(self, target: str, rtt: float = 0.050) -> None:
@@ -282,7 +286,7 @@ class DelayProxy:
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._lock:
             self._socks.update((client, upstream))
-        opened = time.monotonic() + self.rtt  # the handshake's round trip
+        opened = time.monotonic() + self.rtt  # when the handshake's round trip is over
         for src, dst in ((client, upstream), (upstream, client)):
             threading.Thread(target=self._pipe, args=(src, dst, opened), daemon=True).start()
 
@@ -315,7 +319,8 @@ class DelayProxy:
         try:
             while not self._closing.is_set():
                 data = src.recv(1 << 16)
-                chunks.put((max(time.monotonic() + half, opened), data))
+                # sent no earlier than the end of the handshake, then half a round trip away
+                chunks.put((max(time.monotonic(), opened) + half, data))
                 if not data:
                     return
         except OSError:

@@ -71,6 +71,7 @@ class Run:
     returncode: int
     stdout: bytes
     stderr: bytes
+    cpu: float = float("nan")  # user + system seconds of the command (and its children)
 
 
 GNU_TIME = shutil.which("time") if Path("/usr/bin/time").exists() else None
@@ -105,7 +106,11 @@ def run(argv: Sequence[str], env: dict[str, str], timeout: float = TIMEOUT) -> R
             kb = float(text[-1]) if text and text[-1].isdigit() else float("nan")
         out.seek(0)
         err.seek(0)
-        return Run(elapsed, kb / 1024, proc.returncode, out.read(), err.read())
+        # wait4 reports the child's usage with its reaped children's: GNU time's and the
+        # command's. CPU time is the figure to trust when the machine is loaded (wall time
+        # then measures the queue for a core as much as the command).
+        cpu = usage.ru_utime + usage.ru_stime
+        return Run(elapsed, kb / 1024, proc.returncode, out.read(), err.read(), cpu)
 
 
 def checked(result: Run, what: str) -> Run:
@@ -682,6 +687,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("DOCKERHUB_BENCH_HUB_MCP"),
         help="built checkout of docker/hub-mcp (env DOCKERHUB_BENCH_HUB_MCP)",
     )
+    parser.add_argument(
+        "--issue-rows",
+        choices=("all", "cli"),
+        default="all",
+        help="rows of the issue table: all, or only the CLI rows (no serve-mcp / peers)",
+    )
+    parser.add_argument(
+        "--dockerhub",
+        help="the dockerhub command to measure (default: the console script beside this "
+        "Python); e.g. a wrapper that runs another checkout, to compare builds",
+    )
     parser.add_argument("--out", type=Path, help="also write the tables (markdown) here")
     opts = parser.parse_args(argv)
     sections = set(opts.only.split(","))
@@ -693,7 +709,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         print(f"benchmark: {describe_missing(missing)}", file=sys.stderr)
         return 2
-    dh = dockerhub_argv()
+    dh = [opts.dockerhub] if opts.dockerhub else dockerhub_argv()
     work = Path(tempfile.mkdtemp(prefix="dockerhub-bench-"))
     envs = Env(work)
     texts: list[str] = []
@@ -726,6 +742,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     sizes=sizes,
                     mcp_calls=opts.mcp_calls,
                     peers=peers,
+                    rows_wanted=opts.issue_rows,
                 )
             )
         if "requests" in sections:

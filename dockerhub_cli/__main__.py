@@ -46,6 +46,16 @@ def _main() -> None:
 
         sys.stdout.write(help_text(shutil.get_terminal_size((80, 24)).columns))
         sys.exit(0 if argv else 2)  # bare `dockerhub`: the help, as a usage error (like Click)
+    import gc
+
+    # Start-up loads ~500 modules: many long-lived objects and no garbage cycles worth
+    # collecting, yet the collector would walk them all again and again (a tenth of a cold
+    # `inspect`). It stays off until the service exists; `cli.app.get_service` then freezes
+    # what was loaded and turns it back on (a long `serve-mcp` or `watch` collects as usual).
+    gc.disable()
+    # pydantic looks for plugins in every installed distribution's entry points the first time
+    # a model is used; this program uses none (set the variable yourself to choose otherwise).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from dockerhub_cli import result_cache
 
     plan = result_cache.plan(argv)

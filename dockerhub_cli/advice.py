@@ -18,7 +18,11 @@ Standard library only; no I/O.
 from __future__ import annotations
 
 import re
+import types
+import typing
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
@@ -88,7 +92,7 @@ def word_model(model: Any, wording: Callable[[str], str]) -> Any:
     Works on any pydantic model without importing pydantic (duck typing: `model_fields`,
     `model_copy`); returns `model` itself when nothing needed wording."""
     fields = getattr(type(model), "model_fields", None)
-    if fields is None:
+    if fields is None or _cannot_hold_advice(type(model)):
         return model
     update: dict[str, Any] = {}
     for name in fields:
@@ -99,12 +103,63 @@ def word_model(model: Any, wording: Callable[[str], str]) -> Any:
     return model.model_copy(update=update) if update else model
 
 
+# Leaf types of a field annotation that never hold advice (nor a model that could).
+_INERT_LEAVES: frozenset[Any] = frozenset(
+    {str, int, float, bool, bytes, type(None), datetime, date, timedelta}
+)
+_inert_classes: dict[type, bool] = {}
+
+
+def _cannot_hold_advice(cls: type) -> bool:
+    """True when no instance of the model class `cls` can carry advice: none of its fields is
+    an advice field, and their annotations are made only of scalars, enums, lists, tuples and
+    dicts of those, and such models (decided once per class from `model_fields`)."""
+    known = _inert_classes.get(cls)
+    if known is not None:
+        return known
+    _inert_classes[cls] = False  # a model that contains itself: not provably inert
+    fields = getattr(cls, "model_fields", None)
+    inert = isinstance(fields, dict) and all(
+        name not in ADVICE_FIELDS and _inert_annotation(getattr(info, "annotation", Any))
+        for name, info in fields.items()
+    )
+    _inert_classes[cls] = inert
+    return inert
+
+
+def _inert_annotation(annotation: Any) -> bool:
+    if annotation in _INERT_LEAVES:
+        return True
+    if isinstance(annotation, type):
+        if issubclass(annotation, Enum):
+            return True
+        if hasattr(annotation, "model_fields"):
+            return _cannot_hold_advice(annotation)
+        return False
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return True
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _inert_annotation(args[0])
+    if origin in (list, tuple, set, frozenset, dict, typing.Union, types.UnionType):
+        return all(a is Ellipsis or _inert_annotation(a) for a in args)
+    return False
+
+
+def _all_cannot_hold_advice(values: list[Any]) -> bool:
+    first = type(values[0])
+    return _cannot_hold_advice(first) and all(type(v) is first for v in values)
+
+
 def _word_value(value: Any, wording: Callable[[str], str], *, advice: bool) -> Any:
     if isinstance(value, str):
         if advice and _OPEN in value:
             return wording(value)
         return value
     if isinstance(value, list):
+        if not advice and value and _all_cannot_hold_advice(value):
+            return value  # e.g. 50,000 Tag rows: nothing in them is advice
         items = [_word_value(v, wording, advice=advice) for v in value]
         return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
     if isinstance(value, dict):

@@ -514,6 +514,12 @@ GLOBAL_OPTIONS: tuple[Param, ...] = (
         flags=("--cache-backend",),
         metavar="BACKEND",
     ),
+    Param("stats", "bool", False,
+          "Say what the command cost on stderr: requests by kind, Docker Hub pulls and free "
+          "HEADs, cache hits (with --json, also a `cost` object).", flags=("--stats",)),
+    Param("max_pulls", "int", None,
+          "Stop before spending more than N Docker Hub pulls (manifest GETs; HEADs and cached "
+          "answers are free): exit 5.", flags=("--max-pulls",), metavar="N", minimum=0),
 )  # fmt: skip
 OUTPUT_OPTIONS: tuple[Param, ...] = (
     Param(

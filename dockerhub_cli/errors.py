@@ -122,3 +122,16 @@ class CheckFailedError(DockerHubError):
     """A CI gate the user set did not pass, e.g. `waste --max-wasted-bytes` (exit 8)."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class PullLimitError(DockerHubError):
+    """Going on would spend more Docker Hub pulls than `--max-pulls` allows: stopped before
+    the manifest GET that would pass it (exit 5, like the other rate limits: the quota is the
+    user's own this time, so waiting does not help; raising the limit does)."""
+
+    exit_code = ExitCode.RATE_LIMITED
+
+    def __init__(self, message: str, *, limit: int, spent: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.limit = limit
+        self.spent = spent

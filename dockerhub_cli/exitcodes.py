@@ -29,7 +29,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.USAGE: "usage error or invalid input (bad reference, option out of range)",
     ExitCode.NOT_FOUND: "not found (repository, tag, platform, or data such as an SBOM)",
     ExitCode.AUTH: "authentication failed or access denied",
-    ExitCode.RATE_LIMITED: "rate limited by Docker Hub or the registry",
+    ExitCode.RATE_LIMITED: "rate limited by Docker Hub or the registry (also: --max-pulls "
+    "reached, stopped before the pull that would pass it)",
     ExitCode.NETWORK: "network, timeout or upstream error (also: offline cache miss, "
     "--max-download reached)",
     ExitCode.NOT_AN_IMAGE: (

@@ -21,6 +21,11 @@ shortest TTL, and the moment a relative time it printed ("3 hours ago") would re
 differently. `--no-cache` (or DOCKERHUB_NO_CACHE) never replays, but saves its fresh answer
 under the key of the same command without it, so the next plain run is not older than the
 last `--no-cache` one. See `plan()` for when the cache is bypassed.
+
+A replay costs nothing: with `--stats` it says so on stderr (`cost: 0 requests ...`), and the
+`cost` object of `--json --stats` output is replaced by one saying `"saved_result": true`
+(its place in the saved stdout is recorded as `cost_span`). `--max-pulls` is not in the key:
+a replay spends no pull.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -44,7 +49,9 @@ ELIGIBLE: dict[str, tuple[str, ...]] = result_cache_reads()
 # rewritten in place), and reading them is cheap, so there is nothing worth the risk.
 LOCAL_PREFIXES = ("oci:", "oci-archive:", "docker-archive:")
 # Options that may come before the command name and do not rule the result cache out.
-_LEADING_OK = frozenset({"--offline", "--insecure"})
+_LEADING_OK = frozenset({"--offline", "--insecure", "--stats"})
+# Not in the key (a replay spends no pull), with its value.
+_MAX_PULLS = "--max-pulls"
 # Any of these anywhere in the arguments: the normal path, always.
 _BYPASS = frozenset(
     {
@@ -97,7 +104,16 @@ def debug(message: str) -> None:
 class Plan:
     """An eligible invocation: its command, key and result file."""
 
-    def __init__(self, command: str, key: str, results_dir: str, refresh: bool = False) -> None:
+    def __init__(
+        self,
+        command: str,
+        key: str,
+        results_dir: str,
+        refresh: bool = False,
+        *,
+        stats: bool = False,
+        max_pulls: int | None = None,
+    ) -> None:
         self.command = command
         self.key = key
         self.results_dir = results_dir
@@ -105,6 +121,9 @@ class Plan:
         # --no-cache: never served, but a fresh answer replaces the saved one.
         self.refresh = refresh
         self.exit_code = 0
+        # --stats: a replay says what it cost (nothing); --max-pulls, shown in that cost.
+        self.stats = stats
+        self.max_pulls = max_pulls
 
     def serve(self) -> bool:
         """Write the saved stdout and stderr and return True (`exit_code` is the saved run's),
@@ -129,6 +148,12 @@ class Plan:
                 raise ValueError("stdout or stderr is not text")
             if not isinstance(code, int) or isinstance(code, bool) or not 0 <= code <= 255:
                 raise ValueError("bad exit code")
+            span = data.get("cost_span")
+            if span is not None:
+                start, end = int(span[0]), int(span[1])
+                if not 0 <= start <= end <= len(stdout):
+                    raise ValueError("bad cost span")
+                stdout = stdout[:start] + cost_json(self.replay_cost()) + stdout[end:]
         except FileNotFoundError:
             debug("miss")
             return False
@@ -147,33 +172,56 @@ class Plan:
             sys.stdout.flush()
         except BrokenPipeError:  # `dockerhub tags x | head -1`
             _quiet_broken_pipe()
-        if stderr:
+        if stderr or self.stats:
             try:
                 sys.stderr.write(stderr)
+                if self.stats:
+                    sys.stderr.write(REPLAY_STATS_LINE + "\n")
                 sys.stderr.flush()
             except OSError:
                 pass
         return True
 
-    def store(self, stdout: str, expires_at: float, stderr: str = "", exit_code: int = 0) -> bool:
+    def replay_cost(self) -> dict[str, Any]:
+        """The `cost` of a replay (the shape of `models.cost.Cost`): nothing was spent."""
+        return {
+            "requests": 0,
+            "by_kind": {},
+            "bytes_received": 0,
+            "docker_hub": {"pulls": 0, "free_heads": 0, "max_pulls": self.max_pulls},
+            "cache": {"hits": 0, "by_kind": {}, "stale": 0, "saved_result": True},
+        }
+
+    def store(
+        self,
+        stdout: str | Iterable[str],
+        expires_at: float,
+        stderr: str = "",
+        exit_code: int = 0,
+        cost_span: tuple[int, int] | None = None,
+    ) -> bool:
         """Save the run's output until `expires_at` (atomically, mode 0600); False when not
-        worth it."""
+        worth it. `stdout` may be the pieces it was written in (`Capture.pieces()`): they are
+        written one by one, so a 10 MB output is not joined and copied whole to be saved.
+        `cost_span`: where stdout holds the run's `cost` object (--json --stats), which a
+        replay replaces with its own."""
         import json
         import tempfile
 
         if expires_at - time.time() < 1:
             debug("not saved (expires too soon)")
             return False
-        body = json.dumps(
+        head = json.dumps(
             {
                 "format": _FORMAT,
                 "command": self.command,
                 "expires_at": expires_at,
-                "stdout": stdout,
                 "stderr": stderr,
                 "exit_code": exit_code,
+                **({"cost_span": list(cost_span)} if cost_span is not None else {}),
             }
-        ).encode()
+        )
+        pieces = [stdout] if isinstance(stdout, str) else stdout
         tmp = None
         if not _private_dir(os.path.dirname(self.results_dir)):
             debug("not saved (cache directory not private)")
@@ -182,7 +230,11 @@ class Plan:
             os.makedirs(self.results_dir, mode=0o700, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".tmp", dir=self.results_dir)
             with os.fdopen(fd, "wb") as fh:  # mkstemp makes it 0600
-                fh.write(body)
+                # {"format": ..., "exit_code": 0, "stdout": "<each piece's JSON escapes>"}
+                fh.write(head[:-1].encode() + b', "stdout": "')
+                for piece in pieces:  # escaping is per character: pieces join as one string
+                    fh.write(json.dumps(piece)[1:-1].encode())
+                fh.write(b'"}')
             os.replace(tmp, self.path)
             tmp = None
         except OSError as exc:  # a read-only cache dir only costs the fast path
@@ -206,7 +258,9 @@ def plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Plan 
     DOCKERHUB_NO_CACHE: a refresh plan, keyed as the same command without them.
     """
     env = os.environ if environ is None else environ
-    args = list(argv)
+    args, max_pulls = _without_max_pulls(list(argv))
+    if args is None:
+        return None  # a bad --max-pulls value: the normal path reports it
     command = None
     for arg in args:
         if not arg.startswith("-"):
@@ -257,7 +311,67 @@ def plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Plan 
     import json
 
     key = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
-    return Plan(command, key, os.path.join(cache_dir, RESULTS_DIR), refresh=refresh)
+    return Plan(
+        command,
+        key,
+        os.path.join(cache_dir, RESULTS_DIR),
+        refresh=refresh,
+        stats="--stats" in args,
+        max_pulls=max_pulls,
+    )
+
+
+def _without_max_pulls(args: list[str]) -> tuple[list[str] | None, int | None]:
+    """The arguments without `--max-pulls N` / `--max-pulls=N`, and N (the last one given);
+    (None, None) when a value is missing or not a number (the normal path reports it)."""
+    out: list[str] = []
+    value: int | None = None
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == _MAX_PULLS or arg.startswith(_MAX_PULLS + "="):
+            text = arg.partition("=")[2] if "=" in arg else None
+            if text is None:
+                if i + 1 >= len(args):
+                    return None, None
+                text = args[i + 1]
+                i += 1
+            if not text.isdigit():
+                return None, None
+            value = int(text)
+        elif arg == "--":
+            out += args[i:]
+            break
+        else:
+            out.append(arg)
+        i += 1
+    return out, value
+
+
+# -- the `cost` object of --json --stats output (see models/cost.py) -----------------------
+
+REPLAY_STATS_LINE = (
+    "cost: 0 requests; Docker Hub: 0 pulls; saved result replayed (no request, no HTTP cache read)"
+)
+
+
+def cost_json(cost: Mapping[str, Any]) -> str:
+    """The `cost` object as it is written at the end of an indented JSON object."""
+    import json
+
+    return json.dumps(cost, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+
+
+def splice_cost(text: str, cost: Mapping[str, Any]) -> tuple[str, tuple[int, int] | None]:
+    """`text` (a JSON object indented by 2, as `--json` prints it) with `"cost": {...}` as its
+    last key, and where the cost object sits in the result; `text` unchanged and None when it
+    is not an object."""
+    if not (text.startswith("{") and text.endswith("}")):
+        return text, None
+    body = text[:-1].rstrip()
+    head = body + ("\n" if body == "{" else ",\n") + '  "cost": '
+    value = cost_json(cost)
+    return head + value + "\n}", (len(head), len(head) + len(value))
 
 
 def _get_version() -> str:
@@ -393,11 +507,21 @@ class _Tee:
         return getattr(self._stream, name)
 
 
+SPILL_CHARS = 1 << 20  # captured stdout beyond this goes to a temporary file, not memory
+
+
 class Capture:
-    """What a run wrote on stdout and stderr, and whether it failed."""
+    """What a run wrote on stdout and stderr, and whether it failed.
+
+    Stdout is kept in memory up to SPILL_CHARS, then in an unnamed temporary file (the JSON
+    of 50,000 tags is 10 MB: held as well as printed, it was an eighth of that run's memory);
+    `pieces()` gives it back in order either way."""
 
     def __init__(self) -> None:
         self.stdout: list[str] = []
+        self._held = 0
+        self.written = 0  # characters written on stdout so far (held or spilled)
+        self._spill: Any = None
         self.stderr: list[str] = []
         self.talked = False
         self.errored = False  # an error line: such a run is never saved
@@ -405,11 +529,27 @@ class Capture:
         self.muted = 0
         # The moment a relative time printed ("3 hours ago") stops being true, if any.
         self.valid_until: float | None = None
+        # Where stdout holds the run's `cost` object (--json --stats), if it does.
+        self.cost_span: tuple[int, int] | None = None
         self._saved: tuple[Any, Any] | None = None
 
     def record(self, name: str, text: str) -> None:
         if name == "stdout":
+            self.written += len(text)
+            if self._spill is not None:
+                self._spill.write(text)
+                return
             self.stdout.append(text)
+            self._held += len(text)
+            if self._held > SPILL_CHARS:
+                import tempfile
+
+                # any str round-trips (lone surrogates too), newlines untranslated
+                self._spill = tempfile.TemporaryFile(
+                    "w+", encoding="utf-8", errors="surrogatepass", newline=""
+                )
+                self._spill.writelines(self.stdout)
+                self.stdout = []
         elif text and not self.muted:
             self.stderr.append(text)
             self.talked = True
@@ -428,9 +568,25 @@ class Capture:
             self._saved = None
         _capture = None
 
+    def pieces(self) -> Iterator[str]:
+        """What was written on stdout, in order, a piece at a time."""
+        if self._spill is None:
+            yield from self.stdout
+            return
+        self._spill.seek(0)
+        while piece := self._spill.read(SPILL_CHARS):
+            yield piece
+        self._spill.seek(0, 2)  # writes go on at the end
+
     @property
     def text(self) -> str:
-        return "".join(self.stdout)
+        return "".join(self.pieces())
+
+    def close(self) -> None:
+        """Drop the temporary file, if stdout went to one (after the run was saved)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     @property
     def err_text(self) -> str:
@@ -450,6 +606,13 @@ def note_talk(*, error: bool = False) -> None:
             _capture.errored = True
         if _capture.muted:
             _capture.unrecorded = True
+
+
+def note_cost_span(start: int, end: int) -> None:
+    """The next write to stdout holds the run's `cost` object at [start, end) of its text."""
+    if _capture is not None:
+        done = _capture.written
+        _capture.cost_span = (done + start, done + end)
 
 
 def note_valid_until(moment: float) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -46,10 +46,12 @@ if TYPE_CHECKING:
 
     from dockerhub_cli.models.cache import WarmReport
     from dockerhub_cli.models.compare import Comparison, UpdateReport
+    from dockerhub_cli.models.cost import Cost
     from dockerhub_cli.models.files import (
         ExtractResult,
         FileContent,
         FileDiff,
+        FileInfo,
         FileListing,
         WasteReport,
     )
@@ -224,6 +226,14 @@ class DockerHubService:
 
         return account.logout(self.clients, registry)
 
+    # -- cost and health -------------------------------------------------------------------------
+
+    def cost(self) -> Cost:
+        """What this service's requests have cost so far: requests by kind, Docker Hub pulls
+        and free HEADs, cache hits (counted by the transport, `remote/cost.py`). For one call,
+        `with service.transport.tracking() as call: ...` then `call.cost.to_model()`."""
+        return self.transport.meter.totals.to_model()
+
     # -- health -------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
@@ -245,6 +255,8 @@ class DockerHubService:
                 "cache_hits": self.transport.cache_hits,
                 "stale_served": self.transport.stale_served,
             },
+            # since the service started: requests by kind, Docker Hub pulls, cache hits
+            "cost": self.transport.meter.totals.to_dict(),
             "rate_limiter": self.limiter.snapshot(),
             "circuit_breaker": {
                 "enabled": self.breaker is not None,
@@ -627,6 +639,32 @@ class DockerHubService:
         from dockerhub_cli.ops import files
 
         return files.list_files(
+            self.clients,
+            image,
+            path,
+            layer=layer,
+            find=find,
+            platform=platform,
+            max_download=max_download,
+            progress=progress,
+        )
+
+    def files_streamed(
+        self,
+        image: str,
+        path: str | None = None,
+        *,
+        layer: int | None = None,
+        find: str | None = None,
+        platform: str | None = None,
+        max_download: int | None = None,
+        progress: FileProgress | None = None,
+    ) -> tuple[FileListing, Iterator[FileInfo]]:
+        """`files` with its rows as an iterator (`files` empty in the listing): for writing a
+        listing of 100k entries without holding 100k models."""
+        from dockerhub_cli.ops import files
+
+        return files.list_files_streamed(
             self.clients,
             image,
             path,

@@ -5,10 +5,12 @@ Used by the renderers and by operations that word notes; nothing here knows abou
 
 `visible()` is the one function that makes text from a registry, the Hub or OSV safe to show on
 a terminal: every control character (C0 other than tab and newline, DEL, C1, which includes ESC,
-BEL, CSI and OSC) and every bidirectional-text control is replaced by a visible escape
-(`\\x1b`, `\\u202e`), so it is shown, never interpreted. The CLI applies it at its output edge
-(tables, `--format`, `--quiet`, error and warning lines); `--json` keeps the exact data, with
-these characters written as JSON escapes (`json_visible()`).
+BEL, CSI and OSC), every bidirectional-text control and every byte that was not UTF-8 (a lone
+surrogate from `surrogateescape`, as in tar member names) is replaced by a visible escape
+(`\\x1b`, `\\u202e`, `\\xff`), so it is shown, never interpreted. The CLI applies it at its
+output edge (tables, `--format`, `--quiet`, error and warning lines); `--json` keeps the exact
+data, with these characters written as JSON escapes (`json_visible()`), except bytes that were
+not UTF-8, which JSON cannot carry: `utf8_safe()` writes those as `\\xNN`.
 """
 
 from __future__ import annotations
@@ -64,17 +66,31 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-# C0 except \t and \n, DEL, C1; bidi embeddings/overrides/isolates and marks.
+# C0 except \t and \n, DEL, C1; bidi embeddings/overrides/isolates and marks; lone surrogates
+# (the bytes of invalid UTF-8 decoded with `surrogateescape`, as tar member names and argv are).
 _UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff]"
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # In JSON text, C0 is escaped by every encoder; the rest may travel raw inside strings.
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group(0))
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def utf8_safe(text: str) -> str:
+    """`text` with the bytes that were not UTF-8 (lone surrogates from `surrogateescape`)
+    written as `\\xNN`, so it can be encoded as UTF-8 (JSON, a model); everything else kept
+    exact. Text without them is returned as is (the same object)."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(_escape, text)
 
 
 def visible(text: str) -> str:

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install the real software the integration tests run on loopback (Debian packages):
-# the CNCF distribution registry, skopeo, umoci, redis-server and htpasswd; node and npm for the
-# MCP Inspector CLI (scripts/install-mcp-inspector.sh).
+# the CNCF distribution registry, skopeo, umoci, redis-server and htpasswd; mmdebstrap (a real
+# Debian rootfs for the files tests, from the Debian mirror); node and npm for the MCP Inspector
+# CLI (scripts/install-mcp-inspector.sh).
 # Needs root (or sudo). Without it, prints what to install; those tests then skip (or fail
 # under CI=true).
 set -euo pipefail
-packages=(docker-registry skopeo umoci redis-server apache2-utils)
+packages=(docker-registry skopeo umoci redis-server apache2-utils mmdebstrap)
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
-for bin in docker-registry skopeo umoci redis-server htpasswd node npm; do
+for bin in docker-registry skopeo umoci redis-server htpasswd mmdebstrap node npm; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

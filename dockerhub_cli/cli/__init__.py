@@ -34,6 +34,9 @@ def main(result_plan: Plan | None = None) -> None:
         _main()
     except SystemExit as done:
         capture.stop()
+        # The run's frames (and the result they hold, 50,000 tags for a big listing) are not
+        # needed to save what it printed: let them go before the output is written out.
+        done.__traceback__ = None
         code = 0 if done.code is None else done.code
         from dockerhub_cli.render import stdout_closed
 
@@ -47,6 +50,7 @@ def main(result_plan: Plan | None = None) -> None:
         raise
     finally:
         capture.stop()
+        capture.close()
 
 
 def _save(result_plan: Plan, capture: object, exit_code: int = 0) -> None:
@@ -68,7 +72,7 @@ def _save(result_plan: Plan, capture: object, exit_code: int = 0) -> None:
     if expires_at is None:
         result_cache.debug("not saved (an error, or data not fresh in the HTTP cache)")
         return
-    result_plan.store(capture.text, expires_at, capture.err_text, exit_code)
+    result_plan.store(capture.pieces(), expires_at, capture.err_text, exit_code, capture.cost_span)
 
 
 def _main() -> None:

@@ -508,6 +508,8 @@ class RunOptions:
     insecure: bool = False
     debug: bool = False
     cache_backend: str | None = None
+    stats: bool = False  # --stats: the cost line on stderr, `cost` in JSON objects
+    max_pulls: int | None = None  # --max-pulls (serve-mcp: per tool call)
     # A long-lived server (serve-mcp) wants the per-host circuit breaker on unless the user
     # said otherwise with DOCKERHUB_CIRCUIT_BREAKER; one-shot commands leave it off.
     long_lived: bool = False
@@ -550,17 +552,31 @@ def run_settings() -> Settings:
     )
 
 
+def _start_up_done() -> None:
+    """The console script turned the garbage collector off for start-up (`__main__`): what
+    is loaded by now lives until exit, so it is frozen out of later collections, and the
+    collector runs again for the command itself."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def get_service() -> DockerHubService:
     """The process's one service, built on first use (so `--help` never pays for it)."""
     if _run.service is None:
         from dockerhub_cli.service import DockerHubService
 
+        _start_up_done()  # the heavy imports are done (and nothing below may skip this)
         settings = run_settings()
         if settings.no_cache and settings.offline:
             from dockerhub_cli.errors import InvalidInputError
 
             raise InvalidInputError("--no-cache and --offline cannot be used together")
         _run.service = DockerHubService(settings)
+        if not _run.long_lived:  # a server applies --max-pulls per tool call instead
+            _run.service.transport.meter.max_pulls = _run.max_pulls
         if settings.output_json:
             from dockerhub_cli import render
 
@@ -591,7 +607,12 @@ _VERSION = inspect.Parameter(
 def main_callback(version: bool = False, **options: Any) -> None:
     # Its options are the spec's GLOBAL_OPTIONS (the signature is set below).
     global _run
-    _run = RunOptions(**{name: options.get(name) or default for name, default in _DEFAULTS})
+    _run = RunOptions(
+        **{
+            name: default if options.get(name) is None or options[name] is False else options[name]
+            for name, default in _DEFAULTS
+        }
+    )
 
 
 _DEFAULTS = [(p.name, p.default) for p in commands.GLOBAL_OPTIONS]
@@ -649,15 +670,19 @@ def wrap(fn: Callable[..., Any], *, output: bool = True) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from dockerhub_cli import render
 
-        for option in ("no_cache", "offline", "insecure", "debug"):
+        for option in ("no_cache", "offline", "insecure", "debug", "stats"):
             if kwargs.pop(option, False):
                 setattr(_run, option, True)
+        max_pulls = kwargs.pop("max_pulls", None)
+        if max_pulls is not None:
+            _run.max_pulls = max_pulls
         render.configure_output(
             json=kwargs.get("json_output", False)
             if own_json
             else kwargs.pop("json_output", False) and output,
             template=kwargs.pop("format_template", None) if "format_template" not in own else None,
             quiet=kwargs.pop("quiet", False) if "quiet" not in own else False,
+            cost=_cost_json if _run.stats else None,
         )
         backend = kwargs.pop("cache_backend", None)
         if backend:
@@ -699,6 +724,8 @@ def run_guarded(body: Callable[[], Any]) -> Any:
         )
         raise typer.Exit(int(ExitCode.UNEXPECTED)) from None
     finally:
+        if _run.stats:
+            _stats_line()
         if _run.service is not None:
             transport = _run.service.transport
             _run.reuse = Reuse(
@@ -708,6 +735,34 @@ def run_guarded(body: Callable[[], Any]) -> Any:
             )
             _run.service.close()
             _run.service = None
+
+
+def run_cost() -> Any:
+    """What this run has cost so far (`models.cost.Cost`): nothing before the service exists."""
+    if _run.service is not None:
+        return _run.service.cost()
+    from dockerhub_cli.models.cost import Cost
+
+    cost = Cost()
+    cost.docker_hub.max_pulls = _run.max_pulls
+    return cost
+
+
+def _cost_json() -> dict[str, Any]:
+    return dict(run_cost().model_dump(mode="json"))
+
+
+def _stats_line() -> None:
+    """--stats: one line on stderr; not part of a saved result (a replay prints its own)."""
+    from dockerhub_cli.render import stats_line
+    from dockerhub_cli.result_cache import stderr_muted
+
+    try:
+        with stderr_muted():
+            sys.stderr.write(stats_line(run_cost()) + "\n")
+            sys.stderr.flush()
+    except OSError:
+        pass
 
 
 def _error_line(message: str) -> None:

@@ -65,16 +65,16 @@ def files(
 
     Example: dockerhub files alpine:3.20 /etc --find '*.conf'
     """
-    from dockerhub_cli.render import emit
+    from dockerhub_cli.render import emit_streamed
     from dockerhub_cli.render.files import files as render_files
 
     limit = parse_size(max_download)
     with _progress(f"Reading {image}") as bar:
-        result = get_service().files(
+        result, rows = get_service().files_streamed(
             image, path, layer=layer, find=find, platform=platform, max_download=limit,
             progress=bar,
         )  # fmt: skip
-    emit(result, json_output=json_output, render=render_files)
+    emit_streamed(result, rows, json_output=json_output, render=render_files)
 
 
 def cat(

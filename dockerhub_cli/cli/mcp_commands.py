@@ -34,6 +34,7 @@ def serve_mcp(
             debug=run_options().debug,
             auth_token=token,
             no_auth=no_auth,
+            max_pulls=run_options().max_pulls,
         )
     except KeyboardInterrupt:
         pass  # Ctrl-C is how an interactive server is stopped: not an error

@@ -74,6 +74,7 @@ from dockerhub_cli.oci.reference import ImageReference, is_digest, parse_referen
 from dockerhub_cli.oci.source import is_local_source, parse_source
 
 if typing.TYPE_CHECKING:
+    from dockerhub_cli.mcp.metrics import ServerMetrics
     from dockerhub_cli.service import DockerHubService
 
 log = logging.getLogger("dockerhub_cli.mcp")
@@ -340,6 +341,12 @@ def model_words(text: str, command: Command | None = None) -> str:
                 if p.name == name or p.mcp == name:
                     shown = p.mcp or p.name
                     return f"{shown}={value}" if value else f"the {shown} argument"
+        if name == "max_pulls":
+            return (
+                f"the server's limit of {value} Docker Hub pulls per tool call (--max-pulls)"
+                if value
+                else "the server's --max-pulls setting"
+            )
         if name in _SERVER_SETTINGS:
             return _SERVER_SETTINGS[name]
         return f"{name}={value}" if value else f"the {name} setting"
@@ -452,6 +459,28 @@ def tool_error_message(exc: DockerHubError, command: Command | None = None) -> s
     else:
         todo = _for_model(exc.hint) if exc.hint else "retrying later may help"
     return f"{what}. What to try: {todo}."
+
+
+_OUTCOMES = {
+    2: "invalid_arguments",
+    3: "not_found",
+    4: "auth",
+    5: "rate_limited",
+    6: "network",
+}
+
+
+def outcome_of(exc: BaseException) -> str:
+    """The `outcome` label of a failed tool call (`/metrics`)."""
+    if isinstance(exc, DockerHubError):
+        return _OUTCOMES.get(int(exc.exit_code), "error")
+    return str(getattr(exc, "outcome", "error" if isinstance(exc, ToolError) else "internal"))
+
+
+def _tool_error(message: str, outcome: str) -> ToolError:
+    error = ToolError(message)
+    error.outcome = outcome  # type: ignore[attr-defined]
+    return error
 
 
 # -- building the server -----------------------------------------------------------------------
@@ -567,7 +596,7 @@ class Tool:
         except ToolError:
             raise
         except DockerHubError as exc:
-            raise ToolError(tool_error_message(exc, self.command)) from None
+            raise _tool_error(tool_error_message(exc, self.command), outcome_of(exc)) from None
         except Exception as exc:  # a bug: one stderr line, the traceback only at DEBUG
             log.error(
                 "tool %s failed unexpectedly: %s: %s",
@@ -576,10 +605,11 @@ class Tool:
                 exc,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
-            raise ToolError(
+            raise _tool_error(
                 f"internal error in {self.name} ({type(exc).__name__}); this is a bug in "
                 "hubscope, not a problem with your arguments, and the details are in the "
-                "server log"
+                "server log",
+                "internal",
             ) from None
 
     def _run(self, arguments: dict[str, Any]) -> tuple[CallToolResult, float | None]:
@@ -587,17 +617,24 @@ class Tool:
         try:
             checked = self.strict.model_validate(arguments)
         except ValidationError as exc:
-            raise ToolError(validation_message(exc, command)) from None
+            raise _tool_error(validation_message(exc, command), "invalid_arguments") from None
         values = {name: getattr(checked, name) for name in self.fields}
         offset = 0 if self.own_offset else values.pop("offset", 0)
         args, kwargs = _operation_arguments(command, values)
         adjust = commands.resolve(tool_spec.adjust) if tool_spec.adjust else None
         on_error = commands.resolve(tool_spec.on_error) if tool_spec.on_error else None
         mcp_call = commands.resolve(command.mcp_call) if command.mcp_call else None
-        transport = getattr(service, "transport", None) if self.reusable else None
+        max_pulls = self.limits.max_pulls
 
         def work() -> tuple[Any, Any]:
-            tracking = transport.tracking() if transport is not None else contextlib.nullcontext()
+            # every call is tracked: its cost, the server's per-call --max-pulls, and (for the
+            # result store) whether its answer may be reused
+            transport = getattr(service, "transport", None)
+            tracking = (
+                transport.tracking(max_pulls=max_pulls)
+                if transport is not None and hasattr(transport, "tracking")
+                else contextlib.nullcontext()
+            )
             try:
                 with tracking as stats:
                     if mcp_call is not None:
@@ -611,14 +648,17 @@ class Tool:
             except DockerHubError as exc:
                 special = on_error(exc, _first_image(command, values)) if on_error else None
                 if special is not None:
-                    raise ToolError(special) from None
+                    raise _tool_error(special, outcome_of(exc)) from None
                 raise
             result = advice.word_model(result, lambda text: model_words(text, command))
             return (adjust(result, values) if adjust is not None else result), stats
 
         result, stats = self.limits.run(tool_spec.name, work)
-        answer = tool_result(command, result, offset=offset, max_bytes=self.limits.max_result_bytes)
-        return answer, self._reuse_until(stats, result)
+        cost = stats.cost.to_dict() if stats is not None else None
+        answer = tool_result(
+            command, result, offset=offset, max_bytes=self.limits.max_result_bytes, cost=cost
+        )
+        return answer, self._reuse_until(stats, result) if self.reusable else None
 
     def _reuse_until(self, stats: Any, result: Any) -> float | None:
         """Until when the answer may be given again: `result_cache.expiry`'s rule, fed with
@@ -685,17 +725,21 @@ class Limits:
         timeout: float = DEFAULT_TOOL_TIMEOUT,
         max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
         workers: int = TOOL_WORKERS,
+        max_pulls: int | None = None,
+        metrics: ServerMetrics | None = None,
     ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.timeout = timeout
         self.max_result_bytes = max_result_bytes
         self.workers = workers
+        self.max_pulls = max_pulls  # Docker Hub pulls one call may spend (--max-pulls)
+        self.metrics = metrics  # told how every call ended (/metrics)
         self._slots = threading.BoundedSemaphore(workers)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dockerhub-tool")
 
     @classmethod
-    def from_env(cls) -> Limits:
+    def from_env(cls, **changes: Any) -> Limits:
         from dockerhub_cli.config.settings import _env_int
 
         return cls(
@@ -704,6 +748,7 @@ class Limits:
                 max(_env_int("DOCKERHUB_MCP_MAX_RESULT_BYTES", DEFAULT_MAX_RESULT_BYTES), 4096),
                 60_000,
             ),
+            **changes,
         )
 
     def run(self, name: str, work: Callable[[], Any]) -> Any:
@@ -714,10 +759,11 @@ class Limits:
 
         started = time.monotonic()
         if not self._slots.acquire(timeout=self.timeout):
-            raise ToolError(
+            raise _tool_error(
                 f"{name} was not started within {self.timeout:g} s: {self.workers} earlier "
                 "tool calls are still running (slow or unreachable registries). What to try: "
-                "wait a minute and call again."
+                "wait a minute and call again.",
+                "timeout",
             )
         try:
             future = self._pool.submit(work)
@@ -728,10 +774,11 @@ class Limits:
         try:
             return future.result(timeout=max(0.0, self.timeout - (time.monotonic() - started)))
         except FutureTimeout:
-            raise ToolError(
+            raise _tool_error(
                 f"{name} did not finish within {self.timeout:g} s (the server's tool deadline, "
                 "DOCKERHUB_MCP_TOOL_TIMEOUT); the registry or Docker Hub is slow or not "
-                "answering. What to try: call again later, or another registry or tag."
+                "answering. What to try: call again later, or another registry or tag.",
+                "timeout",
             ) from None
 
 
@@ -926,18 +973,56 @@ def bound_result(
     return data, cut
 
 
-def tool_result(command: Command, result: Any, *, offset: int, max_bytes: int) -> CallToolResult:
+def tool_result(
+    command: Command,
+    result: Any,
+    *,
+    offset: int,
+    max_bytes: int,
+    cost: dict[str, Any] | None = None,
+) -> CallToolResult:
     """The answer to a tool call: the model as structured content, and as text content the
-    same data with publisher text marked, both within the size bound."""
+    same data with publisher text marked, both within the size bound. `cost` (what the call
+    cost, `models.cost.Cost` as JSON) is the text content's last key and the answer's
+    `_meta["dockerhub/cost"]`; the structured content stays exactly the output schema's."""
     assert command.mcp is not None and command.result is not None
     data = result.model_dump(mode="json", by_alias=True)
     known = model_keys(commands.resolve(command.result))
+    extra = f',"cost":{_json(cost)}' if cost is not None else ""
     data, cut = bound_result(
-        data, offset=offset, max_bytes=max_bytes, tool=command.mcp.name, known=known
+        data, offset=offset, max_bytes=max_bytes - len(extra), tool=command.mcp.name, known=known
     )
+    text = _envelope(data, cut, known)
     return CallToolResult(
-        content=[TextContent(type="text", text=_envelope(data, cut, known))],
+        content=[TextContent(type="text", text=text[:-1] + extra + "}" if extra else text)],
         structured_content=data,
+        _meta={COST_META: cost} if cost is not None else None,
+    )
+
+
+COST_META = "dockerhub/cost"
+
+
+def replayed(answer: CallToolResult, max_pulls: int | None = None) -> CallToolResult:
+    """A saved answer given again: its cost says nothing was spent (`saved_result`)."""
+    meta = answer.meta or {}
+    if COST_META not in meta or not answer.content:
+        return answer
+    cost = {
+        "requests": 0,
+        "by_kind": {},
+        "bytes_received": 0,
+        "docker_hub": {"pulls": 0, "free_heads": 0, "max_pulls": max_pulls},
+        "cache": {"hits": 0, "by_kind": {}, "stale": 0, "saved_result": True},
+    }
+    first = answer.content[0]
+    text = getattr(first, "text", "")
+    at = text.rfind(',"cost":')
+    if at < 0:
+        return answer
+    content = [TextContent(type="text", text=f'{text[:at]},"cost":{_json(cost)}}}')]
+    return answer.model_copy(
+        update={"content": [*content, *answer.content[1:]], "meta": {**meta, COST_META: cost}}
     )
 
 
@@ -1028,20 +1113,42 @@ def build_server(
             )
         return await answer(tool, dict(params.arguments or {}))
 
+    metrics = limits.metrics
+
     async def answer(tool: Tool, arguments: dict[str, Any]) -> CallToolResult:
+        if metrics is None:
+            return await _answer(tool, arguments)
+        import time
+
+        started = time.monotonic()
+        outcome = "internal"
+        try:
+            outcomes: list[str] = []
+            result = await _answer(tool, arguments, outcomes)
+            outcome = outcomes[0] if outcomes else "ok"
+            return result
+        finally:
+            metrics.tool_call(tool.name, outcome, time.monotonic() - started)
+
+    async def _answer(
+        tool: Tool, arguments: dict[str, Any], outcomes: list[str] | None = None
+    ) -> CallToolResult:
         key = None
         if store is not None and tool.reusable:
             key = ResultStore.key(tool.name, arguments, credential_identity(service.settings))
             if key is not None:
                 saved = store.get(key)
+                if metrics is not None:
+                    metrics.result_cache(tool.name, saved is not None)
                 if saved is not None:
-                    saved_result: CallToolResult = saved
-                    return saved_result
+                    return replayed(saved, limits.max_pulls)
         import anyio.to_thread
 
         try:
             result, until = await anyio.to_thread.run_sync(tool.run, arguments)
         except ToolError as exc:  # worded for a model already (see `Tool.run`)
+            if outcomes is not None:
+                outcomes.append(outcome_of(exc))
             return _error_result(f"Error executing tool {tool.name}: {exc}")
         if key is not None and store is not None and until is not None:
             store.put(key, result, expires_at=until, size=_answer_size(result))
@@ -1262,20 +1369,36 @@ class BearerAuth:
 
 
 def http_app(
-    server: Server[Any], service: DockerHubService, *, host: str, token: str | None
+    server: Server[Any],
+    service: DockerHubService,
+    *,
+    host: str,
+    token: str | None,
+    metrics: ServerMetrics | None = None,
 ) -> Any:
-    """The ASGI app of `serve-mcp --transport http`: /mcp and /health, behind BearerAuth when
-    a token is set."""
+    """The ASGI app of `serve-mcp --transport http`: /mcp, /health and (with `metrics`)
+    /metrics in the Prometheus text format, behind BearerAuth when a token is set (/metrics
+    needs the token like /mcp: it names the registries the server talks to)."""
     from starlette.requests import Request
-    from starlette.responses import JSONResponse
+    from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse(health_report(service, server))
 
-    app = server.streamable_http_app(
-        host=host, custom_starlette_routes=[Route("/health", health, methods=["GET"])]
-    )
+    routes = [Route("/health", health, methods=["GET"])]
+    if metrics is not None:
+        from dockerhub_cli.mcp.metrics import CONTENT_TYPE
+
+        async def scrape(request: Request) -> Response:
+            from starlette.concurrency import run_in_threadpool
+
+            # in a worker thread: a big scrape must not hold up the event loop's MCP traffic
+            body = await run_in_threadpool(metrics.exposition)
+            return Response(body, media_type=CONTENT_TYPE)
+
+        routes.append(Route("/metrics", scrape, methods=["GET"]))
+    app = server.streamable_http_app(host=host, custom_starlette_routes=routes)
     return BearerAuth(app, token) if token is not None else app
 
 
@@ -1288,14 +1411,22 @@ def serve(
     debug: bool = False,
     auth_token: str | None = None,
     no_auth: bool = False,
+    max_pulls: int | None = None,
 ) -> None:
-    """Serve until the client disconnects (stdio) or the process is interrupted (http)."""
+    """Serve until the client disconnects (stdio) or the process is interrupted (http).
+    `max_pulls` bounds the Docker Hub pulls of each tool call; the http transport also
+    serves /metrics."""
+    metrics = None
     if transport == "http":
         check_http_exposure(host, auth_token, no_auth=no_auth)
         if isinstance(service, DeferredService):  # /health answers from the first request
             service = service.get()
+        from dockerhub_cli.mcp.metrics import ServerMetrics
+
+        metrics = ServerMetrics(service)
     configure_logging(debug)
-    server = build_server(service, log_level="DEBUG" if debug else "WARNING")
+    limits = Limits.from_env(max_pulls=max_pulls, metrics=metrics)
+    server = build_server(service, log_level="DEBUG" if debug else "WARNING", limits=limits)
     if transport == "stdio":
         log.info("serving MCP on stdio (%d tools)", len(server.dockerhub_tools))  # type: ignore[attr-defined]
         import anyio
@@ -1314,7 +1445,7 @@ def serve(
             if auth_token is None
             else "; every request needs the bearer token",
         )
-    app = http_app(server, service, host=host, token=auth_token)
+    app = http_app(server, service, host=host, token=auth_token, metrics=metrics)
     config = uvicorn.Config(
         app,
         host=host,
@@ -1325,7 +1456,7 @@ def serve(
         timeout_graceful_shutdown=3,
     )
     log.info(
-        "serving MCP on http://%s:%d/mcp (health: /health)%s",
+        "serving MCP on http://%s:%d/mcp (health: /health, metrics: /metrics)%s",
         _url_host(host),
         port,
         ", bearer token required" if auth_token else "",

@@ -1,18 +1,25 @@
 """Result models of the file commands: `files`, `cat`/read, `extract`, `diff`, `waste`.
 
 A public contract (JSON and MCP): add fields, never rename them. Sizes are bytes; `layer` is
-the 0-based index of the layer in the manifest; paths are relative to the image root, with
-invalid UTF-8 and control characters shown as `\\xNN`.
+the 0-based index of the layer in the manifest; paths are relative to the image root and are the
+real names, control characters included (JSON escapes them; tables show them as `\\x1b`),
+except bytes that are not UTF-8, which JSON cannot carry: those are written `\\xNN` (`Name`).
+`cat` and `extract` accept a path in either form.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from dockerhub_cli.models.core import Model
 from dockerhub_cli.models.images import PlatformInfo
+from dockerhub_cli.text import utf8_safe
+
+# A name from a layer: exact, but with bytes that are not UTF-8 (kept as `surrogateescape`
+# surrogates by the index) written `\\xNN`, so that the model always encodes as JSON.
+Name = Annotated[str, AfterValidator(utf8_safe)]
 
 
 class Download(Model):
@@ -27,14 +34,14 @@ class Download(Model):
 
 
 class FileInfo(Model):
-    path: str
+    path: Name
     type: Literal["file", "dir", "symlink", "hardlink", "char", "block", "fifo"]
     size: int = Field(description="Content bytes (regular files and hard links), else 0")
     mode: str = Field(description="ls-style mode, e.g. -rwxr-xr-x")
     mode_bits: int = Field(description="Permission bits (with setuid/setgid/sticky)")
     uid: int
     gid: int
-    link: str | None = Field(
+    link: Name | None = Field(
         default=None, description="Symlink target, or the hard link's target path"
     )
     sha256: str | None = Field(default=None, description="sha256 of the content (regular files)")
@@ -47,16 +54,16 @@ class FileListing(Model):
     reference: str
     digest: str = Field(description="Digest of the image manifest read")
     platform: PlatformInfo
-    path: str = Field(description="The directory listed ('' for the whole image)")
+    path: Name = Field(description="The directory listed ('' for the whole image)")
     layer: int | None = Field(default=None, description="Only this layer's own changes (--layer)")
     find: str | None = Field(default=None, description="The --find glob")
     files: list[FileInfo]
     total_files: int = Field(description="Entries matched (before paging)")
     total_size: int = Field(description="Content bytes of the entries matched")
-    deleted: list[str] = Field(
+    deleted: list[Name] = Field(
         default_factory=list, description="With --layer: paths that layer deletes (whiteouts)"
     )
-    opaque: list[str] = Field(
+    opaque: list[Name] = Field(
         default_factory=list, description="With --layer: directories that layer makes opaque"
     )
     layers: int = Field(description="Layers in the image")
@@ -71,8 +78,8 @@ class FileContent(Model):
     reference: str
     digest: str
     platform: PlatformInfo | None = Field(default=None, description="The platform image read")
-    path: str = Field(description="The path asked for")
-    resolved_path: str = Field(description="After following symlinks inside the image")
+    path: Name = Field(description="The path asked for")
+    resolved_path: Name = Field(description="After following symlinks inside the image")
     layer: int
     size: int
     sha256: str | None = None
@@ -85,7 +92,7 @@ class FileContent(Model):
 
 
 class Skipped(Model):
-    path: str
+    path: Name
     reason: str
 
 
@@ -117,7 +124,7 @@ class ExtractResult(Model):
 
 
 class FileChange(Model):
-    path: str
+    path: Name
     change: Literal["added", "removed", "changed"]
     fields: list[str] = Field(
         default_factory=list, description="What changed: type, sha256, size, mode, uid, gid, link"
@@ -180,7 +187,7 @@ class FileDiff(Model):
     digest2: str
     platform1: PlatformInfo | None = None
     platform2: PlatformInfo | None = None
-    path: str
+    path: Name
     changes: list[FileChange]
     total_changes: int
     totals: DiffTotals
@@ -195,7 +202,7 @@ class FileDiff(Model):
 
 
 class WasteItem(Model):
-    path: str
+    path: Name
     wasted_bytes: int = Field(description="Bytes of this path's versions a later layer replaced")
     versions: int = Field(description="Versions of it that were overwritten or deleted")
     layers: list[int] = Field(description="Layers whose version is wasted")

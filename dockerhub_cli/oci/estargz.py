@@ -19,6 +19,7 @@ from typing import Any
 from dockerhub_cli.errors import DigestMismatchError
 from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci import layer as L
+from dockerhub_cli.oci.timestamp import parse_timestamp
 
 TOC_DIGEST_ANNOTATION = "containerd.io/snapshot/stargz/toc.digest"
 TOC_NAME = "stargz.index.json"
@@ -79,19 +80,54 @@ def index_from_toc(
     toc: bytes, *, digest: str, media_type: str, blob_size: int, toc_offset: int
 ) -> L.LayerIndex:
     """A LayerIndex (with each whole file's content range in `chunks`) from a verified TOC."""
+    index = L.LayerIndex(
+        digest=digest, media_type=media_type, compression="gzip", compressed_size=blob_size
+    )
+    starts: list[tuple[int, str, int]] = []
+    for entry, raw in toc_entries(toc, index, what="eStargz TOC", skip=TOC_NAME):
+        offset = raw.get("offset")
+        if (
+            entry.type == L.FILE
+            and isinstance(offset, int)
+            and entry.size
+            and not raw.get("chunkSize")
+        ):
+            starts.append((offset, entry.path, entry.size))
+    # A file's content runs from its offset to the next file's (or to the TOC).
+    bounds = sorted({o for o, _, _ in starts} | {toc_offset})
+    following = dict(zip(bounds, bounds[1:], strict=False))
+    for offset, path, _size in starts:
+        end = following.get(offset)
+        if end is not None and 0 <= offset < end <= toc_offset:
+            index.chunks[path] = [offset, end]
+    # The TOC is itself a tar entry (so a plain pull extracts it): list it as a stream would.
+    toc_entry = L.Entry(
+        TOC_NAME, L.FILE, len(toc), 0o644, sha256="sha256:" + hashlib.sha256(toc).hexdigest()
+    )
+    index.entries.append(toc_entry)
+    L.fill_hardlinks(index)
+    index.notes.insert(0, "read from its eStargz TOC (Range requests), not streamed")
+    return index
+
+
+def toc_entries(
+    toc: bytes, index: L.LayerIndex, *, what: str, skip: str | None = None
+) -> list[tuple[L.Entry, dict[str, Any]]]:
+    """The entries of a CRFS-style TOC (eStargz's `stargz.index.json`, zstd:chunked's
+    manifest: the same JSON), into `index` (entries, whiteouts, opaque directories, a note on
+    names escaping the root); returns each entry added with its raw TOC object."""
     try:
         data: Any = jsonlimits.loads(toc)
         raw_entries = data["entries"]
         if not isinstance(raw_entries, list):
             raise TypeError("entries is not a list")
     except (ValueError, KeyError, TypeError) as exc:
-        raise L.LayerError(f"eStargz TOC is not valid: {exc}") from None
+        raise L.LayerError(f"{what} is not valid: {exc}") from None
     if len(raw_entries) > L.MAX_ENTRIES:
-        raise L.LayerError(f"eStargz TOC lists more than {L.MAX_ENTRIES:,} entries")
-    index = L.LayerIndex(
-        digest=digest, media_type=media_type, compression="gzip", compressed_size=blob_size
-    )
-    starts: list[tuple[int, str, int]] = []
+        raise L.LayerError(f"{what} lists more than {L.MAX_ENTRIES:,} entries")
+    ints = L.Interner()
+    i = ints.of
+    added: list[tuple[L.Entry, dict[str, Any]]] = []
     escaped = 0
     for raw in raw_entries:
         if not isinstance(raw, dict):
@@ -103,7 +139,7 @@ def index_from_toc(
         if path is None:
             escaped += 1
             continue
-        if not path or path == TOC_NAME:
+        if not path or path == skip:
             continue
         base, parent = posixpath.basename(path), posixpath.dirname(path)
         if base == L.OPAQUE_MARKER:
@@ -119,48 +155,45 @@ def index_from_toc(
                 escaped += 1
                 continue
         elif kind == L.SYMLINK:
-            link = L.visible(str(link or ""))
+            link = str(link or "")
         else:
             link = None
         size = _int(raw.get("size")) if kind == L.FILE else 0
+        sha = raw.get("digest")
         entry = L.Entry(
             path=path,
             type=kind,
             size=size,
-            mode=_int(raw.get("mode")) & 0o7777,
-            uid=_int(raw.get("uid")),
-            gid=_int(raw.get("gid")),
+            mode=i(_int(raw.get("mode")) & 0o7777),
+            uid=i(_int(raw.get("uid"))),
+            gid=i(_int(raw.get("gid"))),
             link=link,
-            sha256=str(raw["digest"]) if kind == L.FILE and raw.get("digest") else None,
+            sha256=str(sha) if kind == L.FILE and sha else None,
+            mtime=i(_mtime(raw.get("modtime"))),
             devmajor=_int(raw.get("devMajor")),
             devminor=_int(raw.get("devMinor")),
         )
         if kind == L.FILE and entry.sha256 is None and size == 0:
             entry = L.Entry(
                 entry.path, entry.type, 0, entry.mode, entry.uid, entry.gid,
-                sha256="sha256:" + hashlib.sha256(b"").hexdigest(),
+                sha256="sha256:" + hashlib.sha256(b"").hexdigest(), mtime=entry.mtime,
             )  # fmt: skip
         index.entries.append(entry)
-        offset = raw.get("offset")
-        if kind == L.FILE and isinstance(offset, int) and size and not raw.get("chunkSize"):
-            starts.append((offset, path, size))
-    # A file's content runs from its offset to the next file's (or to the TOC).
-    bounds = sorted({o for o, _, _ in starts} | {toc_offset})
-    following = dict(zip(bounds, bounds[1:], strict=False))
-    for offset, path, _size in starts:
-        end = following.get(offset)
-        if end is not None and 0 <= offset < end <= toc_offset:
-            index.chunks[path] = [offset, end]
-    # The TOC is itself a tar entry (so a plain pull extracts it): list it as a stream would.
-    toc_entry = L.Entry(
-        TOC_NAME, L.FILE, len(toc), 0o644, sha256="sha256:" + hashlib.sha256(toc).hexdigest()
-    )
-    index.entries.append(toc_entry)
-    L.fill_hardlinks(index)
-    index.notes.append("read from its eStargz TOC (Range requests), not streamed")
+        added.append((entry, raw))
     if escaped:
         index.notes.append(f"{escaped} TOC entries escaping the root ignored")
-    return index
+    return added
+
+
+def _mtime(value: Any) -> int:
+    """A TOC's RFC 3339 `modtime` as Unix seconds (0 when absent, bad or before 1970)."""
+    when = parse_timestamp(value)
+    if when is None or when.tzinfo is None:
+        return 0
+    try:
+        return max(0, int(when.timestamp()))
+    except (OverflowError, OSError, ValueError):
+        return 0
 
 
 def _int(value: Any) -> int:

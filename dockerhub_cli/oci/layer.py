@@ -23,22 +23,26 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-import re
 import stat
 import tarfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
 from dockerhub_cli.errors import DigestMismatchError, DockerHubError, UpstreamError
+from dockerhub_cli.text import visible
 
-INDEX_FORMAT = 1
+# 2: names are the real names (format 1 stored them escaped for display).
+INDEX_FORMAT = 2
 CHUNK = 256 * 1024
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+BZIP2_MAGIC = b"BZh"
+# after "BZh" and the block size digit: a block's magic (pi) or an empty stream's end (sqrt pi)
+_BZIP2_NEXT = (b"\x31\x41\x59\x26\x53\x59", b"\x17\x72\x45\x38\x50\x90")
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 
@@ -175,11 +179,19 @@ def gzip_backend(name: str | None = None) -> tuple[str, Callable[[int], Any]]:
 
 
 def sniff(head: bytes, media_type: str = "") -> str:
-    """'gzip', 'zstd' or 'tar', from the first bytes; the media type only when they are few."""
+    """'gzip', 'zstd', 'bzip2' or 'tar', from the first bytes (10 suffice); the media type only
+    when they are few."""
     if head.startswith(GZIP_MAGIC):
         return "gzip"
     if head.startswith(ZSTD_MAGIC):
         return "zstd"
+    if (
+        head.startswith(BZIP2_MAGIC)
+        and head[3:4] in b"123456789"
+        and len(head) >= 10
+        and head[4:10] in _BZIP2_NEXT
+    ):
+        return "bzip2"
     if len(head) < 4:
         media = media_type.lower()
         if media.endswith("gzip"):
@@ -379,6 +391,62 @@ class _ZstdFrames:
             raise LayerError(f"{self.what} is truncated: its zstd stream ends inside a frame")
 
 
+class _Bzip2:
+    """Decompressed bytes of (multi-stream) bzip2 with the standard library's `bz2`, at most
+    n bytes per read (`max_length`), so a bomb cannot blow up memory. Docker's old
+    `tar.bzip2` layers; slow (10 MB/s of tar, measured) but bounded like the others."""
+
+    kind = "bzip2"
+    backend = "bz2 (standard library)"
+
+    def __init__(self, source: Reader, head: bytes, *, max_out: int, what: str) -> None:
+        import bz2
+
+        self.source, self.what, self.max_out = source, what, max_out
+        self.out = 0
+        self._new = bz2.BZ2Decompressor
+        self._obj = self._new()
+        self._pending = head
+        self._started = False
+        self._eof = False
+
+    def read(self, n: int = -1, /) -> bytes:
+        n = n if n and n > 0 else CHUNK
+        while not self._eof:
+            obj = self._obj
+            data = b""
+            if obj.needs_input:
+                data = self._pending or self.source.read(CHUNK)
+                self._pending = b""
+                if not data:
+                    if self._started:
+                        raise LayerError(f"{self.what} is truncated: its bzip2 stream ends early")
+                    self._eof = True
+                    return b""
+            try:
+                self._started = True
+                piece = obj.decompress(data, n)
+            except (OSError, ValueError, EOFError) as exc:
+                raise LayerError(f"{self.what} is corrupt: bzip2 says {exc}") from None
+            if obj.eof:
+                rest = obj.unused_data
+                self._obj, self._started = self._new(), False
+                if rest.startswith(BZIP2_MAGIC):
+                    self._pending = rest
+                elif rest.strip(b"\0"):
+                    raise LayerError(f"{self.what}: garbage after the bzip2 stream")
+            if piece:
+                self.out += len(piece)
+                if self.out > self.max_out:
+                    raise LayerError(
+                        f"{self.what} decompresses to more than {self.max_out:,} bytes; "
+                        "refusing it",
+                        hint="a decompression bomb, or raise the limit",
+                    )
+                return piece
+        return b""
+
+
 class _Plain:
     def __init__(self, source: Reader, head: bytes, max_out: int, what: str) -> None:
         self.source, self._head, self.max_out, self.what = source, head, max_out, what
@@ -404,11 +472,11 @@ def decompressed(
     max_out: int = MAX_UNCOMPRESSED,
     what: str = "layer",
     gzip_impl: str | None = None,
-) -> _Gzip | _Zstd | _Plain:
+) -> _Gzip | _Zstd | _Bzip2 | _Plain:
     """The uncompressed tar stream of a layer blob, whatever its compression."""
     head = b""
-    while len(head) < 4:
-        more = source.read(4 - len(head))
+    while len(head) < 10:
+        more = source.read(10 - len(head))
         if not more:
             break
         head += more
@@ -417,6 +485,8 @@ def decompressed(
         return _Plain(source, head, max_out, what)
     if kind == "gzip":
         return _Gzip(source, head, max_out=max_out, what=what, impl=gzip_impl)
+    if kind == "bzip2":
+        return _Bzip2(source, head, max_out=max_out, what=what)
     return _Zstd(source, head, max_out=max_out, what=what)
 
 
@@ -445,22 +515,97 @@ _TYPES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+_FIELDS = (
+    "path", "type", "size", "mode", "uid", "gid", "link", "sha256", "mtime", "devmajor",
+    "devminor",
+)  # fmt: skip
+_KINDS = {k: k for k in (FILE, DIR, SYMLINK, HARDLINK, CHAR, BLOCK, FIFO)}
+_SHA = "sha256:"
+
+
 class Entry:
     """One member of a layer: `path` is normalised (relative, no `.` or `..`, no trailing
-    slash; invalid UTF-8 and control characters shown as `\\xNN`)."""
+    slash) and is the member's real name, as is `link`: bytes that are not UTF-8 are kept as
+    lone surrogates (`surrogateescape`, so `os` functions write the same bytes back) and control
+    characters as they are. Make them visible (`text.visible`) at the output edge, never here.
 
+    Immutable, with the fields of `_FIELDS` (`sha256` is `"sha256:<hex>"` or None).
+
+    Memory: layers of 100k entries exist (CUDA, TeX, node_modules), and every entry of every
+    layer of an image is held at once, so an entry is small: a slots object, its content
+    digest kept as 32 raw bytes (65 bytes instead of a 120-byte str), its type one of the
+    shared constants and its repeated ints (mode, owner, mtime) shared (`Interner`); about 280
+    bytes with its path."""
+
+    __slots__ = (
+        "path", "type", "size", "mode", "uid", "gid", "link", "_digest", "mtime", "devmajor",
+        "devminor",
+    )  # fmt: skip
     path: str
     type: str
-    size: int = 0
-    mode: int = 0
-    uid: int = 0
-    gid: int = 0
-    link: str | None = None
-    sha256: str | None = None
-    mtime: int = 0
-    devmajor: int = 0
-    devminor: int = 0
+    size: int
+    mode: int
+    uid: int
+    gid: int
+    link: str | None
+    _digest: bytes | None
+    mtime: int
+    devmajor: int
+    devminor: int
+
+    def __init__(
+        self,
+        path: str,
+        type: str,  # noqa: A002 - the field's name in the JSON contract
+        size: int = 0,
+        mode: int = 0,
+        uid: int = 0,
+        gid: int = 0,
+        link: str | None = None,
+        sha256: str | None = None,
+        mtime: int = 0,
+        devmajor: int = 0,
+        devminor: int = 0,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "path", path)
+        put(self, "type", _KINDS.get(type, type))
+        put(self, "size", size)
+        put(self, "mode", mode)
+        put(self, "uid", uid)
+        put(self, "gid", gid)
+        put(self, "link", link)
+        put(self, "_digest", _pack(sha256))
+        put(self, "mtime", mtime)
+        put(self, "devmajor", devmajor)
+        put(self, "devminor", devminor)
+
+    @property
+    def sha256(self) -> str | None:
+        d = self._digest
+        if d is None:
+            return None
+        return _SHA + d.hex() if len(d) == 32 else d.decode("utf-8", "surrogatepass")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Entry is immutable (cannot set {name})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return self.row() == other.row()
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.type, self.size, self._digest, self.link))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{name}={value!r}" for name, value in zip(_FIELDS, self.row(), strict=True)
+        )
+        return f"Entry({fields})"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return Entry, tuple(self.row())
 
     def row(self) -> list[Any]:
         return [
@@ -478,8 +623,62 @@ class Entry:
         ]
 
     @classmethod
-    def from_row(cls, row: list[Any]) -> Entry:
-        return cls(*row)
+    def from_row(cls, row: list[Any], ints: Interner | None = None) -> Entry:
+        if ints is None:
+            return cls(*row)
+        i = ints.of
+        path, kind, size, mode, uid, gid, link, sha256, mtime, major, minor = row
+        return cls(path, kind, size, i(mode), i(uid), i(gid), link, sha256, i(mtime), major, minor)
+
+
+def _pack(sha256: str | None) -> bytes | None:
+    """`sha256:<64 hex>` as its 32 bytes; anything else (another algorithm, a damaged value
+    from a TOC) kept as its text, so `sha256` gives back exactly what was stored."""
+    if sha256 is None:
+        return None
+    if len(sha256) == 71 and sha256.startswith(_SHA):
+        try:
+            packed = bytes.fromhex(sha256[7:])
+        except ValueError:
+            pass
+        else:
+            if packed.hex() == sha256[7:]:  # lower-case hex only: upper case stays text
+                return packed
+    return sha256.encode("utf-8", "surrogatepass")
+
+
+@dataclass(frozen=True)
+class _EntryFields:
+    """Entry's fields as a dataclass declares them: lent to Entry (`__dataclass_fields__`) so
+    that `dataclasses.replace`, `fields` and `asdict` work on entries as on the dataclass
+    they used to be (`sha256` goes through the constructor and the property)."""
+
+    path: str
+    type: str
+    size: int = 0
+    mode: int = 0
+    uid: int = 0
+    gid: int = 0
+    link: str | None = None
+    sha256: str | None = None
+    mtime: int = 0
+    devmajor: int = 0
+    devminor: int = 0
+
+
+Entry.__dataclass_fields__ = _EntryFields.__dataclass_fields__  # type: ignore[attr-defined]
+
+
+class Interner(dict[int, int]):
+    """One shared int object per distinct value (CPython caches only -5..256: every entry's
+    mode 0o644 would otherwise be its own 28-byte object, and so would its mtime)."""
+
+    def of(self, value: int) -> int:
+        return self.setdefault(value, value)
+
+
+class StaleIndexFormat(ValueError):
+    """A cached index written by another version of the format: read the layer again."""
 
 
 @dataclass
@@ -493,14 +692,58 @@ class LayerIndex:
     whiteouts: list[str] = field(default_factory=list)
     opaque: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # eStargz: path -> [start, end) of the compressed bytes holding that file's content.
+    # eStargz / zstd:chunked: path -> [start, end) of the compressed bytes of its content.
     chunks: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def content_bytes(self) -> int:
         return sum(e.size for e in self.entries if e.type == FILE)
 
-    def to_json(self) -> dict[str, Any]:
+    def write_lines(self, fh: IO[str]) -> None:
+        """The cache form, written as it is produced: a JSON line with every field but the
+        entries (which it counts), then one JSON line per entry (`Entry.row()`). A 110k-entry
+        index as one JSON document costs more memory to write and to read than the index
+        itself. ASCII: names that are not UTF-8 travel as `\\udcXX` escapes, read back the same."""
+        import json
+
+        head = self.to_json(entries=False) | {"entries": len(self.entries)}
+        fh.write(json.dumps(head, separators=(",", ":")) + "\n")
+        dumps = json.JSONEncoder(separators=(",", ":")).encode
+        step = 4096
+        for start in range(0, len(self.entries), step):
+            fh.write("".join(dumps(e.row()) + "\n" for e in self.entries[start : start + step]))
+
+    @classmethod
+    def read_lines(cls, lines: Iterable[str | bytes]) -> LayerIndex:
+        """Inverse of `write_lines`, an entry at a time; ValueError for anything else."""
+        import json
+
+        it = iter(lines)
+        try:
+            head = json.loads(next(it))
+            if head.get("format") != INDEX_FORMAT:
+                raise StaleIndexFormat(f"index format {head.get('format')!r}, not {INDEX_FORMAT}")
+            count = head.get("entries")
+            if not isinstance(count, int) or count < 0:
+                raise ValueError("bad entry count")
+            head["entries"] = []
+            index = cls.from_json(head)
+            ints = Interner()
+            add = index.entries.append
+            for line in it:
+                e = Entry.from_row(json.loads(line), ints)
+                if not isinstance(e.path, str) or not isinstance(e.size, int):
+                    raise ValueError("bad entry")
+                add(e)
+        except StaleIndexFormat:
+            raise
+        except (StopIteration, AttributeError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a layer index: {exc}") from None
+        if len(index.entries) != count:
+            raise ValueError(f"not a layer index: {len(index.entries)} of {count} entries")
+        return index
+
+    def to_json(self, *, entries: bool = True) -> dict[str, Any]:
         return {
             "format": INDEX_FORMAT,
             "digest": self.digest,
@@ -508,7 +751,7 @@ class LayerIndex:
             "compression": self.compression,
             "compressed_size": self.compressed_size,
             "uncompressed_size": self.uncompressed_size,
-            "entries": [e.row() for e in self.entries],
+            **({"entries": [e.row() for e in self.entries]} if entries else {}),
             "whiteouts": self.whiteouts,
             "opaque": self.opaque,
             "notes": self.notes,
@@ -520,8 +763,9 @@ class LayerIndex:
         """Inverse of `to_json`; ValueError for anything else (a damaged cache file)."""
         try:
             if data.get("format") != INDEX_FORMAT:
-                raise ValueError("unknown index format")
-            entries = [Entry.from_row(list(r)) for r in data["entries"]]
+                raise StaleIndexFormat(f"index format {data.get('format')!r}, not {INDEX_FORMAT}")
+            ints = Interner()
+            entries = [Entry.from_row(r, ints) for r in data["entries"]]
             for e in entries:
                 if not isinstance(e.path, str) or not isinstance(e.size, int):
                     raise ValueError("bad entry")
@@ -537,38 +781,51 @@ class LayerIndex:
                 notes=[str(n) for n in data["notes"]],
                 chunks={str(k): [int(v[0]), int(v[1])] for k, v in data.get("chunks", {}).items()},
             )
+        except StaleIndexFormat:
+            raise
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a layer index: {exc}") from None
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def visible(name: str) -> str:
-    """Invalid UTF-8 (surrogate escapes from tarfile) and control characters as `\\xNN`."""
-    if not _CONTROL.search(name):
-        return name
-
-    def one(match: re.Match[str]) -> str:
-        ch = match.group()
-        code = ord(ch)
-        return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\x{code:02x}"
-
-    return _CONTROL.sub(one, name)
 
 
 def normalise(name: str) -> str | None:
     """A tar member name as a path relative to the image root, or None if it escapes the root.
 
     Absolute names count from the root (as runtimes apply them); `..` that climbs above the
-    root is refused."""
+    root is refused. The name is kept as it is otherwise (control characters, bytes that are
+    not UTF-8 as `surrogateescape` surrogates): it is data, made visible only when shown."""
     stripped = name.lstrip("/")
     clean = posixpath.normpath(stripped) if stripped else "."
     if clean == ".":
         return ""
     if clean == ".." or clean.startswith("../"):
         return None
-    return visible(clean)
+    return clean
+
+
+class _TailPadded:
+    """The tar stream for `tarfile`, which insists on the padding after the last member's
+    content (and raises "unexpected end of data" without it), where Go's archive/tar, and so
+    every container runtime, takes a stream that ends right after the content as complete.
+    umoci 0.4's `insert` writes such layers. When the stream ends exactly at the end of the
+    last member's content (`data_end`, set by the walk), the padding is supplied as zeros;
+    anywhere else, the end stays an end (content cut short is still an error)."""
+
+    def __init__(self, stream: Reader) -> None:
+        self.stream = stream
+        self.pos = 0
+        self.data_end = -1
+        self.padded = 0
+
+    def read(self, n: int = -1, /) -> bytes:
+        data = self.stream.read(n)
+        if data:
+            self.pos += len(data)
+            return data
+        if self.pos == self.data_end and self.pos % 512 and not self.padded:
+            self.padded = -self.pos % 512
+            self.pos += self.padded
+            return bytes(self.padded)
+        return b""
 
 
 class _GuardedTarInfo(tarfile.TarInfo):
@@ -618,11 +875,13 @@ def index_layer(
         source, media_type, max_out=limits.max_uncompressed, what=what, gzip_impl=gzip_impl
     )
     index = LayerIndex(digest=digest, media_type=media_type, compression=stream.kind)
+    ints = Interner()
     escaped: list[str] = []
     absolute = 0
+    tail = _TailPadded(stream)
     try:
         tar = tarfile.open(  # type: ignore[call-overload]
-            fileobj=stream,
+            fileobj=tail,
             mode="r|",
             bufsize=CHUNK,  # the default 10 kB reads cost more in Python than inflating
             tarinfo=_GuardedTarInfo,
@@ -645,11 +904,12 @@ def index_layer(
                 )
             if limits.clock() - started > limits.max_seconds:
                 raise LayerError(f"{what} took longer than {limits.max_seconds:.0f} s to read")
+            tail.data_end = member.offset_data + (member.size if not member.issparse() else -1)
             if member.name.startswith("/"):
                 absolute += 1
             path = normalise(member.name)
             if path is None:
-                escaped.append(visible(member.name))
+                escaped.append(member.name)
                 continue
             if path == "":
                 continue  # the root itself ("./")
@@ -667,22 +927,23 @@ def index_layer(
                 continue
             link: str | None = None
             if kind == SYMLINK:
-                link = visible(member.linkname)
+                link = member.linkname
             elif kind == HARDLINK:
                 link = normalise(member.linkname)
                 if not link:
-                    escaped.append(f"{path} -> {visible(member.linkname)}")
+                    escaped.append(f"{path} -> {member.linkname}")
                     continue
             digest_hex: str | None = None
+            i = ints.of
             entry = Entry(
                 path=path,
                 type=kind,
                 size=member.size if kind == FILE else 0,
-                mode=stat.S_IMODE(member.mode),
-                uid=member.uid,
-                gid=member.gid,
+                mode=i(stat.S_IMODE(member.mode)),
+                uid=i(member.uid),
+                gid=i(member.gid),
                 link=link,
-                mtime=int(member.mtime),
+                mtime=i(int(member.mtime)),
                 devmajor=member.devmajor if kind in (CHAR, BLOCK) else 0,
                 devminor=member.devminor if kind in (CHAR, BLOCK) else 0,
             )
@@ -709,13 +970,15 @@ def index_layer(
     fill_hardlinks(index)
     index.uncompressed_size = stream.out
     if escaped:
-        sample = ", ".join(repr(n) for n in escaped[:3])
+        sample = ", ".join(repr(visible(n)) for n in escaped[:3])
         index.notes.append(
             f"{len(escaped)} entr{'y' if len(escaped) == 1 else 'ies'} with a name or link "
             f"escaping the root ignored: {sample}"
         )
     if absolute:
         index.notes.append(f"{absolute} absolute name(s) read as relative to the root")
+    if tail.padded:
+        index.notes.append("the tar ends without its end-of-archive blocks; read as runtimes do")
     return index
 
 
@@ -883,7 +1146,7 @@ class MergedFS:
             placed_at = self._place(entry.path)
             member = None
             if placed_at != entry.path:
-                member, entry = entry.path, replace(entry, path=placed_at)
+                member, entry = entry.path, Entry(placed_at, *entry.row()[1:])
             old = self.entries.get(entry.path)
             if old is not None:
                 if entry.type == DIR and old.entry.type == DIR:
@@ -999,6 +1262,19 @@ def real_path(
             continue
         done.append(part)
     return "/".join(done)
+
+
+def shown_as(fs: MergedFS, path: str) -> str | None:
+    """The real path that is displayed as `path`: a name with control characters or bytes that
+    are not UTF-8 is shown escaped (`text.visible`: `\\x1b`, `\\xff`), and people copy what
+    they see. Exact names always win (the caller tries them first); None if no name matches."""
+    if "\\" not in path:
+        return None
+    wanted = visible(path)
+    for real in fs.entries:
+        if visible(real) == wanted and real != path:
+            return real
+    return None
 
 
 def lookup(fs: MergedFS, path: str) -> Placed | None:

@@ -50,6 +50,7 @@ from dockerhub_cli.models.files import (
 )
 from dockerhub_cli.oci import layer as L
 from dockerhub_cli.ops.images import platform_info, resolve_image
+from dockerhub_cli.text import visible
 
 if TYPE_CHECKING:
     from dockerhub_cli.oci.manifest import Descriptor
@@ -192,6 +193,25 @@ def _estargz_index(
     )
 
 
+def _zstd_chunked_index(
+    clients: Clients,
+    ref: ImageReference,
+    descriptor: Descriptor,
+    location: tuple[str, int, int, int],
+    budget: Budget,
+) -> L.LayerIndex:
+    """The index of a zstd:chunked layer from its TOC: one Range request, verified by the
+    manifest's manifest-checksum annotation."""
+    from dockerhub_cli.oci import zstdchunked
+
+    checksum, offset, length, uncompressed = location
+    compressed = _read_range(clients, ref, descriptor, offset, offset + length, budget)
+    toc = zstdchunked.read_toc(compressed, checksum, uncompressed)
+    return zstdchunked.index_from_toc(
+        toc, digest=descriptor.digest, media_type=descriptor.media_type, blob_size=descriptor.size
+    )
+
+
 def _check_layer_type(descriptor: Descriptor, position: int) -> None:
     media = descriptor.media_type.lower()
     if media and "tar" not in media and "rootfs" not in media:
@@ -228,9 +248,17 @@ def layer_index(
     from dockerhub_cli.remote.blobs import RangeNotHonouredError
 
     toc_digest = descriptor.annotations.get(TOC_DIGEST_ANNOTATION)
-    if toc_digest and descriptor.size > FOOTER_SIZE:
+    from dockerhub_cli.oci import zstdchunked
+
+    chunked = zstdchunked.toc_location(descriptor.annotations, descriptor.size)
+    lazy: Callable[[], L.LayerIndex] | None = None
+    if chunked is not None:
+        lazy = lambda: _zstd_chunked_index(clients, ref, descriptor, chunked, budget)  # noqa: E731
+    elif toc_digest and descriptor.size > FOOTER_SIZE:
+        lazy = lambda: _estargz_index(clients, ref, descriptor, toc_digest, budget)  # noqa: E731
+    if lazy is not None:
         try:
-            index = _estargz_index(clients, ref, descriptor, toc_digest, budget)
+            index = lazy()
         except RangeNotHonouredError:
             pass  # read it whole, like any other layer
         else:
@@ -319,12 +347,16 @@ class Capture:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        # typed as displayed (`\\xff`)? then the real name is known only once indexed
+        self.shown = visible(path) if "\\" in path else None
         self.layer: int | None = None
         self.spool: IO[bytes] | None = None
 
     def sink(self, layer: int) -> L.FileSink:
         def take(entry: L.Entry) -> IO[bytes] | None:
-            if entry.path != self.path:
+            if entry.path != self.path and (
+                self.shown is None or visible(entry.path) != self.shown
+            ):
                 return None
             self.close()
             self.layer = layer
@@ -369,6 +401,15 @@ def clean_path(path: str | None) -> str:
     return "" if clean == "." else clean
 
 
+def real_path(fs: L.MergedFS, wanted: str) -> str:
+    """`wanted` as the image names it: itself when it exists (also through symlinks), else the
+    name that is displayed as `wanted` (a name with control characters or bytes that are not
+    UTF-8, typed as `files` showed it: `\\x1b`, `\\xff`), else `wanted` unchanged."""
+    if not wanted or L.lookup(fs, wanted) is not None or L.resolve(fs, wanted) is not None:
+        return wanted
+    return L.shown_as(fs, wanted) or wanted
+
+
 def _matches(entry: L.Entry, pattern: str) -> bool:
     if "/" in pattern:
         return fnmatch.fnmatchcase("/" + entry.path, "/" + pattern.lstrip("/"))
@@ -389,27 +430,53 @@ def list_files(
     max_download: int | None = None,
     progress: Progress | None = None,
 ) -> FileListing:
+    listing, rows = list_files_streamed(
+        clients, image, path, layer=layer, find=find, platform=platform,
+        max_download=max_download, progress=progress,
+    )  # fmt: skip
+    listing.files = list(rows)
+    return listing
+
+
+def list_files_streamed(
+    clients: Clients,
+    image: str,
+    path: str | None = None,
+    *,
+    layer: int | None = None,
+    find: str | None = None,
+    platform: str | None = None,
+    max_download: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[FileListing, Iterator[FileInfo]]:
+    """`list_files` with its rows apart: the listing (every field but `files`, which is empty)
+    and an iterator that makes each `FileInfo` as it is asked for. A front-end writing JSON
+    streams the rows (a 110k-entry listing as models costs 1.3 kB a row: more than the index)."""
     budget = Budget(max_download, progress)
     files = load_image(clients, image, platform, budget)
-    where = clean_path(path)
+    where = real_path(files.fs, clean_path(path))
     notes = files.notes()
     deleted: list[str] = []
     opaque: list[str] = []
+    chosen: list[L.Placed]
     if layer is not None:
         if not 0 <= layer < len(files.indexes):
             raise InvalidInputError(
                 f"--layer must be between 0 and {len(files.indexes) - 1} (got {layer})"
             )
         index = files.indexes[layer]
-        inside = [e for e in index.entries if _under(e.path, where)]
-        rows = [_info(e, layer) for e in inside if not find or _matches(e, find)]
+        chosen = [
+            L.Placed(e, layer)
+            for e in index.entries
+            if _under(e.path, where) and (not find or _matches(e, find))
+        ]
         deleted = [p for p in index.whiteouts if _under(p, where)]
         opaque = [p for p in index.opaque if _under(p, where)]
     else:
         placed = files.fs.get(where) if where else None
         if where and placed is None:
             raise NotFoundError(
-                f"{where} does not exist in {files.resolved.reference}",
+                f"{visible(where)} does not exist in {files.resolved.reference}",
                 hint="list a directory above it, or search with --find",
             )
         if find:
@@ -420,23 +487,23 @@ def list_files(
             chosen = files.fs.listdir(where)
         else:
             chosen = list(files.fs.walk())
-        rows = [_info(p.entry, p.layer) for p in chosen]
-    return FileListing(
+    listing = FileListing(
         reference=str(files.resolved.reference),
         digest=files.digest,
         platform=platform_info(files.resolved.platform),
         path=where,
         layer=layer,
         find=find,
-        files=rows,
-        total_files=len(rows),
-        total_size=sum(r.size for r in rows if r.type == "file"),
+        files=[],
+        total_files=len(chosen),
+        total_size=sum(p.entry.size for p in chosen if p.entry.type == L.FILE),
         deleted=deleted,
         opaque=opaque,
         layers=len(files.indexes),
         download=budget.settle(clients),
         notes=notes,
     )
+    return listing, (_info(p.entry, p.layer) for p in chosen)
 
 
 def _under(path: str, where: str) -> bool:
@@ -485,7 +552,7 @@ def _fetch_members(
         )
     hashes: dict[str, str] = {}
     chunks = files.indexes[layer].chunks
-    if chunks and all(m in chunks for m in wanted):  # eStargz: one Range request per file
+    if chunks and all(m in chunks for m in wanted):  # a TOC: one Range request per file
         own = {e.path: e for e in files.indexes[layer].entries}
         for member, make in wanted.items():
             hashes[member] = _read_chunk(
@@ -538,8 +605,9 @@ def _read_chunk(
     make: Callable[[L.Entry], IO[bytes] | None],
     budget: Budget,
 ) -> str:
-    """One eStargz file: its gzip member by a Range request, inflated only as far as the
-    file's size; returns the sha256 of the bytes written (the caller checks it)."""
+    """One eStargz or zstd:chunked file: its gzip member / zstd frames by a Range request,
+    decompressed only as far as the file's size; returns the sha256 of the bytes written (the
+    caller checks it against the verified TOC's)."""
     import hashlib
     import io
 
@@ -552,7 +620,7 @@ def _read_chunk(
     while remaining > 0:
         piece = stream.read(min(L.CHUNK, remaining))
         if not piece:
-            raise L.LayerError(f"{entry.path}: its eStargz chunk ends early")
+            raise L.LayerError(f"{visible(entry.path)}: its compressed chunk ends early")
         remaining -= len(piece)
         hasher.update(piece)
         if out is not None:
@@ -577,6 +645,7 @@ def read_file(
     capture = Capture(wanted)
     try:
         files = load_image(clients, image, platform, budget, capture)
+        wanted = real_path(files.fs, wanted)
         placed, member, layer = _content_source(files, wanted)
         captured = capture.take(layer) if member == wanted else None
     finally:
@@ -718,7 +787,7 @@ def extract_files(
     real_root = root.resolve()
     chosen: dict[str, L.Placed] = {}
     for raw_path in paths:
-        wanted = clean_path(raw_path)
+        wanted = real_path(files.fs, clean_path(raw_path))
         placed = L.lookup(files.fs, wanted) if wanted else None
         if wanted and placed is None:
             raise NotFoundError(f"{wanted} does not exist in {files.resolved.reference}")
@@ -944,8 +1013,6 @@ def safe_link(fs: L.MergedFS, entry: L.Entry) -> tuple[str | None, str | None]:
     link = entry.link or ""
     if not link:
         return None, "empty symlink target (not created)"
-    if "\\x" in link:
-        return None, f"symlink target {link!r} is not valid text (not created)"
     parts = link.split("/")
     if not link.startswith("/") and ".." not in parts:
         return link, None

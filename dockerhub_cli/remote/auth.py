@@ -294,6 +294,7 @@ class RegistryAuth:
             cacheable=False,
             what="a registry token",
             max_bytes=MAX_TOKEN_REPLY_BYTES,
+            kind="token",
         )
         return self._store(challenge, scope, credentials, response)
 
@@ -314,6 +315,7 @@ class RegistryAuth:
             cacheable=False,
             what="a registry token",
             max_bytes=MAX_TOKEN_REPLY_BYTES,
+            kind="token",
         )
         return self._store(challenge, scope, credentials, response)
 

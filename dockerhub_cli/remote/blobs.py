@@ -8,7 +8,6 @@ A layer is immutable (its digest names its bytes), so what we learn by reading i
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dockerhub_cli.errors import DockerHubError, NetworkError, UpstreamError
-from dockerhub_cli.oci.layer import LayerIndex
+from dockerhub_cli.oci.layer import LayerIndex, StaleIndexFormat
 
 if TYPE_CHECKING:
     from dockerhub_cli.config.settings import Settings
@@ -88,7 +87,8 @@ def open_registry_blob(
 
 
 class IndexStore:
-    """`<cache dir>/layers/<algorithm>/<hex>.json`: one verified `LayerIndex` per layer digest.
+    """`<cache dir>/layers/<algorithm>/<hex>.json`: one verified `LayerIndex` per layer digest
+    (`LayerIndex.write_lines`: a JSON line for the index, then one per entry).
 
     Written atomically (mkstemp in the same directory, then rename; mode 0600). Only complete
     indexes of blobs whose digest was verified are ever saved; a file that does not parse, or
@@ -111,13 +111,20 @@ class IndexStore:
         if path is None:
             return None
         try:
-            raw = path.read_bytes()
+            fh = path.open("rb")
         except OSError:
             return None
         try:
-            index = LayerIndex.from_json(json.loads(raw))
+            with fh:
+                index = LayerIndex.read_lines(fh)
             if index.digest != digest:
                 raise ValueError(f"it names {index.digest}")
+        except StaleIndexFormat as exc:  # written by another version: not damage, a miss
+            log.debug("cached file index %s: %s; reading the layer again", path, exc)
+            path.unlink(missing_ok=True)
+            return None
+        except OSError:
+            return None
         except ValueError as exc:
             log.warning("cached file index %s is damaged (%s); reading the layer again", path, exc)
             path.unlink(missing_ok=True)
@@ -132,8 +139,8 @@ class IndexStore:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp makes it 0600
-                    json.dump(index.to_json(), fh, ensure_ascii=False, separators=(",", ":"))
+                with os.fdopen(fd, "w", encoding="ascii") as fh:  # mkstemp makes it 0600
+                    index.write_lines(fh)
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

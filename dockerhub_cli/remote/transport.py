@@ -10,6 +10,7 @@ Layering (top to bottom):
 
 from __future__ import annotations
 
+import heapq
 import logging
 import socket
 import sqlite3
@@ -24,7 +25,6 @@ from urllib.parse import urlsplit
 import requests
 from ratelimit import RateLimitException
 from requests.adapters import HTTPAdapter
-from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,
@@ -44,7 +44,12 @@ from dockerhub_cli.errors import (
     RateLimitedError,
     UpstreamError,
 )
+from dockerhub_cli.remote.cost import CostCounter, Meter
+from dockerhub_cli.remote.lean_imports import without_unused_backends
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
+
+with without_unused_backends():
+    from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
 
 if TYPE_CHECKING:
     from dockerhub_cli.remote.circuit import CircuitBreaker
@@ -129,6 +134,7 @@ class Budget:
     what: str = ""
     clock: Callable[[], float] = time.monotonic
     stream: bool = False  # the caller reads a 2xx body itself, through a StreamedBody
+    kind: str = ""  # what is asked for (`remote/cost.py`: manifest_get, blob, token...)
 
     def remaining(self) -> float:
         return self.deadline - self.clock()
@@ -269,13 +275,11 @@ def _deadline_pools() -> dict[str, type]:
         budget = current_budget()
         if budget is None:
             return base.getresponse(self)
-        timer = threading.Timer(max(0.0, budget.remaining()) + _DEADLINE_GRACE, _abort, (self,))
-        timer.daemon = True
-        timer.start()
+        watch = _WATCHDOG.watch(max(0.0, budget.remaining()) + _DEADLINE_GRACE, self)
         try:
             return base.getresponse(self)
         finally:
-            timer.cancel()
+            watch[3] = None  # cancelled: the watchdog drops it when its time comes
 
     class DeadlineHTTPConnection(HTTPConnection):
         def getresponse(self) -> Any:  # type: ignore[override]
@@ -298,6 +302,51 @@ def _deadline_pools() -> dict[str, type]:
         ConnectionCls = DeadlineHTTPSConnection
 
     return {"http": DeadlineHTTPConnectionPool, "https": DeadlineHTTPSConnectionPool}
+
+
+class _Watchdog:
+    """One daemon thread that shuts down the connections whose deadline passed while they
+    waited for a status line (`_deadline_pools`). It replaced a `threading.Timer` per
+    request: starting a thread cost more than a loopback request, 50 of them per 50-page
+    listing. Entries are `[when, seq, _, connection]`; a cancelled one has no connection."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[list[Any]] = []
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+
+    def watch(self, delay: float, connection: Any) -> list[Any]:
+        with self._cond:
+            self._seq += 1
+            entry = [time.monotonic() + delay, self._seq, None, connection]
+            heapq.heappush(self._heap, entry)
+            if self._thread is None or not self._thread.is_alive():  # first use, or forked
+                self._thread = threading.Thread(
+                    target=self._run, name="dockerhub-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0] is entry:
+                self._cond.notify()  # sooner than what the thread sleeps for
+            return entry
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][3] is None:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                connection = heapq.heappop(self._heap)[3]
+                _abort(connection)
+
+
+_WATCHDOG = _Watchdog()
 
 
 class ResolveTimeoutError(ConnectTimeoutError):
@@ -461,6 +510,38 @@ class ThrottledAdapter(HTTPAdapter):
         return response
 
 
+class MeteredAdapter(ThrottledAdapter):
+    """The adapter of the session: every request that goes to the network passes here (cache
+    hits never do) and is counted by the meter (`remote/cost.py`): kind, host, status, latency,
+    bytes; a manifest GET past `--max-pulls` is refused before it is sent (before the rate
+    limiter and the circuit breaker see it)."""
+
+    meter: Meter | None = None  # set by the Transport
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        meter = self.meter
+        if meter is None:
+            return super().send(request, **kwargs)
+        budget = current_budget()
+        ticket = meter.start(
+            request.method or "GET",
+            request.url or "",
+            budget.kind if budget is not None else "",
+            budget.what if budget is not None else "",
+        )
+        try:
+            response = super().send(request, **kwargs)
+        except BaseException:
+            meter.finish(ticket, None)
+            raise
+        if isinstance(response.raw, StreamedBody):  # a layer: its bytes count as they are read
+            response.raw.counted = lambda n: meter.add_bytes(ticket, n)
+            meter.finish(ticket, response.status_code)
+        else:
+            meter.finish(ticket, response.status_code, len(response._content or b""))
+        return response
+
+
 def _refuse_oversized(response: requests.Response, host: str, budget: Budget) -> None:
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > budget.max_bytes:
@@ -542,6 +623,7 @@ class StreamedBody:
         self.started = self.clock()
         self._window_start = self.started
         self._window_bytes = 0
+        self.counted: Callable[[int], None] | None = None  # told the size of each chunk read
 
     def read(self, n: int | None = -1, /, decode_content: bool | None = None) -> bytes:
         from urllib3.exceptions import DecodeError, ProtocolError, SSLError
@@ -567,6 +649,8 @@ class StreamedBody:
                 ) from None
             self.count += len(chunk)
             self._window_bytes += len(chunk)
+            if self.counted is not None:
+                self.counted(len(chunk))
             if self.count > self.max_bytes:
                 self.close()
                 raise UpstreamError(
@@ -665,7 +749,7 @@ def build_session(
     session.headers["User-Agent"] = USER_AGENT
     # --no-cache reads nothing from the cache but still writes what it fetched (each request
     # is sent with force_refresh, see Transport.request): the next plain run sees that answer.
-    adapter = ThrottledAdapter(
+    adapter = MeteredAdapter(
         limiter,
         (settings.connect_timeout, settings.timeout),
         breaker,
@@ -765,6 +849,8 @@ class CallStats:
     cache_hits: int = 0
     stale: int = 0
     stale_urls: list[str] = field(default_factory=list)
+    # Requests by kind, pulls, bytes, cache hits (`remote/cost.py`; `cost.to_model()`).
+    cost: CostCounter = field(default_factory=CostCounter)
     # As `Transport.reusable` / `reuse_until`, for this call only (the MCP result store).
     reusable: bool = True
     reuse_until: float | None = None
@@ -802,18 +888,25 @@ class Transport:
         self._cache_bypass_warned = False
         # The clock of the per-request deadline (tests inject a fake one).
         self.clock: Callable[[], float] = time.monotonic
+        # What requests cost (`remote/cost.py`), for the process and each tracking block.
+        self.meter = Meter(settings, scopes=lambda: [s.cost for s in self._each_stats()])
+        for adapter in session.adapters.values():
+            if isinstance(adapter, MeteredAdapter):
+                adapter.meter = self.meter
 
     # -- per-call accounting ----------------------------------------------------------------
 
     @contextmanager
-    def tracking(self) -> Iterator[CallStats]:
+    def tracking(self, *, max_pulls: int | None = None) -> Iterator[CallStats]:
         """Count what happens on this thread inside the block (nested blocks all count).
 
         The service wraps each public call in one, and sets `stale=True` on its result when
-        `stats.stale` is non-zero.
+        `stats.stale` is non-zero. `stats.cost` is what the block cost; `max_pulls` limits the
+        Docker Hub pulls spent inside it (the MCP server's per-call `--max-pulls`).
         """
         stack: list[CallStats] = self._local.__dict__.setdefault("stack", [])
         stats = CallStats()
+        stats.cost.max_pulls = max_pulls
         stack.append(stats)
         try:
             yield stats
@@ -859,8 +952,10 @@ class Transport:
         stream: bool = False,
         what: str = "",
         max_bytes: int = MAX_RESPONSE_BYTES,
+        kind: str = "",
     ) -> requests.Response:
-        """Send one request. `what` names the thing asked for, for error messages.
+        """Send one request. `what` names the thing asked for, for error messages; `kind` is
+        its kind for the cost counters (default: from the method and URL, `remote/cost.py`).
 
         `cacheable=False` never reads or writes the cache (tokens, logins); `cache_only=True`
         answers from the cache or with a 504 response, never from the network. The request
@@ -875,8 +970,9 @@ class Transport:
         if stream and cacheable:
             raise ValueError("a streamed response is never cached: pass cacheable=False")
         now = self.clock()
+        kind = kind or self.meter.kind(method, url)
         budget = Budget(
-            now, now + self.settings.timeout, max_bytes, what, self.clock, stream=stream
+            now, now + self.settings.timeout, max_bytes, what, self.clock, stream=stream, kind=kind
         )
         outer = current_budget()
         _budgets.current = budget
@@ -985,6 +1081,11 @@ class Transport:
         # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
         cache_miss = _is_cache_miss(response, kwargs)
         from_cache = bool(getattr(response, "from_cache", False)) and not cache_miss
+        kind = _current_kind(method, url, self.meter)
+        if from_cache:
+            self.meter.cached(kind)
+        elif cacheable and not cache_miss:
+            self.meter.missed(kind)
         with self._count_lock:
             if from_cache:
                 self.cache_hits += 1
@@ -1141,12 +1242,14 @@ class Transport:
             return None
         if not getattr(cached, "from_cache", False) or _is_cache_miss(cached, lookup):
             return None
+        self.meter.cached(_current_kind(method, url, self.meter))
         with self._count_lock:
             self.cache_hits += 1
         self._note_stale(cached, url, reason)
         return cached
 
     def _note_stale(self, response: requests.Response, url: str, reason: str) -> None:
+        self.meter.stale(_current_kind("GET", url, self.meter))
         with self._count_lock:
             self.reusable = False  # an answer with out-of-date data is never replayed
             self.stale_served += 1
@@ -1328,6 +1431,12 @@ class Transport:
                 retry_after=wait,
                 hint="raise DOCKERHUB_RATE_LIMIT_PER_MINUTE if the server allows more",
             ) from None
+
+
+def _current_kind(method: str, url: str, meter: Meter) -> str:
+    """The kind of the request being sent on this thread (its budget's), else from the URL."""
+    budget = current_budget()
+    return budget.kind if budget is not None and budget.kind else meter.kind(method, url)
 
 
 def _utc_stamp(naive: Any) -> float:

@@ -27,7 +27,7 @@ import re
 import string
 import sys
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -301,6 +301,17 @@ def display_copy(value: Any) -> Any:
     return value
 
 
+_R = typing.TypeVar("_R", bound=Callable[..., None])
+
+
+def raw_model(renderer: _R) -> _R:
+    """Mark a renderer that makes every string it prints visible itself (`visible()` on each
+    cell, no Rich markup from data), so `emit()` hands it the result as it is instead of a
+    display copy: a copy of 50,000 tags took longer than fetching them."""
+    renderer.takes_raw_model = True  # type: ignore[attr-defined]
+    return renderer
+
+
 @dataclass
 class OutputOptions:
     """How results are written; set by the CLI per command (flags) and from the config file."""
@@ -309,6 +320,9 @@ class OutputOptions:
     template: str | None = None
     quiet: bool = False
     default_json: bool = False  # config file `[output] json = true`
+    # --stats: what the command cost so far (`models.cost.Cost` as JSON), added to JSON
+    # objects as their last key `cost`; None: no `cost` key.
+    cost: Callable[[], dict[str, Any]] | None = None
 
 
 output = OutputOptions()
@@ -335,13 +349,101 @@ def emit(model: BaseModel, *, json_output: bool, render: Callable[[Any, Console]
             raise InvalidInputError("--format and --json cannot be used together")
         sys.stdout.write(visible(format_rows(model, output.template)))
     elif want_json or (output.default_json and not output.quiet):
-        sys.stdout.write(json_visible(model.model_dump_json(indent=2)) + "\n")
+        if output.cost is not None:  # --stats: the cost goes into the whole document
+            _write_json(json_visible(model.model_dump_json(indent=2)))
+        else:
+            for chunk in json_chunks(model):
+                sys.stdout.write(json_visible(chunk))
+            sys.stdout.write("\n")
     elif output.quiet:
         sys.stdout.write(visible("".join(f"{line}\n" for line in quiet_lines(model))))
     else:
-        render(display_copy(model), stdout_console())
+        shown = model if getattr(render, "takes_raw_model", False) else display_copy(model)
+        render(shown, stdout_console())
         return
     sys.stdout.flush()
+
+
+def emit_streamed(
+    model: BaseModel,
+    rows: Iterable[BaseModel],
+    *,
+    json_output: bool,
+    render: Callable[[Any, Console], None],
+) -> None:
+    """`emit` for a result whose rows (its `rows_field` list, empty in `model`) come from an
+    iterator: JSON is written row by row, the same bytes `emit` would write for the full
+    model, without holding every row as a model and the whole document as one string. Other
+    outputs (table, --format, --quiet) need the rows together: they are filled in first."""
+    from dockerhub_cli.text import json_visible
+
+    field = getattr(type(model), "rows_field", "")
+    want_json = json_output or output.json
+    streams = output.template is None and (want_json or (output.default_json and not output.quiet))
+    if not streams or not field or getattr(model, field):
+        setattr(model, field, list(rows))
+        emit(model, json_output=json_output, render=render)
+        return
+    head, marker, tail = model.model_dump_json(indent=2).partition(f'\n  "{field}": [],')
+    if not marker:  # not the shape expected: the plain way
+        setattr(model, field, list(rows))
+        emit(model, json_output=json_output, render=render)
+        return
+    write = sys.stdout.write
+    write(json_visible(head) + f'\n  "{field}": [')
+    batch: list[str] = []
+    first = True
+    for row in rows:
+        text = row.model_dump_json(indent=2).replace("\n", "\n    ")
+        batch.append(("\n    " if first else ",\n    ") + text)
+        first = False
+        if len(batch) >= 512:
+            write(json_visible("".join(batch)))
+            batch.clear()
+    write(json_visible("".join(batch)) + ("]," if first else "\n  ],") + json_visible(tail) + "\n")
+    sys.stdout.flush()
+
+
+STREAM_ROWS = 2000  # a result with more rows than this is written as JSON in chunks
+_CHUNK_ROWS = 1000
+
+
+def json_chunks(model: BaseModel) -> Iterator[str]:
+    """`model.model_dump_json(indent=2)`, the same text, in pieces: a result with a long list
+    of rows (50,000 tags) has the rows serialized a thousand at a time, so the whole document
+    (10 MB for 50,000 tags) never sits in memory as one string, and neither do its copies."""
+    rows_name = _big_rows_field(model)
+    if rows_name is None:
+        yield model.model_dump_json(indent=2)
+        return
+    from pydantic import TypeAdapter
+
+    rows = getattr(model, rows_name)
+    key = f'\n  "{rows_name}": '
+    shell = model.model_copy(update={rows_name: []}).model_dump_json(indent=2)
+    head, found, tail = shell.partition(key + "[]")
+    if not found or key in tail:  # not the layout expected: the plain way
+        yield model.model_dump_json(indent=2)
+        return
+    annotation = type(model).model_fields[rows_name].annotation
+    assert annotation is not None  # a list-of-models field (_big_rows_field)
+    adapter: Any = TypeAdapter(annotation)
+    yield head + key + "["
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        # `[\n  {...},\n  {...}\n]` -> the items, two levels in (strings hold no raw newline)
+        text = adapter.dump_json(rows[start : start + _CHUNK_ROWS], indent=2).decode()
+        yield ("," if start else "") + text[1:-2].replace("\n", "\n  ")
+    yield "\n  ]" + tail
+
+
+def _big_rows_field(model: BaseModel) -> str | None:
+    """The name of the model's list-of-models field when it has more than STREAM_ROWS rows."""
+    for name, info in type(model).model_fields.items():
+        if _row_model_class(info.annotation) is not None:
+            value = getattr(model, name)
+            if isinstance(value, list) and len(value) > STREAM_ROWS:
+                return name
+    return None
 
 
 # -- --format and --quiet, generic over any result model --------------------------------------
@@ -459,7 +561,19 @@ def quiet_lines(model: BaseModel) -> list[str]:
 def emit_json(data: Any) -> None:
     from dockerhub_cli.text import json_visible
 
-    sys.stdout.write(json_visible(json.dumps(data, indent=2, default=str)) + "\n")
+    _write_json(json_visible(json.dumps(data, indent=2, default=str)))
+
+
+def _write_json(text: str) -> None:
+    """Write one JSON document; with --stats, an object gets the command's `cost` as its last
+    key (a list or anything else is written as it is: the cost is on the --stats line)."""
+    if output.cost is not None:
+        from dockerhub_cli.result_cache import note_cost_span, splice_cost
+
+        text, span = splice_cost(text, output.cost())
+        if span is not None:
+            note_cost_span(*span)
+    sys.stdout.write(text + "\n")
 
 
 def show_progress() -> bool:
@@ -563,4 +677,25 @@ def warn(message: str) -> None:
 
     stderr_console().print(
         f"[yellow]warning:[/yellow] {escape(visible(message))}", markup=True, highlight=False
+    )
+
+
+def stats_line(cost: Any) -> str:
+    """`--stats`: a `models.cost.Cost` in one line, e.g. `cost: 3 requests (1 manifest_get,
+    1 manifest_head, 1 token), 2.1 kB received; Docker Hub: 1 pull, 1 free HEAD; cache: 4
+    hits (2 manifest_get, 2 blob)`."""
+
+    def kinds(counts: dict[str, int]) -> str:
+        return f" ({', '.join(f'{n} {k}' for k, n in counts.items())})" if counts else ""
+
+    hub = cost.docker_hub
+    limit = f" of at most {hub.max_pulls}" if hub.max_pulls is not None else ""
+    cache = cost.cache
+    stale = f", {cache.stale} stale" if cache.stale else ""
+    return (
+        f"cost: {plural(cost.requests, 'request')}{kinds(cost.by_kind)}, "
+        f"{human_size(cost.bytes_received)} received; "
+        f"Docker Hub: {plural(hub.pulls, 'pull')}{limit}, "
+        f"{hub.free_heads} free HEAD{'s' if hub.free_heads != 1 else ''}; "
+        f"cache: {plural(cache.hits, 'hit')}{kinds(cache.by_kind)}{stale}"
     )

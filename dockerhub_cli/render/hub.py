@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from dockerhub_cli.render import human_count, human_size, relative_time, short_digest
+from dockerhub_cli.render import human_count, human_size, raw_model, relative_time, short_digest
 from dockerhub_cli.text import visible
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ def search_results(result: SearchResults, console: Console) -> None:
     )
 
 
+@raw_model  # every cell and the footer go through visible(); cells are Text, not markup
 def tag_list(result: TagList, console: Console) -> None:
     has_meta = any(t.digest or t.size or t.last_updated for t in result.tags)
     rows = (

@@ -245,3 +245,60 @@ def estargz_layer(members: list[Member]) -> tuple[bytes, str]:
     out += _gz(toc_tar + b"\0" * 1024)  # the TOC entry and the end-of-archive blocks
     out += estargz_footer(toc_offset)
     return bytes(out), "sha256:" + hashlib.sha256(toc).hexdigest()
+
+
+ZSTD_CHUNKED_PREFIX = "io.github.containers.zstd-chunked."
+
+
+def zstd_chunked_layer(members: list[Member]) -> tuple[bytes, dict[str, str]]:
+    """A zstd:chunked blob as containers/storage writes it (each non-empty file's content is
+    its own zstd frame; the TOC, "manifest", a zstd frame inside a skippable frame after the
+    tar; a footer), and the layer annotations (manifest checksum and position). The blob is
+    also a valid zstd-compressed tar."""
+    import struct
+
+    import zstandard
+
+    z = zstandard.ZstdCompressor()
+    out = bytearray()
+    pending = b""
+    entries: list[dict[str, object]] = []
+    for m in members:
+        info = tarfile.TarInfo(m.name)
+        info.type = _KINDS[m.kind]
+        info.mode, info.uid, info.gid, info.mtime = m.mode, m.uid, m.gid, 1_700_000_000
+        info.linkname = m.link
+        info.size = len(m.data) if m.kind == "file" else 0
+        pending += info.tobuf(format=tarfile.PAX_FORMAT)
+        entry: dict[str, object] = {
+            "name": m.name,
+            "type": _TOC_TYPES[m.kind],
+            "mode": m.mode,
+            "uid": m.uid,
+            "gid": m.gid,
+            "modtime": "2023-11-14T22:13:20Z",
+        }
+        if m.link:
+            entry["linkName"] = m.link
+        if m.kind == "file":
+            entry.update(size=len(m.data), digest="sha256:" + hashlib.sha256(m.data).hexdigest())
+            if m.data:  # the header ends a frame; the content is a frame of its own
+                out += z.compress(pending)
+                start = len(out)
+                out += z.compress(m.data)
+                entry.update(offset=start, endOffset=len(out))
+                pending = b"\0" * (-len(m.data) % 512)
+        entries.append(entry)
+    out += z.compress(pending + b"\0" * 1024)
+    toc = json.dumps({"version": 1, "entries": entries}).encode()
+    packed = z.compress(toc)
+    out += struct.pack("<II", 0x184D2A50, len(packed))
+    offset = len(out)
+    out += packed
+    footer = struct.pack("<QQQQ", offset, len(packed), len(toc), 1) + b"\0" * 24
+    out += struct.pack("<II", 0x184D2A50, len(footer) + 8) + footer + b"GNUlInUx"
+    annotations = {
+        ZSTD_CHUNKED_PREFIX + "manifest-checksum": "sha256:" + hashlib.sha256(packed).hexdigest(),
+        ZSTD_CHUNKED_PREFIX + "manifest-position": f"{offset}:{len(packed)}:{len(toc)}:1",
+    }
+    return bytes(out), annotations

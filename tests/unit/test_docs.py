@@ -116,7 +116,7 @@ def test_options_before_the_command_are_accepted_there() -> None:
     assert {option for option, _ in rows} >= {"--json", "--format", "--no-cache", "--debug"}
     runner = CliRunner()
     for option, before in rows:
-        args = [option, "{x}"] if option == "--format" else [option]
+        args = {"--format": [option, "{x}"], "--max-pulls": [option, "3"]}.get(option, [option])
         result = runner.invoke(app, [*args, "config", "path"])
         assert (result.exit_code == 0) == (before == "yes"), (option, result.output)
 

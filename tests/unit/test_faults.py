@@ -31,8 +31,10 @@ def fast(url: str, **overrides: object) -> Settings:
         "retries": 2,
         "backoff_factor": 0.01,
         "max_retry_wait": 3.0,
-        "timeout": 1.0,
-        "connect_timeout": 1.0,
+        # Generous: a loaded 2-core CI machine can take over a second to answer on loopback, and
+        # these scenarios are about faults, not time. The tests of time limits set their own.
+        "timeout": 10.0,
+        "connect_timeout": 5.0,
         "rate_limit_per_minute": 1000,
         "rate_limit_burst": 100,
     }
@@ -51,7 +53,7 @@ def expire_everything(service_or_settings: DockerHubService | Settings) -> int:
     return age_cache(service_or_settings, everything=True)
 
 
-FAST_CLI = {"retries": 2, "backoff_factor": 0.01, "connect_timeout": 1.0}
+FAST_CLI = {"retries": 2, "backoff_factor": 0.01, "connect_timeout": 5.0}
 
 
 @pytest.fixture(autouse=True)

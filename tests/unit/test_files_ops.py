@@ -136,7 +136,7 @@ def test_a_damaged_index_file_is_dropped_and_the_layer_read_again(rsps, service)
     before = len(_blob_calls(rsps))
     assert [f.path for f in service.files(IMAGE).files] == ["etc", "etc/gone", "etc/os-release"]
     assert len(_blob_calls(rsps)) == before + 2  # registry 307 + CDN
-    assert json.loads(path.read_text())["digest"] == digest(LAYER0)
+    assert json.loads(path.read_text().splitlines()[0])["digest"] == digest(LAYER0)
 
 
 def test_max_download_refuses_before_the_request(rsps, service) -> None:
@@ -419,3 +419,48 @@ def test_the_download_bar_is_drawn_on_a_terminal_only(monkeypatch) -> None:
     drawn = fake.getvalue()
     assert "Reading app: layer 1" in drawn and "2.0/2.0 kB" in drawn  # layer, bytes
     assert "\x1b[" in drawn  # drawn as a live bar (and erased: transient)
+
+
+def _hostile_layer() -> bytes:
+    """Names that are not UTF-8 (latin-1 bytes) and that carry terminal escapes."""
+    import gzip
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT, encoding="latin-1") as t:
+        for name, data in (("etc/caf\xe9", b"latin\n"), ("etc/evil\x1b[2J", b"escape\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("etc/to-cafe")
+        link.type, link.linkname = tarfile.SYMTYPE, "caf\xe9"
+        t.addfile(link)
+    return gzip.compress(buf.getvalue())
+
+
+def test_hostile_names_list_cat_and_extract_by_real_or_displayed_name(
+    rsps, service, tmp_path: Path
+) -> None:
+    _serve(rsps, [_hostile_layer()])
+    listing = service.files(IMAGE)
+    # JSON carries the exact name (the ESC as \u001b), bytes that are not UTF-8 as \xNN
+    paths = sorted(f.path for f in listing.files)
+    assert paths == ["etc", "etc/caf\\xe9", "etc/evil\x1b[2J", "etc/to-cafe"]
+    assert "\\u001b[2J" in listing.model_dump_json()
+    for typed in ("/etc/caf\udce9", "/etc/caf\\xe9", "/etc/to-cafe"):  # argv bytes, shown, link
+        meta, spool = service.read_file(IMAGE, typed)
+        with spool:
+            assert spool.read() == b"latin\n"
+        assert meta.resolved_path == "etc/caf\\xe9"
+    for typed in ("etc/evil\x1b[2J", "etc/evil\\x1b[2J"):
+        _meta, spool = service.read_file(IMAGE, typed)
+        with spool:
+            assert spool.read() == b"escape\n"
+    out = tmp_path / "out"
+    result = service.extract(IMAGE, ["/etc"], out)
+    assert not result.skipped
+    names = sorted(os.listdir(os.fsencode(out / "etc")))
+    assert names == [b"caf\xe9", b"evil\x1b[2J", b"to-cafe"]  # the layer's bytes, on disk
+    assert (out / "etc" / "to-cafe").read_bytes() == b"latin\n"
+    assert os.readlink(os.fsencode(out / "etc" / "to-cafe")) == b"caf\xe9"

@@ -208,18 +208,84 @@ def test_names_escaping_the_root_are_ignored_with_a_note() -> None:
     assert any("absolute" in n for n in index.notes)
 
 
-def test_invalid_utf8_and_control_characters_are_made_visible() -> None:
+def _hostile_names_tar() -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT, encoding="latin-1") as t:
         for name in ("caf\xe9", "bell\x07\x1b[31m"):
             info = tarfile.TarInfo(name)
-            t.addfile(info, io.BytesIO(b""))
-    index = index_of(gzip.compress(buf.getvalue()))
-    assert sorted(e.path for e in index.entries) == ["bell\\x07\\x1b[31m", "caf\\xe9"]
-    # and the JSON form survives (no lone surrogates)
+            info.size = len(name)
+            t.addfile(info, io.BytesIO(name.encode("latin-1")))
+        link = tarfile.TarInfo("to-cafe")
+        link.type, link.linkname = tarfile.SYMTYPE, "caf\xe9"
+        t.addfile(link)
+    return buf.getvalue()
+
+
+def test_names_are_indexed_as_they_are_invalid_utf8_and_control_characters_too() -> None:
+    index = index_of(gzip.compress(_hostile_names_tar()))
+    # the real names: bytes that are not UTF-8 as surrogateescape surrogates, controls kept
+    assert sorted(e.path for e in index.entries) == ["bell\x07\x1b[31m", "caf\udce9", "to-cafe"]
+    assert [e.link for e in index.entries if e.type == L.SYMLINK] == ["caf\udce9"]
+    assert "caf\udce9".encode("utf-8", "surrogateescape") == b"caf\xe9"  # the tar's bytes
+    cafe = next(e for e in index.entries if e.path.startswith("caf"))
+    assert cafe.sha256 == sha(b"caf\xe9")
+
+
+def test_the_cache_form_keeps_real_names_and_is_ascii_json_lines() -> None:
+    index = index_of(gzip.compress(_hostile_names_tar()))
+    index.notes.append("a note")
+    out = io.StringIO()
+    index.write_lines(out)
+    text = out.getvalue()
+    text.encode("ascii")  # no lone surrogate can break the write
+    assert len(text.splitlines()) == 1 + len(index.entries)
+    back = L.LayerIndex.read_lines(io.StringIO(text))
+    assert back.entries == index.entries and back.to_json() == index.to_json()
+    for damaged in (text[:-20], text + "[1]\n", "", "{}\n", text.replace("[", "{", 2)):
+        with pytest.raises(ValueError):
+            L.LayerIndex.read_lines(io.StringIO(damaged))
+
+
+def test_entries_share_their_repeated_ints() -> None:
+    index = index_of(make_layer([file(f"f{i}", "x", mode=0o644, uid=1000) for i in range(3)]))
+    out = io.StringIO()
+    index.write_lines(out)
+    for idx in (index, L.LayerIndex.read_lines(io.StringIO(out.getvalue()))):
+        a, b = idx.entries[0], idx.entries[2]
+        assert a.mode == 0o644 and a.mode is b.mode and a.uid is b.uid and a.mtime is b.mtime
+
+
+def test_an_index_of_the_old_format_is_stale_not_damaged() -> None:
     import json
 
-    json.dumps(index.to_json(), ensure_ascii=False).encode("utf-8")
+    data = index_of(make_layer([file("a", "x")])).to_json()
+    data["format"] = 1  # names were stored escaped for display then, as one JSON document
+    with pytest.raises(L.StaleIndexFormat):
+        L.LayerIndex.from_json(data)
+    with pytest.raises(L.StaleIndexFormat):
+        L.LayerIndex.read_lines([json.dumps(data)])
+
+
+def test_shown_as_finds_the_real_name_from_its_displayed_form() -> None:
+    index = index_of(gzip.compress(_hostile_names_tar()))
+    fs = L.merge([index])
+    assert L.shown_as(fs, "caf\\xe9") == "caf\udce9"
+    assert L.shown_as(fs, "bell\\x07\\x1b[31m") == "bell\x07\x1b[31m"
+    assert L.shown_as(fs, "caf\\xe8") is None
+    assert L.shown_as(fs, "plain") is None
+
+
+def test_the_model_edge_writes_non_utf8_bytes_as_escapes_and_keeps_controls() -> None:
+    from dockerhub_cli.models.files import FileInfo
+    from dockerhub_cli.text import visible
+
+    info = FileInfo(
+        path="caf\udce9/bell\x1b", type="file", size=0, mode="-", mode_bits=0, uid=0, gid=0,
+        link="x\udcff", layer=0,
+    )  # fmt: skip
+    assert info.path == "caf\\xe9/bell\x1b" and info.link == "x\\xff"
+    assert '"caf\\\\xe9/bell\\u001b"' in info.model_dump_json()  # exact data, JSON-escaped
+    assert visible("caf\udce9/bell\x1b") == "caf\\xe9/bell\\x1b"  # what a terminal shows
 
 
 def test_too_many_entries() -> None:
@@ -430,3 +496,64 @@ def test_a_write_through_a_symlinked_directory_follows_it_like_containerd() -> N
     # a directory entry over a link replaces the link; b keeps its own contents
     assert fs.get("d").entry.type == L.DIR and fs.get("d/h").member is None  # type: ignore[union-attr]
     assert fs.get("b/x/f") is not None and fs.get("d/x") is None
+
+
+def test_bzip2_layers_are_read_with_the_standard_library() -> None:
+    import bz2
+
+    members = [directory("etc"), file("etc/a", "a" * 5000), file("etc/b", bytes(range(256)))]
+    raw = tar_bytes(members)
+    plain = index_of(raw)
+    for blob in (bz2.compress(raw), bz2.compress(raw[:1000]) + bz2.compress(raw[1000:])):
+        index = index_of(blob)
+        assert index.compression == "bzip2"
+        assert [e.row() for e in index.entries] == [e.row() for e in plain.entries]
+    blob = bz2.compress(raw)
+    with pytest.raises(L.LayerError, match="truncated"):
+        L.index_layer(io.BytesIO(blob[: len(blob) // 2]))
+    with pytest.raises(L.LayerError, match="corrupt"):
+        L.index_layer(io.BytesIO(blob[:10] + b"\xff" * 50 + blob[60:]))
+    with pytest.raises(L.LayerError, match="more than"):
+        L.index_layer(io.BytesIO(blob), limits=L.Limits(max_uncompressed=4096))
+    bomb = bz2.compress(bytes(50_000_000))  # 50 MB of zeros in 40 bytes, read a chunk at a time
+    stream = L.decompressed(io.BytesIO(bomb), max_out=10**6)
+    with pytest.raises(L.LayerError, match="decompression bomb|more than"):
+        while stream.read(L.CHUNK):
+            pass
+
+
+def test_a_tar_whose_first_name_looks_like_bzip2_is_still_a_tar() -> None:
+    index = index_of(tar_bytes([file("BZh9", "not bzip2")]))
+    assert index.compression == "tar" and [e.path for e in index.entries] == ["BZh9"]
+
+
+def test_a_tar_that_ends_right_after_the_last_content_is_complete_as_runtimes_read_it() -> None:
+    """umoci 0.4 `insert` writes layers without the padding after the last file and without
+    the end-of-archive blocks; Go's archive/tar (every runtime) reads them as complete."""
+    raw = tar_bytes([file("etc/a", "hello"), file("usr/lib/os-release", "NAME=changed\n")])
+    end = raw.index(b"NAME=changed\n") + len(b"NAME=changed\n")
+    for how in ("gzip", "tar", "zstd"):
+        index = index_of(compress(raw[:end], how))
+        assert [e.path for e in index.entries] == ["etc/a", "usr/lib/os-release"]
+        assert index.entries[1].sha256 == sha(b"NAME=changed\n")
+        assert any("end-of-archive" in n for n in index.notes)
+    assert not any("end-of-archive" in n for n in index_of(raw).notes)
+    for cut in (end - 3, end + 5):  # content cut short, or padding cut short: still an error
+        with pytest.raises(L.LayerError):
+            index_of(raw[:cut])
+
+
+def test_entries_work_with_dataclasses_replace_fields_and_asdict() -> None:
+    import dataclasses
+
+    e = L.Entry("a/b", L.FILE, 3, 0o644, sha256=sha(b"abc"), mtime=7)
+    moved = dataclasses.replace(e, path="c/b")
+    assert moved.path == "c/b" and moved.sha256 == e.sha256 and moved.mtime == 7
+    assert [f.name for f in dataclasses.fields(e)] == [
+        "path", "type", "size", "mode", "uid", "gid", "link", "sha256", "mtime", "devmajor",
+        "devminor",
+    ]  # fmt: skip
+    assert dataclasses.asdict(e)["sha256"] == sha(b"abc")
+    assert L.Entry("x", L.FILE, sha256="md5:odd").sha256 == "md5:odd"  # kept as given
+    with pytest.raises(AttributeError):
+        e.path = "other"  # type: ignore[misc]

@@ -126,7 +126,10 @@ async def test_a_repeated_call_is_answered_from_the_store_without_a_request(
     again = await client.call_tool("docker_get_manifest", ARGS)
     assert len(registry.rsps.calls) == sent  # nothing sent: the store answered
     assert again.structured_content == first.structured_content
-    assert again.content == first.content
+    # the same answer, but its cost says this time nothing was spent (docs/observability.md)
+    replay, fresh = json.loads(again.content[0].text), json.loads(first.content[0].text)
+    assert replay.pop("cost")["cache"]["saved_result"] is True
+    assert fresh.pop("cost")["cache"]["saved_result"] is False and replay == fresh
     assert server.result_store.snapshot()["hits"] == 1
     # Other arguments are another answer.
     other = await client.call_tool("docker_get_manifest", {**ARGS, "platform": "linux/arm64"})
@@ -239,7 +242,7 @@ async def test_text_content_is_compact_json(server_and_client: tuple[Any, Client
     assert len(result.content) == 1
     envelope = json.loads(text)
     assert text == json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
-    assert set(envelope) <= {"notice", "result", "cut"}
+    assert set(envelope) <= {"notice", "result", "cut", "cost"}  # cost: docs/observability.md
 
 
 def test_compact_keeps_what_a_schema_accepts() -> None:

@@ -10,6 +10,7 @@ exact data. A registry error body with terminal escapes must reach stderr escape
 
 from __future__ import annotations
 
+import collections.abc
 import enum
 import json
 import re
@@ -112,9 +113,20 @@ class HostileService:
 
     def __getattr__(self, name: str) -> Any:
         result = _result_type(name)
-        if typing.get_origin(result) is tuple:  # `cat`: (meta, byte stream)
-            return lambda *args, **kwargs: None
+        if typing.get_origin(result) is tuple:
+            first, second = typing.get_args(result)
+            if typing.get_origin(second) is collections.abc.Iterator:  # `files_streamed`
+                return lambda *args, **kwargs: _streamed(build(first))
+            return lambda *args, **kwargs: None  # `cat`: (meta, byte stream)
         return lambda *args, **kwargs: build(result)
+
+
+def _streamed(model: Any) -> tuple[Any, Any]:
+    """A hostile result and its hostile rows apart, as `files_streamed` returns them."""
+    field = type(model).rows_field
+    rows = list(getattr(model, field))
+    setattr(model, field, [])
+    return model, iter(rows)
 
 
 # -- every command ----------------------------------------------------------------------------
