@@ -7,11 +7,33 @@ importing Typer, Rich, requests or pydantic; everything else goes to the Typer a
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main() -> None:
+    """Run, then flush stdout here (not at interpreter exit), so that a reader that left
+    early (`dockerhub tags nginx | head -1`) ends the run quietly, with its exit code."""
+    code: str | int | None = 0
+    try:
+        try:
+            _main()
+        except SystemExit as done:
+            code = done.code
+        sys.stdout.flush()
+    except BrokenPipeError:
+        from dockerhub_cli.render import close_broken_stdout
+
+        close_broken_stdout()
+    sys.exit(code)
+
+
+def _main() -> None:
     argv = sys.argv[1:]
+    if "_DOCKERHUB_COMPLETE" in os.environ:  # a shell asks for completions: only Click knows
+        from dockerhub_cli.cli import main as cli_main
+
+        cli_main()
     if argv == ["--version"]:
         from dockerhub_cli import __version__
 

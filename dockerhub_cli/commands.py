@@ -509,10 +509,10 @@ GLOBAL_OPTIONS: tuple[Param, ...] = (
           flags=("--debug",)),
     Param(
         "cache_backend",
-        help="Cache store: sqlite (default, a local file) or a shared Redis "
-        "(env DOCKERHUB_CACHE_BACKEND).",
+        help="Cache store: sqlite (default, a local file) or redis://HOST:PORT/DB, a shared "
+        "Redis (env DOCKERHUB_CACHE_BACKEND).",
         flags=("--cache-backend",),
-        metavar="sqlite|redis://HOST:PORT/DB",
+        metavar="BACKEND",
     ),
 )  # fmt: skip
 OUTPUT_OPTIONS: tuple[Param, ...] = (
@@ -579,9 +579,10 @@ _PIN_CLI = "dockerhub_cli.cli.pin_commands"
 _PINNING = "dockerhub_cli.models.pinning"
 KIND = Param(
     "kind",
-    help="Read every FILE as this kind (default: by name, then by content).",
+    help="Read every FILE as this kind: dockerfile, compose, kubernetes or workflow (default: "
+    "by name, then by content).",
     flags=("--kind",),
-    metavar="dockerfile|compose|kubernetes|workflow",
+    metavar="KIND",
 )
 NO_SBOM_VULNS = "no SBOM attestation, so no vulnerability data — this is NOT a clean result"
 
@@ -1361,7 +1362,7 @@ COMMANDS: tuple[Command, ...] = (
                 "path",
                 help="A directory to list (or one file), e.g. /etc.",
                 argument=True,
-                metavar="[PATH]",
+                metavar="PATH",
                 max_length=limits.MAX_IMAGE_PATH_LENGTH,
                 mcp="path",
                 mcp_help="A directory to list (one level), e.g. /etc. Default: everything.",
@@ -1539,7 +1540,7 @@ COMMANDS: tuple[Command, ...] = (
                 "path",
                 help="Only under this directory.",
                 argument=True,
-                metavar="[PATH]",
+                metavar="PATH",
                 max_length=limits.MAX_IMAGE_PATH_LENGTH,
                 mcp="path",
                 mcp_help="Only under this directory, e.g. /usr/lib.",
@@ -2125,12 +2126,22 @@ def cli_flag(name: str, command: Command | None = None) -> str:
 
 def help_text(width: int = 80) -> str:
     """`dockerhub --help`: usage, the global options, the commands by group."""
+    import re
     import textwrap
 
     width = max(40, min(width, 120))
     lines = ["Usage: dockerhub [OPTIONS] COMMAND [ARGS]...", ""]
     lines += textwrap.wrap(APP_HELP, width)
-    lines += ["", *APP_EPILOG.split("\n"), ""]
+    lines.append("")
+    for paragraph in APP_EPILOG.split("\n\n"):
+        # a code and its meaning stay on one line ("8 check failed (also ...)" may break
+        # inside the parentheses)
+        entries = re.split(r"(?<=,) (?=\d)", " ".join(paragraph.split()))
+        glued = " ".join(
+            head.replace(" ", "\xa0") + paren + rest
+            for head, paren, rest in (e.partition(" (") for e in entries)
+        )
+        lines += [w.replace("\xa0", " ") for w in textwrap.wrap(glued, width)] + [""]
     options: list[tuple[str, str]] = [("--version", "Show the version.")]
     for p in GLOBAL_OPTIONS:
         head = ", ".join(p.flags) + (f" {p.metavar}" if p.metavar else "")

@@ -140,7 +140,17 @@ def render() -> str:
         "warnings and errors go to standard error.",
         ".SH COMMANDS",
     ]
+    # By use, as `dockerhub --help` lists them: the spec's groups, spec order within a group.
+    from dockerhub_cli import commands as spec
+
+    order = {c.name: i for i, c in enumerate(spec.cli_commands())}
+    leaves.sort(key=lambda leaf: order.get(leaf[0].removeprefix("dockerhub "), len(order)))
+    group = None
     for path, command in leaves:
+        name = path.removeprefix("dockerhub ")
+        if name in order and spec.get(name).group != group:
+            group = spec.get(name).group
+            out += [".PP", f"\\fB{esc(group[0].upper() + group[1:])}\\fR"]
         out += [f".SS {esc(_usage(path, command))}"]
         out += _paragraphs(command.help or "")
         for param in command.params:

@@ -35,6 +35,10 @@ def main(result_plan: Plan | None = None) -> None:
     except SystemExit as done:
         capture.stop()
         code = 0 if done.code is None else done.code
+        from dockerhub_cli.render import stdout_closed
+
+        if stdout_closed():  # the reader left early: what was captured may be partial
+            raise
         if isinstance(code, int) and not isinstance(code, bool) and 0 <= code <= 255:
             try:
                 _save(result_plan, capture, code)
@@ -74,6 +78,11 @@ def _main() -> None:
 
     try:
         code = app(standalone_mode=False)
+    except BrokenPipeError:  # e.g. `dockerhub tags --help | head -1`
+        from dockerhub_cli.render import close_broken_stdout
+
+        close_broken_stdout()
+        sys.exit(0)
     except typer.TyperException as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `dockerhub`: show the help
             exc.show()  # type: ignore[attr-defined]

@@ -33,12 +33,12 @@ import re
 import sys
 import typing
 from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from dockerhub_cli import __version__, advice, commands
 from dockerhub_cli.commands import Command, Param
@@ -77,8 +77,11 @@ def _annotation(p: Param) -> Any:
     if p.default is None and p.type != "bool":
         base = base | None
     kwargs: dict[str, Any] = {"help": p.help or None}
-    if p.metavar:
-        kwargs["metavar"] = p.metavar
+    metavar = value_metavar(p)
+    if metavar:
+        kwargs["metavar"] = metavar
+    if p.choices and not p.argument:
+        kwargs["autocompletion"] = _choice_completion(p)
     if p.minimum is not None:
         kwargs["min"] = p.minimum
     if p.maximum is not None:
@@ -90,6 +93,157 @@ def _annotation(p: Param) -> Any:
     else:
         info = typer.Option(*p.flags, **kwargs)
     return Annotated[base, info]
+
+
+def value_metavar(p: Param) -> str | None:
+    """What the help shows for a parameter's value: the spec's metavar, else the choices
+    (`updated|name|semver`), `N` for a whole number, `NUMBER`, or the argument's name in
+    capitals (`REPOSITORY`); a flag shows none."""
+    if p.metavar:
+        return p.metavar
+    if p.type == "bool":
+        return None
+    if p.choices:
+        return "|".join(p.choices)
+    if p.argument:
+        return p.name.upper()
+    return {"int": "N", "float": "NUMBER"}.get(p.type, "TEXT")
+
+
+def _choice_completion(p: Param) -> Callable[[str], list[str]]:
+    def complete(incomplete: str) -> list[str]:
+        return [c for c in p.choices if c.startswith(incomplete.lower())]
+
+    return complete
+
+
+def reflow(text: str) -> str:
+    """Help text with each paragraph on one line (the help wraps it to the terminal), except
+    a paragraph whose lines are a list or an indented block, which keeps its line breaks."""
+    paragraphs = []
+    for paragraph in text.strip().split("\n\n"):
+        lines = paragraph.split("\n")
+        keep = len(lines) > 1 and all(
+            line[:1] in ("-", "*", " ", "\b") or line.startswith("Example") for line in lines[1:]
+        )
+        paragraphs.append(paragraph if keep else " ".join(line.strip() for line in lines))
+    return "\n\n".join(paragraphs)
+
+
+def _literal(text: str) -> str:
+    """Text for Typer's Rich help, which reads markup: brackets taken literally
+    (`[[registries]]`, `oci:DIR[:REF]`)."""
+    return text.replace("[", "\\[")
+
+
+class HelpOption(TyperOption):
+    """An option as `--help` shows it: a flag shows no value, a value its metavar, a range
+    only when the help text does not already say it."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.is_flag or self.count:
+            return None
+        return super().display_type_rich(ctx)
+
+    def _get_number_range_help_str(self) -> str | None:
+        return _range(self.min, self.max, self.help)
+
+
+class HelpArgument(TyperArgument):
+    """An argument as `--help` and the usage line show it: `IMAGE`, `[REGISTRY]`, `FILE...`."""
+
+    def _name(self) -> str:
+        name = self.metavar or (self.name or "").upper()
+        if self.nargs != 1 and not name.endswith("..."):
+            name += "..."
+        return name
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None  # the name column already says it
+
+    def _rich_display_name(self) -> str:
+        return self._name()
+
+    def _usage_display_name(self) -> str:
+        return self._name() if self.required else f"[{self._name()}]"
+
+    def _get_number_range_help_str(self) -> str | None:
+        return _range(self.min, self.max, self.help)
+
+
+def _range(low: Any, high: Any, help_text: str | None) -> str | None:
+    if low is None or high is None or f"{low}-{high}" in (help_text or ""):
+        return None
+    return f"{low}-{high}"
+
+
+def _help_classes(params: list[Any]) -> None:
+    for param in params:
+        if type(param) is TyperOption:
+            param.__class__ = HelpOption
+        elif type(param) is TyperArgument:
+            param.__class__ = HelpArgument
+
+
+@contextmanager
+def _broken_pipe_quiet() -> Iterator[None]:
+    """Typer prints help with a Rich console of its own, which exits 1 when the reader of
+    stdout left (`dockerhub tags --help | head -1`), after pointing stdout at /dev/null: that
+    exit becomes a quiet 0."""
+    import os
+
+    def on_devnull() -> bool:
+        try:
+            return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
+        except (AttributeError, OSError, ValueError):
+            return False
+
+    before = on_devnull()
+    try:
+        yield
+    except SystemExit as done:
+        if done.code == 1 and not before and on_devnull():
+            from dockerhub_cli.render import close_broken_stdout
+
+            close_broken_stdout()
+            raise typer.Exit(0) from None
+        raise
+
+
+class SpecCommand(TyperCommand):
+    """A command built from the spec, with the help's metavars in its own words."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _help_classes(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _help_classes([option])
+        return option
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with _broken_pipe_quiet():
+            self._format_help(ctx, formatter)
+
+    def _format_help(self, ctx: Any, formatter: Any) -> None:
+        import typer.core
+
+        if not typer.core.HAS_RICH or self.rich_markup_mode != "rich":
+            return super().format_help(ctx, formatter)
+        # Typer's Rich help reads the help texts as markup: show them as written.
+        texts: list[Any] = [p for p in self.get_params(ctx) if getattr(p, "help", None)]
+        saved = self.help, [p.help for p in texts]
+        try:
+            self.help = _literal(self.help or "")
+            for p in texts:
+                p.help = _literal(p.help)
+            return super().format_help(ctx, formatter)
+        finally:
+            self.help = saved[0]
+            for p, text in zip(texts, saved[1], strict=True):
+                p.help = text
 
 
 def parameter(p: Param) -> inspect.Parameter:
@@ -168,13 +322,21 @@ def call_operation(command: Command, values: dict[str, Any]) -> Any:
     return getattr(get_service(), command.operation)(*args, **kwargs)
 
 
+def network_detail() -> str:
+    """What the spinner adds while a command works: the requests made so far (pages of tags,
+    OSV lookups, blobs), so long work shows it is moving."""
+    service = _run.service
+    count = service.transport.network_requests if service is not None else 0
+    return f"{count} request{'s' if count != 1 else ''}" if count else ""
+
+
 def generic_body(command: Command) -> Callable[..., None]:
     def body(json_output: bool = False, **values: Any) -> None:
         from dockerhub_cli import render
 
         values = check(command, values)
         spinner = (
-            render.progress(command.progress.format(**values))
+            render.progress(command.progress.format(**values), detail=network_detail)
             if command.progress
             else nullcontext()
         )
@@ -234,7 +396,8 @@ def build(command: Command) -> Any:
     single = typer.Typer(add_completion=False)
     single.command(
         command.path[-1],
-        help=command.help,
+        cls=SpecCommand,
+        help=reflow(command.help),
         rich_help_panel=command.group.title(),
     )(wrapper)
     return typer.main.get_command(single)
@@ -291,9 +454,25 @@ class LazyGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         self.prefix = prefix
         self.commands = LazyCommands(prefix, self.commands)
+        _help_classes(self.params)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         return self.commands.get(cmd_name)
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _help_classes(params)  # also the completion options Typer adds after __init__
+        return params
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _help_classes([option])
+        return option
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with _broken_pipe_quiet():
+            super().format_help(ctx, formatter)
 
 
 def subgroup(path: tuple[str, ...]) -> LazyGroup:
@@ -506,6 +685,11 @@ def run_guarded(body: Callable[[], Any]) -> Any:
     except KeyboardInterrupt:
         _error_line("interrupted")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except BrokenPipeError:  # `| head -1` read what it wanted: not an error
+        from dockerhub_cli.render import close_broken_stdout
+
+        close_broken_stdout()
+        raise typer.Exit(0) from None
     except Exception as exc:  # a bug: say so plainly, traceback only with --debug
         if _run.debug:
             _print_traceback()

@@ -7,8 +7,7 @@ drawn on stderr only when stderr is a terminal.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,51 +36,10 @@ def parse_size(value: str | None, option: str = "--max-download") -> int | None:
     return int(float(match.group(1)) * _UNITS[unit])
 
 
-@contextmanager
-def _progress(message: str) -> Iterator[Callable[[str, int, int | None], None] | None]:
-    """A download bar (layer, bytes, rate) on stderr when it is a terminal; else nothing."""
-    import os
+def _progress(message: str) -> Any:
+    from dockerhub_cli.render import transfer_progress
 
-    if not sys.stderr.isatty() or os.environ.get("DOCKERHUB_NO_SPINNER"):
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TransferSpeedColumn,
-    )
-
-    from dockerhub_cli.render import stderr_console
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        console=stderr_console(),
-        transient=True,
-    )
-    task = bar.add_task(message, total=None)
-    state: dict[str, int] = {"offset": 0, "done": 0}
-    labels = [""]
-
-    def update(label: str, done: int, expected: int | None) -> None:
-        if label != labels[0]:  # a new layer: the bar restarts at its own size
-            labels[0], state["offset"] = label, state["done"]
-        state["done"] = done
-        bar.update(
-            task,
-            description=f"{message}: {label}",
-            completed=done - state["offset"],
-            total=expected,
-        )
-
-    from dockerhub_cli.result_cache import stderr_muted
-
-    with stderr_muted(), bar:  # the bar's frames are not part of a saved result
-        yield update
+    return transfer_progress(message)
 
 
 def _talk(download_line: str) -> None:

@@ -195,7 +195,14 @@ class Identity(Model):
         "config.json) or 'anonymous'"
     )
     verified: bool | None = Field(
-        default=None, description="With --verify: whether the registry accepted them"
+        default=None,
+        description="With --verify: whether the registry accepted them (false when there "
+        "are none: see anonymous_access)",
+    )
+    anonymous_access: bool | None = Field(
+        default=None,
+        description="With --verify and no credentials: whether the registry serves anonymous "
+        "requests (its API answers, or its token server issues anonymous tokens)",
     )
     precedence: str = Field(
         default="DOCKERHUB_USERNAME/DOCKERHUB_TOKEN > config file [[registries]] > "

@@ -122,10 +122,11 @@ def _split_domain(name: str) -> tuple[str, str]:
     return domain, remainder
 
 
-def parse_reference(text: str, *, default_tag: bool = True) -> ImageReference:
+def parse_reference(text: str, *, default_tag: bool = True, _hints: bool = True) -> ImageReference:
     """Parse and normalise an image reference, raising InvalidReferenceError naming the rule.
 
     `default_tag=False` leaves `tag` empty when none was given (used for repository arguments).
+    A hint that suggests another reference suggests one that parses (`suggest_reference`).
     """
     raw = text
     text = text.strip()
@@ -142,9 +143,10 @@ def parse_reference(text: str, *, default_tag: bool = True) -> ImageReference:
         )
     if "://" in text:
         scheme, _, rest = text.partition("://")
+        fixed = (rest if _parses(rest) else suggest_reference(rest)) if _hints else None
         raise InvalidReferenceError(
             f"invalid reference format: {raw!r} is a URL; image references have no scheme",
-            hint=f"drop '{scheme}://': {rest}",
+            hint=f"drop '{scheme}://'" + (f": {fixed}" if fixed else ""),
         )
     if _HEX64_RE.match(text):
         raise InvalidReferenceError(
@@ -175,12 +177,14 @@ def parse_reference(text: str, *, default_tag: bool = True) -> ImageReference:
     if path.lower() != path:
         raise InvalidReferenceError(
             f"invalid reference format: repository name ({path}) must be lowercase",
-            hint=f"try {path.lower()!r}",
+            hint=_try(raw) if _hints else None,
         )
     if not path or not _REMOTE_RE.match(path):
         raise InvalidReferenceError(
             f"invalid reference format: repository name {path!r} in {raw!r} must be lowercase "
-            "letters, digits and separators ('.', '_', '__', '-') between '/'-separated components"
+            "letters, digits and separators ('.', '_', '__', '-') between '/'-separated "
+            "components",
+            hint=_try(raw) if _hints else None,
         )
     if len(path) > MAX_PATH_LENGTH:
         raise InvalidReferenceError(
@@ -190,6 +194,57 @@ def parse_reference(text: str, *, default_tag: bool = True) -> ImageReference:
     if tag is None and digest_value is None and default_tag:
         tag = DEFAULT_TAG
     return ImageReference(domain=domain, path=path, tag=tag, digest=digest_value)
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse_reference(text, _hints=False)
+    except InvalidReferenceError:
+        return False
+    return True
+
+
+def _try(raw: str) -> str | None:
+    fixed = suggest_reference(raw)
+    return f"try {fixed!r}" if fixed else None
+
+
+def _clean_component(part: str) -> str:
+    """One path component made valid: lowercase, other characters as '-', a run of
+    separators as one ('.', '_', '__' and '-'-runs are kept), none at either end."""
+    part = re.sub(r"[^a-z0-9._-]+", "-", part.lower())
+
+    def run(match: re.Match[str]) -> str:
+        sep = match.group(0)
+        return sep if sep in (".", "_", "__") or set(sep) == {"-"} else "-"
+
+    return re.sub(r"[._-]+", run, part).strip("._-")
+
+
+def suggest_reference(text: str) -> str | None:
+    """A valid reference close to `text`, for a hint (`Bad//Ref` -> `bad/ref`): the name
+    lowercased, empty components dropped, other characters as separators; the registry host,
+    tag and digest kept when they are valid. None when nothing close parses."""
+    name, at, digest = text.strip().partition("@")
+    tag = ""
+    if name.rfind(":") > name.rfind("/"):
+        name, _, tag = name.rpartition(":")
+    parts = [p for p in name.split("/") if p]
+    host: list[str] = []
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0].lower() == "localhost"):
+        if not _DOMAIN_RE.match(parts[0]):
+            return None
+        host = [parts.pop(0).lower()]
+    path = [c for c in (_clean_component(p) for p in parts) if c]
+    if not path:
+        return None
+    base = "/".join(host + path)
+    endings = [f":{tag}" if tag and _TAG_RE.match(tag) else ""]
+    endings = [e + (f"@{digest}" if at and _DIGEST_RE.match(digest) else "") for e in endings]
+    for candidate in (base + endings[0], base):
+        if candidate != text.strip() and len(candidate) <= 4096 and _parses(candidate):
+            return candidate
+    return None
 
 
 def parse_repository(text: str) -> ImageReference:

@@ -67,10 +67,11 @@ def normalize_registry(clients: Clients, registry: str | None) -> str:
 def whoami(clients: Clients, registry: str | None, *, verify: bool) -> Identity:
     domain = normalize_registry(clients, registry)
     creds = clients.credentials.lookup(domain)
-    verified = None
+    verified = anonymous = None
     if verify:
         if creds is None:
-            verified = False
+            verified = False  # nothing to verify; say whether the registry serves anyone
+            anonymous = anonymous_access(clients, domain)
         else:
             validate(clients, domain, creds)
             verified = True
@@ -80,7 +81,34 @@ def whoami(clients: Clients, registry: str | None, *, verify: bool) -> Identity:
         authenticated=creds is not None,
         source=creds.source if creds else "anonymous",
         verified=verified,
+        anonymous_access=anonymous,
     )
+
+
+def anonymous_access(clients: Clients, domain: str) -> bool:
+    """Whether the registry serves requests without credentials: its API answers, or its
+    token server issues an anonymous token (public repositories can be pulled)."""
+    transport = clients.transport
+    base = _registry_base(clients, domain)
+    verify_tls = not (clients.settings.insecure or domain in clients.settings.insecure_registries)
+    what = f"the registry API of {domain}"
+    probe = transport.request("GET", f"{base}/v2/", cacheable=False, what=what, verify=verify_tls)
+    raise_for_rate_limit(probe, what)
+    raise_for_server_error(probe, what)
+    if probe.status_code == 200:
+        return True
+    challenge = parse_challenge(probe.headers.get("WWW-Authenticate", ""))
+    if probe.status_code != 401 or challenge is None or challenge.scheme != "bearer":
+        return False
+    auth = RegistryAuth(transport, policy=CredentialPolicy.from_settings(clients.settings))
+    auth.remember(domain, challenge)
+    try:
+        token = auth.authorization(
+            domain, "", None, fetch=True, origin=base, docker_hub=domain == DOCKER_HUB_DOMAIN
+        )
+    except AuthError:
+        return False
+    return token is not None
 
 
 # -- login / logout -------------------------------------------------------------------------

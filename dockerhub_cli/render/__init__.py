@@ -6,7 +6,9 @@ people. Data goes to stdout; talk (warnings, progress) goes to stderr via `stder
 Every command also gets, through `emit()` and the `OutputOptions` the CLI sets once per command:
 `--format TEMPLATE` (Python format fields over each row's model fields, one line per row) and
 `--quiet` (data only: the name of each row, no footers). Rich honours NO_COLOR and prints no
-colour when stdout is not a terminal; the spinner only runs when both stdout and stderr are.
+colour when stdout is not a terminal; progress (`progress()`, `transfer_progress()`) is shown
+only when stderr is a terminal and the output is for a person (see docs/terminal.md). No line
+of a table ends in padding spaces, and a sentence (`prose()`) is one line in a pipe.
 
 Terminal safety is applied here, at the edge, with one function (`dockerhub_cli.text.visible`):
 a renderer is handed a display copy of the model (`display_copy()`) in which every string has
@@ -98,8 +100,40 @@ def stdout_console() -> Console:
 
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160") or 160)
     console = Console(highlight=False, soft_wrap=False, width=width, emoji=False)
-    console.push_render_hook(_visible_hook())
+    console.push_render_hook(_visible_hook(strip_line_ends=True))
+    console.on_broken_pipe = _rich_broken_pipe  # type: ignore[method-assign]
     return console
+
+
+_stdout_closed = False
+
+
+def stdout_closed() -> bool:
+    """Whether the reader of stdout went away during this run (`| head -1`)."""
+    return _stdout_closed
+
+
+def close_broken_stdout() -> None:
+    """The reader of stdout went away (`dockerhub tags nginx | head -1`): point the process's
+    stdout at /dev/null, so that nothing written later (nor the interpreter's last flush)
+    fails, and remember it. The edge then ends the run quietly with its exit code."""
+    global _stdout_closed
+    _stdout_closed = True
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's stream)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _rich_broken_pipe() -> None:
+    # Rich's own handler exits 1; ours unwinds to the edge, which exits quietly.
+    close_broken_stdout()
+    raise BrokenPipeError("stdout closed")
 
 
 def stderr_console() -> Console:
@@ -110,9 +144,11 @@ def stderr_console() -> Console:
     return console
 
 
-def _visible_hook() -> Any:
+def _visible_hook(*, strip_line_ends: bool = False) -> Any:
     """A Rich render hook that passes every text segment through `visible()` (Rich's own
-    styling and cursor control travel outside the text and are kept)."""
+    styling and cursor control travel outside the text and are kept); with
+    `strip_line_ends`, the spaces Rich pads table rows and wrapped lines with to the full
+    width are dropped before each line end (in a pipe and in a terminal alike)."""
     from rich.console import RenderHook
     from rich.segment import Segment
 
@@ -123,7 +159,10 @@ def _visible_hook() -> Any:
             self.renderable = renderable
 
         def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
-            for segment in console.render(self.renderable, options):
+            segments = console.render(self.renderable, options)
+            if strip_line_ends:
+                segments = strip_trailing_spaces(segments)
+            for segment in segments:
                 if segment.control or not segment.text:
                     yield segment
                 else:
@@ -134,6 +173,89 @@ def _visible_hook() -> Any:
             return [_Visible(r) for r in renderables]
 
     return _VisibleHook()
+
+
+def strip_trailing_spaces(segments: Iterator[Any]) -> Iterator[Any]:
+    """Rich segments without the spaces before each line end: spaces are held back until
+    something other than a space or a line end follows them (spaces on a background colour
+    are kept: they are drawn)."""
+    from rich.segment import Segment
+
+    held: list[Any] = []
+    for segment in segments:
+        if segment.control:
+            yield from held
+            held.clear()
+            yield segment
+            continue
+        text, style = segment.text, segment.style
+        parts = text.split("\n")
+        for i, part in enumerate(parts):
+            if i:
+                held.clear()  # spaces before a line end
+                yield Segment("\n", style)
+            if not part:
+                continue
+            # spaces with a background (a code block's) are drawn, not padding: keep them
+            body = part if style is not None and style.bgcolor is not None else part.rstrip(" ")
+            if body:
+                yield from held
+                held.clear()
+                yield Segment(body, style)
+            if len(body) < len(part):
+                held.append(Segment(part[len(body) :], style))
+    yield from held
+
+
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(fraction: float, width: int, console: Console | None = None) -> str:
+    """A horizontal bar `width` cells long at 1.0, in eighths of a cell (`███▍`); a value
+    above zero always shows. Plain `#` when the console cannot write Unicode. Only for the
+    human view: the data itself is in --json and --format."""
+    fraction = min(max(float(fraction), 0.0), 1.0) if fraction == fraction else 0.0  # NaN: 0
+    cells = fraction * width
+    if not _unicode(console):
+        return "#" * max(round(cells), 1 if fraction > 0 else 0)
+    full = int(cells)
+    eighths = round((cells - full) * 8)
+    if eighths == 8:
+        full, eighths = full + 1, 0
+    text = "█" * full + (_EIGHTHS[eighths] if eighths else "")
+    return text or ("▏" if fraction > 0 else "")
+
+
+def split_bar(parts: list[float], width: int, console: Console | None = None) -> list[str]:
+    """One bar in whole cells for consecutive parts (fractions of the full width), each part
+    in its own character, so the picture reads without colour: `█` `▒` `░` (`#` `=` `-`)."""
+    chars = bar_chars(console)
+    out, used = [], 0
+    total = 0.0
+    for i, part in enumerate(parts):
+        total += min(max(part, 0.0), 1.0)
+        end = min(width, round(total * width))
+        if part > 0 and end <= used and used < width:
+            end = used + 1  # a part above zero always shows
+        out.append(chars[min(i, len(chars) - 1)] * max(end - used, 0))
+        used = max(used, end)
+    return out
+
+
+def bar_chars(console: Console | None = None) -> str:
+    """The characters of `split_bar`'s parts, in order (for a legend)."""
+    return "█▒░" if _unicode(console) else "#=-"
+
+
+def _unicode(console: Console | None) -> bool:
+    encoding = (console.encoding if console is not None else sys.stdout.encoding) or ""
+    return encoding.lower().replace("-", "").startswith("utf")
+
+
+def prose(console: Console, text: Any, **kwargs: Any) -> None:
+    """Print a sentence: wrapped to the width of a terminal; one line in a pipe or a file, so
+    a script reads (or greps) it whole."""
+    console.print(text, soft_wrap=not console.is_terminal, **kwargs)
 
 
 def markup_text(
@@ -340,24 +462,95 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json_visible(json.dumps(data, indent=2, default=str)) + "\n")
 
 
+def show_progress() -> bool:
+    """Whether long work shows progress: only on a terminal's stderr, for a person reading
+    (not with --json, --format or --quiet, nor DOCKERHUB_NO_SPINNER); a pipe or a file on
+    stderr gets nothing, and so does every MCP tool (they never call this)."""
+    return (
+        sys.stderr.isatty()
+        and not os.environ.get("DOCKERHUB_NO_SPINNER")
+        and not output.json
+        and not output.quiet
+        and output.template is None
+    )
+
+
+class _Status:
+    """The spinner's text, with a live detail (e.g. "12 requests") read at each refresh."""
+
+    def __init__(self, message: str, detail: Callable[[], str] | None) -> None:
+        self.message = message
+        self.detail = detail
+
+    def __rich__(self) -> Text:
+        from rich.text import Text
+
+        extra = self.detail() if self.detail is not None else ""
+        return Text(self.message + (f" ({extra})" if extra else ""))
+
+
 @contextmanager
-def progress(message: str) -> Iterator[None]:
-    """A spinner on stderr while waiting on the network, only when both stdout and stderr are
-    terminals (a pipe or a file means a script is reading) and not with --quiet/--format."""
-    if (
-        not sys.stderr.isatty()
-        or not sys.stdout.isatty()
-        or os.environ.get("DOCKERHUB_NO_SPINNER")
-        or output.quiet
-        or output.template is not None
-    ):
+def progress(message: str, detail: Callable[[], str] | None = None) -> Iterator[None]:
+    """A spinner on stderr while waiting (the network, layers, lookups), with `detail()` shown
+    after the message as it changes; only when `show_progress()`. Rich is imported only then."""
+    if not show_progress():
         with nullcontext():
             yield
         return
     from dockerhub_cli.result_cache import stderr_muted
 
-    with stderr_muted(), stderr_console().status(message, spinner="dots"):
+    with stderr_muted(), stderr_console().status(_Status(message, detail), spinner="dots"):
         yield
+
+
+# progress(label, bytes done, bytes expected or None), as `ops.files` reports a download.
+TransferCallback = Callable[[str, int, "int | None"], None]
+
+
+@contextmanager
+def transfer_progress(message: str) -> Iterator[TransferCallback | None]:
+    """A download bar (layer, bytes, rate) on stderr, when `show_progress()`; else None.
+
+    The callback takes (label, bytes done, bytes expected or None); a new label (the next
+    layer) restarts the bar at that layer's size."""
+    if not show_progress():
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+
+    from dockerhub_cli.result_cache import stderr_muted
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=stderr_console(),
+        transient=True,
+    )
+    task = bar.add_task(message, total=None)
+    state: dict[str, int] = {"offset": 0, "done": 0}
+    labels = [""]
+
+    def update(label: str, done: int, expected: int | None) -> None:
+        if label != labels[0]:  # a new layer: the bar restarts at its own size
+            labels[0], state["offset"] = label, state["done"]
+        state["done"] = done
+        bar.update(
+            task,
+            description=f"{message}: {label}",
+            completed=done - state["offset"],
+            total=expected,
+        )
+
+    with stderr_muted(), bar:
+        yield update
 
 
 def warn(message: str) -> None:

@@ -46,7 +46,19 @@ def identity(result: Identity, console: Console) -> None:
         ("username", result.username or "(anonymous)"),
         ("source", result.source),
     ]
-    if result.verified is not None:
+    if result.anonymous_access is not None:
+        rows.append(
+            (
+                "verified",
+                "no credentials to verify; "
+                + (
+                    "anonymous access works"
+                    if result.anonymous_access
+                    else "the registry refuses anonymous access"
+                ),
+            )
+        )
+    elif result.verified is not None:
         rows.append(("verified", "yes" if result.verified else "no"))
     _pairs(console, rows)
     console.print(f"[dim]precedence: {result.precedence}[/dim]", highlight=False)

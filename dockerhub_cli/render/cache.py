@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from dockerhub_cli.render import human_size
+from dockerhub_cli.render import human_size, plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,13 +31,18 @@ def cache_info(info: CacheInfo, console: Console) -> None:
 
 
 def cache_cleared(result: CacheClearResult, console: Console) -> None:
-    what = "expired entries" if result.expired_only else "entries"
-    text = f"removed {result.removed:,} {what} from {result.location}; {result.remaining:,} left"
-    if result.corrupt_files_removed:
-        text += f"; deleted {result.corrupt_files_removed} corrupt cache file(s)"
+    """`removed 3 expired entries and 14 expired saved outputs from PATH; 6 entries left`:
+    what was removed, then what remains (never a count that reads as either)."""
+    expired = "expired " if result.expired_only else ""
+    text = f"removed {result.removed:,} {expired}{'entry' if result.removed == 1 else 'entries'}"
     if result.results_removed:
-        text += f"; {result.results_removed:,} saved command output(s)"
-    console.print(text)
+        saved = "saved output" if result.results_removed == 1 else "saved outputs"
+        text += f" and {result.results_removed:,} {expired}{saved}"
+    left = "entry" if result.remaining == 1 else "entries"
+    text += f" from {result.location}; {result.remaining:,} {left} left"
+    if result.corrupt_files_removed:
+        text += f"; deleted {plural(result.corrupt_files_removed, 'corrupt cache file')}"
+    console.print(text, soft_wrap=True)
 
 
 _WARM_STYLE = {"ok": "green", "partial": "yellow", "failed": "red"}

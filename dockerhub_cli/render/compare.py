@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from dockerhub_cli.render import human_size, kv_table, markup_text, plural, short_digest
+from dockerhub_cli.render import (
+    bar_chars,
+    human_size,
+    kv_table,
+    markup_text,
+    plural,
+    prose,
+    short_digest,
+    split_bar,
+)
 from dockerhub_cli.render.images import _step
 
 if TYPE_CHECKING:
@@ -67,7 +76,9 @@ def comparison(r: Comparison, console: Console) -> None:
     )
     console.print(t)
     console.print()
-    console.print(markup_text(r.summary))
+    _size_picture(r, console)
+    console.print()
+    prose(console, markup_text(r.summary))
     console.print()
 
     # A narrow terminal shrinks only the digest and step columns (rich collapses wrappable
@@ -130,6 +141,37 @@ def comparison(r: Comparison, console: Console) -> None:
         console.print(markup_text(f"  + {_step(step.created_by)}", style="green"))
 
 
+SIZE_BAR_WIDTH = 40  # cells for the bigger image in `compare`
+
+
+def _size_picture(r: Comparison, console: Console) -> None:
+    """Both sizes as bars on one scale: the bytes of layers the images share, then each one's
+    own layers (what a pull of it adds on top of the other)."""
+    biggest = max(r.left.size, r.right.size)
+    if biggest <= 0:
+        return
+    width = max(10, min(SIZE_BAR_WIDTH, console.width - 24))
+    shared_status = ("base", "shared")
+    g = Table.grid(padding=(0, 2))
+    g.add_column(style="bold", no_wrap=True)
+    g.add_column(no_wrap=True)
+    g.add_column(justify="right", no_wrap=True)
+    for label, size, sizes in (
+        ("LEFT", r.left.size, [x.left_size for x in r.layers if x.status in shared_status]),
+        ("RIGHT", r.right.size, [x.right_size for x in r.layers if x.status in shared_status]),
+    ):
+        shared = min(sum(s or 0 for s in sizes), size)
+        common, own = split_bar([shared / biggest, (size - shared) / biggest], width, console)
+        picture = markup_text(common, style="green") + markup_text(own, style="yellow")
+        g.add_row(label, picture, human_size(size))
+    console.print(g)
+    chars = bar_chars(console)
+    common_char, own_char = chars[0], chars[1]
+    console.print(
+        markup_text(f"{common_char} layers both have   {own_char} layers of that image only", "dim")
+    )
+
+
 def _mapping_lines(name: str, diff: MappingDiff) -> list[Text]:
     lines = [markup_text(f"+ {name} {k}={v}", "green") for k, v in diff.added.items()]
     lines += [markup_text(f"- {name} {k}={v}", "red") for k, v in diff.removed.items()]
@@ -142,7 +184,7 @@ def _mapping_lines(name: str, diff: MappingDiff) -> list[Text]:
 
 def updates(r: UpdateReport, console: Console) -> None:
     style = {True: "bold red", False: "bold green", None: "bold yellow"}[r.base_outdated]
-    console.print(markup_text(r.verdict, style=style))
+    prose(console, markup_text(r.verdict, style=style))
     console.print()
     t = kv_table()
     t.add_row("Image", f"{r.reference}  ({r.platform or '-'})")

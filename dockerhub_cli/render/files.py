@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
+from dockerhub_cli.render import bar
 from dockerhub_cli.text import human_size, plural, short_digest
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
         PackageDiff,
         WasteReport,
     )
+
+WASTE_BAR_WIDTH = 12  # cells for the biggest offender in `waste`
 
 
 def _name(f: FileInfo) -> str:
@@ -194,15 +197,21 @@ def waste(result: WasteReport, console: Console) -> None:
     if result.files:
         table = Table(box=None, pad_edge=False, header_style="bold")
         table.add_column("WASTED", justify="right")
+        table.add_column("", no_wrap=True, style="red")  # WASTED as a bar, to the biggest
         table.add_column("VERSIONS", justify="right")
         table.add_column("LAYERS")
         table.add_column("PATH", overflow="fold")
+        biggest = max(item.wasted_bytes for item in result.files)
         for item in result.files:
             layers = ", ".join(
                 f"{a}->{b}" for a, b in zip(item.layers, item.removed_by, strict=True)
             )
             table.add_row(
-                human_size(item.wasted_bytes), str(item.versions), layers, escape(item.path)
+                human_size(item.wasted_bytes),
+                bar(item.wasted_bytes / biggest if biggest else 0.0, WASTE_BAR_WIDTH, console),
+                str(item.versions),
+                layers,
+                escape(item.path),
             )
         console.print(table)
     if result.passed is not None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from dockerhub_cli.render import (
+    bar,
     human_count,
     human_size,
     kv_table,
@@ -16,6 +17,8 @@ from dockerhub_cli.render import (
     relative_time,
     short_digest,
 )
+
+LAYER_BAR_WIDTH = 16  # cells for the largest layer in `layers`
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -177,11 +180,20 @@ def layers(r: LayerReport, console: Console) -> None:
     t.add_column("DIGEST", no_wrap=True)
     t.add_column("SIZE", justify="right")
     t.add_column("SHARE", justify="right")
+    # The share as a bar, sized to the largest layer (so the biggest one is always full).
+    t.add_column("", no_wrap=True, style="cyan")
     if r.insights.base_layers is not None:
         t.add_column("BASE", justify="center")
     t.add_column("CREATED BY", overflow="ellipsis", no_wrap=True)
+    largest = max((x.size for x in r.layers), default=0)
     for x in r.layers:
-        row = [str(x.index), short_digest(x.digest), human_size(x.size), _share(x.share)]
+        row = [
+            str(x.index),
+            short_digest(x.digest),
+            human_size(x.size),
+            _share(x.share),
+            bar(x.size / largest if largest else 0.0, LAYER_BAR_WIDTH, console),
+        ]
         if r.insights.base_layers is not None:
             row.append("yes" if x.in_base_image else "")
         row.append(_step(x.created_by, x.comment))

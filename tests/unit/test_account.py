@@ -269,7 +269,44 @@ def test_whoami_verify(docker_config: Path, monkeypatch: pytest.MonkeyPatch) -> 
     _hub_login_ok(responses.mock)
     assert run_json("whoami", "--verify")["verified"] is True
     monkeypatch.delenv("DOCKERHUB_TOKEN")
-    assert run_json("whoami", "--verify")["verified"] is False
+    # No credentials: nothing to verify; whether anonymous access works is what is true.
+    responses.get(
+        "https://registry-1.docker.io/v2/",
+        status=401,
+        headers={
+            "WWW-Authenticate": 'Bearer realm="https://auth.docker.io/token",'
+            'service="registry.docker.io"'
+        },
+    )
+    token = responses.get("https://auth.docker.io/token", json={"token": "anonymous"})
+    who = run_json("whoami", "--verify")
+    assert who["verified"] is False and who["anonymous_access"] is True
+    assert token.call_count == 1 and "Authorization" not in token.calls[0].request.headers
+    text = run("whoami", "--verify").stdout
+    assert "no credentials to verify; anonymous access works" in text
+    assert "verified  no\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("status", "challenge", "works"),
+    [
+        (200, None, True),
+        (401, 'Basic realm="private"', False),
+        (401, 'Bearer realm="https://reg.example/token",service="reg.example"', False),
+    ],
+)
+@responses.activate
+def test_whoami_verify_anonymous_registry(
+    docker_config: Path, status: int, challenge: str | None, works: bool
+) -> None:
+    headers = {"WWW-Authenticate": challenge} if challenge else {}
+    responses.get("https://reg.example/v2/", status=status, headers=headers)
+    responses.get("https://reg.example/token", status=401, json={"errors": []})
+    who = run_json("whoami", "reg.example", "--verify")
+    assert who["verified"] is False and who["anonymous_access"] is works
+    text = run("whoami", "reg.example", "--verify").stdout
+    expected = "anonymous access works" if works else "the registry refuses anonymous access"
+    assert "no credentials to verify; " + expected in text
 
 
 # -- ratelimit --------------------------------------------------------------------------------

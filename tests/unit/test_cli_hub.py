@@ -155,7 +155,7 @@ def test_python_dash_m_entry_point() -> None:
     ("args", "words"),
     [
         (["search", "nginx", "--limit", "0"], "'--limit'"),
-        (["tags"], "Missing argument 'repository'"),
+        (["tags"], "Missing argument 'REPOSITORY'"),
         (["no-such-command"], "No such command"),
     ],
 )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import responses
+from rich.console import Console
 
 from dockerhub_cli.errors import InvalidInputError
 from dockerhub_cli.models.core import SearchResult, SearchResults, Tag, TagList
@@ -93,19 +96,46 @@ def test_no_color_env_disables_colour_on_a_terminal(monkeypatch: pytest.MonkeyPa
     assert "\x1b[31m" not in capture.get()
 
 
-def test_spinner_off_when_stdout_is_not_a_tty(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("stderr_tty", "options", "shown"),
+    [
+        (True, {}, True),  # stdout may be a pipe or a file: progress goes to the terminal
+        (False, {}, False),  # stderr is a pipe or a file: nothing
+        (True, {"json": True}, False),
+        (True, {"quiet": True}, False),
+        (True, {"template": "{name}"}, False),
+    ],
+)
+def test_progress_only_on_a_terminal_stderr_for_people(
+    monkeypatch: pytest.MonkeyPatch, stderr_tty: bool, options: dict[str, object], shown: bool
+) -> None:
     import sys
+    from contextlib import nullcontext
 
     from dockerhub_cli import render
 
     monkeypatch.delenv("DOCKERHUB_NO_SPINNER")
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: stderr_tty, raising=False)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
+    monkeypatch.setattr(render, "output", render.OutputOptions(**options))  # type: ignore[arg-type]
     calls = []
-    monkeypatch.setattr(render, "stderr_console", lambda: calls.append(1))
-    with render.progress("working"):
+
+    class _Console(Console):
+        def __init__(self) -> None:
+            super().__init__(file=io.StringIO(), force_terminal=True)
+
+        def status(self, *args: object, **kwargs: object) -> Any:
+            calls.append(args)
+            return nullcontext()
+
+    monkeypatch.setattr(render, "stderr_console", _Console)
+    with render.progress("working", detail=lambda: "3 requests"):
         pass
-    assert calls == []
+    assert bool(calls) is shown
+    if shown:
+        assert str(calls[0][0].__rich__()) == "working (3 requests)"
+    with render.transfer_progress("Reading") as bar:
+        assert (bar is not None) is shown
 
 
 def test_every_result_command_has_the_output_options() -> None:
