@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN
 
 log = logging.getLogger("dockerhub_cli.credentials")
@@ -130,8 +131,8 @@ def _run_helper(helper: str, server: str, timeout: float = 10.0) -> Credentials 
     done = _call_helper(helper, "get", server, timeout)
     if done is None or done.returncode != 0:
         return None
-    try:
-        data = json.loads(done.stdout)
+    try:  # the bounded loader: a broken helper's output cannot exhaust the stack
+        data = jsonlimits.loads(done.stdout)
     except ValueError:
         return None
     if not isinstance(data, dict):  # a broken helper: as good as no credentials
