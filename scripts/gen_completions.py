@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for scripts._generated
 FILES = {"bash": "dockerhub.bash", "zsh": "_dockerhub", "fish": "dockerhub.fish"}
 
 
@@ -48,19 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "completions")
     parser.add_argument("--check", action="store_true", help="fail if a script is stale")
     args = parser.parse_args(argv)
-    stale = []
-    for shell, name in FILES.items():
-        text, target = render(shell), args.output / name
-        if args.check:
-            if not target.exists() or target.read_text(encoding="utf-8") != text:
-                stale.append(str(target))
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    if stale:
-        print(f"stale: {', '.join(stale)}: run `make generate`", file=sys.stderr)
-        return 1
-    return 0
+    from scripts._generated import write_or_check
+
+    files = {args.output / name: render(shell) for shell, name in FILES.items()}
+    return write_or_check(files, check=args.check)
 
 
 if __name__ == "__main__":

@@ -203,17 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "man")
     parser.add_argument("--check", action="store_true", help="fail if the page is stale")
     args = parser.parse_args(argv)
-    text = render()
-    target = args.output / "dockerhub.1"
-    if args.check:
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
-        if current != text:
-            print(f"{target} is stale: run `make generate`", file=sys.stderr)
-            return 1
-        return 0
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    return 0
+    from scripts._generated import write_or_check
+
+    return write_or_check({args.output / "dockerhub.1": render()}, check=args.check)
 
 
 if __name__ == "__main__":

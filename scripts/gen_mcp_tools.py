@@ -40,15 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path)
     opts = parser.parse_args(argv)
     target = (opts.output or ROOT / "dockerhub_cli" / "mcp") / "tools.json"
-    text = render()
-    if opts.check:
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            print(f"{target} is stale: run `make generate`", file=sys.stderr)
-            return 1
-        return 0
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    return 0
+    from scripts._generated import write_or_check
+
+    return write_or_check({target: render()}, check=opts.check)
 
 
 if __name__ == "__main__":
