@@ -9,6 +9,9 @@ stderr as a terminal shows them). How a block runs depends on what it names:
 * ``local``: every command reads a local source (``oci:``, ``examples/``); run offline by
   tests/unit/test_docs_local.py;
 * ``hub``: the Hub sections run against `responses` fixtures (tests/unit/test_docs_examples.py);
+* ``stand-in``: the block is preceded by ``<!-- run with: NAME -->``; it runs inside the
+  `responses` stand-in NAME of tests/support/docs_fixtures.py (Docker Hub's registry, OSV),
+  by tests/unit/test_docs_examples.py;
 * ``skip``: the block is preceded by ``<!-- not run: REASON -->`` (a real account, a server
   that keeps running, a path on the author's machine). Every other block must be one of the
   above (tests/unit/test_docs_local.py checks).
@@ -40,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_HOST = "localhost:5000"
 HUB_SECTIONS = ("dockerhub repos", "dockerhub orgs", "dockerhub readme", "dockerhub search")
 NOT_RUN = re.compile(r"<!-- not run: (.+?) -->")
+RUN_WITH = re.compile(r"<!-- run with: ([\w-]+) -->")
 NO_OPS = {"make test"}  # the test suite itself (what .ci/run calls)
 # Commands that make no request: run offline, in the sandbox's home.
 OFFLINE = ("config path", "config show", "cache info", "cache clear", "whoami")
@@ -68,6 +72,7 @@ class Block:
     section: str
     commands: list[Command]
     skip_reason: str | None
+    stand_in: str | None = None
 
     @property
     def id(self) -> str:
@@ -78,6 +83,8 @@ class Block:
         lines = [c.line for c in self.commands]
         if self.skip_reason:
             return "skip"
+        if self.stand_in:
+            return "stand-in"
         if any(DEMO_HOST in line or _names_demo_file(line) for line in lines):
             return "demo"
         if self.path.name == "command-details.md" and self.section.startswith(
@@ -131,13 +138,14 @@ def blocks(path: Path) -> list[Block]:
             if line.strip() == "```console":
                 before = [x for x in lines[max(0, i - 3) : i] if x.strip()]
                 reason = next((m.group(1) for x in before if (m := NOT_RUN.search(x))), None)
+                stand_in = next((m.group(1) for x in before if (m := RUN_WITH.search(x))), None)
                 commands: list[Command] = []
                 for body in lines[i + 1 : end]:
                     if body.startswith("$ "):
                         commands.append(Command(body[2:]))
                     elif commands:
                         commands[-1].expected.append(body)
-                found.append(Block(path, i, end, section, commands, reason))
+                found.append(Block(path, i, end, section, commands, reason, stand_in))
             i = end + 1
             continue
         i += 1
