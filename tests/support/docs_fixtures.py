@@ -1,10 +1,11 @@
 """Stand-ins for Docker Hub and OSV behind documented examples.
 
 A ```console block preceded by ``<!-- run with: NAME -->`` runs (tests/unit/test_docs_examples.py,
-scripts/docs-update) inside a `responses` mock that NAME installs here. The sandbox points
-Docker Hub's API, Docker Hub's registry and OSV at http://127.0.0.1:9 (docs_examples.sandbox),
-so these are the only answers a command gets; every reply is shaped like the real service's
-(tests/fixtures/hub/SOURCES.md, /work/shared/docs/API.md section E).
+scripts/docs-update) inside a `responses` mock that NAME installs here. The mock answers
+every request (one it has no answer for is a connection error), so nothing leaves the
+machine and the commands use Docker Hub's and OSV's real addresses; every reply is shaped
+like the real service's (tests/fixtures/hub/SOURCES.md, docs/API.md section E of the project's
+shared notes).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from requests import PreparedRequest
 
 from tests.support.docs_examples import Block, Outcome, run_block
 
-STAND_IN = "http://127.0.0.1:9"  # what the sandbox's DOCKERHUB_*_URL name
+HUB = "https://hub.docker.com"  # the default addresses: the mock answers every request
+REGISTRY = "https://registry-1.docker.io"
+OSV = "https://api.osv.dev"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "hub"
 HUB_CHALLENGE = 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io"'
 
@@ -31,7 +34,7 @@ def _load(name: str) -> object:
 def hub_tags(rsps: responses.RequestsMock) -> None:
     """`GET /v2/namespaces/library/repositories/nginx/tags` (a real capture's shape), paged the
     way the Hub pages it: `page_size` results of page `page`, `next`/`previous` as full URLs."""
-    url = f"{STAND_IN}/v2/namespaces/library/repositories/nginx/tags"
+    url = f"{HUB}/v2/namespaces/library/repositories/nginx/tags"
     capture = _load("tags_nginx.json")
     assert isinstance(capture, dict)
     results = capture["results"]
@@ -57,7 +60,7 @@ def hub_ratelimit(rsps: responses.RequestsMock) -> None:
     """Docker Hub's registry on the probe: a HEAD collects the Bearer challenge, the anonymous
     token comes from auth.docker.io, and the HEAD with it carries the quota headers in the form
     Docker Hub sends them (`100;w=21600`, the caller's address as the source)."""
-    probe = f"{STAND_IN}/v2/ratelimitpreview/test/manifests/latest"
+    probe = f"{REGISTRY}/v2/ratelimitpreview/test/manifests/latest"
     headers = {
         "ratelimit-limit": "100;w=21600",
         "ratelimit-remaining": "62;w=21600",
@@ -70,9 +73,28 @@ def hub_ratelimit(rsps: responses.RequestsMock) -> None:
     rsps.head(probe, status=200, headers=headers)
 
 
+def hub_nginx(rsps: responses.RequestsMock) -> None:
+    """nginx:1.27.2 on Docker Hub's registry (an index of two platform images, their config
+    blobs; the unit tests' FakeRegistry) and a Hub API with no facts for the tag (its 404
+    replies as captured, API.md A.2; an empty tag list), as tests/unit/test_cost.py uses it."""
+    from tests.unit import registry_fixtures as fx
+
+    fx.FakeRegistry(rsps, REGISTRY, "library/nginx").nginx("1.27.2")
+    api = f"{HUB}/v2/namespaces/library/repositories/nginx"
+    rsps.get(api, status=404, json={"message": "object not found", "errinfo": {}})
+    where = {"namespace": "library", "repository": "nginx", "tag": "1.27.2"}
+    rsps.get(
+        f"{api}/tags/1.27.2",
+        status=404,
+        json={"message": "httperror 404: tag '1.27.2' not found", "errinfo": where},
+    )
+    rsps.get(f"{api}/tags", json={"count": 0, "next": None, "previous": None, "results": []})
+
+
 STAND_INS: dict[str, Callable[[responses.RequestsMock], None]] = {
     "hub-tags": hub_tags,
     "hub-ratelimit": hub_ratelimit,
+    "hub-nginx": hub_nginx,
 }
 
 
@@ -81,4 +103,4 @@ def run_with_stand_in(block: Block, workdir: Path) -> list[Outcome]:
     assert block.stand_in in STAND_INS, f"{block.id}: unknown stand-in {block.stand_in!r}"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         STAND_INS[block.stand_in](rsps)
-        return run_block(block, workdir)
+        return run_block(block, workdir, stand_in=True)
