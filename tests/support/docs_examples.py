@@ -83,10 +83,10 @@ class Block:
         lines = [c.line for c in self.commands]
         if self.skip_reason:
             return "skip"
+        if any(DEMO_HOST in line or _names_demo_file(line) for line in lines):
+            return "demo"  # with its stand-in, if it names one (Docker Hub, OSV)
         if self.stand_in:
             return "stand-in"
-        if any(DEMO_HOST in line or _names_demo_file(line) for line in lines):
-            return "demo"
         if self.path.name == "command-details.md" and self.section.startswith(
             tuple(f"`{s}" for s in HUB_SECTIONS)
         ):

@@ -91,16 +91,88 @@ def hub_nginx(rsps: responses.RequestsMock) -> None:
     rsps.get(f"{api}/tags", json={"count": 0, "next": None, "previous": None, "results": []})
 
 
+def _advisory(
+    vid: str, cve: str, summary: str, purl: str, fixed: str, cvss: str
+) -> dict[str, object]:
+    """A GitHub advisory as OSV serves it at `GET /v1/vulns/{id}` (the fields OSV's records
+    carry; values from the published advisories)."""
+    name = purl.split("/")[1].split("@")[0]
+    return {
+        "id": vid,
+        "summary": summary,
+        "details": summary + ".",
+        "aliases": [cve],
+        "modified": "2025-06-10T19:02:12.618290Z",
+        "published": "2024-06-17T19:09:36Z",
+        "database_specific": {"severity": "MODERATE", "github_reviewed": True},
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": name, "purl": f"pkg:pypi/{name}"},
+                "ranges": [
+                    {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}
+                ],
+            }
+        ],
+        "severity": [{"type": "CVSS_V3", "score": cvss}],
+        "references": [{"type": "ADVISORY", "url": f"https://nvd.nist.gov/vuln/detail/{cve}"}],
+        "schema_version": "1.6.0",
+    }
+
+
+ADVISORIES = {
+    "pkg:pypi/requests@2.31.0": _advisory(
+        "GHSA-9wx4-h78v-vm56",
+        "CVE-2024-35195",
+        "Requests `Session` object does not verify requests after making first request with"
+        " verify=False",
+        "pkg:pypi/requests@2.31.0",
+        "2.32.0",
+        "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N",
+    ),
+    "pkg:pypi/urllib3@2.1.0": _advisory(
+        "GHSA-34jh-p97f-mpxf",
+        "CVE-2024-37891",
+        "urllib3's Proxy-Authorization request header isn't stripped during cross-origin redirects",
+        "pkg:pypi/urllib3@2.1.0",
+        "2.2.2",
+        "CVSS:3.1/AV:N/AC:H/PR:H/UI:R/S:U/C:H/I:N/A:N",
+    ),
+}
+
+
+def osv(rsps: responses.RequestsMock) -> None:
+    """OSV: `POST /v1/querybatch` answers each query with the ids of the advisories for that
+    package (`{}` when none, as OSV does), `GET /v1/vulns/{id}` with the advisory."""
+
+    def querybatch(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        queries = json.loads(request.body or b"{}")["queries"]
+        results: list[dict[str, object]] = []
+        for query in queries:
+            found = ADVISORIES.get(str(query.get("package", {}).get("purl")))
+            modified = found and found["modified"]
+            results.append({"vulns": [{"id": found["id"], "modified": modified}]} if found else {})
+        return 200, {"content-type": "application/json"}, json.dumps({"results": results})
+
+    rsps.add_callback(responses.POST, f"{OSV}/v1/querybatch", callback=querybatch)
+    for record in ADVISORIES.values():
+        rsps.get(f"{OSV}/v1/vulns/{record['id']}", json=record)
+
+
 STAND_INS: dict[str, Callable[[responses.RequestsMock], None]] = {
     "hub-tags": hub_tags,
     "hub-ratelimit": hub_ratelimit,
     "hub-nginx": hub_nginx,
+    "osv": osv,
 }
 
 
-def run_with_stand_in(block: Block, workdir: Path) -> list[Outcome]:
-    """Run *block* with only its stand-in's answers (anything else is a connection error)."""
+def run_with_stand_in(block: Block, workdir: Path, host: str | None = None) -> list[Outcome]:
+    """Run *block* with only its stand-in's answers (anything else is a connection error) and,
+    given *host*, the demo registry there (a block naming localhost:5000)."""
     assert block.stand_in in STAND_INS, f"{block.id}: unknown stand-in {block.stand_in!r}"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         STAND_INS[block.stand_in](rsps)
-        return run_block(block, workdir, stand_in=True)
+        if host is None:
+            return run_block(block, workdir, stand_in=True)
+        rsps.add_passthru(f"http://{host}/")
+        return run_block(block, workdir, host, stand_in=True)
