@@ -35,7 +35,7 @@ import os
 import re
 import shlex
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,8 +262,15 @@ _COMMENT = re.compile(r"\s+# [^'\"]*$")  # `cmd   # a remark` (not inside quotes
 
 
 def run_block(
-    block: Block, workdir: Path, host: str = DEMO_HOST, *, stand_in: bool = False
+    block: Block,
+    workdir: Path,
+    host: str = DEMO_HOST,
+    *,
+    stand_in: bool = False,
+    prepare: Callable[[dict[str, str | None]], None] | None = None,
 ) -> list[Outcome]:
+    """Run the block's commands in a fresh sandbox; *prepare* may add files and variables to
+    it (a stand-in's credential helper) before the first command."""
     from typer.testing import CliRunner
 
     from dockerhub_cli.cli import app
@@ -271,6 +278,8 @@ def run_block(
     outcomes: list[Outcome] = []
     last_exit = 0
     with sandbox(workdir, host, stand_in=stand_in) as env:
+        if prepare is not None:
+            prepare(env)
         saved = {k: os.environ.get(k) for k in env}
         for k, v in env.items():
             if v is None:

@@ -11,15 +11,18 @@ shared notes).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import responses
 from requests import PreparedRequest
+from responses import matchers
 
 from tests.support.docs_examples import Block, Outcome, run_block
 
+Env = dict[str, str | None]  # the sandbox's environment (docs_examples.sandbox)
 HUB = "https://hub.docker.com"  # the default addresses: the mock answers every request
 REGISTRY = "https://registry-1.docker.io"
 OSV = "https://api.osv.dev"
@@ -31,7 +34,7 @@ def _load(name: str) -> object:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
-def hub_tags(rsps: responses.RequestsMock) -> None:
+def hub_tags(rsps: responses.RequestsMock, env: Env) -> None:
     """`GET /v2/namespaces/library/repositories/nginx/tags` (a real capture's shape), paged the
     way the Hub pages it: `page_size` results of page `page`, `next`/`previous` as full URLs."""
     url = f"{HUB}/v2/namespaces/library/repositories/nginx/tags"
@@ -56,7 +59,7 @@ def hub_tags(rsps: responses.RequestsMock) -> None:
     rsps.add_callback(responses.GET, url, callback=reply)
 
 
-def hub_ratelimit(rsps: responses.RequestsMock) -> None:
+def hub_ratelimit(rsps: responses.RequestsMock, env: Env) -> None:
     """Docker Hub's registry on the probe: a HEAD collects the Bearer challenge, the anonymous
     token comes from auth.docker.io, and the HEAD with it carries the quota headers in the form
     Docker Hub sends them (`100;w=21600`, the caller's address as the source)."""
@@ -73,7 +76,7 @@ def hub_ratelimit(rsps: responses.RequestsMock) -> None:
     rsps.head(probe, status=200, headers=headers)
 
 
-def hub_nginx(rsps: responses.RequestsMock) -> None:
+def hub_nginx(rsps: responses.RequestsMock, env: Env) -> None:
     """nginx:1.27.2 on Docker Hub's registry (an index of two platform images, their config
     blobs; the unit tests' FakeRegistry) and a Hub API with no facts for the tag (its 404
     replies as captured, API.md A.2; an empty tag list), as tests/unit/test_cost.py uses it."""
@@ -140,7 +143,7 @@ ADVISORIES = {
 }
 
 
-def osv(rsps: responses.RequestsMock) -> None:
+def osv(rsps: responses.RequestsMock, env: Env) -> None:
     """OSV: `POST /v1/querybatch` answers each query with the ids of the advisories for that
     package (`{}` when none, as OSV does), `GET /v1/vulns/{id}` with the advisory."""
 
@@ -158,11 +161,55 @@ def osv(rsps: responses.RequestsMock) -> None:
         rsps.get(f"{OSV}/v1/vulns/{record['id']}", json=record)
 
 
-STAND_INS: dict[str, Callable[[responses.RequestsMock], None]] = {
+HELPER = """#!/bin/sh
+# docker-credential-pass as the docs' example runs it: the stored Docker Hub login
+[ "$1" = get ] || exit 1
+read server
+if [ "$server" != https://index.docker.io/v1/ ]; then
+  echo "credentials not found in native keychain"
+  exit 1
+fi
+printf '{"ServerURL":"%s","Username":"octocat","Secret":"dckr_pat_example"}\\n' "$server"
+"""
+
+
+def hub_credential_helper(rsps: responses.RequestsMock, env: Env) -> None:
+    """A Docker config naming the `pass` credential store, a `docker-credential-pass` on PATH
+    that holds octocat's Docker Hub token, and Docker Hub's `POST /v2/auth/token` accepting
+    exactly that token (any other identifier or secret gets the Hub's 401)."""
+    docker = Path(str(env["DOCKER_CONFIG"]))
+    docker.mkdir(parents=True, exist_ok=True)
+    (docker / "config.json").write_text(json.dumps({"auths": {}, "credsStore": "pass"}))
+    bin_dir = Path(str(env["HOME"])).parent / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    helper = bin_dir / "docker-credential-pass"
+    helper.write_text(HELPER)
+    helper.chmod(0o755)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.sig"
+    rsps.post(
+        f"{HUB}/v2/auth/token",
+        json={"access_token": token},
+        match=[
+            matchers.json_params_matcher({"identifier": "octocat", "secret": "dckr_pat_example"})
+        ],
+    )
+    rsps.post(
+        f"{HUB}/v2/auth/token",
+        status=401,
+        json={
+            "detail": "Incorrect authentication credentials",
+            "message": "incorrect username or password",
+        },
+    )
+
+
+STAND_INS: dict[str, Callable[[responses.RequestsMock, Env], None]] = {
     "hub-tags": hub_tags,
     "hub-ratelimit": hub_ratelimit,
     "hub-nginx": hub_nginx,
     "osv": osv,
+    "hub-credential-helper": hub_credential_helper,
 }
 
 
@@ -171,8 +218,12 @@ def run_with_stand_in(block: Block, workdir: Path, host: str | None = None) -> l
     given *host*, the demo registry there (a block naming localhost:5000)."""
     assert block.stand_in in STAND_INS, f"{block.id}: unknown stand-in {block.stand_in!r}"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        STAND_INS[block.stand_in](rsps)
+        install = STAND_INS[block.stand_in]
+
+        def prepare(env: Env) -> None:
+            install(rsps, env)
+
         if host is None:
-            return run_block(block, workdir, stand_in=True)
+            return run_block(block, workdir, stand_in=True, prepare=prepare)
         rsps.add_passthru(f"http://{host}/")
-        return run_block(block, workdir, host, stand_in=True)
+        return run_block(block, workdir, host, stand_in=True, prepare=prepare)
