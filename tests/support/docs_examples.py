@@ -303,6 +303,7 @@ def run_block(
                 if line.startswith("echo ") and " | " in line:
                     piped, line = line.split(" | ", 1)
                     stdin = " ".join(shlex.split(piped)[1:]) + "\n"
+                    stdin = os.path.expandvars(stdin)  # "$GHCR_TOKEN" from the sandbox
                 home = str(env["HOME"])
                 words = shlex.split(line.replace(DEMO_HOST, host).replace(HOME, home))
                 extra: dict[str, str] = {}

@@ -10,8 +10,10 @@ shared notes).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -161,38 +163,55 @@ def osv(rsps: responses.RequestsMock, env: Env) -> None:
         rsps.get(f"{OSV}/v1/vulns/{record['id']}", json=record)
 
 
-HELPER = """#!/bin/sh
-# docker-credential-pass as the docs' example runs it: the stored Docker Hub login
-[ "$1" = get ] || exit 1
-read server
-if [ "$server" != https://index.docker.io/v1/ ]; then
-  echo "credentials not found in native keychain"
-  exit 1
-fi
-printf '{"ServerURL":"%s","Username":"octocat","Secret":"dckr_pat_example"}\\n' "$server"
+HELPER = """#!{python}
+# docker-credential-pass as the docs' examples run it: get, store, erase on a JSON file
+import json, os, sys
+path = {store!r}
+data = json.load(open(path)) if os.path.exists(path) else {{}}
+action = sys.argv[1]
+if action == "store":
+    entry = json.load(sys.stdin)
+    data[entry["ServerURL"]] = {{"Username": entry["Username"], "Secret": entry["Secret"]}}
+elif action == "get":
+    server = sys.stdin.read().strip()
+    if server not in data:
+        print("credentials not found in native keychain")
+        sys.exit(1)
+    print(json.dumps({{"ServerURL": server, **data[server]}}))
+elif action == "erase":
+    if data.pop(sys.stdin.read().strip(), None) is None:
+        sys.exit(1)
+json.dump(data, open(path, "w"))
 """
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.sig"
 
 
-def hub_credential_helper(rsps: responses.RequestsMock, env: Env) -> None:
-    """A Docker config naming the `pass` credential store, a `docker-credential-pass` on PATH
-    that holds octocat's Docker Hub token, and Docker Hub's `POST /v2/auth/token` accepting
-    exactly that token (any other identifier or secret gets the Hub's 401)."""
+def _credential_helper(env: Env, stored: dict[str, dict[str, str]]) -> None:
+    """A Docker config naming the `pass` credential store and a `docker-credential-pass` on the
+    sandbox's PATH holding *stored* (server URL -> Username, Secret)."""
     docker = Path(str(env["DOCKER_CONFIG"]))
     docker.mkdir(parents=True, exist_ok=True)
     (docker / "config.json").write_text(json.dumps({"auths": {}, "credsStore": "pass"}))
     bin_dir = Path(str(env["HOME"])).parent / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
+    store = bin_dir / "pass-store.json"
+    store.write_text(json.dumps(stored))
     helper = bin_dir / "docker-credential-pass"
-    helper.write_text(HELPER)
+    helper.write_text(HELPER.format(python=sys.executable, store=str(store)))
     helper.chmod(0o755)
     env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
-    token = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.sig"
+
+
+def hub_credential_helper(rsps: responses.RequestsMock, env: Env) -> None:
+    """octocat's Docker Hub token in the credential helper, and Docker Hub's
+    `POST /v2/auth/token` accepting exactly that token (anything else gets the Hub's 401)."""
+    secret = {"Username": "octocat", "Secret": "dckr_pat_example"}
+    _credential_helper(env, {"https://index.docker.io/v1/": secret})
+    want = {"identifier": "octocat", "secret": "dckr_pat_example"}
     rsps.post(
         f"{HUB}/v2/auth/token",
-        json={"access_token": token},
-        match=[
-            matchers.json_params_matcher({"identifier": "octocat", "secret": "dckr_pat_example"})
-        ],
+        json={"access_token": JWT},
+        match=[matchers.json_params_matcher(want)],
     )
     rsps.post(
         f"{HUB}/v2/auth/token",
@@ -204,12 +223,42 @@ def hub_credential_helper(rsps: responses.RequestsMock, env: Env) -> None:
     )
 
 
+def ghcr_credential_helper(rsps: responses.RequestsMock, env: Env) -> None:
+    """ghcr.io as it answers: `GET /v2/` is a 401 with its Bearer challenge, and its token
+    endpoint gives a token for octocat's personal access token (Basic auth) and a 403
+    otherwise; an empty credential helper (`login` stores into it); `$GHCR_TOKEN` set."""
+    _credential_helper(env, {})
+    env["GHCR_TOKEN"] = "ghp_example0123456789abcdefghijklmnopqrst"
+    challenge = (
+        'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:user/image:pull"'
+    )
+    unauthorized = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}
+    rsps.get(
+        "https://ghcr.io/v2/",
+        status=401,
+        json=unauthorized,
+        headers={"www-authenticate": challenge},
+    )
+    basic = "Basic " + base64.b64encode(f"octocat:{env['GHCR_TOKEN']}".encode()).decode()
+    rsps.get(
+        "https://ghcr.io/token",
+        json={"token": "djE6b2N0b2NhdDox"},
+        match=[matchers.header_matcher({"Authorization": basic})],
+    )
+    rsps.get(
+        "https://ghcr.io/token",
+        status=403,
+        json={"errors": [{"code": "DENIED", "message": "denied"}]},
+    )
+
+
 STAND_INS: dict[str, Callable[[responses.RequestsMock, Env], None]] = {
     "hub-tags": hub_tags,
     "hub-ratelimit": hub_ratelimit,
     "hub-nginx": hub_nginx,
     "osv": osv,
     "hub-credential-helper": hub_credential_helper,
+    "ghcr-credential-helper": ghcr_credential_helper,
 }
 
 
