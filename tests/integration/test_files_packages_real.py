@@ -18,47 +18,16 @@ from typer.testing import CliRunner
 from dockerhub_cli.cli import app
 from dockerhub_cli.oci.pkgdb import parse_dpkg_status
 from tests.integration.conftest import require_binaries
-from tests.support.attestations import SbomPackage, spdx_statement
 from tests.support.oci_build import ImageSpec, Layer, OCILayout
+from tests.support.package_images import BASE_FILES, push_pkgs
+from tests.support.package_images import dpkg_status as _dpkg
 from tests.support.seeding import push
 
 runner = CliRunner()
 
 
-def _dpkg(*packages: tuple[str, str, str]) -> str:
-    stanzas = []
-    for name, version, status in packages:
-        stanzas.append(
-            f"Package: {name}\nStatus: install ok {status}\nPriority: optional\n"
-            f"Architecture: amd64\nVersion: {version}\nDescription: {name}\n"
-            " a long description line\n .\n another\n"
-        )
-    return "\n".join(stanzas)
-
-
 def _apk(*packages: tuple[str, str]) -> str:
     return "".join(f"C:Q1abc=\nP:{n}\nV:{v}\nA:x86_64\no:{n}\nT:{n}\n\n" for n, v in packages)
-
-
-def _deb(name: str, version: str) -> SbomPackage:
-    return SbomPackage(name, version, "MIT", f"pkg:deb/debian/{name}@{version}?arch=amd64")
-
-
-def _pypi(name: str, version: str) -> SbomPackage:
-    return SbomPackage(name, version, "MIT", f"pkg:pypi/{name}@{version}")
-
-
-BASE_FILES = {"etc/os-release": "ID=debian\nVERSION_ID=12\n", "usr/bin/sh": b"\x7fELF" + bytes(64)}
-
-
-def _push_with_sbom(
-    layout: OCILayout, dest: str, tag: str, files: dict[str, str | bytes], sbom: list[SbomPackage]
-) -> None:
-    built = layout.add_image(ImageSpec(steps=[Layer(BASE_FILES), Layer(files)]))
-    statement = spdx_statement(f"pkg:docker/demo/pkgs@{tag}", built.digest, sbom)
-    attestation = layout.add_attestation_manifest(built.descriptor, [statement])
-    layout.add_index([built.descriptor, attestation], tag=tag)
-    push(layout.ref(tag), dest, fmt="oci", all=True)
 
 
 def _push_plain(layout: OCILayout, dest: str, tag: str, files: dict[str, str | bytes]) -> None:
@@ -81,36 +50,8 @@ def test_package_changes_come_from_the_sboms_when_both_have_one(
 ) -> None:
     reg = registry_factory(seed=False)
     layout = OCILayout(tmp_path / "layout")
-    # The dpkg database disagrees with the SBOMs on purpose: the SBOMs win when both exist.
-    status = _dpkg(("ignored", "1.0", "installed"))
     a, b = reg.ref("demo/pkgs:1"), reg.ref("demo/pkgs:2")
-    _push_with_sbom(
-        layout,
-        a,
-        "1",
-        {"var/lib/dpkg/status": status, "app/v": "1"},
-        [
-            _deb("libc6", "2.36-9"),
-            _deb("openssl", "3.0.11-1~deb12u2"),
-            _deb("tzdata", "2024a-0+deb12u1"),
-            _deb("zlib1g", "1:1.2.13.dfsg-1"),
-            _pypi("requests", "2.31.0"),
-        ],
-    )
-    _push_with_sbom(
-        layout,
-        b,
-        "2",
-        {"var/lib/dpkg/status": status, "app/v": "2"},
-        [
-            _deb("libc6", "2.36-9"),
-            _deb("openssl", "3.0.13-1~deb12u1"),
-            _deb("tzdata", "2023c-5+deb12u1"),
-            _deb("zlib1g", "1:1.2.13.dfsg-1"),
-            _deb("curl", "7.88.1-10+deb12u5"),
-            _pypi("requests", "2.32.3"),
-        ],
-    )
+    push_pkgs(layout, a, b)  # the dpkg databases disagree with the SBOMs: the SBOMs win
     data = _diff(a, b)
     packages = data["packages"]
     assert packages["source"] == "sbom"

@@ -9,6 +9,8 @@ comes out every time (apart from ``demo/based``, whose base annotation names the
   (tests/support/standard_images.py)
 * ``demo/files:1.0`` and ``1.1``: the file-index image (whiteouts, an opaque directory, a
   symlink pointing outside, gzip + zstd + plain tar layers) and a later version of it
+* ``demo/pkgs:1`` and ``2``: images whose SBOM attestations list different packages
+  (tests/support/package_images.py)
 * ``demo/signed:1.0``: ``demo/app:1.0`` with a cosign signature by the Ed25519 key whose public
   half is ``examples/cosign.pub`` (the key is derived from a fixed seed: a demo, not a secret)
 """
@@ -22,7 +24,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.support.layers import directory, file, hardlink, opaque, symlink, whiteout, write_layout
-from tests.support.oci_build import random_bytes
+from tests.support.oci_build import OCILayout, random_bytes
+from tests.support.package_images import push_pkgs
 from tests.support.seeding import RegistryHTTP, push
 from tests.support.signing import Attacher, Signer, cosign_payload
 from tests.support.standard_images import build_standard_images, seed_registry
@@ -77,6 +80,7 @@ def seed_demo(host: str, workdir: Path | None = None) -> None:
         write_layout(files / "1.1", [(FILES_BASE, "gzip"), (FILES_NEXT, "gzip")])
         for tag in ("1.0", "1.1"):
             push(f"oci:{files / tag}:latest", f"{host}/demo/files:{tag}", fmt="oci")
+        push_pkgs(OCILayout(work / "pkgs"), f"{host}/demo/pkgs:1", f"{host}/demo/pkgs:2")
         push(std.layout.ref("app-1.0"), f"{host}/demo/signed:1.0")
         client = RegistryHTTP(host, None)
         raw, _, _ = client.get_manifest("demo/signed", "1.0")

@@ -9,6 +9,9 @@ stderr as a terminal shows them). How a block runs depends on what it names:
 * ``local``: every command reads a local source (``oci:``, ``examples/``); run offline by
   tests/unit/test_docs_local.py;
 * ``hub``: the Hub sections run against `responses` fixtures (tests/unit/test_docs_examples.py);
+* ``stand-in``: the block is preceded by ``<!-- run with: NAME -->``; it runs inside the
+  `responses` stand-in NAME of tests/support/docs_fixtures.py (Docker Hub's registry, OSV),
+  by tests/unit/test_docs_examples.py;
 * ``skip``: the block is preceded by ``<!-- not run: REASON -->`` (a real account, a server
   that keeps running, a path on the author's machine). Every other block must be one of the
   above (tests/unit/test_docs_local.py checks).
@@ -32,7 +35,7 @@ import os
 import re
 import shlex
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_HOST = "localhost:5000"
 HUB_SECTIONS = ("dockerhub repos", "dockerhub orgs", "dockerhub readme", "dockerhub search")
 NOT_RUN = re.compile(r"<!-- not run: (.+?) -->")
+RUN_WITH = re.compile(r"<!-- run with: ([\w-]+) -->")
 NO_OPS = {"make test"}  # the test suite itself (what .ci/run calls)
 # Commands that make no request: run offline, in the sandbox's home.
 OFFLINE = ("config path", "config show", "cache info", "cache clear", "whoami")
@@ -68,6 +72,7 @@ class Block:
     section: str
     commands: list[Command]
     skip_reason: str | None
+    stand_in: str | None = None
 
     @property
     def id(self) -> str:
@@ -79,7 +84,9 @@ class Block:
         if self.skip_reason:
             return "skip"
         if any(DEMO_HOST in line or _names_demo_file(line) for line in lines):
-            return "demo"
+            return "demo"  # with its stand-in, if it names one (Docker Hub, OSV)
+        if self.stand_in:
+            return "stand-in"
         if self.path.name == "command-details.md" and self.section.startswith(
             tuple(f"`{s}" for s in HUB_SECTIONS)
         ):
@@ -131,13 +138,14 @@ def blocks(path: Path) -> list[Block]:
             if line.strip() == "```console":
                 before = [x for x in lines[max(0, i - 3) : i] if x.strip()]
                 reason = next((m.group(1) for x in before if (m := NOT_RUN.search(x))), None)
+                stand_in = next((m.group(1) for x in before if (m := RUN_WITH.search(x))), None)
                 commands: list[Command] = []
                 for body in lines[i + 1 : end]:
                     if body.startswith("$ "):
                         commands.append(Command(body[2:]))
                     elif commands:
                         commands[-1].expected.append(body)
-                found.append(Block(path, i, end, section, commands, reason))
+                found.append(Block(path, i, end, section, commands, reason, stand_in))
             i = end + 1
             continue
         i += 1
@@ -217,7 +225,7 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def sandbox(workdir: Path, host: str) -> Iterator[dict[str, str | None]]:
+def sandbox(workdir: Path, host: str, *, stand_in: bool = False) -> Iterator[dict[str, str | None]]:
     """A fresh directory with examples/ (DEMO_HOST replaced by *host* in text files) and the
     environment of a new user."""
     if workdir.exists():
@@ -228,7 +236,7 @@ def sandbox(workdir: Path, host: str) -> Iterator[dict[str, str | None]]:
             with contextlib.suppress(UnicodeDecodeError):
                 p.write_text(p.read_text(encoding="utf-8").replace(DEMO_HOST, host))
     home = workdir / "home"
-    env = {
+    env: dict[str, str | None] = {
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"),
@@ -237,11 +245,11 @@ def sandbox(workdir: Path, host: str) -> Iterator[dict[str, str | None]]:
         "NO_COLOR": "1",
         "TERM": "dumb",
         "DOCKERHUB_NO_SPINNER": "1",
-        # nothing leaves the machine: Docker Hub and OSV are a closed port on loopback
-        "DOCKERHUB_HUB_URL": "http://127.0.0.1:9",
-        "DOCKERHUB_REGISTRY_URL": "http://127.0.0.1:9",
-        "DOCKERHUB_OSV_URL": "http://127.0.0.1:9",
     }
+    # nothing leaves the machine: Docker Hub and OSV are a closed port on loopback, or (under a
+    # stand-in's `responses` mock, which answers every request) their real addresses
+    for name in ("DOCKERHUB_HUB_URL", "DOCKERHUB_REGISTRY_URL", "DOCKERHUB_OSV_URL"):
+        env[name] = None if stand_in else "http://127.0.0.1:9"
     # every other DOCKERHUB_* and DOCKER_* variable of the caller is removed
     for name in os.environ:
         if name.startswith(("DOCKERHUB_", "DOCKER_")) and name not in env:
@@ -250,14 +258,28 @@ def sandbox(workdir: Path, host: str) -> Iterator[dict[str, str | None]]:
         yield env
 
 
-def run_block(block: Block, workdir: Path, host: str = DEMO_HOST) -> list[Outcome]:
+_COMMENT = re.compile(r"\s+# [^'\"]*$")  # `cmd   # a remark` (not inside quotes)
+
+
+def run_block(
+    block: Block,
+    workdir: Path,
+    host: str = DEMO_HOST,
+    *,
+    stand_in: bool = False,
+    prepare: Callable[[dict[str, str | None]], None] | None = None,
+) -> list[Outcome]:
+    """Run the block's commands in a fresh sandbox; *prepare* may add files and variables to
+    it (a stand-in's credential helper) before the first command."""
     from typer.testing import CliRunner
 
     from dockerhub_cli.cli import app
 
     outcomes: list[Outcome] = []
     last_exit = 0
-    with sandbox(workdir, host) as env:
+    with sandbox(workdir, host, stand_in=stand_in) as env:
+        if prepare is not None:
+            prepare(env)
         saved = {k: os.environ.get(k) for k in env}
         for k, v in env.items():
             if v is None:
@@ -266,7 +288,7 @@ def run_block(block: Block, workdir: Path, host: str = DEMO_HOST) -> list[Outcom
                 os.environ[k] = v
         try:
             for cmd in block.commands:
-                line = cmd.line
+                line = _COMMENT.sub("", cmd.line)
                 if line in NO_OPS:
                     outcomes.append(Outcome(cmd, cmd.expected, 0, True))
                     continue
@@ -281,6 +303,7 @@ def run_block(block: Block, workdir: Path, host: str = DEMO_HOST) -> list[Outcom
                 if line.startswith("echo ") and " | " in line:
                     piped, line = line.split(" | ", 1)
                     stdin = " ".join(shlex.split(piped)[1:]) + "\n"
+                    stdin = os.path.expandvars(stdin)  # "$GHCR_TOKEN" from the sandbox
                 home = str(env["HOME"])
                 words = shlex.split(line.replace(DEMO_HOST, host).replace(HOME, home))
                 extra: dict[str, str] = {}

@@ -16,6 +16,8 @@ import responses
 from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
+from tests.support.docs_examples import Block, all_blocks, report
+from tests.support.docs_fixtures import run_with_stand_in
 from tests.unit.hub_fixtures import HUB, load
 
 README = (Path(__file__).resolve().parents[2] / "docs" / "src" / "command-details.md").read_text(
@@ -111,3 +113,14 @@ def test_readme_example_runs_as_shown(
             assert want in got, (line, want, got)
     else:
         assert got == shown, (line, got)
+
+
+STAND_IN = [b for b in all_blocks() if b.kind == "stand-in"]
+
+
+@pytest.mark.parametrize("block", STAND_IN, ids=[b.id for b in STAND_IN])
+def test_stand_in_example_prints_what_the_docs_show(block: Block, tmp_path: Path) -> None:
+    """Blocks marked `<!-- run with: NAME -->` run against that Docker Hub / OSV stand-in
+    (tests/support/docs_fixtures.py); `make docs-update` rewrites their output from this run."""
+    outcomes = run_with_stand_in(block, tmp_path / "work")
+    assert all(o.ok for o in outcomes), report(block, outcomes)
