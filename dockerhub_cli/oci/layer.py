@@ -201,6 +201,16 @@ def sniff(head: bytes, media_type: str = "") -> str:
     return "tar"
 
 
+def _bounded_output(total: int, max_out: int, what: str) -> int:
+    """`total` decompressed bytes so far, if within `max_out`; else the bomb is refused."""
+    if total > max_out:
+        raise LayerError(
+            f"{what} decompresses to more than {max_out:,} bytes; refusing it",
+            hint="a decompression bomb, or raise the limit",
+        )
+    return total
+
+
 class _Gzip:
     """A read(n) stream of the decompressed bytes of (multi-member) gzip; output is produced at
     most CHUNK bytes at a time, so a bomb cannot blow up memory; corrupt or truncated input
@@ -227,13 +237,7 @@ class _Gzip:
         while not self._eof:
             piece = self._step(n)
             if piece:
-                self.out += len(piece)
-                if self.out > self.max_out:
-                    raise LayerError(
-                        f"{self.what} decompresses to more than {self.max_out:,} bytes; "
-                        "refusing it",
-                        hint="a decompression bomb, or raise the limit",
-                    )
+                self.out = _bounded_output(self.out + len(piece), self.max_out, self.what)
                 return piece
         return b""
 
@@ -289,12 +293,7 @@ class _Zstd:
             raise
         except self._error as exc:
             raise LayerError(f"{self.what} is corrupt: zstd says {exc}") from None
-        self.out += len(piece)
-        if self.out > self.max_out:
-            raise LayerError(
-                f"{self.what} decompresses to more than {self.max_out:,} bytes; refusing it",
-                hint="a decompression bomb, or raise the limit",
-            )
+        self.out = _bounded_output(self.out + len(piece), self.max_out, self.what)
         return piece
 
 
@@ -436,13 +435,7 @@ class _Bzip2:
                 elif rest.strip(b"\0"):
                     raise LayerError(f"{self.what}: garbage after the bzip2 stream")
             if piece:
-                self.out += len(piece)
-                if self.out > self.max_out:
-                    raise LayerError(
-                        f"{self.what} decompresses to more than {self.max_out:,} bytes; "
-                        "refusing it",
-                        hint="a decompression bomb, or raise the limit",
-                    )
+                self.out = _bounded_output(self.out + len(piece), self.max_out, self.what)
                 return piece
         return b""
 
