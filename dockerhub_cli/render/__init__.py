@@ -384,23 +384,14 @@ def emit_streamed(
         setattr(model, field, list(rows))
         emit(model, json_output=json_output, render=render)
         return
-    head, marker, tail = model.model_dump_json(indent=2).partition(f'\n  "{field}": [],')
-    if not marker:  # not the shape expected: the plain way
+    chunks = _json_with_rows(model, field, rows)
+    if chunks is None:  # not the shape expected: the plain way
         setattr(model, field, list(rows))
         emit(model, json_output=json_output, render=render)
         return
-    write = sys.stdout.write
-    write(json_visible(head) + f'\n  "{field}": [')
-    batch: list[str] = []
-    first = True
-    for row in rows:
-        text = row.model_dump_json(indent=2).replace("\n", "\n    ")
-        batch.append(("\n    " if first else ",\n    ") + text)
-        first = False
-        if len(batch) >= 512:
-            write(json_visible("".join(batch)))
-            batch.clear()
-    write(json_visible("".join(batch)) + ("]," if first else "\n  ],") + json_visible(tail) + "\n")
+    for chunk in chunks:
+        sys.stdout.write(json_visible(chunk))
+    sys.stdout.write("\n")
     sys.stdout.flush()
 
 
@@ -416,24 +407,45 @@ def json_chunks(model: BaseModel) -> Iterator[str]:
     if rows_name is None:
         yield model.model_dump_json(indent=2)
         return
-    from pydantic import TypeAdapter
-
-    rows = getattr(model, rows_name)
-    key = f'\n  "{rows_name}": '
-    shell = model.model_copy(update={rows_name: []}).model_dump_json(indent=2)
-    head, found, tail = shell.partition(key + "[]")
-    if not found or key in tail:  # not the layout expected: the plain way
+    chunks = _json_with_rows(model, rows_name, getattr(model, rows_name))
+    if chunks is None:  # not the layout expected: the plain way
         yield model.model_dump_json(indent=2)
         return
-    annotation = type(model).model_fields[rows_name].annotation
-    assert annotation is not None  # a list-of-models field (_big_rows_field)
+    yield from chunks
+
+
+def _json_with_rows(
+    model: BaseModel, field: str, rows: Iterable[BaseModel]
+) -> Iterator[str] | None:
+    """`model.model_dump_json(indent=2)` in pieces, with its list-of-models `field` written
+    from `rows` (an iterator is fine: it is read a thousand rows at a time); None when the
+    dump does not have the layout this relies on (then write it the plain way)."""
+    from itertools import islice
+
+    from pydantic import TypeAdapter
+
+    key = f'\n  "{field}": '
+    shell = model.model_copy(update={field: []}).model_dump_json(indent=2)
+    head, found, tail = shell.partition(key + "[]")
+    if not found or key in tail:
+        return None
+    annotation = type(model).model_fields[field].annotation
+    if annotation is None:
+        return None
     adapter: Any = TypeAdapter(annotation)
-    yield head + key + "["
-    for start in range(0, len(rows), _CHUNK_ROWS):
-        # `[\n  {...},\n  {...}\n]` -> the items, two levels in (strings hold no raw newline)
-        text = adapter.dump_json(rows[start : start + _CHUNK_ROWS], indent=2).decode()
-        yield ("," if start else "") + text[1:-2].replace("\n", "\n  ")
-    yield "\n  ]" + tail
+
+    def chunks() -> Iterator[str]:
+        yield head + key + "["
+        them = iter(rows)
+        first = True
+        while batch := list(islice(them, _CHUNK_ROWS)):
+            # `[\n  {...},\n  {...}\n]` -> the items, two levels in (strings hold no raw newline)
+            text = adapter.dump_json(batch, indent=2).decode()
+            yield ("" if first else ",") + text[1:-2].replace("\n", "\n  ")
+            first = False
+        yield ("]" if first else "\n  ]") + tail
+
+    return chunks()
 
 
 def _big_rows_field(model: BaseModel) -> str | None:
