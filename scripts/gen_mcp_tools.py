@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Generate dockerhub_cli/mcp/tools.json, the `tools/list` of `dockerhub serve-mcp`.
+"""Generate dockerhub_cli/mcp/tools.json, the `tools/list` of `dockerhub serve-mcp`, and
+dockerhub_cli/mcp/front.json, the SDK's answers that the stdio front gives before the SDK loads.
 
 The entries are what `dockerhub_cli.mcp.server.Tool.listing()` builds from the command spec
 (compact input and output schemas, see dockerhub_cli/mcp/schema.py); the server reads this
 file at start-up instead of generating 27 pairs of pydantic schemas, and builds any entry the
-file lacks (or all of them, when the file is from another version).
+file lacks (or all of them, when the file is from another version). front.json is what the SDK
+server built from the same spec answers to `initialize`, `ping`, `tools/list` and
+`server/discover` in every protocol version the installed SDK speaks (`mcp/front.py`, `derive`).
 
     python scripts/gen_mcp_tools.py              # write dockerhub_cli/mcp/tools.json
     python scripts/gen_mcp_tools.py --check      # exit 1 if the committed file is stale
-    python scripts/gen_mcp_tools.py --output DIR # write DIR/tools.json
+    python scripts/gen_mcp_tools.py --output DIR # write DIR/tools.json and DIR/front.json
 """
 
 from __future__ import annotations
@@ -34,15 +37,28 @@ def render() -> str:
     return body + "\n"
 
 
+def render_front() -> str:
+    from dockerhub_cli.config.settings import Settings
+    from dockerhub_cli.mcp.front import derive
+    from dockerhub_cli.mcp.server import available_tools, build_server
+    from dockerhub_cli.service import DockerHubService
+
+    with DockerHubService(Settings(no_cache=True)) as service:
+        table = derive(lambda: build_server(service, specs=available_tools()))
+    return json.dumps(table, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--output", type=Path)
     opts = parser.parse_args(argv)
-    target = (opts.output or ROOT / "dockerhub_cli" / "mcp") / "tools.json"
+    folder = opts.output or ROOT / "dockerhub_cli" / "mcp"
     from scripts._generated import write_or_check
 
-    return write_or_check({target: render()}, check=opts.check)
+    return write_or_check(
+        {folder / "tools.json": render(), folder / "front.json": render_front()}, check=opts.check
+    )
 
 
 if __name__ == "__main__":

@@ -127,6 +127,8 @@ from mcp.types import (  # noqa: E402
     TextContent,
 )
 
+from dockerhub_cli.mcp.toolerror import ToolError  # noqa: E402
+
 __all__ = [
     "CallToolRequestParams",
     "CallToolResult",
@@ -137,10 +139,3 @@ __all__ = [
     "complete",
     "load",
 ]
-
-
-class ToolError(Exception):
-    """A tool failed; its text is worded for the model (the server answers it as a tool error).
-
-    Our own class: the SDK's (`mcp.server.mcpserver.exceptions`) would import `MCPServer` and
-    its resources, which the low-level server never uses; `answer()` turns it into the result."""

@@ -26,9 +26,10 @@ from the same place as the CLI's options) and its result model (the output schem
 
 Adding a tool is adding a command to the spec (with `mcp=McpTool(...)`).
 
-This module imports the MCP SDK's server modules at the top (through `mcp/sdk.py`, which loads
-them without the SDK's client and `MCPServer`): import it only from `serve-mcp` (and tests),
-never on the CLI's start-up path (the SDK's server modules cost about 0.8 s of CPU).
+This module imports the MCP SDK's server modules (through `mcp/sdk.py`, which loads them
+without the SDK's client and `MCPServer`) only when a server is built or an answer made, not at
+import: `serve-mcp` over stdio starts its front (`mcp/front.py`) first and loads the SDK beside
+it. Still, import it only from `serve-mcp` (and tests), never on the CLI's start-up path.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
-
 from dockerhub_cli import __version__, advice, commands, result_cache
 from dockerhub_cli.commands import Command, Param
 from dockerhub_cli.errors import (
@@ -61,20 +60,21 @@ from dockerhub_cli.errors import (
     RateLimitedError,
 )
 from dockerhub_cli.mcp import schema
-from dockerhub_cli.mcp.sdk import (
-    CallToolRequestParams,
-    CallToolResult,
-    ListToolsResult,
-    Server,
-    TextContent,
-    ToolError,
-)
 from dockerhub_cli.mcp.store import ResultStore, credential_identity
+from dockerhub_cli.mcp.toolerror import ToolError
 from dockerhub_cli.oci.reference import ImageReference, is_digest, parse_reference, validate_tag
 from dockerhub_cli.oci.source import is_local_source, parse_source
 
 if typing.TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
     from dockerhub_cli.mcp.metrics import ServerMetrics
+    from dockerhub_cli.mcp.sdk import (
+        CallToolRequestParams,
+        CallToolResult,
+        ListToolsResult,
+        Server,
+    )
     from dockerhub_cli.service import DockerHubService
 
 log = logging.getLogger("dockerhub_cli.mcp")
@@ -92,6 +92,8 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """The bounds' constants, re-exported without importing the models at start-up."""
+    if name == "Offset":
+        return _offset()
     if name in ("MAX_COMPARE_ROWS", "MAX_README_CHARS", "NO_SBOM_VULNS"):
         from dockerhub_cli.mcp import bounds
 
@@ -141,14 +143,20 @@ Nothing here pulls, pushes or changes anything.
 """
 
 
-Offset = Annotated[
-    int,
-    Field(
-        description="From a cut result's notes.",
-        ge=0,
-        le=100_000_000,
-    ),
-]
+@functools.cache
+def _offset() -> Any:
+    """The `offset` every tool takes (pydantic, imported when a tool is first checked)."""
+    from pydantic import Field
+
+    return Annotated[
+        int,
+        Field(
+            description="From a cut result's notes.",
+            ge=0,
+            le=100_000_000,
+        ),
+    ]
+
 
 # Parameters the server's instructions describe once for every tool (see `Tool.listing`).
 _SHARED_DESCRIPTIONS = {
@@ -244,6 +252,8 @@ def repository_only(repository: str) -> ImageReference:
 
 def annotation(p: Param) -> Any:
     """`Annotated[type, Field(...)]` for one spec parameter (bounds, description)."""
+    from pydantic import Field
+
     field: dict[str, Any] = {"description": p.description}
     item: Any
     if p.type == "list[str]":
@@ -526,7 +536,7 @@ class Tool:
                 parameters=[
                     *signature.parameters.values(),
                     inspect.Parameter(
-                        "offset", inspect.Parameter.KEYWORD_ONLY, default=0, annotation=Offset
+                        "offset", inspect.Parameter.KEYWORD_ONLY, default=0, annotation=_offset()
                     ),
                 ]
             )
@@ -614,6 +624,8 @@ class Tool:
 
     def _run(self, arguments: dict[str, Any]) -> tuple[CallToolResult, float | None]:
         command, service, tool_spec = self.command, self.service, self.spec
+        from pydantic import ValidationError
+
         try:
             checked = self.strict.model_validate(arguments)
         except ValidationError as exc:
@@ -794,6 +806,8 @@ def model_keys(model: type[BaseModel]) -> frozenset[str]:
     """Every field name (and alias) of `model` and the models nested in it: the keys of a
     result's JSON that this server chose; any other key (a label, a build arg, a raw manifest's
     fields) was chosen by the publisher."""
+    from pydantic import BaseModel
+
     names: set[str] = set()
     todo: list[Any] = [model]
     seen: set[Any] = set()
@@ -993,6 +1007,8 @@ def tool_result(
         data, offset=offset, max_bytes=max_bytes - len(extra), tool=command.mcp.name, known=known
     )
     text = _envelope(data, cut, known)
+    from dockerhub_cli.mcp.sdk import CallToolResult, TextContent
+
     return CallToolResult(
         content=[TextContent(type="text", text=text[:-1] + extra + "}" if extra else text)],
         structured_content=data,
@@ -1020,6 +1036,8 @@ def replayed(answer: CallToolResult, max_pulls: int | None = None) -> CallToolRe
     at = text.rfind(',"cost":')
     if at < 0:
         return answer
+    from dockerhub_cli.mcp.sdk import TextContent
+
     content = [TextContent(type="text", text=f'{text[:at]},"cost":{_json(cost)}}}')]
     return answer.model_copy(
         update={"content": [*content, *answer.content[1:]], "meta": {**meta, COST_META: cost}}
@@ -1087,6 +1105,8 @@ def build_server(
     `tools/list` is built once; a call whose answer is in the store is answered on the event
     loop without a worker thread; any other runs its tool in a worker."""
     del log_level  # logging is configured by `configure_logging` (stderr only)
+    from dockerhub_cli.mcp.sdk import ListToolsResult, Server
+
     limits = limits or Limits.from_env()
     settings = getattr(service, "settings", None)
     if store is None and not getattr(settings, "no_cache", False):
@@ -1130,18 +1150,40 @@ def build_server(
         finally:
             metrics.tool_call(tool.name, outcome, time.monotonic() - started)
 
+    def store_key(tool: Tool, arguments: dict[str, Any]) -> str | None:
+        if store is None or not tool.reusable:
+            return None
+        return ResultStore.key(tool.name, arguments, credential_identity(service.settings))
+
+    def saved_answer(
+        name: str, arguments: dict[str, Any]
+    ) -> tuple[object, Callable[[], CallToolResult]] | None:
+        """The store's answer to this call, as (the stored object, a function making the
+        answer from it), or None (a miss is not counted: the call then goes to `answer`,
+        which counts it). The stdio front answers with it; the stored object is the same
+        until the store keeps another, so what is made from it can be kept with it."""
+        tool = tools.get(name)
+        key = store_key(tool, arguments) if tool is not None else None
+        if key is None or store is None or tool is None:
+            return None
+        saved = store.get(key, count_miss=False)
+        if saved is None:
+            return None
+        if metrics is not None:
+            metrics.result_cache(tool.name, True)
+            metrics.tool_call(tool.name, "ok", 0.0)
+        return saved, lambda: replayed(saved, limits.max_pulls)
+
     async def _answer(
         tool: Tool, arguments: dict[str, Any], outcomes: list[str] | None = None
     ) -> CallToolResult:
-        key = None
-        if store is not None and tool.reusable:
-            key = ResultStore.key(tool.name, arguments, credential_identity(service.settings))
-            if key is not None:
-                saved = store.get(key)
-                if metrics is not None:
-                    metrics.result_cache(tool.name, saved is not None)
-                if saved is not None:
-                    return replayed(saved, limits.max_pulls)
+        key = store_key(tool, arguments)
+        if key is not None and store is not None:
+            saved = store.get(key)
+            if metrics is not None:
+                metrics.result_cache(tool.name, saved is not None)
+            if saved is not None:
+                return replayed(saved, limits.max_pulls)
         import anyio.to_thread
 
         try:
@@ -1166,6 +1208,7 @@ def build_server(
     server.dockerhub_tools = tools  # type: ignore[attr-defined]  # for tests and /health
     server.result_store = store  # type: ignore[attr-defined]
     server.answer = answer  # type: ignore[attr-defined]
+    server.saved_answer = saved_answer  # type: ignore[attr-defined]  # for the stdio front
     return server
 
 
@@ -1188,6 +1231,8 @@ def _inert_tracing(middleware: object) -> bool:
 
 
 def _error_result(text: str) -> CallToolResult:
+    from dockerhub_cli.mcp.sdk import CallToolResult, TextContent
+
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
@@ -1426,13 +1471,27 @@ def serve(
         metrics = ServerMetrics(service)
     configure_logging(debug)
     limits = Limits.from_env(max_pulls=max_pulls, metrics=metrics)
-    server = build_server(service, log_level="DEBUG" if debug else "WARNING", limits=limits)
+    level: Literal["DEBUG", "WARNING"] = "DEBUG" if debug else "WARNING"
     if transport == "stdio":
+        from dockerhub_cli.mcp import front
+
+        table = front.Table.load() if front.usable() else None
+        if table is not None:  # the front answers from the start; the SDK loads beside it
+
+            def build() -> Server[Any]:
+                server = build_server(service, log_level=level, limits=limits)
+                log.info("serving MCP on stdio (%d tools)", len(server.dockerhub_tools))  # type: ignore[attr-defined]
+                return server
+
+            front.serve_stdio(build, table)
+            return
+        server = build_server(service, log_level=level, limits=limits)
         log.info("serving MCP on stdio (%d tools)", len(server.dockerhub_tools))  # type: ignore[attr-defined]
         import anyio
 
         anyio.run(_serve_stdio, server)
         return
+    server = build_server(service, log_level=level, limits=limits)
 
     import uvicorn
 

@@ -1,11 +1,11 @@
-"""The stdio transport of `serve-mcp`, without a worker thread per message.
+"""The stdio pipes of `serve-mcp`, read and written by the event loop itself.
 
 The SDK's `stdio_server()` reads stdin and writes stdout through `anyio.wrap_file`: every line
-read, every write and every flush is a hop to a worker thread and back (three per tool call),
-which is most of a warm call's time. When stdin and stdout are pipes (how every MCP client
-starts a server), `stdio_streams()` hands the same `stdio_server()` line streams read and
-written by the event loop itself (asyncio pipe transports); otherwise (a terminal, a file,
-Windows) it is the SDK's own.
+read, every write and every flush is a hop to a worker thread and back (three per tool call).
+When stdin and stdout are pipes (how every MCP client starts a server), `claimed_pipes()` gives
+an asyncio reader and writer on them (pipe transports of the event loop): the front
+(`mcp/front.py`) serves them, and `stdio_streams()` hands them to the SDK's own `stdio_server()`
+as line streams; otherwise (a terminal, a file, Windows) `stdio_streams()` is the SDK's own.
 
 Like the SDK's, it keeps the wire to itself: while serving, fd 0 reads /dev/null and fd 1
 writes to stderr, so a stray print (ours or a library's) cannot corrupt the protocol; both are
@@ -64,14 +64,11 @@ class _Out:
 
 
 @asynccontextmanager
-async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
-    """(read stream, write stream) of SessionMessages over this process's stdin/stdout."""
-    from mcp.server.stdio import stdio_server
-
-    if sys.platform == "win32" or not (_is_pipe(0) and _is_pipe(1)):
-        async with stdio_server() as streams:
-            yield streams
-        return
+async def claimed_pipes(
+    limit: int = MAX_LINE,
+) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """(reader, writer) on private duplicates of fds 0 and 1 (pipes), which meanwhile read
+    /dev/null and write to stderr."""
     import fcntl
 
     loop = asyncio.get_running_loop()
@@ -84,7 +81,7 @@ async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
     os.dup2(2, 1)
     transports: list[asyncio.BaseTransport] = []
     try:
-        reader = asyncio.StreamReader(limit=MAX_LINE)
+        reader = asyncio.StreamReader(limit=limit)
         read_transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader),
             os.fdopen(wire_in, "rb", buffering=0, closefd=False),
@@ -95,9 +92,7 @@ async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
             os.fdopen(wire_out, "wb", buffering=0, closefd=False),
         )
         transports.append(write_transport)
-        writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
-        async with stdio_server(stdin=_Lines(reader), stdout=_Out(writer)) as streams:  # type: ignore[arg-type]
-            yield streams
+        yield reader, asyncio.StreamWriter(write_transport, protocol, None, loop)
     finally:
         for transport in transports:
             transport.close()
@@ -108,3 +103,17 @@ async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
         for fd in (wire_in, wire_out):
             with suppress(OSError):
                 os.close(fd)
+
+
+@asynccontextmanager
+async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
+    """(read stream, write stream) of SessionMessages over this process's stdin/stdout."""
+    from mcp.server.stdio import stdio_server
+
+    if sys.platform == "win32" or not (_is_pipe(0) and _is_pipe(1)):
+        async with stdio_server() as streams:
+            yield streams
+        return
+    async with claimed_pipes(MAX_LINE) as (reader, writer):
+        async with stdio_server(stdin=_Lines(reader), stdout=_Out(writer)) as streams:  # type: ignore[arg-type]
+            yield streams

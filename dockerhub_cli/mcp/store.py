@@ -77,17 +77,19 @@ class ResultStore:
             return None
         return text
 
-    def get(self, key: str) -> Any | None:
+    def get(self, key: str, *, count_miss: bool = True) -> Any | None:
+        """The answer kept under `key` while it has not expired (`count_miss=False`: a look
+        that another one follows when it finds nothing, so only that one counts the miss)."""
         with self._lock:
             item = self._items.get(key)
             if item is None:
-                self.misses += 1
+                self.misses += count_miss
                 return None
             expires_at, size, value = item
             if expires_at <= self.clock():
                 del self._items[key]
                 self._bytes -= size
-                self.misses += 1
+                self.misses += count_miss
                 return None
             self._items.move_to_end(key)
             self.hits += 1

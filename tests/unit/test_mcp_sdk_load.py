@@ -48,11 +48,24 @@ def test_the_server_module_loads_without_the_sdk_client_or_mcpserver() -> None:
     )
 
 
+def test_the_server_module_imports_no_sdk_and_no_pydantic_until_a_server_is_built() -> None:
+    """What `serve-mcp` imports before its stdio front answers (`mcp/front.py`)."""
+    out = _run(
+        """
+        import json, sys
+        import dockerhub_cli.mcp.server, dockerhub_cli.mcp.front
+        print(json.dumps(sorted(n for n in ("mcp", "mcp_types", "pydantic", "anyio")
+                                if n in sys.modules)))
+        """
+    )
+    assert out == []  # type: ignore[comparison-overlap]
+
+
 def test_the_package_is_whole_for_anyone_who_asks_afterwards() -> None:
     out = _run(
         """
         import json, types
-        import dockerhub_cli.mcp.server
+        import dockerhub_cli.mcp.sdk
         import mcp
         from mcp import Client, ClientSession, stdio_client
         from mcp.server import MCPServer, Server
@@ -62,7 +75,7 @@ def test_the_package_is_whole_for_anyone_who_asks_afterwards() -> None:
         print(json.dumps({
             "missing": missing,
             "plain": type(mcp) is types.ModuleType and type(mcp.server) is types.ModuleType,
-            "same": Server is dockerhub_cli.mcp.server.Server,
+            "same": Server is dockerhub_cli.mcp.sdk.Server,
         }))
         """
     )
