@@ -393,3 +393,49 @@ async def test_an_over_long_line_is_dropped_and_the_next_one_read(
     reader.feed_eof()
     lines = [line async for line in front._pipe_lines(reader)]
     assert lines == [b'{"a":1}\n', b'{"b":2}\n', b'{"c":3}']
+
+
+def test_a_2025_client_over_real_pipes_gets_the_recorded_answers(table: front.Table) -> None:
+    """`dockerhub serve-mcp` itself (the front on its stdio pipes): the handshake, ping and
+    tools/list answered as `front.json` recorded them, then a store miss answered by the SDK."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("dockerhub")
+    command = [exe] if exe else [sys.executable, "-m", "dockerhub_cli"]
+    env = dict(os.environ, DOCKERHUB_OFFLINE="1")  # the miss: an offline error, no network
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    messages = [
+        initialize(1, "2025-06-18"),
+        INITIALIZED,
+        request(2, "tools/list"),
+        request(3, "ping"),
+        request(4, "tools/call", {"name": "docker_list_tags", "arguments": {"repository": "x/y"}}),
+    ]
+    with subprocess.Popen(
+        [*command, "serve-mcp"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        answers = {}
+        for message in messages:
+            proc.stdin.write((json.dumps(message) + "\n").encode())
+            proc.stdin.flush()
+            if "id" in message:
+                answer = json.loads(proc.stdout.readline())
+                answers[answer["id"]] = answer
+        proc.stdin.close()
+        assert proc.wait(60) == 0
+        assert proc.stderr is not None and "Traceback" not in proc.stderr.read().decode()
+    recorded = json.loads(front.FRONT_FILE.read_text())
+    bodies = recorded["bodies"]
+    assert answers[1]["result"] == bodies[recorded["initialize"]["2025-06-18"]]["result"]
+    legacy = recorded["legacy"]["2025-06-18"]
+    assert answers[2]["result"] == bodies[legacy["tools/list"]]["result"]
+    assert answers[3]["result"] == bodies[legacy["ping"]]["result"] == {}
+    assert answers[4]["result"]["isError"] is True  # the SDK's, through the front
