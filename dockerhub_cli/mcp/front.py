@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import threading
 from collections import OrderedDict
@@ -51,8 +52,9 @@ log = logging.getLogger("dockerhub_cli.mcp")
 FRONT_FILE = Path(__file__).with_name("front.json")
 # The longest JSON-RPC line read (a client's request; answers are bounded far below this).
 MAX_LINE = 16 * 1024 * 1024
-# The id under which the front gives the SDK the opening request it answered itself.
-PRIVATE_ID = "dockerhub-front:opening"
+# The id under which the front gives the SDK the opening request it answered itself (random:
+# no client id, and no text of an answer, holds it).
+PRIVATE_ID = f"dockerhub-front:{os.urandom(12).hex()}"
 
 PROTOCOL_KEY = "io.modelcontextprotocol/protocolVersion"
 CLIENT_INFO_KEY = "io.modelcontextprotocol/clientInfo"

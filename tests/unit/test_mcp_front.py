@@ -179,6 +179,13 @@ async def test_client_capabilities_the_front_accepts(
         [initialize(1, "2025-06-18"), '{"jsonrpc":"2.0","id":2,"method":"ping","params":NaN}'],
         [initialize(1, "2025-06-18"), {"jsonrpc": "2.0", "id": 7, "result": {}}],
         [initialize(-(2**40), "2025-06-18"), request("", "tools/list")],
+        [  # a cancel for a request the front answered: the SDK knows nothing of it, and says so
+            initialize(1, "2025-06-18"),
+            INITIALIZED,
+            request(2, "tools/list"),
+            {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2}},
+            request(3, "tools/call", {"name": "nope"}),
+        ],
     ],
 )
 async def test_what_the_front_gives_the_sdk_is_answered_as_the_sdk_answers(
