@@ -40,6 +40,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sys
 import threading
 from collections import OrderedDict
@@ -381,7 +382,8 @@ class Front:
             params = message.get("params")
             method = message.get("method")
             self.era = "modern" if method != "initialize" and _has_envelope(params) else "legacy"
-        tail = self._answer(message, opening) if _plain_request(message) else None
+        plain = _plain_request(message) and not (b"\\u" in line and _SURROGATE.search(line))
+        tail = self._answer(message, opening) if plain else None
         if tail is None:
             self._forward(line, message)
             return
@@ -450,6 +452,9 @@ def _reject(constant: str) -> Any:
 
 # NaN and Infinity are not JSON (the SDK's parser refuses them: so does the front's)
 _DECODER = json.JSONDecoder(parse_constant=_reject)
+# A surrogate written as an escape: Python's parser and the SDK's may differ on one (a lone
+# one), so such a message is the SDK's to answer.
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 # -- serving over stdio ------------------------------------------------------------------------

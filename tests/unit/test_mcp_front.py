@@ -179,6 +179,19 @@ async def test_client_capabilities_the_front_accepts(
         [initialize(1, "2025-06-18"), '{"jsonrpc":"2.0","id":2,"method":"ping","params":NaN}'],
         [initialize(1, "2025-06-18"), {"jsonrpc": "2.0", "id": 7, "result": {}}],
         [initialize(-(2**40), "2025-06-18"), request("", "tools/list")],
+        [  # surrogates written as escapes, a lone one and a pair: the SDK's to answer
+            initialize(1, "2025-06-18"),
+            '{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"cursor":"\\ud800"}}',
+            '{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"cursor":"\\ud83d\\ude00"}}',
+            request(9, "tools/call", {"name": "nope"}),
+        ],
+        [  # a member given twice; JSON after JSON; a control character in a string
+            initialize(1, "2025-06-18"),
+            '{"jsonrpc":"2.0","id":2,"id":3,"method":"ping"}',
+            '{"jsonrpc":"2.0","id":4,"method":"ping"} {}',
+            '{"jsonrpc":"2.0","id":5,"method":"tools/list","params":{"cursor":"a\tb"}}',
+            request(9, "tools/call", {"name": "nope"}),
+        ],
         [  # a cancel for a request the front answered: the SDK knows nothing of it, and says so
             initialize(1, "2025-06-18"),
             INITIALIZED,
