@@ -136,9 +136,27 @@ def _literal(text: str) -> str:
     return text.replace("[", "\\[")
 
 
+def _plain_coercion(param: TyperOption | TyperArgument) -> None:
+    """Give the parameter our coercion if it is of one of the spec's plain kinds
+    (`cli/coercion.py`: no pydantic TypeAdapter per parameter); Typer's `get_runtime_param`
+    builds its own for any other."""
+    if param._runtime_param is None:
+        try:
+            from dockerhub_cli.cli.coercion import runtime_param
+        except ImportError:  # Typer's layout moved (tests/unit/test_coercion.py says so)
+            pass
+        else:
+            param._runtime_param = runtime_param(param.type_descriptor)
+
+
 class HelpOption(TyperOption):
     """An option as `--help` shows it: a flag shows no value, a value its metavar, a range
-    only when the help text does not already say it."""
+    only when the help text does not already say it. Its values are coerced without a
+    pydantic TypeAdapter when it is of a plain kind (`_plain_coercion`)."""
+
+    def get_runtime_param(self) -> Any:
+        _plain_coercion(self)
+        return super().get_runtime_param()
 
     def display_type_rich(self, ctx: Any) -> str | None:
         if self.is_flag or self.count:
@@ -150,7 +168,12 @@ class HelpOption(TyperOption):
 
 
 class HelpArgument(TyperArgument):
-    """An argument as `--help` and the usage line show it: `IMAGE`, `[REGISTRY]`, `FILE...`."""
+    """An argument as `--help` and the usage line show it: `IMAGE`, `[REGISTRY]`, `FILE...`;
+    coerced like `HelpOption`."""
+
+    def get_runtime_param(self) -> Any:
+        _plain_coercion(self)
+        return super().get_runtime_param()
 
     def _name(self) -> str:
         name = self.metavar or (self.name or "").upper()
