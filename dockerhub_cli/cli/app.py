@@ -667,6 +667,10 @@ def command(
     return decorate
 
 
+# render.OutputOptions' defaults, which a render module not imported yet has.
+_DEFAULT_OUTPUT = {"json": False, "template": None, "quiet": False, "cost": None}
+
+
 def wrap(fn: Callable[..., Any], *, output: bool = True) -> Callable[..., Any]:
     """`fn` with the common options (`--no-cache`, `--offline`, ...), the output options
     (`--json` unless `fn` declares its own, `--format`, `--quiet`) and the error edge.
@@ -691,22 +695,28 @@ def wrap(fn: Callable[..., Any], *, output: bool = True) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from dockerhub_cli import render
-
         for option in ("no_cache", "offline", "insecure", "debug", "stats"):
             if kwargs.pop(option, False):
                 setattr(_run, option, True)
         max_pulls = kwargs.pop("max_pulls", None)
         if max_pulls is not None:
             _run.max_pulls = max_pulls
-        render.configure_output(
-            json=kwargs.get("json_output", False)
+        options = {
+            "json": kwargs.get("json_output", False)
             if own_json
             else kwargs.pop("json_output", False) and output,
-            template=kwargs.pop("format_template", None) if "format_template" not in own else None,
-            quiet=kwargs.pop("quiet", False) if "quiet" not in own else False,
-            cost=_cost_json if _run.stats else None,
-        )
+            "template": kwargs.pop("format_template", None)
+            if "format_template" not in own
+            else None,
+            "quiet": kwargs.pop("quiet", False) if "quiet" not in own else False,
+            "cost": _cost_json if _run.stats else None,
+        }
+        # A command that prints no result (`config path`) need not import the renderers just
+        # to set their defaults.
+        if options != _DEFAULT_OUTPUT or "dockerhub_cli.render" in sys.modules:
+            from dockerhub_cli import render
+
+            render.configure_output(**options)
         backend = kwargs.pop("cache_backend", None)
         if backend:
             _run.cache_backend = backend

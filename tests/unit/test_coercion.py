@@ -334,13 +334,14 @@ def test_cases_cover_every_kind_of_error() -> None:
     ],
 )
 def test_a_run_imports_no_typer_adapters(argv: list[str], tmp_path: Path) -> None:
+    """`config path` imports neither pydantic nor the renderers (nor Rich)."""
     code = (
         "import sys\n"
         f"sys.argv = ['dockerhub', *{argv!r}]\n"
         "from dockerhub_cli.__main__ import main\n"
         "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
         "sys.stderr.write('\\nimported: ' + ','.join(m for m in ('typer._adapters', "
-        "'pydantic') if m in sys.modules))\n"
+        "'pydantic', 'rich', 'dockerhub_cli.render') if m in sys.modules))\n"
     )
     env = {
         "PATH": "/usr/bin:/bin",
@@ -354,3 +355,11 @@ def test_a_run_imports_no_typer_adapters(argv: list[str], tmp_path: Path) -> Non
     assert "typer._adapters" not in imported.split(","), done.stderr
     if argv == ["config", "path"]:
         assert imported == "", done.stderr
+
+
+def test_the_output_defaults_cli_app_assumes_are_renders() -> None:
+    """`wrap` skips importing the renderers when the options are these (a render module
+    not imported yet has them): they must stay OutputOptions' defaults."""
+    from dockerhub_cli import render
+
+    assert render.OutputOptions(**app_module._DEFAULT_OUTPUT) == render.OutputOptions()
