@@ -2,8 +2,10 @@
 
 Sources, in order:
 
-1. Both images' SBOM attestations (BuildKit's, inside the index: requests by digest, cached
-   forever; parsed by the `sbom` command's own code, `supply_chain.sbom_report`).
+1. Both images' SBOMs (parsed by the `sbom` command's own code, `supply_chain.sbom_report`):
+   BuildKit's attestation inside the index (requests by digest, cached forever), else one
+   attached through the OCI 1.1 referrers API or its `sha256-<hex>` tag fallback, found by
+   the `referrers` command's discovery (`ops.referrers.discover`).
 2. Otherwise the package databases in both filesystems: dpkg's `var/lib/dpkg/status` (and
    distroless' `status.d/`), apk's `lib/apk/db/installed`. Their content is taken from the
    layer stream when the layer is read cold anyway (`DbCapture`), else read from the one
@@ -127,14 +129,19 @@ class Inventory:
 def sbom_inventory(
     clients: Clients, image: str, platform: str | None, files: ImageReader, label: str
 ) -> tuple[Inventory | None, str | None]:
-    """The packages of the image's SBOM attestation, or (None, why not)."""
+    """The packages of the image's SBOM: its attestation inside the index, else one attached
+    through the referrers API or its `sha256-<hex>` tag fallback (the `sbom` command's code:
+    `supply_chain.sbom_report`); or (None, why not)."""
+    from dockerhub_cli.errors import OfflineCacheMissError
     from dockerhub_cli.ops.supply_chain import sbom_report
     from dockerhub_cli.remote.osv import parse_purl
 
     try:
-        report = sbom_report(clients, image, platform=platform, referrers=False)
+        report = sbom_report(clients, image, platform=platform)
     except NoAttestationError:
         return None, None
+    except OfflineCacheMissError:
+        return None, f"{label}: --offline: SBOMs attached through referrers were not looked for"
     except DownloadLimitError:
         raise
     except DockerHubError as exc:
@@ -163,6 +170,12 @@ def sbom_inventory(
             )
         )
     what = f"SBOM attestation {report.sbom_digest[:19]} ({report.sbom_format})"
+    if report.sbom_source != "in_index":
+        how = {"referrers_api": "the referrers API", "tag_fallback": "its sha256- tag"}
+        what = (
+            f"SBOM {report.sbom_digest[:19]} ({report.sbom_format}) attached through "
+            f"{how.get(report.sbom_source, report.sbom_source.replace('_', ' '))}"
+        )
     return Inventory("sbom", what, packages, list(report.notes)), None
 
 
