@@ -873,10 +873,11 @@ def write_error(exc: OSError, path: object) -> LocalFileError:
 
 class _Writer:
     """The file a member is extracted into: a failed write is a LocalFileError naming the path
-    (an OSError would read as a corrupt layer to the tar walk)."""
+    (an OSError would read as a corrupt layer to the tar walk). Closing twice is harmless."""
 
     def __init__(self, fh: IO[bytes], target: Path) -> None:
         self.fh, self.target = fh, target
+        self.closed = False
 
     def write(self, data: bytes) -> int:
         try:
@@ -885,6 +886,9 @@ class _Writer:
             raise write_error(exc, self.target) from None
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         try:
             self.fh.close()
         except OSError as exc:  # a delayed ENOSPC comes out of the last flush
@@ -892,7 +896,8 @@ class _Writer:
 
 
 class _HashingWriter(_Writer):
-    """A staged file: its content hashed as written (checked against the index again)."""
+    """A staged file being written: its content hashed as written (checked against the
+    index again before it is used)."""
 
     def __init__(self, fh: IO[bytes], target: Path) -> None:
         import hashlib
@@ -900,21 +905,11 @@ class _HashingWriter(_Writer):
         super().__init__(fh, target)
         self.hasher = hashlib.sha256()
         self.size = 0
-        self.closed = False
 
     def write(self, data: bytes) -> int:
         self.hasher.update(data)
         self.size += len(data)
         return super().write(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            super().close()
-
-    @property
-    def sha256(self) -> str:
-        return f"sha256:{self.hasher.hexdigest()}"
 
 
 class Staging:
@@ -928,16 +923,18 @@ class Staging:
 
     A staged file is used only once its layer's digest was verified (`load_image` returned),
     when it is still the copy the merged filesystem names, and when its sha256 as written
-    matches the index's; the directory is removed in every case (`close`)."""
+    matches the index's; the directory is removed in every case (`close`). One small record
+    per staged file is kept in memory (layer, number, sha256, size)."""
 
     def __init__(self, root: Path, wanted: list[str], opener: Opener, limit: int) -> None:
         self.root, self.wanted, self.opener, self.limit = root, wanted, opener, limit
         self.below = L.MergedFS()  # load_image merges each layer into it before the next
         self.dir: Path | None = None
-        self.got: dict[str, tuple[int, Path, _HashingWriter]] = {}
+        # member -> (layer, file number in self.dir, sha256 as written, size written)
+        self.got: dict[str, tuple[int, int, str, int]] = {}
         self.held = 0
         self.count = 0
-        self.current: _HashingWriter | None = None
+        self.current: tuple[str, int, int, _HashingWriter] | None = None
         self.used = 0  # members placed from here (tests, notes)
 
     def _prefixes(self) -> tuple[set[str], set[str]]:
@@ -983,13 +980,11 @@ class Staging:
                 if self.dir is None:
                     self.dir = Path(tempfile.mkdtemp(prefix=".dockerhub-extract-", dir=self.root))
                 self.count += 1
-                staged = self.dir / str(self.count)
-                writer = _HashingWriter(self.opener(staged), shown_as)
+                writer = _HashingWriter(self.opener(self.dir / str(self.count)), shown_as)
             except OSError as exc:
                 raise write_error(exc, shown_as) from None
-            self.got[entry.path] = (layer, staged, writer)
             self.held += entry.size
-            self.current = writer
+            self.current = (entry.path, layer, self.count, writer)
             return writer  # type: ignore[return-value]  # write() is all the tar walk uses
 
         return take
@@ -997,15 +992,17 @@ class Staging:
     def _finish_current(self) -> None:
         current, self.current = self.current, None
         if current is not None:
-            current.close()
+            member, layer, number, writer = current
+            self.got[member] = (layer, number, "", writer.size)  # removed if close fails
+            writer.close()
+            self.got[member] = (layer, number, f"sha256:{writer.hasher.hexdigest()}", writer.size)
 
     def _drop(self, member: str) -> None:
         old = self.got.pop(member, None)
-        if old is not None:
-            old[2].close()
-            self.held -= old[2].size
+        if old is not None and self.dir is not None:
+            self.held -= old[3]
             with contextlib.suppress(OSError):
-                old[1].unlink()
+                (self.dir / str(old[1])).unlink()
 
     def done(self) -> None:
         """Every layer was read and verified."""
@@ -1017,15 +1014,16 @@ class Staging:
         for member, placed_list in members.items():
             got = self.got.get(member)
             entry = placed_list[0].entry
-            if got is None or got[0] != layer:
+            if got is None or got[0] != layer or self.dir is None:
                 continue
-            _layer, staged, writer = got
-            if writer.size != entry.size or writer.sha256 != entry.sha256:
+            _layer, number, sha256, size = got
+            if size != entry.size or sha256 != entry.sha256:
                 continue  # not the bytes the index names: read them from the layer
             del self.got[member]
             target = _inside(root, entry.path)
             if target is None:
                 continue
+            staged = self.dir / str(number)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.replace(staged, target)
@@ -1042,11 +1040,10 @@ class Staging:
     def close(self) -> None:
         import shutil
 
-        with contextlib.suppress(DockerHubError):
-            self._finish_current()
-        for _layer, _staged, writer in self.got.values():
+        current, self.current = self.current, None
+        if current is not None:
             with contextlib.suppress(DockerHubError):
-                writer.close()
+                current[3].close()
         self.got.clear()
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -1188,9 +1185,12 @@ def _fetch_into(
     """Read `layer` (again: its index was cached, or its files were not staged) and write
     `members` into `root`, verified against the index; adds each written member to `done`."""
     opened: dict[str, tuple[_Writer, Path]] = {}
+    current: list[_Writer] = []  # the tar walk writes one member whole, then the next
 
     def make(member: str) -> Callable[[L.Entry], IO[bytes] | None]:
         def sink(_entry: L.Entry) -> IO[bytes] | None:
+            while current:  # one file open at a time: 20,000 files in a layer are no EMFILE
+                current.pop().close()
             first = members[member][0]
             target = _inside(root, first.entry.path)
             if target is None:
@@ -1201,6 +1201,7 @@ def _fetch_into(
             except OSError as exc:
                 raise write_error(exc, target) from None
             opened[member] = (fh, target)
+            current.append(fh)
             return fh  # type: ignore[return-value]  # write() is all the tar walk uses
 
         return sink

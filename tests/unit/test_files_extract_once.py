@@ -187,3 +187,40 @@ def test_staged_bytes_are_checked_against_the_index_before_use(tmp_path: Path) -
     assert moved == {"etc/a": root.resolve() / "etc/a"} and (root / "etc/a").read_bytes() == b"abc"
     staging.close()
     assert _staging_left(root) == []
+
+
+class _Counted:
+    open_now = 0
+    most = 0
+
+    def __init__(self, path: Path) -> None:
+        self.fh = open(path, "wb")  # noqa: SIM115
+        _Counted.open_now += 1
+        _Counted.most = max(_Counted.most, _Counted.open_now)
+
+    def write(self, data: bytes) -> int:
+        return self.fh.write(data)
+
+    def close(self) -> None:
+        if not self.fh.closed:
+            _Counted.open_now -= 1
+        self.fh.close()
+
+
+def test_one_file_is_open_at_a_time_cold_and_warm(rsps, service, tmp_path: Path) -> None:
+    """20,000 files in one layer once failed with EMFILE: every writer stayed open until the
+    layer was read to its end."""
+    many = layer([file(f"data/f{i}", f"{i}\n") for i in range(300)])
+    _serve(rsps, [many])
+    for run in ("cold", "warm"):
+        _Counted.open_now = _Counted.most = 0
+        out = tmp_path / run
+        result = ops_files.extract_files(
+            service.clients,
+            IMAGE,
+            ["/data"],
+            out,
+            opener=lambda t: _Counted(t),  # type: ignore[arg-type, return-value]
+        )
+        assert len(result.written) == 301 and (out / "data/f299").read_text() == "299\n"
+        assert _Counted.most == 1 and _Counted.open_now == 0, run
