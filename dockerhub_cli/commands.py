@@ -1555,8 +1555,9 @@ COMMANDS: tuple[Command, ...] = (
         ),
         operation="diff_files",
         # The tag resolves through the HTTP cache; the layers are by digest (immutable). A run
-        # that downloaded layers is not saved (its output says so; `Budget.settle`).
-        reads=("manifest_by_tag", "repository"),
+        # that downloaded layers is not saved (its output says so; `Budget.settle`). SBOMs
+        # attached through referrers: the tag list (fallback tags) ages too, as for `sbom`.
+        reads=("manifest_by_tag", "repository", "tags"),
         result="dockerhub_cli.models.files:FileDiff",
         cli_body="dockerhub_cli.cli.files_commands:diff_command",
         mcp=McpTool(
