@@ -384,7 +384,7 @@ def emit_streamed(
     streams = output.template is None and (want_json or (output.default_json and not output.quiet))
     plain = getattr(render, "plain_rows", None)
     table = output.template is None and not streams and not output.quiet
-    if table and plain is not None and field and not sys.stdout.isatty():
+    if table and plain is not None and field and not getattr(model, field) and not _tty():
         plain(model, rows, stdout_console())
         sys.stdout.flush()
         return
@@ -401,6 +401,13 @@ def emit_streamed(
         sys.stdout.write(json_visible(chunk))
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def _tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stdout
+        return False
 
 
 STREAM_ROWS = 2000  # a result with more rows than this is written as JSON in chunks
