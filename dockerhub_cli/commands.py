@@ -814,7 +814,9 @@ COMMANDS: tuple[Command, ...] = (
             Param(
                 "same_as",
                 help="Only the tags that are the same image as TAG (by index digest, platform "
-                "manifest digests or config digests), e.g. --same-as latest.",
+                "manifest digests or config digests), e.g. --same-as latest. With --filter, "
+                "only matching tags are compared; with --all, every tag (not only the most "
+                "recent); --limit, --page and --sort do not apply.",
                 flags=("--same-as",),
                 metavar="TAG",
                 min_length=1,
@@ -1713,6 +1715,13 @@ COMMANDS: tuple[Command, ...] = (
                 mcp_help=IMAGE.mcp_help,
             ),
             TAG,
+            Param(
+                "pattern",
+                help="Only compare the tags matching this glob, e.g. '1.27*' or '*-alpine'.",
+                min_length=1,
+                max_length=limits.MAX_PATTERN_LENGTH,
+                mcp="pattern",
+            ),
         ),
         operation="same_as",
         result=f"{_PINNING}:SameAsReport",

@@ -512,12 +512,20 @@ class DockerHubService:
         )
 
     @reports_staleness
-    def same_as(self, repository: str | ImageReference, tag: str) -> SameAsReport:
+    def same_as(
+        self,
+        repository: str | ImageReference,
+        tag: str,
+        *,
+        pattern: str | None = None,
+        all_tags: bool = False,
+    ) -> SameAsReport:
         """The tags of `repository` that are the same image as `tag` (by index digest, by
-        platform manifest digests, or by config digests)."""
+        platform manifest digests, or by config digests); only those matching the glob
+        `pattern`, and among every tag with `all_tags` (not only the most recent)."""
         from dockerhub_cli.ops import upgrade
 
-        return upgrade.same_as(self.clients, repository, tag)
+        return upgrade.same_as(self.clients, repository, tag, pattern=pattern, all_tags=all_tags)
 
     @reports_staleness
     def upgrade(

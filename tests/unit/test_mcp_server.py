@@ -837,12 +837,25 @@ CALLS = [
     (
         "docker_find_same_tags",
         {"repository": "nginx"},
-        ("same_as", (ImageReference("docker.io", "library/nginx"), "latest"), {}),
+        ("same_as", (ImageReference("docker.io", "library/nginx"), "latest"), {"pattern": None}),
     ),
     (
         "docker_find_same_tags",
         {"repository": "nginx:mainline"},
-        ("same_as", (ImageReference("docker.io", "library/nginx"), "mainline"), {}),
+        (
+            "same_as",
+            (ImageReference("docker.io", "library/nginx"), "mainline"),
+            {"pattern": None},
+        ),
+    ),
+    (
+        "docker_find_same_tags",
+        {"repository": "nginx", "pattern": "1.29*"},
+        (
+            "same_as",
+            (ImageReference("docker.io", "library/nginx"), "latest"),
+            {"pattern": "1.29*"},
+        ),
     ),
     (
         "docker_upgrade_advice",
