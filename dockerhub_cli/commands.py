@@ -1284,6 +1284,20 @@ COMMANDS: tuple[Command, ...] = (
                 mcp="artifact_type",
                 mcp_help="Only artifacts of this artifactType, e.g. application/spdx+json.",
             ),
+            Param(
+                "depth",
+                type="int",
+                default=limits.DEFAULT_REFERRER_DEPTH,
+                help="Levels to list: 1 is what is attached to the image; 2 adds what is "
+                "attached to those (a signature of an SBOM), and so on "
+                f"(1-{limits.MAX_REFERRER_DEPTH}). --type filters the first level only.",
+                flags=("--depth",),
+                minimum=1,
+                maximum=limits.MAX_REFERRER_DEPTH,
+                mcp="depth",
+                mcp_help="Levels of nested referrers to list (1: only the image's own; 2 adds "
+                "artifacts attached to those, e.g. a signature of an SBOM).",
+            ),
         ),
         mcp=McpTool(
             "docker_list_referrers",

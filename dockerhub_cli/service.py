@@ -592,15 +592,21 @@ class DockerHubService:
 
     @reports_staleness
     def referrers(
-        self, image: str, *, platform: str | None = None, artifact_type: str | None = None
+        self,
+        image: str,
+        *,
+        platform: str | None = None,
+        artifact_type: str | None = None,
+        depth: int = limits.DEFAULT_REFERRER_DEPTH,
     ) -> ReferrersReport:
         """Everything attached to the image and to each (or the chosen) platform manifest:
         OCI referrers API, its sha256-<hex> tag fallback, cosign's .sig/.att/.sbom tags and
-        BuildKit's in-index attestations, merged."""
+        BuildKit's in-index attestations, merged; and what is attached to those artifacts,
+        nested, to `depth` levels in all."""
         from dockerhub_cli.ops import referrers
 
         return referrers.referrers_report(
-            self.clients, image, platform=platform, artifact_type=artifact_type
+            self.clients, image, platform=platform, artifact_type=artifact_type, depth=depth
         )
 
     def verify(

@@ -742,7 +742,16 @@ CALLS = [
         (
             "referrers",
             ("ghcr.io/org/app:1.0",),
-            {"platform": None, "artifact_type": "application/spdx+json"},
+            {"platform": None, "artifact_type": "application/spdx+json", "depth": 3},
+        ),
+    ),
+    (
+        "docker_list_referrers",
+        {"repository": "ghcr.io/org/app", "tag": "1.0", "depth": 1},
+        (
+            "referrers",
+            ("ghcr.io/org/app:1.0",),
+            {"platform": None, "artifact_type": None, "depth": 1},
         ),
     ),
     (
