@@ -585,10 +585,11 @@ _PIN_CLI = "dockerhub_cli.cli.pin_commands"
 _PINNING = "dockerhub_cli.models.pinning"
 KIND = Param(
     "kind",
-    help="Read every FILE as this kind: dockerfile, compose, kubernetes or workflow (default: "
-    "by name, then by content).",
+    help=f"Read every FILE as this kind: {', '.join(limits.FILE_KINDS[:-1])} or "
+    f"{limits.FILE_KINDS[-1]} (default: by name, then by content).",
     flags=("--kind",),
     metavar="KIND",
+    choices=limits.FILE_KINDS,  # validated, and completed by the shell
 )
 NO_SBOM_VULNS = "no SBOM attestation, so no vulnerability data — this is NOT a clean result"
 

@@ -21,6 +21,8 @@ DEFAULT_VULN_PAGE_SIZE = 50
 DEFAULT_SBOM_PAGE_SIZE = MAX_LIMIT
 SEVERITY_LEVELS: tuple[str, ...] = ("critical", "high", "medium", "low", "unknown")
 TAG_SORTS: tuple[str, ...] = ("updated", "name", "semver")
+# pin/watch/cache warm --kind (oci.pinfiles.FileKind; a test checks the two agree)
+FILE_KINDS: tuple[str, ...] = ("dockerfile", "compose", "kubernetes", "workflow")
 REPO_SORTS: tuple[str, ...] = ("pulls", "stars", "updated", "name")
 SEARCH_SORTS: tuple[str, ...] = ("pulls", "updated")
 SEARCH_ORDERS: tuple[str, ...] = ("asc", "desc")
