@@ -594,6 +594,28 @@ KIND = Param(
 NO_SBOM_VULNS = "no SBOM attestation, so no vulnerability data — this is NOT a clean result"
 
 
+def _row_pages(what: str, mcp_default: int) -> tuple[Param, ...]:
+    """`limit` and `page` of a result that arrives whole (an SBOM's packages, vulnerabilities),
+    paged by the service (ops/paging.py): the CLI shows every row unless --limit is given; an
+    MCP tool answers a page of `mcp_default` rows. One operation keyword each, so the two
+    front-ends page the same way; a CLI and an MCP entry because their defaults differ."""
+    return (
+        LIMIT.replace(
+            default=None,
+            help=f"{what} per page (1-{limits.MAX_LIMIT}; default: all of them).",
+            mcp=None,
+            pass_if_set=True,
+        ),
+        PAGE.replace(help="Page number, from 1 (with --limit).", mcp=None),
+        LIMIT.replace(
+            default=mcp_default,
+            help=f"{what} per page (1-{limits.MAX_LIMIT}).",
+            flags=(),
+        ),
+        PAGE.replace(flags=()),
+    )
+
+
 def _filter_values(name: str, flag: str, metavar: str, help: str, mcp_help: str) -> Param:
     """A repeatable search filter (categories, architectures, operating systems)."""
     return Param(
@@ -1174,22 +1196,13 @@ COMMANDS: tuple[Command, ...] = (
         result=f"{_SUP}:SbomReport",
         render="dockerhub_cli.render.supply:sbom",
         progress="Reading the SBOM of {image}",
-        extra=(
-            LIMIT.replace(
-                default=limits.DEFAULT_SBOM_PAGE_SIZE,
-                help=f"Packages per page (1-{limits.MAX_LIMIT}).",
-                flags=(),
-                operation=False,
-            ),
-            PAGE.replace(flags=(), operation=False),
-        ),
+        extra=_row_pages("Packages", limits.DEFAULT_SBOM_PAGE_SIZE),
         reads=("manifest_by_tag", "tags"),  # attached documents: the tag list ages too
         mcp=McpTool(
             "docker_get_sbom",
             "The packages of an image from its SPDX SBOM attestation, if the publisher "
             "attached one (BuildKit --sbom=true); an error otherwise. package_count and "
             "counts_by_type cover the whole SBOM; `packages` is paginated.",
-            adjust=f"{_BOUNDS}:bound_sbom",
         ),
     ),
     _image_command(
@@ -1239,13 +1252,7 @@ COMMANDS: tuple[Command, ...] = (
                     "unknown); `summary` still counts all of them."
                 ),
             ),
-            LIMIT.replace(
-                default=limits.DEFAULT_VULN_PAGE_SIZE,
-                help=f"Vulnerabilities per page (1-{limits.MAX_LIMIT}).",
-                flags=(),
-                operation=False,
-            ),
-            PAGE.replace(flags=(), operation=False),
+            *_row_pages("Vulnerabilities", limits.DEFAULT_VULN_PAGE_SIZE),
         ),
         mcp=McpTool(
             "docker_get_vulnerabilities",
@@ -1254,7 +1261,6 @@ COMMANDS: tuple[Command, ...] = (
             f"{NO_SBOM_VULNS} (built with --sbom=true, an image has one). A result states "
             "packages_scanned and `limitations` (no OSV match is not proof of safety); "
             "`summary` counts every finding; `vulnerabilities` is paginated.",
-            adjust=f"{_BOUNDS}:bound_vulns",
             on_error=f"{_BOUNDS}:no_sbom_error",
         ),
     ),

@@ -129,6 +129,18 @@ def _limiter_for(settings: Settings) -> HostRateLimiter:
     return HostRateLimiter(per_minute, burst, hosts=hosts)
 
 
+def _check_rows_page(limit: int | None, page: int) -> None:
+    """`limit`/`page` of a result paged by ops/paging.py: a page number needs a page size."""
+    if limit is not None:
+        check_range("limit", limit, 1, MAX_LIMIT)
+    check_range("page", page, 1, limits.MAX_PAGE)
+    if limit is None and page != 1:
+        raise InvalidInputError(
+            f"page {page} needs a page size",
+            hint=f"give {advice.param('limit', 'N')} too (without it every row is shown)",
+        )
+
+
 def check_range(name: str, value: int, low: int, high: int | None = None) -> int:
     """Reject out-of-range numbers naming the bound (the same words in CLI and MCP)."""
     if value < low or (high is not None and value > high):
@@ -561,14 +573,24 @@ class DockerHubService:
     # -- supply chain (issue 9; logic in ops/supply_chain.py and ops/vulns.py) -----------
 
     @reports_staleness
-    def sbom(self, image: str, *, platform: str | None = None) -> SbomReport:
-        """Packages of the platform image from its SPDX SBOM attestation.
+    def sbom(
+        self,
+        image: str,
+        *,
+        platform: str | None = None,
+        limit: int | None = None,
+        page: int = 1,
+    ) -> SbomReport:
+        """Packages of the platform image from its SPDX SBOM attestation; page `page` of
+        `limit` packages (every one when `limit` is None), with a note when cut.
 
         NoAttestationError (a NotFoundError, exit 3) when the image carries no SBOM: never an
         empty package list."""
-        from dockerhub_cli.ops import supply_chain
+        from dockerhub_cli.ops import paging, supply_chain
 
-        return supply_chain.sbom_report(self.clients, image, platform=platform)
+        _check_rows_page(limit, page)
+        report = supply_chain.sbom_report(self.clients, image, platform=platform)
+        return paging.page_sbom(report, page=page, limit=limit)
 
     @reports_staleness
     def provenance(self, image: str, *, platform: str | None = None) -> ProvenanceReport:
@@ -580,13 +602,24 @@ class DockerHubService:
 
     @reports_staleness
     def vulns(
-        self, image: str, *, platform: str | None = None, severity: str | None = None
+        self,
+        image: str,
+        *,
+        platform: str | None = None,
+        severity: str | None = None,
+        limit: int | None = None,
+        page: int = 1,
     ) -> VulnerabilityReport:
         """The SBOM's packages checked against OSV; `severity` keeps that level and above
-        (critical > high > medium > low > unknown). NoAttestationError without an SBOM."""
-        from dockerhub_cli.ops import vulns
+        (critical > high > medium > low > unknown); page `page` of `limit` findings, severest
+        first (every one when `limit` is None). NoAttestationError without an SBOM."""
+        from dockerhub_cli.ops import paging, vulns
 
-        return vulns.vulnerability_report(self.clients, image, platform=platform, severity=severity)
+        _check_rows_page(limit, page)
+        report = vulns.vulnerability_report(
+            self.clients, image, platform=platform, severity=severity
+        )
+        return paging.page_vulns(report, page=page, limit=limit)
 
     # -- referrers and signatures (issue 16; logic in ops/referrers.py, ops/signatures.py) -----
 

@@ -499,7 +499,13 @@ class FakeService:
             self.barrier.wait(timeout=30)
         if self.error is not None:
             raise self.error
-        return self.answers[name]
+        answer = self.answers[name]
+        if name in ("sbom", "vulns"):  # the real service pages these (ops/paging.py)
+            from dockerhub_cli.ops import paging
+
+            pager = paging.page_sbom if name == "sbom" else paging.page_vulns
+            answer = pager(answer, page=kwargs.get("page", 1), limit=kwargs.get("limit"))
+        return answer
 
     def __getattr__(self, name: str) -> Any:
         if name in ANSWERS:
@@ -723,13 +729,18 @@ CALLS = [
         (
             "vulns",
             ("127.0.0.1:5000/demo/attested:1.0",),
-            {"platform": None, "severity": "high"},
+            {"platform": None, "severity": "high", "limit": 50, "page": 1},
         ),
     ),
     (
         "docker_get_sbom",
         {"repository": "docker/dockerfile:1", "platform": "linux/arm64"},
-        ("sbom", ("docker/dockerfile:1",), {"platform": "linux/arm64"}),
+        ("sbom", ("docker/dockerfile:1",), {"platform": "linux/arm64", "limit": 100, "page": 1}),
+    ),
+    (
+        "docker_get_sbom",
+        {"repository": "docker/dockerfile:1", "limit": 10, "page": 1},
+        ("sbom", ("docker/dockerfile:1",), {"platform": None, "limit": 10, "page": 1}),
     ),
     (
         "docker_get_provenance",
