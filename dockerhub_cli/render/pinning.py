@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dockerhub_cli.render import human_size, relative_time, short_digest
-from dockerhub_cli.text import visible
+from dockerhub_cli.text import plural, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -43,8 +43,8 @@ def pin_report(r: PinReport, console: Console) -> None:
     changed = len(r.changed_files)
     verb = "rewritten" if r.written else "to rewrite"
     console.print(
-        f"[dim]{len(r.references)} references in {len(r.files)} files; {changed} "
-        f"files {verb}; {r.unresolved} unresolved[/dim]"
+        f"[dim]{plural(len(r.references), 'reference')} in {plural(len(r.files), 'file')}; "
+        f"{plural(changed, 'file')} {verb}; {r.unresolved} unresolved[/dim]"
     )
 
 
