@@ -84,7 +84,13 @@ def same_as(
     target = next((p for p in prints if p.name == tag), None)
     listed = target is not None
     if target is None or target.digest is None:
-        target = _registry_print(clients, ref, tag)
+        from dockerhub_cli.errors import NotFoundError
+        from dockerhub_cli.ops.images import _not_found
+
+        try:
+            target = _registry_print(clients, ref, tag)
+        except NotFoundError as exc:  # say which: the tag or the whole repository
+            raise _not_found(clients, ref.with_tag(tag), exc) from None
     candidates = [p for p in prints if p.name != tag and tag_matches(p.name, pattern)]
     matches: list[SameTag] = []
     unmatched: list[_Print] = []

@@ -324,3 +324,14 @@ def test_same_as_filter_on_a_registry_heads_only_matching_tags(rsps) -> None:
     assert body["checked"] == 3 and body["source"] == "registry"  # latest + the two -alpine
     headed = {c.request.url.rsplit("/", 1)[1] for c in rsps.calls if c.request.method == "HEAD"}
     assert headed == {"latest", "1.0-alpine", "0.9-alpine"}  # 1.0 and docs-1.0 never asked
+
+
+def test_same_as_a_missing_tag_says_the_tag_is_missing(rsps) -> None:
+    reg = fx.FakeRegistry(rsps, "https://registry.example.com", "team/app")
+    reg.without_referrers_api()
+    reg.manifest(fx.image_manifest(fx.config_bytes(env=["A=1"]), []), fx.OCI_MANIFEST, tags=("1",))
+    reg.missing("nope")
+    result = runner.invoke(app, ["tags", "registry.example.com/team/app", "--same-as", "nope"])
+    assert result.exit_code == 3
+    assert "tag 'nope' not found in registry.example.com/team/app" in result.stderr
+    assert "dockerhub tags registry.example.com/team/app" in result.stderr
