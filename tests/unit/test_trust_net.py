@@ -983,3 +983,13 @@ def test_row4_an_error_answering_a_streamed_layer_is_reported_as_the_error():
     assert result.exit_code != 0
     assert "blob unknown to registry" in result.stderr, result.stderr
     assert "announced" not in result.stderr
+
+
+def test_row10_a_paging_loop_is_warned_once_not_twice():
+    """The walk logs why it stopped and the listing's notes say it too: the CLI prints it once."""
+    with HostileServer() as reg:
+        first = "/v2/team/app/tags/list"
+        reg.route(first, linked({"name": "team/app", "tags": ["a", "b"]}, f"{first}?n=1000"))
+        result = run("tags", f"{reg.host}/team/app")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("paging loop") == 1, result.stderr
