@@ -993,3 +993,13 @@ def test_row10_a_paging_loop_is_warned_once_not_twice():
         result = run("tags", f"{reg.host}/team/app")
     assert result.exit_code == 0, result.stderr
     assert result.stderr.count("paging loop") == 1, result.stderr
+
+
+def test_row4_a_header_line_over_64_kib_is_named_not_quoted_from_python():
+    with HostileServer() as reg:
+        reg.route("/v2/", answer({}))
+        reg.route("/v2/team/app/manifests/*", answer(b"{}", **{"X-Big": "a" * 100_000}))
+        result = run("inspect", f"{reg.host}/team/app:1.0")
+    assert result.exit_code == 6
+    assert "sent a header line longer than 64 KiB" in result.stderr, result.stderr
+    assert "LineTooLong" not in result.stderr and "Connection aborted" not in result.stderr
