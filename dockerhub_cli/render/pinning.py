@@ -68,9 +68,11 @@ def same_as_report(r: SameAsReport, console: Console) -> None:
         )
     console.print(table)
     scope = "all" if r.complete else "some"
-    console.print(
-        f"[dim]{len(r.tags)} same-image tags; {r.checked} tags compared ({scope} of them, "
-        f"source: {r.source})[/dim]"
+    matching = f" matching {r.pattern}" if r.pattern else ""
+    console.print(  # the display copy's strings are markup-safe already
+        f"[dim]{plural(len(r.tags), 'same-image tag')}; {plural(r.checked, 'tag')} compared "
+        f"({scope} of them{matching}, source: {r.source})[/dim]",
+        highlight=False,
     )
 
 
