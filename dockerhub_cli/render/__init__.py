@@ -582,7 +582,9 @@ def quiet_lines(model: BaseModel) -> list[str]:
     )
     if name is None:
         return []
-    return [str(_plain(getattr(row, name))) for row in rows]
+    from dockerhub_cli.text import visible_line
+
+    return [visible_line(str(_plain(getattr(row, name)))) for row in rows]
 
 
 def emit_json(data: Any) -> None:
