@@ -585,12 +585,35 @@ _PIN_CLI = "dockerhub_cli.cli.pin_commands"
 _PINNING = "dockerhub_cli.models.pinning"
 KIND = Param(
     "kind",
-    help="Read every FILE as this kind: dockerfile, compose, kubernetes or workflow (default: "
-    "by name, then by content).",
+    help=f"Read every FILE as this kind: {', '.join(limits.FILE_KINDS[:-1])} or "
+    f"{limits.FILE_KINDS[-1]} (default: by name, then by content).",
     flags=("--kind",),
     metavar="KIND",
+    choices=limits.FILE_KINDS,  # validated, and completed by the shell
 )
 NO_SBOM_VULNS = "no SBOM attestation, so no vulnerability data — this is NOT a clean result"
+
+
+def _row_pages(what: str, mcp_default: int) -> tuple[Param, ...]:
+    """`limit` and `page` of a result that arrives whole (an SBOM's packages, vulnerabilities),
+    paged by the service (ops/paging.py): the CLI shows every row unless --limit is given; an
+    MCP tool answers a page of `mcp_default` rows. One operation keyword each, so the two
+    front-ends page the same way; a CLI and an MCP entry because their defaults differ."""
+    return (
+        LIMIT.replace(
+            default=None,
+            help=f"{what} per page (1-{limits.MAX_LIMIT}; default: all of them).",
+            mcp=None,
+            pass_if_set=True,
+        ),
+        PAGE.replace(help="Page number, from 1 (with --limit).", mcp=None),
+        LIMIT.replace(
+            default=mcp_default,
+            help=f"{what} per page (1-{limits.MAX_LIMIT}).",
+            flags=(),
+        ),
+        PAGE.replace(flags=()),
+    )
 
 
 def _filter_values(name: str, flag: str, metavar: str, help: str, mcp_help: str) -> Param:
@@ -814,7 +837,9 @@ COMMANDS: tuple[Command, ...] = (
             Param(
                 "same_as",
                 help="Only the tags that are the same image as TAG (by index digest, platform "
-                "manifest digests or config digests), e.g. --same-as latest.",
+                "manifest digests or config digests), e.g. --same-as latest. With --filter, "
+                "only matching tags are compared; with --all, every tag (not only the most "
+                "recent); --limit, --page and --sort do not apply.",
                 flags=("--same-as",),
                 metavar="TAG",
                 min_length=1,
@@ -1171,22 +1196,13 @@ COMMANDS: tuple[Command, ...] = (
         result=f"{_SUP}:SbomReport",
         render="dockerhub_cli.render.supply:sbom",
         progress="Reading the SBOM of {image}",
-        extra=(
-            LIMIT.replace(
-                default=limits.DEFAULT_SBOM_PAGE_SIZE,
-                help=f"Packages per page (1-{limits.MAX_LIMIT}).",
-                flags=(),
-                operation=False,
-            ),
-            PAGE.replace(flags=(), operation=False),
-        ),
+        extra=_row_pages("Packages", limits.DEFAULT_SBOM_PAGE_SIZE),
         reads=("manifest_by_tag", "tags"),  # attached documents: the tag list ages too
         mcp=McpTool(
             "docker_get_sbom",
             "The packages of an image from its SPDX SBOM attestation, if the publisher "
             "attached one (BuildKit --sbom=true); an error otherwise. package_count and "
             "counts_by_type cover the whole SBOM; `packages` is paginated.",
-            adjust=f"{_BOUNDS}:bound_sbom",
         ),
     ),
     _image_command(
@@ -1236,13 +1252,7 @@ COMMANDS: tuple[Command, ...] = (
                     "unknown); `summary` still counts all of them."
                 ),
             ),
-            LIMIT.replace(
-                default=limits.DEFAULT_VULN_PAGE_SIZE,
-                help=f"Vulnerabilities per page (1-{limits.MAX_LIMIT}).",
-                flags=(),
-                operation=False,
-            ),
-            PAGE.replace(flags=(), operation=False),
+            *_row_pages("Vulnerabilities", limits.DEFAULT_VULN_PAGE_SIZE),
         ),
         mcp=McpTool(
             "docker_get_vulnerabilities",
@@ -1251,7 +1261,6 @@ COMMANDS: tuple[Command, ...] = (
             f"{NO_SBOM_VULNS} (built with --sbom=true, an image has one). A result states "
             "packages_scanned and `limitations` (no OSV match is not proof of safety); "
             "`summary` counts every finding; `vulnerabilities` is paginated.",
-            adjust=f"{_BOUNDS}:bound_vulns",
             on_error=f"{_BOUNDS}:no_sbom_error",
         ),
     ),
@@ -1281,6 +1290,20 @@ COMMANDS: tuple[Command, ...] = (
                 max_length=limits.MAX_ARTIFACT_TYPE_LENGTH,
                 mcp="artifact_type",
                 mcp_help="Only artifacts of this artifactType, e.g. application/spdx+json.",
+            ),
+            Param(
+                "depth",
+                type="int",
+                default=limits.DEFAULT_REFERRER_DEPTH,
+                help="Levels to list: 1 is what is attached to the image; 2 adds what is "
+                "attached to those (a signature of an SBOM), and so on "
+                f"(1-{limits.MAX_REFERRER_DEPTH}). --type filters the first level only.",
+                flags=("--depth",),
+                minimum=1,
+                maximum=limits.MAX_REFERRER_DEPTH,
+                mcp="depth",
+                mcp_help="Levels of nested referrers to list (1: only the image's own; 2 adds "
+                "artifacts attached to those, e.g. a signature of an SBOM).",
             ),
         ),
         mcp=McpTool(
@@ -1518,8 +1541,8 @@ COMMANDS: tuple[Command, ...] = (
         "Files added, removed and changed from IMAGE1 to IMAGE2 (content hash, size, mode,\n"
         "owner, link target), with totals. Shared layers are read once.\n\n"
         "Without PATH, packages added, removed, upgraded and downgraded too: from both "
-        "images'\nSBOM attestations, else from their dpkg/apk databases (`packages.source` "
-        "says which).\n\n"
+        "images'\nSBOMs (attestations, or attached through referrers), else from their "
+        "dpkg/apk/rpm\ndatabases (`packages.source` says which).\n\n"
         "Example: dockerhub diff myapp:1.0 myapp:1.1 /usr/lib",
         params=(
             IMAGE.replace(
@@ -1555,15 +1578,16 @@ COMMANDS: tuple[Command, ...] = (
         ),
         operation="diff_files",
         # The tag resolves through the HTTP cache; the layers are by digest (immutable). A run
-        # that downloaded layers is not saved (its output says so; `Budget.settle`).
-        reads=("manifest_by_tag", "repository"),
+        # that downloaded layers is not saved (its output says so; `Budget.settle`). SBOMs
+        # attached through referrers: the tag list (fallback tags) ages too, as for `sbom`.
+        reads=("manifest_by_tag", "repository", "tags"),
         result="dockerhub_cli.models.files:FileDiff",
         cli_body="dockerhub_cli.cli.files_commands:diff_command",
         mcp=McpTool(
             "docker_diff_files",
             "Files added, removed and changed between two images (content hash, size, mode, "
             "owner, link target), with totals; without `path`, also package changes "
-            "(from SBOMs, else dpkg/apk databases).",
+            "(from SBOMs, else dpkg/apk/rpm databases).",
             adjust=f"{_FILES}:bound_diff",
         ),
         mcp_call=f"{_FILES}:diff_files",
@@ -1713,6 +1737,13 @@ COMMANDS: tuple[Command, ...] = (
                 mcp_help=IMAGE.mcp_help,
             ),
             TAG,
+            Param(
+                "pattern",
+                help="Only compare the tags matching this glob, e.g. '1.27*' or '*-alpine'.",
+                min_length=1,
+                max_length=limits.MAX_PATTERN_LENGTH,
+                mcp="pattern",
+            ),
         ),
         operation="same_as",
         result=f"{_PINNING}:SameAsReport",

@@ -21,6 +21,8 @@ DEFAULT_VULN_PAGE_SIZE = 50
 DEFAULT_SBOM_PAGE_SIZE = MAX_LIMIT
 SEVERITY_LEVELS: tuple[str, ...] = ("critical", "high", "medium", "low", "unknown")
 TAG_SORTS: tuple[str, ...] = ("updated", "name", "semver")
+# pin/watch/cache warm --kind (oci.pinfiles.FileKind; a test checks the two agree)
+FILE_KINDS: tuple[str, ...] = ("dockerfile", "compose", "kubernetes", "workflow")
 REPO_SORTS: tuple[str, ...] = ("pulls", "stars", "updated", "name")
 SEARCH_SORTS: tuple[str, ...] = ("pulls", "updated")
 SEARCH_ORDERS: tuple[str, ...] = ("asc", "desc")
@@ -35,6 +37,10 @@ MAX_README_TOOL_CHARS = 25_000  # docker_get_readme per call (the Hub allows 25 
 DEFAULT_README_TOOL_CHARS = 8000
 MAX_README_OFFSET = 1_000_000
 MAX_ARTIFACT_TYPE_LENGTH = 255
+# referrers: levels listed (1: what is attached to the image; 2: also what is attached to those,
+# e.g. a signature of an SBOM; ...)
+DEFAULT_REFERRER_DEPTH = 3
+MAX_REFERRER_DEPTH = 5
 MAX_PUBLIC_KEY_LENGTH = 16_384  # a PEM public key given to docker_verify_signature
 MAX_IMAGE_PATH_LENGTH = 4096  # a path inside an image
 MAX_LAYER_INDEX = 1000

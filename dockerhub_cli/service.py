@@ -129,6 +129,18 @@ def _limiter_for(settings: Settings) -> HostRateLimiter:
     return HostRateLimiter(per_minute, burst, hosts=hosts)
 
 
+def _check_rows_page(limit: int | None, page: int) -> None:
+    """`limit`/`page` of a result paged by ops/paging.py: a page number needs a page size."""
+    if limit is not None:
+        check_range("limit", limit, 1, MAX_LIMIT)
+    check_range("page", page, 1, limits.MAX_PAGE)
+    if limit is None and page != 1:
+        raise InvalidInputError(
+            f"page {page} needs a page size",
+            hint=f"give {advice.param('limit', 'N')} too (without it every row is shown)",
+        )
+
+
 def check_range(name: str, value: int, low: int, high: int | None = None) -> int:
     """Reject out-of-range numbers naming the bound (the same words in CLI and MCP)."""
     if value < low or (high is not None and value > high):
@@ -512,12 +524,20 @@ class DockerHubService:
         )
 
     @reports_staleness
-    def same_as(self, repository: str | ImageReference, tag: str) -> SameAsReport:
+    def same_as(
+        self,
+        repository: str | ImageReference,
+        tag: str,
+        *,
+        pattern: str | None = None,
+        all_tags: bool = False,
+    ) -> SameAsReport:
         """The tags of `repository` that are the same image as `tag` (by index digest, by
-        platform manifest digests, or by config digests)."""
+        platform manifest digests, or by config digests); only those matching the glob
+        `pattern`, and among every tag with `all_tags` (not only the most recent)."""
         from dockerhub_cli.ops import upgrade
 
-        return upgrade.same_as(self.clients, repository, tag)
+        return upgrade.same_as(self.clients, repository, tag, pattern=pattern, all_tags=all_tags)
 
     @reports_staleness
     def upgrade(
@@ -553,14 +573,24 @@ class DockerHubService:
     # -- supply chain (issue 9; logic in ops/supply_chain.py and ops/vulns.py) -----------
 
     @reports_staleness
-    def sbom(self, image: str, *, platform: str | None = None) -> SbomReport:
-        """Packages of the platform image from its SPDX SBOM attestation.
+    def sbom(
+        self,
+        image: str,
+        *,
+        platform: str | None = None,
+        limit: int | None = None,
+        page: int = 1,
+    ) -> SbomReport:
+        """Packages of the platform image from its SPDX SBOM attestation; page `page` of
+        `limit` packages (every one when `limit` is None), with a note when cut.
 
         NoAttestationError (a NotFoundError, exit 3) when the image carries no SBOM: never an
         empty package list."""
-        from dockerhub_cli.ops import supply_chain
+        from dockerhub_cli.ops import paging, supply_chain
 
-        return supply_chain.sbom_report(self.clients, image, platform=platform)
+        _check_rows_page(limit, page)
+        report = supply_chain.sbom_report(self.clients, image, platform=platform)
+        return paging.page_sbom(report, page=page, limit=limit)
 
     @reports_staleness
     def provenance(self, image: str, *, platform: str | None = None) -> ProvenanceReport:
@@ -572,27 +602,44 @@ class DockerHubService:
 
     @reports_staleness
     def vulns(
-        self, image: str, *, platform: str | None = None, severity: str | None = None
+        self,
+        image: str,
+        *,
+        platform: str | None = None,
+        severity: str | None = None,
+        limit: int | None = None,
+        page: int = 1,
     ) -> VulnerabilityReport:
         """The SBOM's packages checked against OSV; `severity` keeps that level and above
-        (critical > high > medium > low > unknown). NoAttestationError without an SBOM."""
-        from dockerhub_cli.ops import vulns
+        (critical > high > medium > low > unknown); page `page` of `limit` findings, severest
+        first (every one when `limit` is None). NoAttestationError without an SBOM."""
+        from dockerhub_cli.ops import paging, vulns
 
-        return vulns.vulnerability_report(self.clients, image, platform=platform, severity=severity)
+        _check_rows_page(limit, page)
+        report = vulns.vulnerability_report(
+            self.clients, image, platform=platform, severity=severity
+        )
+        return paging.page_vulns(report, page=page, limit=limit)
 
     # -- referrers and signatures (issue 16; logic in ops/referrers.py, ops/signatures.py) -----
 
     @reports_staleness
     def referrers(
-        self, image: str, *, platform: str | None = None, artifact_type: str | None = None
+        self,
+        image: str,
+        *,
+        platform: str | None = None,
+        artifact_type: str | None = None,
+        depth: int = limits.DEFAULT_REFERRER_DEPTH,
     ) -> ReferrersReport:
         """Everything attached to the image and to each (or the chosen) platform manifest:
         OCI referrers API, its sha256-<hex> tag fallback, cosign's .sig/.att/.sbom tags and
-        BuildKit's in-index attestations, merged."""
+        BuildKit's in-index attestations, merged; and what is attached to those artifacts,
+        nested, to `depth` levels in all."""
         from dockerhub_cli.ops import referrers
 
         return referrers.referrers_report(
-            self.clients, image, platform=platform, artifact_type=artifact_type
+            self.clients, image, platform=platform, artifact_type=artifact_type, depth=depth
         )
 
     def verify(

@@ -101,6 +101,13 @@ def visible(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
+def visible_line(text: str) -> str:
+    """`visible(text)` with newlines written `\\n` too: for a value that must stay on one line
+    (a tag name in a pipe, a `--quiet` value), where a registry's newline would forge a row."""
+    text = visible(text)
+    return text.replace("\n", "\\n") if "\n" in text else text
+
+
 def json_visible(json_text: str) -> str:
     """JSON text with DEL, C1 and bidi characters written as `\\uXXXX` escapes: the same data
     (any JSON parser reads it back unchanged), but nothing a terminal would interpret. Valid only

@@ -731,6 +731,7 @@ def run_guarded(body: Callable[[], Any]) -> Any:
     from dockerhub_cli.errors import DockerHubError
 
     _enable_logging(debug=_run.debug)
+    _warned.clear()
     try:
         return body()
     except typer.Exit:
@@ -834,6 +835,8 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         from dockerhub_cli.result_cache import note_talk
 
         note_talk()  # a run that warned is never replayed from the result cache
+        if record.levelno >= logging.WARNING:
+            _warned.add(record.getMessage())
         super().emit(record)
 
     @property  # type: ignore[override]
@@ -843,6 +846,11 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, value: Any) -> None:
         pass
+
+
+# The warnings this run has logged: a result note saying the same (a page walk logs why it
+# stopped and the listing notes it) is not printed twice. Emptied when a command starts.
+_warned: set[str] = set()
 
 
 class _LevelPrefixFormatter(logging.Formatter):
@@ -871,4 +879,5 @@ def warn_notes(notes: list[str]) -> None:
     from dockerhub_cli.render import warn
 
     for note in notes:
-        warn(cli_words(note))
+        if note not in _warned:
+            warn(cli_words(note))

@@ -99,12 +99,39 @@ def tags(same_as: str | None = None, json_output: bool = False, **values: Any) -
     from dockerhub_cli.render import emit, progress
     from dockerhub_cli.render.pinning import same_as_report
 
+    _refuse_paging_with_same_as(values)
     repository = values["repository"]
     with progress(f"Finding the tags of {repository} that are {same_as}"):
-        same = get_service().same_as(repository, same_as)
+        same = get_service().same_as(
+            repository,
+            same_as,
+            pattern=values.get("pattern"),
+            all_tags=bool(values.get("all_tags")),
+        )
     emit(same, json_output=json_output, render=same_as_report)
     if not json_output:
         warn_notes(same.notes)
+
+
+def _refuse_paging_with_same_as(values: dict[str, Any]) -> None:
+    """--same-as answers every matching tag at once, in match order: --filter narrows and --all
+    widens the tags compared, but a page, a page size or an order given with it would be
+    silently ignored, so they are a usage error (each is told from its default)."""
+    from dockerhub_cli import commands
+    from dockerhub_cli.errors import InvalidInputError
+
+    defaults = {p.name: p.default for p in commands.get("tags").params}
+    given = [
+        f"--{name}"
+        for name in ("limit", "page", "sort")
+        if values.get(name, defaults[name]) != defaults[name]
+    ]
+    if given:
+        raise InvalidInputError(
+            f"--same-as lists every tag that is the same image; {', '.join(given)} "
+            "cannot be used with it",
+            hint="narrow it with --filter GLOB, or compare every tag with --all",
+        )
 
 
 __all__ = ["pin", "tags", "watch"]

@@ -1,7 +1,8 @@
 """Results bounded for a model: the same models as --json, with shorter lists and a note.
 
-Named by the command spec (`McpTool.adjust`): READMEs, SBOM packages, vulnerabilities and the
-compare layer table are cut to a page, and a note says how to get the rest (`page`). Also the
+Named by the command spec (`McpTool.adjust`): READMEs and the compare layer table are cut to a
+page, and a note says how to get the rest (`page`). SBOM packages and vulnerabilities are paged
+by the service (ops/paging.py), for the CLI and the tools alike. Also the
 MCP words for a vulnerability check without an SBOM (`no_sbom_error`).
 """
 
@@ -20,8 +21,6 @@ __all__ = [
     "bound_comparison",
     "bound_inspection",
     "bound_repository_info",
-    "bound_sbom",
-    "bound_vulns",
     "bound_readme",
     "more_repositories_note",
     "more_tags_note",
@@ -32,7 +31,6 @@ from dockerhub_cli.errors import DockerHubError, NoAttestationError
 from dockerhub_cli.models.compare import Comparison
 from dockerhub_cli.models.core import Readme, RepositoryList, TagList
 from dockerhub_cli.models.images import ImageInspection, RepositoryInfo
-from dockerhub_cli.models.supply import SbomReport, VulnerabilityReport
 
 # A Docker Hub README can be tens of kilobytes: the tools return at most this much of it.
 MAX_README_CHARS = 2000
@@ -77,34 +75,6 @@ def page_of(
     if start + len(shown) < total:
         note += f"; more exist: call {tool} again with page={page + 1}"
     return shown, note
-
-
-def bound_sbom(result: SbomReport, args: dict[str, Any]) -> SbomReport:
-    shown, note = page_of(
-        result.packages,
-        args,
-        what="packages",
-        tool="docker_get_sbom",
-        default_limit=limits.DEFAULT_SBOM_PAGE_SIZE,
-    )
-    if note is None:
-        return result
-    note += " (package_count and counts_by_type cover the whole SBOM)"
-    return result.model_copy(update={"packages": shown, "notes": [*result.notes, note]})
-
-
-def bound_vulns(result: VulnerabilityReport, args: dict[str, Any]) -> VulnerabilityReport:
-    shown, note = page_of(
-        result.vulnerabilities,
-        args,
-        what="vulnerabilities (severest first)",
-        tool="docker_get_vulnerabilities",
-        default_limit=limits.DEFAULT_VULN_PAGE_SIZE,
-    )
-    if note is None:
-        return result
-    note += " (summary counts all of them)"
-    return result.model_copy(update={"vulnerabilities": shown, "notes": [*result.notes, note]})
 
 
 def bound_comparison(result: Comparison, args: dict[str, Any]) -> Comparison:

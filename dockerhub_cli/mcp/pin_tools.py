@@ -16,5 +16,7 @@ def same_tags(s: Any, **args: Any) -> SameAsReport:
     ref = parse_reference(repository, default_tag=False)
     if tag == "latest" and ref.tag:
         tag = ref.tag
-    result: SameAsReport = s.same_as(repository_only(repository), validate_tag(tag))
+    result: SameAsReport = s.same_as(
+        repository_only(repository), validate_tag(tag), pattern=args.get("pattern")
+    )
     return result

@@ -89,6 +89,9 @@ class SameAsReport(Model):
     source: str = Field(description="hub (Docker Hub tag listing) or registry (HEAD/GET)")
     notes: list[str] = Field(default_factory=list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
+    pattern: str | None = Field(
+        default=None, description="The glob the compared tags had to match (tags --filter)"
+    )
 
 
 # -- upgrade ---------------------------------------------------------------------------------

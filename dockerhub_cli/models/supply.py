@@ -240,6 +240,11 @@ class Referrer(Model):
     tags: list[str] = Field(default_factory=list, description="Tags it was found under")
     predicate_types: list[str] = Field(default_factory=list)
     layers: list[ReferrerLayer] = Field(default_factory=list)
+    referrers: list[Referrer] = Field(
+        default_factory=list,
+        description="Artifacts attached to this artifact (e.g. a signature of an SBOM), the "
+        "same fields, nested to the report's depth",
+    )
 
 
 class ReferrerSubject(Model):
@@ -267,6 +272,9 @@ class ReferrersReport(Model):
     referrers: list[Referrer]
     notes: list[str] = Field(default_factory=list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
+    depth: int = Field(
+        default=1, description="Levels of referrers looked up (1: only the image's own)"
+    )
 
 
 # -- signatures ---------------------------------------------------------------------------------

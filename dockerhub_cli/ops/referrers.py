@@ -18,6 +18,12 @@ sources is one entry naming both):
 Requests: the tag HEAD/GET of the image (cached), one capped `tags/list` walk to learn which of
 the fallback and cosign tags exist (instead of probing every name), the referrers API per subject
 when supported, and one GET per artifact manifest (by digest, cached forever).
+
+Artifacts have referrers too (a cosign signature of an SBOM, a VEX document about an SBOM):
+`referrers` lists them under their subject artifact, to a bounded depth (`depth`, at most
+limits.MAX_REFERRER_DEPTH levels, MAX_NESTED_LOOKUPS artifacts looked up beyond the first
+level, a digest seen once). The same sources are read for them; the tag fallback and cosign's
+tags come from the same `tags/list` walk, so only the referrers API costs a request per artifact.
 """
 
 from __future__ import annotations
@@ -28,11 +34,13 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dockerhub_cli.errors import DockerHubError, NotFoundError, UpstreamError
+from dockerhub_cli import limits
+from dockerhub_cli.errors import DockerHubError, InvalidInputError, NotFoundError, UpstreamError
 from dockerhub_cli.models.supply import (
     Referrer,
     ReferrerKind,
@@ -71,6 +79,7 @@ COSIGN_PREDICATE_TYPE = "predicateType"  # cosign's layer annotation on .att lay
 FALLBACK_TAG = re.compile(r"^(sha256|sha512)-([0-9a-f]{64}|[0-9a-f]{128})$")
 COSIGN_TAG = re.compile(r"^(sha256|sha512)-([0-9a-f]{64}|[0-9a-f]{128})\.(sig|att|sbom)$")
 MAX_REFERRERS_PER_SUBJECT = 200
+MAX_NESTED_LOOKUPS = 100  # artifacts whose own referrers are looked up (beyond the image's)
 MAX_REFERRER_PAGES = 10
 SUPPORT_TTL = 86_400.0
 
@@ -152,6 +161,7 @@ class _Found:
     tags: list[str] = field(default_factory=list)
     manifest: ImageManifest | None = None
     unreadable: bool = False
+    children: list[_Found] = field(default_factory=list)  # referrers of this artifact
 
 
 @dataclass
@@ -168,6 +178,7 @@ class Discovery:
     api_remembered: bool
     notes: list[str]
     top: Any = None  # the parsed manifest or index the reference resolves to
+    depth: int = 1  # the levels of referrers looked up
 
     def referrers(self) -> list[Referrer]:
         return [_model(f) for f in self.found]
@@ -189,14 +200,17 @@ def discover(
     artifact_type: str | None = None,
     all_platforms: bool = True,
     read_manifests: bool = True,
+    depth: int = 1,
 ) -> Discovery:
     """Find what is attached to the image and to each (or the chosen) platform manifest.
 
     `read_manifests=False` leaves the artifact manifests unread where the listing already
     says what they are (artifactType): readers then fetch only those they need
-    (`load_manifest`), which keeps `sbom`/`vulns`/`verify` to a few requests."""
+    (`load_manifest`), which keeps `sbom`/`vulns`/`verify` to a few requests. `depth` > 1 also
+    looks up what is attached to the artifacts found, level by level (`_Found.children`; the
+    `artifact_type` filter applies to the image's own referrers only)."""
     from dockerhub_cli.oci.platform import select_platform
-    from dockerhub_cli.ops.images import fetch_manifest, requested_platform, resolve_top
+    from dockerhub_cli.ops.images import requested_platform, resolve_top
 
     ref = parse_source(image)
     top = resolve_top(clients, ref)
@@ -268,37 +282,22 @@ def discover(
     for s, _, _ in subjects:
         for suffix in (".sig", ".att", ".sbom"):
             wanted_tags[tag_for(s, suffix)] = s
+
+    def keep(name: str) -> bool:  # nested levels need the tags of artifacts too
+        return name in wanted_tags or (
+            depth > 1 and (FALLBACK_TAG.match(name) or COSIGN_TAG.match(name)) is not None
+        )
+
     try:
-        names, stopped = registry_tag_names(clients, ref, lambda n: n in wanted_tags)
+        names, stopped = registry_tag_names(clients, ref, keep)
     except NotFoundError:
         names, stopped = [], None
     if stopped is not None:
         notes.append(f"{stopped}: fallback and cosign tags beyond them were not seen")
     platforms = {s: p for s, _, p in subjects}
-    for name in sorted(names):
+    for name in sorted(n for n in names if n in wanted_tags):
         subject = wanted_tags[name]
-        try:
-            fetched = fetch_manifest(clients, ref, name)
-        except (NotFoundError, UpstreamError) as exc:
-            notes.append(f"tag {name} could not be read: {exc.message}")
-            continue
-        desc = Descriptor(
-            media_type=fetched.media_type,
-            digest=fetched.digest,
-            size=len(fetched.raw.body),
-            artifact_type=getattr(fetched.parsed, "artifact_type", None),
-            annotations=dict(fetched.parsed.annotations),
-        )
-        if COSIGN_TAG.match(name):
-            entry_key = (subject, fetched.digest)
-            add(subject, platforms.get(subject), desc, "cosign_tag", name)
-            if isinstance(fetched.parsed, ImageManifest) and entry_key in found:
-                found[entry_key].manifest = fetched.parsed
-        elif isinstance(fetched.parsed, ImageIndex):
-            for child in fetched.parsed.manifests:
-                add(subject, platforms.get(subject), child, "tag_fallback", name)
-        else:
-            notes.append(f"tag {name} is not an image index; not a referrers tag fallback")
+        _read_tag(clients, ref, name, subject, platforms.get(subject), add, found, notes)
 
     # Read each artifact manifest (by digest: verified, cached forever) to list its layers.
     for entry in found.values():
@@ -309,6 +308,17 @@ def discover(
         results = [f for f in results if _artifact_type(f) == artifact_type]
     order = {s: n for n, (s, _, _) in enumerate(subjects)}
     results.sort(key=lambda f: (order.get(f.subject, 99), _kind(f), f.descriptor.digest))
+    if depth > 1:
+        _nested(
+            clients,
+            ref,
+            results,
+            depth,
+            api=supported is True,
+            tag_names=set(names),
+            seen={s for s, _, _ in subjects},
+            notes=notes,
+        )
     counts = {s: sum(1 for f in results if f.subject == s) for s, _, _ in subjects}
     return Discovery(
         reference=ref,
@@ -324,7 +334,113 @@ def discover(
         api_remembered=api_remembered,
         notes=notes,
         top=top.parsed,
+        depth=depth,
     )
+
+
+Add = Callable[..., None]
+
+
+def _read_tag(
+    clients: Clients,
+    ref: ImageReference,
+    name: str,
+    subject: str,
+    platform: str | None,
+    add: Add,
+    found: dict[tuple[str, str], _Found],
+    notes: list[str],
+) -> None:
+    """What the fallback tag `sha256-<hex>` (an index of referrers) or the cosign tag
+    `sha256-<hex>.sig/.att/.sbom` (one artifact manifest) attaches to `subject`."""
+    from dockerhub_cli.ops.images import fetch_manifest
+
+    try:
+        fetched = fetch_manifest(clients, ref, name)
+    except (NotFoundError, UpstreamError) as exc:
+        notes.append(f"tag {name} could not be read: {exc.message}")
+        return
+    desc = Descriptor(
+        media_type=fetched.media_type,
+        digest=fetched.digest,
+        size=len(fetched.raw.body),
+        artifact_type=getattr(fetched.parsed, "artifact_type", None),
+        annotations=dict(fetched.parsed.annotations),
+    )
+    if COSIGN_TAG.match(name):
+        entry_key = (subject, fetched.digest)
+        add(subject, platform, desc, "cosign_tag", name)
+        if isinstance(fetched.parsed, ImageManifest) and entry_key in found:
+            found[entry_key].manifest = fetched.parsed
+    elif isinstance(fetched.parsed, ImageIndex):
+        for child in fetched.parsed.manifests:
+            add(subject, platform, child, "tag_fallback", name)
+    else:
+        notes.append(f"tag {name} is not an image index; not a referrers tag fallback")
+
+
+def _nested(
+    clients: Clients,
+    ref: ImageReference,
+    level: list[_Found],
+    depth: int,
+    *,
+    api: bool,
+    tag_names: set[str],
+    seen: set[str],
+    notes: list[str],
+) -> None:
+    """Fill `children` of each artifact in `level`, then of theirs, down to `depth` levels in
+    all. An artifact digest is looked up once (a tag fallback can name a cycle), at most
+    MAX_NESTED_LOOKUPS of them, each with at most MAX_REFERRERS_PER_SUBJECT referrers."""
+    lookups = 0
+    for _ in range(depth - 1):
+        parents = [p for p in level if p.descriptor.digest not in seen]
+        if not parents:
+            return
+        if lookups + len(parents) > MAX_NESTED_LOOKUPS:
+            notes.append(
+                f"looked up the referrers of {MAX_NESTED_LOOKUPS} attached artifacts; "
+                "deeper ones were not listed"
+            )
+            parents = parents[: max(0, MAX_NESTED_LOOKUPS - lookups)]
+        next_level: list[_Found] = []
+        for parent in parents:
+            lookups += 1
+            digest = parent.descriptor.digest
+            seen.add(digest)
+            found: dict[tuple[str, str], _Found] = {}
+
+            def add(
+                subject: str,
+                plat: str | None,
+                desc: Descriptor,
+                source: ReferrerSource,
+                tag: str = "",
+                found: dict[tuple[str, str], _Found] = found,
+            ) -> None:
+                entry = found.get((subject, desc.digest))
+                if entry is None:
+                    if len(found) >= MAX_REFERRERS_PER_SUBJECT or desc.digest == subject:
+                        return
+                    entry = found[(subject, desc.digest)] = _Found(subject, plat, desc)
+                if source not in entry.sources:
+                    entry.sources.append(source)
+                if tag and tag not in entry.tags:
+                    entry.tags.append(tag)
+
+            if api:
+                for desc in _referrers_api(clients, ref, digest, None) or []:
+                    add(digest, parent.platform, desc, "referrers_api")
+            for suffix in ("", ".sig", ".att", ".sbom"):
+                name = tag_for(digest, suffix)
+                if name in tag_names:
+                    _read_tag(clients, ref, name, digest, parent.platform, add, found, notes)
+            for entry in found.values():
+                load_manifest(clients, ref, entry, notes)
+            parent.children = sorted(found.values(), key=lambda f: (_kind(f), f.descriptor.digest))
+            next_level.extend(parent.children)
+        level = next_level
 
 
 def load_manifest(
@@ -508,6 +624,7 @@ def _model(entry: _Found) -> Referrer:
             )
             for layer in (manifest.layers if manifest else [])
         ],
+        referrers=[_model(child) for child in entry.children],
     )
 
 
@@ -517,8 +634,11 @@ def referrers_report(
     *,
     platform: str | None = None,
     artifact_type: str | None = None,
+    depth: int = limits.DEFAULT_REFERRER_DEPTH,
 ) -> ReferrersReport:
-    found = discover(clients, image, platform=platform, artifact_type=artifact_type)
+    if not 1 <= depth <= limits.MAX_REFERRER_DEPTH:
+        raise InvalidInputError(f"depth must be 1 to {limits.MAX_REFERRER_DEPTH} (got {depth})")
+    found = discover(clients, image, platform=platform, artifact_type=artifact_type, depth=depth)
     notes = list(found.notes)
     if found.api == "unsupported" and not found.reference.is_local:
         notes.append(
@@ -535,6 +655,7 @@ def referrers_report(
         subjects=found.subjects,
         referrers=found.referrers(),
         notes=notes,
+        depth=depth,
     )
 
 

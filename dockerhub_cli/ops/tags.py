@@ -48,10 +48,7 @@ def list_tags(
     which do not report update times. `limit` and `page` are checked by the service."""
     if sort is not None and sort not in ("updated", "name", "semver"):
         raise InvalidInputError(f"sort must be one of updated, name, semver (got {sort!r})")
-    if pattern is not None and (not pattern.strip() or len(pattern) > limits.MAX_PATTERN_LENGTH):
-        raise InvalidInputError(
-            f"the tag filter must be 1 to {limits.MAX_PATTERN_LENGTH} characters"
-        )
+    check_pattern(pattern)
     hub_name = ref.hub_namespace_and_name
     if hub_name is not None:
         return _hub_tags(clients, ref, hub_name, limit, page, all_tags, pattern, sort or "updated")
@@ -113,7 +110,7 @@ def _hub_tags(
         seen_names: set[str] = set()
         for hub_page in clients.hub.pages(first, what, walk, max_pages=max_pages):
             for tag in (_hub_tag(r) for r in hub_page.results):
-                if tag.name not in seen_names and _matches(tag.name, pattern):
+                if tag.name not in seen_names and tag_matches(tag.name, pattern):
                     seen_names.add(tag.name)
                     collected.append(tag)
             if (
@@ -135,7 +132,7 @@ def _hub_tags(
         # tags/list, which has cursor pagination and no such cap (names only).
         seen = {t.name for t in collected}
         names, stopped = registry_tag_names(
-            clients, ref, lambda n: n not in seen and _matches(n, pattern)
+            clients, ref, lambda n: n not in seen and tag_matches(n, pattern)
         )
         extra = names_only_tags(names)
         complete = stopped is None
@@ -198,7 +195,7 @@ def _registry_tags(
     sort: TagSort,
 ) -> TagList:
     notes: list[str] = []
-    names, stopped = registry_tag_names(clients, ref, lambda n: _matches(n, pattern))
+    names, stopped = registry_tag_names(clients, ref, lambda n: tag_matches(n, pattern))
     truncated = stopped is not None
     if stopped is not None:
         notes.append(stopped)
@@ -270,7 +267,15 @@ def names_only_tags(names: list[str]) -> list[Tag]:
     return [Tag.model_construct(name_only, name=n) for n in names]
 
 
-def _matches(name: str, pattern: str | None) -> bool:
+def check_pattern(pattern: str | None) -> None:
+    if pattern is not None and (not pattern.strip() or len(pattern) > limits.MAX_PATTERN_LENGTH):
+        raise InvalidInputError(
+            f"the tag filter must be 1 to {limits.MAX_PATTERN_LENGTH} characters"
+        )
+
+
+def tag_matches(name: str, pattern: str | None) -> bool:
+    """Whether a tag name matches a `--filter` glob (case-sensitive; None matches all)."""
     return pattern is None or fnmatch.fnmatchcase(name, pattern)
 
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 MAX_SAME_AS_HUB_PAGES = 20  # 2000 tags from the Hub listing (digests included: no HEADs)
 MAX_SAME_AS_REGISTRY_TAGS = 50  # one HEAD each (plus a GET per distinct index) elsewhere
+MAX_SAME_AS_ALL_REGISTRY_TAGS = 1000  # with all_tags: the HEADs a registry is sent at most
 MAX_CONFIG_CHECKS = 10  # tags whose config digests are fetched (the closest in time first)
 MAX_PLATFORMS = 16
 MAX_UPGRADE_CANDIDATES = 20
@@ -53,26 +54,47 @@ class _Print:
     last_updated: datetime | None = None
 
 
-def same_as(clients: Clients, repository: str | ImageReference, tag: str) -> SameAsReport:
+def same_as(
+    clients: Clients,
+    repository: str | ImageReference,
+    tag: str,
+    *,
+    pattern: str | None = None,
+    all_tags: bool = False,
+) -> SameAsReport:
+    """The tags that are the same image as `tag`. `pattern` (a glob, as `tags --filter`) keeps
+    only the candidates it matches (the tag itself is always resolved); `all_tags` compares
+    every tag instead of the most recent ones (Docker Hub: MAX_HUB_TAG_PAGES pages instead of
+    MAX_SAME_AS_HUB_PAGES; elsewhere up to MAX_SAME_AS_ALL_REGISTRY_TAGS HEADs instead of
+    MAX_SAME_AS_REGISTRY_TAGS). `checked` counts the tag itself when the listing had it."""
+    from dockerhub_cli.ops.tags import check_pattern, tag_matches
+
     ref = parse_repository(repository) if isinstance(repository, str) else repository
     ref = ImageReference(ref.domain, ref.path)
     validate_tag(tag)
+    check_pattern(pattern)
     notes: list[str] = []
     hub_name = ref.hub_namespace_and_name
     if hub_name is not None:
-        prints, complete, source = _hub_prints(clients, hub_name, notes), True, "hub"
+        prints, source = _hub_prints(clients, hub_name, notes, all_tags=all_tags), "hub"
         complete = not any(n.startswith("stopped") or "refused" in n for n in notes)
     else:
-        prints, complete = _registry_prints(clients, ref, notes)
+        prints, complete = _registry_prints(clients, ref, notes, tag, pattern, all_tags)
         source = "registry"
     target = next((p for p in prints if p.name == tag), None)
+    listed = target is not None
     if target is None or target.digest is None:
-        target = _registry_print(clients, ref, tag)
+        from dockerhub_cli.errors import NotFoundError
+        from dockerhub_cli.ops.images import _not_found
+
+        try:
+            target = _registry_print(clients, ref, tag)
+        except NotFoundError as exc:  # say which: the tag or the whole repository
+            raise _not_found(clients, ref.with_tag(tag), exc) from None
+    candidates = [p for p in prints if p.name != tag and tag_matches(p.name, pattern)]
     matches: list[SameTag] = []
     unmatched: list[_Print] = []
-    for other in prints:
-        if other.name == tag:
-            continue
+    for other in candidates:
         if other.digest is not None and other.digest == target.digest:
             matches.append(
                 SameTag(
@@ -145,9 +167,10 @@ def same_as(clients: Clients, repository: str | ImageReference, tag: str) -> Sam
         digest=target.digest or "",
         platform_digests=sorted(target.manifests),
         tags=matches,
-        checked=len(prints),
+        checked=len(candidates) + listed,
         complete=complete,
         source=source,
+        pattern=pattern,
         notes=notes,
     )
 
@@ -166,9 +189,13 @@ def _safe(call: Callable[[], frozenset[str]]) -> Callable[[], frozenset[str]]:
     return run
 
 
-def _hub_prints(clients: Clients, hub_name: tuple[str, str], notes: list[str]) -> list[_Print]:
+def _hub_prints(
+    clients: Clients, hub_name: tuple[str, str], notes: list[str], *, all_tags: bool = False
+) -> list[_Print]:
     """The most recent Hub tags' fingerprints, through the one Hub page walker (`hub.pages`:
-    loops, other hosts and time bounded, at most MAX_SAME_AS_HUB_PAGES pages)."""
+    loops, other hosts and time bounded, at most MAX_SAME_AS_HUB_PAGES pages, or
+    MAX_HUB_TAG_PAGES with `all_tags`)."""
+    from dockerhub_cli.ops.tags import MAX_HUB_TAG_PAGES
     from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubWalk, PaginationLimitError
 
     namespace, name = hub_name
@@ -182,7 +209,7 @@ def _hub_prints(clients: Clients, hub_name: tuple[str, str], notes: list[str]) -
             ),
             f"tags of {namespace}/{name}",
             walk,
-            max_pages=MAX_SAME_AS_HUB_PAGES,
+            max_pages=MAX_HUB_TAG_PAGES if all_tags else MAX_SAME_AS_HUB_PAGES,
         ):
             for raw in hub_page.results:
                 tag = str(raw.get("name") or "")
@@ -234,21 +261,34 @@ def is_attestation_platform(os_name: Any, arch: Any) -> bool:
 
 
 def _registry_prints(
-    clients: Clients, ref: ImageReference, notes: list[str]
+    clients: Clients,
+    ref: ImageReference,
+    notes: list[str],
+    tag: str,
+    pattern: str | None = None,
+    all_tags: bool = False,
 ) -> tuple[list[_Print], bool]:
+    """Fingerprints of the tags `pattern` keeps (one HEAD each, so the filter is applied to
+    the names first; `tag` itself is kept), at most MAX_SAME_AS_REGISTRY_TAGS of them (the
+    highest versions), or MAX_SAME_AS_ALL_REGISTRY_TAGS with `all_tags`."""
     from dockerhub_cli.ops.compare import run_parallel
+    from dockerhub_cli.ops.tags import tag_matches
 
-    names, cut_at = registry_tag_names(clients, ref, lambda n: True)
+    names, cut_at = registry_tag_names(clients, ref, lambda n: n == tag or tag_matches(n, pattern))
+    if cut_at is not None:
+        notes.append(cut_at)
     complete = cut_at is None
-    if len(names) > MAX_SAME_AS_REGISTRY_TAGS:
+    bound = MAX_SAME_AS_ALL_REGISTRY_TAGS if all_tags else MAX_SAME_AS_REGISTRY_TAGS
+    if len(names) > bound:
         from dockerhub_cli.oci.versions import semver_sort_key
 
+        hint = "" if all_tags else "; --all compares more"
         notes.append(
-            f"compared the {MAX_SAME_AS_REGISTRY_TAGS} highest versions of {len(names)} tags "
-            "(one HEAD each); the rest were not checked"
+            f"compared the {bound} highest versions of {len(names)} tags "
+            f"(one HEAD each); the rest were not checked{hint}"
         )
         # The newest versions first: the tags a floating tag most likely is.
-        names = sorted(names, key=semver_sort_key)[:MAX_SAME_AS_REGISTRY_TAGS]
+        names = sorted(names, key=semver_sort_key)[:bound]
         complete = False
     calls: list[Callable[[], Any]] = [_print_of(clients, ref, n) for n in names]
     prints = [p for p in run_parallel(clients, calls) if p is not None]

@@ -2,17 +2,25 @@
 
 A pinned reference (`tag@digest`) moved when its tag now resolves to another digest. A floating
 one (`nginx:1.27`) has nothing to compare with in the file, so the digest seen last time is
-kept in `<cache dir>/watch-state.json` (written atomically); the first sighting is recorded,
-not reported. Newer tags of a reference's family are reported once: the ones already reported
-are remembered in the same file.
+kept in `<cache dir>/watch-state.json`; the first sighting is recorded, not reported. Newer
+tags of a reference's family are reported once: the ones already reported are remembered in the
+same file.
+
+Two runs at once (a cron job overlapping the previous one, or two crontabs) must not lose each
+other's entries: the network checks run unlocked, then the save re-reads the file and merges
+this run's entries into it under an exclusive `fcntl` lock on `.watch-state.json.lock` beside it
+(released when the descriptor closes, also if the process dies), and replaces the file
+atomically (mkstemp, fsync, rename), so a reader never sees half a file.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +59,7 @@ def watch_once(
     refs = _collect(targets, kind, notes)
     state_path = Path(clients.settings.cache_dir) / STATE_FILE
     state = _load_state(state_path, notes)
+    checked: dict[str, dict[str, Any]] = {}
 
     def check(source: str, ref: ImageReference) -> WatchedReference:
         shown = str(ref) if not ref.digest else f"{ref.familiar_name}:{ref.tag}@{ref.digest}"
@@ -114,7 +123,7 @@ def watch_once(
             status = "new"
         else:
             status = "unchanged"
-        state[key] = {
+        checked[key] = {
             "digest": row.current,
             "newer": sorted(seen_newer | set(row.newer_tags)),
             "checked_at": now.isoformat(),
@@ -129,7 +138,7 @@ def watch_once(
                 }
             )
         )
-    _save_state(state_path, state, notes)
+    _save_state(state_path, checked, notes)
     return WatchReport(
         checked_at=now,
         references=rows,
@@ -210,22 +219,56 @@ def _load_state(path: Path, notes: list[str]) -> dict[str, Any]:
     return dict(refs) if isinstance(refs, dict) else {}
 
 
-def _save_state(path: Path, state: dict[str, Any], notes: list[str]) -> None:
-    if len(state) > MAX_STATE_ENTRIES:  # keep the most recently checked
-        ordered = sorted(state.items(), key=lambda kv: str(kv[1].get("checked_at", "")))
-        state = dict(ordered[-MAX_STATE_ENTRIES:])
-    body = json.dumps({"version": 1, "references": state}, indent=1, sort_keys=True)
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `.<name>.lock` beside `path` (never through a planted symlink)
+    for a whole read-merge-write; released when the descriptor closes."""
+    lock_path = path.parent / f".{path.name}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _merge(on_disk: dict[str, Any], checked: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The state after this run: every entry another run saved meanwhile, with this run's
+    entries over it; the newer tags either run reported stay reported."""
+    merged = dict(on_disk)
+    for key, entry in checked.items():
+        other = merged.get(key)
+        listed = other.get("newer") if isinstance(other, dict) else None
+        if isinstance(listed, list):
+            newer = {str(t) for t in listed} | set(entry["newer"])
+            entry = {**entry, "newer": sorted(newer)}
+        merged[key] = entry
+    return merged
+
+
+def _save_state(path: Path, checked: dict[str, dict[str, Any]], notes: list[str]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".watch-state.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(body)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with _locked(path):
+            state = _merge(_load_state(path, []), checked)
+            if len(state) > MAX_STATE_ENTRIES:  # keep the most recently checked
+                ordered = sorted(
+                    state.items(),
+                    key=lambda kv: (
+                        str(kv[1].get("checked_at", "")) if isinstance(kv[1], dict) else ""
+                    ),
+                )
+                state = dict(ordered[-MAX_STATE_ENTRIES:])
+            body = json.dumps({"version": 1, "references": state}, indent=1, sort_keys=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".watch-state.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(body)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
     except OSError as exc:
-        notes.append(f"could not save the watch state to {path}: {exc.strerror}")
+        notes.append(f"could not save the watch state to {path}: {exc.strerror or exc}")

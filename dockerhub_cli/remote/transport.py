@@ -1415,6 +1415,14 @@ class Transport:
                     hint=f"nothing listens on {host}: start the registry, or check the host "
                     "and port",
                 ) from None
+            import http.client
+
+            if _caused_by(exc, http.client.LineTooLong):  # urllib3 reads at most 64 KiB a line
+                raise NetworkError(
+                    f"{host} sent a header line longer than 64 KiB; the answer was not read",
+                    hint="a registry never sends this; check the host (a proxy or a hostile "
+                    "server answered)",
+                ) from None
             verb = "cannot connect to" if reason in _CONNECT_REASONS else "the connection to"
             raise NetworkError(
                 f"{verb} {host}{'' if verb.startswith('cannot') else ' failed'}: {reason}",

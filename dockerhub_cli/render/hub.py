@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dockerhub_cli.render import human_count, human_size, raw_model, relative_time, short_digest
-from dockerhub_cli.text import visible
+from dockerhub_cli.text import visible, visible_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -112,7 +112,7 @@ def tag_list(result: TagList, console: Console) -> None:
         table.add_column("UPDATED")
         table.add_column("PLATFORMS")
     for row in rows:
-        table.add_row(*(Text(visible(cell)) for cell in row))
+        table.add_row(*(Text(visible_line(cell)) for cell in row))
     console.print(table)
     console.print(Text(footer, style="dim"))
 
@@ -131,11 +131,11 @@ def _plain_rows(headers: list[str], rows: Iterable[list[str]], right: set[int]) 
     if len(headers) == 1:
         write(headers[0] + "\n")
         for row in rows:
-            chunk.append(visible(row[0]).rstrip() + "\n")
+            chunk.append(visible_line(row[0]).rstrip() + "\n")
             flush_if_full()
         write("".join(chunk))
         return
-    cells = [[visible(c) for c in row] for row in rows]
+    cells = [[visible_line(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, cell in enumerate(row):

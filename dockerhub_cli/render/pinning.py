@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dockerhub_cli.render import human_size, relative_time, short_digest
-from dockerhub_cli.text import visible
+from dockerhub_cli.text import plural, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -43,8 +43,8 @@ def pin_report(r: PinReport, console: Console) -> None:
     changed = len(r.changed_files)
     verb = "rewritten" if r.written else "to rewrite"
     console.print(
-        f"[dim]{len(r.references)} references in {len(r.files)} files; {changed} "
-        f"files {verb}; {r.unresolved} unresolved[/dim]"
+        f"[dim]{plural(len(r.references), 'reference')} in {plural(len(r.files), 'file')}; "
+        f"{plural(changed, 'file')} {verb}; {r.unresolved} unresolved[/dim]"
     )
 
 
@@ -68,9 +68,11 @@ def same_as_report(r: SameAsReport, console: Console) -> None:
         )
     console.print(table)
     scope = "all" if r.complete else "some"
-    console.print(
-        f"[dim]{len(r.tags)} same-image tags; {r.checked} tags compared ({scope} of them, "
-        f"source: {r.source})[/dim]"
+    matching = f" matching {r.pattern}" if r.pattern else ""
+    console.print(  # the display copy's strings are markup-safe already
+        f"[dim]{plural(len(r.tags), 'same-image tag')}; {plural(r.checked, 'tag')} compared "
+        f"({scope} of them{matching}, source: {r.source})[/dim]",
+        highlight=False,
     )
 
 

@@ -34,6 +34,28 @@ def _referrer_label(r: Referrer) -> str:
     return f"[bold]{r.kind}[/bold] {what} {short_digest(r.digest)}{size} [dim]({sources})[/dim]"
 
 
+def _count(rows: list[Referrer]) -> int:
+    return sum(1 + _count(x.referrers) for x in rows)
+
+
+def _add_referrer(node: Tree, ref: Referrer) -> None:
+    """One artifact under its subject, then what is attached to it, one level further in."""
+    branch = node.add(_referrer_label(ref))
+    for key in ("org.opencontainers.image.created", "vnd.docker.reference.type"):
+        if key in ref.annotations:
+            branch.add(f"[dim]{key}: {ref.annotations[key]}[/dim]")
+    for predicate in ref.predicate_types:
+        branch.add(f"predicate {predicate}")
+    for layer in ref.layers[:20]:
+        if ref.predicate_types and layer.media_type.endswith("in-toto+json"):
+            continue
+        branch.add(
+            f"[dim]{layer.media_type} {short_digest(layer.digest)} {human_size(layer.size)}[/dim]"
+        )
+    for child in ref.referrers:
+        _add_referrer(branch, child)
+
+
 def referrers(r: ReferrersReport, console: Console) -> None:
     root = Tree(f"{r.reference} [dim]{r.digest}[/dim]", guide_style="dim")
     for subject in r.subjects:
@@ -45,24 +67,15 @@ def referrers(r: ReferrersReport, console: Console) -> None:
                 continue
             node = root.add(f"{subject.platform} [dim]{subject.digest}[/dim]")
         for ref in attached:
-            branch = node.add(_referrer_label(ref))
-            for key in ("org.opencontainers.image.created", "vnd.docker.reference.type"):
-                if key in ref.annotations:
-                    branch.add(f"[dim]{key}: {ref.annotations[key]}[/dim]")
-            for predicate in ref.predicate_types:
-                branch.add(f"predicate {predicate}")
-            for layer in ref.layers[:20]:
-                if ref.predicate_types and layer.media_type.endswith("in-toto+json"):
-                    continue
-                branch.add(
-                    f"[dim]{layer.media_type} {short_digest(layer.digest)} "
-                    f"{human_size(layer.size)}[/dim]"
-                )
+            _add_referrer(node, ref)
     console.print(root)
     total = len(r.referrers)
+    nested = sum(_count(x.referrers) for x in r.referrers)
     console.print(
-        f"\n{total} attached artifact{'s' if total != 1 else ''}; referrers API: "
-        f"{r.referrers_api}" + (" (remembered)" if r.referrers_api_remembered else ""),
+        f"\n{total} attached artifact{'s' if total != 1 else ''}"
+        + (f" (+{nested} attached to those)" if nested else "")
+        + f"; referrers API: {r.referrers_api}"
+        + (" (remembered)" if r.referrers_api_remembered else ""),
         highlight=False,
     )
     for note in r.notes:

@@ -96,9 +96,16 @@ def test_check_mode_detects_drift(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("words", "cword", "expected"),
-    [("dockerhub rat", "1", "ratelimit"), ("dockerhub config s", "2", "show")],
+    [
+        ("dockerhub rat", "1", ["ratelimit"]),
+        ("dockerhub config s", "2", ["show"]),
+        # --kind's values come from the spec's choices (limits.FILE_KINDS)
+        ("dockerhub pin --kind ", "3", ["dockerfile", "compose", "kubernetes", "workflow"]),
+        ("dockerhub watch --kind ku", "3", ["kubernetes"]),
+        ("dockerhub cache warm --kind co", "4", ["compose"]),
+    ],
 )
-def test_bash_completion_protocol_answers(words: str, cword: str, expected: str) -> None:
+def test_bash_completion_protocol_answers(words: str, cword: str, expected: list[str]) -> None:
     env = {
         **os.environ,
         "_DOCKERHUB_COMPLETE": "complete_bash",
@@ -114,4 +121,18 @@ def test_bash_completion_protocol_answers(words: str, cword: str, expected: str)
         timeout=60,
         check=False,
     )
-    assert expected in done.stdout.split(), done.stderr
+    answers = done.stdout.split()
+    assert all(e in answers for e in expected), done.stderr
+    if len(expected) > 1:
+        assert answers == expected
+
+
+def test_file_kinds_of_the_spec_are_the_parsers() -> None:
+    """`--kind`'s choices (limits, read by the spec without importing the parser) are exactly
+    the kinds oci/pinfiles can read."""
+    import typing
+
+    from dockerhub_cli import limits
+    from dockerhub_cli.oci import pinfiles
+
+    assert limits.FILE_KINDS == pinfiles.FILE_KINDS == typing.get_args(pinfiles.FileKind)

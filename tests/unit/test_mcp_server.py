@@ -499,7 +499,13 @@ class FakeService:
             self.barrier.wait(timeout=30)
         if self.error is not None:
             raise self.error
-        return self.answers[name]
+        answer = self.answers[name]
+        if name in ("sbom", "vulns"):  # the real service pages these (ops/paging.py)
+            from dockerhub_cli.ops import paging
+
+            pager = paging.page_sbom if name == "sbom" else paging.page_vulns
+            answer = pager(answer, page=kwargs.get("page", 1), limit=kwargs.get("limit"))
+        return answer
 
     def __getattr__(self, name: str) -> Any:
         if name in ANSWERS:
@@ -723,13 +729,18 @@ CALLS = [
         (
             "vulns",
             ("127.0.0.1:5000/demo/attested:1.0",),
-            {"platform": None, "severity": "high"},
+            {"platform": None, "severity": "high", "limit": 50, "page": 1},
         ),
     ),
     (
         "docker_get_sbom",
         {"repository": "docker/dockerfile:1", "platform": "linux/arm64"},
-        ("sbom", ("docker/dockerfile:1",), {"platform": "linux/arm64"}),
+        ("sbom", ("docker/dockerfile:1",), {"platform": "linux/arm64", "limit": 100, "page": 1}),
+    ),
+    (
+        "docker_get_sbom",
+        {"repository": "docker/dockerfile:1", "limit": 10, "page": 1},
+        ("sbom", ("docker/dockerfile:1",), {"platform": None, "limit": 10, "page": 1}),
     ),
     (
         "docker_get_provenance",
@@ -742,7 +753,16 @@ CALLS = [
         (
             "referrers",
             ("ghcr.io/org/app:1.0",),
-            {"platform": None, "artifact_type": "application/spdx+json"},
+            {"platform": None, "artifact_type": "application/spdx+json", "depth": 3},
+        ),
+    ),
+    (
+        "docker_list_referrers",
+        {"repository": "ghcr.io/org/app", "tag": "1.0", "depth": 1},
+        (
+            "referrers",
+            ("ghcr.io/org/app:1.0",),
+            {"platform": None, "artifact_type": None, "depth": 1},
         ),
     ),
     (
@@ -837,12 +857,25 @@ CALLS = [
     (
         "docker_find_same_tags",
         {"repository": "nginx"},
-        ("same_as", (ImageReference("docker.io", "library/nginx"), "latest"), {}),
+        ("same_as", (ImageReference("docker.io", "library/nginx"), "latest"), {"pattern": None}),
     ),
     (
         "docker_find_same_tags",
         {"repository": "nginx:mainline"},
-        ("same_as", (ImageReference("docker.io", "library/nginx"), "mainline"), {}),
+        (
+            "same_as",
+            (ImageReference("docker.io", "library/nginx"), "mainline"),
+            {"pattern": None},
+        ),
+    ),
+    (
+        "docker_find_same_tags",
+        {"repository": "nginx", "pattern": "1.29*"},
+        (
+            "same_as",
+            (ImageReference("docker.io", "library/nginx"), "latest"),
+            {"pattern": "1.29*"},
+        ),
     ),
     (
         "docker_upgrade_advice",

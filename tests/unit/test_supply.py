@@ -12,7 +12,12 @@ from typer.testing import CliRunner
 
 from dockerhub_cli.cli import app
 from dockerhub_cli.config.settings import Settings
-from dockerhub_cli.errors import NoAttestationError, RateLimitedError, UpstreamError
+from dockerhub_cli.errors import (
+    InvalidInputError,
+    NoAttestationError,
+    RateLimitedError,
+    UpstreamError,
+)
 from dockerhub_cli.remote import osv as osv_module
 from dockerhub_cli.service import DockerHubService
 from tests.support.attestations import (
@@ -485,3 +490,55 @@ def test_malformed_detail_is_not_cached(reg, rsps) -> None:
     with svc() as s, pytest.raises(UpstreamError):
         s.vulns(IMAGE)
     assert len(calls(rsps, "GET", "/v1/vulns/GHSA-crit")) == 2
+
+
+# -- paging (issue 13's leftover: the service pages, for the CLI and MCP alike) --------------
+
+
+def test_the_service_pages_the_sbom_and_the_vulnerabilities(reg, rsps) -> None:
+    from dockerhub_cli import advice
+
+    publish(reg, sbom_and_provenance())
+    mock_osv(rsps)
+    with svc() as s:
+        whole = s.sbom(IMAGE)
+        first = s.sbom(IMAGE, limit=4)
+        last = s.sbom(IMAGE, limit=4, page=3)
+        past = s.sbom(IMAGE, limit=4, page=4)
+        findings = s.vulns(IMAGE)
+        one = s.vulns(IMAGE, limit=1, page=2)
+        with pytest.raises(InvalidInputError, match="page 2 needs a page size"):
+            s.sbom(IMAGE, page=2)
+        with pytest.raises(InvalidInputError):
+            s.vulns(IMAGE, limit=0)
+    assert len(whole.packages) == 9 and not any("showing" in n for n in whole.notes)
+    assert first.packages == whole.packages[:4] and first.package_count == 9
+    note = first.notes[-1]
+    assert note.startswith("showing packages 1-4 of 9 (page 1 of 3); more exist: call ")
+    assert advice.param("page", "2") in note and advice.command("sbom") in note
+    assert last.packages == whole.packages[8:] and "more exist" not in last.notes[-1]
+    assert past.packages == [] and "page 4 is past the end" in past.notes[-1]
+    assert len(findings.vulnerabilities) >= 2
+    assert one.vulnerabilities == findings.vulnerabilities[1:2]
+    assert one.summary == findings.summary  # the summary counts every finding
+    assert "(summary counts all of them)" in one.notes[-1]
+
+
+def test_the_cli_pages_with_limit_and_page_and_shows_everything_by_default(reg, rsps) -> None:
+    publish(reg, sbom_and_provenance())
+    mock_osv(rsps)
+    everything = json.loads(runner.invoke(app, ["sbom", IMAGE, "--json"]).stdout)
+    assert len(everything["packages"]) == 9
+    done = runner.invoke(app, ["sbom", IMAGE, "--json", "--limit", "4", "--page", "2"])
+    assert done.exit_code == 0, done.stderr
+    paged = json.loads(done.stdout)
+    assert paged["packages"] == everything["packages"][4:8]
+    assert paged["notes"][-1].startswith(
+        "showing packages 5-8 of 9 (page 2 of 3); more exist: call `dockerhub sbom` again "
+        "with --page 3"
+    )
+    table = runner.invoke(app, ["vulns", IMAGE, "-n", "1"])
+    assert table.exit_code == 0, table.stderr
+    assert "again with --page 2" in table.stdout + table.stderr
+    refused = runner.invoke(app, ["sbom", IMAGE, "--page", "2"])
+    assert refused.exit_code == 2 and "--limit N" in refused.stderr

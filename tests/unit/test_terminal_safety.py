@@ -321,3 +321,27 @@ def test_visible_escapes_and_keeps() -> None:
     assert visible("plain") == "plain"
     assert json.loads(json_visible(json.dumps("\x9b\u202e", ensure_ascii=False))) == "\x9b\u202e"
     assert RAW.search(json_visible(json.dumps("\x9b\u202e", ensure_ascii=False))) is None
+
+
+def test_a_newline_in_a_registry_tag_cannot_forge_a_row(rsps) -> None:
+    """Tag names are one line each (the spec forbids newlines in them; a hostile registry sends
+    them anyway): in a pipe, in the table and with -q, `a\\nb` stays one row, written `a\\\\nb`;
+    --json keeps the exact name."""
+    from dockerhub_cli.text import visible_line
+
+    rsps.get("https://registry.example.com/v2/", status=200)
+    rsps.get(
+        "https://registry.example.com/v2/team/app/tags/list",
+        json={"name": "team/app", "tags": ["1.0", "latest\nevil", "x\r\x1b[2Ky"]},
+    )
+    for extra in ([], ["-q"]):
+        result = runner.invoke(app, ["tags", "registry.example.com/team/app", *extra])
+        assert result.exit_code == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert "latest\\nevil" in lines and "x\\x0d\\x1b[2Ky" in lines
+        assert "evil" not in lines and "latest" not in lines
+    data = json.loads(
+        runner.invoke(app, ["tags", "registry.example.com/team/app", "--json"]).stdout
+    )
+    assert [t["name"] for t in data["tags"]] == ["1.0", "latest\nevil", "x\r\x1b[2Ky"]
+    assert visible_line("a\tb") == "a\tb" and visible_line("plain") == "plain"

@@ -983,3 +983,23 @@ def test_row4_an_error_answering_a_streamed_layer_is_reported_as_the_error():
     assert result.exit_code != 0
     assert "blob unknown to registry" in result.stderr, result.stderr
     assert "announced" not in result.stderr
+
+
+def test_row10_a_paging_loop_is_warned_once_not_twice():
+    """The walk logs why it stopped and the listing's notes say it too: the CLI prints it once."""
+    with HostileServer() as reg:
+        first = "/v2/team/app/tags/list"
+        reg.route(first, linked({"name": "team/app", "tags": ["a", "b"]}, f"{first}?n=1000"))
+        result = run("tags", f"{reg.host}/team/app")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("paging loop") == 1, result.stderr
+
+
+def test_row4_a_header_line_over_64_kib_is_named_not_quoted_from_python():
+    with HostileServer() as reg:
+        reg.route("/v2/", answer({}))
+        reg.route("/v2/team/app/manifests/*", answer(b"{}", **{"X-Big": "a" * 100_000}))
+        result = run("inspect", f"{reg.host}/team/app:1.0")
+    assert result.exit_code == 6
+    assert "sent a header line longer than 64 KiB" in result.stderr, result.stderr
+    assert "LineTooLong" not in result.stderr and "Connection aborted" not in result.stderr

@@ -10,6 +10,7 @@ suffixes such as `-bookworm`, `-alpine3.22`, pre-releases such as `3.14.0rc2`, `
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from datetime import UTC, datetime
 
@@ -243,3 +244,94 @@ def test_same_as_hub_walk_follows_the_page_walker_rules(rsps) -> None:
     assert body["checked"] == 36  # each tag once, though two pages listed them
     assert len([c for c in rsps.calls if "page=2" in c.request.url]) == 1
     assert "paging loop" in result.stdout + result.stderr
+
+
+# -- tags --same-as with --filter / --all (issue 17's leftover) --------------------------------
+
+
+def test_same_as_with_a_filter_compares_only_the_matching_tags(rsps) -> None:
+    _hub_tags(rsps, "nginx")
+    result = runner.invoke(
+        app, ["tags", "nginx", "--same-as", "latest", "--filter", "1.29*", "--json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    body = json.loads(result.stdout)
+    by = {t["name"]: t["matched_by"] for t in body["tags"]}
+    assert by == {"1.29": "index", "1.29.1": "index", "1.29.1-bookworm": "manifests"}
+    names = [t["name"] for t in hub.load("tags_nginx.json")["results"]]
+    assert body["checked"] == 1 + sum(fnmatch.fnmatchcase(n, "1.29*") for n in names)
+    assert body["pattern"] == "1.29*"
+    # the tag itself need not match the filter: it is still what the others are compared with
+    assert body["digest"] and len(body["platform_digests"]) == 2
+
+
+def test_same_as_all_walks_past_the_recent_tags_bound(rsps, monkeypatch) -> None:
+    from dockerhub_cli.ops import upgrade
+
+    monkeypatch.setattr(upgrade, "MAX_SAME_AS_HUB_PAGES", 1)
+    url = f"{hub.HUB}/v2/namespaces/library/repositories/nginx/tags"
+    data = hub.load("tags_nginx.json")
+    latest = next(t for t in data["results"] if t["name"] == "latest")
+    page2 = f"{url}?page=2&page_size=100&ordering=last_updated"
+    rsps.get(url, json={**data, "next": page2})
+    old = {**latest, "name": "1.29.1-old-alias"}  # the same index, deep in the listing
+    rsps.get(page2, json={"count": 37, "next": None, "results": [old]})
+
+    recent = json.loads(
+        runner.invoke(app, ["tags", "nginx", "--same-as", "latest", "--json"]).stdout
+    )
+    assert recent["complete"] is False and "1.29.1-old-alias" not in str(recent["tags"])
+    done = runner.invoke(app, ["tags", "nginx", "--same-as", "latest", "--all", "--json"])
+    assert done.exit_code == 0, done.stderr
+    every = json.loads(done.stdout)
+    assert every["complete"] is True and every["checked"] == 37
+    assert {"name": "1.29.1-old-alias", "matched_by": "index"}.items() <= next(
+        t for t in every["tags"] if t["name"] == "1.29.1-old-alias"
+    ).items()
+
+
+@pytest.mark.parametrize("option", [["--sort", "name"], ["--limit", "5"], ["--page", "2"]])
+def test_same_as_refuses_paging_options_it_would_ignore(rsps, option: list[str]) -> None:
+    result = runner.invoke(app, ["tags", "nginx", "--same-as", "latest", *option])
+    assert result.exit_code == 2
+    assert f"{option[0]} cannot be used with it" in result.stderr
+    assert "--filter" in result.stderr  # the hint names what does apply
+    assert len(rsps.calls) == 0
+
+
+def test_same_as_filter_on_a_registry_heads_only_matching_tags(rsps) -> None:
+    reg = fx.FakeRegistry(rsps, "https://registry.example.com", "team/app")
+    reg.without_referrers_api()
+    one = fx.image_manifest(fx.config_bytes(env=["A=1"]), [])
+    two = fx.image_manifest(fx.config_bytes(env=["A=2"]), [])
+    reg.manifest(one, fx.OCI_MANIFEST, tags=("latest", "1.0", "1.0-alpine", "docs-1.0"))
+    reg.manifest(two, fx.OCI_MANIFEST, tags=("0.9", "0.9-alpine"))
+    result = runner.invoke(
+        app,
+        [
+            "tags",
+            "registry.example.com/team/app",
+            "--same-as",
+            "latest",
+            "--filter",
+            "*-alpine",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert [t["name"] for t in body["tags"]] == ["1.0-alpine"]
+    assert body["checked"] == 3 and body["source"] == "registry"  # latest + the two -alpine
+    headed = {c.request.url.rsplit("/", 1)[1] for c in rsps.calls if c.request.method == "HEAD"}
+    assert headed == {"latest", "1.0-alpine", "0.9-alpine"}  # 1.0 and docs-1.0 never asked
+
+
+def test_same_as_a_missing_tag_says_the_tag_is_missing(rsps) -> None:
+    reg = fx.FakeRegistry(rsps, "https://registry.example.com", "team/app")
+    reg.without_referrers_api()
+    reg.manifest(fx.image_manifest(fx.config_bytes(env=["A=1"]), []), fx.OCI_MANIFEST, tags=("1",))
+    reg.missing("nope")
+    result = runner.invoke(app, ["tags", "registry.example.com/team/app", "--same-as", "nope"])
+    assert result.exit_code == 3
+    assert "tag 'nope' not found in registry.example.com/team/app" in result.stderr
+    assert "dockerhub tags registry.example.com/team/app" in result.stderr
