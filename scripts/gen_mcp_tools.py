@@ -38,13 +38,22 @@ def render() -> str:
 
 
 def render_front() -> str:
+    from dockerhub_cli import __version__
     from dockerhub_cli.config.settings import Settings
     from dockerhub_cli.mcp.front import derive
-    from dockerhub_cli.mcp.server import available_tools, build_server
+    from dockerhub_cli.mcp.server import (
+        INSTRUCTIONS,
+        SERVER_NAME,
+        SERVER_TITLE,
+        available_tools,
+        build_server,
+    )
     from dockerhub_cli.service import DockerHubService
 
+    # the source the server fingerprints at start-up: the tools.json this run writes
+    source = json.dumps([SERVER_NAME, SERVER_TITLE, __version__, INSTRUCTIONS, render()])
     with DockerHubService(Settings(no_cache=True)) as service:
-        table = derive(lambda: build_server(service, specs=available_tools()))
+        table = derive(lambda: build_server(service, specs=available_tools()), source)
     return json.dumps(table, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 

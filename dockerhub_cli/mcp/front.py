@@ -91,9 +91,10 @@ class Table:
         return self._tails[index]
 
     @classmethod
-    def load(cls, path: Path = FRONT_FILE) -> Table | None:
-        """The table, or None when it is missing, from another version of this program, or
-        derived from another SDK release than the one installed."""
+    def load(cls, path: Path = FRONT_FILE, *, source: str | None = None) -> Table | None:
+        """The table, or None when it is missing, from another version of this program,
+        derived from another SDK release than the one installed, or (given `source`, what the
+        answers are made from: `server.front_source()`) from another source."""
         from dockerhub_cli import __version__
 
         try:
@@ -102,12 +103,20 @@ class Table:
             return None
         if not isinstance(data, dict) or data.get("version") != __version__:
             return None
+        if source is not None and data.get("source") != fingerprint(source):
+            return None
         if not _sdk_matches(data.get("sdk")):
             return None
         try:
             return cls(data)
         except (KeyError, TypeError, ValueError, IndexError):
             return None
+
+
+def fingerprint(source: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
 def _tail(body: Mapping[str, Any]) -> str:
@@ -747,9 +756,10 @@ def _strip(response: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in response.items() if k not in ("jsonrpc", "id")}
 
 
-def derive(build: Callable[[], Any]) -> dict[str, Any]:
+def derive(build: Callable[[], Any], source: str = "") -> dict[str, Any]:
     """The table of `front.json`: what the SDK server `build()` makes answers, for every
-    protocol version the SDK speaks (recorded answers, errors included, deduplicated)."""
+    protocol version the SDK speaks (recorded answers, errors included, deduplicated), and
+    the fingerprint of `source` (what those answers are made from besides the SDK)."""
     import anyio
     from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
@@ -766,6 +776,7 @@ def derive(build: Callable[[], Any]) -> dict[str, Any]:
     table: dict[str, Any] = {
         "version": __version__,
         "sdk": installed_sdk(),
+        "source": fingerprint(source),
         "initialize": {},
         "negotiated": {},
         "legacy": {},

@@ -80,6 +80,7 @@ if typing.TYPE_CHECKING:
 log = logging.getLogger("dockerhub_cli.mcp")
 
 SERVER_NAME = "dockerhub"
+SERVER_TITLE = "Docker Hub and OCI registry explorer"
 __all__ = [
     "available_tools",
     "build_server",
@@ -692,6 +693,17 @@ class Tool:
 TOOLS_FILE = Path(__file__).with_name("tools.json")
 
 
+def front_source() -> str:
+    """What the stdio front's recorded answers (`front.json`) are made from, besides the SDK:
+    the server's identity and instructions and the generated `tools/list`; the front refuses
+    a `front.json` recorded from other ones (`front.Table.load`)."""
+    try:
+        tools = TOOLS_FILE.read_text(encoding="utf-8")
+    except OSError:
+        tools = ""
+    return json.dumps([SERVER_NAME, SERVER_TITLE, __version__, INSTRUCTIONS, tools])
+
+
 def generated_listings() -> dict[str, dict[str, Any]]:
     """Tool name -> its `tools/list` entry from TOOLS_FILE (empty when it is missing or was
     written by another version: then every entry is built)."""
@@ -1198,7 +1210,7 @@ def build_server(
 
     server: Server[Any] = Server(
         SERVER_NAME,
-        title="Docker Hub and OCI registry explorer",
+        title=SERVER_TITLE,
         version=__version__,
         instructions=INSTRUCTIONS,
         on_list_tools=list_tools,
@@ -1475,7 +1487,7 @@ def serve(
     if transport == "stdio":
         from dockerhub_cli.mcp import front
 
-        table = front.Table.load() if front.usable() else None
+        table = front.Table.load(source=front_source()) if front.usable() else None
         if table is not None:  # the front answers from the start; the SDK loads beside it
 
             def build() -> Server[Any]:

@@ -25,7 +25,7 @@ import responses
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.mcp import front
 from dockerhub_cli.mcp.front import INITIALIZED, envelope, initialize, request
-from dockerhub_cli.mcp.server import build_server
+from dockerhub_cli.mcp.server import build_server, front_source
 from dockerhub_cli.mcp.store import ResultStore
 from dockerhub_cli.service import DockerHubService
 from tests.unit import registry_fixtures as fx
@@ -56,7 +56,7 @@ def service(registry: fx.FakeRegistry) -> Iterator[DockerHubService]:
 
 @pytest.fixture
 def table() -> front.Table:
-    loaded = front.Table.load()
+    loaded = front.Table.load(source=front_source())  # as `serve` loads it
     assert loaded is not None, "front.json is missing or stale: run `make generate`"
     return loaded
 
@@ -105,6 +105,9 @@ def test_the_table_is_refused_for_another_sdk_or_program_version(tmp_path: Path)
         assert front.Table.load(path) is None, change
     (tmp_path / "front.json").write_text("{")
     assert front.Table.load(tmp_path / "front.json") is None
+    # recorded from other tools or instructions (a spec change without `make generate`)
+    assert front.Table.load(source=front_source()) is not None
+    assert front.Table.load(source=front_source().replace("Read-only", "Read-write")) is None
 
 
 # -- the 2025 era: the handshake ----------------------------------------------------------------
