@@ -953,12 +953,14 @@ class Transport:
         what: str = "",
         max_bytes: int = MAX_RESPONSE_BYTES,
         kind: str = "",
+        refresh: bool = False,
     ) -> requests.Response:
         """Send one request. `what` names the thing asked for, for error messages; `kind` is
         its kind for the cost counters (default: from the method and URL, `remote/cost.py`).
 
         `cacheable=False` never reads or writes the cache (tokens, logins); `cache_only=True`
-        answers from the cache or with a 504 response, never from the network. The request
+        answers from the cache or with a 504 response, never from the network; `refresh=True`
+        does not read the cache (as `--no-cache`) but stores the answer. The request
         (redirects and retries included) ends within DOCKERHUB_TIMEOUT seconds of wall-clock
         time, and reads at most `max_bytes` of body (the cap for its kind).
 
@@ -991,6 +993,7 @@ class Transport:
                 allow_redirects=allow_redirects,
                 stream=stream,
                 what=what,
+                refresh=refresh,
             )
         finally:
             _budgets.current = outer
@@ -1011,6 +1014,7 @@ class Transport:
         allow_redirects: bool,
         stream: bool,
         what: str,
+        refresh: bool = False,
     ) -> requests.Response:
         kwargs: dict[str, Any] = {
             "headers": dict(headers or {}),
@@ -1032,7 +1036,7 @@ class Transport:
             warnings.simplefilter("ignore", InsecureRequestWarning)
         if not cacheable:
             _never_cache(kwargs)
-        elif self.settings.no_cache:
+        elif self.settings.no_cache or refresh:
             kwargs["force_refresh"] = True
         if self.settings.offline:
             if not cacheable:
@@ -1141,7 +1145,8 @@ class Transport:
             # "Not on Docker Hub", "no such tag": an answer too (often printed as a warning).
             # It is not in the HTTP cache (only 200s are), but a saved result built on it
             # may be replayed for as long as a repository's facts are trusted.
-            ttl = max(1, int(self.settings.ttls.get("repository", 600)))
+            # As long as the Hub's 404s are kept in the HTTP cache (remote/hub.py).
+            ttl = max(1, int(self.settings.ttls.get("not_found", 300)))
             self._reuse_until(time.time() + ttl)
             return
         if expired or not stored or self.session.settings.disabled:
@@ -1204,6 +1209,20 @@ class Transport:
             self.session.cache.save_response(response, cache_key=self._key(method, url, headers))
         except Exception as exc:  # noqa: BLE001 - best effort: the next call pays one request
             log.debug("could not store a copy in the cache: %s", exc)
+
+    def remember(self, response: requests.Response, seconds: int) -> None:
+        """Cache an answer the session does not store (only 200s are), such as a 404, under
+        the key of the request that got it, for `seconds`; a fresh entry is then answered like
+        any other (`--offline` included), an expired one asked again."""
+        if seconds <= 0 or self.session.settings.disabled:
+            return
+        first = response.history[0] if response.history else response
+        try:
+            key = str(self.session.cache.create_key(first.request))
+        except Exception as exc:  # noqa: BLE001 - best effort: the next call asks again
+            log.debug("could not key a cache entry: %s", exc)
+            return
+        self.renew(key, response, seconds)
 
     def renew(self, key: str, cached: Any, seconds: int) -> None:
         """Give an expired entry a new lifetime after the server confirmed it is current."""
