@@ -275,7 +275,9 @@ def _deadline_pools() -> dict[str, type]:
         budget = current_budget()
         if budget is None:
             return base.getresponse(self)
-        watch = _WATCHDOG.watch(max(0.0, budget.remaining()) + _DEADLINE_GRACE, self)
+        # Shut down at the deadline itself: the grace a body gets (`read_capped`) is for bytes
+        # already on their way, and a status line not yet complete at the deadline is not.
+        watch = _WATCHDOG.watch(budget.remaining(), self)
         try:
             return base.getresponse(self)
         finally:
@@ -308,9 +310,11 @@ class _Watchdog:
     """One daemon thread that shuts down the connections whose deadline passed while they
     waited for a status line (`_deadline_pools`). It replaced a `threading.Timer` per
     request: starting a thread cost more than a loopback request, 50 of them per 50-page
-    listing. Entries are `[when, seq, _, connection]`; a cancelled one has no connection."""
+    listing. Entries are `[when, seq, _, connection]`; a cancelled one has no connection.
+    The thread sleeps until the nearest deadline (`_due`), on `clock` (tests inject one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self._cond = threading.Condition()
         self._heap: list[list[Any]] = []
         self._seq = 0
@@ -319,7 +323,7 @@ class _Watchdog:
     def watch(self, delay: float, connection: Any) -> list[Any]:
         with self._cond:
             self._seq += 1
-            entry = [time.monotonic() + delay, self._seq, None, connection]
+            entry = [self.clock() + max(0.0, delay), self._seq, None, connection]
             heapq.heappush(self._heap, entry)
             if self._thread is None or not self._thread.is_alive():  # first use, or forked
                 self._thread = threading.Thread(
@@ -330,20 +334,24 @@ class _Watchdog:
                 self._cond.notify()  # sooner than what the thread sleeps for
             return entry
 
+    def _due(self) -> tuple[list[Any], float | None]:
+        """(the connections whose deadline has come, seconds until the next live deadline or
+        None when there is none); cancelled entries are dropped. Call it holding `_cond`."""
+        heap, now, due = self._heap, self.clock(), []
+        while heap and (heap[0][3] is None or heap[0][0] <= now):
+            connection = heapq.heappop(heap)[3]
+            if connection is not None:
+                due.append(connection)
+        return due, (heap[0][0] - now if heap else None)
+
     def _run(self) -> None:
         with self._cond:
             while True:
-                while self._heap and self._heap[0][3] is None:
-                    heapq.heappop(self._heap)
-                if not self._heap:
-                    self._cond.wait()
-                    continue
-                wait = self._heap[0][0] - time.monotonic()
-                if wait > 0:
+                due, wait = self._due()
+                for connection in due:
+                    _abort(connection)
+                if not due:
                     self._cond.wait(wait)
-                    continue
-                connection = heapq.heappop(self._heap)[3]
-                _abort(connection)
 
 
 _WATCHDOG = _Watchdog()
