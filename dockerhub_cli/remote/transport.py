@@ -51,6 +51,26 @@ from dockerhub_cli.remote.ratelimit import HostRateLimiter
 with without_unused_backends():
     from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
 
+
+def _signatures_computed_once() -> bool:
+    """requests-cache filters keyword arguments through `inspect.signature` of the same
+    constructors on every request (`requests_cache._utils.split_kwargs`, twice per cache hit:
+    a quarter of a warm lookup). A function's signature does not change, so it is computed
+    once per function. True when in place (a test fails if a requests-cache upgrade moves it)."""
+    import functools
+    import inspect
+
+    from requests_cache import _utils
+
+    current = getattr(_utils, "signature", None)
+    if current is inspect.signature:
+        _utils.signature = functools.lru_cache(maxsize=256)(inspect.signature)  # type: ignore[attr-defined]
+        return True
+    return getattr(current, "__wrapped__", None) is inspect.signature
+
+
+_signatures_computed_once()
+
 if TYPE_CHECKING:
     from dockerhub_cli.remote.circuit import CircuitBreaker
 
@@ -716,8 +736,131 @@ def _redact_url(url: str) -> str:
     return url
 
 
+# What requests' `merge_environment_settings` reads for an http(s) URL: the proxy variables
+# (lowercase first, as urllib does), CGI's REQUEST_METHOD (which disables HTTP_PROXY) and the
+# CA bundle variables.
+_ENVIRONMENT_NAMES = (
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "REQUEST_METHOD",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
+_MEMO_SIZE = 4096
+
+
+class _KeyMemo:
+    """requests-cache's `create_key` (its public `key_fn` hook), remembered for bodiless
+    requests: normalising the URL (url-normalize) and hashing was a sixth of a warm cache
+    lookup, and a process asks for the same few URLs again and again. The memo's key holds
+    everything `create_key` reads of such a request (method, URL, `verify`, the matched
+    headers' values) and of the settings; anything else (a body, `match_headers=True`, an
+    unprepared Request) is keyed afresh. Checked against `create_key` itself in the tests."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[Any, ...], str] = {}
+
+    def __call__(
+        self,
+        request: Any,
+        ignored_parameters: Any = None,
+        match_headers: Any = False,
+        serializer: Any = None,
+        content_root_key: str | None = None,
+        **request_kwargs: Any,
+    ) -> str:
+        from requests_cache.cache_keys import create_key
+
+        def compute() -> str:
+            return create_key(
+                request,
+                ignored_parameters=ignored_parameters,
+                match_headers=match_headers,
+                serializer=serializer,
+                content_root_key=content_root_key,
+                **request_kwargs,
+            )
+
+        if (
+            request.body
+            or match_headers is True
+            or not isinstance(request, requests.PreparedRequest)
+        ):
+            return compute()
+        headers = request.headers
+        try:
+            memo_key = (
+                request.method,
+                request.url,
+                bool(request_kwargs.get("verify", True)),
+                tuple(headers.get(name) for name in match_headers or ()),
+                tuple(ignored_parameters or ()),
+                id(serializer),
+                content_root_key,
+            )
+            found = self._memo.get(memo_key)
+        except TypeError:  # something unhashable: no memo
+            return compute()
+        if found is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[memo_key] = compute()
+        return found
+
+
+class _KeychainOnly(requests.auth.AuthBase):
+    """The session's own auth, which adds nothing: with it set, requests no longer looks up
+    ~/.netrc for every request without `auth=` (a file read per cache hit) and never puts
+    credentials from it on the wire: they come only from the keychain (remote/keychain.py)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
 class _Session(CachedSession):
     """The CachedSession whose redirects follow the credential policy (remote/auth.py)."""
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        """requests' own, remembered per host while the variables it reads are unchanged: it
+        scanned the whole environment twice for proxies on every request, cache hits
+        included (a quarter of a warm lookup)."""
+        if proxies or not self.trust_env:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        import os
+
+        parts = urlsplit(url)
+        environ = os.environ
+        try:
+            key = (
+                parts.scheme,
+                parts.netloc,
+                stream,
+                verify,
+                cert,
+                tuple(map(environ.get, _ENVIRONMENT_NAMES)),
+                tuple(self.proxies.items()),
+                self.stream,
+                self.verify,
+                self.cert,
+            )
+            memo: dict[Any, Any] = self.__dict__.setdefault("_environment_memo", {})
+            found = memo.get(key)
+        except TypeError:  # an unhashable setting: no memo
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if found is None:
+            found = super().merge_environment_settings(url, {}, stream, verify, cert)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = found
+        return {**found, "proxies": dict(found["proxies"])}
 
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: Any) -> None:
         """On a redirect, keep Authorization only where `CredentialPolicy.keeps_on_redirect`
@@ -753,8 +896,10 @@ def build_session(
         allowable_codes=(200,),
         match_headers=["Accept"],
         stale_if_error=False,
+        key_fn=_KeyMemo(),
     )
     session.headers["User-Agent"] = USER_AGENT
+    session.auth = _KeychainOnly()
     # --no-cache reads nothing from the cache but still writes what it fetched (each request
     # is sent with force_refresh, see Transport.request): the next plain run sees that answer.
     adapter = MeteredAdapter(
