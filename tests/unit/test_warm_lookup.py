@@ -57,6 +57,14 @@ def test_the_remembered_cache_keys_are_requests_caches_own() -> None:
                 assert memo(request, **settings, verify=verify) == create_key(
                     request, **settings, verify=verify
                 )
+    # requests-cache is handed every keyword argument of `send`; the memo keys on `verify`
+    # alone, so if create_key ever reads another one, this fails.
+    for request in REQUESTS:
+        for extra in (
+            {"timeout": 5, "stream": True, "cert": None, "proxies": {}},
+            {"timeout": (1, 2), "stream": False, "cert": "/tmp/c.pem", "proxies": {"https": "p"}},
+        ):
+            assert memo(request, **settings, **extra) == create_key(request, **settings, **extra)
     # Different requests stay different keys (the memo key holds what create_key reads).
     keys = {memo(r, **settings) for r in REQUESTS}
     assert len(keys) == len(REQUESTS)
@@ -108,6 +116,16 @@ def test_environment_settings_are_requests_own_and_follow_the_proxy_variables(
         # A caller may change what it got without changing what is remembered.
         ours["proxies"]["https"] = "changed"  # type: ignore[index]
         assert both()[0] == theirs
+
+
+def test_the_remembered_environment_covers_every_variable_requests_reads() -> None:
+    """If a requests release reads another variable in merge_environment_settings, this fails
+    (the memo would not see it change)."""
+    import re
+
+    source = inspect.getsource(requests.Session.merge_environment_settings)
+    names = set(re.findall(r"""environ\.get\(\s*["']([A-Za-z_]+)["']""", source))
+    assert names and names <= set(transport._ENVIRONMENT_NAMES)
 
 
 def test_requests_cache_signatures_are_computed_once() -> None:
