@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-from rich.table import Table
-
 from dockerhub_cli.render import bar
 from dockerhub_cli.text import human_size, plural, short_digest
 
@@ -29,6 +26,8 @@ WASTE_BAR_WIDTH = 12  # cells for the biggest offender in `waste`
 
 
 def _name(f: FileInfo) -> str:
+    from rich.markup import escape
+
     name = escape(f.path or "/")
     if f.type == "dir":
         return f"[bold blue]{name}/[/]"
@@ -51,11 +50,16 @@ def download_line(d: Download) -> str:
 
 
 def _notes(notes: list[str], console: Console) -> None:
+    from rich.markup import escape
+
     for note in notes:
         console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
 def files(result: FileListing, console: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("MODE", "OWNER", "SIZE", "LAYER", "PATH"):
         table.add_column(column, justify="right" if column in ("SIZE", "LAYER") else "left")
@@ -81,6 +85,8 @@ def files(result: FileListing, console: Console) -> None:
 
 
 def extract(result: ExtractResult, console: Console) -> None:
+    from rich.markup import escape
+
     console.print(
         f"wrote {_entries(len(result.written))} ({human_size(result.bytes_written)}) "
         f"to {escape(result.directory)}",
@@ -106,6 +112,8 @@ def extract(result: ExtractResult, console: Console) -> None:
 
 
 def _change_detail(c: FileChange) -> str:
+    from rich.markup import escape
+
     if c.change != "changed" or c.before is None or c.after is None:
         f = c.after or c.before
         return human_size(f.size) if f and f.type == "file" else (f.type if f else "")
@@ -127,6 +135,9 @@ _MARK = {"added": "[green]+[/]", "removed": "[red]-[/]", "changed": "[yellow]~[/
 
 
 def diff(result: FileDiff, console: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("")
     table.add_column("PATH", overflow="fold")
@@ -159,6 +170,9 @@ _PACKAGE_MARK = {
 
 
 def _packages(p: PackageDiff, console: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     source = "SBOM attestations" if p.source == "sbom" else "package databases"
     if p.changes:
         table = Table(box=None, pad_edge=False, header_style="bold")
@@ -188,6 +202,9 @@ def _packages(p: PackageDiff, console: Console) -> None:
 
 
 def waste(result: WasteReport, console: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     console.print(
         f"[bold]efficiency {result.efficiency:.1%}[/]: {human_size(result.wasted_bytes)} of "
         f"{human_size(result.total_bytes)} of file content is overwritten or deleted by later "

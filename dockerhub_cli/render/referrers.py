@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.tree import Tree
-
 from dockerhub_cli.render import human_size, short_digest
 
 if TYPE_CHECKING:
@@ -35,6 +33,8 @@ def _referrer_label(r: Referrer) -> str:
 
 
 def referrers(r: ReferrersReport, console: Console) -> None:
+    from rich.tree import Tree
+
     root = Tree(f"{r.reference} [dim]{r.digest}[/dim]", guide_style="dim")
     for subject in r.subjects:
         attached = [x for x in r.referrers if x.subject == subject.digest]

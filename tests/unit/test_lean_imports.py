@@ -158,3 +158,22 @@ def test_user_dirs_are_what_platformdirs_says(env, monkeypatch, tmp_path) -> Non
         "dockerhub-cli", appauthor=False
     )
     assert paths.user_dir("cache", dict(os.environ)) == paths.user_dir("cache")
+
+
+def test_a_json_result_needs_no_rich() -> None:
+    """Every command's renderer can be imported (the CLI resolves it before `emit()` knows
+    whether the output is JSON) without Rich: Rich is imported when a table is drawn."""
+    code = (
+        "import sys\n"
+        "from dockerhub_cli import commands\n"
+        "targets = {c.render for c in commands.COMMANDS if c.render}\n"
+        "targets |= {c.render_flag[1] for c in commands.COMMANDS if c.render_flag}\n"
+        "for target in sorted(targets):\n"
+        "    commands.resolve(target)\n"
+        "print(len(targets), sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    count, _, loaded = done.stdout.strip().partition(" ")
+    assert int(count) > 20 and loaded == "[]"
