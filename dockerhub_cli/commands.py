@@ -1972,7 +1972,7 @@ COMMANDS: tuple[Command, ...] = (
         "Show where the cache is, its size, and how many entries (and expired ones) it "
         "holds.\n\nExample: dockerhub cache info --json",
         operation="dockerhub_cli.remote.cache_store:cache_info",
-        result="dockerhub_cli.remote.cache_store:CacheInfo",
+        result="dockerhub_cli.models.cache:CacheInfo",
         render="dockerhub_cli.render.cache:cache_info",
     ),
     Command(
@@ -1990,7 +1990,7 @@ COMMANDS: tuple[Command, ...] = (
             ),
         ),
         operation="dockerhub_cli.remote.cache_store:clear_cache",
-        result="dockerhub_cli.remote.cache_store:CacheClearResult",
+        result="dockerhub_cli.models.cache:CacheClearResult",
         render="dockerhub_cli.render.cache:cache_cleared",
     ),
     Command(

@@ -20,17 +20,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from dockerhub_cli import advice, limits
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import InvalidInputError
-from dockerhub_cli.models.core import (
-    Identity,
-    LoginResult,
-    LogoutResult,
-    OrganisationList,
-    PullRateLimit,
-    Readme,
-    RepositoryList,
-    SearchResults,
-    TagList,
-)
 from dockerhub_cli.oci.reference import ImageReference, parse_repository
 from dockerhub_cli.ops.clients import Clients, utc_now
 from dockerhub_cli.remote.circuit import CircuitBreaker
@@ -46,6 +35,17 @@ if TYPE_CHECKING:
 
     from dockerhub_cli.models.cache import WarmReport
     from dockerhub_cli.models.compare import Comparison, UpdateReport
+    from dockerhub_cli.models.core import (
+        Identity,
+        LoginResult,
+        LogoutResult,
+        OrganisationList,
+        PullRateLimit,
+        Readme,
+        RepositoryList,
+        SearchResults,
+        TagList,
+    )
     from dockerhub_cli.models.cost import Cost
     from dockerhub_cli.models.files import (
         ExtractResult,

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.base import Model
 
 
 class CacheInfo(Model):

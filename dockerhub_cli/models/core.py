@@ -9,19 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from dockerhub_cli.lean_imports import import_pydantic_plugin_loader
-
-# pydantic imports its plugin loader, and with it importlib.metadata, on the first schema
-# build; plugins are off in this program (PYDANTIC_DISABLE_PLUGINS, set by __main__).
-import_pydantic_plugin_loader()
-
-
-class Model(BaseModel):
-    # Schemas are built on first use: a run imports dozens of result models and uses a few
-    # (building them all was a third of the import time of a cold `inspect`).
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+from dockerhub_cli.models.base import Model as Model
 
 
 class SearchResult(Model):

@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
-from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.base import Model
 from dockerhub_cli.models.images import PlatformInfo
 from dockerhub_cli.text import utf8_safe
 

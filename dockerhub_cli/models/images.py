@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, PlainSerializer
 
-from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.base import Model
 from dockerhub_cli.oci.platform import format_platform
 from dockerhub_cli.oci.timestamp import timestamp_text
 

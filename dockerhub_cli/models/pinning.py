@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.base import Model
 
 PinStatus = Literal["pinned", "updated", "ok", "unresolved", "skipped"]
 

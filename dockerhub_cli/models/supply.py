@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from dockerhub_cli import limits
-from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.base import Model
 from dockerhub_cli.models.images import DockerfileSource as DockerfileSource  # re-export
 from dockerhub_cli.models.images import PlatformInfo
 
