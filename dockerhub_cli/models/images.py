@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, PlainSerializer
 
-from dockerhub_cli.models.base import Model
+from dockerhub_cli.models.base import Model, empty_list
 from dockerhub_cli.oci.platform import format_platform
 from dockerhub_cli.oci.timestamp import timestamp_text
 
@@ -24,7 +24,7 @@ class PlatformInfo(Model):
     architecture: str
     variant: str | None = None
     os_version: str | None = None
-    os_features: list[str] = Field(default_factory=list)
+    os_features: list[str] = Field(default_factory=empty_list)
 
     def __str__(self) -> str:
         return format_platform(self.os, self.architecture, self.variant)
@@ -38,7 +38,7 @@ class PlatformEntry(Model):
     architecture: str
     variant: str | None = None
     os_version: str | None = None
-    os_features: list[str] = Field(default_factory=list)
+    os_features: list[str] = Field(default_factory=empty_list)
     digest: str = Field(description="Digest of this platform's image manifest")
     media_type: str
     manifest_size: int = Field(description="Bytes of the platform's manifest JSON itself")
@@ -59,13 +59,13 @@ class AttestationEntry(Model):
 
 
 class ImageConfigInfo(Model):
-    env: list[str] = Field(default_factory=list)
+    env: list[str] = Field(default_factory=empty_list)
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
     working_dir: str | None = None
     user: str | None = None
-    exposed_ports: list[str] = Field(default_factory=list)
-    volumes: list[str] = Field(default_factory=list)
+    exposed_ports: list[str] = Field(default_factory=empty_list)
+    volumes: list[str] = Field(default_factory=empty_list)
     labels: dict[str, str] = Field(default_factory=dict)
     stop_signal: str | None = None
     healthcheck: dict[str, Any] | None = None
@@ -91,18 +91,19 @@ class RepositoryInfo(Model):
     is_official: bool = False
     status: str | None = None
     repository_type: str | None = None
-    media_types: list[str] = Field(default_factory=list)
-    categories: list[str] = Field(default_factory=list)
+    media_types: list[str] = Field(default_factory=empty_list)
+    categories: list[str] = Field(default_factory=empty_list)
     storage_size: int | None = None
     url: str | None = None
     content_types: list[str] = Field(
-        default_factory=list, description="image, helm, wasm, plugin, model, ... (Hub's words)"
+        default_factory=empty_list,
+        description="image, helm, wasm, plugin, model, ... (Hub's words)",
     )
     immutable_tags: bool | None = Field(
         default=None, description="Tags cannot be overwritten; null when the Hub does not say"
     )
     immutable_tags_rules: list[str] = Field(
-        default_factory=list, description="Tag patterns the immutability applies to"
+        default_factory=empty_list, description="Tag patterns the immutability applies to"
     )
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
@@ -141,8 +142,8 @@ class ImageInspection(Model):
     config_platform: PlatformInfo | None = Field(
         default=None, description="The platform the image config names"
     )
-    platforms: list[PlatformEntry] = Field(default_factory=list)
-    attestations: list[AttestationEntry] = Field(default_factory=list)
+    platforms: list[PlatformEntry] = Field(default_factory=empty_list)
+    attestations: list[AttestationEntry] = Field(default_factory=empty_list)
     created: ImageTime | None = None
     size: int | None = Field(
         default=None, description="Compressed size: sum of the chosen platform's layers"
@@ -160,7 +161,7 @@ class ImageInspection(Model):
     tag_last_pulled: datetime | None = Field(
         default=None, description="Docker Hub: when the tag was last pulled"
     )
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
@@ -198,7 +199,7 @@ class LayerInsights(Model):
     base_layers: int | None = Field(default=None, description="Layers shared with the base image")
     base_size: int | None = None
     own_size: int | None = Field(default=None, description="Bytes this image adds on its base")
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
 
 
 class LayerReport(Model):
@@ -284,8 +285,10 @@ class PullSizeReport(Model):
     download_size: int = Field(description="Bytes still to download given --have")
     download_layer_count: int
     shared_size: int = 0
-    shared_layers: list[str] = Field(default_factory=list, description="Digests already present")
-    have: list[HaveImage] = Field(default_factory=list)
+    shared_layers: list[str] = Field(
+        default_factory=empty_list, description="Digests already present"
+    )
+    have: list[HaveImage] = Field(default_factory=empty_list)
     summary: str
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
@@ -304,7 +307,7 @@ class ManifestReport(Model):
     )
     manifest: dict[str, Any]
     notes: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Warnings, e.g. a schema 1 or unknown manifest shown raw, not interpreted",
     )
     stale: bool = Field(default=False, description="Served from an expired cache entry")

@@ -59,7 +59,6 @@ from dockerhub_cli.oci.platform import Platform, parse_platform, platform_matche
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
 from dockerhub_cli.oci.source import parse_source
 from dockerhub_cli.oci.timestamp import parse_timestamp
-from dockerhub_cli.ops.hub_catalog import repository_info
 
 if TYPE_CHECKING:
     from dockerhub_cli.ops.clients import Clients
@@ -572,6 +571,8 @@ def inspect_image(clients: Clients, image: str, *, platform: str | None = None) 
     repo_info = None
     tag_facts: dict[str, Any] = {}
     if ref.hub_namespace_and_name is not None:
+        from dockerhub_cli.ops.hub_catalog import repository_info  # Docker Hub only
+
         try:
             repo_info = repository_info(clients.hub, ref.repository)
         except DockerHubError as exc:
