@@ -575,6 +575,7 @@ SUBGROUPS: dict[str, tuple[str, str]] = {
 }
 
 _IMG = "dockerhub_cli.models.images"
+_LAYERS = "dockerhub_cli.models.layers"
 _SUP = "dockerhub_cli.models.supply"
 _CMP = "dockerhub_cli.models.compare"
 _CORE = "dockerhub_cli.models.core"
@@ -859,7 +860,7 @@ COMMANDS: tuple[Command, ...] = (
         "Each layer with its compressed size, share, and the build step that made it.\n\n"
         "Example: dockerhub layers python:3.12-slim",
         operation="layers",
-        result=f"{_IMG}:LayerReport",
+        result=f"{_LAYERS}:LayerReport",
         render="dockerhub_cli.render.images:layers",
         progress="Reading the layers of {image}",
         mcp=McpTool(
@@ -874,7 +875,7 @@ COMMANDS: tuple[Command, ...] = (
         "The build steps recorded in the image, aligned to its layers.\n\n"
         "Example: dockerhub history nginx",
         operation="history",
-        result=f"{_IMG}:HistoryReport",
+        result=f"{_LAYERS}:HistoryReport",
         render="dockerhub_cli.render.images:history",
         progress="Reading the history of {image}",
         mcp=McpTool(
@@ -888,7 +889,7 @@ COMMANDS: tuple[Command, ...] = (
         "A Dockerfile reconstructed from the image history (not the original file).\n\n"
         "Example: dockerhub dockerfile redis:7 > Dockerfile.reconstructed",
         operation="dockerfile",
-        result=f"{_IMG}:DockerfileReport",
+        result=f"{_LAYERS}:DockerfileReport",
         render="dockerhub_cli.render.images:dockerfile",
         progress="Reconstructing the Dockerfile of {image}",
         mcp=McpTool(
@@ -904,7 +905,7 @@ COMMANDS: tuple[Command, ...] = (
         "Download size of a pull; with --have, only the layers you do not have yet.\n\n"
         "Example: dockerhub size python:3.12 --have python:3.12-slim",
         operation="pull_size",
-        result=f"{_IMG}:PullSizeReport",
+        result=f"{_LAYERS}:PullSizeReport",
         render="dockerhub_cli.render.images:pull_size",
         progress="Sizing {image}",
         extra=(
@@ -935,7 +936,7 @@ COMMANDS: tuple[Command, ...] = (
         "The raw manifest or index (with --platform: that platform's manifest).\n\n"
         "Example: dockerhub manifest nginx --platform linux/arm64 --json",
         operation="manifest",
-        result=f"{_IMG}:ManifestReport",
+        result=f"{_LAYERS}:ManifestReport",
         render="dockerhub_cli.render.images:manifest",
         progress="Fetching the manifest of {image}",
         warn_notes="always",  # e.g. "schema 1, shown raw": the JSON alone would hide it

@@ -55,14 +55,13 @@ if TYPE_CHECKING:
         FileListing,
         WasteReport,
     )
-    from dockerhub_cli.models.images import (
+    from dockerhub_cli.models.images import ImageInspection, RepositoryInfo
+    from dockerhub_cli.models.layers import (
         DockerfileReport,
         HistoryReport,
-        ImageInspection,
         LayerReport,
         ManifestReport,
         PullSizeReport,
-        RepositoryInfo,
     )
     from dockerhub_cli.models.pinning import PinReport, SameAsReport, UpgradeReport, WatchReport
     from dockerhub_cli.models.supply import (

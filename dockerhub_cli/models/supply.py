@@ -16,8 +16,8 @@ from pydantic import Field
 
 from dockerhub_cli import limits
 from dockerhub_cli.models.base import Model, empty_list
-from dockerhub_cli.models.images import DockerfileSource as DockerfileSource  # re-export
 from dockerhub_cli.models.images import PlatformInfo
+from dockerhub_cli.models.layers import DockerfileSource as DockerfileSource  # re-export
 
 Severity = Literal["critical", "high", "medium", "low", "unknown"]
 SEVERITY_LEVELS: tuple[str, ...] = limits.SEVERITY_LEVELS  # == get_args(Severity), tested

@@ -21,15 +21,13 @@ LAYER_BAR_WIDTH = 16  # cells for the largest layer in `layers`
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dockerhub_cli.models.images import (
+    from dockerhub_cli.models.images import ImageInspection, PlatformInfo, RepositoryInfo
+    from dockerhub_cli.models.layers import (
         DockerfileReport,
         HistoryReport,
-        ImageInspection,
         LayerReport,
         ManifestReport,
-        PlatformInfo,
         PullSizeReport,
-        RepositoryInfo,
     )
 
 
