@@ -115,6 +115,10 @@ class StandIn(types.ModuleType):
         super().__init__(name, f"Stand-in for {name}: imports it on first use.")
         for attr in functions:
             setattr(self, attr, _forwarder(name, attr))
+        # A package's submodules stay importable meanwhile (found, not executed, here).
+        spec = _spec(name)
+        if spec is not None and spec.submodule_search_locations is not None:
+            self.__path__ = list(spec.submodule_search_locations)
 
     def __getattr__(self, attr: str) -> Any:
         # Dunders stay unanswered: the import system asks for `__path__` and `__spec__`, and
@@ -138,6 +142,20 @@ def standing_in(name: str, functions: Iterable[str]) -> Iterator[None]:
     finally:
         if sys.modules.get(name) is stand_in:
             del sys.modules[name]
+        if any(other.startswith(f"{name}.") for other in list(sys.modules)):
+            # A submodule was imported meanwhile: the package is in use after all.
+            _bind_submodules(real_module(name))
+
+
+def _bind_submodules(package: types.ModuleType) -> None:
+    """Set the loaded direct submodules of `package` as its attributes, as an import of
+    them would have (they were imported while a stand-in held its name)."""
+    prefix = f"{package.__name__}."
+    for other, module in list(sys.modules.items()):
+        child = other[len(prefix) :]
+        if other.startswith(prefix) and "." not in child and module is not None:
+            if not hasattr(package, child):
+                setattr(package, child, module)
 
 
 @contextmanager
@@ -195,11 +213,15 @@ def requests_without_eager_charset_detection() -> Iterator[None]:
             loaded.chardet = detection  # type: ignore[attr-defined]
 
 
-def _findable(name: str) -> bool:
+def _spec(name: str) -> Any:
     try:
-        return importlib.util.find_spec(name) is not None
+        return importlib.util.find_spec(name)
     except (ImportError, ValueError):
-        return False
+        return None
+
+
+def _findable(name: str) -> bool:
+    return _spec(name) is not None
 
 
 class _TrimmingLoader(importlib.abc.Loader):

@@ -113,6 +113,11 @@ def test_a_stand_in_answers_other_names_from_the_real_module() -> None:
         "print(rgb_to_hsv(1.0, 0.0, 0.0), early.hsv_to_rgb(0.0, 1.0, 1.0))\n"
         "import colorsys\n"
         "print(type(colorsys).__name__, colorsys is not early)\n"
+        # a package's submodules can be imported while it is stood in for
+        "with standing_in('xmlrpc', ()):\n"
+        "    import xmlrpc.client\n"
+        "import xmlrpc\n"
+        "print(type(xmlrpc).__name__, xmlrpc.client.Fault.__name__)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
@@ -122,6 +127,7 @@ def test_a_stand_in_answers_other_names_from_the_real_module() -> None:
         "False",
         "(0.0, 1.0, 1.0) (1.0, 0.0, 0.0)",
         "module True",
+        "module Fault",
     ]
 
 
