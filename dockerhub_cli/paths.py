@@ -29,6 +29,18 @@ def user_dir(kind: Literal["cache", "config"], env: Mapping[str, str] | None = N
         return platformdirs.user_config_dir(APP_NAME, appauthor=False)
     base = env.get("XDG_CACHE_HOME" if kind == "cache" else "XDG_CONFIG_HOME", "")
     if not os.path.isabs(base):
-        home = env.get("HOME") or os.path.expanduser("~")
-        base = os.path.join(home, f".{kind}")
+        base = os.path.join(_home(env), f".{kind}")
     return os.path.join(base, APP_NAME)
+
+
+def _home(env: Mapping[str, str]) -> str:
+    """$HOME when it is an absolute path, else the account's home (as platformdirs does)."""
+    home = env.get("HOME", "")
+    if os.path.isabs(home):
+        return home
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_dir
+    except (ImportError, KeyError):
+        return os.path.expanduser("~")

@@ -148,6 +148,7 @@ def test_an_absent_mark_is_lifted_after_the_import() -> None:
         {},
         {"XDG_CACHE_HOME": "/x/cache", "XDG_CONFIG_HOME": "/x/config"},
         {"XDG_CACHE_HOME": "relative/ignored", "XDG_CONFIG_HOME": ""},
+        {"HOME": "relative/home"},  # not a home: the account's
     ],
 )
 @pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="the XDG rule is for Linux/BSD")
