@@ -824,7 +824,7 @@ COMMANDS: tuple[Command, ...] = (
             ),
         ),
         operation="tags",
-        result=f"{_CORE}:TagList",
+        result="dockerhub_cli.models.tags:TagList",
         render="dockerhub_cli.render.hub:tag_list",
         reads=("tags", "repository"),
         mcp=McpTool(

@@ -44,7 +44,6 @@ if TYPE_CHECKING:
         Readme,
         RepositoryList,
         SearchResults,
-        TagList,
     )
     from dockerhub_cli.models.cost import Cost
     from dockerhub_cli.models.files import (
@@ -71,6 +70,7 @@ if TYPE_CHECKING:
         VerifyReport,
         VulnerabilityReport,
     )
+    from dockerhub_cli.models.tags import TagList
     from dockerhub_cli.ops.files import Progress as FileProgress
     from dockerhub_cli.ops.hub_catalog import RepoSort, SearchSort
     from dockerhub_cli.ops.tags import TagSort

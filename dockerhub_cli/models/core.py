@@ -13,6 +13,8 @@ from pydantic import Field
 
 from dockerhub_cli.models.base import Model as Model
 from dockerhub_cli.models.base import empty_list
+from dockerhub_cli.models.tags import Tag as Tag  # tags.py: `tags` imports only those
+from dockerhub_cli.models.tags import TagList as TagList
 
 
 class SearchResult(Model):
@@ -153,32 +155,6 @@ class Readme(Model):
         description="Always true: written by the repository's publisher, not by this tool",
     )
     notes: list[str] = Field(default_factory=empty_list)
-    stale: bool = Field(default=False, description="Served from an expired cache entry")
-
-
-class Tag(Model):
-    name: str
-    digest: str | None = None
-    last_updated: datetime | None = None
-    size: int | None = Field(default=None, description="Compressed size in bytes (one platform)")
-    platforms: list[str] | None = Field(
-        default=None, description="os/arch[/variant] of each image; attestations excluded"
-    )
-    media_type: str | None = None
-    last_pushed: datetime | None = Field(default=None, description="Docker Hub: last push")
-    last_pulled: datetime | None = Field(default=None, description="Docker Hub: last pull")
-
-
-class TagList(Model):
-    repository: str
-    count: int | None = Field(
-        default=None, description="Total tags in the repository (matching --filter) when known"
-    )
-    page: int | None = None
-    tags: list[Tag]
-    source: str = Field(description="'hub' (Docker Hub API) or 'registry' (/v2/<name>/tags/list)")
-    complete: bool = Field(default=False, description="True when every matching tag is listed")
-    notes: list[str] = Field(default_factory=empty_list, description="Caveats about this answer")
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 

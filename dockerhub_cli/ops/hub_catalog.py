@@ -26,7 +26,6 @@ from dockerhub_cli.errors import (
     NotFoundError,
     UpstreamError,
 )
-from dockerhub_cli.models.images import RepositoryInfo
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN, ImageReference, parse_reference
 from dockerhub_cli.oci.timestamp import parse_timestamp
 from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubHTTPError, HubWalk, PaginationLimitError
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
         SearchResult,
         SearchResults,
     )
+    from dockerhub_cli.models.images import RepositoryInfo
     from dockerhub_cli.remote.hub import HubClient
 
 RepoSort = Literal["pulls", "stars", "updated", "name"]
@@ -691,6 +691,8 @@ def _int_or_none(value: Any) -> int | None:
 
 def repository_info(hub: HubClient, repository: str) -> RepositoryInfo:
     """Docker Hub repository facts. Other registries have no such API: InvalidInputError."""
+    from dockerhub_cli.models.images import RepositoryInfo
+
     ref = parse_reference(repository, default_tag=False)
     ref = ImageReference(ref.domain, ref.path)
     hub_name = ref.hub_namespace_and_name

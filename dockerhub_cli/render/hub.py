@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from dockerhub_cli.models.core import SearchResult, SearchResults, TagList
+    from dockerhub_cli.models.core import SearchResult, SearchResults
+    from dockerhub_cli.models.tags import TagList
 
 
 _BADGE_WORDS = {
