@@ -226,6 +226,20 @@ def end_to_end(blob: Path, tar_path: Path, work: Path) -> list[str]:
         dt, rss, _ = child_rss([exe, "waste", ref, "--json"], env)
         n = len([e for e in reg.requests_since(mark) if "/blobs/" in e.path])
         rows.append(f"| `dockerhub waste` warm | {dt:.2f} s | {rss} MB | {n} layer requests |")
+        # The table into a pipe: plain rows, streamed (render.files.files_plain).
+        dt, rss, _ = child_rss([exe, "files", ref], env)
+        rows.append(f"| `dockerhub files` warm, table into a pipe | {dt:.2f} s | {rss} MB | |")
+        # A cold extract of everything: the files are staged as the layer is indexed.
+        cold_env = dict(env, DOCKERHUB_CACHE_DIR=str(work / "cache-extract"))
+        mark = reg.log_mark()
+        dt, rss, _ = child_rss([exe, "extract", ref, "/", "-o", str(work / "out")], cold_env)
+        gets = [e for e in reg.requests_since(mark) if "/blobs/" in e.path and e.method == "GET"]
+        layer_gets = sum(1 for e in gets if digest in e.path)
+        rows.append(
+            f"| `dockerhub extract /` cold | {dt:.2f} s | {rss} MB | "
+            f"{layer_gets} GET of the layer |"
+        )
+        shutil.rmtree(work / "out", ignore_errors=True)
     finally:
         reg.stop()
     return rows

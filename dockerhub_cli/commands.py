@@ -1519,8 +1519,8 @@ COMMANDS: tuple[Command, ...] = (
         "Files added, removed and changed from IMAGE1 to IMAGE2 (content hash, size, mode,\n"
         "owner, link target), with totals. Shared layers are read once.\n\n"
         "Without PATH, packages added, removed, upgraded and downgraded too: from both "
-        "images'\nSBOM attestations, else from their dpkg/apk databases (`packages.source` "
-        "says which).\n\n"
+        "images'\nSBOMs (attestations, or attached through referrers), else from their "
+        "dpkg/apk/rpm\ndatabases (`packages.source` says which).\n\n"
         "Example: dockerhub diff myapp:1.0 myapp:1.1 /usr/lib",
         params=(
             IMAGE.replace(
@@ -1556,15 +1556,16 @@ COMMANDS: tuple[Command, ...] = (
         ),
         operation="diff_files",
         # The tag resolves through the HTTP cache; the layers are by digest (immutable). A run
-        # that downloaded layers is not saved (its output says so; `Budget.settle`).
-        reads=("manifest_by_tag", "repository"),
+        # that downloaded layers is not saved (its output says so; `Budget.settle`). SBOMs
+        # attached through referrers: the tag list (fallback tags) ages too, as for `sbom`.
+        reads=("manifest_by_tag", "repository", "tags"),
         result="dockerhub_cli.models.files:FileDiff",
         cli_body="dockerhub_cli.cli.files_commands:diff_command",
         mcp=McpTool(
             "docker_diff_files",
             "Files added, removed and changed between two images (content hash, size, mode, "
             "owner, link target), with totals; without `path`, also package changes "
-            "(from SBOMs, else dpkg/apk databases).",
+            "(from SBOMs, else dpkg/apk/rpm databases).",
             adjust=f"{_FILES}:bound_diff",
         ),
         mcp_call=f"{_FILES}:diff_files",

@@ -136,9 +136,27 @@ def _literal(text: str) -> str:
     return text.replace("[", "\\[")
 
 
+def _plain_coercion(param: TyperOption | TyperArgument) -> None:
+    """Give the parameter our coercion if it is of one of the spec's plain kinds
+    (`cli/coercion.py`: no pydantic TypeAdapter per parameter); Typer's `get_runtime_param`
+    builds its own for any other."""
+    if param._runtime_param is None:
+        try:
+            from dockerhub_cli.cli.coercion import runtime_param
+        except ImportError:  # Typer's layout moved (tests/unit/test_coercion.py says so)
+            pass
+        else:
+            param._runtime_param = runtime_param(param.type_descriptor)
+
+
 class HelpOption(TyperOption):
     """An option as `--help` shows it: a flag shows no value, a value its metavar, a range
-    only when the help text does not already say it."""
+    only when the help text does not already say it. Its values are coerced without a
+    pydantic TypeAdapter when it is of a plain kind (`_plain_coercion`)."""
+
+    def get_runtime_param(self) -> Any:
+        _plain_coercion(self)
+        return super().get_runtime_param()
 
     def display_type_rich(self, ctx: Any) -> str | None:
         if self.is_flag or self.count:
@@ -150,7 +168,12 @@ class HelpOption(TyperOption):
 
 
 class HelpArgument(TyperArgument):
-    """An argument as `--help` and the usage line show it: `IMAGE`, `[REGISTRY]`, `FILE...`."""
+    """An argument as `--help` and the usage line show it: `IMAGE`, `[REGISTRY]`, `FILE...`;
+    coerced like `HelpOption`."""
+
+    def get_runtime_param(self) -> Any:
+        _plain_coercion(self)
+        return super().get_runtime_param()
 
     def _name(self) -> str:
         name = self.metavar or (self.name or "").upper()
@@ -644,6 +667,10 @@ def command(
     return decorate
 
 
+# render.OutputOptions' defaults, which a render module not imported yet has.
+_DEFAULT_OUTPUT = {"json": False, "template": None, "quiet": False, "cost": None}
+
+
 def wrap(fn: Callable[..., Any], *, output: bool = True) -> Callable[..., Any]:
     """`fn` with the common options (`--no-cache`, `--offline`, ...), the output options
     (`--json` unless `fn` declares its own, `--format`, `--quiet`) and the error edge.
@@ -668,22 +695,28 @@ def wrap(fn: Callable[..., Any], *, output: bool = True) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from dockerhub_cli import render
-
         for option in ("no_cache", "offline", "insecure", "debug", "stats"):
             if kwargs.pop(option, False):
                 setattr(_run, option, True)
         max_pulls = kwargs.pop("max_pulls", None)
         if max_pulls is not None:
             _run.max_pulls = max_pulls
-        render.configure_output(
-            json=kwargs.get("json_output", False)
+        options = {
+            "json": kwargs.get("json_output", False)
             if own_json
             else kwargs.pop("json_output", False) and output,
-            template=kwargs.pop("format_template", None) if "format_template" not in own else None,
-            quiet=kwargs.pop("quiet", False) if "quiet" not in own else False,
-            cost=_cost_json if _run.stats else None,
-        )
+            "template": kwargs.pop("format_template", None)
+            if "format_template" not in own
+            else None,
+            "quiet": kwargs.pop("quiet", False) if "quiet" not in own else False,
+            "cost": _cost_json if _run.stats else None,
+        }
+        # A command that prints no result (`config path`) need not import the renderers just
+        # to set their defaults.
+        if options != _DEFAULT_OUTPUT or "dockerhub_cli.render" in sys.modules:
+            from dockerhub_cli import render
+
+            render.configure_output(**options)
         backend = kwargs.pop("cache_backend", None)
         if backend:
             _run.cache_backend = backend

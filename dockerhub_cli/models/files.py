@@ -160,10 +160,11 @@ class PackageChange(Model):
 
 class PackageDiff(Model):
     """Changes in the installed packages, from the images' SBOM attestations when both have
-    one, else from the package databases in their filesystems (dpkg, apk)."""
+    one, else from the package databases in their filesystems (dpkg, apk, rpm)."""
 
     source: Literal["sbom", "package-db"] = Field(
-        description="sbom: both images' SBOM attestations; package-db: the dpkg/apk databases "
+        description="sbom: both images' SBOMs (attestations or referrers); package-db: the "
+        "dpkg/apk/rpm databases "
         "read from the layers"
     )
     source1: str = Field(description="What was read for image1 (SBOM digest, or the db paths)")
@@ -194,7 +195,7 @@ class FileDiff(Model):
     totals: DiffTotals
     packages: PackageDiff | None = Field(
         default=None,
-        description="Package changes (SBOMs, else dpkg/apk databases); null when neither "
+        description="Package changes (SBOMs, else dpkg/apk/rpm databases); null when neither "
         "image has either (`notes` says why)",
     )
     download: Download

@@ -309,20 +309,26 @@ def load_image(
     platform: str | None,
     budget: Budget,
     capture: _Sinks | None = None,
+    fs: L.MergedFS | None = None,
 ) -> ImageFiles:
     """Resolve `image` and get the index of every layer; `capture` keeps the content of some
-    paths as the layers not yet indexed stream by (so a cold `cat` reads no layer twice)."""
+    paths as the layers not yet indexed stream by (so a cold `cat` or `extract` reads no layer
+    twice). The layers are merged into `fs` (a new one by default) one by one, each before the
+    next is read: a capture can look at the filesystem below the layer it is handed."""
     resolved = resolve_image(clients, image, platform, with_config=False)
     manifest = resolved.manifest
     assert manifest is not None  # require_platform=True raised otherwise
     if resolved.platform is None:
         resolved = _with_config(clients, resolved)
     ref = resolved.pinned
-    indexes = [
-        layer_index(clients, ref, d, i, budget, capture.sink(i) if capture else None)
-        for i, d in enumerate(manifest.layers)
-    ]
-    return ImageFiles(resolved, list(manifest.layers), indexes, L.merge(indexes))
+    merged = fs if fs is not None else L.MergedFS()
+    indexes = []
+    for i, d in enumerate(manifest.layers):
+        indexes.append(
+            layer_index(clients, ref, d, i, budget, capture.sink(i) if capture else None)
+        )
+        merged.apply(i, indexes[-1])
+    return ImageFiles(resolved, list(manifest.layers), indexes, merged)
 
 
 def _with_config(clients: Clients, resolved: ResolvedImage) -> ResolvedImage:
@@ -783,8 +789,30 @@ def extract_files(
             hint="give a directory that exists or can be created (-o DIR)",
         ) from None
     budget = Budget(max_download, progress)
-    files = load_image(clients, image, platform, budget)
     real_root = root.resolve()
+    staging = Staging(real_root, [clean_path(p) for p in paths], opener, max_bytes)
+    try:
+        files = load_image(clients, image, platform, budget, staging, fs=staging.below)
+        staging.done()
+        return _extract_loaded(
+            clients, files, paths, root, real_root, budget, devices, max_bytes, opener, staging
+        )
+    finally:
+        staging.close()
+
+
+def _extract_loaded(
+    clients: Clients,
+    files: ImageFiles,
+    paths: list[str],
+    root: Path,
+    real_root: Path,
+    budget: Budget,
+    devices: bool,
+    max_bytes: int,
+    opener: Opener,
+    staging: Staging,
+) -> ExtractResult:
     chosen: dict[str, L.Placed] = {}
     for raw_path in paths:
         wanted = real_path(files.fs, clean_path(raw_path))
@@ -803,10 +831,11 @@ def extract_files(
     rewritten: list[RewrittenLink] = []
     try:
         _extract_into(
-            clients, files, chosen, real_root, budget, devices, opener, written, skipped, rewritten
-        )
+            clients, files, chosen, real_root, budget, devices, opener, written, skipped,
+            rewritten, staging,
+        )  # fmt: skip
     except OSError as exc:
-        raise write_error(exc, exc.filename or directory) from None
+        raise write_error(exc, exc.filename or root) from None
     notes = files.notes()
     notes.append("owners are not changed; set-user/group-ID bits are dropped")
     return ExtractResult(
@@ -844,10 +873,11 @@ def write_error(exc: OSError, path: object) -> LocalFileError:
 
 class _Writer:
     """The file a member is extracted into: a failed write is a LocalFileError naming the path
-    (an OSError would read as a corrupt layer to the tar walk)."""
+    (an OSError would read as a corrupt layer to the tar walk). Closing twice is harmless."""
 
     def __init__(self, fh: IO[bytes], target: Path) -> None:
         self.fh, self.target = fh, target
+        self.closed = False
 
     def write(self, data: bytes) -> int:
         try:
@@ -856,10 +886,186 @@ class _Writer:
             raise write_error(exc, self.target) from None
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         try:
             self.fh.close()
         except OSError as exc:  # a delayed ENOSPC comes out of the last flush
             raise write_error(exc, self.target) from None
+
+
+class _HashingWriter(_Writer):
+    """A staged file being written: its content hashed as written (checked against the
+    index again before it is used)."""
+
+    def __init__(self, fh: IO[bytes], target: Path) -> None:
+        import hashlib
+
+        super().__init__(fh, target)
+        self.hasher = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.hasher.update(data)
+        self.size += len(data)
+        return super().write(data)
+
+
+class Staging:
+    """What a cold `extract` may write, kept from the layers' one read: while a layer is
+    indexed, each regular file under a wanted path (as typed, or through the symlinks of the
+    layers below) goes into a private directory inside the output directory (same file
+    system: placing it is a rename). A lower layer's copy is dropped when a later layer
+    writes the path. At most `limit` bytes in all (--max-bytes), on disk, never in memory;
+    what is not staged (past the limit, reached through a link in its own layer, a hard link's
+    target elsewhere) is read from its layer afterwards, as for a warm index.
+
+    A staged file is used only once its layer's digest was verified (`load_image` returned),
+    when it is still the copy the merged filesystem names, and when its sha256 as written
+    matches the index's; the directory is removed in every case (`close`). One small record
+    per staged file is kept in memory (layer, number, sha256, size)."""
+
+    def __init__(self, root: Path, wanted: list[str], opener: Opener, limit: int) -> None:
+        self.root, self.wanted, self.opener, self.limit = root, wanted, opener, limit
+        self.below = L.MergedFS()  # load_image merges each layer into it before the next
+        self.dir: Path | None = None
+        # member -> (layer, file number in self.dir, sha256 as written, size written)
+        self.got: dict[str, tuple[int, int, str, int]] = {}
+        self.held = 0
+        self.count = 0
+        self.current: tuple[str, int, int, _HashingWriter] | None = None
+        self.used = 0  # members placed from here (tests, notes)
+
+    def _prefixes(self) -> tuple[set[str], set[str]]:
+        found: set[str] = set()
+        for wanted in self.wanted:
+            found.add(wanted)
+            real = L.real_path(self.below, wanted, follow_last=False)
+            if real is not None:
+                found.add(real)
+        return found, {visible(p) for p in found if "\\" in p}
+
+    def sink(self, layer: int) -> L.FileSink:
+        self._finish_current()
+        prefixes, shown = self._prefixes()
+        everything = "" in prefixes
+        parents: dict[str, str] = {}
+
+        def under(path: str) -> bool:
+            return any(_under(path, p) for p in prefixes) or bool(
+                shown and any(_under(visible(path), p) for p in shown)
+            )
+
+        def matches(path: str) -> bool:
+            if everything or under(path):
+                return True
+            parent, _, base = path.rpartition("/")
+            if not parent:
+                return False
+            real = parents.get(parent)
+            if real is None:  # a directory reached through a symlink of a lower layer
+                real = parents[parent] = L.real_path(self.below, parent) or parent
+            return real != parent and under(f"{real}/{base}")
+
+        def take(entry: L.Entry) -> IO[bytes] | None:
+            self._finish_current()
+            if not matches(entry.path):
+                return None
+            self._drop(entry.path)
+            if self.held + entry.size > self.limit:
+                return None  # read from its layer later, if it is still the one in use
+            shown_as = self.root / entry.path  # what an error names
+            try:
+                if self.dir is None:
+                    self.dir = Path(tempfile.mkdtemp(prefix=".dockerhub-extract-", dir=self.root))
+                self.count += 1
+                writer = _HashingWriter(self.opener(self.dir / str(self.count)), shown_as)
+            except OSError as exc:
+                raise write_error(exc, shown_as) from None
+            self.held += entry.size
+            self.current = (entry.path, layer, self.count, writer)
+            return writer  # type: ignore[return-value]  # write() is all the tar walk uses
+
+        return take
+
+    def _finish_current(self) -> None:
+        current, self.current = self.current, None
+        if current is not None:
+            member, layer, number, writer = current
+            self.got[member] = (layer, number, "", writer.size)  # removed if close fails
+            writer.close()
+            self.got[member] = (layer, number, f"sha256:{writer.hasher.hexdigest()}", writer.size)
+
+    def _drop(self, member: str) -> None:
+        old = self.got.pop(member, None)
+        if old is not None and self.dir is not None:
+            self.held -= old[3]
+            with contextlib.suppress(OSError):
+                (self.dir / str(old[1])).unlink()
+
+    def done(self) -> None:
+        """Every layer was read and verified."""
+        self._finish_current()
+
+    def place(self, layer: int, members: dict[str, list[L.Placed]], root: Path) -> dict[str, Path]:
+        """Move the staged members of `layer` to their places under `root`; {member: path}."""
+        moved: dict[str, Path] = {}
+        for member, placed_list in members.items():
+            got = self.got.get(member)
+            entry = placed_list[0].entry
+            if got is None or got[0] != layer or self.dir is None:
+                continue
+            _layer, number, sha256, size = got
+            if size != entry.size or sha256 != entry.sha256:
+                continue  # not the bytes the index names: read them from the layer
+            del self.got[member]
+            target = _inside(root, entry.path)
+            if target is None:
+                continue
+            staged = self.dir / str(number)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(staged, target)
+            except OSError as exc:
+                import errno
+
+                if exc.errno != errno.EXDEV:
+                    raise write_error(exc, target) from None
+                _copy_staged(staged, target, self.opener)  # a mount point inside root
+            moved[member] = target
+            self.used += 1
+        return moved
+
+    def close(self) -> None:
+        import shutil
+
+        current, self.current = self.current, None
+        if current is not None:
+            with contextlib.suppress(DockerHubError):
+                current[3].close()
+        self.got.clear()
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+
+def _copy_staged(staged: Path, target: Path, opener: Opener) -> None:
+    import shutil
+
+    try:
+        with open(staged, "rb") as src:
+            out = _Writer(opener(target), target)
+            try:
+                shutil.copyfileobj(src, out)  # type: ignore[misc]
+            finally:
+                out.close()
+    except (OSError, DockerHubError) as exc:
+        with contextlib.suppress(OSError):
+            target.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise write_error(exc, target) from None
+        raise
 
 
 def _extract_into(
@@ -873,6 +1079,7 @@ def _extract_into(
     written: list[FileInfo],
     skipped: list[Skipped],
     rewritten: list[RewrittenLink],
+    staging: Staging | None = None,
 ) -> None:
     by_layer: dict[int, dict[str, list[L.Placed]]] = {}
     for p in sorted(chosen.values(), key=lambda x: x.entry.path):
@@ -905,7 +1112,7 @@ def _extract_into(
             except OSError as exc:
                 skipped.append(Skipped(path=e.path, reason=f"cannot create: {exc.strerror}"))
     for layer, members in sorted(by_layer.items()):
-        _extract_layer(clients, files, layer, members, real_root, budget, written, opener)
+        _extract_layer(clients, files, layer, members, real_root, budget, written, opener, staging)
     for p in sorted(chosen.values(), key=lambda x: x.entry.path):
         if p.entry.type != L.SYMLINK:
             continue
@@ -942,11 +1149,48 @@ def _extract_layer(
     budget: Budget,
     written: list[FileInfo],
     opener: Opener = open_for_write,
+    staging: Staging | None = None,
 ) -> None:
+    moved = staging.place(layer, members, root) if staging is not None else {}
+    members_left = {m: p for m, p in members.items() if m not in moved}
+    if members_left:
+        _fetch_into(clients, files, layer, members_left, root, budget, opener, moved)
+    for member, placed_list in members.items():
+        first = placed_list[0]
+        if member not in moved:
+            continue
+        target = moved[member]
+        os.chmod(target, first.entry.mode & 0o777)
+        written.append(_info(first.entry, first.layer))
+        for other in placed_list[1:]:  # more paths with the same content (hard links)
+            dest = _inside(root, other.entry.path)
+            if dest is None:
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.unlink(missing_ok=True)
+            os.link(target, dest)
+            written.append(_info(other.entry, other.layer))
+
+
+def _fetch_into(
+    clients: Clients,
+    files: ImageFiles,
+    layer: int,
+    members: dict[str, list[L.Placed]],
+    root: Path,
+    budget: Budget,
+    opener: Opener,
+    done: dict[str, Path],
+) -> None:
+    """Read `layer` (again: its index was cached, or its files were not staged) and write
+    `members` into `root`, verified against the index; adds each written member to `done`."""
     opened: dict[str, tuple[_Writer, Path]] = {}
+    current: list[_Writer] = []  # the tar walk writes one member whole, then the next
 
     def make(member: str) -> Callable[[L.Entry], IO[bytes] | None]:
         def sink(_entry: L.Entry) -> IO[bytes] | None:
+            while current:  # one file open at a time: 20,000 files in a layer are no EMFILE
+                current.pop().close()
             first = members[member][0]
             target = _inside(root, first.entry.path)
             if target is None:
@@ -957,6 +1201,7 @@ def _extract_layer(
             except OSError as exc:
                 raise write_error(exc, target) from None
             opened[member] = (fh, target)
+            current.append(fh)
             return fh  # type: ignore[return-value]  # write() is all the tar walk uses
 
         return sink
@@ -986,21 +1231,7 @@ def _extract_layer(
             if member not in verified:
                 with contextlib.suppress(OSError):
                     target.unlink(missing_ok=True)
-    for member, placed_list in members.items():
-        first = placed_list[0]
-        if member not in opened:
-            continue
-        _fh, target = opened[member]
-        os.chmod(target, first.entry.mode & 0o777)
-        written.append(_info(first.entry, first.layer))
-        for other in placed_list[1:]:  # more paths with the same content (hard links)
-            dest = _inside(root, other.entry.path)
-            if dest is None:
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.unlink(missing_ok=True)
-            os.link(target, dest)
-            written.append(_info(other.entry, other.layer))
+    done.update((member, target) for member, (_fh, target) in opened.items())
 
 
 def safe_link(fs: L.MergedFS, entry: L.Entry) -> tuple[str | None, str | None]:

@@ -2,8 +2,10 @@
 
 Sources, in order:
 
-1. Both images' SBOM attestations (BuildKit's, inside the index: requests by digest, cached
-   forever; parsed by the `sbom` command's own code, `supply_chain.sbom_report`).
+1. Both images' SBOMs (parsed by the `sbom` command's own code, `supply_chain.sbom_report`):
+   BuildKit's attestation inside the index (requests by digest, cached forever), else one
+   attached through the OCI 1.1 referrers API or its `sha256-<hex>` tag fallback, found by
+   the `referrers` command's discovery (`ops.referrers.discover`).
 2. Otherwise the package databases in both filesystems: dpkg's `var/lib/dpkg/status` (and
    distroless' `status.d/`), apk's `lib/apk/db/installed`. Their content is taken from the
    layer stream when the layer is read cold anyway (`DbCapture`), else read from the one
@@ -11,8 +13,9 @@ Sources, in order:
    the layer index, and its parse cached by content sha256 (`remote/pkgdb_store.py`): a warm
    diff makes no request.
 
-rpm's database (SQLite / Berkeley DB) is not read; its presence is noted. Versions are ordered
-with `univers` in the package type's own scheme (dpkg epochs and `~`, apk `_p`/`-r`, rpm, pypi,
+rpm's SQLite database (`rpmdb.sqlite`, rpm 4.16+) is read too (`pkgdb.parse_rpm_sqlite`); its
+Berkeley DB and ndb formats are only noted. Versions are ordered with `univers` in the package
+type's own scheme (dpkg epochs and `~`, apk `_p`/`-r`, rpm epoch:version-release, pypi,
 semver, ...); two versions it cannot order are reported as `changed`.
 """
 
@@ -60,8 +63,10 @@ MAX_CAPTURED = 128 * 1024 * 1024  # database bytes kept in memory while layers s
 
 
 def is_db_path(path: str) -> bool:
-    return path in (pkgdb.DPKG_STATUS, pkgdb.APK_INSTALLED) or path.startswith(
-        pkgdb.DPKG_STATUS_DIR + "/"
+    return (
+        path in (pkgdb.DPKG_STATUS, pkgdb.APK_INSTALLED)
+        or path in pkgdb.RPM_SQLITE
+        or path.startswith(pkgdb.DPKG_STATUS_DIR + "/")
     )
 
 
@@ -127,14 +132,19 @@ class Inventory:
 def sbom_inventory(
     clients: Clients, image: str, platform: str | None, files: ImageReader, label: str
 ) -> tuple[Inventory | None, str | None]:
-    """The packages of the image's SBOM attestation, or (None, why not)."""
+    """The packages of the image's SBOM: its attestation inside the index, else one attached
+    through the referrers API or its `sha256-<hex>` tag fallback (the `sbom` command's code:
+    `supply_chain.sbom_report`); or (None, why not)."""
+    from dockerhub_cli.errors import OfflineCacheMissError
     from dockerhub_cli.ops.supply_chain import sbom_report
     from dockerhub_cli.remote.osv import parse_purl
 
     try:
-        report = sbom_report(clients, image, platform=platform, referrers=False)
+        report = sbom_report(clients, image, platform=platform)
     except NoAttestationError:
         return None, None
+    except OfflineCacheMissError:
+        return None, f"{label}: --offline: SBOMs attached through referrers were not looked for"
     except DownloadLimitError:
         raise
     except DockerHubError as exc:
@@ -163,6 +173,12 @@ def sbom_inventory(
             )
         )
     what = f"SBOM attestation {report.sbom_digest[:19]} ({report.sbom_format})"
+    if report.sbom_source != "in_index":
+        how = {"referrers_api": "the referrers API", "tag_fallback": "its sha256- tag"}
+        what = (
+            f"SBOM {report.sbom_digest[:19]} ({report.sbom_format}) attached through "
+            f"{how.get(report.sbom_source, report.sbom_source.replace('_', ' '))}"
+        )
     return Inventory("sbom", what, packages, list(report.notes)), None
 
 
@@ -192,11 +208,29 @@ def _db_paths(files: ImageReader) -> tuple[str | None, list[str], list[str]]:
     apk = L.resolve(fs, pkgdb.APK_INSTALLED)
     if apk is not None and apk.entry.type in (L.FILE, L.HARDLINK):
         return "apk", [pkgdb.APK_INSTALLED], notes
-    for path in pkgdb.RPM_DATABASES:
+    for path in pkgdb.RPM_SQLITE:  # var/lib/rpm is often a link to usr/lib/sysimage/rpm
+        rpm = L.resolve(fs, path)
+        if rpm is not None and rpm.entry.type in (L.FILE, L.HARDLINK):
+            wal = L.resolve(fs, path + "-wal")
+            if wal is not None and wal.entry.type == L.FILE and wal.entry.size > 0:
+                notes.append(
+                    f"{path}-wal holds {wal.entry.size:,} bytes not yet in the database: "
+                    "packages of the last rpm transaction may be missing"
+                )
+            return "rpm", [path], notes
+    for path in pkgdb.RPM_OTHER:
         if L.resolve(fs, path) is not None:
-            notes.append(f"an rpm database ({path}) is not read")
+            notes.append(f"an rpm database in Berkeley DB / ndb format ({path}) is not read")
             break
     return None, [], notes
+
+
+_PARSERS: dict[str, Callable[[bytes], list[pkgdb.InstalledPackage]]] = {
+    "dpkg": pkgdb.parse_dpkg_status,
+    "apk": pkgdb.parse_apk_installed,
+    "rpm": pkgdb.parse_rpm_sqlite,
+}
+_PURL_TYPES = {"dpkg": "deb", "apk": "apk", "rpm": "rpm"}
 
 
 def db_inventory(
@@ -205,14 +239,24 @@ def db_inventory(
     capture: DbCapture | None,
     label: str,
 ) -> tuple[Inventory | None, list[str]]:
-    """The packages of the image's dpkg or apk database, or (None, notes saying why not)."""
+    """The packages of the image's dpkg, apk or rpm database, or (None, notes saying why
+    not)."""
     from dockerhub_cli.errors import DigestMismatchError
     from dockerhub_cli.remote.pkgdb_store import PackageDbStore
 
     kind, paths, notes = _db_paths(files)
     if kind is None:
         return None, [f"{label}: {n}" for n in notes]
-    parse = pkgdb.parse_dpkg_status if kind == "dpkg" else pkgdb.parse_apk_installed
+    reader = _PARSERS[kind]
+    unreadable: list[str] = []
+
+    def parse(data: bytes) -> list[pkgdb.InstalledPackage]:
+        try:
+            return reader(data)
+        except pkgdb.PackageDbError as exc:
+            unreadable.append(str(exc))
+            return []
+
     store = PackageDbStore(clients.settings)
     packages: list[pkgdb.InstalledPackage] = []
     pending: dict[int, dict[str, L.Placed]] = {}
@@ -232,7 +276,8 @@ def db_inventory(
         data = capture.content(layer, member, sha) if capture is not None else None
         if data is not None:
             parsed = parse(data)
-            store.put(kind, sha, parsed)
+            if not unreadable:
+                store.put(kind, sha, parsed)
             packages += parsed
             continue
         if placed.entry.size > MAX_DB_FILE:
@@ -257,17 +302,21 @@ def db_inventory(
                     hint="the registry served different bytes than before",
                 )
             parsed = parse(buffers[member].getvalue())
-            store.put(kind, placed.entry.sha256, parsed)
+            if not unreadable:
+                store.put(kind, placed.entry.sha256, parsed)
             packages += parsed
+    if unreadable:
+        notes.append(f"{paths[0]} could not be read: {unreadable[0]}")
+        return None, [f"{label}: {n}" for n in notes]
     described = paths[0] if len(paths) == 1 else f"{pkgdb.DPKG_STATUS_DIR}/ ({len(paths)} files)"
     if kind == "dpkg" and len(paths) > 1 and paths[0] == pkgdb.DPKG_STATUS:
         described = f"{pkgdb.DPKG_STATUS} + {pkgdb.DPKG_STATUS_DIR}/"
-    deb = "deb" if kind == "dpkg" else "apk"
+    purl_type = _PURL_TYPES[kind]
     return (
         Inventory(
             "package-db",
             f"{kind} database ({described})",
-            [Package(deb, p.name, p.version, p.arch) for p in packages],
+            [Package(purl_type, p.name, p.version, p.arch) for p in packages],
         ),
         [f"{label}: {n}" for n in notes],
     )
@@ -408,6 +457,6 @@ def package_diff(
         "packages not compared: "
         + ("the images do not both have an SBOM attestation, and " if any(sboms) else "")
         + f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} "
-        "no dpkg or apk database that could be read"
+        "no dpkg, apk or rpm database that could be read"
     )
     return None, notes

@@ -1,5 +1,5 @@
 """`<cache dir>/packages/<kind>/<hex>.json`: the parsed content of one package database file
-(dpkg status, apk installed), keyed by the sha256 of that content.
+(dpkg status, apk installed, rpm's rpmdb.sqlite), keyed by the sha256 of that content.
 
 Content-addressed, so an entry never goes stale: the same bytes always parse to the same
 packages. Only content whose sha256 matched the verified layer index is ever saved (the
@@ -34,7 +34,7 @@ class PackageDbStore:
 
     def _path(self, kind: str, sha256: str | None) -> Path | None:
         hexpart = (sha256 or "").removeprefix("sha256:")
-        if not self.enabled or not _HEX.fullmatch(hexpart) or kind not in ("dpkg", "apk"):
+        if not self.enabled or not _HEX.fullmatch(hexpart) or kind not in ("dpkg", "apk", "rpm"):
             return None
         return self.root / kind / f"{hexpart}.json"
 

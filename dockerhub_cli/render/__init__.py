@@ -373,13 +373,21 @@ def emit_streamed(
 ) -> None:
     """`emit` for a result whose rows (its `rows_field` list, empty in `model`) come from an
     iterator: JSON is written row by row, the same bytes `emit` would write for the full
-    model, without holding every row as a model and the whole document as one string. Other
-    outputs (table, --format, --quiet) need the rows together: they are filled in first."""
+    model, without holding every row as a model and the whole document as one string. The
+    table into a pipe or a file streams too when the renderer has a `plain_rows` twin
+    (`render(model, rows, console)`: plain columns, one row at a time). Other outputs (a
+    terminal's table, --format, --quiet) need the rows together: they are filled in first."""
     from dockerhub_cli.text import json_visible
 
     field = getattr(type(model), "rows_field", "")
     want_json = json_output or output.json
     streams = output.template is None and (want_json or (output.default_json and not output.quiet))
+    plain = getattr(render, "plain_rows", None)
+    table = output.template is None and not streams and not output.quiet
+    if table and plain is not None and field and not getattr(model, field) and not _tty():
+        plain(model, rows, stdout_console())
+        sys.stdout.flush()
+        return
     if not streams or not field or getattr(model, field):
         setattr(model, field, list(rows))
         emit(model, json_output=json_output, render=render)
@@ -393,6 +401,13 @@ def emit_streamed(
         sys.stdout.write(json_visible(chunk))
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def _tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stdout
+        return False
 
 
 STREAM_ROWS = 2000  # a result with more rows than this is written as JSON in chunks

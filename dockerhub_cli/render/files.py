@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from collections.abc import Iterable
+from itertools import islice
 from typing import TYPE_CHECKING
 
-from dockerhub_cli.render import bar
-from dockerhub_cli.text import human_size, plural, short_digest
+from dockerhub_cli.render import bar, display_copy, raw_model
+from dockerhub_cli.text import human_size, plural, short_digest, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -56,17 +59,77 @@ def _notes(notes: list[str], console: Console) -> None:
         console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
+_FILE_COLUMNS = ("MODE", "OWNER", "SIZE", "LAYER", "PATH")
+PLAIN_SAMPLE = 1000  # rows read before the plain columns' widths are fixed
+
+
 def files(result: FileListing, console: Console) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("MODE", "OWNER", "SIZE", "LAYER", "PATH"):
+    for column in _FILE_COLUMNS:
         table.add_column(column, justify="right" if column in ("SIZE", "LAYER") else "left")
     for f in result.files:
         size = human_size(f.size) if f.type in ("file", "hardlink") else ""
         table.add_row(f.mode, f"{f.uid}:{f.gid}", size, str(f.layer), _name(f))
     console.print(table)
+    _files_footer(result, console)
+
+
+def _plain_cells(f: FileInfo) -> tuple[str, str, str, str, str]:
+    name = visible(f.path or "/")
+    if f.type == "dir":
+        name += "/"
+    elif f.link and f.type == "symlink":
+        name = f"{name} -> {visible(f.link)}"
+    elif f.link and f.type == "hardlink":
+        name = f"{name} => {visible(f.link)}"
+    size = human_size(f.size) if f.type in ("file", "hardlink") else ""
+    return (visible(f.mode), f"{f.uid}:{f.gid}", size, str(f.layer), name)
+
+
+def files_plain(result: FileListing, rows: Iterable[FileInfo], console: Console) -> None:
+    """`files` into a pipe or a file: the table's columns as plain text, written as the rows
+    come (a 110k-entry layer is never held as rows, models or a Rich table). The widths are
+    those of the first PLAIN_SAMPLE rows, widened to what a size and a layer number can be
+    once there are more (a later, wider owner pushes its line only); paths are never wrapped."""
+    write = sys.stdout.write
+    it = iter(rows)
+    sample = [_plain_cells(f) for f in islice(it, PLAIN_SAMPLE)]
+    widths = [len(c) for c in _FILE_COLUMNS]
+    for cells in sample:
+        for i, cell in enumerate(cells):
+            widths[i] = max(widths[i], len(cell))
+    if len(sample) == PLAIN_SAMPLE:  # more may come: sizes are at most "999.9 MB" wide
+        widths[2] = max(widths[2], len("999.9 MB"))
+        widths[3] = max(widths[3], len(str(max(result.layers - 1, 0))))
+
+    def line(cells: tuple[str, ...]) -> str:
+        mode, owner, size, layer, name = cells
+        return (
+            f"{mode.ljust(widths[0])}  {owner.ljust(widths[1])}  {size.rjust(widths[2])}  "
+            f"{layer.rjust(widths[3])}  {name}".rstrip()
+            + "\n"
+        )
+
+    write(line(_FILE_COLUMNS))
+    chunk = [line(cells) for cells in sample]
+    del sample
+    for f in it:
+        chunk.append(line(_plain_cells(f)))
+        if len(chunk) >= PLAIN_SAMPLE:
+            write("".join(chunk))
+            chunk.clear()
+    write("".join(chunk))
+    _files_footer(display_copy(result), console)
+
+
+files.plain_rows = files_plain  # type: ignore[attr-defined]
+
+
+def _files_footer(result: FileListing, console: Console) -> None:
+    from rich.markup import escape
+
     for path in result.deleted:
         console.print(f"[red]deleted[/]  {escape(path)}", highlight=False)
     for path in result.opaque:
@@ -84,21 +147,28 @@ def files(result: FileListing, console: Console) -> None:
     _notes(result.notes, console)
 
 
-def extract(result: ExtractResult, console: Console) -> None:
+def _shown(text: str) -> str:
+    """A string of a raw model as a display copy has it: visible, then markup-escaped."""
     from rich.markup import escape
+
+    return escape(visible(text))
+
+
+@raw_model  # a copy of every written entry (110k of a rootfs) took seconds: strings shown here
+def extract(result: ExtractResult, console: Console) -> None:
 
     console.print(
         f"wrote {_entries(len(result.written))} ({human_size(result.bytes_written)}) "
-        f"to {escape(result.directory)}",
+        f"to {_shown(result.directory)}",
         highlight=False,
     )
     for s in result.skipped:
-        console.print(f"[yellow]skipped[/] {escape(s.path)}: {escape(s.reason)}", highlight=False)
+        console.print(f"[yellow]skipped[/] {_shown(s.path)}: {_shown(s.reason)}", highlight=False)
     shown = 10  # a Debian /etc/alternatives holds dozens: the rest are in --json
     for r in result.links_rewritten[:shown]:
         console.print(
-            f"[cyan]link[/] {escape(r.path)} -> {escape(r.written)} (in the image: "
-            f"{escape(r.link)})",
+            f"[cyan]link[/] {_shown(r.path)} -> {_shown(r.written)} (in the image: "
+            f"{_shown(r.link)})",
             highlight=False,
         )
     if len(result.links_rewritten) > shown:
@@ -108,7 +178,7 @@ def extract(result: ExtractResult, console: Console) -> None:
             highlight=False,
         )
     console.print(download_line(result.download), style="dim", highlight=False)
-    _notes(result.notes, console)
+    _notes([visible(n) for n in result.notes], console)
 
 
 def _change_detail(c: FileChange) -> str:

@@ -205,6 +205,40 @@ def test_extract_is_safe(pushed, tmp_path: Path) -> None:
         assert out.resolve() in path.resolve().parents or path.is_symlink()
 
 
+def test_cold_extract_reads_each_layer_once_and_matches_umoci_unpack(
+    pushed, tmp_path: Path
+) -> None:
+    """The files are written as their layers are indexed: one GET per layer blob (the config
+    is one more), and the tree equals umoci's (links rewritten to stay inside aside)."""
+    reg, ref, layout = pushed
+    oracle = _oracle(layout, tmp_path)
+    out = tmp_path / "out"
+    mark = reg.log_mark()  # type: ignore[attr-defined]
+    result = runner.invoke(app, ["extract", ref, "/", "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    gets: dict[str, int] = {}
+    for e in reg.requests_since(mark):  # type: ignore[attr-defined]
+        if e.method == "GET" and "/blobs/" in e.route:
+            gets[e.route] = gets.get(e.route, 0) + 1
+    data = json.loads(result.stdout)
+    assert data["download"]["layers_read"] == 3
+    assert len(gets) == 4 and set(gets.values()) == {1}, gets  # 3 layers + the config
+    ours: dict[str, tuple[str, int, str | None]] = {}
+    for path in out.rglob("*"):
+        rel = str(path.relative_to(out))
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            ours[rel] = ("symlink", 0, os.readlink(path))
+        elif stat.S_ISDIR(st.st_mode):
+            ours[rel] = ("dir", 0, None)
+        else:
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            ours[rel] = ("file", st.st_size, f"sha256:{sha}")
+    rewritten = {r["path"]: r["written"] for r in data["links_rewritten"]}
+    assert rewritten == {"etc/escape": "os-release"}
+    assert ours == {**oracle, "etc/escape": ("symlink", 0, "os-release")}
+
+
 def test_diff_and_waste(pushed, registry_factory, tmp_path: Path) -> None:
     reg, ref, _layout = pushed
     layout2 = tmp_path / "layout2"

@@ -382,8 +382,8 @@ def test_max_download_bounds_every_files_command_and_progress_sees_each_layer(
         assert len(_blob_calls(rsps)) <= 2  # stopped within layer 0
     seen: list[tuple[str, int, int | None]] = []
     progress = {"progress": lambda label, done, total: seen.append((label, done, total))}
-    # A cold extract indexes both layers, then reads layer 0 again for the content.
-    total = len(LAYER0) + len(LAYER1) + (len(LAYER0) if command == "extract" else 0)
+    # A cold extract writes the files as their layers are indexed: no layer is read twice.
+    total = len(LAYER0) + len(LAYER1)
     calls[command](max_download=total, **progress)
     assert {label for label, _, _ in seen} == {"layer 0", "layer 1"}
     assert seen[-1][1] == total

@@ -166,3 +166,32 @@ def test_the_stream_capture_keeps_the_top_copy_within_a_memory_bound(monkeypatch
     monkeypatch.setattr(files_packages, "MAX_CAPTURED", 10)
     small = files_packages.DbCapture()
     assert small.sink(0)(L.Entry("lib/apk/db/installed", L.FILE, size=11)) is None
+
+
+def test_sboms_are_looked_for_through_referrers_too_and_offline_says_it_did_not(
+    monkeypatch,
+) -> None:
+    """diff asks `sbom_report` with its referrers discovery on (the in-index attestation
+    first, then the referrers API and the `sha256-<hex>` tag); --offline without those
+    answers cached is a note, not an error."""
+    from dockerhub_cli.errors import NoAttestationError, OfflineCacheMissError
+    from dockerhub_cli.ops import files_packages, supply_chain
+
+    asked: list[dict] = []
+
+    def offline(clients, image, **kw):
+        asked.append(kw)
+        raise OfflineCacheMissError("--offline: not cached")
+
+    monkeypatch.setattr(supply_chain, "sbom_report", offline)
+    found, why = files_packages.sbom_inventory(None, "img", None, None, "A")  # type: ignore[arg-type]
+    assert found is None and why == (
+        "A: --offline: SBOMs attached through referrers were not looked for"
+    )
+    assert asked == [{"platform": None}]  # referrers left at sbom_report's default: on
+
+    def none(clients, image, **kw):
+        raise NoAttestationError("no SBOM")
+
+    monkeypatch.setattr(supply_chain, "sbom_report", none)
+    assert files_packages.sbom_inventory(None, "img", None, None, "B") == (None, None)  # type: ignore[arg-type]

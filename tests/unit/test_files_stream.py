@@ -82,3 +82,78 @@ def test_a_table_fills_the_rows_first(capsys) -> None:
         _listing(), iter(_rows()), json_output=False, render=lambda m, _c: seen.append(len(m.files))
     )
     assert seen == [3]
+
+
+def _many(n: int, made: list[int] | None = None):  # type: ignore[no-untyped-def]
+    kinds = [
+        ("dir", None, 0),
+        ("file", None, 1234),
+        ("symlink", "../lib/x", 0),
+        ("hardlink", "usr/bin/a", 5_000_000),
+        ("file", None, 7),
+    ]
+    for i in range(n):
+        kind, link, size = kinds[i % len(kinds)]
+        if made is not None:
+            made.append(i)
+        yield FileInfo(
+            path=f"usr/share/p{i}" + ("\x1b[31m" if i == 3 else ""), type=kind, size=size,
+            mode="drwxr-xr-x" if kind == "dir" else "-rw-r--r--", mode_bits=0o644,
+            uid=1000 if i % 7 == 0 else 0, gid=0, link=link, sha256=None, layer=i % 3,
+        )  # fmt: skip
+
+
+def test_the_plain_table_into_a_pipe_is_the_rich_table_without_holding_rows(capsys) -> None:
+    """Into a pipe, `files` writes the same text as the Rich table, row by row."""
+    from dockerhub_cli.render.files import files as render_files
+
+    listing = _listing().model_copy(update={"layers": 3, "total_files": 12})
+    full = listing.model_copy()
+    full.files = list(_many(12))
+    render.emit(full, json_output=False, render=render_files)
+    table = capsys.readouterr().out
+    render.emit_streamed(listing.model_copy(), _many(12), json_output=False, render=render_files)
+    plain = capsys.readouterr().out
+    assert plain == table
+    assert "\x1b" not in plain and "p3\\x1b[31m" in plain
+    assert "usr/share/p2 -> ../lib/x" in plain and "usr/share/p3\\x1b[31m => usr/bin/a" in plain
+
+
+def test_a_huge_listing_into_a_pipe_streams(monkeypatch) -> None:
+    from dockerhub_cli.render import files as render_files
+
+    made: list[int] = []
+    writes: list[tuple[int, str]] = []
+
+    class Pipe:
+        encoding = "utf-8"
+
+        def write(self, text: str) -> int:
+            writes.append((len(made), text))
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.setattr("sys.stdout", Pipe())
+    n = 10 * render_files.PLAIN_SAMPLE
+    listing = _listing().model_copy(update={"layers": 3, "total_files": n})
+    render.emit_streamed(listing, _many(n, made), json_output=False, render=render_files.files)
+    rows = [w for w in writes if "usr/share/p" in w[1]]
+    assert len(rows) >= 9  # written in chunks as they come
+    # never more than two chunks of rows made ahead of what was written
+    written = 0
+    for at, text in rows:
+        written += text.count("\n")
+        assert at - written <= 2 * render_files.PLAIN_SAMPLE
+    out = "".join(text for _, text in writes)
+    lines = out.splitlines()
+    assert lines[0].split() == ["MODE", "OWNER", "SIZE", "LAYER", "PATH"]
+    body = [line for line in lines if "usr/share/p" in line]
+    assert len(body) == n
+    # the columns stay aligned past the sample (the PATH column starts at one place)
+    starts = {line.index("usr/share/p") for line in body}
+    assert len(starts) == 1, sorted(starts)[:5]
