@@ -93,9 +93,9 @@ def default_cache_dir() -> Path:
     env = os.environ.get("DOCKERHUB_CACHE_DIR", "").strip()
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_cache_dir
+    from dockerhub_cli.paths import user_dir
 
-    return Path(user_cache_dir(APP_NAME, appauthor=False))
+    return Path(user_dir("cache"))
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,8 @@ from dockerhub_cli.errors import (
     RateLimitedError,
     UpstreamError,
 )
+from dockerhub_cli.lean_imports import without_unused_backends
 from dockerhub_cli.remote.cost import CostCounter, Meter
-from dockerhub_cli.remote.lean_imports import without_unused_backends
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
 
 with without_unused_backends():
