@@ -29,7 +29,19 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("DOCKERHUB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("DOCKERHUB_NO_SPINNER", "1")
     monkeypatch.setenv("COLUMNS", "200")
+    _reset_output_options()
     yield tmp_path
+    _reset_output_options()
+
+
+def _reset_output_options() -> None:
+    """The CLI sets the renderers' output options once per process (`--json`, `-q`, ...); a test
+    that runs a command in-process must not hand them on to the next test."""
+    import sys
+
+    render = sys.modules.get("dockerhub_cli.render")
+    if render is not None:
+        render.configure_output()
 
 
 @pytest.fixture
