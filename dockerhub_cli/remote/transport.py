@@ -188,7 +188,8 @@ class CappedRetry(Retry):
     """urllib3 Retry that honours Retry-After only up to `max_wait` seconds.
 
     A server asking for a longer wait is not retried: the 429 goes up to the caller, which
-    reports "rate limited, retry in N s" instead of sleeping silently for minutes.
+    reports "rate limited, retry in N s" instead of sleeping silently for minutes. Nor is one
+    whose wait would reach the request's deadline: the retry could only time out.
     """
 
     max_wait: float = 10.0
@@ -217,6 +218,10 @@ class CappedRetry(Retry):
             wait = self.get_retry_after(response)
             if wait is not None and wait > self.max_wait:
                 raise MaxRetryError(_pool, url, ResponseError(f"Retry-After {wait:.0f}s too long"))
+            if wait is not None and budget is not None and wait >= budget.remaining():
+                # Sleeping would spend the rest of the deadline and the retry would time out:
+                # the caller reports "rate limited, retry in N s" now, as it is.
+                raise MaxRetryError(_pool, url, ResponseError("Retry-After past the deadline"))
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
     def sleep(self, response: Any = None) -> None:

@@ -131,14 +131,22 @@ def test_persistent_429_cli_exit_5(srv):
     result = cli(
         "search",
         "nginx",
-        env={
-            "DOCKERHUB_HUB_URL": srv.url,
-            "DOCKERHUB_TIMEOUT": "2",
-        },
+        # time enough for both waits: the limit met is the retry count, never the deadline
+        env={"DOCKERHUB_HUB_URL": srv.url, "DOCKERHUB_TIMEOUT": "30"},
     )
     assert result.exit_code == 5, result.output
     assert "rate limited by 127.0.0.1" in result.stderr and "retry in 1 s" in result.stderr
     assert srv.hits(SEARCH) == 3  # honoured Retry-After twice (retries=2), then gave up
+
+
+def test_a_retry_after_reaching_the_deadline_is_not_slept_into(srv):
+    # Waiting 1 s inside a 1 s deadline could only end in a timeout (exit 6, "did not finish
+    # answering"); the 429 is reported at once instead, with the server's wait.
+    srv.script(SEARCH, Fault.status_only(429, **{"Retry-After": "1"}))
+    result = cli("search", "nginx", env={"DOCKERHUB_HUB_URL": srv.url, "DOCKERHUB_TIMEOUT": "1"})
+    assert result.exit_code == 5, result.output
+    assert "rate limited by 127.0.0.1" in result.stderr and "retry in 1 s" in result.stderr
+    assert srv.hits(SEARCH) == 1
 
 
 # -- broken bodies --------------------------------------------------------------------------
