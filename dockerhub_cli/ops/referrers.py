@@ -210,13 +210,15 @@ def discover(
     looks up what is attached to the artifacts found, level by level (`_Found.children`; the
     `artifact_type` filter applies to the image's own referrers only)."""
     from dockerhub_cli.oci.platform import select_platform
-    from dockerhub_cli.ops.images import requested_platform, resolve_top
+    from dockerhub_cli.ops.images import check_single_platform, requested_platform, resolve_top
 
     ref = parse_source(image)
     top = resolve_top(clients, ref)
     notes: list[str] = []
     subjects: list[tuple[str, str, str | None]] = [(top.digest, top.media_type, None)]
     index = top.parsed if isinstance(top.parsed, ImageIndex) else None
+    if index is None and platform is not None:
+        check_single_platform(clients, ref, top, requested_platform(clients, platform))
     if index is not None:
         runnable = [d for d in index.runnable if d.platform]
         if platform is not None or not all_platforms:
