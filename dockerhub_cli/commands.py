@@ -575,6 +575,7 @@ SUBGROUPS: dict[str, tuple[str, str]] = {
 }
 
 _IMG = "dockerhub_cli.models.images"
+_LAYERS = "dockerhub_cli.models.layers"
 _SUP = "dockerhub_cli.models.supply"
 _CMP = "dockerhub_cli.models.compare"
 _CORE = "dockerhub_cli.models.core"
@@ -848,7 +849,7 @@ COMMANDS: tuple[Command, ...] = (
             ),
         ),
         operation="tags",
-        result=f"{_CORE}:TagList",
+        result="dockerhub_cli.models.tags:TagList",
         render="dockerhub_cli.render.hub:tag_list",
         reads=("tags", "repository"),
         mcp=McpTool(
@@ -884,7 +885,7 @@ COMMANDS: tuple[Command, ...] = (
         "Each layer with its compressed size, share, and the build step that made it.\n\n"
         "Example: dockerhub layers python:3.12-slim",
         operation="layers",
-        result=f"{_IMG}:LayerReport",
+        result=f"{_LAYERS}:LayerReport",
         render="dockerhub_cli.render.images:layers",
         progress="Reading the layers of {image}",
         mcp=McpTool(
@@ -899,7 +900,7 @@ COMMANDS: tuple[Command, ...] = (
         "The build steps recorded in the image, aligned to its layers.\n\n"
         "Example: dockerhub history nginx",
         operation="history",
-        result=f"{_IMG}:HistoryReport",
+        result=f"{_LAYERS}:HistoryReport",
         render="dockerhub_cli.render.images:history",
         progress="Reading the history of {image}",
         mcp=McpTool(
@@ -913,7 +914,7 @@ COMMANDS: tuple[Command, ...] = (
         "A Dockerfile reconstructed from the image history (not the original file).\n\n"
         "Example: dockerhub dockerfile redis:7 > Dockerfile.reconstructed",
         operation="dockerfile",
-        result=f"{_IMG}:DockerfileReport",
+        result=f"{_LAYERS}:DockerfileReport",
         render="dockerhub_cli.render.images:dockerfile",
         progress="Reconstructing the Dockerfile of {image}",
         mcp=McpTool(
@@ -929,7 +930,7 @@ COMMANDS: tuple[Command, ...] = (
         "Download size of a pull; with --have, only the layers you do not have yet.\n\n"
         "Example: dockerhub size python:3.12 --have python:3.12-slim",
         operation="pull_size",
-        result=f"{_IMG}:PullSizeReport",
+        result=f"{_LAYERS}:PullSizeReport",
         render="dockerhub_cli.render.images:pull_size",
         progress="Sizing {image}",
         extra=(
@@ -960,7 +961,7 @@ COMMANDS: tuple[Command, ...] = (
         "The raw manifest or index (with --platform: that platform's manifest).\n\n"
         "Example: dockerhub manifest nginx --platform linux/arm64 --json",
         operation="manifest",
-        result=f"{_IMG}:ManifestReport",
+        result=f"{_LAYERS}:ManifestReport",
         render="dockerhub_cli.render.images:manifest",
         progress="Fetching the manifest of {image}",
         warn_notes="always",  # e.g. "schema 1, shown raw": the JSON alone would hide it
@@ -2003,7 +2004,7 @@ COMMANDS: tuple[Command, ...] = (
         "Show where the cache is, its size, and how many entries (and expired ones) it "
         "holds.\n\nExample: dockerhub cache info --json",
         operation="dockerhub_cli.remote.cache_store:cache_info",
-        result="dockerhub_cli.remote.cache_store:CacheInfo",
+        result="dockerhub_cli.models.cache:CacheInfo",
         render="dockerhub_cli.render.cache:cache_info",
     ),
     Command(
@@ -2021,7 +2022,7 @@ COMMANDS: tuple[Command, ...] = (
             ),
         ),
         operation="dockerhub_cli.remote.cache_store:clear_cache",
-        result="dockerhub_cli.remote.cache_store:CacheClearResult",
+        result="dockerhub_cli.models.cache:CacheClearResult",
         render="dockerhub_cli.render.cache:cache_cleared",
     ),
     Command(

@@ -4,7 +4,7 @@
 cache entries. The first run saves its stdout under `<cache dir>/results/<key>.json`; the
 second finds it in `main()` (the console script, `dockerhub_cli.__main__`) and writes it back,
 before Typer, Rich, requests or pydantic are imported. This module imports only the standard
-library (platformdirs, and tomllib when a config file exists, are cheap).
+library (tomllib when a config file exists is cheap; `paths.py` likewise).
 
 The key is a SHA-256 over everything the output can depend on besides registry data: the
 arguments, the version, the DOCKERHUB_* variables and the terminal-related ones, whether stdout
@@ -407,9 +407,9 @@ def _config(env: Mapping[str, str]) -> tuple[list[Any], str | None] | None:
     if explicit:
         path = os.path.expanduser(explicit)
     else:
-        from platformdirs import user_config_dir
+        from dockerhub_cli.paths import user_dir
 
-        path = os.path.join(user_config_dir("dockerhub-cli", appauthor=False), "config.toml")
+        path = os.path.join(user_dir("config", env), "config.toml")
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -450,9 +450,9 @@ def _cache_dir(env: Mapping[str, str], from_config: str | None) -> str:
         return os.path.expanduser(value)
     if from_config:
         return from_config
-    from platformdirs import user_cache_dir
+    from dockerhub_cli.paths import user_dir
 
-    return user_cache_dir("dockerhub-cli", appauthor=False)
+    return user_dir("cache", env)
 
 
 def _docker_config_path(env: Mapping[str, str]) -> str:

@@ -20,17 +20,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from dockerhub_cli import advice, limits
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import InvalidInputError
-from dockerhub_cli.models.core import (
-    Identity,
-    LoginResult,
-    LogoutResult,
-    OrganisationList,
-    PullRateLimit,
-    Readme,
-    RepositoryList,
-    SearchResults,
-    TagList,
-)
 from dockerhub_cli.oci.reference import ImageReference, parse_repository
 from dockerhub_cli.ops.clients import Clients, utc_now
 from dockerhub_cli.remote.circuit import CircuitBreaker
@@ -46,6 +35,16 @@ if TYPE_CHECKING:
 
     from dockerhub_cli.models.cache import WarmReport
     from dockerhub_cli.models.compare import Comparison, UpdateReport
+    from dockerhub_cli.models.core import (
+        Identity,
+        LoginResult,
+        LogoutResult,
+        OrganisationList,
+        PullRateLimit,
+        Readme,
+        RepositoryList,
+        SearchResults,
+    )
     from dockerhub_cli.models.cost import Cost
     from dockerhub_cli.models.files import (
         ExtractResult,
@@ -55,14 +54,13 @@ if TYPE_CHECKING:
         FileListing,
         WasteReport,
     )
-    from dockerhub_cli.models.images import (
+    from dockerhub_cli.models.images import ImageInspection, RepositoryInfo
+    from dockerhub_cli.models.layers import (
         DockerfileReport,
         HistoryReport,
-        ImageInspection,
         LayerReport,
         ManifestReport,
         PullSizeReport,
-        RepositoryInfo,
     )
     from dockerhub_cli.models.pinning import PinReport, SameAsReport, UpgradeReport, WatchReport
     from dockerhub_cli.models.supply import (
@@ -72,6 +70,7 @@ if TYPE_CHECKING:
         VerifyReport,
         VulnerabilityReport,
     )
+    from dockerhub_cli.models.tags import TagList
     from dockerhub_cli.ops.files import Progress as FileProgress
     from dockerhub_cli.ops.hub_catalog import RepoSort, SearchSort
     from dockerhub_cli.ops.tags import TagSort

@@ -107,9 +107,9 @@ def config_path() -> Path:
     env = os.environ.get(CONFIG_ENV, "").strip()
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_config_dir
+    from dockerhub_cli.paths import user_dir
 
-    return Path(user_config_dir("dockerhub-cli", appauthor=False)) / "config.toml"
+    return Path(user_dir("config")) / "config.toml"
 
 
 class ConfigError(Exception):

@@ -28,6 +28,8 @@ DEFAULT_TTLS: dict[str, int] = {
     "repository": 10 * 60,
     "tags": 30 * 60,
     "manifest_by_tag": 60 * 60,
+    # A 404 from Docker Hub's API (a repository or tag it does not know): remote/hub.py.
+    "not_found": 5 * 60,
     # OSV: which vulnerabilities affect a package changes as advisories are published, so the
     # query answer is kept for an hour; an advisory's details (severity, fixes) for a day.
     "osv_query": 60 * 60,
@@ -91,9 +93,9 @@ def default_cache_dir() -> Path:
     env = os.environ.get("DOCKERHUB_CACHE_DIR", "").strip()
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_cache_dir
+    from dockerhub_cli.paths import user_dir
 
-    return Path(user_cache_dir(APP_NAME, appauthor=False))
+    return Path(user_dir("cache"))
 
 
 @dataclass(frozen=True)

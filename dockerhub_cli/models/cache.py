@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.base import Model, empty_list
 
 
 class CacheInfo(Model):
@@ -21,7 +21,7 @@ class CacheInfo(Model):
     )
     redirects: int = 0
     corrupt_files: list[str] = Field(
-        default_factory=list, description="Broken cache files moved aside (safe to delete)"
+        default_factory=empty_list, description="Broken cache files moved aside (safe to delete)"
     )
     results: int = Field(
         default=0, description="Saved command outputs (the result cache), fresh and expired"
@@ -43,14 +43,14 @@ class WarmedImage(Model):
 
     reference: str = Field(description="The image reference, as resolved (registry/repo:tag)")
     sources: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Where it was named: 'argument', or FILE:LINE of a Dockerfile, Compose, "
         "Kubernetes or workflow file",
     )
     digest: str | None = Field(default=None, description="Digest the reference resolved to")
     media_type: str | None = None
     platforms: list[str] = Field(
-        default_factory=list, description="Platforms whose manifest and config are cached"
+        default_factory=empty_list, description="Platforms whose manifest and config are cached"
     )
     manifests: int = Field(default=0, description="Manifests cached (index, platforms, base)")
     configs: int = Field(default=0, description="Image configs cached")
@@ -82,8 +82,8 @@ class WarmReport(Model):
     rows_field: ClassVar[str] = "images"
 
     targets: list[str] = Field(description="The arguments: images and files")
-    images: list[WarmedImage] = Field(default_factory=list)
-    failures: list[WarmFailure] = Field(default_factory=list)
+    images: list[WarmedImage] = Field(default_factory=empty_list)
+    failures: list[WarmFailure] = Field(default_factory=empty_list)
     platforms: int = Field(default=0, description="Platform images cached, over every image")
     requests: int = Field(default=0, description="Network requests made in all")
     bytes: int = Field(default=0, description="Bytes of manifests, configs and layers downloaded")
@@ -91,5 +91,5 @@ class WarmReport(Model):
     fetched: int = Field(default=0, description="Items fetched from the network")
     layers: bool = Field(default=False, description="Whether layer file indexes were warmed")
     jobs: int = Field(default=4, description="Fetches run at the same time")
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = False

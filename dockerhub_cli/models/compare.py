@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.base import Model, empty_list
 
 # -- compare ---------------------------------------------------------------------------------
 
@@ -26,7 +26,7 @@ class ImageSide(Model):
     media_type: str = Field(description="Media type of what the reference resolved to")
     platform: str | None = Field(default=None, description="os/arch[/variant] compared")
     platforms: list[str] = Field(
-        default_factory=list, description="Runnable platforms of the index (empty: no index)"
+        default_factory=empty_list, description="Runnable platforms of the index (empty: no index)"
     )
     created: datetime | None = None
     size: int = Field(description="Compressed size: sum of the layers")
@@ -69,8 +69,8 @@ class ValueDiff(Model):
 
 
 class SetDiff(Model):
-    added: list[str] = Field(default_factory=list, description="Only on the right")
-    removed: list[str] = Field(default_factory=list, description="Only on the left")
+    added: list[str] = Field(default_factory=empty_list, description="Only on the right")
+    removed: list[str] = Field(default_factory=empty_list, description="Only on the left")
 
 
 class ConfigDiff(Model):
@@ -105,8 +105,8 @@ class HistoryStepRef(Model):
 
 class HistoryDiff(Model):
     common_prefix: int = Field(description="Leading build steps identical on both sides")
-    only_left: list[HistoryStepRef] = Field(default_factory=list)
-    only_right: list[HistoryStepRef] = Field(default_factory=list)
+    only_left: list[HistoryStepRef] = Field(default_factory=empty_list)
+    only_right: list[HistoryStepRef] = Field(default_factory=empty_list)
 
 
 class Comparison(Model):
@@ -132,7 +132,7 @@ class Comparison(Model):
     history_diff: HistoryDiff
     layers: list[LayerRow] = Field(description="The two layer lists side by side")
     summary: str
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
@@ -186,13 +186,13 @@ class UpdateReport(Model):
     verdict: str = Field(description="One line for people")
     tag: str | None = Field(default=None, description="The image's tag, if it has one")
     newer_tags: list[str] = Field(
-        default_factory=list, description="Newer tags of the same family, newest first"
+        default_factory=empty_list, description="Newer tags of the same family, newest first"
     )
     newer_tags_total: int = Field(default=0, description="How many there are (list is bounded)")
     tags_complete: bool = Field(
         default=True, description="False when the tag listing was cut short"
     )
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class Model(BaseModel):
-    # Schemas are built on first use: a run imports dozens of result models and uses a few
-    # (building them all was a third of the import time of a cold `inspect`).
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+from dockerhub_cli.models.base import Model as Model
+from dockerhub_cli.models.base import empty_list
+from dockerhub_cli.models.tags import Tag as Tag  # tags.py: `tags` imports only those
+from dockerhub_cli.models.tags import TagList as TagList
 
 
 class SearchResult(Model):
@@ -38,9 +37,9 @@ class SearchResult(Model):
         description="official, verified_publisher, open_source, or null (community)",
     )
     publisher: str | None = None
-    categories: list[str] = Field(default_factory=list, description="Category slugs")
-    architectures: list[str] = Field(default_factory=list)
-    operating_systems: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=empty_list, description="Category slugs")
+    architectures: list[str] = Field(default_factory=empty_list)
+    operating_systems: list[str] = Field(default_factory=empty_list)
     archived: bool | None = Field(default=None, description="The publisher archived it")
     content_type: str | None = Field(default=None, description="image, plugin or extension")
     last_updated: datetime | None = None
@@ -65,7 +64,7 @@ class SearchResults(Model):
         default_factory=dict, description="The filters and sort asked for"
     )
     notes: list[str] = Field(
-        default_factory=list, description="Caveats, e.g. filters the fallback could not apply"
+        default_factory=empty_list, description="Caveats, e.g. filters the fallback could not apply"
     )
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
@@ -90,10 +89,11 @@ class RepositorySummary(Model):
     visibility: str | None = Field(default=None, description="'public' or 'private'")
     repository_type: str | None = None
     content_types: list[str] = Field(
-        default_factory=list, description="image, helm, wasm, plugin, model, unrecognized, ..."
+        default_factory=empty_list,
+        description="image, helm, wasm, plugin, model, unrecognized, ...",
     )
-    media_types: list[str] = Field(default_factory=list)
-    categories: list[str] = Field(default_factory=list)
+    media_types: list[str] = Field(default_factory=empty_list)
+    categories: list[str] = Field(default_factory=empty_list)
     storage_size: int | None = Field(default=None, description="Bytes stored (all tags)")
     status: str | None = None
     archived: bool | None = Field(
@@ -110,7 +110,7 @@ class RepositoryList(Model):
     complete: bool = Field(
         default=False, description="True when every matching repository is listed"
     )
-    notes: list[str] = Field(default_factory=list, description="Caveats about this answer")
+    notes: list[str] = Field(default_factory=empty_list, description="Caveats about this answer")
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
@@ -124,7 +124,7 @@ class Organisation(Model):
     type: str | None = None
     badge: str | None = None
     role: str | None = Field(default=None, description="Your role in it (user_role)")
-    groups: list[str] = Field(default_factory=list, description="Your teams in it")
+    groups: list[str] = Field(default_factory=empty_list, description="Your teams in it")
     plan: str | None = None
     date_joined: datetime | None = None
     profile_url: str | None = None
@@ -136,7 +136,7 @@ class OrganisationList(Model):
     organisations: list[Organisation]
     complete: bool = True
     notes: list[str] = Field(
-        default_factory=list, description="e.g. that your personal namespace is not an org"
+        default_factory=empty_list, description="e.g. that your personal namespace is not an org"
     )
 
 
@@ -154,33 +154,7 @@ class Readme(Model):
         default=True,
         description="Always true: written by the repository's publisher, not by this tool",
     )
-    notes: list[str] = Field(default_factory=list)
-    stale: bool = Field(default=False, description="Served from an expired cache entry")
-
-
-class Tag(Model):
-    name: str
-    digest: str | None = None
-    last_updated: datetime | None = None
-    size: int | None = Field(default=None, description="Compressed size in bytes (one platform)")
-    platforms: list[str] | None = Field(
-        default=None, description="os/arch[/variant] of each image; attestations excluded"
-    )
-    media_type: str | None = None
-    last_pushed: datetime | None = Field(default=None, description="Docker Hub: last push")
-    last_pulled: datetime | None = Field(default=None, description="Docker Hub: last pull")
-
-
-class TagList(Model):
-    repository: str
-    count: int | None = Field(
-        default=None, description="Total tags in the repository (matching --filter) when known"
-    )
-    page: int | None = None
-    tags: list[Tag]
-    source: str = Field(description="'hub' (Docker Hub API) or 'registry' (/v2/<name>/tags/list)")
-    complete: bool = Field(default=False, description="True when every matching tag is listed")
-    notes: list[str] = Field(default_factory=list, description="Caveats about this answer")
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
@@ -240,7 +214,8 @@ class LogoutResult(Model):
     quiet_field: ClassVar[str] = "registry"
     registry: str
     removed_from: list[str] = Field(
-        default_factory=list, description="Where credentials were erased; empty if none were stored"
+        default_factory=empty_list,
+        description="Where credentials were erased; empty if none were stored",
     )
 
 
@@ -253,4 +228,4 @@ class ConfigValue(Model):
 class ConfigReport(Model):
     config_file: str | None = Field(description="The config file read, or null when none exists")
     values: list[ConfigValue]
-    registries: list[dict[str, str | bool | None]] = Field(default_factory=list)
+    registries: list[dict[str, str | bool | None]] = Field(default_factory=empty_list)

@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
-from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.base import Model, empty_list
 from dockerhub_cli.models.images import PlatformInfo
 from dockerhub_cli.text import utf8_safe
 
@@ -61,14 +61,14 @@ class FileListing(Model):
     total_files: int = Field(description="Entries matched (before paging)")
     total_size: int = Field(description="Content bytes of the entries matched")
     deleted: list[Name] = Field(
-        default_factory=list, description="With --layer: paths that layer deletes (whiteouts)"
+        default_factory=empty_list, description="With --layer: paths that layer deletes (whiteouts)"
     )
     opaque: list[Name] = Field(
-        default_factory=list, description="With --layer: directories that layer makes opaque"
+        default_factory=empty_list, description="With --layer: directories that layer makes opaque"
     )
     layers: int = Field(description="Layers in the image")
     download: Download
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = False
 
 
@@ -88,7 +88,7 @@ class FileContent(Model):
     truncated: bool = Field(default=False, description="`text` was cut at the size bound")
     bytes_returned: int = 0
     download: Download
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
 
 
 class Skipped(Model):
@@ -115,19 +115,20 @@ class ExtractResult(Model):
     written: list[FileInfo]
     skipped: list[Skipped]
     links_rewritten: list[RewrittenLink] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Symlinks whose absolute or climbing target was rewritten relative",
     )
     bytes_written: int
     download: Download
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
 
 
 class FileChange(Model):
     path: Name
     change: Literal["added", "removed", "changed"]
     fields: list[str] = Field(
-        default_factory=list, description="What changed: type, sha256, size, mode, uid, gid, link"
+        default_factory=empty_list,
+        description="What changed: type, sha256, size, mode, uid, gid, link",
     )
     before: FileInfo | None = None
     after: FileInfo | None = None
@@ -175,8 +176,8 @@ class PackageDiff(Model):
     upgraded: int = 0
     downgraded: int = 0
     changed: int = 0
-    changes: list[PackageChange] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
+    changes: list[PackageChange] = Field(default_factory=empty_list)
+    notes: list[str] = Field(default_factory=empty_list)
 
 
 class FileDiff(Model):
@@ -198,7 +199,7 @@ class FileDiff(Model):
         "image has either (`notes` says why)",
     )
     download: Download
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = False
 
 
@@ -236,5 +237,5 @@ class WasteReport(Model):
         default=None, description="The CI gate result, when a bound was given"
     )
     download: Download
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = False

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from dockerhub_cli.models.core import Model
+from dockerhub_cli.models.base import Model, empty_list
 
 PinStatus = Literal["pinned", "updated", "ok", "unresolved", "skipped"]
 
@@ -48,7 +48,7 @@ class PinReport(Model):
     files: list[str]
     references: list[PinnedReference]
     changed_files: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Files that were (with --dry-run/--check: would be) rewritten",
     )
     written: bool = Field(description="False with --dry-run or --check: nothing was written")
@@ -58,7 +58,7 @@ class PinReport(Model):
     lookup_failures: int = Field(
         default=0, description="Unresolved references whose registry lookup failed"
     )
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
 
 
 # -- tags --same-as ------------------------------------------------------------------------
@@ -81,13 +81,13 @@ class SameAsReport(Model):
     tag: str
     digest: str = Field(description="What the tag resolves to (index or manifest digest)")
     platform_digests: list[str] = Field(
-        default_factory=list, description="Runnable platform manifest digests of the tag"
+        default_factory=empty_list, description="Runnable platform manifest digests of the tag"
     )
     tags: list[SameTag] = Field(description="Other tags that are the same image")
     checked: int = Field(description="How many tags were compared")
     complete: bool = Field(description="True when every tag of the repository was compared")
     source: str = Field(description="hub (Docker Hub tag listing) or registry (HEAD/GET)")
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
     pattern: str | None = Field(
         default=None, description="The glob the compared tags had to match (tags --filter)"
@@ -105,8 +105,8 @@ class ConfigChange(Model):
 
 class VulnDelta(Model):
     checked: bool = Field(description="False when not looked up (see reason)")
-    fixed: list[str] = Field(default_factory=list, description="IDs in the old tag only")
-    added: list[str] = Field(default_factory=list, description="IDs in the new tag only")
+    fixed: list[str] = Field(default_factory=empty_list, description="IDs in the old tag only")
+    added: list[str] = Field(default_factory=empty_list, description="IDs in the new tag only")
     reason: str | None = None
 
 
@@ -124,7 +124,7 @@ class UpgradeCandidate(Model):
     base_before: str | None = Field(default=None, description="Recorded base of the current")
     base_after: str | None = Field(default=None, description="Recorded base of this tag")
     base_changed: bool | None = Field(default=None, description="Null when neither records one")
-    config_changes: list[ConfigChange] = Field(default_factory=list)
+    config_changes: list[ConfigChange] = Field(default_factory=empty_list)
     breaking: bool = Field(default=False, description="Any config change marked breaking")
     vulnerabilities: VulnDelta
     error: str | None = Field(default=None, description="Why this tag could not be examined")
@@ -142,7 +142,7 @@ class UpgradeReport(Model):
     candidates: list[UpgradeCandidate]
     newer_tags: list[str] = Field(description="Every newer tag of the family, newest first")
     tags_complete: bool = True
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
@@ -159,7 +159,9 @@ class WatchedReference(Model):
     )
     current: str | None = Field(default=None, description="The digest the tag resolves to now")
     moved: bool = Field(description="The tag now resolves to another digest")
-    newer_tags: list[str] = Field(default_factory=list, description="Newer tags of its family")
+    newer_tags: list[str] = Field(
+        default_factory=empty_list, description="Newer tags of its family"
+    )
     status: Literal["unchanged", "moved", "newer", "moved+newer", "new", "error"] = Field(
         description="new: first time seen (recorded, not a change)"
     )
@@ -172,4 +174,4 @@ class WatchReport(Model):
     references: list[WatchedReference]
     changed: bool = Field(description="Something moved or a newer tag appeared")
     state_file: str = Field(description="Where digests of floating references are kept")
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)

@@ -15,9 +15,9 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from dockerhub_cli import limits
-from dockerhub_cli.models.core import Model
-from dockerhub_cli.models.images import DockerfileSource as DockerfileSource  # re-export
+from dockerhub_cli.models.base import Model, empty_list
 from dockerhub_cli.models.images import PlatformInfo
+from dockerhub_cli.models.layers import DockerfileSource as DockerfileSource  # re-export
 
 Severity = Literal["critical", "high", "medium", "low", "unknown"]
 SEVERITY_LEVELS: tuple[str, ...] = limits.SEVERITY_LEVELS  # == get_args(Severity), tested
@@ -71,7 +71,8 @@ class SbomReport(Model):
     attestation_digest: str = Field(description="Digest of the attestation manifest")
     sbom_digest: str = Field(description="Digest of the in-toto statement holding the SBOM")
     sbom_digests: list[str] = Field(
-        default_factory=list, description="Every SPDX statement read (BuildKit may write several)"
+        default_factory=empty_list,
+        description="Every SPDX statement read (BuildKit may write several)",
     )
     spdx_version: str | None = None
     sbom_format: Literal["spdx", "cyclonedx"] = "spdx"
@@ -84,12 +85,12 @@ class SbomReport(Model):
     )
     document_name: str | None = None
     created: datetime | None = None
-    creators: list[str] = Field(default_factory=list)
+    creators: list[str] = Field(default_factory=empty_list)
     package_count: int
     packages_without_purl: int = 0
     counts_by_type: dict[str, int] = Field(description="purl type -> number of packages")
     packages: list[SbomPackage]
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
@@ -129,10 +130,10 @@ class ProvenanceReport(Model):
         default_factory=dict, description="build-arg:NAME values, without the prefix"
     )
     base_images: list[BuildMaterial] = Field(
-        default_factory=list, description="pkg:docker materials other than the frontend image"
+        default_factory=empty_list, description="pkg:docker materials other than the frontend image"
     )
-    materials: list[BuildMaterial] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
+    materials: list[BuildMaterial] = Field(default_factory=empty_list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
@@ -152,7 +153,7 @@ class Vulnerability(Model):
     ecosystem: str | None = Field(
         default=None, description="OSV ecosystem asked (with release: Debian:12, Alpine:v3.20)"
     )
-    fixed_versions: list[str] = Field(default_factory=list)
+    fixed_versions: list[str] = Field(default_factory=empty_list)
     suppressed: bool = Field(
         default=False,
         description="A VEX statement attached to the image says not_affected or fixed",
@@ -164,7 +165,7 @@ class Vulnerability(Model):
         default=None, description="The VEX justification or impact statement"
     )
     vex_document: str | None = Field(default=None, description="Digest of the VEX document")
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=empty_list)
     published: datetime | None = None
     modified: datetime | None = None
     url: str | None = None
@@ -196,7 +197,7 @@ class VulnerabilityReport(Model):
     packages_affected: int
     distro: DistroInfo | None = None
     vex_documents: list[str] = Field(
-        default_factory=list, description="Digests of the OpenVEX documents applied"
+        default_factory=empty_list, description="Digests of the OpenVEX documents applied"
     )
     suppressed: int = Field(
         default=0, description="Findings a VEX statement marks not_affected or fixed (shown)"
@@ -206,8 +207,8 @@ class VulnerabilityReport(Model):
     summary: SeveritySummary = Field(
         description="Counts of every vulnerability found (unfiltered, suppressed ones included)"
     )
-    limitations: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
+    limitations: list[str] = Field(default_factory=empty_list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 
@@ -237,11 +238,11 @@ class Referrer(Model):
     kind: ReferrerKind
     annotations: dict[str, str] = Field(default_factory=dict)
     sources: list[ReferrerSource] = Field(description="Every source that listed it (merged)")
-    tags: list[str] = Field(default_factory=list, description="Tags it was found under")
-    predicate_types: list[str] = Field(default_factory=list)
-    layers: list[ReferrerLayer] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=empty_list, description="Tags it was found under")
+    predicate_types: list[str] = Field(default_factory=empty_list)
+    layers: list[ReferrerLayer] = Field(default_factory=empty_list)
     referrers: list[Referrer] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Artifacts attached to this artifact (e.g. a signature of an SBOM), the "
         "same fields, nested to the report's depth",
     )
@@ -275,7 +276,7 @@ class ReferrersReport(Model):
     artifact_type_filter: str | None = None
     subjects: list[ReferrerSubject]
     referrers: list[Referrer]
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
     depth: int = Field(
         default=1, description="Levels of referrers looked up (1: only the image's own)"
@@ -293,7 +294,7 @@ class SignatureCheck(Model):
     reason: str
     artifact_digest: str = Field(description="Digest of the signature manifest")
     layer_digest: str | None = Field(default=None, description="Digest of the signed payload")
-    sources: list[ReferrerSource] = Field(default_factory=list)
+    sources: list[ReferrerSource] = Field(default_factory=empty_list)
     signed_digest: str | None = Field(
         default=None, description="critical.image.docker-manifest-digest of the payload"
     )
@@ -317,4 +318,4 @@ class VerifyReport(Model):
     )
     trusted_root: str | None = None
     signatures: list[SignatureCheck]
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=empty_list)

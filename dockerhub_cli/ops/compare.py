@@ -40,7 +40,7 @@ from dockerhub_cli.ops.tags import list_tags
 from dockerhub_cli.text import plural
 
 if TYPE_CHECKING:
-    from dockerhub_cli.models.core import TagList
+    from dockerhub_cli.models.tags import TagList
     from dockerhub_cli.oci.manifest import Descriptor, ImageConfig, ImageManifest
     from dockerhub_cli.ops.clients import Clients
     from dockerhub_cli.ops.images import ResolvedImage

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dockerhub_cli.errors import DockerHubError
-from dockerhub_cli.models.images import DockerfileInstruction, DockerfileReport, DockerfileSource
+from dockerhub_cli.models.layers import DockerfileInstruction, DockerfileReport, DockerfileSource
 from dockerhub_cli.oci.history import reconstruct_step
 from dockerhub_cli.ops import supply_chain
 from dockerhub_cli.ops.images import (

@@ -26,21 +26,21 @@ from dockerhub_cli.errors import (
     NotFoundError,
     UpstreamError,
 )
-from dockerhub_cli.models.core import (
-    Organisation,
-    OrganisationList,
-    Readme,
-    RepositoryList,
-    RepositorySummary,
-    SearchResult,
-    SearchResults,
-)
-from dockerhub_cli.models.images import RepositoryInfo
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN, ImageReference, parse_reference
 from dockerhub_cli.oci.timestamp import parse_timestamp
 from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubHTTPError, HubWalk, PaginationLimitError
 
 if TYPE_CHECKING:
+    from dockerhub_cli.models.core import (
+        Organisation,
+        OrganisationList,
+        Readme,
+        RepositoryList,
+        RepositorySummary,
+        SearchResult,
+        SearchResults,
+    )
+    from dockerhub_cli.models.images import RepositoryInfo
     from dockerhub_cli.remote.hub import HubClient
 
 RepoSort = Literal["pulls", "stars", "updated", "name"]
@@ -115,6 +115,8 @@ def repositories(
     content_type: str | None,
     sort: RepoSort,
 ) -> RepositoryList:
+    from dockerhub_cli.models.core import RepositoryList
+
     namespace = check_namespace(namespace)
     if sort not in REPO_SORTS:
         raise InvalidInputError(f"sort must be one of {', '.join(REPO_SORTS)} (got {sort!r})")
@@ -244,6 +246,8 @@ def _sorted_repos(repos: list[RepositorySummary], sort: str) -> list[RepositoryS
 
 
 def _repository_summary(raw: dict[str, Any], namespace: str) -> RepositorySummary:
+    from dockerhub_cli.models.core import RepositorySummary
+
     ns = _text(raw.get("namespace")) or namespace
     name = _text(raw.get("name")) or ""
     is_private = raw.get("is_private") if isinstance(raw.get("is_private"), bool) else None
@@ -276,6 +280,8 @@ def _repository_summary(raw: dict[str, Any], namespace: str) -> RepositorySummar
 
 
 def organisations(hub: HubClient) -> OrganisationList:
+    from dockerhub_cli.models.core import OrganisationList
+
     creds = hub.credentials.lookup(DOCKER_HUB_DOMAIN)
     if creds is None or not hub.signed_in():
         raise AuthError(
@@ -311,6 +317,8 @@ def organisations(hub: HubClient) -> OrganisationList:
 
 
 def _organisation(raw: dict[str, Any]) -> Organisation:
+    from dockerhub_cli.models.core import Organisation
+
     return Organisation(
         name=_text(raw.get("orgname")) or "",
         full_name=_text(raw.get("full_name")),
@@ -369,6 +377,8 @@ def search(
     order: Literal["asc", "desc"] | None,
 ) -> SearchResults:
     """The site's search with its filters; the classic search when it is unavailable."""
+    from dockerhub_cli.models.core import SearchResults
+
     wanted_badges = check_badges(badges)
     if official and "official" not in wanted_badges:
         wanted_badges.append("official")
@@ -494,6 +504,8 @@ def _site_results(
     archs: list[str],
     oses: list[str],
 ) -> SearchResults:
+    from dockerhub_cli.models.core import SearchResults
+
     results = [site_result(r) for r in _results(body)]
     # The filters went to the Hub; check them again where the reply carries the data, so a
     # filter the Hub ignored is never passed off as applied.
@@ -536,6 +548,8 @@ def _overlaps(wanted: list[str], have: list[str]) -> bool:
 
 def classic_result(raw: dict[str, Any]) -> SearchResult:
     """An entry of `/v2/search/repositories/` (API.md A.4.1)."""
+    from dockerhub_cli.models.core import SearchResult
+
     return SearchResult(
         name=str(raw.get("repo_name") or raw.get("name") or ""),
         description=str(raw.get("short_description") or raw.get("description") or ""),
@@ -548,6 +562,8 @@ def classic_result(raw: dict[str, Any]) -> SearchResult:
 
 def site_result(raw: dict[str, Any]) -> SearchResult:
     """An entry of `/api/search/v4` (docker/hub-mcp src/search.ts `searchResult`)."""
+    from dockerhub_cli.models.core import SearchResult
+
     name = _text(raw.get("name")) or _text(raw.get("slug")) or ""
     badge = _text(raw.get("badge"))
     if badge == "none":
@@ -614,6 +630,8 @@ def hub_repository(repository: str) -> tuple[ImageReference, str, str]:
 
 
 def readme(hub: HubClient, repository: str) -> Readme:
+    from dockerhub_cli.models.core import Readme
+
     ref, namespace, name = hub_repository(repository)
     body = hub.repository(namespace, name)
     text = body.get("full_description") if isinstance(body, dict) else None
@@ -673,6 +691,8 @@ def _int_or_none(value: Any) -> int | None:
 
 def repository_info(hub: HubClient, repository: str) -> RepositoryInfo:
     """Docker Hub repository facts. Other registries have no such API: InvalidInputError."""
+    from dockerhub_cli.models.images import RepositoryInfo
+
     ref = parse_reference(repository, default_tag=False)
     ref = ImageReference(ref.domain, ref.path)
     hub_name = ref.hub_namespace_and_name

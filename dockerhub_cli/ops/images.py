@@ -26,18 +26,10 @@ from dockerhub_cli.errors import (
 from dockerhub_cli.models.images import (
     AttestationEntry,
     BaseImageInfo,
-    HaveImage,
-    HistoryReport,
-    HistoryStep,
     ImageConfigInfo,
     ImageInspection,
-    LayerInfo,
-    LayerInsights,
-    LayerReport,
-    ManifestReport,
     PlatformEntry,
     PlatformInfo,
-    PullSizeReport,
 )
 from dockerhub_cli.oci.manifest import (
     ATTESTATION_CONFIG,
@@ -60,9 +52,16 @@ from dockerhub_cli.oci.platform import Platform, parse_platform, platform_matche
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
 from dockerhub_cli.oci.source import parse_source
 from dockerhub_cli.oci.timestamp import parse_timestamp
-from dockerhub_cli.ops.hub_catalog import repository_info
 
 if TYPE_CHECKING:
+    from dockerhub_cli.models.layers import (
+        HaveImage,
+        HistoryReport,
+        HistoryStep,
+        LayerReport,
+        ManifestReport,
+        PullSizeReport,
+    )
     from dockerhub_cli.ops.clients import Clients
     from dockerhub_cli.remote.registry import RawManifest
 
@@ -613,6 +612,8 @@ def inspect_image(clients: Clients, image: str, *, platform: str | None = None) 
     repo_info = None
     tag_facts: dict[str, Any] = {}
     if ref.hub_namespace_and_name is not None:
+        from dockerhub_cli.ops.hub_catalog import repository_info  # Docker Hub only
+
         try:
             repo_info = repository_info(clients.hub, ref.repository)
         except DockerHubError as exc:
@@ -755,6 +756,8 @@ def history_steps(
     manifest: ImageManifest, config: ImageConfig
 ) -> tuple[list[HistoryStep], list[str]]:
     """History entries aligned to layers as Docker does: empty-layer steps take no layer."""
+    from dockerhub_cli.models.layers import HistoryStep
+
     steps: list[HistoryStep] = []
     notes: list[str] = []
     next_layer = 0
@@ -785,6 +788,8 @@ def history_steps(
 
 
 def layer_report(clients: Clients, image: str, *, platform: str | None = None) -> LayerReport:
+    from dockerhub_cli.models.layers import LayerInfo, LayerInsights, LayerReport
+
     resolved = resolve_image(clients, image, platform)
     manifest, config = resolved.require()
     steps, notes = history_steps(manifest, config)
@@ -866,6 +871,8 @@ def _base_layers(
 
 
 def history_report(clients: Clients, image: str, *, platform: str | None = None) -> HistoryReport:
+    from dockerhub_cli.models.layers import HistoryReport
+
     resolved = resolve_image(clients, image, platform)
     manifest, config = resolved.require()
     steps, _ = history_steps(manifest, config)
@@ -888,6 +895,7 @@ def pull_size_report(
     platform: str | None = None,
     have: list[str] | None = None,
 ) -> PullSizeReport:
+    from dockerhub_cli.models.layers import HaveImage, PullSizeReport
     from dockerhub_cli.text import human_size
 
     have = have or []
@@ -959,6 +967,8 @@ def _unparsed_manifest(
     """`dockerhub manifest` is the raw view: a schema 1 or otherwise unknown manifest is shown
     as it is (verified against its digest like any other), with a warning saying why the other
     commands refuse it."""
+    from dockerhub_cli.models.layers import ManifestReport
+
     client = clients.client_for(ref)
     raw = client.get_manifest(ref, ref.digest) if ref.digest else client.get_tag_manifest(ref)
     body = load_json(raw.body, f"manifest {ref.familiar_name}@{raw.digest}")
@@ -977,6 +987,8 @@ def _unparsed_manifest(
 def manifest_report(clients: Clients, image: str, *, platform: str | None = None) -> ManifestReport:
     """The manifest or index the reference resolves to, as JSON; with `platform`, the chosen
     platform's image manifest (its index digest alongside)."""
+    from dockerhub_cli.models.layers import ManifestReport
+
     ref = parse_source(image)
     if platform is None:
         try:

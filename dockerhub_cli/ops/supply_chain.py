@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from dockerhub_cli.errors import NoAttestationError, UpstreamError
-from dockerhub_cli.models.images import DockerfileSource, PlatformInfo
+from dockerhub_cli.models.images import PlatformInfo
+from dockerhub_cli.models.layers import DockerfileSource
 from dockerhub_cli.models.supply import (
     BuildMaterial,
     DistroInfo,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from dockerhub_cli import limits
 from dockerhub_cli.errors import InvalidInputError
-from dockerhub_cli.models.core import Tag, TagList
+from dockerhub_cli.models.tags import Tag, TagList
 from dockerhub_cli.oci.platform import format_platform
 from dockerhub_cli.oci.reference import ImageReference
 from dockerhub_cli.oci.timestamp import parse_timestamp

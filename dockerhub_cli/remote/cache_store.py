@@ -29,11 +29,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from dockerhub_cli import advice
 from dockerhub_cli.errors import InvalidInputError, LocalFileError, NetworkError
-from dockerhub_cli.models.cache import CacheClearResult, CacheInfo
 from dockerhub_cli.text import redact_url
 
 if TYPE_CHECKING:
     from dockerhub_cli.config.settings import Settings
+    from dockerhub_cli.models.cache import CacheClearResult, CacheInfo
 
 log = logging.getLogger("dockerhub_cli.cache")
 
@@ -384,6 +384,7 @@ def _backend_error(settings: Settings, exc: Exception) -> NetworkError:
 
 def cache_info(settings: Settings) -> CacheInfo:
     from dockerhub_cli import result_cache
+    from dockerhub_cli.models.cache import CacheInfo
 
     kind = backend_kind(settings)
     backend = open_backend(settings)
@@ -420,6 +421,7 @@ def cache_info(settings: Settings) -> CacheInfo:
 def clear_cache(settings: Settings, *, expired_only: bool = False) -> CacheClearResult:
     """Empty the HTTP cache and the saved command outputs built from it (result cache)."""
     from dockerhub_cli import result_cache
+    from dockerhub_cli.models.cache import CacheClearResult
 
     kind = backend_kind(settings)
     backend = open_backend(settings)

@@ -3,11 +3,20 @@
 Anonymous by default. With credentials (DOCKERHUB_USERNAME + DOCKERHUB_TOKEN, or config.json)
 the PAT/password is exchanged for a short-lived JWT (`POST /v2/auth/token`, falling back to the
 deprecated `/v2/users/login`): a raw PAT sent as Bearer is refused by the Hub.
+
+Negative facts: the HTTP cache stores only 200s, so a name the Hub API does not know (a
+docker.io repository served by the registry alone, a tag the Hub has no page for) would cost
+the same requests on every run. A 404 from the Hub is therefore kept in the same HTTP cache,
+under its request's key, for `[cache.ttls] not_found` seconds (5 minutes by default; 0 keeps
+none), marked with whose answer it was (anonymous, or a hash of the signed-in user name): a
+cached 404 is believed only by the same identity, anyone else asks again. `--no-cache` asks
+again and stores the new answer; `--offline` answers from it like from any cached entry.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -42,6 +51,8 @@ JWT_DEFAULT_LIFETIME = 600.0
 # The search API of Docker Hub's web site (the one docker/hub-mcp calls): badges, categories,
 # architectures, operating systems, sort. Undocumented: callers fall back to /v2/search.
 SEARCH_V4_PATH = "/api/search/v4"
+# The response header a cached Hub 404 carries: whose answer it is (`HubClient._answered_for`).
+NOT_FOUND_FOR = "X-Hubscope-Not-Found-For"
 
 
 class PaginationLimitError(AuthError):
@@ -163,6 +174,19 @@ class HubClient:
         response = self.transport.request(
             "GET", url, params=params, headers=headers, what=what, max_bytes=MAX_PAGE_BYTES
         )
+        identity = self._answered_for(authorization)
+        if _cached_not_found(response) and response.headers.get(NOT_FOUND_FOR) != identity:
+            # Another identity's "not found" (a private repository is a 404 to anonymous
+            # callers): ask the Hub again, and keep its answer for this identity.
+            response = self.transport.request(
+                "GET",
+                url,
+                params=params,
+                headers=headers,
+                what=what,
+                max_bytes=MAX_PAGE_BYTES,
+                refresh=True,
+            )
         if response.status_code == 401 and authorization:
             # The JWT may have been revoked or expired early: log in once more.
             with self._lock:
@@ -171,6 +195,9 @@ class HubClient:
             response = self.transport.request(
                 "GET", url, params=params, headers=headers, what=what, max_bytes=MAX_PAGE_BYTES
             )
+            identity = self._answered_for(headers["Authorization"])
+        if response.status_code == 404 and not _cached_not_found(response):
+            self._remember_not_found(response, identity)
         self.check(response, what)
         try:
             return json_body(response)
@@ -180,6 +207,22 @@ class HubClient:
                 f"Docker Hub sent a reply that is {_why(exc)} for {what}",
                 hint=f"try again later; use {advice.param('debug')} to see the request",
             ) from None
+
+    def _answered_for(self, authorization: str | None) -> str:
+        """Whose answer a Hub reply is: "anonymous" when no JWT was sent, else a hash of the
+        signed-in user name (the cache holds no user names, and never a secret)."""
+        creds = self.credentials.lookup(DOCKER_HUB_DOMAIN) if authorization else None
+        if creds is None:
+            return "anonymous"
+        return "user:" + hashlib.sha256(creds.username.encode()).hexdigest()[:16]
+
+    def _remember_not_found(self, response: requests.Response, identity: str) -> None:
+        """Keep a Hub 404 in the HTTP cache for the `not_found` TTL (see the module's doc)."""
+        seconds = int(self.settings.ttls.get("not_found", NOT_FOUND_TTL))
+        if seconds <= 0:
+            return
+        response.headers[NOT_FOUND_FOR] = identity
+        self.transport.remember(response, seconds)
 
     def check(self, response: requests.Response, what: str) -> None:
         if response.status_code < 300:
@@ -343,6 +386,14 @@ class HubClient:
             params={"custom_boosted_results": "true", **params},
             what=f"search results for {params.get('query')!r}",
         )
+
+
+# The default of `[cache.ttls] not_found` (config/settings.py DEFAULT_TTLS).
+NOT_FOUND_TTL = 300
+
+
+def _cached_not_found(response: requests.Response) -> bool:
+    return response.status_code == 404 and bool(getattr(response, "from_cache", False))
 
 
 def _page_results(body: Any) -> list[dict[str, Any]]:

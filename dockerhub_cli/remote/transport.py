@@ -44,12 +44,32 @@ from dockerhub_cli.errors import (
     RateLimitedError,
     UpstreamError,
 )
+from dockerhub_cli.lean_imports import without_unused_backends
 from dockerhub_cli.remote.cost import CostCounter, Meter
-from dockerhub_cli.remote.lean_imports import without_unused_backends
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
 
 with without_unused_backends():
     from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
+
+
+def _signatures_computed_once() -> bool:
+    """requests-cache filters keyword arguments through `inspect.signature` of the same
+    constructors on every request (`requests_cache._utils.split_kwargs`, twice per cache hit:
+    a quarter of a warm lookup). A function's signature does not change, so it is computed
+    once per function. True when in place (a test fails if a requests-cache upgrade moves it)."""
+    import functools
+    import inspect
+
+    from requests_cache import _utils
+
+    current = getattr(_utils, "signature", None)
+    if current is inspect.signature:
+        _utils.signature = functools.lru_cache(maxsize=256)(inspect.signature)  # type: ignore[attr-defined]
+        return True
+    return getattr(current, "__wrapped__", None) is inspect.signature
+
+
+_signatures_computed_once()
 
 if TYPE_CHECKING:
     from dockerhub_cli.remote.circuit import CircuitBreaker
@@ -275,7 +295,9 @@ def _deadline_pools() -> dict[str, type]:
         budget = current_budget()
         if budget is None:
             return base.getresponse(self)
-        watch = _WATCHDOG.watch(max(0.0, budget.remaining()) + _DEADLINE_GRACE, self)
+        # Shut down at the deadline itself: the grace a body gets (`read_capped`) is for bytes
+        # already on their way, and a status line not yet complete at the deadline is not.
+        watch = _WATCHDOG.watch(budget.remaining(), self)
         try:
             return base.getresponse(self)
         finally:
@@ -308,9 +330,11 @@ class _Watchdog:
     """One daemon thread that shuts down the connections whose deadline passed while they
     waited for a status line (`_deadline_pools`). It replaced a `threading.Timer` per
     request: starting a thread cost more than a loopback request, 50 of them per 50-page
-    listing. Entries are `[when, seq, _, connection]`; a cancelled one has no connection."""
+    listing. Entries are `[when, seq, _, connection]`; a cancelled one has no connection.
+    The thread sleeps until the nearest deadline (`_due`), on `clock` (tests inject one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self._cond = threading.Condition()
         self._heap: list[list[Any]] = []
         self._seq = 0
@@ -319,7 +343,7 @@ class _Watchdog:
     def watch(self, delay: float, connection: Any) -> list[Any]:
         with self._cond:
             self._seq += 1
-            entry = [time.monotonic() + delay, self._seq, None, connection]
+            entry = [self.clock() + max(0.0, delay), self._seq, None, connection]
             heapq.heappush(self._heap, entry)
             if self._thread is None or not self._thread.is_alive():  # first use, or forked
                 self._thread = threading.Thread(
@@ -330,20 +354,24 @@ class _Watchdog:
                 self._cond.notify()  # sooner than what the thread sleeps for
             return entry
 
+    def _due(self) -> tuple[list[Any], float | None]:
+        """(the connections whose deadline has come, seconds until the next live deadline or
+        None when there is none); cancelled entries are dropped. Call it holding `_cond`."""
+        heap, now, due = self._heap, self.clock(), []
+        while heap and (heap[0][3] is None or heap[0][0] <= now):
+            connection = heapq.heappop(heap)[3]
+            if connection is not None:
+                due.append(connection)
+        return due, (heap[0][0] - now if heap else None)
+
     def _run(self) -> None:
         with self._cond:
             while True:
-                while self._heap and self._heap[0][3] is None:
-                    heapq.heappop(self._heap)
-                if not self._heap:
-                    self._cond.wait()
-                    continue
-                wait = self._heap[0][0] - time.monotonic()
-                if wait > 0:
+                due, wait = self._due()
+                for connection in due:
+                    _abort(connection)
+                if not due:
                     self._cond.wait(wait)
-                    continue
-                connection = heapq.heappop(self._heap)[3]
-                _abort(connection)
 
 
 _WATCHDOG = _Watchdog()
@@ -708,8 +736,131 @@ def _redact_url(url: str) -> str:
     return url
 
 
+# What requests' `merge_environment_settings` reads for an http(s) URL: the proxy variables
+# (lowercase first, as urllib does), CGI's REQUEST_METHOD (which disables HTTP_PROXY) and the
+# CA bundle variables.
+_ENVIRONMENT_NAMES = (
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "REQUEST_METHOD",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
+_MEMO_SIZE = 4096
+
+
+class _KeyMemo:
+    """requests-cache's `create_key` (its public `key_fn` hook), remembered for bodiless
+    requests: normalising the URL (url-normalize) and hashing was a sixth of a warm cache
+    lookup, and a process asks for the same few URLs again and again. The memo's key holds
+    everything `create_key` reads of such a request (method, URL, `verify`, the matched
+    headers' values) and of the settings; anything else (a body, `match_headers=True`, an
+    unprepared Request) is keyed afresh. Checked against `create_key` itself in the tests."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[Any, ...], str] = {}
+
+    def __call__(
+        self,
+        request: Any,
+        ignored_parameters: Any = None,
+        match_headers: Any = False,
+        serializer: Any = None,
+        content_root_key: str | None = None,
+        **request_kwargs: Any,
+    ) -> str:
+        from requests_cache.cache_keys import create_key
+
+        def compute() -> str:
+            return create_key(
+                request,
+                ignored_parameters=ignored_parameters,
+                match_headers=match_headers,
+                serializer=serializer,
+                content_root_key=content_root_key,
+                **request_kwargs,
+            )
+
+        if (
+            request.body
+            or match_headers is True
+            or not isinstance(request, requests.PreparedRequest)
+        ):
+            return compute()
+        headers = request.headers
+        try:
+            memo_key = (
+                request.method,
+                request.url,
+                bool(request_kwargs.get("verify", True)),
+                tuple(headers.get(name) for name in match_headers or ()),
+                tuple(ignored_parameters or ()),
+                id(serializer),
+                content_root_key,
+            )
+            found = self._memo.get(memo_key)
+        except TypeError:  # something unhashable: no memo
+            return compute()
+        if found is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[memo_key] = compute()
+        return found
+
+
+class _KeychainOnly(requests.auth.AuthBase):
+    """The session's own auth, which adds nothing: with it set, requests no longer looks up
+    ~/.netrc for every request without `auth=` (a file read per cache hit) and never puts
+    credentials from it on the wire: they come only from the keychain (remote/keychain.py)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
 class _Session(CachedSession):
     """The CachedSession whose redirects follow the credential policy (remote/auth.py)."""
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        """requests' own, remembered per host while the variables it reads are unchanged: it
+        scanned the whole environment twice for proxies on every request, cache hits
+        included (a quarter of a warm lookup)."""
+        if proxies or not self.trust_env:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        import os
+
+        parts = urlsplit(url)
+        environ = os.environ
+        try:
+            key = (
+                parts.scheme,
+                parts.netloc,
+                stream,
+                verify,
+                cert,
+                tuple(map(environ.get, _ENVIRONMENT_NAMES)),
+                tuple(self.proxies.items()),
+                self.stream,
+                self.verify,
+                self.cert,
+            )
+            memo: dict[Any, Any] = self.__dict__.setdefault("_environment_memo", {})
+            found = memo.get(key)
+        except TypeError:  # an unhashable setting: no memo
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if found is None:
+            found = super().merge_environment_settings(url, {}, stream, verify, cert)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = found
+        return {**found, "proxies": dict(found["proxies"])}
 
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: Any) -> None:
         """On a redirect, keep Authorization only where `CredentialPolicy.keeps_on_redirect`
@@ -745,8 +896,10 @@ def build_session(
         allowable_codes=(200,),
         match_headers=["Accept"],
         stale_if_error=False,
+        key_fn=_KeyMemo(),
     )
     session.headers["User-Agent"] = USER_AGENT
+    session.auth = _KeychainOnly()
     # --no-cache reads nothing from the cache but still writes what it fetched (each request
     # is sent with force_refresh, see Transport.request): the next plain run sees that answer.
     adapter = MeteredAdapter(
@@ -953,12 +1106,14 @@ class Transport:
         what: str = "",
         max_bytes: int = MAX_RESPONSE_BYTES,
         kind: str = "",
+        refresh: bool = False,
     ) -> requests.Response:
         """Send one request. `what` names the thing asked for, for error messages; `kind` is
         its kind for the cost counters (default: from the method and URL, `remote/cost.py`).
 
         `cacheable=False` never reads or writes the cache (tokens, logins); `cache_only=True`
-        answers from the cache or with a 504 response, never from the network. The request
+        answers from the cache or with a 504 response, never from the network; `refresh=True`
+        does not read the cache (as `--no-cache`) but stores the answer. The request
         (redirects and retries included) ends within DOCKERHUB_TIMEOUT seconds of wall-clock
         time, and reads at most `max_bytes` of body (the cap for its kind).
 
@@ -991,6 +1146,7 @@ class Transport:
                 allow_redirects=allow_redirects,
                 stream=stream,
                 what=what,
+                refresh=refresh,
             )
         finally:
             _budgets.current = outer
@@ -1011,6 +1167,7 @@ class Transport:
         allow_redirects: bool,
         stream: bool,
         what: str,
+        refresh: bool = False,
     ) -> requests.Response:
         kwargs: dict[str, Any] = {
             "headers": dict(headers or {}),
@@ -1032,7 +1189,7 @@ class Transport:
             warnings.simplefilter("ignore", InsecureRequestWarning)
         if not cacheable:
             _never_cache(kwargs)
-        elif self.settings.no_cache:
+        elif self.settings.no_cache or refresh:
             kwargs["force_refresh"] = True
         if self.settings.offline:
             if not cacheable:
@@ -1141,7 +1298,8 @@ class Transport:
             # "Not on Docker Hub", "no such tag": an answer too (often printed as a warning).
             # It is not in the HTTP cache (only 200s are), but a saved result built on it
             # may be replayed for as long as a repository's facts are trusted.
-            ttl = max(1, int(self.settings.ttls.get("repository", 600)))
+            # As long as the Hub's 404s are kept in the HTTP cache (remote/hub.py).
+            ttl = max(1, int(self.settings.ttls.get("not_found", 300)))
             self._reuse_until(time.time() + ttl)
             return
         if expired or not stored or self.session.settings.disabled:
@@ -1204,6 +1362,20 @@ class Transport:
             self.session.cache.save_response(response, cache_key=self._key(method, url, headers))
         except Exception as exc:  # noqa: BLE001 - best effort: the next call pays one request
             log.debug("could not store a copy in the cache: %s", exc)
+
+    def remember(self, response: requests.Response, seconds: int) -> None:
+        """Cache an answer the session does not store (only 200s are), such as a 404, under
+        the key of the request that got it, for `seconds`; a fresh entry is then answered like
+        any other (`--offline` included), an expired one asked again."""
+        if seconds <= 0 or self.session.settings.disabled:
+            return
+        first = response.history[0] if response.history else response
+        try:
+            key = str(self.session.cache.create_key(first.request))
+        except Exception as exc:  # noqa: BLE001 - best effort: the next call asks again
+            log.debug("could not key a cache entry: %s", exc)
+            return
+        self.renew(key, response, seconds)
 
     def renew(self, key: str, cached: Any, seconds: int) -> None:
         """Give an expired entry a new lifetime after the server confirmed it is current."""

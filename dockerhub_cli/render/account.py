@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-
 from dockerhub_cli.render import markup_text
 
 if TYPE_CHECKING:
@@ -21,6 +19,8 @@ if TYPE_CHECKING:
 
 
 def _pairs(console: Console, rows: list[tuple[str, str]]) -> None:
+    from rich.table import Table
+
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")  # paths are copied: fold them, never cut them
@@ -111,6 +111,8 @@ def logout_result(result: LogoutResult, console: Console) -> None:
 
 
 def config_report(result: ConfigReport, console: Console) -> None:
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("KEY", no_wrap=True)
     table.add_column("VALUE", overflow="fold")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-
 from dockerhub_cli.render import human_size, plural
 
 if TYPE_CHECKING:
@@ -15,6 +13,8 @@ if TYPE_CHECKING:
 
 
 def cache_info(info: CacheInfo, console: Console) -> None:
+    from rich.table import Table
+
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")  # the location is copied: fold it, never cut it
@@ -49,6 +49,7 @@ _WARM_STYLE = {"ok": "green", "partial": "yellow", "failed": "red"}
 
 
 def warm_report(r: WarmReport, console: Console) -> None:
+    from rich.table import Table
     from rich.text import Text
 
     from dockerhub_cli.text import plural, visible

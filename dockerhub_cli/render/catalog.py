@@ -9,13 +9,12 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from dockerhub_cli.render import human_count, markup_text, relative_time
 from dockerhub_cli.text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from dockerhub_cli.models.core import OrganisationList, Readme, RepositoryList
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
 from dockerhub_cli.render import (
     bar_chars,
     human_size,
@@ -50,6 +48,8 @@ def _json(value: Any) -> str:
 
 
 def comparison(r: Comparison, console: Console) -> None:
+    from rich.table import Table
+
     t = Table(box=None, header_style="bold", pad_edge=False)
     t.add_column("", style="bold", no_wrap=True)
     t.add_column("LEFT", overflow="fold")
@@ -147,6 +147,8 @@ SIZE_BAR_WIDTH = 40  # cells for the bigger image in `compare`
 def _size_picture(r: Comparison, console: Console) -> None:
     """Both sizes as bars on one scale: the bytes of layers the images share, then each one's
     own layers (what a pull of it adds on top of the other)."""
+    from rich.table import Table
+
     biggest = max(r.left.size, r.right.size)
     if biggest <= 0:
         return

@@ -8,9 +8,6 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-from rich.table import Table
-
 from dockerhub_cli.render import bar, display_copy, raw_model
 from dockerhub_cli.text import human_size, plural, short_digest, visible
 
@@ -32,6 +29,8 @@ WASTE_BAR_WIDTH = 12  # cells for the biggest offender in `waste`
 
 
 def _name(f: FileInfo) -> str:
+    from rich.markup import escape
+
     name = escape(f.path or "/")
     if f.type == "dir":
         return f"[bold blue]{name}/[/]"
@@ -54,6 +53,8 @@ def download_line(d: Download) -> str:
 
 
 def _notes(notes: list[str], console: Console) -> None:
+    from rich.markup import escape
+
     for note in notes:
         console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
@@ -63,6 +64,8 @@ PLAIN_SAMPLE = 1000  # rows read before the plain columns' widths are fixed
 
 
 def files(result: FileListing, console: Console) -> None:
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in _FILE_COLUMNS:
         table.add_column(column, justify="right" if column in ("SIZE", "LAYER") else "left")
@@ -125,6 +128,8 @@ files.plain_rows = files_plain  # type: ignore[attr-defined]
 
 
 def _files_footer(result: FileListing, console: Console) -> None:
+    from rich.markup import escape
+
     for path in result.deleted:
         console.print(f"[red]deleted[/]  {escape(path)}", highlight=False)
     for path in result.opaque:
@@ -144,11 +149,14 @@ def _files_footer(result: FileListing, console: Console) -> None:
 
 def _shown(text: str) -> str:
     """A string of a raw model as a display copy has it: visible, then markup-escaped."""
+    from rich.markup import escape
+
     return escape(visible(text))
 
 
 @raw_model  # a copy of every written entry (110k of a rootfs) took seconds: strings shown here
 def extract(result: ExtractResult, console: Console) -> None:
+
     console.print(
         f"wrote {_entries(len(result.written))} ({human_size(result.bytes_written)}) "
         f"to {_shown(result.directory)}",
@@ -174,6 +182,8 @@ def extract(result: ExtractResult, console: Console) -> None:
 
 
 def _change_detail(c: FileChange) -> str:
+    from rich.markup import escape
+
     if c.change != "changed" or c.before is None or c.after is None:
         f = c.after or c.before
         return human_size(f.size) if f and f.type == "file" else (f.type if f else "")
@@ -195,6 +205,9 @@ _MARK = {"added": "[green]+[/]", "removed": "[red]-[/]", "changed": "[yellow]~[/
 
 
 def diff(result: FileDiff, console: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("")
     table.add_column("PATH", overflow="fold")
@@ -227,6 +240,9 @@ _PACKAGE_MARK = {
 
 
 def _packages(p: PackageDiff, console: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     source = "SBOM attestations" if p.source == "sbom" else "package databases"
     if p.changes:
         table = Table(box=None, pad_edge=False, header_style="bold")
@@ -256,6 +272,9 @@ def _packages(p: PackageDiff, console: Console) -> None:
 
 
 def waste(result: WasteReport, console: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     console.print(
         f"[bold]efficiency {result.efficiency:.1%}[/]: {human_size(result.wasted_bytes)} of "
         f"{human_size(result.total_bytes)} of file content is overwritten or deleted by later "

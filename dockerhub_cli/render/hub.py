@@ -6,16 +6,15 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-from rich.text import Text
-
 from dockerhub_cli.render import human_count, human_size, raw_model, relative_time, short_digest
 from dockerhub_cli.text import visible, visible_line
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
-    from dockerhub_cli.models.core import SearchResult, SearchResults, TagList
+    from dockerhub_cli.models.core import SearchResult, SearchResults
+    from dockerhub_cli.models.tags import TagList
 
 
 _BADGE_WORDS = {
@@ -26,6 +25,8 @@ _BADGE_WORDS = {
 
 
 def search_results(result: SearchResults, console: Console) -> None:
+    from rich.table import Table
+
     from dockerhub_cli.render.catalog import plain
 
     rows: list[tuple[SearchResult, str, str]] = []
@@ -78,6 +79,9 @@ def search_results(result: SearchResults, console: Console) -> None:
 
 @raw_model  # every cell and the footer go through visible(); cells are Text, not markup
 def tag_list(result: TagList, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     has_meta = any(t.digest or t.size or t.last_updated for t in result.tags)
     rows = (
         [

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-
 from dockerhub_cli.render import (
     bar,
     human_count,
@@ -23,15 +21,13 @@ LAYER_BAR_WIDTH = 16  # cells for the largest layer in `layers`
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dockerhub_cli.models.images import (
+    from dockerhub_cli.models.images import ImageInspection, PlatformInfo, RepositoryInfo
+    from dockerhub_cli.models.layers import (
         DockerfileReport,
         HistoryReport,
-        ImageInspection,
         LayerReport,
         ManifestReport,
-        PlatformInfo,
         PullSizeReport,
-        RepositoryInfo,
     )
 
 
@@ -88,6 +84,8 @@ def _words(values: list[str] | None) -> str:
 
 
 def inspection(r: ImageInspection, console: Console) -> None:
+    from rich.table import Table
+
     t = kv_table()
     t.add_row("Reference", r.reference)
     t.add_row("Digest", r.digest)
@@ -174,6 +172,8 @@ def repository(info: RepositoryInfo, console: Console) -> None:
 
 
 def layers(r: LayerReport, console: Console) -> None:
+    from rich.table import Table
+
     console.print(f"[bold]{r.reference}[/bold] {_platform(r.platform)} {r.digest}", soft_wrap=True)
     t = Table(box=None, header_style="bold", pad_edge=False)
     t.add_column("#", justify="right")
@@ -218,6 +218,8 @@ def layers(r: LayerReport, console: Console) -> None:
 
 
 def history(r: HistoryReport, console: Console) -> None:
+    from rich.table import Table
+
     console.print(f"[bold]{r.reference}[/bold] {_platform(r.platform)} {r.digest}", soft_wrap=True)
     t = Table(box=None, header_style="bold", pad_edge=False)
     t.add_column("#", justify="right")

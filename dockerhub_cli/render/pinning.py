@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-from rich.text import Text
-
 from dockerhub_cli.render import human_size, relative_time, short_digest
 from dockerhub_cli.text import plural, visible
 
@@ -25,6 +22,9 @@ _PIN_STYLE = {
 
 
 def pin_report(r: PinReport, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("FILE:LINE", no_wrap=True)
     table.add_column("STATUS", no_wrap=True)
@@ -53,6 +53,9 @@ def diff_text(r: PinReport) -> str:
 
 
 def same_as_report(r: SameAsReport, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     console.print(Text(visible(f"{r.repository}:{r.tag} is {r.digest}")))
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("TAG", no_wrap=True)
@@ -77,6 +80,9 @@ def same_as_report(r: SameAsReport, console: Console) -> None:
 
 
 def upgrade_report(r: UpgradeReport, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     family = f" (family {r.family})" if r.family else ""
     console.print(Text(visible(f"{r.reference}{family}: {len(r.newer_tags)} newer tags")))
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -125,6 +131,9 @@ _WATCH_STYLE = {
 
 
 def watch_report(r: WatchReport, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("REFERENCE", overflow="fold")
     table.add_column("STATUS", no_wrap=True)

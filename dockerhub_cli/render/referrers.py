@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.tree import Tree
-
 from dockerhub_cli.render import human_size, short_digest
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.tree import Tree
 
     from dockerhub_cli.models.supply import Referrer, ReferrersReport, VerifyReport
 
@@ -60,6 +59,8 @@ def _add_referrer(node: Tree, ref: Referrer) -> None:
 
 
 def referrers(r: ReferrersReport, console: Console) -> None:
+    from rich.tree import Tree
+
     root = Tree(f"{r.reference} [dim]{r.digest}[/dim]", guide_style="dim")
     for subject in r.subjects:
         attached = [x for x in r.referrers if x.subject == subject.digest]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-
 from dockerhub_cli.render import kv_table, relative_time, short_digest
 
 if TYPE_CHECKING:
@@ -23,6 +21,8 @@ SEVERITY_STYLE = {
 
 
 def sbom(r: SbomReport, console: Console) -> None:
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("NAME", overflow="fold")
     table.add_column("VERSION", overflow="fold")
@@ -100,6 +100,8 @@ def provenance(r: ProvenanceReport, console: Console) -> None:
 
 
 def vulns(r: VulnerabilityReport, console: Console) -> None:
+    from rich.table import Table
+
     if r.vulnerabilities:
         table = Table(box=None, pad_edge=False, header_style="bold")
         table.add_column("SEVERITY", no_wrap=True)

@@ -78,16 +78,14 @@ from dockerhub_cli.models.files import (
     FileListing,
     WasteReport,
 )
-from dockerhub_cli.models.images import (
+from dockerhub_cli.models.images import ImageInspection, PlatformInfo, RepositoryInfo
+from dockerhub_cli.models.layers import (
     DockerfileReport,
     HistoryReport,
-    ImageInspection,
     LayerInsights,
     LayerReport,
     ManifestReport,
-    PlatformInfo,
     PullSizeReport,
-    RepositoryInfo,
 )
 from dockerhub_cli.models.pinning import SameAsReport, SameTag, UpgradeReport
 from dockerhub_cli.models.supply import (

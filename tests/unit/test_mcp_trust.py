@@ -19,12 +19,8 @@ from dockerhub_cli.mcp.server import (
     mark_publisher_data,
     unmark_publisher_data,
 )
-from dockerhub_cli.models.images import (
-    ImageConfigInfo,
-    ImageInspection,
-    ManifestReport,
-    PlatformEntry,
-)
+from dockerhub_cli.models.images import ImageConfigInfo, ImageInspection, PlatformEntry
+from dockerhub_cli.models.layers import ManifestReport
 from tests.unit import registry_fixtures as fx
 from tests.unit.test_mcp_server import ANSWERS, DIGEST, PLATFORM, FakeService
 

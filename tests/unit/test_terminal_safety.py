@@ -90,6 +90,7 @@ def _result_type(method_name: str) -> Any:
     for module in (
         "models.core",
         "models.images",
+        "models.layers",
         "models.compare",
         "models.supply",
         "models.files",
