@@ -2,7 +2,8 @@
 
 Named by the command spec (`McpTool.adjust`): READMEs and the compare layer table are cut to a
 page, and a note says how to get the rest (`page`). SBOM packages and vulnerabilities are paged
-by the service (ops/paging.py), for the CLI and the tools alike. Also the
+by the service (ops/paging.py), for the CLI and the tools alike; the files tools' entries and
+changes by the same pager (mcp/files_tools.py). Also the
 MCP words for a vulnerability check without an SBOM (`no_sbom_error`).
 """
 
@@ -25,7 +26,6 @@ __all__ = [
     "more_repositories_note",
     "more_tags_note",
     "no_sbom_error",
-    "page_of",
 ]
 from dockerhub_cli.errors import DockerHubError, NoAttestationError
 from dockerhub_cli.models.compare import Comparison
@@ -53,28 +53,6 @@ def no_sbom_error(exc: DockerHubError, image: str) -> str | None:
         f"{image}: {NO_SBOM_VULNS}: nothing was looked up, so the image may have any number "
         f"of vulnerabilities ({why}). What would produce one: {HOW_TO_GET_AN_SBOM}."
     )
-
-
-def page_of(
-    items: list[Any], args: dict[str, Any], *, what: str, tool: str, default_limit: int
-) -> tuple[list[Any], str | None]:
-    """One page of `items` and, when the list was cut, a note saying how to get the rest."""
-    page, limit = args.get("page", 1), args.get("limit", default_limit)
-    total = len(items)
-    if page == 1 and total <= limit:
-        return items, None
-    start = (page - 1) * limit
-    shown = items[start : start + limit]
-    pages = max(1, -(-total // limit))
-    if not shown:
-        return shown, (
-            f"page {page} is past the end: {total} {what} in {pages} page(s) of {limit}; "
-            f"call {tool} with page=1"
-        )
-    note = f"showing {what} {start + 1}-{start + len(shown)} of {total} (page {page} of {pages})"
-    if start + len(shown) < total:
-        note += f"; more exist: call {tool} again with page={page + 1}"
-    return shown, note
 
 
 def bound_comparison(result: Comparison, args: dict[str, Any]) -> Comparison:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from dockerhub_cli import limits
-from dockerhub_cli.mcp.bounds import page_of
 from dockerhub_cli.models.files import FileContent, FileDiff, FileListing, WasteReport
 from dockerhub_cli.oci.reference import parse_reference
+from dockerhub_cli.ops.paging import page_of
 
 
 def _ref(args: dict[str, Any]) -> str:
@@ -51,11 +51,15 @@ def waste(s: Any, **args: Any) -> WasteReport:
     return result
 
 
+def _page(args: dict[str, Any]) -> dict[str, Any]:
+    """The tools' `page` and `limit` (default DEFAULT_FILE_PAGE_SIZE) for ops/paging, the pager
+    of the SBOM and vulnerability lists too: its notes name the next page as advice, worded
+    for a model by the server ("call docker_list_files again with page=2")."""
+    return {"page": args.get("page", 1), "limit": args.get("limit", limits.DEFAULT_FILE_PAGE_SIZE)}
+
+
 def bound_files(result: FileListing, args: dict[str, Any]) -> FileListing:
-    shown, note = page_of(
-        result.files, args, what="entries", tool="docker_list_files",
-        default_limit=limits.DEFAULT_FILE_PAGE_SIZE,
-    )  # fmt: skip
+    shown, note = page_of(result.files, what="entries", command="files", **_page(args))
     if note is None:
         return result
     note += " (total_files and total_size cover them all)"
@@ -64,10 +68,7 @@ def bound_files(result: FileListing, args: dict[str, Any]) -> FileListing:
 
 def bound_diff(result: FileDiff, args: dict[str, Any]) -> FileDiff:
     result = _bound_packages(result, args.get("page", 1))
-    shown, note = page_of(
-        result.changes, args, what="changes", tool="docker_diff_files",
-        default_limit=limits.DEFAULT_FILE_PAGE_SIZE,
-    )  # fmt: skip
+    shown, note = page_of(result.changes, what="changes", command="diff", **_page(args))
     if note is None:
         return result
     note += " (totals cover them all)"

@@ -663,8 +663,9 @@ class Tool:
                 if special is not None:
                     raise _tool_error(special, outcome_of(exc)) from None
                 raise
-            result = advice.word_model(result, lambda text: model_words(text, command))
-            return (adjust(result, values) if adjust is not None else result), stats
+            if adjust is not None:  # bounded first: a note it adds is worded with the rest
+                result = adjust(result, values)
+            return advice.word_model(result, lambda text: model_words(text, command)), stats
 
         result, stats = self.limits.run(tool_spec.name, work)
         cost = stats.cost.to_dict() if stats is not None else None

@@ -246,6 +246,11 @@ class Referrer(Model):
         description="Artifacts attached to this artifact (e.g. a signature of an SBOM), the "
         "same fields, nested to the report's depth",
     )
+    already_shown: bool = Field(
+        default=False,
+        description="This artifact is listed elsewhere in the tree (reached again through a "
+        "cycle, or attached to two subjects): its own referrers are listed there, not here",
+    )
 
 
 class ReferrerSubject(Model):

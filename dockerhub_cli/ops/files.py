@@ -336,15 +336,11 @@ def _with_config(clients: Clients, resolved: ResolvedImage) -> ResolvedImage:
     cached forever (an artifact's config that is not an image config leaves it unknown)."""
     from dataclasses import replace
 
-    from dockerhub_cli.errors import NotAnImageError
-    from dockerhub_cli.ops.images import fetch_config
+    from dockerhub_cli.ops.images import platform_config
 
     assert resolved.manifest is not None
-    try:
-        config = fetch_config(clients, resolved.reference, resolved.manifest)
-    except (NotAnImageError, OfflineCacheMissError):  # --offline on an index cached before
-        return resolved
-    return replace(resolved, config=config)
+    config = platform_config(clients, resolved.reference, resolved.manifest)
+    return resolved if config is None else replace(resolved, config=config)
 
 
 class Capture:

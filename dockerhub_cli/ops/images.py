@@ -18,6 +18,7 @@ from dockerhub_cli.errors import (
     InvalidInputError,
     NotAnImageError,
     NotFoundError,
+    OfflineCacheMissError,
     PlatformNotFoundError,
     UnsupportedMediaTypeError,
     UpstreamError,
@@ -406,14 +407,16 @@ def resolve_image(
             )
         manifest, manifest_fetched = fetched.parsed, fetched
     else:
-        if not with_manifest:
-            return base
         descriptor = None
         assert isinstance(top.parsed, ImageManifest)
         manifest, manifest_fetched = top.parsed, top
+        if explicit:
+            config = check_single_platform(clients, ref, top, wanted, strict=with_config)
+        if not with_manifest:
+            return replace(base, config=config) if config is not None else base
     if config is None and with_config:
         config = fetch_config(clients, ref, manifest)
-    resolved = ResolvedImage(
+    return ResolvedImage(
         reference=ref,
         digest=top.digest,
         media_type=top.media_type,
@@ -428,10 +431,48 @@ def resolve_image(
         config=config,
         expanded=expanded,
     )
-    if descriptor is None and explicit and config is not None and config.architecture:
+
+
+def check_single_platform(
+    clients: Clients,
+    ref: ImageReference,
+    top: FetchedManifest,
+    wanted: Platform,
+    *,
+    strict: bool = False,
+) -> ImageConfig | None:
+    """An explicit platform checked against a single manifest, whose config is the only place
+    it names its platform (one GET, cached forever): PlatformNotFoundError (exit 3) when they
+    differ, so every command answers a wrong --platform alike. The config is returned; with
+    `strict` False one that is not an image config (an artifact) is None and not checked."""
+    assert isinstance(top.parsed, ImageManifest)
+    manifest = top.parsed
+    config = (
+        fetch_config(clients, ref, manifest) if strict else platform_config(clients, ref, manifest)
+    )
+    if config is not None and config.architecture:
         if select_platform(wanted, [(config.platform, None)]) is None:
+            resolved = ResolvedImage(
+                reference=ref,
+                digest=top.digest,
+                media_type=top.media_type,
+                top=top,
+                requested_platform=wanted,
+                config=config,
+            )
             raise _platform_error(resolved, wanted)
-    return resolved
+    return config
+
+
+def platform_config(
+    clients: Clients, ref: ImageReference, manifest: ImageManifest
+) -> ImageConfig | None:
+    """The config of a single manifest, read for its platform only: None when it is not an
+    image config (an artifact: its platform is unknown) or when --offline lacks it."""
+    try:
+        return fetch_config(clients, ref, manifest)
+    except (NotAnImageError, OfflineCacheMissError):
+        return None
 
 
 def _platform_error(resolved: ResolvedImage, wanted: Platform) -> PlatformNotFoundError:

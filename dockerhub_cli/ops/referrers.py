@@ -162,6 +162,7 @@ class _Found:
     manifest: ImageManifest | None = None
     unreadable: bool = False
     children: list[_Found] = field(default_factory=list)  # referrers of this artifact
+    already_shown: bool = False  # listed elsewhere in the tree: its referrers are not repeated
 
 
 @dataclass
@@ -210,13 +211,15 @@ def discover(
     looks up what is attached to the artifacts found, level by level (`_Found.children`; the
     `artifact_type` filter applies to the image's own referrers only)."""
     from dockerhub_cli.oci.platform import select_platform
-    from dockerhub_cli.ops.images import requested_platform, resolve_top
+    from dockerhub_cli.ops.images import check_single_platform, requested_platform, resolve_top
 
     ref = parse_source(image)
     top = resolve_top(clients, ref)
     notes: list[str] = []
     subjects: list[tuple[str, str, str | None]] = [(top.digest, top.media_type, None)]
     index = top.parsed if isinstance(top.parsed, ImageIndex) else None
+    if index is None and platform is not None:
+        check_single_platform(clients, ref, top, requested_platform(clients, platform))
     if index is not None:
         runnable = [d for d in index.runnable if d.platform]
         if platform is not None or not all_platforms:
@@ -308,6 +311,9 @@ def discover(
         results = [f for f in results if _artifact_type(f) == artifact_type]
     order = {s: n for n, (s, _, _) in enumerate(subjects)}
     results.sort(key=lambda f: (order.get(f.subject, 99), _kind(f), f.descriptor.digest))
+    shown = {s for s, _, _ in subjects}  # every digest listed so far
+    for entry in results:
+        _mark_shown(entry, shown)
     if depth > 1:
         _nested(
             clients,
@@ -316,7 +322,7 @@ def discover(
             depth,
             api=supported is True,
             tag_names=set(names),
-            seen={s for s, _, _ in subjects},
+            shown=shown,
             notes=notes,
         )
     counts = {s: sum(1 for f in results if f.subject == s) for s, _, _ in subjects}
@@ -387,15 +393,16 @@ def _nested(
     *,
     api: bool,
     tag_names: set[str],
-    seen: set[str],
+    shown: set[str],
     notes: list[str],
 ) -> None:
     """Fill `children` of each artifact in `level`, then of theirs, down to `depth` levels in
-    all. An artifact digest is looked up once (a tag fallback can name a cycle), at most
-    MAX_NESTED_LOOKUPS of them, each with at most MAX_REFERRERS_PER_SUBJECT referrers."""
+    all. An artifact digest is looked up once: one listed already (`shown`: a tag fallback
+    can name a cycle) is marked `already_shown` and not descended into. At most
+    MAX_NESTED_LOOKUPS lookups, each with at most MAX_REFERRERS_PER_SUBJECT referrers."""
     lookups = 0
     for _ in range(depth - 1):
-        parents = [p for p in level if p.descriptor.digest not in seen]
+        parents = [p for p in level if not p.already_shown]
         if not parents:
             return
         if lookups + len(parents) > MAX_NESTED_LOOKUPS:
@@ -408,7 +415,6 @@ def _nested(
         for parent in parents:
             lookups += 1
             digest = parent.descriptor.digest
-            seen.add(digest)
             found: dict[tuple[str, str], _Found] = {}
 
             def add(
@@ -439,8 +445,18 @@ def _nested(
             for entry in found.values():
                 load_manifest(clients, ref, entry, notes)
             parent.children = sorted(found.values(), key=lambda f: (_kind(f), f.descriptor.digest))
+            for child in parent.children:
+                _mark_shown(child, shown)
             next_level.extend(parent.children)
         level = next_level
+
+
+def _mark_shown(entry: _Found, shown: set[str]) -> None:
+    """Mark `entry` if its digest is listed already (a cycle through a tag fallback, the
+    image itself, or one artifact attached to two subjects): it is not descended into."""
+    digest = entry.descriptor.digest
+    entry.already_shown = digest in shown
+    shown.add(digest)
 
 
 def load_manifest(
@@ -625,6 +641,7 @@ def _model(entry: _Found) -> Referrer:
             for layer in (manifest.layers if manifest else [])
         ],
         referrers=[_model(child) for child in entry.children],
+        already_shown=entry.already_shown,
     )
 
 

@@ -360,7 +360,8 @@ def verify_report(
         )
     found = discover(clients, image, platform=platform, all_platforms=False, read_manifests=False)
     if platform is not None:
-        digest = next(s.digest for s in found.subjects if s.platform is not None)
+        # the chosen platform manifest; a single manifest (checked by discover) is the image
+        digest = next((s.digest for s in found.subjects if s.platform is not None), found.digest)
     else:
         digest = found.digest
     options = SigstoreOptions(trusted_root, identity, issuer)

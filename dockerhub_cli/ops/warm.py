@@ -361,7 +361,7 @@ def _failure(target: str, what: str, exc: DockerHubError) -> WarmFailure:
 
 
 def _top_call(run: _Run, image: _Image, wanted: Platform | None) -> Callable[[], None]:
-    from dockerhub_cli.ops.images import expand_index, resolve_top
+    from dockerhub_cli.ops.images import check_single_platform, expand_index, resolve_top
 
     def fetch() -> int:
         top = resolve_top(run.clients, image.ref)
@@ -372,6 +372,8 @@ def _top_call(run: _Run, image: _Image, wanted: Platform | None) -> Callable[[],
                 raise NotAnImageError(f"{image.ref} is neither an image nor an index")
             image.manifests.append((None, top.parsed))
             size = _config_of(run, image, top.parsed, None)
+            if wanted is not None:  # a single manifest: its config names its platform
+                check_single_platform(run.clients, image.ref, top, wanted)  # (cached now)
         else:
             size = 0
             image.entries = _chosen(expanded, wanted)

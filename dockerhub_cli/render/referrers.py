@@ -39,7 +39,10 @@ def _count(rows: list[Referrer]) -> int:
 
 def _add_referrer(node: Tree, ref: Referrer) -> None:
     """One artifact under its subject, then what is attached to it, one level further in."""
-    branch = node.add(_referrer_label(ref))
+    label = _referrer_label(ref)
+    if ref.already_shown:
+        label += " [dim](already shown in this tree)[/dim]"
+    branch = node.add(label)
     for key in ("org.opencontainers.image.created", "vnd.docker.reference.type"):
         if key in ref.annotations:
             branch.add(f"[dim]{key}: {ref.annotations[key]}[/dim]")

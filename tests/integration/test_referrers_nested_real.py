@@ -95,6 +95,21 @@ def test_nested_referrers_from_the_tag_fallback_and_cosign_tags(image_pusher: Im
     assert level2["vex"]["digest"] == vex.digest
     assert {r["subject"] for r in level2["vex"]["referrers"]} == {vex.digest}
     assert [s["referrers"] for s in data["subjects"]] == [1]  # the image's own only
+    # the SBOM reached again through the VEX document's fallback tag is marked, only it
+    again = next(r for r in level2["vex"]["referrers"] if r["kind"] == "sbom")
+    assert again["digest"] == sbom.digest and again["already_shown"] is True
+
+    def marked(rows: list[dict]) -> list[str]:
+        return [m for r in rows for m in ([r["digest"]] if r["already_shown"] else [])] + [
+            m for r in rows for m in marked(r["referrers"])
+        ]
+
+    assert marked(data["referrers"]) == [sbom.digest]
+    # deeper: the cycle is not followed (the SBOM's signature and VEX are not listed again)
+    code, out, _ = run("referrers", ref, "--json", "--depth", "5")
+    deep = json.loads(out)
+    assert code == 0 and _tree(deep["referrers"]) == _tree(data["referrers"])
+    assert marked(deep["referrers"]) == [sbom.digest]
 
     # --depth bounds it: 1 is the image's own referrers, as before nested ones were listed
     code, out, _ = run("referrers", ref, "--json", "--depth", "1")
@@ -122,6 +137,9 @@ def test_nested_referrers_from_the_tag_fallback_and_cosign_tags(image_pusher: Im
     assert sig_indent == vex_indent > sbom_indent
     assert vex_sig_indent > vex_indent
     assert "(+4 attached to those)" in out
+    again_at, again_indent = indent("sbom", vex_at)
+    assert again_indent == vex_sig_indent and "(already shown in this tree)" in lines[again_at]
+    assert sum("already shown" in line for line in lines) == 1
 
 
 @pytest.fixture

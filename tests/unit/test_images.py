@@ -121,6 +121,30 @@ def test_single_docker_manifest(rsps, reg, service) -> None:
     assert info.value.available == ["linux/amd64"]
 
 
+@pytest.mark.parametrize(
+    "needs",
+    [{}, {"with_config": False}, {"with_manifest": False}],
+    ids=["config", "no-config", "no-manifest"],
+)
+def test_single_manifest_checks_an_explicit_platform_whatever_is_needed(
+    rsps, reg, service, needs: dict[str, bool]
+) -> None:
+    """`files`/`waste`/`diff`/... (no config needed) and `sbom`/`provenance` (no manifest
+    needed) refuse a wrong --platform on a single manifest as `inspect` does: its config is
+    read once for the check (cached), and the default platform is not checked."""
+    reg.gitea("1.0")
+    ref = "registry.example.com/team/app:1.0"
+    with pytest.raises(PlatformNotFoundError) as info:
+        resolve_image(service.clients, ref, "linux/s390x", **needs)
+    assert info.value.available == ["linux/amd64"]
+    assert "no image for platform linux/s390x" in info.value.message
+    resolved = resolve_image(service.clients, ref, "linux/amd64", **needs)
+    assert resolved.config is not None and resolved.platform_source == "config"
+    blob_gets = [c for c in rsps.calls if "/blobs/" in c.request.url]
+    assert len(blob_gets) == 1  # the config, once: the second check read it from the cache
+    resolve_image(service.clients, ref, None, **needs)  # the default: nothing to choose
+
+
 def test_reference_with_digest_skips_head(rsps, reg, service) -> None:
     reg.gitea()
     service.inspect(f"registry.example.com/team/app@{fx.GITEA_MANIFEST_DIGEST}")

@@ -1513,7 +1513,42 @@ async def test_list_files_pages_and_says_so(client: Client, fake: FakeService) -
     data = result.structured_content
     assert data is not None and [f["path"] for f in data["files"]] == ["etc/f0", "etc/f1"]
     assert data["total_files"] == 3
-    assert any("page=2" in n for n in data["notes"])
+    # the one pager (ops/paging, as for SBOM packages), its advice worded for a model
+    assert data["notes"][-1] == (
+        "showing entries 1-2 of 3 (page 1 of 2); more exist: call docker_list_files again "
+        "with page=2 (total_files and total_size cover them all)"
+    )
+    last = await client.call_tool(
+        "docker_list_files", {"repository": "alpine:3.20", "limit": 2, "page": 2}
+    )
+    assert last.structured_content is not None
+    assert [f["path"] for f in last.structured_content["files"]] == ["etc/f2"]
+    assert last.structured_content["notes"][-1].startswith("showing entries 3-3 of 3 (page 2")
+    past = await client.call_tool(
+        "docker_list_files", {"repository": "alpine:3.20", "limit": 2, "page": 5}
+    )
+    assert past.structured_content is not None and past.structured_content["files"] == []
+    assert past.structured_content["notes"][-1].startswith(
+        "page 5 is past the end: 3 entries in 2 page(s) of 2; call docker_list_files with page=1"
+    )
+    whole = await client.call_tool("docker_list_files", {"repository": "alpine:3.20"})
+    assert whole.structured_content is not None and len(whole.structured_content["files"]) == 3
+    assert not any("showing" in n for n in whole.structured_content["notes"])
+
+
+async def test_diff_files_pages_with_the_same_pager(client: Client, fake: FakeService) -> None:
+    fake.answers["diff_files"] = fake.answers["diff_files"].model_copy(
+        update={"changes": [FileChange(path=f"p{i}", change="added") for i in range(3)]}
+    )
+    result = await client.call_tool(
+        "docker_diff_files", {"image1": "a:1", "image2": "a:2", "limit": 2, "page": 1}
+    )
+    data = result.structured_content
+    assert data is not None and [c["path"] for c in data["changes"]] == ["p0", "p1"]
+    assert data["notes"][-1] == (
+        "showing changes 1-2 of 3 (page 1 of 2); more exist: call docker_diff_files again "
+        "with page=2 (totals cover them all)"
+    )
 
 
 def test_the_sdk_span_per_message_is_dropped_only_when_it_goes_nowhere(
