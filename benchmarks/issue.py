@@ -418,6 +418,21 @@ def mcp_rows(
     )
     rows.append(
         [
+            "`serve-mcp`: CPU per call at 32 concurrent, client / server "
+            "(the SDK client shares the cores: it bounds calls/s)",
+            f"{mine.client_cpu_us.get(32, float('nan')):.0f} / "
+            f"{mine.server_cpu_us.get(32, float('nan')):.0f} µs",
+            peer_text(
+                lambda f: (
+                    f"{f.client_cpu_us.get(32, float('nan')):.0f} / "
+                    f"{f.server_cpu_us.get(32, float('nan')):.0f} µs"
+                )
+            ),
+            "",
+        ]
+    )
+    rows.append(
+        [
             "`tools/list` size",
             f"{mine.tools_list_bytes / 1024:.1f} KB, {mine.tools} tools",
             peer_text(lambda f: f"{f.tools_list_bytes / 1024:.1f} KB, {f.tools} tools"),

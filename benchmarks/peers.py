@@ -131,10 +131,34 @@ class Figures:
     first_call_ms: float = float("nan")
     warm_ms: float = float("nan")
     per_second: dict[int, float] = field(default_factory=dict)
+    # CPU per call in each concurrent run, µs: the benchmark's own client (the Python SDK,
+    # sharing the cores) and the server process (nan where /proc is missing)
+    client_cpu_us: dict[int, float] = field(default_factory=dict)
+    server_cpu_us: dict[int, float] = field(default_factory=dict)
     errors: int = 0
     upstream_requests: int = 0
     calls: int = 0
     note: str = ""
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's running children, from /proc (nan
+    without it): the server a benchmark spawned, while it runs."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+        pids = set()
+        for tid in tasks:
+            with open(f"/proc/self/task/{tid}/children", encoding="ascii") as f:
+                pids.update(f.read().split())
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in pids:
+            with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def measure(
@@ -190,11 +214,14 @@ def measure(
                         errors += bool(r.is_error)
 
                 total = max(calls, width * 8)
+                c0, s0 = time.process_time(), children_cpu()
                 t0 = time.perf_counter()
                 async with anyio.create_task_group() as tg:
                     for _ in range(total):
                         tg.start_soon(one)
                 out.per_second[width] = total / (time.perf_counter() - t0)
+                out.client_cpu_us[width] = (time.process_time() - c0) / total * 1e6
+                out.server_cpu_us[width] = (children_cpu() - s0) / total * 1e6
                 out.errors += errors
                 out.calls += total
             out.upstream_requests = count_upstream()
