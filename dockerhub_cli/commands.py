@@ -720,8 +720,7 @@ COMMANDS: tuple[Command, ...] = (
                     ("verified-publisher", "verified_publisher"),
                 ),
                 mcp="badges",
-                mcp_help="Only trusted content with any of these badges: official, "
-                "verified_publisher, open_source.",
+                mcp_help="Only trusted content with any of these badges.",
                 pass_if_set=True,
             ),
             _filter_values(
@@ -783,10 +782,9 @@ COMMANDS: tuple[Command, ...] = (
         reads=("search",),
         mcp=McpTool(
             "docker_search_images",
-            "Search Docker Hub repositories by words, with filters on badge, category, "
-            "architecture and OS, sorted by best match, pulls or update time: names, "
-            "descriptions, stars, pulls, badge, publisher, a page at a time (`count` is the "
-            "total).",
+            "Search Docker Hub repositories by words, filtered by badge, category, architecture "
+            "and OS: names, descriptions, stars, pulls, badge, publisher, a page at a time "
+            "(`count` is the total).",
         ),
         progress="Searching Docker Hub for {query!r}",
         warn_notes=True,
@@ -829,8 +827,8 @@ COMMANDS: tuple[Command, ...] = (
             ),
             Param(
                 "sort",
-                help="updated (newest first; the default on Docker Hub), name (A-Z; the default "
-                "on other registries) or semver (newest version first).",
+                help="updated (newest first; Docker Hub's default), name (A-Z; other "
+                "registries' default) or semver (newest version first).",
                 flags=("--sort",),
                 choices=limits.TAG_SORTS,
                 mcp="sort",
@@ -921,8 +919,7 @@ COMMANDS: tuple[Command, ...] = (
             "docker_get_dockerfile",
             "A Dockerfile reconstructed from the image history (not the original file: COPY "
             "sources, build args and multi-stage steps are not recorded). When the image "
-            "carries SLSA provenance, `original` says where the real Dockerfile lives "
-            "(repository, commit, path, URL).",
+            "carries SLSA provenance, `original` says where the real Dockerfile lives.",
         ),
     ),
     _image_command(
@@ -1119,7 +1116,7 @@ COMMANDS: tuple[Command, ...] = (
             "docker_list_namespaces",
             "List the organisations (namespaces) of the signed-in Docker Hub account, with "
             "your role and teams; your personal namespace is not among them. Needs "
-            "credentials: anonymous calls get an authentication error, never an empty list.",
+            "credentials (anonymous: an authentication error, never an empty list).",
         ),
         progress="Listing your organisations",
         warn_notes=True,
@@ -1258,8 +1255,8 @@ COMMANDS: tuple[Command, ...] = (
         mcp=McpTool(
             "docker_get_vulnerabilities",
             "Known vulnerabilities (OSV) of the packages in the image's SBOM attestation, "
-            "severest first, with fixed versions. Without an SBOM it is an error, "
-            f"{NO_SBOM_VULNS} (built with --sbom=true, an image has one). A result states "
+            "severest first, with fixed versions. An image without one is an error: "
+            f"{NO_SBOM_VULNS} (docker build --sbom=true adds one). A result states "
             "packages_scanned and `limitations` (no OSV match is not proof of safety); "
             "`summary` counts every finding; `vulnerabilities` is paginated.",
             on_error=f"{_BOUNDS}:no_sbom_error",
@@ -1303,8 +1300,7 @@ COMMANDS: tuple[Command, ...] = (
                 minimum=1,
                 maximum=limits.MAX_REFERRER_DEPTH,
                 mcp="depth",
-                mcp_help="Levels of nested referrers to list (1: only the image's own; 2 adds "
-                "artifacts attached to those, e.g. a signature of an SBOM).",
+                mcp_help="Levels of nested referrers (1: the image's own only).",
             ),
         ),
         mcp=McpTool(
@@ -1333,8 +1329,8 @@ COMMANDS: tuple[Command, ...] = (
             ),
             Param(  # the same operation keyword: a model gives the key itself, not a path
                 "key",
-                help="The cosign public key as PEM text (-----BEGIN PUBLIC KEY----- ...). "
-                "Without it cosign signatures are reported unverifiable.",
+                help="The cosign public key as PEM text. Without it cosign signatures are "
+                "reported unverifiable.",
                 max_length=limits.MAX_PUBLIC_KEY_LENGTH,
                 pattern=r"^\s*-----BEGIN",
                 pattern_help="PEM text starting with -----BEGIN PUBLIC KEY-----",
@@ -1752,9 +1748,8 @@ COMMANDS: tuple[Command, ...] = (
         mcp=McpTool(
             "docker_find_same_tags",
             'The other tags of a repository that are the same image as `tag` (answers "which '
-            'version is latest?"): matched by index digest, or, for an index rebuilt over the '
-            "same images, by its per-platform manifest digests (or config digests, off Docker "
-            "Hub); `matched_by` says which.",
+            'version is latest?"), matched by index, per-platform manifest or config digests; '
+            "`matched_by` says which.",
         ),
         mcp_call=f"{_PIN}:same_tags",
     ),
@@ -1794,7 +1789,7 @@ COMMANDS: tuple[Command, ...] = (
         ),
         mcp=McpTool(
             "docker_upgrade_advice",
-            "Newer tags in the tag's family (same suffix, same precision: 1.27 -> 1.28) and "
+            "Newer tags in the tag's family (1.27 -> 1.28, same suffix) and "
             "what moving to each means: bytes to download, base image change, config changes "
             "that can break a deployment, age, and with vulns=true the vulnerabilities fixed "
             "and added (needs SBOMs).",

@@ -9,14 +9,13 @@ from the cache: a pin must be current). With `--platform`, the index is then fet
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dockerhub_cli.atomic import replace_file
 from dockerhub_cli.errors import DockerHubError, InvalidInputError, InvalidReferenceError
 from dockerhub_cli.models.pinning import PinnedReference, PinReport
 from dockerhub_cli.oci.pinfiles import (
@@ -314,15 +313,4 @@ def _write_atomic(path: str, text: str) -> None:
     """Write beside the file, then rename over it (keeping its mode): a crash leaves the old
     file or the new one, never half of one."""
     target = Path(path)
-    mode = target.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_file(target, text.encode("utf-8"), durable=True, mode=target.stat().st_mode & 0o7777)

@@ -18,13 +18,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dockerhub_cli.atomic import replace_file
 from dockerhub_cli.errors import DockerHubError, InvalidInputError
 from dockerhub_cli.models.pinning import WatchedReference, WatchReport
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
@@ -260,15 +260,6 @@ def _save_state(path: Path, checked: dict[str, dict[str, Any]], notes: list[str]
                 )
                 state = dict(ordered[-MAX_STATE_ENTRIES:])
             body = json.dumps({"version": 1, "references": state}, indent=1, sort_keys=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".watch-state.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(body)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            replace_file(path, body, durable=True, prefix=".watch-state.")
     except OSError as exc:
         notes.append(f"could not save the watch state to {path}: {exc.strerror or exc}")

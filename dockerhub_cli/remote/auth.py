@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -131,20 +130,10 @@ def write_private_file(path: Path, data: bytes) -> None:
     """Write `data` to `path` atomically: a random temp name created exclusively (mkstemp:
     O_CREAT|O_EXCL, mode 0600, so a planted file or symlink is never followed), then renamed
     over `path` (a symlink at `path` is replaced, not written through)."""
-    import tempfile
+    from dockerhub_cli.atomic import replace_file
 
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    replace_file(path, data)
 
 
 def _public_part(challenge: Challenge) -> Challenge | None:

@@ -9,13 +9,12 @@ A layer is immutable (its digest names its bytes), so what we learn by reading i
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dockerhub_cli.atomic import replace_file
 from dockerhub_cli.errors import DockerHubError, NetworkError, UpstreamError
 from dockerhub_cli.oci.layer import LayerIndex, StaleIndexFormat
 
@@ -137,13 +136,6 @@ class IndexStore:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="ascii") as fh:  # mkstemp makes it 0600
-                    index.write_lines(fh)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            replace_file(path, index.write_lines, encoding="ascii", prefix=".tmp-")
         except OSError as exc:  # a cache that cannot be written never fails the command
             log.warning("could not save the file index of %s: %s", index.digest, exc)

@@ -25,13 +25,13 @@ import logging
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dockerhub_cli.atomic import replace_file
 from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN
 
@@ -406,17 +406,7 @@ class CredentialStore:
     def _replace_config(self, config: dict[str, object]) -> None:
         self.config_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = self._target()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(config, handle, indent="\t")
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_file(path, json.dumps(config, indent="\t") + "\n", durable=True)
         try:  # the rename itself survives a crash once the directory is on disk
             dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
         except OSError:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dockerhub_cli.atomic import replace_file
 from dockerhub_cli.oci.pkgdb import InstalledPackage
 
 if TYPE_CHECKING:
@@ -68,14 +67,9 @@ class PackageDbStore:
         }
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp makes it 0600
-                    json.dump(body, fh, ensure_ascii=False, separators=(",", ":"))
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            replace_file(
+                path, json.dumps(body, ensure_ascii=False, separators=(",", ":")), prefix=".tmp-"
+            )
         except OSError as exc:  # a cache that cannot be written never fails the command
             log.warning("could not save the package list %s: %s", sha256, exc)
 

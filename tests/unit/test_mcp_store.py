@@ -226,8 +226,9 @@ async def test_tools_list_is_small_and_keeps_output_schemas(
     _, client = server_and_client
     listed = await client.list_tools()
     wire = len(listed.model_dump_json(by_alias=True, exclude_none=True).encode())
-    # 143 KB before the compact schemas; issue 19 asks for 24 KB (see docs/mcp.md).
-    assert wire < 26_000, wire
+    # 143 KB before the compact schemas; issue 19 asks for under 24 KB (see docs/mcp.md): a new
+    # parameter pays for its description by shortening another.
+    assert wire < 24 * 1024, wire
     for tool in listed.tools:
         assert tool.output_schema and tool.output_schema["type"] == "object", tool.name
         assert tool.output_schema["properties"], tool.name
