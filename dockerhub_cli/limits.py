@@ -23,6 +23,21 @@ SEVERITY_LEVELS: tuple[str, ...] = ("critical", "high", "medium", "low", "unknow
 TAG_SORTS: tuple[str, ...] = ("updated", "name", "semver")
 # pin/watch/cache warm --kind (oci.pinfiles.FileKind; a test checks the two agree)
 FILE_KINDS: tuple[str, ...] = ("dockerfile", "compose", "kubernetes", "workflow")
+# The kinds of request a cost counts, in the order they are shown (remote/cost.py counts them
+# without pydantic; models/cost.py's `by_kind` keys are a subset).
+REQUEST_KINDS: tuple[str, ...] = (
+    "manifest_get",
+    "manifest_head",
+    "blob",
+    "blob_head",
+    "tag_list",
+    "referrers",
+    "ping",
+    "token",
+    "hub_api",
+    "osv",
+    "other",
+)
 REPO_SORTS: tuple[str, ...] = ("pulls", "stars", "updated", "name")
 SEARCH_SORTS: tuple[str, ...] = ("pulls", "updated")
 SEARCH_ORDERS: tuple[str, ...] = ("asc", "desc")

@@ -9,20 +9,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-# The kinds of request, in the order they are shown (`by_kind` keys are a subset).
-REQUEST_KINDS: tuple[str, ...] = (
-    "manifest_get",
-    "manifest_head",
-    "blob",
-    "blob_head",
-    "tag_list",
-    "referrers",
-    "ping",
-    "token",
-    "hub_api",
-    "osv",
-    "other",
-)
+from dockerhub_cli.limits import REQUEST_KINDS
+
+__all__ = ["REQUEST_KINDS", "CacheUse", "Cost", "DockerHubPulls"]
 
 
 class DockerHubPulls(BaseModel):

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from dockerhub_cli import advice
 from dockerhub_cli.errors import PullLimitError
+from dockerhub_cli.limits import REQUEST_KINDS
 
 if TYPE_CHECKING:
     from dockerhub_cli.config.settings import Settings
@@ -48,21 +49,8 @@ _REGISTRY_PATHS = (
 # "manifests"), and those of them that log in.
 _HUB_PREFIXES = ("/v2/namespaces/", "/v2/repositories/", "/v2/search/", "/v2/orgs/", "/api/")
 _HUB_LOGIN = frozenset({"/v2/auth/token", "/v2/users/login"})
-# The order kinds are shown in (`models.cost.REQUEST_KINDS`, repeated here so that counting
-# imports no pydantic; a test checks they agree).
-KINDS = (
-    "manifest_get",
-    "manifest_head",
-    "blob",
-    "blob_head",
-    "tag_list",
-    "referrers",
-    "ping",
-    "token",
-    "hub_api",
-    "osv",
-    "other",
-)
+# The order kinds are shown in (one list, in the bottom layer: counting imports no pydantic).
+KINDS = REQUEST_KINDS
 _RANK = {kind: i for i, kind in enumerate(KINDS)}
 
 
