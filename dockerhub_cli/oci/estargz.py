@@ -16,7 +16,6 @@ import posixpath
 import tarfile
 from typing import Any
 
-from dockerhub_cli.errors import DigestMismatchError
 from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci import layer as L
 from dockerhub_cli.oci.timestamp import parse_timestamp
@@ -66,13 +65,7 @@ def read_toc(member: bytes, expected_digest: str) -> bytes:
                 raise L.LayerError(f"eStargz: no {TOC_NAME} entry at the TOC offset")
     except (tarfile.TarError, EOFError) as exc:
         raise L.LayerError(f"eStargz TOC is not a tar entry: {exc}") from None
-    actual = "sha256:" + hashlib.sha256(data).hexdigest()
-    if actual != expected_digest:
-        raise DigestMismatchError(
-            f"eStargz TOC does not match the manifest's {TOC_DIGEST_ANNOTATION}: "
-            f"expected {expected_digest}, got {actual}",
-            hint="the registry served a different layer than the manifest describes",
-        )
+    L.verify_toc(data, expected_digest, "eStargz", TOC_DIGEST_ANNOTATION)
     return data
 
 

@@ -150,6 +150,18 @@ class VerifyingReader:
 # -- decompression ----------------------------------------------------------------------------
 
 
+def verify_toc(data: bytes, expected_digest: str, what: str, annotation: str) -> None:
+    """A seekable layer's table of contents (eStargz, zstd:chunked) checked against the sha256
+    its manifest annotation names, before anything in it is trusted."""
+    actual = "sha256:" + hashlib.sha256(data).hexdigest()
+    if actual != expected_digest:
+        raise DigestMismatchError(
+            f"{what} TOC does not match the manifest's {annotation}: "
+            f"expected {expected_digest}, got {actual}",
+            hint="the registry served a different layer than the manifest describes",
+        )
+
+
 def _gzip_backends() -> list[tuple[str, Callable[[int], Any]]]:
     """gzip decompressors available here, fastest first (measured: benchmarks/layers.py)."""
     found: list[tuple[str, Callable[[int], Any]]] = []

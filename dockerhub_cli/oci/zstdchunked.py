@@ -15,10 +15,8 @@ are read. The position is `offset:length:uncompressedLength:manifestType` (type 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 
-from dockerhub_cli.errors import DigestMismatchError
 from dockerhub_cli.oci import layer as L
 from dockerhub_cli.oci.estargz import toc_entries
 
@@ -65,13 +63,7 @@ def toc_location(
 def read_toc(compressed: bytes, expected_digest: str, uncompressed: int) -> bytes:
     """The TOC JSON from its compressed bytes, checked against the annotation's sha256 first
     (nothing unverified is decompressed) and bounded by the announced size."""
-    actual = "sha256:" + hashlib.sha256(compressed).hexdigest()
-    if actual != expected_digest:
-        raise DigestMismatchError(
-            f"zstd:chunked TOC does not match the manifest's {CHECKSUM}: "
-            f"expected {expected_digest}, got {actual}",
-            hint="the registry served a different layer than the manifest describes",
-        )
+    L.verify_toc(compressed, expected_digest, "zstd:chunked", CHECKSUM)
     import zstandard
 
     try:
