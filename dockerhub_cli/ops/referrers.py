@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dockerhub_cli import limits
+from dockerhub_cli.atomic import replace_file
 from dockerhub_cli.errors import DockerHubError, InvalidInputError, NotFoundError, UpstreamError
 from dockerhub_cli.models.supply import (
     Referrer,
@@ -113,11 +113,10 @@ class SupportMemory:
             try:
                 merged = {**self._read(), host: self._known[host]}
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-                tmp.write_text(
-                    json.dumps({h: {"supported": s, "checked": t} for h, (s, t) in merged.items()})
+                replace_file(
+                    self.path,
+                    json.dumps({h: {"supported": s, "checked": t} for h, (s, t) in merged.items()}),
                 )
-                os.replace(tmp, self.path)
             except OSError as exc:
                 log.debug("could not remember referrers support of %s: %s", host, exc)
 
