@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import (
     DigestMismatchError,
     DockerHubError,
@@ -478,8 +479,8 @@ def list_files_streamed(
         placed = files.fs.get(where) if where else None
         if where and placed is None:
             raise NotFoundError(
-                f"{visible(where)} does not exist in {files.resolved.reference}",
-                hint="list a directory above it, or search with --find",
+                f"/{visible(where)} does not exist in {files.resolved.reference}",
+                hint=f"list a directory above it, or search with {advice.param('find', 'GLOB')}",
             )
         if find:
             chosen = [p for p in files.fs.walk(where) if _matches(p.entry, find)]
@@ -519,10 +520,12 @@ def _content_source(files: ImageFiles, path: str) -> tuple[L.Placed, str, int]:
     """The entry for `path` (symlinks followed inside the image), and where its bytes are:
     (entry, path of the member holding the content, layer)."""
     placed = L.resolve(files.fs, path)
+    reference = files.resolved.reference
     if placed is None:
+        parent = posixpath.dirname(path)
         raise NotFoundError(
-            f"{path or '/'} does not exist in {files.resolved.reference}",
-            hint="list the directory with `dockerhub files IMAGE DIR`",
+            f"/{visible(path)} does not exist in {reference}",
+            hint=f"list the directory with {advice.command('files', f'{reference} /{parent}')}",
         )
     entry = placed.entry
     if entry.type == L.HARDLINK and entry.link:
@@ -534,7 +537,13 @@ def _content_source(files: ImageFiles, path: str) -> tuple[L.Placed, str, int]:
             raise NotFoundError(f"{path}: its hard link target {entry.link} is missing")
         return placed, entry.link, target.layer
     if entry.type != L.FILE:
-        raise InvalidInputError(f"{path} is a {entry.type}, not a regular file")
+        kind = "directory" if entry.type == L.DIR else entry.type
+        raise InvalidInputError(
+            f"/{visible(path)} is a {kind}, not a regular file",
+            hint=f"list it with {advice.command('files', f'{reference} /{path}')}"
+            if entry.type == L.DIR
+            else None,
+        )
     return placed, placed.member or entry.path, placed.layer
 
 
