@@ -640,6 +640,10 @@ def _field_value(row: Any, field_name: str) -> Any:
 def quiet_lines(model: BaseModel) -> list[str]:
     """`--quiet`: one value per row: the model's `quiet_field`, else name, digest or first field."""
     rows, row_class = result_rows(model)
+    from dockerhub_cli.text import visible_line
+
+    if callable(getattr(row_class, "quiet_text", None)):  # a row that words itself
+        return [visible_line(row.quiet_text()) for row in rows]  # type: ignore[attr-defined]
     fields = list(row_class.model_fields)
     preferred = getattr(row_class, "quiet_field", None)
     name = next(
@@ -648,8 +652,6 @@ def quiet_lines(model: BaseModel) -> list[str]:
     )
     if name is None:
         return []
-    from dockerhub_cli.text import visible_line
-
     return [visible_line(str(_plain(getattr(row, name)))) for row in rows]
 
 
