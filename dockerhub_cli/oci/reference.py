@@ -156,7 +156,7 @@ def parse_reference(text: str, *, default_tag: bool = True, _hints: bool = True)
     if local:
         raise InvalidReferenceError(
             f"{raw!r} is a local image source ({local.group(1)}:), not a registry image",
-            hint="this one reads a registry: give a registry reference such as nginx:1.27 or "
+            hint="only registry images are read here: give one such as nginx:1.27 or "
             "localhost:5000/app:1",
         )
     if _HEX64_RE.match(text):
