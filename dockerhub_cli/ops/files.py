@@ -823,7 +823,13 @@ def _extract_loaded(
         wanted = real_path(files.fs, clean_path(raw_path))
         placed = L.lookup(files.fs, wanted) if wanted else None
         if wanted and placed is None:
-            raise NotFoundError(f"{wanted} does not exist in {files.resolved.reference}")
+            raise NotFoundError(
+                f"/{visible(wanted)} does not exist in {files.resolved.reference}",
+                hint="list the directory with "
+                + advice.command(
+                    "files", f"{files.resolved.reference} /{posixpath.dirname(wanted)}"
+                ),
+            )
         for p in files.fs.walk(placed.entry.path if placed else ""):
             chosen[p.entry.path] = p
     total = sum(p.entry.size for p in chosen.values() if p.entry.type in (L.FILE, L.HARDLINK))

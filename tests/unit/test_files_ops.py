@@ -466,7 +466,9 @@ def test_hostile_names_list_cat_and_extract_by_real_or_displayed_name(
     assert os.readlink(os.fsencode(out / "etc" / "to-cafe")) == b"caf\xe9"
 
 
-def test_a_missing_or_wrong_kind_path_is_named_as_the_user_wrote_it(rsps, service) -> None:
+def test_a_missing_or_wrong_kind_path_is_named_as_the_user_wrote_it(
+    rsps, service, tmp_path: Path
+) -> None:
     """`cat IMAGE /nope` says `/nope` (not `nope`), a directory is called one, and the advice
     is worded per front-end (the CLI's `dockerhub files`, an MCP tool's docker_list_files)."""
     from dockerhub_cli import advice
@@ -481,6 +483,9 @@ def test_a_missing_or_wrong_kind_path_is_named_as_the_user_wrote_it(rsps, servic
         service.read_file(IMAGE, "etc")
     assert directory.value.message == "/etc is a directory, not a regular file"
     assert advice.references(directory.value.hint or "") == [("command", "files", f"{IMAGE} /etc")]
+    with pytest.raises(NotFoundError) as extracting:
+        service.extract(IMAGE, ["/etc/nope"], tmp_path / "out")
+    assert extracting.value.message == f"/etc/nope does not exist in {IMAGE}"
     with pytest.raises(NotFoundError) as listing:
         service.files(IMAGE, path="/usr/lib")
     assert listing.value.message == f"/usr/lib does not exist in {IMAGE}"
