@@ -45,11 +45,19 @@ from dockerhub_cli.errors import (
     UpstreamError,
 )
 from dockerhub_cli.lean_imports import without_unused_backends
+from dockerhub_cli.remote import warm_cache
 from dockerhub_cli.remote.cost import CostCounter, Meter
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
+from dockerhub_cli.remote.warm_cache import WarmReader
 
 with without_unused_backends():
-    from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
+    from requests_cache import CachedSession
+
+# requests-cache's expiration constants (policy/expiration.py), here so that the URL lifetimes
+# (part of the warm reader's fingerprint, remote/warm_cache.py) need no import of it; a test
+# checks they are still requests-cache's values.
+NEVER_EXPIRE = -1
+DO_NOT_CACHE = 0x0D0E0200020704
 
 
 def _signatures_computed_once() -> bool:
@@ -1025,12 +1033,21 @@ class Transport:
     def __init__(
         self,
         settings: Settings,
-        session: CachedSession,
+        session: CachedSession | None,
         limiter: HostRateLimiter,
         breaker: CircuitBreaker | None = None,
+        *,
+        session_factory: Callable[[], CachedSession] | None = None,
     ):
+        """`session` is the CachedSession, or None with `session_factory`, which builds it
+        on first use: a warm run answered from the cache by the warm reader
+        (remote/warm_cache.py) never imports requests, urllib3 or requests-cache."""
+        if session is None and session_factory is None:
+            raise ValueError("a session or a session_factory is needed")
         self.settings = settings
-        self.session = session
+        self._session = session
+        self._session_factory = session_factory
+        self._session_lock = threading.Lock()
         self.limiter = limiter
         self.breaker = breaker
         self.network_requests = 0
@@ -1048,9 +1065,99 @@ class Transport:
         self.clock: Callable[[], float] = time.monotonic
         # What requests cost (`remote/cost.py`), for the process and each tracking block.
         self.meter = Meter(settings, scopes=lambda: [s.cost for s in self._each_stats()])
+        self._warm: WarmReader | None = None
+        self._warm_ready = False
+        if session is not None:
+            self._attach(session)
+
+    @property
+    def session(self) -> CachedSession:
+        """The CachedSession, built on first use when a factory was given."""
+        session = self._session
+        if session is None:
+            with self._session_lock:
+                session = self._session
+                if session is None:
+                    assert self._session_factory is not None
+                    session = self._session_factory()
+                    self._attach(session)
+                    self._session = session
+        return session
+
+    @session.setter
+    def session(self, session: CachedSession) -> None:
+        self._session = session
+        self._attach(session)
+
+    @property
+    def session_built(self) -> bool:
+        """Whether the CachedSession exists yet (a warm run may never build it)."""
+        return self._session is not None
+
+    def _attach(self, session: CachedSession) -> None:
         for adapter in session.adapters.values():
             if isinstance(adapter, MeteredAdapter):
                 adapter.meter = self.meter
+
+    def _cache_disabled(self) -> bool:
+        """requests-cache's own switch (`session.settings.disabled`); a session not built yet
+        is not disabled (this code never disables it at build)."""
+        session = self._session
+        return session is not None and bool(session.settings.disabled)
+
+    # -- the warm reader (remote/warm_cache.py) ----------------------------------------------
+
+    def _warm_reader(self) -> WarmReader | None:
+        """The reader of this process's SQLite cache, or None when the warm path is off
+        (another backend, --no-cache, a disabled cache)."""
+        if not self._warm_ready:
+            with self._session_lock:
+                if not self._warm_ready:
+                    self._warm = self._open_warm_reader()
+                    self._warm_ready = True
+        if self._cache_disabled():
+            return None
+        return self._warm
+
+    def close_warm_reader(self) -> None:
+        if self._warm is not None:
+            self._warm.close()
+
+    def _open_warm_reader(self) -> WarmReader | None:
+        from dockerhub_cli.remote import cache_store
+
+        settings = self.settings
+        if settings.no_cache:
+            return None
+        try:
+            if cache_store.backend_kind(settings) != "sqlite":
+                return None
+        except DockerHubError:
+            return None
+        # The same check of the cache directory as opening the backend (an unsafe one is
+        # refused, exit 2), before anything in it is read.
+        cache_store.ensure_private_dir(settings.cache_dir)
+        fingerprint = warm_cache.fingerprint(expiry_patterns(settings), __version__)
+        return warm_cache.WarmReader(settings.cache_path, fingerprint)
+
+    def _warm_lookup(self, method: str, url: str, canonical: str | None) -> Any:
+        reader = self._warm_reader() if canonical is not None else None
+        if reader is None or canonical is None:
+            return None
+        return reader.lookup(method, url, canonical, warm_cache.utc_now())
+
+    def _warm_record(self, canonical: str | None, response: Any, started: Any = None) -> None:
+        """After the full path answered: remember requests-cache's key for `canonical`, when
+        it read the entry from the cache, or wrote the answer during this request (`started`:
+        the wall-clock time the request began)."""
+        if canonical is None or response.status_code != 200:
+            return
+        key = getattr(response, "cache_key", None)
+        reader = self._warm_reader()
+        if not key or reader is None:
+            return
+        from_cache = bool(getattr(response, "from_cache", False))
+        reader.record(str(key), canonical, written_since=None if from_cache else started)
 
     # -- per-call accounting ----------------------------------------------------------------
 
@@ -1213,6 +1320,20 @@ class Transport:
         idempotent = method.upper() in ("GET", "HEAD")
         attempts = 2 if idempotent else 1
         response: requests.Response | None = None
+        canonical = (
+            warm_cache.describe(method, url, params, headers, verify=verify)
+            if cacheable
+            and not (stream or refresh or json is not None or data is not None)
+            and auth is None
+            and allow_redirects
+            and not kwargs.get("force_refresh")
+            else None
+        )
+        warm = self._warm_lookup(method, url, canonical)
+        if warm is not None:
+            response = warm
+            attempts = 0  # a fresh cache entry: nothing is sent
+        wall_started = warm_cache.utc_now() if canonical is not None and warm is None else None
         for attempt in range(1, attempts + 1):
             try:
                 response = self._send_recovering_cache(method, url, kwargs)
@@ -1239,6 +1360,8 @@ class Transport:
                     raise
                 return self._stale_or_raise(method, url, kwargs, exc)
         assert response is not None
+        if warm is None:
+            self._warm_record(canonical, response, wall_started)
 
         # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
         cache_miss = _is_cache_miss(response, kwargs)
@@ -1299,7 +1422,7 @@ class Transport:
             return
         stored = from_cache or getattr(response, "cache_key", None) is not None
         expires = getattr(response, "expires", None)
-        if not from_cache and response.status_code == 404 and not self.session.settings.disabled:
+        if not from_cache and response.status_code == 404 and not self._cache_disabled():
             # "Not on Docker Hub", "no such tag": an answer too (often printed as a warning).
             # It is not in the HTTP cache (only 200s are), but a saved result built on it
             # may be replayed for as long as a repository's facts are trusted.
@@ -1307,7 +1430,7 @@ class Transport:
             ttl = max(1, int(self.settings.ttls.get("not_found", 300)))
             self._reuse_until(time.time() + ttl)
             return
-        if expired or not stored or self.session.settings.disabled:
+        if expired or not stored or self._cache_disabled():
             self._not_reusable()
             return
         if expires is not None:
@@ -1346,7 +1469,14 @@ class Transport:
     def peek(self, method: str, url: str, headers: Mapping[str, str]) -> tuple[str, Any] | None:
         """(key, cached response) for this request, fresh or expired, without any network
         request; None when it is not cached or the cache is off or unreadable."""
-        if self.session.settings.disabled or self.settings.no_cache:
+        if self._cache_disabled() or self.settings.no_cache:
+            return None
+        # `_key` prepares without `verify`, which requests-cache then takes as True.
+        canonical = warm_cache.describe(method, url, None, headers, verify=True)
+        warm = self._warm_lookup(method, url, canonical)
+        if warm is not None:
+            return str(warm.cache_key), warm
+        if self._cache_disabled():
             return None
         try:
             key = self._key(method, url, headers)
@@ -1354,7 +1484,13 @@ class Transport:
         except Exception as exc:  # noqa: BLE001 - a broken cache is a miss here
             log.debug("cache lookup failed: %s", exc)
             return None
-        return (key, cached) if cached is not None else None
+        if cached is None:
+            return None
+        if canonical is not None and not getattr(cached, "is_expired", True):
+            reader = self._warm_reader()
+            if reader is not None:
+                reader.record(key, canonical, written_since=None)
+        return key, cached
 
     def store_as(
         self, response: requests.Response, method: str, url: str, headers: Mapping[str, str]
@@ -1526,6 +1662,8 @@ class Transport:
             new = recover_sqlite_backend(self.settings, str(exc))
             new._settings = old._settings
             self.session.cache = new
+            if self._warm is not None:
+                self._warm.close()  # it reads the file that was moved aside
 
     def describe_cache(self) -> str:
         from dockerhub_cli.remote.cache_store import describe_backend
