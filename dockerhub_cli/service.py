@@ -27,7 +27,7 @@ from dockerhub_cli.remote.hub import HubClient
 from dockerhub_cli.remote.keychain import CredentialStore
 from dockerhub_cli.remote.ratelimit import HostRateLimiter, hub_api_hosts
 from dockerhub_cli.remote.registry import RegistryClient
-from dockerhub_cli.remote.transport import Transport, build_session
+from dockerhub_cli.remote.transport import Transport
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -177,6 +177,8 @@ class DockerHubService:
         def session() -> Any:
             # Built on the first request the warm reader cannot answer (remote/warm_cache.py):
             # a warm run never imports requests, urllib3 or requests-cache.
+            from dockerhub_cli.remote.http_stack import build_session
+
             return build_session(settings, limiter, backend=cache_backend, breaker=breaker)
 
         self.transport = Transport(
