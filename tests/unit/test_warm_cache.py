@@ -393,3 +393,23 @@ def test_a_warm_run_imports_none_of_the_http_stack(mocked: responses.RequestsMoc
     assert out["cost"]["requests"] == 0
     assert out["cost"]["cache"]["hits"] == len(fresh)
     assert not any(name in HTTP_STACK for name in out["stack"])
+
+
+def test_a_copy_stored_under_the_digest_is_missed_or_read_as_the_session_reads_it(
+    mocked: responses.RequestsMock,
+) -> None:
+    """`store_as` (the by-tag answer cached under its by-digest request too): the row's request
+    is the by-tag one, so the reader misses it (its check of the row's request), never serves
+    another answer than the session's."""
+    digest_url = f"{REG}/v2/team/app/manifests/sha256:{'c' * 64}"
+    with DockerHubService(Settings.from_env()) as svc:
+        response = _send(svc.transport, CASES[0])
+        svc.transport.store_as(response, "GET", digest_url, {"Accept": INDEX})
+    case = {**CASES[0], "url": digest_url}
+    with DockerHubService(Settings.from_env()) as svc:
+        cached = _session_answer(svc, case)
+        assert cached.content == CASES[0]["body"]
+        _send(svc.transport, case)  # the full path reads it, and records its key
+        reply = _warm(svc, case)
+        if reply is not None:
+            _same(reply, cached)
