@@ -747,8 +747,6 @@ class Transport:
         warm = self._warm_lookup(method, url, canonical)
         if warm is not None:
             return str(warm.cache_key), warm
-        if self._cache_disabled():
-            return None
         try:
             key = self._key(method, url, headers)
             cached = self.session.cache.get_response(key)
