@@ -375,8 +375,10 @@ def emit_streamed(
     iterator: JSON is written row by row, the same bytes `emit` would write for the full
     model, without holding every row as a model and the whole document as one string. The
     table into a pipe or a file streams too when the renderer has a `plain_rows` twin
-    (`render(model, rows, console)`: plain columns, one row at a time). Other outputs (a
-    terminal's table, --format, --quiet) need the rows together: they are filled in first."""
+    (`render(model, rows, console)`: plain columns, one row at a time); a renderer marked
+    `rows_unused` (its table shows counts only) gets the model without them. Other outputs
+    (a terminal's table, --format, --quiet) need the rows together: they are filled in
+    first."""
     from dockerhub_cli.text import json_visible
 
     field = getattr(type(model), "rows_field", "")
@@ -384,6 +386,9 @@ def emit_streamed(
     streams = output.template is None and (want_json or (output.default_json and not output.quiet))
     plain = getattr(render, "plain_rows", None)
     table = output.template is None and not streams and not output.quiet
+    if table and getattr(render, "rows_unused", False):  # its table shows no row: none made
+        emit(model, json_output=json_output, render=render)
+        return
     if table and plain is not None and field and not getattr(model, field) and not _tty():
         plain(model, rows, stdout_console())
         sys.stdout.flush()
