@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import math
 import socket
 import sqlite3
 import threading
@@ -198,6 +199,17 @@ class CappedRetry(Retry):
         retry = super().new(**kw)
         retry.max_wait = self.max_wait
         return retry  # type: ignore[return-value]
+
+    def get_retry_after(self, response: Any) -> float | None:
+        """The server's wait, or None when it named none a client can use: RFC 9110 says a
+        Retry-After that is neither seconds nor a date is ignored (urllib3 raises instead, and
+        a 429 answered "Retry-After: -1" would surface as a failed request, not a 429)."""
+        from urllib3.exceptions import InvalidHeader
+
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None
 
     def increment(  # type: ignore[override]
         self,
@@ -1796,14 +1808,17 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     value = headers.get("Retry-After")
     if value:
         try:
-            return max(0.0, float(value))
+            seconds = float(value)
         except ValueError:
             from email.utils import parsedate_to_datetime
 
             try:
                 return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 pass
+        else:
+            if math.isfinite(seconds):  # "nan", "inf", "1e400" name no wait: ignored
+                return max(0.0, seconds)
     for name in ("X-Retry-After", "X-RateLimit-Reset"):
         value = headers.get(name)
         if value:
@@ -1811,8 +1826,10 @@ def retry_after_seconds(response: requests.Response) -> float | None:
                 stamp = float(value)
             except ValueError:
                 continue
+            if not math.isfinite(stamp):
+                continue
             # Small numbers are already relative seconds; large ones are unix timestamps.
-            return max(0.0, stamp - time.time()) if stamp > 10**9 else stamp
+            return max(0.0, stamp - time.time()) if stamp > 10**9 else max(0.0, stamp)
     return None
 
 

@@ -1,0 +1,156 @@
+"""A second pair of hostile eyes (session 5): servers, layers and headers that the earlier
+trust tests (test_trust_net.py, test_faults.py, test_files_*.py) did not try, each found by
+running `dockerhub` against it, then fixed in the layer where it belonged.
+
+- a layer with the same path twice (the last entry wins, as in every runtime) read again from
+  a cached index: cat/extract took the first copy and called the registry a liar;
+- a 429 whose Retry-After is not a number of seconds or a date (negative, NaN, 1e400), or a
+  X-Retry-After of 1e400 (infinite): a network error instead of "rate limited", or an
+  infinite wait that the MCP tool error could not even print.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import responses
+
+from dockerhub_cli.errors import RateLimitedError
+from dockerhub_cli.service import DockerHubService
+from tests.support.layers import digest, file, hardlink, layer, symlink
+from tests.unit.registry_fixtures import compact
+
+REG = "https://registry.example.com"
+IMAGE = "registry.example.com/team/app:1.0"
+CONFIG = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def _manifest(layers: list[bytes]) -> bytes:
+    return compact(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": digest(CONFIG),
+                "size": len(CONFIG),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": digest(b),
+                    "size": len(b),
+                }
+                for b in layers
+            ],
+        }
+    )
+
+
+def _serve(rsps: responses.RequestsMock, layers: list[bytes]) -> None:
+    manifest = _manifest(layers)
+    rsps.get(
+        f"{REG}/v2/team/app/manifests/1.0",
+        body=manifest,
+        content_type=OCI_MANIFEST,
+        headers={"Docker-Content-Digest": digest(manifest)},
+    )
+    rsps.get(f"{REG}/v2/team/app/blobs/{digest(CONFIG)}", body=CONFIG)
+    for blob in layers:
+        rsps.get(f"{REG}/v2/team/app/blobs/{digest(blob)}", body=blob)
+
+
+# -- the same path twice in one layer: the last entry is the file ----------------------------
+
+DUPLICATES = layer(
+    [
+        file("target", "target-bytes\n"),
+        file("dup", "first\n"),
+        file("dup", "second, the one that counts\n"),
+        hardlink("link-then-file", "target"),
+        file("link-then-file", "a file after the link\n"),
+        symlink("sym-then-file", "target"),
+        file("sym-then-file", "a file after the symlink\n"),
+    ]
+)
+LAST = {
+    "dup": b"second, the one that counts\n",
+    "link-then-file": b"a file after the link\n",
+    "sym-then-file": b"a file after the symlink\n",
+}
+
+
+@pytest.mark.parametrize("path", sorted(LAST))
+def test_cat_of_a_path_written_twice_in_one_layer_reads_the_last_copy(
+    rsps, service: DockerHubService, path: str
+) -> None:
+    _serve(rsps, [DUPLICATES])
+    listing = {f.path: f.size for f in service.files(IMAGE).files}  # the index is cached now
+    assert listing[path] == len(LAST[path])
+    meta, spool = service.read_file(IMAGE, path)
+    with spool:
+        assert spool.read() == LAST[path]
+    assert meta.size == len(LAST[path])
+
+
+def test_cat_of_a_path_written_twice_reads_the_last_copy_cold_too(
+    rsps, service: DockerHubService
+) -> None:
+    _serve(rsps, [DUPLICATES])
+    _meta, spool = service.read_file(IMAGE, "dup")
+    with spool:
+        assert spool.read() == LAST["dup"]
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_extract_of_paths_written_twice_writes_the_last_copies(
+    rsps, service: DockerHubService, tmp_path: Path, cached: bool
+) -> None:
+    _serve(rsps, [DUPLICATES])
+    if cached:
+        service.files(IMAGE)
+    dest = tmp_path / "dest"
+    service.extract(IMAGE, ["/"], dest)
+    for path, data in LAST.items():
+        assert (dest / path).read_bytes() == data, path
+        assert not (dest / path).is_symlink()
+    assert (dest / "target").read_bytes() == b"target-bytes\n"
+
+
+# -- a 429 with a Retry-After that is no wait at all ----------------------------------------
+
+
+@pytest.mark.parametrize("value", ["-5", "nan", "1e400", "soon", "Thu, 99 Foo 2099"])
+def test_a_429_with_a_meaningless_retry_after_is_still_rate_limited(
+    rsps, service: DockerHubService, value: str
+) -> None:
+    """RFC 9110: a Retry-After that is neither seconds nor a date is ignored; the answer is
+    still a 429 (exit 5), not "request failed: Invalid Retry-After header" (exit 6)."""
+    url = f"{REG}/v2/team/app/manifests/1.0"
+    rsps.get(url, status=429, json={"errors": [{"code": "TOOMANYREQUESTS"}]},
+             headers={"Retry-After": value})  # fmt: skip
+    with pytest.raises(RateLimitedError) as err:
+        service.inspect(IMAGE)
+    assert err.value.retry_after is None or 0 <= err.value.retry_after < 10**7
+    assert "retry" in str(err.value) and "inf" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Retry-After": "1e400"}, {"X-RateLimit-Reset": "inf"}, {"Retry-After": "1e400"}],
+)
+def test_an_infinite_wait_is_no_wait_and_the_mcp_error_still_prints(
+    rsps, service: DockerHubService, headers: dict[str, str]
+) -> None:
+    url = f"{REG}/v2/team/app/manifests/1.0"
+    rsps.get(url, status=429, json={"errors": []}, headers=headers)
+    with pytest.raises(RateLimitedError) as err:
+        service.inspect(IMAGE)
+    wait = err.value.retry_after
+    assert wait is None or math.isfinite(wait)
+    from dockerhub_cli.mcp.server import tool_error_message
+
+    assert "wait" in tool_error_message(err.value)
