@@ -9,7 +9,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from dockerhub_cli.render import bar, display_copy, raw_model
-from dockerhub_cli.text import human_size, plural, short_digest, visible
+from dockerhub_cli.text import human_size, plural, short_digest, visible, visible_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,14 +31,20 @@ WASTE_BAR_WIDTH = 12  # cells for the biggest offender in `waste`
 def _name(f: FileInfo) -> str:
     from rich.markup import escape
 
-    name = escape(f.path or "/")
+    name = escape(_line(f.path or "/"))
     if f.type == "dir":
         return f"[bold blue]{name}/[/]"
     if f.link and f.type == "symlink":
-        return f"[cyan]{name}[/] -> {escape(f.link)}"
+        return f"[cyan]{name}[/] -> {escape(_line(f.link))}"
     if f.link and f.type == "hardlink":
-        return f"{name} => {escape(f.link)}"
+        return f"{name} => {escape(_line(f.link))}"
     return name
+
+
+def _line(name: str) -> str:
+    """A file name or link target on one line: a newline in it (a tar may hold any byte but
+    NUL and /) is written `\\n`, or `a\\n-rwsr-xr-x ... etc/shadow` would forge a row."""
+    return visible_line(name)
 
 
 def _entries(n: int) -> str:
@@ -77,13 +83,13 @@ def files(result: FileListing, console: Console) -> None:
 
 
 def _plain_cells(f: FileInfo) -> tuple[str, str, str, str, str]:
-    name = visible(f.path or "/")
+    name = _line(f.path or "/")
     if f.type == "dir":
         name += "/"
     elif f.link and f.type == "symlink":
-        name = f"{name} -> {visible(f.link)}"
+        name = f"{name} -> {_line(f.link)}"
     elif f.link and f.type == "hardlink":
-        name = f"{name} => {visible(f.link)}"
+        name = f"{name} => {_line(f.link)}"
     size = human_size(f.size) if f.type in ("file", "hardlink") else ""
     return (visible(f.mode), f"{f.uid}:{f.gid}", size, str(f.layer), name)
 
@@ -131,9 +137,9 @@ def _files_footer(result: FileListing, console: Console) -> None:
     from rich.markup import escape
 
     for path in result.deleted:
-        console.print(f"[red]deleted[/]  {escape(path)}", highlight=False)
+        console.print(f"[red]deleted[/]  {escape(_line(path))}", highlight=False)
     for path in result.opaque:
-        console.print(f"[red]opaque[/]   {escape(path)}/", highlight=False)
+        console.print(f"[red]opaque[/]   {escape(_line(path))}/", highlight=False)
     where = f" in /{escape(result.path)}" if result.path else ""
     scope = f" of layer {result.layer}" if result.layer is not None else ""
     console.print(
@@ -151,7 +157,7 @@ def _shown(text: str) -> str:
     """A string of a raw model as a display copy has it: visible, then markup-escaped."""
     from rich.markup import escape
 
-    return escape(visible(text))
+    return escape(visible_line(text))
 
 
 @raw_model  # a copy of every written entry (110k of a rootfs) took seconds: strings shown here
@@ -213,7 +219,7 @@ def diff(result: FileDiff, console: Console) -> None:
     table.add_column("PATH", overflow="fold")
     table.add_column("WHAT", overflow="fold")
     for c in result.changes:
-        table.add_row(_MARK[c.change], escape(c.path), _change_detail(c))
+        table.add_row(_MARK[c.change], escape(_line(c.path)), _change_detail(c))
     if result.changes:
         console.print(table)
     t = result.totals
@@ -298,7 +304,7 @@ def waste(result: WasteReport, console: Console) -> None:
                 bar(item.wasted_bytes / biggest if biggest else 0.0, WASTE_BAR_WIDTH, console),
                 str(item.versions),
                 layers,
-                escape(item.path),
+                escape(_line(item.path)),
             )
         console.print(table)
     if result.passed is not None:

@@ -63,6 +63,24 @@ def _serve(rsps: responses.RequestsMock, layers: list[bytes]) -> None:
         rsps.get(f"{REG}/v2/team/app/blobs/{digest(blob)}", body=blob)
 
 
+IMAGE_EMPTY = "registry.example.com/team/empty:1.0"
+
+
+def _serve_empty(rsps: responses.RequestsMock) -> None:
+    """team/empty:1.0, an image of one empty layer (the other side of a diff)."""
+    blob = layer([])
+    manifest = _manifest([blob])
+    for ref in ("1.0", digest(manifest)):
+        rsps.get(
+            f"{REG}/v2/team/empty/manifests/{ref}",
+            body=manifest,
+            content_type=OCI_MANIFEST,
+            headers={"Docker-Content-Digest": digest(manifest)},
+        )
+    rsps.get(f"{REG}/v2/team/empty/blobs/{digest(CONFIG)}", body=CONFIG)
+    rsps.get(f"{REG}/v2/team/empty/blobs/{digest(blob)}", body=blob)
+
+
 # -- the same path twice in one layer: the last entry is the file ----------------------------
 
 DUPLICATES = layer(
@@ -154,3 +172,48 @@ def test_an_infinite_wait_is_no_wait_and_the_mcp_error_still_prints(
     from dockerhub_cli.mcp.server import tool_error_message
 
     assert "wait" in tool_error_message(err.value)
+
+
+# -- a newline in a file name forges no row ---------------------------------------------------
+
+FORGED = "innocent\n-rwsr-xr-x  0:0    1 B      0  etc/shadow"
+NEWLINES = layer(
+    [
+        file("etc/shadow-not", "x"),
+        file(FORGED, "forged\n"),
+        symlink("link\nto", "/target\nname"),
+        file("z\rcarriage", "cr\n"),
+    ]
+)
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from dockerhub_cli.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("files", IMAGE), ("files", IMAGE, "--find", "*"), ("diff", IMAGE, IMAGE_EMPTY)],
+    ids=["files", "files-find", "diff"],
+)
+def test_a_newline_in_a_file_name_is_shown_escaped_and_forges_no_row(rsps, args) -> None:
+    _serve(rsps, [NEWLINES])
+    _serve_empty(rsps)
+    result = _cli(*args)
+    assert result.exit_code == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert not any(r.startswith(("-rwsr-xr-x", "to ", "name")) for r in rows), result.stdout
+    assert any("innocent\\n-rwsr-xr-x" in r for r in rows), result.stdout
+    assert "link\\nto" in result.stdout and "\r" not in result.stdout
+
+
+def test_a_newline_in_an_extracted_name_is_shown_escaped(rsps, tmp_path: Path) -> None:
+    _serve(rsps, [NEWLINES])
+    result = _cli("extract", IMAGE, "/", "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert not any(r.startswith(("-rwsr-xr-x", "to ", "name")) for r in rows), result.stdout
