@@ -11,6 +11,7 @@ running `dockerhub` against it, then fixed in the layer where it belonged.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import responses
 
 from dockerhub_cli.errors import RateLimitedError
 from dockerhub_cli.service import DockerHubService
-from tests.support.layers import digest, file, hardlink, layer, symlink
+from tests.support.layers import digest, file, hardlink, layer, symlink, whiteout
 from tests.unit.registry_fixtures import compact
 
 REG = "https://registry.example.com"
@@ -217,3 +218,69 @@ def test_a_newline_in_an_extracted_name_is_shown_escaped(rsps, tmp_path: Path) -
     assert result.exit_code == 0, result.stderr
     rows = result.stdout.splitlines()
     assert not any(r.startswith(("-rwsr-xr-x", "to ", "name")) for r in rows), result.stdout
+
+
+def test_a_newline_in_a_config_value_is_shown_escaped_in_inspect(rsps) -> None:
+    """Env, labels, working dir, user, ports and volumes are listed one value a line: a newline
+    inside one value would read as another value (or a forged `Verified yes` line)."""
+    config = compact(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {
+                "Env": ["PATH=/usr/bin\nDigest       sha256:" + "0" * 64],
+                "Labels": {"a": "b\nVerified     yes"},
+                "WorkingDir": "/w\nUser root",
+                "User": "app\nPorts 22",
+                "ExposedPorts": {"80/tcp\nFake 1": {}},
+                "Volumes": {"/data\nVolumes /etc": {}},
+            },
+            "rootfs": {"type": "layers", "diff_ids": []},
+        }
+    )
+    manifest = json.loads(_manifest([]))
+    manifest["config"].update(digest=digest(config), size=len(config))
+    body = compact(manifest)
+    rsps.get(f"{REG}/v2/team/app/manifests/1.0", body=body, content_type=OCI_MANIFEST,
+             headers={"Docker-Content-Digest": digest(body)})  # fmt: skip
+    rsps.get(f"{REG}/v2/team/app/blobs/{digest(config)}", body=config)
+    result = _cli("inspect", IMAGE)
+    assert result.exit_code == 0, result.stderr
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    for forged in ("Digest       sha256:" + "0" * 64, "Verified     yes", "User root",
+                   "Ports 22", "Fake 1", "Volumes /etc"):  # fmt: skip
+        assert forged not in lines, result.stdout
+    assert "b\\nVerified     yes" in result.stdout and "/w\\nUser root" in result.stdout
+
+
+# -- a name with Rich markup in it is shown as it is, in the terminal tables ------------------
+
+MARKUP = layer([file("[bold]x[/]", "1"), file("a[1]", "2"), symlink("lnk", "[red]t[/]")])
+MARKUP_LATER = layer([file("[bold]x[/]", "22"), whiteout("[i]gone[/i]")])
+
+
+def _table(renderer, result) -> str:
+    import io
+
+    from rich.console import Console
+
+    from dockerhub_cli.render import display_copy
+
+    out = io.StringIO()
+    renderer(display_copy(result), Console(file=out, width=200, color_system=None))
+    return out.getvalue()
+
+
+def test_file_names_with_markup_are_shown_exactly_in_the_tables(
+    rsps, service: DockerHubService
+) -> None:
+    from dockerhub_cli.render import files as render
+
+    _serve(rsps, [MARKUP, MARKUP_LATER])
+    _serve_empty(rsps)
+    shown = _table(render.files, service.files(IMAGE))
+    assert "[bold]x[/]" in shown and "lnk -> [red]t[/]" in shown and "\\[" not in shown, shown
+    shown = _table(render.diff, service.diff_files(IMAGE_EMPTY, IMAGE))
+    assert "[bold]x[/]" in shown and "\\[" not in shown, shown
+    shown = _table(render.waste, service.waste(IMAGE))
+    assert "[bold]x[/]" in shown and "\\[" not in shown, shown
