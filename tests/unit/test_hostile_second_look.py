@@ -284,3 +284,115 @@ def test_file_names_with_markup_are_shown_exactly_in_the_tables(
     assert "[bold]x[/]" in shown and "\\[" not in shown, shown
     shown = _table(render.waste, service.waste(IMAGE))
     assert "[bold]x[/]" in shown and "\\[" not in shown, shown
+
+
+# -- interim (1xx) answers before the real one ------------------------------------------------
+
+
+class _RawServer:
+    """A TCP server on 127.0.0.1 that answers every connection with `reply(path)` bytes as they
+    are (status lines no HTTP library would write); it stops after `max_seconds` by itself."""
+
+    def __init__(self, reply, *, max_seconds: float = 20.0) -> None:
+        import socket
+        import threading
+        import time
+
+        self._reply = reply
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.2)
+        self.host = f"127.0.0.1:{self._sock.getsockname()[1]}"
+        self.requests: list[str] = []
+        self._until = time.monotonic() + max_seconds
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        import time
+
+        while time.monotonic() < self._until:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                data = b""
+                try:
+                    while b"\r\n\r\n" not in data:
+                        piece = conn.recv(65536)
+                        if not piece:
+                            break
+                        data += piece
+                    path = data.split(b" ", 2)[1].decode() if data.count(b" ") >= 2 else ""
+                    self.requests.append(path)
+                    conn.sendall(self._reply(path))
+                except OSError:
+                    pass
+        self._sock.close()
+
+    def __enter__(self) -> _RawServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._until = 0.0
+        self._thread.join(timeout=5)
+
+
+def _http(status: str, body: bytes = b"", content_type: str = "application/json") -> bytes:
+    head = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"Connection: close\r\n\r\n" + body
+
+
+def _image_reply(interim: bytes):
+    manifest = json.loads(_manifest([]))
+    body = compact(manifest)
+
+    def reply(path: str) -> bytes:
+        if path.endswith("/manifests/1.0"):
+            return interim + _http("200 OK", body, OCI_MANIFEST)
+        if path.endswith(f"/blobs/{digest(CONFIG)}"):
+            return _http("200 OK", CONFIG)
+        return _http("404 Not Found", b'{"errors":[{"code":"NOT_FOUND"}]}')
+
+    return reply, digest(body)
+
+
+@pytest.mark.parametrize(
+    "interim",
+    [
+        b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+        b"HTTP/1.1 102 Processing\r\n\r\n" * 3 + b"HTTP/1.1 100 Continue\r\n\r\n",
+    ],
+    ids=["103-early-hints", "102-processing"],
+)
+def test_interim_1xx_answers_are_skipped_to_the_real_one(interim: bytes) -> None:
+    """A CDN in front of a registry may send 103 Early Hints first; http.client skips only 100
+    Continue and took the 103 for the answer (no body: 'manifest ... is not valid JSON')."""
+    reply, manifest_digest = _image_reply(interim)
+    with _RawServer(reply) as srv:
+        result = _cli("inspect", f"{srv.host}/team/app:1.0", "--json", "--no-cache")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["digest"] == manifest_digest
+
+
+def test_an_endless_run_of_1xx_answers_is_a_clean_error() -> None:
+    reply, _ = _image_reply(b"HTTP/1.1 103 Early Hints\r\n\r\n" * 5000)
+    with _RawServer(reply) as srv:
+        result = _cli("inspect", f"{srv.host}/team/app:1.0", "--no-cache")
+    assert result.exit_code == 6, result.stderr
+    assert "interim" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_1xx_as_the_final_answer_is_not_taken_for_success() -> None:
+    reply, _ = _image_reply(b"")
+
+    def switching(path: str) -> bytes:
+        if path.endswith("/manifests/1.0"):
+            return b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n"
+        return reply(path)
+
+    with _RawServer(switching) as srv:
+        result = _cli("inspect", f"{srv.host}/team/app:1.0", "--no-cache")
+    assert result.exit_code == 6, result.stderr
+    assert "HTTP 101" in result.stderr and "not valid JSON" not in result.stderr
