@@ -396,3 +396,62 @@ def test_a_1xx_as_the_final_answer_is_not_taken_for_success() -> None:
         result = _cli("inspect", f"{srv.host}/team/app:1.0", "--no-cache")
     assert result.exit_code == 6, result.stderr
     assert "HTTP 101" in result.stderr and "not valid JSON" not in result.stderr
+
+
+# -- an HTTP cache another process holds locked -----------------------------------------------
+
+
+def _mock_image(rsps: responses.RequestsMock) -> str:
+    body = _manifest([])
+    rsps.get(f"{REG}/v2/team/app/manifests/1.0", body=body, content_type=OCI_MANIFEST,
+             headers={"Docker-Content-Digest": digest(body)})  # fmt: skip
+    rsps.get(f"{REG}/v2/team/app/blobs/{digest(CONFIG)}", body=CONFIG)
+    return digest(body)
+
+
+def _within(seconds: float, call):
+    """`call()` on a daemon thread: its result, or a failure (not a hung suite) after
+    `seconds`; the caller then releases what it waits for, and the thread ends."""
+    import threading
+
+    out: list = []
+    thread = threading.Thread(target=lambda: out.append(call()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not out:
+        pytest.fail(f"no answer after {seconds} s")
+    return out[0]
+
+
+@pytest.mark.parametrize("when", ["before-open", "after-open"])
+def test_a_cache_locked_by_another_process_is_waited_for_only_its_busy_timeout(
+    rsps, caplog: pytest.LogCaptureFixture, when: str
+) -> None:
+    """requests-cache retried BEGIN IMMEDIATE forever (each try waiting the busy timeout): a
+    `dockerhub` stopped mid-write (Ctrl-Z) left every other one hanging, --no-cache too."""
+    import sqlite3
+
+    from dockerhub_cli.config.settings import Settings
+
+    manifest_digest = _mock_image(rsps)
+    settings = Settings.from_env(backoff_factor=0.0, cache_busy_timeout_ms=200)
+    with DockerHubService(settings):
+        pass  # the cache file exists
+    holder = sqlite3.connect(
+        settings.cache_path, timeout=0, isolation_level=None, check_same_thread=False
+    )
+    try:
+        if when == "before-open":
+            holder.execute("BEGIN EXCLUSIVE")
+
+        def inspect():
+            with DockerHubService(settings) as svc:
+                if when == "after-open":
+                    holder.execute("BEGIN EXCLUSIVE")
+                return svc.inspect(IMAGE)
+
+        result = _within(20, inspect)
+    finally:
+        holder.close()
+    assert result.digest == manifest_digest
+    assert "locked" in caplog.text or "not usable" in caplog.text
