@@ -455,3 +455,27 @@ def test_a_cache_locked_by_another_process_is_waited_for_only_its_busy_timeout(
         holder.close()
     assert result.digest == manifest_digest
     assert "locked" in caplog.text or "not usable" in caplog.text
+
+
+# -- MCP text content: bidi and C1 controls written as JSON escapes ---------------------------
+
+
+@pytest.mark.anyio
+async def test_mcp_text_content_shows_bidi_and_c1_controls_as_escapes(
+    rsps, service: DockerHubService
+) -> None:
+    from mcp import Client
+
+    from dockerhub_cli.mcp.server import build_server
+
+    tags = ["1.0", "rtl\u202egnp.exe", "c1\u009b31m", "del\x7f"]
+    rsps.get(f"{REG}/v2/team/app/tags/list", json={"name": "team/app", "tags": tags})
+    async with Client(build_server(service), raise_exceptions=True) as client:  # type: ignore[arg-type]
+        result = await client.call_tool(
+            "docker_list_tags", {"repository": "registry.example.com/team/app"}
+        )
+    text = result.content[0].text
+    assert "\u202e" not in text and "\u009b" not in text and "\x7f" not in text
+    assert "\\u202e" in text and "\\u009b" in text
+    names = [t["name"] for t in json.loads(text)["result"]["tags"]]
+    assert {"untrusted_publisher_data": "rtl\u202egnp.exe"} in names  # the same data
