@@ -479,3 +479,45 @@ async def test_mcp_text_content_shows_bidi_and_c1_controls_as_escapes(
     assert "\\u202e" in text and "\\u009b" in text
     names = [t["name"] for t in json.loads(text)["result"]["tags"]]
     assert {"untrusted_publisher_data": "rtl\u202egnp.exe"} in names  # the same data
+
+
+# -- several challenges in one WWW-Authenticate ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        'Basic realm="Registry", Bearer realm="https://auth.example.com/token",service="reg"',
+        'Bearer realm="https://auth.example.com/token",service="reg", Basic realm="x"',
+        'Basic realm="a, Bearer realm=\\"https://evil/\\"", Bearer realm="https://auth.example.com/token",service="reg"',
+    ],
+)
+def test_of_several_challenges_the_bearer_one_is_taken(header: str) -> None:
+    from dockerhub_cli.remote.auth import parse_challenge
+
+    challenge = parse_challenge(header)
+    assert challenge is not None
+    assert (challenge.scheme, challenge.realm, challenge.params.get("service")) == (
+        "bearer",
+        "https://auth.example.com/token",
+        "reg",
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "scheme", "realm"),
+    [
+        ('Bearer realm="https://a/t",service="s"', "bearer", "https://a/t"),
+        ('Basic realm="Registry Realm"', "basic", "Registry Realm"),
+        (
+            'Bearer realm="https://a/t?x=Basic basic",scope="r"',
+            "bearer",
+            "https://a/t?x=Basic basic",
+        ),
+    ],
+)
+def test_a_single_challenge_parses_as_before(header: str, scheme: str, realm: str) -> None:
+    from dockerhub_cli.remote.auth import parse_challenge
+
+    challenge = parse_challenge(header)
+    assert challenge is not None and (challenge.scheme, challenge.realm) == (scheme, realm)
