@@ -410,12 +410,20 @@ async def test_an_over_long_line_is_dropped_and_the_next_one_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(front, "MAX_LINE", 100)
-    reader = asyncio.StreamReader()
-    reader.feed_data(b'{"a":1}\n' + b"x" * 250 + b'\n{"b":2}\n' + b"y" * 150)
-    reader.feed_data(b'z\n{"c":3}')
-    reader.feed_eof()
-    lines = [line async for line in front._pipe_lines(reader)]
-    assert lines == [b'{"a":1}\n', b'{"b":2}\n', b'{"c":3}']
+    splitter = front._Splitter()
+    lines = splitter.split(b'{"a":1}\n' + b"x" * 250 + b'\n{"b":2}\n' + b"y" * 150)
+    lines += splitter.split(b'z\n{"c":3}\n{"d"')
+    lines += splitter.split(b":4}\n" + b"w" * 99 + b"\n" + b"v" * 60)  # 100 bytes: kept
+    lines += splitter.split(b"v" * 40 + b"\n{")  # over it (101 with the newline): dropped
+    lines += splitter.end()
+    assert lines == [
+        b'{"a":1}\n',
+        b'{"b":2}\n',
+        b'{"c":3}\n',
+        b'{"d":4}\n',
+        b"w" * 99 + b"\n",
+        b"{",
+    ]
 
 
 def test_a_2025_client_over_real_pipes_gets_the_recorded_answers(table: front.Table) -> None:
