@@ -732,11 +732,16 @@ class _WireIn(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.ended.done():
             return
-        got = self.splitter.split(data)
-        if got and not self.session.feed(got):
-            assert self.transport is not None
-            self.transport.pause_reading()
-            _settle(self.ended, None, None)
+        try:
+            got = self.splitter.split(data)
+            if not got or self.session.feed(got):
+                return
+            error = None
+        except Exception as exc:  # noqa: BLE001 - a bug: raised again by _serve_pipes
+            error = exc
+        assert self.transport is not None
+        self.transport.pause_reading()
+        _settle(self.ended, None, error)
 
     def eof_received(self) -> bool | None:
         if not self.ended.done():
@@ -791,6 +796,8 @@ async def _serve_pipes(build: Callable[[], Any], table: Table | None) -> None:
             out.reading = read_transport  # type: ignore[assignment]
             await asyncio.wait([ended, session.sdk], return_when=asyncio.FIRST_COMPLETED)
             read_transport.pause_reading()
+            if ended.done():
+                ended.result()  # a failure in the read callback ends the server, as it did
             await session.finish()
         finally:
             await session.close()

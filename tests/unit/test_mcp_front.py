@@ -340,6 +340,89 @@ def test_the_sdk_functions_the_front_uses_are_there(service: DockerHubService) -
     assert front.Backend(build_server(service, store=ResultStore())).answers_calls
 
 
+def test_the_sdks_checks_of_a_call_are_made_once_per_params(
+    service: DockerHubService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The envelope ladder, the request surface and the params model are a function of the
+    params alone: a repeated call is checked once, a rejected one stays the SDK's, and the
+    memory is bounded."""
+    backend = front.Backend(build_server(service, store=ResultStore()))
+    checked: list[Any] = []
+    validate = backend.validate
+    monkeypatch.setattr(backend, "validate", lambda *a: (checked.append(a), validate(*a))[1])
+    params = {"name": "docker_get_manifest", "arguments": ARGS, **envelope(MODERN)}
+    expected = ("docker_get_manifest", ARGS, MODERN)
+    assert backend._check(params, "modern", None) == expected
+    assert backend._check(json.loads(json.dumps(params)), "modern", None) == expected
+    assert len(checked) == 1
+    legacy = {"name": "docker_get_manifest", "arguments": ARGS}
+    assert backend._check(legacy, "legacy", "2025-06-18") == (*expected[:2], "2025-06-18")
+    assert backend._check(legacy, "legacy", "2025-11-25") == (*expected[:2], "2025-11-25")
+    assert len(checked) == 3  # another negotiated version is checked on its own
+    for bad in ({**params, "name": 5}, {**legacy, **envelope(MODERN)}):
+        era, version = ("modern", None) if bad["name"] == 5 else ("legacy", "2025-11-25")
+        assert backend._check(bad, era, version) is None
+        assert backend._check(bad, era, version) is None
+    monkeypatch.setattr(front, "CHECKED", 2)
+    backend._check({**legacy, "arguments": {"repository": "x"}}, "legacy", "2025-11-25")
+    assert len(backend._checked) == 2
+
+
+async def test_pipelined_stored_calls_are_answered_in_one_write(
+    service: DockerHubService, table: front.Table
+) -> None:
+    """Calls read at once (one chunk of the pipe) leave in one write, in order, each as the
+    SDK answers it."""
+    server = build_server(service, store=ResultStore())
+    call = {"name": "docker_get_manifest", "arguments": ARGS}
+    writes: list[bytes] = []
+    answered = asyncio.Event()
+
+    def write(data: bytes) -> None:
+        writes.append(data)
+        answered.set()
+
+    async def lines() -> AsyncIterator[bytes | list[bytes]]:
+        for message in (initialize(1, "2025-11-25"), INITIALIZED, request(2, "tools/call", call)):
+            answered.clear()
+            yield (json.dumps(message) + "\n").encode()
+            if "id" in message:
+                await asyncio.wait_for(answered.wait(), 10)
+        writes.clear()
+        yield [(json.dumps(request(i, "tools/call", call)) + "\n").encode() for i in (3, 4, 5)]
+
+    async def drain() -> None:
+        return None
+
+    state = await front.serve(lines(), write, drain, lambda: server, table)
+    assert len(writes) == 1 and writes[0].endswith(b"\n")
+    answers = [json.loads(line) for line in writes[0].splitlines()]
+    assert [a["id"] for a in answers] == [3, 4, 5]
+    assert answers[0]["result"] == answers[1]["result"] == answers[2]["result"]
+    assert state.answered == 1 + 3
+
+
+async def test_reading_pauses_while_the_client_does_not_read() -> None:
+    class Reading:
+        paused = False
+
+        def pause_reading(self) -> None:
+            self.paused = True
+
+        def resume_reading(self) -> None:
+            self.paused = False
+
+        def is_closing(self) -> bool:
+            return False
+
+    out = front._WireOut()
+    out.reading = reading = Reading()  # type: ignore[assignment]
+    out.pause_writing()  # the pipe to the client is over its high-water mark
+    assert reading.paused
+    out.resume_writing()
+    assert not reading.paused
+
+
 # -- before the SDK is loaded ---------------------------------------------------------------------
 
 
