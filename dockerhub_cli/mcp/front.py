@@ -839,9 +839,12 @@ def envelope(version: str, **extra: Any) -> dict[str, Any]:
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 
-async def sdk_exchange(server: Any, messages: list[Any]) -> list[dict[str, Any]]:
+async def sdk_exchange(
+    server: Any, messages: list[Any], raw: list[str] | None = None
+) -> list[dict[str, Any]]:
     """What the SDK's own stdio transport and `Server.run` answer to `messages` (dicts, or
-    lines as str), sent one at a time: each request waits for its answer (10 s at most)."""
+    lines as str), sent one at a time: each request waits for its answer (10 s at most).
+    `raw` receives the lines as the SDK wrote them."""
     import anyio
     from mcp.server.stdio import stdio_server
 
@@ -862,6 +865,8 @@ async def sdk_exchange(server: Any, messages: list[Any]) -> list[dict[str, Any]]
     class Out:
         async def write(self, text: str) -> None:
             nonlocal arrived
+            if raw is not None:
+                raw.append(text)
             out.append(json.loads(text))
             arrived.set()
             arrived = anyio.Event()
@@ -884,13 +889,19 @@ async def sdk_exchange(server: Any, messages: list[Any]) -> list[dict[str, Any]]
 
 
 async def front_exchange(
-    build: Callable[[], Any], messages: list[Any], table: Table | None
+    build: Callable[[], Any],
+    messages: list[Any],
+    table: Table | None,
+    raw: list[bytes] | None = None,
 ) -> tuple[list[dict[str, Any]], Front]:
-    """What the front (and the SDK behind it) answer to `messages`, sent one at a time."""
+    """What the front (and the SDK behind it) answer to `messages`, sent one at a time
+    (`raw` receives the lines as written)."""
     got: list[dict[str, Any]] = []
     arrived = asyncio.Event()
 
     def write(data: bytes) -> None:
+        if raw is not None:
+            raw.extend(data.splitlines(keepends=True))
         got.extend(json.loads(text) for text in data.decode().splitlines())
         arrived.set()
 

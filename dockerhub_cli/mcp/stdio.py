@@ -2,10 +2,11 @@
 
 The SDK's `stdio_server()` reads stdin and writes stdout through `anyio.wrap_file`: every line
 read, every write and every flush is a hop to a worker thread and back (three per tool call).
-When stdin and stdout are pipes (how every MCP client starts a server), `claimed_pipes()` gives
-an asyncio reader and writer on them (pipe transports of the event loop): the front
-(`mcp/front.py`) serves them, and `stdio_streams()` hands them to the SDK's own `stdio_server()`
-as line streams; otherwise (a terminal, a file, Windows) `stdio_streams()` is the SDK's own.
+When stdin and stdout are pipes (how every MCP client starts a server), `claimed_wire()` gives
+them to the event loop: the front (`mcp/front.py`) connects its own pipe protocols to them, and
+`claimed_pipes()` makes an asyncio reader and writer of them, which `stdio_streams()` hands to
+the SDK's own `stdio_server()` as line streams; otherwise (a terminal, a file, Windows)
+`stdio_streams()` is the SDK's own.
 
 Like the SDK's, it keeps the wire to itself: while serving, fd 0 reads /dev/null and fd 1
 writes to stderr, so a stray print (ours or a library's) cannot corrupt the protocol; both are

@@ -287,6 +287,31 @@ async def test_a_stored_tool_call_is_answered_by_the_front_as_the_sdk_answers_it
     }
 
 
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+async def test_a_stored_answer_is_byte_for_byte_the_sdks(
+    service: DockerHubService, table: front.Table, registry: fx.FakeRegistry, era: str
+) -> None:
+    """The front's stored answer is the line the SDK's own transport writes for it, byte for
+    byte (only the id spliced in), in both eras."""
+    params: dict[str, Any] = {"name": "docker_get_manifest", "arguments": ARGS}
+    if era == "modern":
+        params.update(envelope(MODERN))
+        opening = [request(1, "server/discover", envelope(MODERN))]
+    else:
+        opening = [initialize(1, "2025-11-25"), INITIALIZED]
+    messages = [*opening, *(request(i, "tools/call", params) for i in (2, 3, "four"))]
+    sdk_raw: list[str] = []
+    await front.sdk_exchange(build_server(service, store=ResultStore()), messages, sdk_raw)
+    ours_raw: list[bytes] = []
+    server = build_server(service, store=ResultStore())
+    _, state = await front.front_exchange(lambda: server, messages, table, ours_raw)
+    assert state.answered == 1 + 2  # the opening request, and the two stored answers
+    for ident in ('"id":3,', '"id":"four",'):
+        sdk = [line.encode() for line in sdk_raw if ident in line]
+        ours = [line for line in ours_raw if ident.encode() in line]
+        assert len(sdk) == len(ours) == 1 and ours == sdk
+
+
 async def test_a_stored_call_after_a_login_goes_to_the_sdk(
     service: DockerHubService, table: front.Table
 ) -> None:
