@@ -521,3 +521,12 @@ def test_the_console_script_runs_the_front_without_typer(tmp_path: Path) -> None
             typer_err,
         )
         assert front_imported == "False" and typer_imported == "True", argv
+
+
+def test_no_body_needs_typers_context() -> None:
+    """A body run by the front has no Click context: none may ask for one."""
+    package = Path(cli.__file__).parent.parent
+    for path in package.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for name in ("get_current_context", "pass_context", "typer.Context"):
+            assert name not in text, f"{path.relative_to(package)} uses {name}"
