@@ -26,8 +26,7 @@ import re
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockerhub_cli import advice, commands
 from dockerhub_cli.commands import Command
@@ -212,28 +211,50 @@ def invoke(command: Command, values: dict[str, Any]) -> Any:
     )
 
 
-@dataclass
 class RunOptions:
-    """Options that affect every command; set before or after the command name."""
+    """Options that affect every command; set before or after the command name. (A plain
+    class: `dataclasses` and the `inspect` it imports cost a run like `config path` a tenth
+    of its start.)"""
 
-    no_cache: bool = False
-    offline: bool = False
-    insecure: bool = False
-    debug: bool = False
-    cache_backend: str | None = None
-    stats: bool = False  # --stats: the cost line on stderr, `cost` in JSON objects
-    max_pulls: int | None = None  # --max-pulls (serve-mcp: per tool call)
-    # A long-lived server (serve-mcp) wants the per-host circuit breaker on unless the user
-    # said otherwise with DOCKERHUB_CIRCUIT_BREAKER; one-shot commands leave it off.
-    long_lived: bool = False
-    service: DockerHubService | None = field(default=None, repr=False)
-    # Filled in when the command's service closes: may its output be reused, and until when
-    # (for the result cache, see `dockerhub_cli.result_cache`).
-    reuse: Reuse | None = None
+    def __init__(
+        self,
+        no_cache: bool = False,
+        offline: bool = False,
+        insecure: bool = False,
+        debug: bool = False,
+        cache_backend: str | None = None,
+        stats: bool = False,
+        max_pulls: int | None = None,
+        long_lived: bool = False,
+        service: DockerHubService | None = None,
+        reuse: Reuse | None = None,
+    ) -> None:
+        self.no_cache = no_cache
+        self.offline = offline
+        self.insecure = insecure
+        self.debug = debug
+        self.cache_backend = cache_backend
+        self.stats = stats  # --stats: the cost line on stderr, `cost` in JSON objects
+        self.max_pulls = max_pulls  # --max-pulls (serve-mcp: per tool call)
+        # A long-lived server (serve-mcp) wants the per-host circuit breaker on unless the
+        # user said otherwise with DOCKERHUB_CIRCUIT_BREAKER; one-shot commands leave it off.
+        self.long_lived = long_lived
+        self.service = service
+        # Filled in when the command's service closes: may its output be reused, and until
+        # when (for the result cache, see `dockerhub_cli.result_cache`).
+        self.reuse = reuse
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "service")
+        return f"RunOptions({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is RunOptions and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True)
-class Reuse:
+class Reuse(NamedTuple):
     """Whether every response a command used was a fresh HTTP cache entry, and the earliest
     expiry among them (None: none of them expires), with the TTLs in force."""
 
