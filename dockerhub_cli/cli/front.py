@@ -217,10 +217,8 @@ def _finish(param: Param, raw: Any) -> Any:
         raw = param.default
         if raw is None:
             return None  # an empty list, too, when its default is None (Typer's get_callback)
-        if param.type == "bool" and type(raw) is bool:
-            return raw  # Typer skips the coercion of a flag's bool
     if param.type == "bool" and type(raw) is bool:
-        return raw
+        return raw  # Typer skips the coercion of a flag's bool
     if many:
         if isinstance(raw, str) or not isinstance(raw, (list, tuple)):
             raise Defer("a list parameter given one value")
