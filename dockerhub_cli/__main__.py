@@ -2,7 +2,8 @@
 
 `dockerhub --version` and the top-level `dockerhub --help` are answered here from the command
 spec, and a warm read-only command from the result cache (`result_cache.py`), all without
-importing Typer, Rich, requests or pydantic; everything else goes to the Typer app.
+importing Typer, Rich, requests or pydantic; everything else goes to `cli.main`, where the
+front (`cli/front.py`) runs a well-formed command line without Typer and the Typer app the rest.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _main() -> None:
 
     # Start-up loads ~500 modules: many long-lived objects and no garbage cycles worth
     # collecting, yet the collector would walk them all again and again (a tenth of a cold
-    # `inspect`). It stays off until the service exists; `cli.app.get_service` then freezes
+    # `inspect`). It stays off until the service exists; `cli.run.get_service` then freezes
     # what was loaded and turns it back on (a long `serve-mcp` or `watch` collects as usual).
     gc.disable()
     # pydantic looks for plugins in every installed distribution's entry points the first time

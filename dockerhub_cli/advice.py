@@ -8,7 +8,7 @@ write a marker instead:
     advice.param("base", "IMAGE")       -> CLI: --base IMAGE       MCP: base=IMAGE
     advice.command("tags", "nginx")     -> CLI: `dockerhub tags nginx`   MCP: docker_list_tags
 
-and the CLI (`cli/app.py`) and the MCP server (`mcp/server.py`) each turn markers into their
+and the CLI (`cli/run.py`) and the MCP server (`mcp/server.py`) each turn markers into their
 own words with `word()`, in one place each. A marker is plain text between two private-use
 characters, so it survives str(), f-strings and the models' string fields unchanged.
 

@@ -7,7 +7,8 @@ TTL names the result cache uses) and its MCP tool (name, description, annotation
 
 Everything else is derived from this table:
 
-* the Typer commands (`cli/app.py`, built lazily: only the command being run is built);
+* the Typer commands (`cli/app.py`, built lazily: only the command being run is built) and
+  the front that runs a well-formed command line without Typer (`cli/front.py`);
 * the top-level `--help` (`help_text()`, printed without importing Typer);
 * the MCP tools (`mcp/server.py`);
 * result-cache eligibility (`result_cache.ELIGIBLE`);

@@ -3,16 +3,40 @@
 `dockerhub_cli.commands` declares every command; `cli/app.py` turns the one being run into a
 Typer command (and only that one); the few commands with a body of their own (login's prompts,
 serve-mcp, config path) keep it in `*_commands.py`, named by their spec entry.
+
+A well-formed command line is run by the front (`cli/front.py`) without Typer, through the
+same run-time edge (`cli/run.py`); everything else by the Typer app, which is imported only
+then (`app` here is read lazily).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
-from dockerhub_cli.cli.app import app, run_options
+from dockerhub_cli.cli.run import run_options
 
 if TYPE_CHECKING:
     from dockerhub_cli.result_cache import Plan
+
+
+class _Package(types.ModuleType):
+    """`dockerhub_cli.cli.app` names the Typer app (imported when first read), not the
+    module of that name, which the import system would bind here once it is imported."""
+
+    @property
+    def app(self) -> Any:
+        from dockerhub_cli.cli.app import app
+
+        return app
+
+    @app.setter
+    def app(self, value: Any) -> None:
+        pass  # the submodule being bound: `app` stays the Typer app
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def main(result_plan: Plan | None = None) -> None:
@@ -78,7 +102,14 @@ def _save(result_plan: Plan, capture: object, exit_code: int = 0) -> None:
 def _main() -> None:
     import sys
 
+    from dockerhub_cli.cli import front
+
+    code = front.run(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
     import typer
+
+    from dockerhub_cli.cli.app import app
 
     try:
         code = app(standalone_mode=False)

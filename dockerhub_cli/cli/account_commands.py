@@ -10,7 +10,7 @@ import typer
 def login(registry: str | None, username: str | None, password_stdin: bool) -> None:
     """Check credentials with the registry, then store them like `docker login`."""
     from dockerhub_cli import advice
-    from dockerhub_cli.cli.app import get_service
+    from dockerhub_cli.cli.run import get_service
     from dockerhub_cli.errors import InvalidInputError
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.account import login_result

@@ -23,8 +23,6 @@ update moves them, and compares this coercion with Typer's for every parameter o
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, get_args
@@ -32,53 +30,11 @@ from typing import Any, get_args
 from typer._click import Context
 from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
 
-# A value the plain path does not decide: Typer's own coercion does.
-UNDECIDED: Any = object()
-
-_INTEGER = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
-_DECIMAL = re.compile(
-    r"[+-]?(?:[0-9]{1,30}\.?[0-9]{0,30}|\.[0-9]{1,30})(?:[eE][+-]?[0-9]{1,3})?", re.ASCII
-)
+from dockerhub_cli.cli import values
+from dockerhub_cli.cli.values import UNDECIDED
 
 Leaf = Callable[[Any], Any]
-
-
-def _text(value: Any) -> Any:
-    return value if type(value) is str else UNDECIDED
-
-
-def _flag(value: Any) -> Any:
-    return value if type(value) is bool else UNDECIDED
-
-
-def _bounded(number: Any, low: float | None, high: float | None) -> Any:
-    if (low is not None and number < low) or (high is not None and number > high):
-        return UNDECIDED  # Typer's words for the bound
-    return number
-
-
-def _integer(low: float | None, high: float | None) -> Leaf:
-    def coerce(value: Any) -> Any:
-        if type(value) is int:
-            return _bounded(value, low, high)
-        if type(value) is str and _INTEGER.fullmatch(value):
-            return _bounded(int(value), low, high)
-        return UNDECIDED
-
-    return coerce
-
-
-def _number(low: float | None, high: float | None) -> Leaf:
-    def coerce(value: Any) -> Any:
-        if type(value) is float or (type(value) is int and abs(value) <= 2**53):
-            number = float(value)
-        elif type(value) is str and _DECIMAL.fullmatch(value):
-            number = float(value)
-        else:
-            return UNDECIDED
-        return _bounded(number, low, high) if math.isfinite(number) else UNDECIDED
-
-    return coerce
+_text, _flag, _integer, _number = values.text, values.flag, values.integer, values.number
 
 
 def leaf_coercion(descriptor: TypeDescriptor) -> tuple[Leaf, bool] | None:

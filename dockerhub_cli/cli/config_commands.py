@@ -4,9 +4,12 @@ from __future__ import annotations
 
 
 def config_path() -> None:
-    """Print the path of the config file (whether or not it exists)."""
-    import typer
+    """Print the path of the config file (whether or not it exists), on one line with any
+    control character made visible (it comes from the environment)."""
+    import sys
 
     from dockerhub_cli.config.file import config_path as path
+    from dockerhub_cli.text import visible_line
 
-    typer.echo(str(path()))
+    sys.stdout.write(visible_line(str(path())) + "\n")
+    sys.stdout.flush()

@@ -17,7 +17,7 @@ def serve_mcp(
     no_auth: bool = False,
 ) -> None:
     """Serve every command as a read-only MCP tool (stdout carries only the protocol)."""
-    from dockerhub_cli.cli.app import get_service, run_options, run_settings
+    from dockerhub_cli.cli.run import get_service, run_options, run_settings
     from dockerhub_cli.mcp.server import DeferredService, load_auth_token, serve
 
     if transport == "stdio":

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import typer
-
-from dockerhub_cli.cli.app import get_service, warn_notes
+from dockerhub_cli.cli.run import get_service, warn_notes
 
 
 def pin(
@@ -46,7 +44,7 @@ def pin(
             if ref.status == "unresolved":
                 warn_notes([f"{ref.file}:{ref.line}: {ref.old}: {ref.reason}"])
     if check and (not result.up_to_date or result.lookup_failures):
-        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+        raise SystemExit(int(ExitCode.CHECK_FAILED))
 
 
 def watch(
@@ -59,7 +57,7 @@ def watch(
 ) -> None:
     import time
 
-    from dockerhub_cli.cli.app import run_options
+    from dockerhub_cli.cli.run import run_options
     from dockerhub_cli.exitcodes import ExitCode
     from dockerhub_cli.render import emit
     from dockerhub_cli.render.pinning import watch_report
@@ -85,13 +83,13 @@ def watch(
             run_options().service = None
         time.sleep(interval)
     if check and result.changed:
-        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+        raise SystemExit(int(ExitCode.CHECK_FAILED))
 
 
 def tags(same_as: str | None = None, json_output: bool = False, **values: Any) -> None:
     """`tags`: the spec's generic body; with --same-as, the tags that are the same image."""
     from dockerhub_cli import commands
-    from dockerhub_cli.cli.app import generic_body
+    from dockerhub_cli.cli.run import generic_body
 
     if same_as is None:
         generic_body(commands.get("tags"))(json_output=json_output, **values)

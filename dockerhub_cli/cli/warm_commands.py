@@ -8,9 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import typer
-
-from dockerhub_cli.cli.app import cli_words, get_service, warn_notes
+from dockerhub_cli.cli.run import cli_words, get_service, warn_notes
 
 
 @contextmanager
@@ -83,7 +81,7 @@ def warm(
         warn_notes(result.notes)
     code = exit_code(result)
     if code:
-        raise typer.Exit(code)
+        raise SystemExit(code)
 
 
 __all__ = ["warm"]

@@ -39,7 +39,7 @@ def test_a_warm_files_run_is_saved_and_replayed(registry, env, args) -> None:
     assert _results(env) == []  # it downloaded layers: its output says so
     warm, modules = _run(args, env)
     assert warm.returncode == 0, warm.stderr
-    assert "typer" in modules and "fast path: saved" in warm.stderr
+    assert "dockerhub_cli.service" in modules and "fast path: saved" in warm.stderr
     assert len(_results(env)) == 1
     mark = registry.log_mark()
     replay, replay_modules = _run(args, env)

@@ -195,7 +195,7 @@ def test_every_command_has_a_case() -> None:
 
 @pytest.fixture
 def hostile_service(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The spec's generic body gets the service from cli.app at call time; the few commands
+    # The spec's generic body gets the service from cli.run at call time; the few commands
     # with their own body (cli/*_commands.py) import `get_service` into their module.
     import importlib
     import pkgutil
@@ -205,6 +205,9 @@ def hostile_service(monkeypatch: pytest.MonkeyPatch) -> None:
     app_module = importlib.import_module("dockerhub_cli.cli.app")
 
     monkeypatch.setattr(app_module, "get_service", HostileService)
+    monkeypatch.setattr(
+        importlib.import_module("dockerhub_cli.cli.run"), "get_service", HostileService
+    )
     for info in pkgutil.iter_modules(cli_package.__path__):
         if info.name.endswith("_commands"):
             module = importlib.import_module(f"dockerhub_cli.cli.{info.name}")
