@@ -23,6 +23,9 @@ TRIMMED = (
     "importlib.metadata",
     "platformdirs",
     *lean_imports.UNUSED_CACHE_MODULES,
+    # lean_imports' own finder and loader are plain classes (importlib.abc would import
+    # importlib.resources and tempfile, which a run without requests does not need)
+    "importlib.abc",
 )
 
 PROBE = """
