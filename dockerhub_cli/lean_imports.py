@@ -32,6 +32,7 @@ the program itself keeps working (only slower).
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import importlib.util
 import sys
@@ -266,13 +267,45 @@ class _FirstImport:
         return spec
 
 
-def trim_on_first_import() -> None:
-    """Whoever imports requests first in this process imports it trimmed (idempotent)."""
-    if "requests" in sys.modules or any(
-        isinstance(f, _FirstImport) and f.name == "requests" for f in sys.meta_path
+def trim_on_first_import(
+    name: str = "requests",
+    trim: Callable[[], AbstractContextManager[None]] = requests_without_eager_charset_detection,
+) -> None:
+    """Whoever imports `name` first in this process imports it trimmed (idempotent)."""
+    if name in sys.modules or any(
+        isinstance(f, _FirstImport) and f.name == name for f in sys.meta_path
     ):
         return
-    sys.meta_path.insert(0, _FirstImport("requests", requests_without_eager_charset_detection))
+    sys.meta_path.insert(0, _FirstImport(name, trim))
+
+
+def _compile_on_use(source: Any, filename: Any, mode: Any, *args: Any, **kwargs: Any) -> Any:
+    if mode == "eval" and filename == "<string>" and type(source) is str and not (args or kwargs):
+        return source  # `eval()` takes the text as well as its code, and compiles it then
+    return builtins.compile(source, filename, mode, *args, **kwargs)
+
+
+@contextmanager
+def forward_references_compiled_on_use() -> Iterator[None]:
+    """While this lasts, a `typing.ForwardRef` keeps its expression as text, compiled when the
+    reference is evaluated, instead of compiling it when it is made: `typing` looks `compile`
+    up in its own globals first. pydantic-core's schema module declares ~150 TypedDicts with
+    ~730 string annotations that this program never evaluates, and compiling them was ~3% of
+    a run (cachegrind: 31M of 1,220M instructions). Evaluating such a reference gives what it
+    always did; only an expression that is not valid Python fails at evaluation instead of at
+    creation (the libraries imported meanwhile have none). tests/unit/test_lean_imports.py
+    checks that `typing` compiles nowhere else and that every such annotation evaluates to
+    the same types as in a process that compiled them."""
+    import typing
+
+    if "compile" in vars(typing):  # someone else's (or ours, re-entered): leave it alone
+        yield
+        return
+    typing.compile = _compile_on_use  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del typing.compile  # type: ignore[attr-defined]
 
 
 def import_pydantic_plugin_loader() -> None:
