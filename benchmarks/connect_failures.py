@@ -51,12 +51,13 @@ def connect(address, *args, **kwargs):
 
 socket.getaddrinfo = gai
 connection.create_connection = connect
-try:  # the deadline-bound resolver of newer checkouts looks the function up here
-    from dockerhub_cli.remote import transport
-    if hasattr(transport, "getaddrinfo"):
-        transport.getaddrinfo = gai
-except ImportError:
-    pass
+for _name in ("http_stack", "transport"):  # where newer checkouts' resolver looks it up
+    try:
+        _module = __import__(f"dockerhub_cli.remote.{_name}", fromlist=["getaddrinfo"])
+    except ImportError:
+        continue
+    if hasattr(_module, "getaddrinfo"):
+        _module.getaddrinfo = gai
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import DockerHubError
 from dockerhub_cli.service import DockerHubService

@@ -27,7 +27,7 @@ from dockerhub_cli.remote.hub import HubClient
 from dockerhub_cli.remote.keychain import CredentialStore
 from dockerhub_cli.remote.ratelimit import HostRateLimiter, hub_api_hosts
 from dockerhub_cli.remote.registry import RegistryClient
-from dockerhub_cli.remote.transport import Transport, build_session
+from dockerhub_cli.remote.transport import Transport
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -172,10 +172,18 @@ class DockerHubService:
             if self.settings.circuit_breaker
             else None
         )
-        self.session = build_session(
-            self.settings, self.limiter, backend=cache_backend, breaker=self.breaker
+        settings, limiter, breaker = self.settings, self.limiter, self.breaker
+
+        def session() -> Any:
+            # Built on the first request the warm reader cannot answer (remote/warm_cache.py):
+            # a warm run never imports requests, urllib3 or requests-cache.
+            from dockerhub_cli.remote.http_stack import build_session
+
+            return build_session(settings, limiter, backend=cache_backend, breaker=breaker)
+
+        self.transport = Transport(
+            self.settings, None, self.limiter, self.breaker, session_factory=session
         )
-        self.transport = Transport(self.settings, self.session, self.limiter, self.breaker)
         self.credentials = CredentialStore(
             hub_username=self.settings.username,
             hub_token=self.settings.token,
@@ -201,8 +209,15 @@ class DockerHubService:
         """The OSV client, built on first use (only `vulns` needs it)."""
         return self.clients.osv
 
+    @property
+    def session(self) -> Any:
+        """The HTTP session (requests-cache's CachedSession), built on first use."""
+        return self.transport.session
+
     def close(self) -> None:
-        self.session.close()  # type: ignore[no-untyped-call]
+        self.transport.close_warm_reader()
+        if self.transport.session_built:
+            self.session.close()
         self.clients.close()
 
     def __enter__(self) -> DockerHubService:

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import requests
-
 from dockerhub_cli import advice
 from dockerhub_cli.errors import AuthError, NotFoundError, UpstreamError
 from dockerhub_cli.oci import jsonlimits
@@ -42,6 +40,8 @@ from dockerhub_cli.remote.transport import (
 from dockerhub_cli.remote.transport import json_refusal as _why
 
 if TYPE_CHECKING:
+    import requests
+
     from dockerhub_cli.config.settings import Settings
     from dockerhub_cli.remote.keychain import CredentialStore
     from dockerhub_cli.remote.transport import Transport

@@ -19,8 +19,6 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from ratelimit import RateLimitException, limits
-
 
 @dataclass
 class HostState:
@@ -69,6 +67,9 @@ class HostRateLimiter:
                 def noop() -> None:
                     return None
 
+                # Imported here: a warm run answered from the cache sends nothing to limit.
+                from ratelimit import limits
+
                 by_minute = limits(calls=self.per_minute, period=60, clock=self._clock)
                 by_burst = limits(calls=self.burst, period=burst_period, clock=self._clock)
                 existing = by_minute(by_burst(noop))
@@ -88,6 +89,8 @@ class HostRateLimiter:
                     state = self.state[host] = HostState(host)
                 state.sent += 1
             return
+        from ratelimit import RateLimitException
+
         gate = self._gate_for(host)
         state = self.state[host]
         while True:

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import requests
-
 from dockerhub_cli import advice
 from dockerhub_cli.errors import (
     AuthError,
@@ -50,6 +48,8 @@ from dockerhub_cli.remote.transport import (
 )
 
 if TYPE_CHECKING:
+    import requests
+
     from dockerhub_cli.config.settings import Settings
     from dockerhub_cli.remote.keychain import CredentialStore
     from dockerhub_cli.remote.transport import Transport

@@ -1,16 +1,14 @@
-"""The one HTTP session: requests-cache on SQLite, urllib3 retries, per-host rate limiting.
+"""The transport every request goes through: the cache, deadlines, byte caps, accounting.
 
-Layering (top to bottom):
-    CachedSession (requests-cache: per-URL expiry, Authorization redacted and not in the key)
-      -> ThrottledAdapter.send (only cache misses get here: rate limit per host, default timeout)
-        -> urllib3 Retry (connection errors, timeouts, 429/5xx with backoff + jitter, Retry-After)
-
-`Transport.request` is the only place that turns `requests` exceptions into our error tree.
+`Transport.request` answers a fresh cache hit through the warm reader (remote/warm_cache.py)
+without importing requests, urllib3 or requests-cache; everything else goes through the one
+CachedSession (remote/http_stack.py: requests-cache on SQLite, urllib3 retries, per-host rate
+limiting), which is built on first use. `Transport.request` is the only place that turns
+`requests` exceptions into our error tree.
 """
 
 from __future__ import annotations
 
-import heapq
 import logging
 import socket
 import sqlite3
@@ -18,22 +16,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
-
-import requests
-from ratelimit import RateLimitException
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    MaxRetryError,
-    NameResolutionError,
-    NewConnectionError,
-    ReadTimeoutError,
-    ResponseError,
-)
-from urllib3.util.retry import Retry
 
 from dockerhub_cli import __version__, advice
 from dockerhub_cli.config.settings import Settings
@@ -44,34 +29,22 @@ from dockerhub_cli.errors import (
     RateLimitedError,
     UpstreamError,
 )
-from dockerhub_cli.lean_imports import without_unused_backends
+from dockerhub_cli.remote import warm_cache
 from dockerhub_cli.remote.cost import CostCounter, Meter
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
+from dockerhub_cli.remote.warm_cache import WarmReader
 
-with without_unused_backends():
-    from requests_cache import DO_NOT_CACHE, NEVER_EXPIRE, CachedSession
+# requests-cache's expiration constants (policy/expiration.py), here so that the URL lifetimes
+# (part of the warm reader's fingerprint, remote/warm_cache.py) need no import of it; a test
+# checks they are still requests-cache's values.
+NEVER_EXPIRE = -1
+DO_NOT_CACHE = 0x0D0E0200020704
 
-
-def _signatures_computed_once() -> bool:
-    """requests-cache filters keyword arguments through `inspect.signature` of the same
-    constructors on every request (`requests_cache._utils.split_kwargs`, twice per cache hit:
-    a quarter of a warm lookup). A function's signature does not change, so it is computed
-    once per function. True when in place (a test fails if a requests-cache upgrade moves it)."""
-    import functools
-    import inspect
-
-    from requests_cache import _utils
-
-    current = getattr(_utils, "signature", None)
-    if current is inspect.signature:
-        _utils.signature = functools.lru_cache(maxsize=256)(inspect.signature)  # type: ignore[attr-defined]
-        return True
-    return getattr(current, "__wrapped__", None) is inspect.signature
-
-
-_signatures_computed_once()
 
 if TYPE_CHECKING:
+    import requests
+    from requests_cache import CachedSession
+
     from dockerhub_cli.remote.circuit import CircuitBreaker
 
 log = logging.getLogger("dockerhub_cli.http")
@@ -83,8 +56,14 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 STALE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A request Cache-Control directive: "an expired entry of any age will do if the network fails".
 _STALE_DIRECTIVE = "stale-if-error=315360000"
-# The body broke off after the headers arrived (truncated Content-Length, reset mid-body).
-_BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+
+
+def _body_errors() -> tuple[type[Exception], ...]:
+    """The body broke off after the headers arrived (truncated Content-Length, reset
+    mid-body). A function: requests is imported only once a request goes to the network."""
+    import requests
+
+    return (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
 def expiry_patterns(settings: Settings) -> dict[str | Any, Any]:
@@ -184,65 +163,13 @@ def _deadline_error(host: str, budget: Budget, limit: float) -> DeadlineExceeded
     )
 
 
-class CappedRetry(Retry):
-    """urllib3 Retry that honours Retry-After only up to `max_wait` seconds.
-
-    A server asking for a longer wait is not retried: the 429 goes up to the caller, which
-    reports "rate limited, retry in N s" instead of sleeping silently for minutes. Nor is one
-    whose wait would reach the request's deadline: the retry could only time out.
-    """
-
-    max_wait: float = 10.0
-
-    def new(self, **kw: Any) -> CappedRetry:
-        retry = super().new(**kw)
-        retry.max_wait = self.max_wait
-        return retry  # type: ignore[return-value]
-
-    def increment(  # type: ignore[override]
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: Any = None,
-        error: Exception | None = None,
-        _pool: Any = None,
-        _stacktrace: Any = None,
-    ) -> Retry:
-        budget = current_budget()
-        if budget is not None and budget.remaining() <= 0:
-            # Out of time: no more attempts (the caller reports the real elapsed time).
-            raise MaxRetryError(_pool, url, error or ResponseError("deadline passed"))
-        if error is not None and not retry_connect_failure(error, self.history):
-            raise MaxRetryError(_pool, url, error) from error
-        if response is not None and response.status in self.status_forcelist:
-            wait = self.get_retry_after(response)
-            if wait is not None and wait > self.max_wait:
-                raise MaxRetryError(_pool, url, ResponseError(f"Retry-After {wait:.0f}s too long"))
-            if wait is not None and budget is not None and wait >= budget.remaining():
-                # Sleeping would spend the rest of the deadline and the retry would time out:
-                # the caller reports "rate limited, retry in N s" now, as it is.
-                raise MaxRetryError(_pool, url, ResponseError("Retry-After past the deadline"))
-        return super().increment(method, url, response, error, _pool, _stacktrace)
-
-    def sleep(self, response: Any = None) -> None:
-        """Back off, but never past the request's deadline."""
-        budget = current_budget()
-        if budget is None:
-            super().sleep(response)
-            return
-        if self.respect_retry_after_header and response is not None:
-            wait = self.get_retry_after(response)
-            if wait is not None:
-                time.sleep(max(0.0, min(wait, budget.remaining())))
-                return
-        time.sleep(max(0.0, min(self.get_backoff_time(), budget.remaining())))
-
-
 def connect_failure(error: BaseException | None) -> str | None:
     """What kind of failure to connect `error` is: "dns" (the host name does not resolve),
     "refused" (nothing listens on the port), or None (any other error, or none)."""
     if error is None:
         return None
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
     if isinstance(error, NameResolutionError) or _caused_by(error, socket.gaierror):
         return "dns"
     if isinstance(error, NewConnectionError) and _caused_by(error, ConnectionRefusedError):
@@ -269,662 +196,12 @@ def retry_connect_failure(error: BaseException, history: Sequence[Any]) -> bool:
     return True
 
 
-def build_retry(settings: Settings) -> Retry:
-    retry = CappedRetry(
-        total=settings.retries,
-        connect=settings.retries,
-        read=settings.retries,
-        status=settings.retries,
-        other=0,
-        redirect=5,
-        backoff_factor=settings.backoff_factor,
-        backoff_jitter=0.25,
-        backoff_max=settings.max_retry_wait,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "HEAD"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    retry.max_wait = settings.max_retry_wait
-    return retry
-
-
-def _deadline_pools() -> dict[str, type]:
-    """urllib3 connection pools whose connections enforce the request deadline while waiting
-    for the status line and headers too: a server that drips its headers a byte at a time never
-    trips a per-read timeout, so a timer shuts the socket down when the deadline passes."""
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-    def getresponse(self: Any, base: Any) -> Any:
-        budget = current_budget()
-        if budget is None:
-            return base.getresponse(self)
-        # Shut down at the deadline itself: the grace a body gets (`read_capped`) is for bytes
-        # already on their way, and a status line not yet complete at the deadline is not.
-        watch = _WATCHDOG.watch(budget.remaining(), self)
-        try:
-            return base.getresponse(self)
-        finally:
-            watch[3] = None  # cancelled: the watchdog drops it when its time comes
-
-    class DeadlineHTTPConnection(HTTPConnection):
-        def getresponse(self) -> Any:  # type: ignore[override]
-            return getresponse(self, HTTPConnection)
-
-        def _new_conn(self) -> socket.socket:
-            return _connect_within_deadline(self, HTTPConnection)
-
-    class DeadlineHTTPSConnection(HTTPSConnection):
-        def getresponse(self) -> Any:  # type: ignore[override]
-            return getresponse(self, HTTPSConnection)
-
-        def _new_conn(self) -> socket.socket:
-            return _connect_within_deadline(self, HTTPSConnection)
-
-    class DeadlineHTTPConnectionPool(HTTPConnectionPool):
-        ConnectionCls = DeadlineHTTPConnection
-
-    class DeadlineHTTPSConnectionPool(HTTPSConnectionPool):
-        ConnectionCls = DeadlineHTTPSConnection
-
-    return {"http": DeadlineHTTPConnectionPool, "https": DeadlineHTTPSConnectionPool}
-
-
-class _Watchdog:
-    """One daemon thread that shuts down the connections whose deadline passed while they
-    waited for a status line (`_deadline_pools`). It replaced a `threading.Timer` per
-    request: starting a thread cost more than a loopback request, 50 of them per 50-page
-    listing. Entries are `[when, seq, _, connection]`; a cancelled one has no connection.
-    The thread sleeps until the nearest deadline (`_due`), on `clock` (tests inject one)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._cond = threading.Condition()
-        self._heap: list[list[Any]] = []
-        self._seq = 0
-        self._thread: threading.Thread | None = None
-
-    def watch(self, delay: float, connection: Any) -> list[Any]:
-        with self._cond:
-            self._seq += 1
-            entry = [self.clock() + max(0.0, delay), self._seq, None, connection]
-            heapq.heappush(self._heap, entry)
-            if self._thread is None or not self._thread.is_alive():  # first use, or forked
-                self._thread = threading.Thread(
-                    target=self._run, name="dockerhub-deadlines", daemon=True
-                )
-                self._thread.start()
-            elif self._heap[0] is entry:
-                self._cond.notify()  # sooner than what the thread sleeps for
-            return entry
-
-    def _due(self) -> tuple[list[Any], float | None]:
-        """(the connections whose deadline has come, seconds until the next live deadline or
-        None when there is none); cancelled entries are dropped. Call it holding `_cond`."""
-        heap, now, due = self._heap, self.clock(), []
-        while heap and (heap[0][3] is None or heap[0][0] <= now):
-            connection = heapq.heappop(heap)[3]
-            if connection is not None:
-                due.append(connection)
-        return due, (heap[0][0] - now if heap else None)
-
-    def _run(self) -> None:
-        with self._cond:
-            while True:
-                due, wait = self._due()
-                for connection in due:
-                    _abort(connection)
-                if not due:
-                    self._cond.wait(wait)
-
-
-_WATCHDOG = _Watchdog()
-
-
-class ResolveTimeoutError(ConnectTimeoutError):
-    """The host name did not resolve before the request's deadline."""
-
-    def __init__(self, connection: Any, message: str) -> None:
-        super().__init__(connection, message)
-        self.message = message
-
-
-# How a host name is resolved (tests put a slow or failing resolver here).
-getaddrinfo: Callable[..., list[Any]] = socket.getaddrinfo
-
-
-def _connect_within_deadline(connection: Any, base: Any) -> socket.socket:
-    """Open the connection's socket, resolving its host name within the request's deadline:
-    `getaddrinfo` has no timeout of its own (a resolver that gets no answer waits for the
-    system's timeouts, seconds per attempt), so it runs on a daemon thread the request stops
-    waiting for when its time is up. The addresses it names are then tried in order, as
-    urllib3 does; an address given as an IP literal is not resolved at all."""
-    import ipaddress
-
-    from urllib3.util.connection import allowed_gai_family
-
-    budget = current_budget()
-    host = connection._dns_host
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        literal = True
-    except ValueError:
-        literal = False
-    if budget is None or literal:
-        return base._new_conn(connection)  # type: ignore[no-any-return]
-    found: list[Any] = []
-    failed: list[BaseException] = []
-    done = threading.Event()
-
-    def resolve() -> None:
-        try:
-            found.extend(
-                getaddrinfo(host, connection.port, allowed_gai_family(), socket.SOCK_STREAM)
-            )
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-            failed.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=resolve, name=f"resolve {host}", daemon=True).start()
-    if not done.wait(max(0.0, budget.remaining())):
-        raise ResolveTimeoutError(
-            connection, f"its name did not resolve within {budget.deadline - budget.started:g} s"
-        )
-    if failed:
-        if isinstance(failed[0], socket.gaierror):
-            raise NameResolutionError(connection.host, connection, failed[0]) from failed[0]
-        raise failed[0]
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
-    if not addresses:
-        raise NameResolutionError(
-            connection.host, connection, socket.gaierror("no address for the host name")
-        )
-    last: BaseException | None = None
-    try:
-        for address in addresses:  # each as a literal: base._new_conn resolves nothing more
-            connection._dns_host = address
-            try:
-                return base._new_conn(connection)  # type: ignore[no-any-return]
-            except ConnectTimeoutError as exc:  # NewConnectionError too: the next address
-                last = exc
-    finally:
-        connection._dns_host = host
-    assert last is not None
-    raise last
-
-
-def _abort(connection: Any) -> None:
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-
-class ThrottledAdapter(HTTPAdapter):
-    """Rate-limits and times out every request that actually goes to the network."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _deadline_pools()
-
-    def __init__(
-        self,
-        limiter: HostRateLimiter,
-        timeout: tuple[float, float],
-        breaker: CircuitBreaker | None = None,
-        **kw: Any,
-    ) -> None:
-        self.limiter = limiter
-        self.default_timeout = timeout
-        self.breaker = breaker
-        super().__init__(**kw)
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        host = urlsplit(request.url or "").netloc
-        budget = current_budget()
-        if budget is None:  # a request sent outside Transport.request: default limits
-            now = time.monotonic()
-            budget = Budget(now, now + self.default_timeout[1], MAX_RESPONSE_BYTES)
-        remaining = budget.remaining()
-        if remaining <= 0:
-            raise _deadline_error(host, budget, budget.deadline - budget.started)
-        connect, read = self.default_timeout
-        kwargs["timeout"] = (min(connect, remaining), min(read, remaining))
-        kwargs["stream"] = True  # the body is read below, capped and against the deadline
-        breaker = self.breaker
-        if breaker is not None:
-            breaker.before_request(host)  # raises CircuitOpenError while the host cools down
-        try:
-            self.limiter.acquire(host)
-            log.debug("%s %s", request.method, _redact_url(request.url or ""))
-            response = super().send(request, **kwargs)
-        except (requests.exceptions.SSLError, requests.exceptions.InvalidURL) as exc:
-            if breaker is not None:  # our configuration, not the host's health
-                breaker.release(host)
-            raise exc
-        except (
-            requests.exceptions.ConnectionError,
-            requests.exceptions.Timeout,
-            requests.exceptions.RetryError,
-        ) as exc:
-            if breaker is not None:
-                breaker.record_failure(host, _short_reason(exc))
-            raise
-        except BaseException:
-            if breaker is not None:
-                breaker.release(host)
-            raise
-        if breaker is not None:
-            if response.status_code >= 500:
-                breaker.record_failure(host, f"HTTP {response.status_code}")
-            else:
-                breaker.record_success(host)
-        if budget.stream and 200 <= response.status_code < 300:
-            # A blob the caller streams (layers): never read here, never buffered; the caller
-            # reads it through a StreamedBody (capped, progress-deadlined), then closes it. A
-            # 200 answering a Range request is the whole blob (Range ignored): the caller sees
-            # the status and closes it unread, so its length is no reason to refuse it.
-            if request.method != "HEAD" and not (
-                response.status_code == 200 and "Range" in request.headers
-            ):
-                _refuse_oversized(response, host, budget)
-            response.raw = StreamedBody(response.raw, host, budget, self.default_timeout[1])
-            return response
-        if budget.stream:  # a redirect or an error answering a streamed request: read, capped
-            budget = replace(budget, max_bytes=MAX_ERROR_BODY_BYTES)
-        if request.method != "HEAD":  # a HEAD announces the size of a body it never sends
-            _refuse_oversized(response, host, budget)
-        read_capped(response, host, budget, read)  # (a HEAD's is empty: the connection is kept)
-        return response
-        return response
-
-
-class MeteredAdapter(ThrottledAdapter):
-    """The adapter of the session: every request that goes to the network passes here (cache
-    hits never do) and is counted by the meter (`remote/cost.py`): kind, host, status, latency,
-    bytes; a manifest GET past `--max-pulls` is refused before it is sent (before the rate
-    limiter and the circuit breaker see it)."""
-
-    meter: Meter | None = None  # set by the Transport
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        meter = self.meter
-        if meter is None:
-            return super().send(request, **kwargs)
-        budget = current_budget()
-        ticket = meter.start(
-            request.method or "GET",
-            request.url or "",
-            budget.kind if budget is not None else "",
-            budget.what if budget is not None else "",
-        )
-        try:
-            response = super().send(request, **kwargs)
-        except BaseException:
-            meter.finish(ticket, None)
-            raise
-        if isinstance(response.raw, StreamedBody):  # a layer: its bytes count as they are read
-            response.raw.counted = lambda n: meter.add_bytes(ticket, n)
-            meter.finish(ticket, response.status_code)
-        else:
-            meter.finish(ticket, response.status_code, len(response._content or b""))
-        return response
-
-
-def _refuse_oversized(response: requests.Response, host: str, budget: Budget) -> None:
-    length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > budget.max_bytes:
-        response.close()
-        raise UpstreamError(
-            f"{host} announced a {int(length):,}-byte reply"
-            f"{' for ' + budget.what if budget.what else ''}, more than this tool reads "
-            f"for it ({budget.max_bytes:,} bytes); refusing it",
-            hint="check the registry URL",
-        )
-
-
-def read_capped(
-    response: requests.Response, host: str, budget: Budget, read_timeout: float
-) -> None:
-    """Read the body into `response` in chunks, stopping at the byte cap or the deadline.
-
-    `read1` returns as soon as some bytes arrived (one chunk of a chunked body), so a server
-    dripping a byte a second is caught by the deadline check between reads; before each read
-    the socket timeout is lowered to the time left.
-    """
-    from urllib3.exceptions import DecodeError, ProtocolError, SSLError
-
-    raw = response.raw
-    chunks: list[bytes] = []
-    total = 0
-    limit = budget.deadline - budget.started
-    try:
-        while True:
-            remaining = budget.remaining()
-            if remaining < -_DEADLINE_GRACE:
-                raise _deadline_error(host, budget, limit)
-            # Past the deadline, only bytes already on their way are taken (a short wait).
-            _set_socket_timeout(raw, min(read_timeout, max(remaining, _DEADLINE_GRACE / 20)))
-            try:
-                chunk = raw.read1(_READ_CHUNK, decode_content=True)
-            except ReadTimeoutError:
-                raise _deadline_error(host, budget, limit) from None
-            except (ProtocolError, SSLError) as exc:
-                raise requests.exceptions.ChunkedEncodingError(exc) from None
-            except DecodeError as exc:
-                raise requests.exceptions.ContentDecodingError(exc) from None
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > budget.max_bytes:
-                raise UpstreamError(
-                    f"{host} sent more than {budget.max_bytes:,} bytes"
-                    f"{' for ' + budget.what if budget.what else ''}; stopped reading",
-                    hint="a registry or API never sends this much for it; check the URL",
-                )
-            chunks.append(chunk)
-    except BaseException:
-        response.close()
-        raise
-    response._content = b"".join(chunks)
-    response._content_consumed = True  # type: ignore[attr-defined]
-    raw.release_conn()
-
-
-class StreamedBody:
-    """The body of a streamed response (`Transport.request(stream=True)`), in `response.raw`.
-
-    `read(n)` returns up to `n` bytes as soon as some arrived (b"" at the end), never buffers
-    more, and raises our errors: UpstreamError past `max_bytes` (the caller's cap: the blob's
-    size) or when the body breaks off, DeadlineExceededError when a window of `window` seconds
-    (DOCKERHUB_TIMEOUT, wall clock) brought less than STREAM_MIN_BYTES. Nothing of it is cached.
-    """
-
-    def __init__(self, raw: Any, host: str, budget: Budget, read_timeout: float) -> None:
-        self._raw = raw
-        self.host = host
-        self.what = budget.what
-        self.max_bytes = budget.max_bytes
-        self.clock = budget.clock
-        self.window = max(budget.deadline - budget.started, 0.001)
-        self.read_timeout = read_timeout
-        self.count = 0
-        self.started = self.clock()
-        self._window_start = self.started
-        self._window_bytes = 0
-        self.counted: Callable[[int], None] | None = None  # told the size of each chunk read
-
-    def read(self, n: int | None = -1, /, decode_content: bool | None = None) -> bytes:
-        from urllib3.exceptions import DecodeError, ProtocolError, SSLError
-
-        amount = n if n is not None and n > 0 else _READ_CHUNK
-        while True:
-            elapsed = self.clock() - self._window_start
-            if elapsed >= self.window:
-                self._next_window()
-                elapsed = 0.0
-            _set_socket_timeout(self._raw, min(self.read_timeout, self.window - elapsed))
-            try:
-                chunk: bytes = self._raw.read1(amount, decode_content=decode_content)
-            except (ReadTimeoutError, TimeoutError):
-                self._next_window()  # the window is over: raises if it brought too little
-                continue
-            except (ProtocolError, SSLError, DecodeError, OSError) as exc:
-                self.close()
-                raise UpstreamError(
-                    f"the download of {self.what or 'a blob'} from {self.host} was cut off "
-                    f"({_short_reason(exc)})",
-                    hint="the connection broke mid-transfer; try again",
-                ) from None
-            self.count += len(chunk)
-            self._window_bytes += len(chunk)
-            if self.counted is not None:
-                self.counted(len(chunk))
-            if self.count > self.max_bytes:
-                self.close()
-                raise UpstreamError(
-                    f"{self.host} sent more than {self.max_bytes:,} bytes"
-                    f"{' for ' + self.what if self.what else ''}; stopped reading",
-                    hint="the registry served more than the manifest announced",
-                )
-            return chunk
-
-    read1 = read
-
-    def _next_window(self) -> None:
-        if self._window_bytes < STREAM_MIN_BYTES:
-            got, self._window_bytes = self._window_bytes, 0
-            self.close()
-            raise DeadlineExceededError(
-                f"{self.host} did not keep sending{' ' + self.what if self.what else ''}: "
-                f"{got:,} bytes in the last {self.window:g} s, fewer than the "
-                f"{STREAM_MIN_BYTES:,} a streamed blob must bring within every "
-                f"{self.window:g} s (gave up after {self.clock() - self.started:.1f} s, "
-                f"{self.count:,} bytes read)",
-                hint="try again, or raise DOCKERHUB_TIMEOUT",
-            )
-        self._window_start = self.clock()
-        self._window_bytes = 0
-
-    def close(self) -> None:
-        self._raw.close()
-
-    def release_conn(self) -> None:
-        self._raw.release_conn()
-
-    @property
-    def closed(self) -> bool:
-        return bool(self._raw.closed)
-
-    def __getattr__(self, name: str) -> Any:  # headers, status, ... of the urllib3 response
-        return getattr(self._raw, name)
-
-
-def _set_socket_timeout(raw: Any, seconds: float) -> None:
-    sock = getattr(getattr(raw, "_connection", None), "sock", None)
-    if sock is not None:
-        try:
-            sock.settimeout(max(seconds, 0.001))
-        except OSError:
-            pass
-
-
 def _redact_url(url: str) -> str:
     """Drop the query of URLs that may carry secrets (presigned CDN links, tokens)."""
     parts = urlsplit(url)
     if any(k in parts.query.lower() for k in ("signature", "token", "verify=", "x-amz")):
         return f"{parts.scheme}://{parts.netloc}{parts.path}?<redacted>"
     return url
-
-
-# What requests' `merge_environment_settings` reads for an http(s) URL: the proxy variables
-# (lowercase first, as urllib does), CGI's REQUEST_METHOD (which disables HTTP_PROXY) and the
-# CA bundle variables.
-_ENVIRONMENT_NAMES = (
-    "http_proxy",
-    "HTTP_PROXY",
-    "https_proxy",
-    "HTTPS_PROXY",
-    "all_proxy",
-    "ALL_PROXY",
-    "no_proxy",
-    "NO_PROXY",
-    "REQUEST_METHOD",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-)
-_MEMO_SIZE = 4096
-
-
-class _KeyMemo:
-    """requests-cache's `create_key` (its public `key_fn` hook), remembered for bodiless
-    requests: normalising the URL (url-normalize) and hashing was a sixth of a warm cache
-    lookup, and a process asks for the same few URLs again and again. The memo's key holds
-    everything `create_key` reads of such a request (method, URL, `verify`, the matched
-    headers' values) and of the settings; anything else (a body, `match_headers=True`, an
-    unprepared Request) is keyed afresh. Checked against `create_key` itself in the tests."""
-
-    def __init__(self) -> None:
-        self._memo: dict[tuple[Any, ...], str] = {}
-
-    def __call__(
-        self,
-        request: Any,
-        ignored_parameters: Any = None,
-        match_headers: Any = False,
-        serializer: Any = None,
-        content_root_key: str | None = None,
-        **request_kwargs: Any,
-    ) -> str:
-        from requests_cache.cache_keys import create_key
-
-        def compute() -> str:
-            return create_key(
-                request,
-                ignored_parameters=ignored_parameters,
-                match_headers=match_headers,
-                serializer=serializer,
-                content_root_key=content_root_key,
-                **request_kwargs,
-            )
-
-        if (
-            request.body
-            or match_headers is True
-            or not isinstance(request, requests.PreparedRequest)
-        ):
-            return compute()
-        headers = request.headers
-        try:
-            memo_key = (
-                request.method,
-                request.url,
-                bool(request_kwargs.get("verify", True)),
-                tuple(headers.get(name) for name in match_headers or ()),
-                tuple(ignored_parameters or ()),
-                id(serializer),
-                content_root_key,
-            )
-            found = self._memo.get(memo_key)
-        except TypeError:  # something unhashable: no memo
-            return compute()
-        if found is None:
-            if len(self._memo) >= _MEMO_SIZE:
-                self._memo.clear()
-            found = self._memo[memo_key] = compute()
-        return found
-
-
-class _KeychainOnly(requests.auth.AuthBase):
-    """The session's own auth, which adds nothing: with it set, requests no longer looks up
-    ~/.netrc for every request without `auth=` (a file read per cache hit) and never puts
-    credentials from it on the wire: they come only from the keychain (remote/keychain.py)."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
-
-
-class _Session(CachedSession):
-    """The CachedSession whose redirects follow the credential policy (remote/auth.py)."""
-
-    def merge_environment_settings(
-        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> Any:
-        """requests' own, remembered per host while the variables it reads are unchanged: it
-        scanned the whole environment twice for proxies on every request, cache hits
-        included (a quarter of a warm lookup)."""
-        if proxies or not self.trust_env:
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        import os
-
-        parts = urlsplit(url)
-        environ = os.environ
-        try:
-            key = (
-                parts.scheme,
-                parts.netloc,
-                stream,
-                verify,
-                cert,
-                tuple(map(environ.get, _ENVIRONMENT_NAMES)),
-                tuple(self.proxies.items()),
-                self.stream,
-                self.verify,
-                self.cert,
-            )
-            memo: dict[Any, Any] = self.__dict__.setdefault("_environment_memo", {})
-            found = memo.get(key)
-        except TypeError:  # an unhashable setting: no memo
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        if found is None:
-            found = super().merge_environment_settings(url, {}, stream, verify, cert)
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            memo[key] = found
-        return {**found, "proxies": dict(found["proxies"])}
-
-    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: Any) -> None:
-        """On a redirect, keep Authorization only where `CredentialPolicy.keeps_on_redirect`
-        allows (a layer sent on to a CDN goes there without it); no ~/.netrc credentials are
-        added for the new host either: credentials come only from the keychain."""
-        from dockerhub_cli.remote.credential_policy import CredentialPolicy
-
-        headers = prepared_request.headers
-        if "Authorization" in headers and not CredentialPolicy.keeps_on_redirect(
-            response.request.url or "", prepared_request.url or ""
-        ):
-            del headers["Authorization"]
-
-
-def build_session(
-    settings: Settings,
-    limiter: HostRateLimiter,
-    backend: Any = None,
-    breaker: CircuitBreaker | None = None,
-) -> CachedSession:
-    """The single CachedSession every request of a process goes through."""
-    if backend is None:
-        from dockerhub_cli.remote.cache_store import open_backend
-
-        backend = open_backend(settings)
-    session = _Session(
-        backend=backend,
-        expire_after=DO_NOT_CACHE,
-        urls_expire_after=expiry_patterns(settings),  # type: ignore[arg-type]
-        # POST only for OSV querybatch (the one POST with a URL pattern above); every other POST
-        # (tokens, logins) is sent with cacheable=False and never touches the cache.
-        allowable_methods=("GET", "HEAD", "POST"),
-        allowable_codes=(200,),
-        match_headers=["Accept"],
-        stale_if_error=False,
-        key_fn=_KeyMemo(),
-    )
-    session.headers["User-Agent"] = USER_AGENT
-    session.auth = _KeychainOnly()
-    # --no-cache reads nothing from the cache but still writes what it fetched (each request
-    # is sent with force_refresh, see Transport.request): the next plain run sees that answer.
-    adapter = MeteredAdapter(
-        limiter,
-        (settings.connect_timeout, settings.timeout),
-        breaker,
-        max_retries=build_retry(settings),
-        pool_connections=8,
-        pool_maxsize=16,
-    )
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
-def open_sqlite_backend(settings: Settings) -> Any:
-    """The SQLite cache file (a corrupt one is moved aside and rebuilt): see `cache_store.py`."""
-    from dockerhub_cli.remote.cache_store import open_sqlite_backend as _open
-
-    return _open(settings)
 
 
 # A walk over pages (registry `Link` paging, Hub `next`) ends after this much wall-clock time
@@ -1025,12 +302,21 @@ class Transport:
     def __init__(
         self,
         settings: Settings,
-        session: CachedSession,
+        session: CachedSession | None,
         limiter: HostRateLimiter,
         breaker: CircuitBreaker | None = None,
+        *,
+        session_factory: Callable[[], CachedSession] | None = None,
     ):
+        """`session` is the CachedSession, or None with `session_factory`, which builds it
+        on first use: a warm run answered from the cache by the warm reader
+        (remote/warm_cache.py) never imports requests, urllib3 or requests-cache."""
+        if session is None and session_factory is None:
+            raise ValueError("a session or a session_factory is needed")
         self.settings = settings
-        self.session = session
+        self._session = session
+        self._session_factory = session_factory
+        self._session_lock = threading.Lock()
         self.limiter = limiter
         self.breaker = breaker
         self.network_requests = 0
@@ -1048,9 +334,99 @@ class Transport:
         self.clock: Callable[[], float] = time.monotonic
         # What requests cost (`remote/cost.py`), for the process and each tracking block.
         self.meter = Meter(settings, scopes=lambda: [s.cost for s in self._each_stats()])
+        self._warm: WarmReader | None = None
+        self._warm_ready = False
+        if session is not None:
+            self._attach(session)
+
+    @property
+    def session(self) -> CachedSession:
+        """The CachedSession, built on first use when a factory was given."""
+        session = self._session
+        if session is None:
+            with self._session_lock:
+                session = self._session
+                if session is None:
+                    assert self._session_factory is not None
+                    session = self._session_factory()
+                    self._attach(session)
+                    self._session = session
+        return session
+
+    @session.setter
+    def session(self, session: CachedSession) -> None:
+        self._session = session
+        self._attach(session)
+
+    @property
+    def session_built(self) -> bool:
+        """Whether the CachedSession exists yet (a warm run may never build it)."""
+        return self._session is not None
+
+    def _attach(self, session: CachedSession) -> None:
         for adapter in session.adapters.values():
-            if isinstance(adapter, MeteredAdapter):
+            if hasattr(adapter, "meter"):  # http_stack.MeteredAdapter
                 adapter.meter = self.meter
+
+    def _cache_disabled(self) -> bool:
+        """requests-cache's own switch (`session.settings.disabled`); a session not built yet
+        is not disabled (this code never disables it at build)."""
+        session = self._session
+        return session is not None and bool(session.settings.disabled)
+
+    # -- the warm reader (remote/warm_cache.py) ----------------------------------------------
+
+    def _warm_reader(self) -> WarmReader | None:
+        """The reader of this process's SQLite cache, or None when the warm path is off
+        (another backend, --no-cache, a disabled cache)."""
+        if not self._warm_ready:
+            with self._session_lock:
+                if not self._warm_ready:
+                    self._warm = self._open_warm_reader()
+                    self._warm_ready = True
+        if self._cache_disabled():
+            return None
+        return self._warm
+
+    def close_warm_reader(self) -> None:
+        if self._warm is not None:
+            self._warm.close()
+
+    def _open_warm_reader(self) -> WarmReader | None:
+        from dockerhub_cli.remote import cache_store
+
+        settings = self.settings
+        if settings.no_cache:
+            return None
+        try:
+            if cache_store.backend_kind(settings) != "sqlite":
+                return None
+        except DockerHubError:
+            return None
+        # The same check of the cache directory as opening the backend (an unsafe one is
+        # refused, exit 2), before anything in it is read.
+        cache_store.ensure_private_dir(settings.cache_dir)
+        fingerprint = warm_cache.fingerprint(expiry_patterns(settings), __version__)
+        return warm_cache.WarmReader(settings.cache_path, fingerprint)
+
+    def _warm_lookup(self, method: str, url: str, canonical: str | None) -> Any:
+        reader = self._warm_reader() if canonical is not None else None
+        if reader is None or canonical is None:
+            return None
+        return reader.lookup(method, url, canonical, warm_cache.utc_now())
+
+    def _warm_record(self, canonical: str | None, response: Any, started: Any = None) -> None:
+        """After the full path answered: remember requests-cache's key for `canonical`, when
+        it read the entry from the cache, or wrote the answer during this request (`started`:
+        the wall-clock time the request began)."""
+        if canonical is None or response.status_code != 200:
+            return
+        key = getattr(response, "cache_key", None)
+        reader = self._warm_reader()
+        if not key or reader is None:
+            return
+        from_cache = bool(getattr(response, "from_cache", False))
+        reader.record(str(key), canonical, written_since=None if from_cache else started)
 
     # -- per-call accounting ----------------------------------------------------------------
 
@@ -1213,11 +589,25 @@ class Transport:
         idempotent = method.upper() in ("GET", "HEAD")
         attempts = 2 if idempotent else 1
         response: requests.Response | None = None
+        canonical = (
+            warm_cache.describe(method, url, params, headers, verify=verify)
+            if cacheable
+            and not (stream or refresh or json is not None or data is not None)
+            and auth is None
+            and allow_redirects
+            and not kwargs.get("force_refresh")
+            else None
+        )
+        warm = self._warm_lookup(method, url, canonical)
+        if warm is not None:
+            response = warm
+            attempts = 0  # a fresh cache entry: nothing is sent
+        wall_started = warm_cache.utc_now() if canonical is not None and warm is None else None
         for attempt in range(1, attempts + 1):
             try:
                 response = self._send_recovering_cache(method, url, kwargs)
                 break
-            except _BODY_ERRORS as exc:
+            except _body_errors() as exc:
                 if attempt < attempts:
                     log.debug(
                         "%s %s: body cut off (%s); trying once more",
@@ -1239,6 +629,8 @@ class Transport:
                     raise
                 return self._stale_or_raise(method, url, kwargs, exc)
         assert response is not None
+        if warm is None:
+            self._warm_record(canonical, response, wall_started)
 
         # requests-cache answers an `only_if_cached` miss with a synthetic 504 "Not Cached".
         cache_miss = _is_cache_miss(response, kwargs)
@@ -1299,7 +691,7 @@ class Transport:
             return
         stored = from_cache or getattr(response, "cache_key", None) is not None
         expires = getattr(response, "expires", None)
-        if not from_cache and response.status_code == 404 and not self.session.settings.disabled:
+        if not from_cache and response.status_code == 404 and not self._cache_disabled():
             # "Not on Docker Hub", "no such tag": an answer too (often printed as a warning).
             # It is not in the HTTP cache (only 200s are), but a saved result built on it
             # may be replayed for as long as a repository's facts are trusted.
@@ -1307,7 +699,7 @@ class Transport:
             ttl = max(1, int(self.settings.ttls.get("not_found", 300)))
             self._reuse_until(time.time() + ttl)
             return
-        if expired or not stored or self.session.settings.disabled:
+        if expired or not stored or self._cache_disabled():
             self._not_reusable()
             return
         if expires is not None:
@@ -1338,6 +730,8 @@ class Transport:
     def _key(self, method: str, url: str, headers: Mapping[str, str]) -> str:
         """The cache key `session.request(method, url, headers=headers)` would use (the
         request is prepared through the session, so the matched Accept header is the same)."""
+        import requests
+
         prepared = self.session.prepare_request(
             requests.Request(method, url, headers=dict(headers))
         )
@@ -1346,15 +740,26 @@ class Transport:
     def peek(self, method: str, url: str, headers: Mapping[str, str]) -> tuple[str, Any] | None:
         """(key, cached response) for this request, fresh or expired, without any network
         request; None when it is not cached or the cache is off or unreadable."""
-        if self.session.settings.disabled or self.settings.no_cache:
+        if self._cache_disabled() or self.settings.no_cache:
             return None
+        # `_key` prepares without `verify`, which requests-cache then takes as True.
+        canonical = warm_cache.describe(method, url, None, headers, verify=True)
+        warm = self._warm_lookup(method, url, canonical)
+        if warm is not None:
+            return str(warm.cache_key), warm
         try:
             key = self._key(method, url, headers)
             cached = self.session.cache.get_response(key)
         except Exception as exc:  # noqa: BLE001 - a broken cache is a miss here
             log.debug("cache lookup failed: %s", exc)
             return None
-        return (key, cached) if cached is not None else None
+        if cached is None:
+            return None
+        if canonical is not None and not getattr(cached, "is_expired", True):
+            reader = self._warm_reader()
+            if reader is not None:
+                reader.record(key, canonical, written_since=None)
+        return key, cached
 
     def store_as(
         self, response: requests.Response, method: str, url: str, headers: Mapping[str, str]
@@ -1526,6 +931,8 @@ class Transport:
             new = recover_sqlite_backend(self.settings, str(exc))
             new._settings = old._settings
             self.session.cache = new
+            if self._warm is not None:
+                self._warm.close()  # it reads the file that was moved aside
 
     def describe_cache(self) -> str:
         from dockerhub_cli.remote.cache_store import describe_backend
@@ -1543,12 +950,17 @@ class Transport:
 
     def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
         """One `session.request`, with requests' exceptions mapped to ours."""
+        session = self.session  # built here on first use: requests is imported by now
+        import requests
+        from ratelimit import RateLimitException
+        from urllib3.exceptions import ReadTimeoutError
+
         host = urlsplit(url).netloc
         try:
-            return self.session.request(method, url, **kwargs)
+            return session.request(method, url, **kwargs)
         except DockerHubError:
             raise
-        except _BODY_ERRORS:
+        except _body_errors():
             raise
         except requests.exceptions.RetryError:
             raise UpstreamError(
@@ -1561,7 +973,7 @@ class Transport:
                 f"or use {advice.param('insecure')}",
             ) from None
         except requests.exceptions.ConnectTimeout as exc:
-            if _caused_by(exc, ResolveTimeoutError):
+            if _caused_by(exc, ResolveTimeout):
                 raise NetworkError(
                     f"cannot connect to {host}: {_resolve_timeout(exc)}", hint=_DNS_HINT
                 ) from None
@@ -1673,6 +1085,8 @@ _DNS_HINT = (
 
 def _connect_failure_in(exc: BaseException) -> str | None:
     """`connect_failure` of the error anywhere in a requests/urllib3 error chain."""
+    from urllib3.exceptions import NameResolutionError
+
     if _caused_by(exc, NameResolutionError) or _caused_by(exc, socket.gaierror):
         return "dns"
     if _caused_by(exc, ConnectionRefusedError):
@@ -1680,9 +1094,17 @@ def _connect_failure_in(exc: BaseException) -> str | None:
     return None
 
 
+class ResolveTimeout(Exception):  # noqa: N818 - a mixin of http_stack.ResolveTimeoutError
+    """What `http_stack.ResolveTimeoutError` (a urllib3 ConnectTimeoutError) is, for the error
+    mapping here, which imports nothing of the HTTP stack: the host name did not resolve
+    before the request's deadline."""
+
+    message: str = "its name did not resolve"
+
+
 def _resolve_timeout(exc: BaseException) -> str:
-    found = _find_cause(exc, ResolveTimeoutError)
-    return found.message if isinstance(found, ResolveTimeoutError) else "its name did not resolve"
+    found = _find_cause(exc, ResolveTimeout)
+    return found.message if isinstance(found, ResolveTimeout) else "its name did not resolve"
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:

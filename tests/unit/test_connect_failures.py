@@ -2,7 +2,7 @@
 
 A host name that does not resolve fails at once; a refused connection is tried once more, at
 once; every other failure keeps the ordinary retry policy. Name resolution runs inside the
-request's wall-clock deadline. The resolver is injected (`transport.getaddrinfo`), so nothing
+request's wall-clock deadline. The resolver is injected (`http_stack.getaddrinfo`), so nothing
 here leaves the machine, and attempts are counted, never timed.
 """
 
@@ -27,7 +27,7 @@ from urllib3.util.retry import RequestHistory
 from dockerhub_cli.cli import app
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import NetworkError
-from dockerhub_cli.remote import transport
+from dockerhub_cli.remote import http_stack, transport
 from dockerhub_cli.service import DockerHubService
 from tests.support.faults import Fault, FaultServer, free_port
 
@@ -79,14 +79,14 @@ def test_a_refused_connection_is_retried_once() -> None:
 def test_other_errors_keep_the_ordinary_budget() -> None:
     timeout = ReadTimeoutError(None, "/", "read timed out")  # type: ignore[arg-type]
     assert transport.retry_connect_failure(timeout, _history(timeout, timeout)) is True
-    retry = transport.build_retry(Settings.from_env(retries=3))
+    retry = http_stack.build_retry(Settings.from_env(retries=3))
     retry = retry.increment("GET", "/v2/", error=timeout)
     retry = retry.increment("GET", "/v2/", error=timeout)
     assert retry.total == 1  # two timeouts spent two of three retries; none refused early
 
 
 def test_the_retry_object_stops_at_once_for_dns_and_after_one_refusal() -> None:
-    retry = transport.build_retry(Settings.from_env(retries=5))
+    retry = http_stack.build_retry(Settings.from_env(retries=5))
     with pytest.raises(MaxRetryError):
         retry.increment("GET", "/v2/", error=_unresolved())
     again = retry.increment("GET", "/v2/", error=_refused())
@@ -119,7 +119,7 @@ class Resolver:
 @pytest.fixture
 def resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Resolver]:
     fake = Resolver()
-    monkeypatch.setattr(transport, "getaddrinfo", fake)
+    monkeypatch.setattr(http_stack, "getaddrinfo", fake)
     yield fake
     fake.release.set()
 
@@ -169,7 +169,7 @@ def test_name_resolution_counts_inside_the_deadline(resolver: Resolver) -> None:
 
 def test_a_resolved_name_connects_to_its_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = Resolver("resolve")  # any name -> 127.0.0.1
-    monkeypatch.setattr(transport, "getaddrinfo", fake)
+    monkeypatch.setattr(http_stack, "getaddrinfo", fake)
     with FaultServer(max_seconds=10) as srv:
         srv.script(TAGS, Fault.json({"name": "app", "tags": ["1.0"]}))
         port = srv.url.rsplit(":", 1)[1]

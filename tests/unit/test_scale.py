@@ -227,7 +227,7 @@ def test_one_watchdog_thread_aborts_overdue_connections_only(monkeypatch) -> Non
     Timer thread each). An overdue connection is shut down; a cancelled one never is."""
     import threading
 
-    from dockerhub_cli.remote import transport
+    from dockerhub_cli.remote import http_stack
 
     aborted: list[str] = []
     done = threading.Event()
@@ -237,8 +237,8 @@ def test_one_watchdog_thread_aborts_overdue_connections_only(monkeypatch) -> Non
         if connection == "overdue":
             done.set()
 
-    monkeypatch.setattr(transport, "_abort", abort)
-    dog = transport._Watchdog()
+    monkeypatch.setattr(http_stack, "_abort", abort)
+    dog = http_stack._Watchdog()
     later = dog.watch(3600, "later")
     with dog._cond:  # the thread cannot look before it is cancelled
         cancelled = dog.watch(0, "cancelled")

@@ -773,7 +773,8 @@ class _Raw:
 
 
 def _streamed(script: list[tuple[float, bytes]], max_bytes: int = 1 << 40):
-    from dockerhub_cli.remote.transport import Budget, StreamedBody
+    from dockerhub_cli.remote.http_stack import StreamedBody
+    from dockerhub_cli.remote.transport import Budget
 
     now = [0.0]
     budget = Budget(0.0, 30.0, max_bytes, "layer x", lambda: now[0], stream=True)

@@ -15,7 +15,7 @@ from requests_cache import _utils
 from requests_cache.cache_keys import create_key
 
 from dockerhub_cli.config.settings import Settings
-from dockerhub_cli.remote import transport
+from dockerhub_cli.remote import http_stack
 from dockerhub_cli.service import DockerHubService
 from tests.support.hostile import HostileServer, answer
 
@@ -46,7 +46,7 @@ REQUESTS = [
 
 
 def test_the_remembered_cache_keys_are_requests_caches_own() -> None:
-    memo = transport._KeyMemo()
+    memo = http_stack._KeyMemo()
     settings = {
         "ignored_parameters": ["Authorization", "access_token"],
         "match_headers": ["Accept"],
@@ -75,7 +75,7 @@ def test_the_remembered_cache_keys_are_requests_caches_own() -> None:
 def test_the_session_keys_through_the_memo_and_finds_the_same_entries(tmp_path: Path) -> None:
     with DockerHubService(Settings.from_env()) as svc:
         cache = svc.session.cache
-        assert isinstance(cache._settings.key_fn, transport._KeyMemo)
+        assert isinstance(cache._settings.key_fn, http_stack._KeyMemo)
         request = svc.session.prepare_request(
             requests.Request("GET", REQUESTS[1].url, headers={"Accept": ACCEPT})
         )
@@ -90,7 +90,7 @@ def test_the_session_keys_through_the_memo_and_finds_the_same_entries(tmp_path: 
 def test_environment_settings_are_requests_own_and_follow_the_proxy_variables(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in transport._ENVIRONMENT_NAMES:
+    for name in http_stack._ENVIRONMENT_NAMES:
         monkeypatch.delenv(name, raising=False)
     with DockerHubService(Settings.from_env()) as svc:
         session = svc.session
@@ -125,17 +125,17 @@ def test_the_remembered_environment_covers_every_variable_requests_reads() -> No
 
     source = inspect.getsource(requests.Session.merge_environment_settings)
     names = set(re.findall(r"""environ\.get\(\s*["']([A-Za-z_]+)["']""", source))
-    assert names and names <= set(transport._ENVIRONMENT_NAMES)
+    assert names and names <= set(http_stack._ENVIRONMENT_NAMES)
 
 
 def test_requests_cache_signatures_are_computed_once() -> None:
     """If a requests-cache release moves `_utils.signature`, this fails: look again at where
     a warm lookup spends its time (docs/performance.md)."""
-    assert transport._signatures_computed_once()
+    assert http_stack._signatures_computed_once()
     assert _utils.signature is not inspect.signature
     assert _utils.signature(requests.Session.request) == inspect.signature(requests.Session.request)
     kwargs = {"max_age": 5, "nonsense": 1, "no_store": None}
-    assert _utils.get_valid_kwargs(transport.CachedSession.__init__, {"backend": "x"}) == {
+    assert _utils.get_valid_kwargs(http_stack.CachedSession.__init__, {"backend": "x"}) == {
         "backend": "x"
     }
     from requests_cache.policy.directives import CacheDirectives

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from dockerhub_cli.config.settings import Settings
-from dockerhub_cli.remote import transport
+from dockerhub_cli.remote import http_stack
 from dockerhub_cli.service import DockerHubService
 from tests.support.hostile import HostileServer, answer
 
@@ -23,7 +23,7 @@ class FakeClock:
 
 def test_the_next_wake_is_the_nearest_live_deadline() -> None:
     clock = FakeClock()
-    dog = transport._Watchdog(clock=clock)
+    dog = http_stack._Watchdog(clock=clock)
     with dog._cond:  # the thread cannot look while the test does
         dog.watch(30, "slow")
         assert dog._due() == ([], 30)
@@ -45,14 +45,14 @@ def test_a_request_is_watched_until_its_deadline_without_a_grace(monkeypatch) ->
     the request's budget (DOCKERHUB_TIMEOUT on a frozen clock), where it used to add the body's
     1 s grace: a server dripping its headers was cut off a second late."""
     watched: list[float] = []
-    real = transport._WATCHDOG
+    real = http_stack._WATCHDOG
 
     class Recording:
         def watch(self, delay: float, connection: Any) -> list[Any]:
             watched.append(delay)
             return real.watch(delay, connection)
 
-    monkeypatch.setattr(transport, "_WATCHDOG", Recording())
+    monkeypatch.setattr(http_stack, "_WATCHDOG", Recording())
     with HostileServer() as srv:
         srv.route("/v2/", answer({}, status=200))
         settings = Settings.from_env(timeout=7.0)
