@@ -28,7 +28,8 @@ from typing import Any
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _MARKER = re.compile(f"{_OPEN}(param|command):([a-z][a-z0-9_ -]*?)(?:=([^{_CLOSE}]*))?{_CLOSE}")
 # Fields of a result model that carry advice (never registry data, which is left alone).
-ADVICE_FIELDS = frozenset({"notes", "reason", "hint", "limitations"})
+# `verdict` (updates) is one line for people that quotes its `reason`.
+ADVICE_FIELDS = frozenset({"notes", "reason", "hint", "limitations", "verdict"})
 
 
 def param(name: str, value: str | None = None) -> str:

@@ -525,7 +525,7 @@ OUTPUT_OPTIONS: tuple[Param, ...] = (
     Param(
         "format_template",
         help="Print each row through a template of field names, e.g. '{name}\\t{digest}' "
-        "(\\t and \\n are escapes; an unknown field lists the valid ones).",
+        "or '{config.user}' (\\t and \\n are escapes; an unknown field lists the valid ones).",
         flags=("--format",),
         metavar="TEMPLATE",
     ),

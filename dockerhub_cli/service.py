@@ -807,6 +807,34 @@ class DockerHubService:
             progress=progress,
         )
 
+    def extract_streamed(
+        self,
+        image: str,
+        paths: list[str],
+        directory: Path,
+        *,
+        platform: str | None = None,
+        devices: bool = False,
+        max_download: int | None = None,
+        max_bytes: int | None = None,
+        progress: FileProgress | None = None,
+    ) -> tuple[ExtractResult, Iterator[FileInfo]]:
+        """`extract` with the `written` rows as an iterator (empty in the result; everything
+        is written before it returns): a 110k-file rootfs without 110k models in memory."""
+        from dockerhub_cli.ops import files
+
+        return files.extract_files_streamed(
+            self.clients,
+            image,
+            paths,
+            directory,
+            platform=platform,
+            devices=devices,
+            max_download=max_download,
+            max_bytes=max_bytes if max_bytes is not None else files.MAX_EXTRACT_BYTES,
+            progress=progress,
+        )
+
     @reports_staleness
     def diff_files(
         self,

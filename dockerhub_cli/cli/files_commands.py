@@ -175,16 +175,16 @@ def extract(
 
     Example: dockerhub extract nginx:1.27 /etc/nginx -o ./nginx-conf
     """
-    from dockerhub_cli.render import emit
+    from dockerhub_cli.render import emit_streamed
     from dockerhub_cli.render.files import extract as render_extract
 
     limit, cap = parse_size(max_download), parse_size(max_bytes, "--max-bytes")
     with _progress(f"Extracting from {image}") as bar:
-        result = get_service().extract(
+        result, rows = get_service().extract_streamed(
             image, paths, Path(output_dir), platform=platform, devices=devices, max_download=limit,
             max_bytes=cap, progress=bar,
         )  # fmt: skip
-    emit(result, json_output=json_output, render=render_extract)
+    emit_streamed(result, rows, json_output=json_output, render=render_extract)
 
 
 def diff_command(

@@ -20,6 +20,10 @@ def serve_mcp(
     from dockerhub_cli.cli.app import get_service, run_options, run_settings
     from dockerhub_cli.mcp.server import DeferredService, load_auth_token, serve
 
+    if transport == "stdio":
+        _refuse_http_options(
+            {"host": host, "port": port, "auth_token_file": auth_token_file, "no_auth": no_auth}
+        )
     token = load_auth_token(auth_token_file) if transport == "http" else None
     run_options().long_lived = True  # circuit breaker on (DOCKERHUB_CIRCUIT_BREAKER=0: off)
     settings = run_settings()
@@ -38,3 +42,24 @@ def serve_mcp(
         )
     except KeyboardInterrupt:
         pass  # Ctrl-C is how an interactive server is stopped: not an error
+
+
+HTTP_ONLY = {"host": "--host", "port": "--port", "auth_token_file": "--auth-token-file",
+             "no_auth": "--no-auth"}  # fmt: skip
+
+
+def _refuse_http_options(values: dict[str, object]) -> None:
+    """`serve-mcp --port 8080` without `--transport http` would serve stdio, waiting silently
+    on the terminal: an HTTP-only option set with stdio (a value other than its default) is a
+    usage error naming it."""
+    from dockerhub_cli import commands
+    from dockerhub_cli.errors import InvalidInputError
+
+    defaults = {p.name: p.default for p in commands.get("serve-mcp").cli_params()}
+    given = [flag for name, flag in HTTP_ONLY.items() if values[name] != defaults.get(name)]
+    if given:
+        raise InvalidInputError(
+            f"{', '.join(given)} only applies to the HTTP transport; without --transport http "
+            "serve-mcp serves stdio (for an assistant that starts it)",
+            hint=f"add --transport http to serve over HTTP, or drop {', '.join(given)}",
+        )

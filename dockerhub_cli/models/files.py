@@ -113,6 +113,9 @@ class ExtractResult(Model):
     platform: PlatformInfo | None = Field(default=None, description="The platform image read")
     directory: str
     written: list[FileInfo]
+    entries_written: int = Field(
+        default=0, description="Entries written: files, directories, links (rows of `written`)"
+    )
     skipped: list[Skipped]
     links_rewritten: list[RewrittenLink] = Field(
         default_factory=empty_list,

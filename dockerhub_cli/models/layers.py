@@ -32,6 +32,13 @@ class LayerInfo(Model):
 class HistoryStep(Model):
     quiet_field: ClassVar[str] = "created_by"
 
+    def quiet_text(self) -> str:
+        """`history -q`: the step as a Dockerfile line, as the table shows it (JSON keeps
+        the raw `created_by`)."""
+        from dockerhub_cli.oci.history import step_line
+
+        return step_line(self.created_by, self.comment)
+
     created: ImageTime | None = None
     created_by: str
     empty_layer: bool

@@ -67,6 +67,12 @@ def reconstruct_step(created_by: str, comment: str | None = None) -> tuple[str, 
     return "#", text, builder
 
 
+def step_line(created_by: str, comment: str | None = None) -> str:
+    """One history entry as a Dockerfile line (`RUN apt-get ...`, `# ...` when unknown)."""
+    instruction, args, _ = reconstruct_step(created_by, comment)
+    return f"# {args}" if instruction == "#" else f"{instruction} {args}"
+
+
 def _tidy(instruction: str, args: str) -> str:
     if instruction in ("ADD", "COPY"):
         # classic: `ADD file:abc in / ` -> `ADD file:abc /`

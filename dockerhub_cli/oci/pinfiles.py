@@ -4,7 +4,9 @@ Pure (text in, text out; no I/O). Four kinds of file:
 
 * **dockerfile**: every `FROM` (with `--platform=`, `AS name`, line continuations), stage
   names (`FROM build`) and `scratch` are not images; `FROM ${BASE}` whose global `ARG BASE=...`
-  default is a whole reference is pinned in the `ARG` line.
+  default is a whole reference is pinned in the `ARG` line. Images named by `COPY --from=`
+  and `RUN --mount=...,from=` too (a stage name or number there is not an image, and not
+  listed).
 * **compose**: `services.<name>.image`.
 * **kubernetes**: every `containers`, `initContainers` and `ephemeralContainers` entry's
   `image`, wherever the pod spec sits (Pod, Deployment/StatefulSet/Job template, CronJob
@@ -343,11 +345,24 @@ def _dockerfile_references(text: str) -> list[FoundReference]:
     stages: set[str] = set()
     found: list[FoundReference] = []
     seen_from = False
-    for inst in _instructions(text):
-        words = _tokens(inst.chars)
+    instructions = [(inst, _tokens(inst.chars)) for inst in _instructions(text)]
+    # COPY --from / RUN --mount from= may name any stage of the file, even a later one.
+    every_stage: set[str] = set()
+    for _, words in instructions:
+        plain = [word for word, _, _ in words if not word.startswith("--")]
+        if len(plain) >= 4 and plain[0].upper() == "FROM" and plain[2].upper() == "AS":
+            every_stage.add(plain[3].lower())
+    for inst, words in instructions:
         if not words:
             continue
         keyword = words[0][0].upper()
+        if keyword in ("COPY", "RUN"):
+            for word, start, end, where in _from_flags(keyword, words[1:]):
+                if word.isdigit() or word.lower() in every_stage:
+                    continue  # a stage: not listed (each FROM already is)
+                line = _line_of(text, start) if start is not None else inst.line
+                found.append(_copied_image(word, start, end, line, where))
+            continue
         if keyword == "ARG" and not seen_from:
             for word, start, end in words[1:]:
                 item = _ARG_ITEM_RE.match(word)
@@ -386,6 +401,49 @@ def _dockerfile_references(text: str) -> list[FoundReference]:
         if stage:
             stages.add(stage)
     return found
+
+
+def _from_flags(
+    keyword: str, args: list[tuple[str, int | None, int | None]]
+) -> Iterator[tuple[str, int | None, int | None, str]]:
+    """The images named by `COPY --from=X` and `RUN --mount=...,from=X,...` (with offsets)."""
+    for flag, start, end in args:
+        if not flag.startswith("--"):
+            return  # the flags come first
+        if keyword == "COPY" and flag.startswith("--from="):
+            value_start = None if start is None else start + len("--from=")
+            yield flag[len("--from=") :], value_start, end, "COPY --from"
+        elif keyword == "RUN" and flag.startswith("--mount="):
+            offset = len("--mount=")
+            for item in flag[offset:].split(","):
+                if item.startswith("from="):
+                    value = item[len("from=") :]
+                    value_start = None if start is None else start + offset + len("from=")
+                    value_end = None if value_start is None else value_start + len(value)
+                    yield value, value_start, value_end, "RUN --mount from"
+                offset += len(item) + 1
+
+
+def _copied_image(
+    word: str, start: int | None, end: int | None, line: int, where: str
+) -> FoundReference:
+    if word.lower() == "scratch":
+        return FoundReference(line, where, word, start, end, skip="scratch")
+    if start is None or end is None:
+        return FoundReference(
+            line, where, word, None, None, problem="the reference is split across lines"
+        )
+    if _VARIABLE_RE.search(word):
+        return FoundReference(
+            line,
+            where,
+            word,
+            start,
+            end,
+            problem="uses a build ARG (declared in its stage, not the global ARG a FROM "
+            "reads); pin it by hand or put the image in a FROM stage",
+        )
+    return FoundReference(line, where, word, start, end)
 
 
 def _line_of(text: str, offset: int) -> int:

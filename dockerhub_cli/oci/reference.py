@@ -33,6 +33,10 @@ _REMOTE_RE = re.compile(rf"^{_REMOTE}$")
 _TAG_RE = re.compile(rf"^{TAG_PATTERN}$")
 _DIGEST_RE = re.compile(rf"^{_DIGEST}$")
 _HEX64_RE = re.compile(r"^[a-f0-9]{64}$")
+# skopeo's local transports (`dockerhub_cli.oci.source` reads them). `oci:5000/app` stays a
+# registry host with a port, as Docker reads it.
+LOCAL_TRANSPORTS = ("oci", "oci-archive", "docker-archive")
+_LOCAL_SOURCE_RE = re.compile(rf"^({'|'.join(LOCAL_TRANSPORTS)}):(?![0-9]+(?:/|$))")
 # Registered algorithms and their hex lengths (OCI image-spec descriptor.md).
 _DIGEST_HEX_LENGTHS = {"sha256": 64, "sha512": 128}
 
@@ -147,6 +151,13 @@ def parse_reference(text: str, *, default_tag: bool = True, _hints: bool = True)
         raise InvalidReferenceError(
             f"invalid reference format: {raw!r} is a URL; image references have no scheme",
             hint=f"drop '{scheme}://'" + (f": {fixed}" if fixed else ""),
+        )
+    local = _LOCAL_SOURCE_RE.match(text)
+    if local:
+        raise InvalidReferenceError(
+            f"{raw!r} is a local image source ({local.group(1)}:), not a registry image",
+            hint="only registry images are read here: give one such as nginx:1.27 or "
+            "localhost:5000/app:1",
         )
     if _HEX64_RE.match(text):
         raise InvalidReferenceError(

@@ -16,12 +16,14 @@ Pure: nothing here touches the file system; `dockerhub_cli.remote.local_layout` 
 from __future__ import annotations
 
 from dockerhub_cli.errors import InvalidReferenceError
-from dockerhub_cli.oci.reference import ImageReference, is_digest, parse_reference
+from dockerhub_cli.oci.reference import (
+    LOCAL_TRANSPORTS,
+    ImageReference,
+    is_digest,
+    parse_reference,
+)
 
-OCI_LAYOUT = "oci"
-OCI_ARCHIVE = "oci-archive"
-DOCKER_ARCHIVE = "docker-archive"
-LOCAL_TRANSPORTS = (OCI_LAYOUT, OCI_ARCHIVE, DOCKER_ARCHIVE)
+OCI_LAYOUT, OCI_ARCHIVE, DOCKER_ARCHIVE = LOCAL_TRANSPORTS
 REGISTRY_PREFIX = "docker://"
 MAX_PATH_LENGTH = 4096
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
+from dockerhub_cli import advice
 from dockerhub_cli.errors import (
     DigestMismatchError,
     DockerHubError,
@@ -50,7 +51,7 @@ from dockerhub_cli.models.files import (
 )
 from dockerhub_cli.oci import layer as L
 from dockerhub_cli.ops.images import platform_info, resolve_image
-from dockerhub_cli.text import visible
+from dockerhub_cli.text import utf8_safe, visible
 
 if TYPE_CHECKING:
     from dockerhub_cli.oci.manifest import Descriptor
@@ -478,8 +479,8 @@ def list_files_streamed(
         placed = files.fs.get(where) if where else None
         if where and placed is None:
             raise NotFoundError(
-                f"{visible(where)} does not exist in {files.resolved.reference}",
-                hint="list a directory above it, or search with --find",
+                f"/{visible(where)} does not exist in {files.resolved.reference}",
+                hint=f"list a directory above it, or search with {advice.param('find', 'GLOB')}",
             )
         if find:
             chosen = [p for p in files.fs.walk(where) if _matches(p.entry, find)]
@@ -519,10 +520,12 @@ def _content_source(files: ImageFiles, path: str) -> tuple[L.Placed, str, int]:
     """The entry for `path` (symlinks followed inside the image), and where its bytes are:
     (entry, path of the member holding the content, layer)."""
     placed = L.resolve(files.fs, path)
+    reference = files.resolved.reference
     if placed is None:
+        parent = posixpath.dirname(path)
         raise NotFoundError(
-            f"{path or '/'} does not exist in {files.resolved.reference}",
-            hint="list the directory with `dockerhub files IMAGE DIR`",
+            f"/{visible(path)} does not exist in {reference}",
+            hint=f"list the directory with {advice.command('files', f'{reference} /{parent}')}",
         )
     entry = placed.entry
     if entry.type == L.HARDLINK and entry.link:
@@ -534,7 +537,13 @@ def _content_source(files: ImageFiles, path: str) -> tuple[L.Placed, str, int]:
             raise NotFoundError(f"{path}: its hard link target {entry.link} is missing")
         return placed, entry.link, target.layer
     if entry.type != L.FILE:
-        raise InvalidInputError(f"{path} is a {entry.type}, not a regular file")
+        kind = "directory" if entry.type == L.DIR else entry.type
+        raise InvalidInputError(
+            f"/{visible(path)} is a {kind}, not a regular file",
+            hint=f"list it with {advice.command('files', f'{reference} /{path}')}"
+            if entry.type == L.DIR
+            else None,
+        )
     return placed, placed.member or entry.path, placed.layer
 
 
@@ -764,6 +773,28 @@ def extract_files(
     progress: Progress | None = None,
     opener: Opener = open_for_write,
 ) -> ExtractResult:
+    """`extract_files_streamed` with every row of `written` in the result."""
+    result, rows = extract_files_streamed(
+        clients, image, paths, directory, platform=platform, devices=devices,
+        max_download=max_download, max_bytes=max_bytes, progress=progress, opener=opener,
+    )  # fmt: skip
+    result.written = list(rows)
+    return result
+
+
+def extract_files_streamed(
+    clients: Clients,
+    image: str,
+    paths: list[str],
+    directory: Path,
+    *,
+    platform: str | None = None,
+    devices: bool = False,
+    max_download: int | None = None,
+    max_bytes: int = MAX_EXTRACT_BYTES,
+    progress: Progress | None = None,
+    opener: Opener = open_for_write,
+) -> tuple[ExtractResult, Iterator[FileInfo]]:
     """Write `paths` (files, or directories with everything under them) into `directory`.
 
     Safe by construction: index paths are relative and free of `..`; every write is checked
@@ -775,6 +806,11 @@ def extract_files(
     not changed. A write that fails (disk full, permission denied, a path component that is a
     file) is a LocalFileError naming the path (exit 9); files not yet complete and verified
     are removed.
+
+    Everything is written before this returns; the result comes with its `written` rows
+    apart (empty in it; `entries_written` counts them): an iterator making each `FileInfo`
+    as it is asked for, from the index entries already in memory. A 110k-file rootfs as
+    models costs ~1.3 kB a row, more than its index; a front-end streams them.
     """
     root = Path(directory)
     try:  # before any download: an unusable -o fails fast
@@ -808,13 +844,19 @@ def _extract_loaded(
     max_bytes: int,
     opener: Opener,
     staging: Staging,
-) -> ExtractResult:
+) -> tuple[ExtractResult, Iterator[FileInfo]]:
     chosen: dict[str, L.Placed] = {}
     for raw_path in paths:
         wanted = real_path(files.fs, clean_path(raw_path))
         placed = L.lookup(files.fs, wanted) if wanted else None
         if wanted and placed is None:
-            raise NotFoundError(f"{wanted} does not exist in {files.resolved.reference}")
+            raise NotFoundError(
+                f"/{visible(wanted)} does not exist in {files.resolved.reference}",
+                hint="list the directory with "
+                + advice.command(
+                    "files", f"{files.resolved.reference} /{posixpath.dirname(wanted)}"
+                ),
+            )
         for p in files.fs.walk(placed.entry.path if placed else ""):
             chosen[p.entry.path] = p
     total = sum(p.entry.size for p in chosen.values() if p.entry.type in (L.FILE, L.HARDLINK))
@@ -822,7 +864,7 @@ def _extract_loaded(
         raise InvalidInputError(
             f"extracting would write {total:,} bytes, more than --max-bytes {max_bytes:,}"
         )
-    written: list[FileInfo] = []
+    written: list[L.Placed] = []  # the index's own objects: no copy per row
     skipped: list[Skipped] = []
     rewritten: list[RewrittenLink] = []
     try:
@@ -834,18 +876,21 @@ def _extract_loaded(
         raise write_error(exc, exc.filename or root) from None
     notes = files.notes()
     notes.append("owners are not changed; set-user/group-ID bits are dropped")
-    return ExtractResult(
+    written.sort(key=lambda p: utf8_safe(p.entry.path))  # the order of FileInfo.path
+    result = ExtractResult(
         reference=str(files.resolved.reference),
         digest=files.digest,
         platform=platform_info(files.resolved.platform),
         directory=str(root),
-        written=sorted(written, key=lambda f: f.path),
+        written=[],
+        entries_written=len(written),
         skipped=skipped,
         links_rewritten=rewritten,
-        bytes_written=sum(f.size for f in written if f.type in ("file", "hardlink")),
+        bytes_written=sum(p.entry.size for p in written if p.entry.type in (L.FILE, L.HARDLINK)),
         download=budget.model(),
         notes=notes,
     )
+    return result, (_info(p.entry, p.layer) for p in written)
 
 
 def write_error(exc: OSError, path: object) -> LocalFileError:
@@ -1072,7 +1117,7 @@ def _extract_into(
     budget: Budget,
     devices: bool,
     opener: Opener,
-    written: list[FileInfo],
+    written: list[L.Placed],
     skipped: list[Skipped],
     rewritten: list[RewrittenLink],
     staging: Staging | None = None,
@@ -1087,7 +1132,7 @@ def _extract_into(
         if e.type == L.DIR:
             target.mkdir(parents=True, exist_ok=True)
             os.chmod(target, (e.mode & 0o777) | 0o700)
-            written.append(_info(e, p.layer))
+            written.append(p)
         elif e.type in (L.FILE, L.HARDLINK):
             _placed, member, layer = _content_source(files, e.path)
             by_layer.setdefault(layer, {}).setdefault(member, []).append(p)
@@ -1104,7 +1149,7 @@ def _extract_into(
 
                     kind = _stat.S_IFCHR if e.type == L.CHAR else _stat.S_IFBLK
                     os.mknod(target, kind | (e.mode & 0o777), os.makedev(e.devmajor, e.devminor))
-                written.append(_info(e, p.layer))
+                written.append(p)
             except OSError as exc:
                 skipped.append(Skipped(path=e.path, reason=f"cannot create: {exc.strerror}"))
     for layer, members in sorted(by_layer.items()):
@@ -1118,7 +1163,7 @@ def _extract_into(
         if reason:
             skipped.append(Skipped(path=p.entry.path, reason=reason))
             continue
-        written.append(_info(p.entry, p.layer))
+        written.append(p)
         if link != p.entry.link:
             rewritten.append(
                 RewrittenLink(path=p.entry.path, link=p.entry.link or "", written=link or "")
@@ -1143,7 +1188,7 @@ def _extract_layer(
     members: dict[str, list[L.Placed]],
     root: Path,
     budget: Budget,
-    written: list[FileInfo],
+    written: list[L.Placed],
     opener: Opener = open_for_write,
     staging: Staging | None = None,
 ) -> None:
@@ -1157,7 +1202,7 @@ def _extract_layer(
             continue
         target = moved[member]
         os.chmod(target, first.entry.mode & 0o777)
-        written.append(_info(first.entry, first.layer))
+        written.append(first)
         for other in placed_list[1:]:  # more paths with the same content (hard links)
             dest = _inside(root, other.entry.path)
             if dest is None:
@@ -1165,7 +1210,7 @@ def _extract_layer(
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.unlink(missing_ok=True)
             os.link(target, dest)
-            written.append(_info(other.entry, other.layer))
+            written.append(other)
 
 
 def _fetch_into(

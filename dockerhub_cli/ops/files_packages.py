@@ -13,8 +13,10 @@ Sources, in order:
    the layer index, and its parse cached by content sha256 (`remote/pkgdb_store.py`): a warm
    diff makes no request.
 
-rpm's SQLite database (`rpmdb.sqlite`, rpm 4.16+) is read too (`pkgdb.parse_rpm_sqlite`); its
-Berkeley DB and ndb formats are only noted. Versions are ordered with `univers` in the package
+rpm's databases are read too: SQLite (`rpmdb.sqlite`, rpm 4.16+; `pkgdb.parse_rpm_sqlite`),
+with its write-ahead log applied when one is left (`sqlite_with_wal`), ndb (`Packages.db`,
+SUSE; `pkgdb.parse_rpm_ndb`) and Berkeley DB (`Packages`, CentOS 7 / RHEL 8 / Amazon Linux 2;
+`pkgdb.parse_rpm_bdb`). Versions are ordered with `univers` in the package
 type's own scheme (dpkg epochs and `~`, apk `_p`/`-r`, rpm epoch:version-release, pypi,
 semver, ...); two versions it cannot order are reported as `changed`.
 """
@@ -62,10 +64,14 @@ MAX_DB_FILES = 10_000  # distroless status.d/ holds one small file per package
 MAX_CAPTURED = 128 * 1024 * 1024  # database bytes kept in memory while layers stream
 
 
+_WALS = tuple(path + "-wal" for path in pkgdb.RPM_SQLITE)
+
+
 def is_db_path(path: str) -> bool:
     return (
         path in (pkgdb.DPKG_STATUS, pkgdb.APK_INSTALLED)
-        or path in pkgdb.RPM_SQLITE
+        or path in pkgdb.RPM_DATABASES
+        or path in _WALS
         or path.startswith(pkgdb.DPKG_STATUS_DIR + "/")
     )
 
@@ -185,13 +191,18 @@ def sbom_inventory(
 # -- package databases in the filesystem ---------------------------------------------------------
 
 
-def _db_paths(files: ImageReader) -> tuple[str | None, list[str], list[str]]:
-    """(kind, database files, notes) of the image's package manager."""
+def _is_file(files: ImageReader, path: str) -> bool:
+    found = L.resolve(files.fs, path)
+    return found is not None and found.entry.type in (L.FILE, L.HARDLINK)
+
+
+def _db_paths(files: ImageReader) -> tuple[str | None, list[list[str]], list[str]]:
+    """(kind, database files in groups read together, notes) of the image's package
+    manager: one group per file, except rpm's SQLite database and its write-ahead log."""
     fs = files.fs
     notes: list[str] = []
     dpkg = []
-    status = L.resolve(fs, pkgdb.DPKG_STATUS)
-    if status is not None and status.entry.type in (L.FILE, L.HARDLINK):
+    if _is_file(files, pkgdb.DPKG_STATUS):
         dpkg.append(pkgdb.DPKG_STATUS)
     folder = L.resolve(fs, pkgdb.DPKG_STATUS_DIR)
     if folder is not None and folder.entry.type == L.DIR:
@@ -204,33 +215,94 @@ def _db_paths(files: ImageReader) -> tuple[str | None, list[str], list[str]]:
             notes.append(f"only the first {MAX_DB_FILES:,} files of {pkgdb.DPKG_STATUS_DIR}")
         dpkg += sorted(found)[:MAX_DB_FILES]
     if dpkg:
-        return "dpkg", dpkg, notes
-    apk = L.resolve(fs, pkgdb.APK_INSTALLED)
-    if apk is not None and apk.entry.type in (L.FILE, L.HARDLINK):
-        return "apk", [pkgdb.APK_INSTALLED], notes
-    for path in pkgdb.RPM_SQLITE:  # var/lib/rpm is often a link to usr/lib/sysimage/rpm
-        rpm = L.resolve(fs, path)
-        if rpm is not None and rpm.entry.type in (L.FILE, L.HARDLINK):
+        return "dpkg", [[p] for p in dpkg], notes
+    if _is_file(files, pkgdb.APK_INSTALLED):
+        return "apk", [[pkgdb.APK_INSTALLED]], notes
+    # var/lib/rpm is often a link to usr/lib/sysimage/rpm; SQLite (rpm 4.16+) before ndb
+    # (SUSE) before Berkeley DB (older rpm), as rpm itself migrated
+    for path in pkgdb.RPM_SQLITE:
+        if _is_file(files, path):
             wal = L.resolve(fs, path + "-wal")
             if wal is not None and wal.entry.type == L.FILE and wal.entry.size > 0:
-                notes.append(
-                    f"{path}-wal holds {wal.entry.size:,} bytes not yet in the database: "
-                    "packages of the last rpm transaction may be missing"
-                )
-            return "rpm", [path], notes
+                return "rpm", [[path, path + "-wal"]], notes
+            return "rpm", [[path]], notes
     for path in pkgdb.RPM_OTHER:
-        if L.resolve(fs, path) is not None:
-            notes.append(f"an rpm database in Berkeley DB / ndb format ({path}) is not read")
-            break
+        if _is_file(files, path):
+            return "rpm", [[path]], notes
     return None, [], notes
 
 
-_PARSERS: dict[str, Callable[[bytes], list[pkgdb.InstalledPackage]]] = {
-    "dpkg": pkgdb.parse_dpkg_status,
-    "apk": pkgdb.parse_apk_installed,
-    "rpm": pkgdb.parse_rpm_sqlite,
-}
+def sqlite_with_wal(db: bytes, wal: bytes) -> bytes:
+    """The SQLite database `db` with its write-ahead log `wal` applied, by SQLite itself: both
+    written to a private temporary directory (mode 0700, removed after), opened read-only,
+    and serialized back through SQLite's pager (which reads the newest copy of each page
+    from the log, after checking the log's salts and checksums). The image's files are
+    never touched; the result is then parsed in memory like any rpmdb.sqlite. Raises
+    `PackageDbError` when SQLite cannot open it, or the log claims a database bigger than
+    the two files."""
+    import sqlite3
+    import tempfile
+    from pathlib import Path
+
+    steps = 0
+
+    def bound() -> int:
+        nonlocal steps
+        steps += 1000
+        return 1 if steps > pkgdb.MAX_SQLITE_STEPS else 0
+
+    with tempfile.TemporaryDirectory(prefix="dockerhub-rpmdb-") as tmp:
+        path = Path(tmp) / "rpmdb.sqlite"
+        path.write_bytes(db)
+        Path(tmp, "rpmdb.sqlite-wal").write_bytes(wal)
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise pkgdb.PackageDbError(
+                f"its write-ahead log could not be applied ({exc})"
+            ) from None
+        try:
+            conn.set_progress_handler(bound, 1000)
+            conn.execute("PRAGMA trusted_schema = OFF")
+            conn.execute("PRAGMA query_only = ON")
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            size = conn.execute("PRAGMA page_size").fetchone()[0]
+            # every page past the main file must be in the log: a commit frame claiming a
+            # bigger database would make serialize() allocate (zeros) for all of it
+            if pages * size > len(db) + len(wal):
+                raise pkgdb.PackageDbError(
+                    f"its write-ahead log claims a database of {pages * size:,} bytes "
+                    f"from {len(db) + len(wal):,}"
+                )
+            return conn.serialize()
+        except sqlite3.Error as exc:
+            raise pkgdb.PackageDbError(
+                f"its write-ahead log could not be applied ({exc})"
+            ) from None
+        finally:
+            conn.close()
+
+
+def _parser(path: str) -> Callable[[bytes], list[pkgdb.InstalledPackage]]:
+    if path == pkgdb.APK_INSTALLED:
+        return pkgdb.parse_apk_installed
+    if path in pkgdb.RPM_SQLITE:
+        return pkgdb.parse_rpm_sqlite
+    if path in pkgdb.RPM_NDB:
+        return pkgdb.parse_rpm_ndb
+    if path in pkgdb.RPM_BDB:
+        return pkgdb.parse_rpm_bdb
+    return pkgdb.parse_dpkg_status
+
+
 _PURL_TYPES = {"dpkg": "deb", "apk": "apk", "rpm": "rpm"}
+
+
+def _group_key(shas: list[str | None]) -> str | None:
+    """The cache key of a group of files: the sha256 of the one, or of the list."""
+    if len(shas) == 1 or None in shas:
+        return shas[0] if len(shas) == 1 else None
+    return "sha256:" + hashlib.sha256(" ".join(str(s) for s in shas).encode()).hexdigest()
 
 
 def db_inventory(
@@ -244,47 +316,59 @@ def db_inventory(
     from dockerhub_cli.errors import DigestMismatchError
     from dockerhub_cli.remote.pkgdb_store import PackageDbStore
 
-    kind, paths, notes = _db_paths(files)
+    kind, groups, notes = _db_paths(files)
     if kind is None:
         return None, [f"{label}: {n}" for n in notes]
-    reader = _PARSERS[kind]
     unreadable: list[str] = []
 
-    def parse(data: bytes) -> list[pkgdb.InstalledPackage]:
+    def parse(group: list[str], contents: list[bytes]) -> list[pkgdb.InstalledPackage]:
         try:
-            return reader(data)
+            if len(group) == 2:  # rpmdb.sqlite and its write-ahead log
+                try:
+                    data = sqlite_with_wal(contents[0], contents[1])
+                except pkgdb.PackageDbError as exc:
+                    notes.append(f"{group[1]}: {exc}; the database was read without it")
+                    data = contents[0]
+                return pkgdb.parse_rpm_sqlite(data)
+            return _parser(group[0])(contents[0])
         except pkgdb.PackageDbError as exc:
-            unreadable.append(str(exc))
+            unreadable.append(f"{group[0]} could not be read: {exc}")
             return []
 
     store = PackageDbStore(clients.settings)
     packages: list[pkgdb.InstalledPackage] = []
     pending: dict[int, dict[str, L.Placed]] = {}
+    waiting: list[tuple[list[str], list[tuple[L.Placed, str, int]], str | None]] = []
+    got: dict[tuple[int, str], bytes] = {}
     failed = 0
-    for path in paths:
+    for group in groups:
         try:
-            placed, member, layer = files.locate(path)
+            located = [files.locate(path) for path in group]
         except DockerHubError as exc:  # e.g. a hard link whose target is missing
-            notes.append(f"{path}: {exc.message}")
+            notes.append(f"{group[0]}: {exc.message}")
             failed += 1
             continue
-        sha = placed.entry.sha256
-        cached = store.get(kind, sha)
+        key = _group_key([placed.entry.sha256 for placed, _, _ in located])
+        cached = store.get(kind, key)
         if cached is not None:
             packages += cached
             continue
-        data = capture.content(layer, member, sha) if capture is not None else None
-        if data is not None:
-            parsed = parse(data)
-            if not unreadable:
-                store.put(kind, sha, parsed)
-            packages += parsed
+        too_big = [
+            (p, n)
+            for n, (p, _, _) in zip(group, located, strict=True)
+            if p.entry.size > MAX_DB_FILE
+        ]
+        if too_big:
+            notes.append(f"{too_big[0][1]} is {too_big[0][0].entry.size:,} bytes: not read")
             continue
-        if placed.entry.size > MAX_DB_FILE:
-            notes.append(f"{path} is {placed.entry.size:,} bytes: not read")
-            continue
-        pending.setdefault(layer, {})[member] = placed
-    if failed == len(paths):
+        for placed, member, layer in located:
+            data = capture.content(layer, member, placed.entry.sha256) if capture else None
+            if data is not None:
+                got[(layer, member)] = data
+            else:
+                pending.setdefault(layer, {})[member] = placed
+        waiting.append((group, located, key))
+    if failed == len(groups):
         return None, [f"{label}: {n}" for n in notes]
     for layer, members in sorted(pending.items()):
         if clients.settings.offline:
@@ -301,16 +385,22 @@ def db_inventory(
                     f"{member}: its content does not match the layer index",
                     hint="the registry served different bytes than before",
                 )
-            parsed = parse(buffers[member].getvalue())
-            if not unreadable:
-                store.put(kind, placed.entry.sha256, parsed)
-            packages += parsed
+            got[(layer, member)] = buffers[member].getvalue()
+    for group, located, key in waiting:
+        before = len(unreadable)
+        parsed = parse(group, [got[(layer, member)] for _, member, layer in located])
+        if len(unreadable) == before:
+            store.put(kind, key, parsed)
+        packages += parsed
     if unreadable:
-        notes.append(f"{paths[0]} could not be read: {unreadable[0]}")
+        notes.append(unreadable[0])
         return None, [f"{label}: {n}" for n in notes]
+    paths = [group[0] for group in groups]
     described = paths[0] if len(paths) == 1 else f"{pkgdb.DPKG_STATUS_DIR}/ ({len(paths)} files)"
     if kind == "dpkg" and len(paths) > 1 and paths[0] == pkgdb.DPKG_STATUS:
         described = f"{pkgdb.DPKG_STATUS} + {pkgdb.DPKG_STATUS_DIR}/"
+    if len(groups[0]) == 2:
+        described += " + its write-ahead log"
     purl_type = _PURL_TYPES[kind]
     return (
         Inventory(

@@ -933,10 +933,16 @@ def pull_size_report(
     ref = resolved.reference
     if have_images:
         names = ", ".join(h.reference for h in have_images)
-        summary = (
-            f"pulling {ref} when you have {names} downloads only {human_size(download_size)} "
-            f"({len(download)} of {_layers(len(unique))}; {human_size(total)} in total)"
-        )
+        if not download:
+            what = f"nothing: all {_layers(len(unique))} are there already"
+        elif not shared:
+            what = f"all of it, {_layers(len(unique))} ({human_size(total)}): no layer is shared"
+        else:
+            what = (
+                f"only {human_size(download_size)} ({len(download)} of "
+                f"{_layers(len(unique))}; {human_size(total)} in total)"
+            )
+        summary = f"pulling {ref} when you have {names} downloads {what}"
     else:
         summary = f"pulling {ref} downloads {human_size(download_size)} in {_layers(len(unique))}"
     return PullSizeReport(

@@ -398,8 +398,10 @@ def emit_streamed(
     iterator: JSON is written row by row, the same bytes `emit` would write for the full
     model, without holding every row as a model and the whole document as one string. The
     table into a pipe or a file streams too when the renderer has a `plain_rows` twin
-    (`render(model, rows, console)`: plain columns, one row at a time). Other outputs (a
-    terminal's table, --format, --quiet) need the rows together: they are filled in first."""
+    (`render(model, rows, console)`: plain columns, one row at a time); a renderer marked
+    `rows_unused` (its table shows counts only) gets the model without them. Other outputs
+    (a terminal's table, --format, --quiet) need the rows together: they are filled in
+    first."""
     from dockerhub_cli.text import json_visible
 
     field = getattr(type(model), "rows_field", "")
@@ -407,6 +409,9 @@ def emit_streamed(
     streams = output.template is None and (want_json or (output.default_json and not output.quiet))
     plain = getattr(render, "plain_rows", None)
     table = output.template is None and not streams and not output.quiet
+    if table and getattr(render, "rows_unused", False):  # its table shows no row: none made
+        emit(model, json_output=json_output, render=render)
+        return
     if table and plain is not None and field and not getattr(model, field) and not _tty():
         plain(model, rows, stdout_console())
         sys.stdout.flush()
@@ -584,19 +589,89 @@ def format_rows(model: BaseModel, template: str) -> str:
             raise InvalidInputError(
                 f"--format: unknown field {{{root}}}; valid fields: {', '.join(valid)}"
             )
+    parts = list(string.Formatter().parse(text))
     lines = []
     for row in rows:
-        values = {name: _plain(getattr(row, name)) for name in valid}
-        try:
-            lines.append(text.format_map(values))
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-            raise InvalidInputError(f"--format: cannot format a row: {exc}") from None
+        out = []
+        for literal, field_name, spec, conversion in parts:
+            out.append(literal)
+            if field_name is None:
+                continue
+            value = _plain(_field_value(row, field_name))
+            if conversion:
+                value = (
+                    repr(value)
+                    if conversion == "r"
+                    else ascii(value)
+                    if conversion == "a"
+                    else str(value)
+                )
+            try:
+                out.append(format(value, spec or ""))
+            except (ValueError, TypeError) as exc:
+                raise InvalidInputError(
+                    f"--format: cannot format {{{field_name}}}: {exc}"
+                ) from None
+        lines.append("".join(out))
     return "".join(f"{line}\n" for line in lines)
+
+
+_STEP_RE = re.compile(r"\.([^.\[]+)|\[([^\]]*)\]")
+
+
+def _field_value(row: Any, field_name: str) -> Any:
+    """The value `field_name` names in `row`: a top-level field, then `.name` / `[key]` steps
+    into nested models, mappings and lists (`config.user`, `platforms[0].digest`)."""
+    from pydantic import BaseModel
+
+    from dockerhub_cli.errors import InvalidInputError
+
+    root = re.split(r"[.\[]", field_name, maxsplit=1)[0]
+    value = getattr(row, root)
+    rest, where = field_name[len(root) :], root
+    while rest:
+        step = _STEP_RE.match(rest)
+        if step is None:
+            raise InvalidInputError(f"--format: cannot read {{{field_name}}} after {where}")
+        key = step.group(1) if step.group(1) is not None else step.group(2)
+        rest = rest[step.end() :]
+        if value is None:
+            return None  # an absent part: printed empty, like an absent top-level field
+        if isinstance(value, BaseModel):
+            names = list(type(value).model_fields)
+            if key not in names:
+                raise InvalidInputError(
+                    f"--format: {{{field_name}}}: {where} has no field {key!r}; "
+                    f"valid: {', '.join(names)}"
+                )
+            value = getattr(value, key)
+        elif isinstance(value, dict):
+            if key not in value:
+                keys = ", ".join(map(str, list(value)[:20]))
+                raise InvalidInputError(
+                    f"--format: {where}[{key}]: no such key; keys: {keys or '(none)'}"
+                )
+            value = value[key]
+        elif isinstance(value, (list, tuple)):
+            if not key.isdigit() or int(key) >= len(value):
+                held = f"indexes 0 to {len(value) - 1}" if value else "empty"
+                raise InvalidInputError(f"--format: {where}[{key}]: {len(value)} items ({held})")
+            value = value[int(key)]
+        else:
+            raise InvalidInputError(
+                f"--format: {{{field_name}}}: {where} is a single value, it has no {key!r}"
+            )
+        where += f".{key}" if step.group(1) is not None else f"[{key}]"
+    return value
 
 
 def quiet_lines(model: BaseModel) -> list[str]:
     """`--quiet`: one value per row: the model's `quiet_field`, else name, digest or first field."""
     rows, row_class = result_rows(model)
+    from dockerhub_cli.text import visible_line
+
+    if callable(getattr(row_class, "quiet_text", None)):  # a row that words itself
+        return [visible_line(row.quiet_text()) for row in rows]  # type: ignore[attr-defined]
     fields = list(row_class.model_fields)
     preferred = getattr(row_class, "quiet_field", None)
     name = next(
@@ -605,8 +680,6 @@ def quiet_lines(model: BaseModel) -> list[str]:
     )
     if name is None:
         return []
-    from dockerhub_cli.text import visible_line
-
     return [visible_line(str(_plain(getattr(row, name)))) for row in rows]
 
 

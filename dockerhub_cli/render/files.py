@@ -158,7 +158,8 @@ def _shown(text: str) -> str:
 def extract(result: ExtractResult, console: Console) -> None:
 
     console.print(
-        f"wrote {_entries(len(result.written))} ({human_size(result.bytes_written)}) "
+        f"wrote {_entries(result.entries_written or len(result.written))} "
+        f"({human_size(result.bytes_written)}) "
         f"to {_shown(result.directory)}",
         highlight=False,
     )
@@ -179,6 +180,9 @@ def extract(result: ExtractResult, console: Console) -> None:
         )
     console.print(download_line(result.download), style="dim", highlight=False)
     _notes([visible(n) for n in result.notes], console)
+
+
+extract.rows_unused = True  # type: ignore[attr-defined]  # the table shows counts, not rows
 
 
 def _change_detail(c: FileChange) -> str:

@@ -68,12 +68,11 @@ def _one_line(text: str | None, limit: int = 90) -> str:
 
 def _step(created_by: str | None, comment: str | None = None) -> str:
     """A build step as a Dockerfile line (`RUN apt-get ...`), for people; JSON keeps the raw."""
-    from dockerhub_cli.oci.history import reconstruct_step
+    from dockerhub_cli.oci.history import step_line
 
     if not created_by:
         return "-"
-    instruction, args, _ = reconstruct_step(created_by, comment)
-    return _one_line(f"# {args}" if instruction == "#" else f"{instruction} {args}", 200)
+    return _one_line(step_line(created_by, comment), 200)
 
 
 def _share(share: float) -> str:

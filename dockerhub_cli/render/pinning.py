@@ -85,6 +85,8 @@ def upgrade_report(r: UpgradeReport, console: Console) -> None:
 
     family = f" (family {r.family})" if r.family else ""
     console.print(Text(visible(f"{r.reference}{family}: {len(r.newer_tags)} newer tags")))
+    if not r.candidates and not r.newer_tags:
+        return  # no header row over nothing; the notes (stderr) say why when there is a why
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("TAG", no_wrap=True)
     table.add_column("DOWNLOAD", justify="right", no_wrap=True)

@@ -235,3 +235,67 @@ def test_rpm_databases_made_by_rpm_itself(registry_factory, tmp_path: Path) -> N
     # warm: the parse is cached by content sha256, the layers' indexes by digest
     again = _diff(a, b)
     assert again["download"]["bytes_downloaded"] == 0 and _changes(again) == _changes(data)
+
+
+def test_rpm_berkeley_db_ndb_and_a_write_ahead_log_in_images(
+    registry_factory, tmp_path: Path
+) -> None:
+    """CentOS-7-like (Berkeley DB `Packages` written by libdb from real rpm headers),
+    SUSE-like (ndb `Packages.db`) and Fedora-like images whose newest packages are only in
+    `rpmdb.sqlite-wal` (a copy taken mid-transaction): diff reads all three."""
+    require_binaries("rpm", "rpmbuild", "db5.3_load")
+    from tests.support.rpmdb import (
+        RpmPackage,
+        ndb_file,
+        real_bdb,
+        real_rpmdb,
+        sqlite_blobs,
+        wal_only,
+    )
+
+    old = [RpmPackage("bash", "4.4.20", "4.el8"), RpmPackage("zlib", "1.2.11", "25.el8")]
+    new = [RpmPackage("curl", "7.61.1", "34.el8"), RpmPackage("bash", "4.4.20", "5.el8")]
+    base, newer = real_rpmdb(tmp_path / "old", old), real_rpmdb(tmp_path / "new", new)
+    bdb = real_bdb(tmp_path / "bdb" / "Packages", sqlite_blobs(base))
+    walled = wal_only(base, [b for _, b in sqlite_blobs(newer)], tmp_path / "walled")
+    ndb = ndb_file(sqlite_blobs(newer))
+    reg = registry_factory(seed=False)
+    layout = OCILayout(tmp_path / "layout")
+    refs = {name: reg.ref(f"demo/rpm-{name}:1") for name in ("bdb", "wal", "ndb")}
+    _push_plain(layout, refs["bdb"], "bdb", {"var/lib/rpm/Packages": bdb.read_bytes()})
+    _push_plain(layout, refs["ndb"], "ndb", {"usr/lib/sysimage/rpm/Packages.db": ndb})
+    wal = walled.parent / "rpmdb.sqlite-wal"
+    files = {
+        "var/lib/rpm/rpmdb.sqlite": walled.read_bytes(),
+        "var/lib/rpm/rpmdb.sqlite-wal": wal.read_bytes(),
+    }
+    _push_plain(layout, refs["wal"], "wal", files)
+
+    data = _diff(refs["bdb"], refs["wal"])
+    assert data["packages"]["source1"] == "rpm database (var/lib/rpm/Packages)"
+    assert data["packages"]["source2"] == (
+        "rpm database (var/lib/rpm/rpmdb.sqlite + its write-ahead log)"
+    )
+    # the log's rows: curl, and a second bash (both releases installed, as mid-upgrade)
+    assert _changes(data) == {
+        "curl": ("added", None, "7.61.1-34.el8"),
+        "bash": ("added", None, "4.4.20-5.el8"),
+    }
+    assert (data["packages"]["packages1"], data["packages"]["packages2"]) == (2, 4)
+    data = _diff(refs["bdb"], refs["ndb"])
+    assert data["packages"]["source2"] == "rpm database (usr/lib/sysimage/rpm/Packages.db)"
+    assert _changes(data) == {
+        "bash": ("upgraded", "4.4.20-4.el8", "4.4.20-5.el8"),
+        "zlib": ("removed", "1.2.11-25.el8", None),
+        "curl": ("added", None, "7.61.1-34.el8"),
+    }
+    again = _diff(refs["bdb"], refs["wal"])  # warm: the parses are cached by content
+    assert again["download"]["bytes_downloaded"] == 0
+    # a damaged database: a note, no packages compared, no crash
+    broken = bytearray(bdb.read_bytes())
+    broken[4096 + 16 : 4096 + 20] = (1).to_bytes(4, "little")  # bucket page 1 -> itself
+    bad = reg.ref("demo/rpm-broken:1")
+    _push_plain(layout, bad, "broken", {"var/lib/rpm/Packages": bytes(broken)})
+    data = _diff(refs["bdb"], bad)
+    assert data["packages"] is None
+    assert any("var/lib/rpm/Packages could not be read" in n for n in data["notes"]), data["notes"]

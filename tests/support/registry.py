@@ -56,6 +56,8 @@ BINARY_PACKAGES: Mapping[str, str] = {
     "umoci": "umoci",
     "redis-server": "redis-server",
     "htpasswd": "apache2-utils",
+    "db5.3_load": "db5.3-util",
+    "rpmbuild": "rpm",
 }
 
 

@@ -7,6 +7,13 @@
 * `rpmdb_sqlite`: a SQLite file with rpm's schema holding such blobs.
 * `real_rpmdb`: a real `rpmdb.sqlite` made by Debian's `rpm` (`rpmbuild` of tiny packages,
   `rpm --initdb`, `rpm -i --justdb`), for the integration tests.
+* `real_bdb`: a real Berkeley DB `Packages` (hash or btree, either byte order, any page size)
+  written by libdb itself (`db5.3_load`, Debian's db5.3-util) holding the header blobs of a
+  real rpmdb.sqlite, keyed as rpm keys them; rpm's own `bdb_ro` backend reads it back
+  (`rpm_query(..., backend="bdb_ro")`), the oracle for the BDB reader.
+* `ndb_file`: an ndb `Packages.db` laid out per rpm's lib/backend/ndb/rpmpkg.c (Debian's rpm
+  is built without ndb, so no real software here writes one; the reader was also checked by
+  hand against a real SUSE file, see docs/files.md).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import sqlite3
 import struct
 import subprocess
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,13 +129,94 @@ def real_rpmdb(work: Path, packages: list[RpmPackage]) -> Path:
     return db / "rpmdb.sqlite"
 
 
-def rpm_query(db: Path) -> list[str]:
+def rpm_query(db: Path, *, backend: str | None = None) -> list[str]:
     """What rpm itself lists: `name epoch:version-release arch` per package (the oracle)."""
     out = subprocess.run(
         [
             "rpm", "-qa", "--dbpath", str(db.parent), "--queryformat",
             "%{NAME} %|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE} %{ARCH}\\n",
+            *(["--define", f"_db_backend {backend}"] if backend else []),
         ],
         check=True, capture_output=True, text=True, timeout=60,
     ).stdout  # fmt: skip
     return sorted(filter(None, out.splitlines()))
+
+
+def sqlite_blobs(db: Path) -> list[tuple[int, bytes]]:
+    """(hnum, header blob) of every package in a real rpmdb.sqlite."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return [(int(n), bytes(b)) for n, b in conn.execute("SELECT hnum, blob FROM Packages")]
+    finally:
+        conn.close()
+
+
+def real_bdb(
+    path: Path,
+    records: list[tuple[int, bytes]],
+    *,
+    btree: bool = False,
+    big_endian: bool = False,
+    pagesize: int = 4096,
+) -> Path:
+    """A Berkeley DB `Packages` written by libdb (`db5.3_load`) holding `records` keyed as
+    rpm keys them (the package number, 4 bytes in the writer's byte order; record 0 holds
+    the next number). Long headers go to overflow pages, as in a real rpmdb."""
+    order = "big" if big_endian else "little"
+    lines = ["VERSION=3", "format=bytevalue", f"type={'btree' if btree else 'hash'}"]
+    lines += [f"db_pagesize={pagesize}", f"db_lorder={4321 if big_endian else 1234}"]
+    lines.append("HEADER=END")
+    top = max((n for n, _ in records), default=0) + 1
+    for number, blob in [(0, top.to_bytes(4, order)), *records]:
+        lines += [" " + number.to_bytes(4, order).hex(), " " + blob.hex()]
+    lines.append("DATA=END")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dump = path.with_suffix(".dump")
+    dump.write_text("\n".join(lines) + "\n")
+    path.unlink(missing_ok=True)
+    subprocess.run(
+        ["db5.3_load", "-f", str(dump), str(path)], check=True, capture_output=True, timeout=60
+    )
+    return path
+
+
+def ndb_file(records: list[tuple[int, bytes]], *, slot_pages: int = 1) -> bytes:
+    """An ndb `Packages.db` holding `records` (package number, header blob), written as
+    rpm's rpmpkgWriteBlob does: slots after a 32-byte header, blobs after the slot pages,
+    each `BlbS` number generation length | blob | padding | adler32 length `BlbE`."""
+    page, block = 4096, 16
+    slots = bytearray(page * slot_pages)
+    slots[:32] = struct.pack("<4sIIII", b"RpmP", 0, 1, slot_pages, len(records) + 1) + bytes(12)
+    for at in range(32, len(slots), 16):
+        slots[at : at + 16] = struct.pack("<4sIII", b"Slot", 0, 0, 0)
+    blobs = b""
+    for n, (number, blob) in enumerate(records):
+        count = -(-(16 + len(blob) + 12) // block)
+        offset = (len(slots) + len(blobs)) // block
+        struct.pack_into("<4sIII", slots, 32 + 16 * n, b"Slot", number, offset, count)
+        head = struct.pack("<4sIII", b"BlbS", number, 1, len(blob))
+        body = head + blob + bytes(count * block - 16 - len(blob) - 12)
+        blobs += body + struct.pack("<II4s", zlib.adler32(body), len(blob), b"BlbE")
+    return bytes(slots) + blobs
+
+
+def wal_only(db: Path, blobs: list[bytes], out: Path) -> Path:
+    """`out/rpmdb.sqlite` + `rpmdb.sqlite-wal`: the real database `db` with `blobs` (real
+    headers) added as newer rows that are only in the write-ahead log, as a copy taken
+    while rpm was still running would hold them (SQLite's own WAL, never checkpointed)."""
+    work = out.parent / f"{out.name}.work"
+    work.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    live = work / "rpmdb.sqlite"
+    live.write_bytes(db.read_bytes())
+    conn = sqlite3.connect(live)
+    try:
+        assert conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.executemany("INSERT INTO Packages (blob) VALUES (?)", [(b,) for b in blobs])
+        conn.commit()
+        (out / "rpmdb.sqlite").write_bytes(live.read_bytes())
+        (out / "rpmdb.sqlite-wal").write_bytes((work / "rpmdb.sqlite-wal").read_bytes())
+    finally:
+        conn.close()
+    return out / "rpmdb.sqlite"

@@ -428,6 +428,17 @@ def test_cli_compare_json_and_updates_quiet(reg) -> None:
     assert quiet.exit_code == 0 and quiet.stdout == "false\n"
 
 
+def test_cli_updates_verdict_names_the_cli_option(reg) -> None:
+    """The one-line verdict quotes the reason: its advice is worded like the reason's (`--base
+    IMAGE`), never left as a raw marker that the table shows as `param:base=IMAGE`."""
+    _two_images(reg)
+    data = json.loads(runner.invoke(app, ["updates", _ref("left"), "--json"]).stdout)
+    assert data["verdict"] == f"unknown: {data['reason']}" and "--base IMAGE" in data["verdict"]
+    table = runner.invoke(app, ["updates", _ref("left")])
+    assert table.exit_code == 0 and "pass --base IMAGE to check it" in table.stdout
+    assert "param:" not in table.stdout and "\ue000" not in table.stdout
+
+
 def test_cli_exit_codes(reg) -> None:
     reg.missing("nope")
     result = runner.invoke(app, ["compare", "Bad Ref", _ref("nope")])

@@ -224,3 +224,49 @@ def test_one_file_is_open_at_a_time_cold_and_warm(rsps, service, tmp_path: Path)
         )
         assert len(result.written) == 301 and (out / "data/f299").read_text() == "299\n"
         assert _Counted.most == 1 and _Counted.open_now == 0, run
+
+
+def test_extract_streams_its_rows_and_the_table_makes_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI writes `written` row by row from the index entries (`extract_files_streamed`):
+    --json is the same document as the full model's, a table (counts only) makes no row
+    model at all, --format still gets every row."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from dockerhub_cli.cli import app
+    from dockerhub_cli.config.settings import Settings
+    from dockerhub_cli.service import DockerHubService
+
+    example = f"oci:{Path(__file__).resolve().parents[2] / 'examples' / 'hello-oci'}:1.0"
+    with DockerHubService(Settings.from_env()) as svc:
+        svc.extract(example, ["/"], tmp_path / "warm")  # every later run reads warm indexes
+        full = svc.extract(example, ["/"], tmp_path / "full")
+    assert full.entries_written == len(full.written) > 3
+    assert [f.path for f in full.written] == sorted(f.path for f in full.written)
+    made = []
+    real_info = ops_files._info
+    monkeypatch.setattr(ops_files, "_info", lambda e, n: made.append(e.path) or real_info(e, n))
+    dest = tmp_path / "streamed"
+    result = CliRunner().invoke(app, ["extract", example, "/", "-o", str(dest), "--json"])
+    assert result.exit_code == 0, result.output
+    streamed = json.loads(result.stdout)
+    expected = json.loads(full.model_dump_json())
+    expected["directory"] = str(dest)
+    assert streamed == expected
+    assert (
+        result.stdout
+        == full.model_copy(update={"directory": str(dest)}).model_dump_json(indent=2) + "\n"
+    )
+    assert len(made) == len(full.written)
+    made.clear()
+    table = CliRunner().invoke(app, ["extract", example, "/", "-o", str(tmp_path / "t")])
+    assert table.exit_code == 0, table.output
+    assert f"wrote {len(full.written)} entries" in table.stdout
+    assert made == []  # no row model for a table that shows none
+    paths = CliRunner().invoke(
+        app, ["extract", example, "/", "-o", str(tmp_path / "f"), "--format", "{path}"]
+    )
+    assert paths.stdout.split() == [f.path for f in full.written]

@@ -464,3 +464,29 @@ def test_hostile_names_list_cat_and_extract_by_real_or_displayed_name(
     assert names == [b"caf\xe9", b"evil\x1b[2J", b"to-cafe"]  # the layer's bytes, on disk
     assert (out / "etc" / "to-cafe").read_bytes() == b"latin\n"
     assert os.readlink(os.fsencode(out / "etc" / "to-cafe")) == b"caf\xe9"
+
+
+def test_a_missing_or_wrong_kind_path_is_named_as_the_user_wrote_it(
+    rsps, service, tmp_path: Path
+) -> None:
+    """`cat IMAGE /nope` says `/nope` (not `nope`), a directory is called one, and the advice
+    is worded per front-end (the CLI's `dockerhub files`, an MCP tool's docker_list_files)."""
+    from dockerhub_cli import advice
+    from dockerhub_cli.errors import InvalidInputError
+
+    _serve(rsps, [LAYER0, LAYER1])
+    with pytest.raises(NotFoundError) as missing:
+        service.read_file(IMAGE, "/etc/nope")
+    assert missing.value.message == f"/etc/nope does not exist in {IMAGE}"
+    assert advice.references(missing.value.hint or "") == [("command", "files", f"{IMAGE} /etc")]
+    with pytest.raises(InvalidInputError) as directory:
+        service.read_file(IMAGE, "etc")
+    assert directory.value.message == "/etc is a directory, not a regular file"
+    assert advice.references(directory.value.hint or "") == [("command", "files", f"{IMAGE} /etc")]
+    with pytest.raises(NotFoundError) as extracting:
+        service.extract(IMAGE, ["/etc/nope"], tmp_path / "out")
+    assert extracting.value.message == f"/etc/nope does not exist in {IMAGE}"
+    with pytest.raises(NotFoundError) as listing:
+        service.files(IMAGE, path="/usr/lib")
+    assert listing.value.message == f"/usr/lib does not exist in {IMAGE}"
+    assert ("param", "find", "GLOB") in advice.references(listing.value.hint or "")

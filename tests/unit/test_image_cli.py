@@ -158,3 +158,9 @@ def test_format_and_quiet(reg) -> None:
     lines = runner.invoke(app, ["dockerfile", IMAGE, "-q"]).stdout.splitlines()
     assert lines[0] == "ADD file:90b9dd8f12120e8b2cd3ece45fcbe8af67e40565e2032a40f64bd921c43e2ce7 /"
     assert runner.invoke(app, ["size", IMAGE, "-q"]).stdout == f"{fx.NGINX_TOTAL}\n"
+    # history -q: each step as the table shows it (a Dockerfile line), not the raw
+    # `/bin/sh -c #(nop) ADD file:... in /` that --json keeps
+    steps = runner.invoke(app, ["history", IMAGE, "-q"]).stdout.splitlines()
+    assert steps[0] == lines[0] and all("#(nop)" not in s for s in steps)
+    raw = _json(["history", IMAGE, "--json"])["history"]
+    assert "#(nop)" in raw[0]["created_by"] and len(steps) == len(raw)

@@ -334,6 +334,20 @@ def test_pull_size_with_have(rsps, reg, service) -> None:
     assert r.download_size == fx.NGINX_TOTAL - r.shared_size == 4700
     assert r.download_layer_count == 5 and len(r.shared_layers) == 2
     assert "downloads only 4.7 kB" in r.summary
+    # everything present, or nothing shared: the summary says so (no "downloads only" all)
+    r = service.pull_size(
+        "registry.example.com/team/base:1", have=["registry.example.com/team/app:1.27.2"]
+    )
+    assert r.download_size == 0
+    assert r.summary.endswith("downloads nothing: all 2 layers are there already")
+    third = fx.FakeRegistry(rsps, REG, "team/other")
+    third.manifest(fx.image_manifest(cfg, fx.NGINX_LAYERS[2:4]), fx.OCI_MANIFEST, tags=("1",))
+    third.blob(cfg)
+    r = service.pull_size(
+        "registry.example.com/team/other:1", have=["registry.example.com/team/base:1"]
+    )
+    assert r.shared_size == 0 and r.download_size == r.total_size
+    assert "downloads all of it, 2 layers" in r.summary and "only" not in r.summary
 
 
 def test_manifest_report(reg, service) -> None:

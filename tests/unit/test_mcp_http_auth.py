@@ -105,6 +105,18 @@ def test_cli_refuses_0000_without_a_token() -> None:
     assert "without a bearer token" in result.stderr and "--auth-token-file" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "options",
+    [["--port", "8080"], ["--host", "0.0.0.0"], ["--no-auth"], ["--auth-token-file", "t"]],
+)
+def test_http_options_without_transport_http_are_a_usage_error(options: list[str]) -> None:
+    """`serve-mcp --port 8080` (forgot --transport http) must not start a stdio server that
+    silently waits on the terminal: the HTTP-only option is named, and what to add."""
+    result = run("serve-mcp", *options)
+    assert result.exit_code == 2, result.stderr
+    assert options[0] in result.stderr and "--transport http" in result.stderr
+
+
 def test_token_from_file_or_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "token"
     path.write_text(f"{TOKEN}\nignored\n")

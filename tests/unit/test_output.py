@@ -172,3 +172,43 @@ def test_format_rows_generic_over_models() -> None:
     assert format_rows(dated, "{last_updated}") == "2026-01-02T00:00:00+00:00\n"
     assert format_rows(dated, r"{name}\\t") == "a\\t\n"  # an escaped backslash stays literal
     assert quiet_lines(results) == ["nginx"]
+
+
+def test_format_reaches_nested_fields_like_docker_inspect_f() -> None:
+    """`--format '{config.user}'` (docker inspect -f '{{.Config.User}}'), `{config[env]}`,
+    `{platforms[1].digest}`, `{config.labels[k]}`: the row's nested fields, each printed as
+    a top-level field is; a wrong nested name says which names there are."""
+    from dockerhub_cli.models.images import ImageConfigInfo, ImageInspection, PlatformEntry
+
+    def entry(arch: str, digest: str) -> PlatformEntry:
+        return PlatformEntry(
+            platform=f"linux/{arch}",
+            os="linux",
+            architecture=arch,
+            digest=digest,
+            media_type="m",
+            manifest_size=1,
+        )
+
+    model = ImageInspection(
+        reference="r:1",
+        registry="docker.io",
+        repository="library/r",
+        media_type="m",
+        digest="sha256:" + "a" * 64,
+        size=123,
+        config=ImageConfigInfo(env=["A=1", "B=2"], user="1000", labels={"k": "v", "e": ""}),
+        platforms=[entry("amd64", "sha256:" + "b" * 64), entry("arm64", "sha256:" + "c" * 64)],
+    )
+    assert format_rows(model, "{config.user}|{config[user]}|{config.env}") == "1000|1000|A=1,B=2\n"
+    assert format_rows(model, "{platforms[1].digest} {platforms[0].platform:>13}") == (
+        "sha256:" + "c" * 64 + "   linux/amd64\n"
+    )
+    assert format_rows(model, "{config.labels[k]}{config.entrypoint}.") == "v.\n"
+    assert format_rows(model, "{size:>5}") == "  123\n"  # a top-level field as before
+    with pytest.raises(InvalidInputError, match=r"\{config.usr\}.*valid: env, entrypoint"):
+        format_rows(model, "{config.usr}")
+    with pytest.raises(InvalidInputError, match=r"platforms\[5\]: 2 items"):
+        format_rows(model, "{platforms[5].digest}")
+    with pytest.raises(InvalidInputError, match=r"config.labels\[nope\]: no such key; keys: k, e"):
+        format_rows(model, "{config.labels[nope]}")

@@ -70,6 +70,39 @@ def test_dockerfile_escape_directive_and_arg_after_from_is_not_global() -> None:
     assert _refs("dockerfile", text) == [(3, "alpine:3.20", None, None), (5, "$LATE", None, "ARG")]
 
 
+def test_dockerfile_copy_from_and_run_mount_from_an_image_are_references() -> None:
+    """`COPY --from=IMAGE` and `RUN --mount=...,from=IMAGE` pull an image as surely as FROM
+    does; a stage name (even one defined later) or a stage number is not an image (and not
+    listed), and a build ARG there is not the global one (pinning its default could be
+    wrong)."""
+    text = (
+        "FROM alpine:3.19 AS build\n"
+        "COPY --from=build /a /a\n"
+        "COPY --chown=1:1 --from=ghcr.io/org/tools:1.2 /bin/t /usr/bin/t\n"
+        "COPY --from=0 /b /b\n"
+        "COPY --from=Later /c /c\n"
+        "RUN --mount=type=bind,from=busybox:1.36,source=/bin,target=/x \\\n"
+        "    --mount=type=cache,target=/root/.cache make\n"
+        "COPY --from=${TOOLS} /d /d\n"
+        "COPY --link /e /e\n"
+        "RUN --mount=from=later,target=/y true\n"
+        "FROM scratch AS later\n"
+    )
+    assert _refs("dockerfile", text) == [
+        (1, "alpine:3.19", None, None),
+        (3, "ghcr.io/org/tools:1.2", None, None),
+        (6, "busybox:1.36", None, None),
+        (8, "${TOOLS}", None, "uses"),
+        (11, "scratch", "scratch", None),
+    ]
+    wheres = [f.where for f in find_references("dockerfile", text)]
+    assert wheres[1] == "COPY --from" and wheres[2] == "RUN --mount from"
+    (ref,) = [f for f in find_references("dockerfile", text) if f.text == "busybox:1.36"]
+    assert ref.start is not None and ref.end is not None
+    new = apply_edits("dockerfile", text, [Edit(ref.start, ref.end, "busybox:1.36@" + D1, "")])
+    assert f"from=busybox:1.36@{D1},source=/bin" in new
+
+
 def test_dockerfile_rewrite_keeps_every_other_byte_crlf_too() -> None:
     text = "FROM alpine:3.19   AS base\r\n# keep me\r\nFROM base\r\n"
     (ref, _) = find_references("dockerfile", text)

@@ -179,10 +179,126 @@ def test_which_rpm_database_is_read_and_what_the_notes_say() -> None:
         L.Entry("var/lib/rpm", L.SYMLINK, link="../../usr/lib/sysimage/rpm"),
     )
     kind, paths, notes = _db_paths(SimpleNamespace(fs=fedora))  # type: ignore[arg-type]
-    assert (kind, paths) == ("rpm", ["var/lib/rpm/rpmdb.sqlite"])
-    assert notes and "rpmdb.sqlite-wal holds 8,192 bytes" in notes[0]
-    bdb = _fs(L.Entry("var/lib/rpm", L.DIR), L.Entry("var/lib/rpm/Packages", L.FILE, size=9))
-    kind, paths, notes = _db_paths(SimpleNamespace(fs=bdb))  # type: ignore[arg-type]
-    assert kind is None and "Berkeley DB / ndb format (var/lib/rpm/Packages)" in notes[0]
+    # a non-empty write-ahead log is read with its database, as one group
+    wal = "var/lib/rpm/rpmdb.sqlite-wal"
+    assert (kind, paths, notes) == ("rpm", [["var/lib/rpm/rpmdb.sqlite", wal]], [])
+    empty_wal = _fs(L.Entry("var/lib/rpm", L.DIR), L.Entry("var/lib/rpm/rpmdb.sqlite", L.FILE),
+                    L.Entry(wal, L.FILE, size=0))  # fmt: skip
+    assert _db_paths(SimpleNamespace(fs=empty_wal))[1] == [["var/lib/rpm/rpmdb.sqlite"]]  # type: ignore[arg-type]
+    for name in ("Packages", "Packages.db"):
+        other = _fs(L.Entry("var/lib/rpm", L.DIR), L.Entry(f"var/lib/rpm/{name}", L.FILE, size=9))
+        kind, paths, notes = _db_paths(SimpleNamespace(fs=other))  # type: ignore[arg-type]
+        assert (kind, paths, notes) == ("rpm", [[f"var/lib/rpm/{name}"]], [])
+    # SQLite (what rpm migrated to) wins over a Berkeley DB left behind
+    both = _fs(L.Entry("var/lib/rpm", L.DIR), L.Entry("var/lib/rpm/Packages", L.FILE),
+               L.Entry("var/lib/rpm/rpmdb.sqlite", L.FILE))  # fmt: skip
+    assert _db_paths(SimpleNamespace(fs=both))[1] == [["var/lib/rpm/rpmdb.sqlite"]]  # type: ignore[arg-type]
     assert is_db_path("var/lib/rpm/rpmdb.sqlite") and is_db_path(sysimage)
-    assert not is_db_path("var/lib/rpm/Packages")
+    assert is_db_path("var/lib/rpm/Packages") and is_db_path(sysimage + "-wal")
+    assert is_db_path("usr/lib/sysimage/rpm/Packages.db")
+    assert not is_db_path("var/lib/rpm/Basenames") and not is_db_path("var/lib/rpm/Packages-wal")
+
+
+# -- ndb (SUSE's Packages.db) and Berkeley DB: what needs no libdb -----------------------------
+
+
+def _ndb_records() -> list[tuple[int, bytes]]:
+    return [
+        (3, rpm_header("glibc", "2.31", "9.3.2", sourcerpm="glibc-2.31-9.3.2.src.rpm")),
+        (1, rpm_header("filesystem", "15.0", "11.3.2")),
+        (7, rpm_header("gpg-pubkey", "39db7c82", "5f68629b")),  # a key, not a package
+        (5, rpm_header("bash", "4.4", "19.6.1", epoch=1) + bytes(5000)),  # a long blob
+    ]
+
+
+def test_ndb_packages_in_package_number_order() -> None:
+    from tests.support.rpmdb import ndb_file
+
+    got = pkgdb.parse_rpm_ndb(ndb_file(_ndb_records()))
+    assert [(p.name, p.version) for p in got] == [
+        ("filesystem", "15.0-11.3.2"), ("glibc", "2.31-9.3.2"), ("bash", "1:4.4-19.6.1"),
+    ]  # fmt: skip
+    assert got[1].source == "glibc"
+    assert pkgdb.parse_rpm_ndb(ndb_file([])) == []
+    assert len(pkgdb.parse_rpm_ndb(ndb_file(_ndb_records(), slot_pages=3))) == 3
+
+
+def test_damaged_ndb_is_refused_never_read_out_of_bounds() -> None:
+    from tests.support.rpmdb import ndb_file
+
+    data = ndb_file(_ndb_records())
+    first = 4096  # the first blob, right after the one slot page
+    slot = 32  # the first slot: (3, offset, count)
+
+    def refused(bad: bytes | bytearray, why: str) -> None:
+        with pytest.raises(PackageDbError, match=why):
+            pkgdb.parse_rpm_ndb(bytes(bad))
+
+    refused(b"", "not an rpm ndb")
+    refused(b"RpmX" + data[4:], "not an rpm ndb")
+    refused(data[:-1], "whole number of blocks")
+    refused(data[:4000], "slot pages")  # truncated inside the slot page
+    refused(data[: first + 32], "outside the file")  # blobs cut off
+    for pages in (0, 2, 0xFFFFFFFF):
+        bad = bytearray(data)
+        struct.pack_into("<I", bad, 12, pages)
+        refused(bad, "slot pages|slot at byte|outside")
+    bad = bytearray(data)
+    bad[slot : slot + 4] = b"Tols"
+    refused(bad, "slot at byte 32")
+    for field, value, why in (
+        (8, 0xFFFFFFF0, "outside the file"),  # block offset past the end
+        (8, 3, "outside the file"),  # inside the slot pages
+        (12, 0xFFFFFFFF, "outside the file"),  # block count past the end
+        (12, 1000, "outside the file|does not match"),
+        (4, 0, "outside the file"),  # package number 0
+        (4, 9, "does not match"),  # the blob names another package
+    ):
+        bad = bytearray(data)
+        struct.pack_into("<I", bad, slot + field, value)
+        refused(bad, why)
+    # two slots naming the same blocks: overlapping, refused (bounds the work by the size)
+    bad = bytearray(data)
+    bad[slot + 16 + 4 : slot + 16 + 16] = bad[slot + 4 : slot + 16]
+    refused(bad, "overlaps")
+    bad = bytearray(data)
+    struct.pack_into("<I", bad, first + 12, 0xFFFFFFF0)  # the blob's length lies
+    refused(bad, "does not match")
+    bad = bytearray(data)
+    bad[first : first + 4] = b"XlbS"
+    refused(bad, "does not match")
+    bad = bytearray(data)
+    count = struct.unpack_from("<I", data, slot + 12)[0]
+    bad[first + 16 * count - 4 : first + 16 * count] = b"BlbX"
+    refused(bad, "damaged tail")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9000), st.integers(0, 255)), min_size=1, max_size=8))
+def test_ndb_with_random_bytes_changed_is_read_or_refused(changes: list[tuple[int, int]]) -> None:
+    from tests.support.rpmdb import ndb_file
+
+    bad = bytearray(ndb_file(_ndb_records()))
+    for at, value in changes:
+        bad[at % len(bad)] = value
+    try:
+        assert len(pkgdb.parse_rpm_ndb(bytes(bad))) <= 4
+    except PackageDbError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(min_size=0, max_size=2048),
+    st.sampled_from([b"\x61\x15\x06\x00", b"\x62\x31\x05\x00"]),
+)
+def test_random_berkeley_db_bytes_are_refused_never_crash(data: bytes, magic: bytes) -> None:
+    meta = bytearray(data.ljust(512, b"\0"))
+    meta[12:16] = magic
+    struct.pack_into("<II", meta, 16, 9, 512)  # a plausible version and page size
+    try:
+        pkgdb.parse_rpm_bdb(bytes(meta) + data)
+    except PackageDbError:
+        pass
+    with pytest.raises(PackageDbError, match="not a Berkeley DB"):
+        pkgdb.parse_rpm_bdb(data[:511])

@@ -6,6 +6,7 @@ import pytest
 
 from dockerhub_cli.errors import InvalidReferenceError
 from dockerhub_cli.exitcodes import ExitCode
+from dockerhub_cli.oci import source
 from dockerhub_cli.oci.reference import parse_reference, parse_repository, validate_tag
 
 DIGEST = "sha256:dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c"
@@ -117,3 +118,30 @@ def test_a_url_is_not_a_reference() -> None:
     with pytest.raises(InvalidReferenceError, match="is a URL") as info:
         parse_reference("https://ghcr.io/org/app:1.0")
     assert info.value.hint == "drop 'https://': ghcr.io/org/app:1.0"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oci:examples/hello-oci:1.0",
+        "oci:layout",
+        "oci-archive:app.tar",
+        "docker-archive:/tmp/x.tar",
+    ],
+)
+def test_a_local_source_where_a_registry_image_is_needed_says_so(text: str) -> None:
+    """`dockerhub tags|updates|upgrade|readme oci:DIR` (registry-only commands): the error
+    names the local source and what to give instead, and never reads `oci-archive:app.tar`
+    as the Docker Hub image library/oci-archive, tag app.tar (a file name sent to the Hub)."""
+    with pytest.raises(InvalidReferenceError) as info:
+        parse_reference(text)
+    assert "is a local image source" in str(info.value) and text in str(info.value)
+    assert info.value.hint is not None and "registry" in info.value.hint
+    with pytest.raises(InvalidReferenceError, match="is a local image source"):
+        parse_repository(text.rsplit(":", 1)[0] if text.count(":") > 1 else text)
+    # the parser that reads local sources still reads them
+    assert source.parse_source(text).is_local
+
+
+def test_a_registry_host_named_like_a_transport_is_still_a_registry() -> None:
+    assert parse_reference("oci:5000/app:1").domain == "oci:5000"

@@ -182,6 +182,11 @@ def test_upgrade_without_a_version_tag_says_why(rsps, service) -> None:
     r = service.upgrade("registry.example.com/team/app:latest")
     assert r.candidates == [] and r.family is None
     assert "not a version" in r.notes[0]
+    # the table view: no header row over nothing, one line saying so
+    table = runner.invoke(app, ["upgrade", "registry.example.com/team/app:latest"])
+    assert table.exit_code == 0, table.stderr
+    assert "TAG" not in table.stdout and "DOWNLOAD" not in table.stdout
+    assert "0 newer tags" in table.stdout
 
 
 def test_config_changes_words() -> None:
