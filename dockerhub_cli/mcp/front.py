@@ -68,6 +68,10 @@ MODERN_METHODS = ("server/discover", "ping", "tools/list")
 UNKNOWN_VERSION = "1999-01-01"
 # The SDK distributions whose answers `front.json` records.
 SDK_DISTRIBUTIONS = (("mcp", "mcp"), ("mcp_types", "mcp_types"))
+# Bounds of the backend's memories: the checked params of distinct calls, and the wire-ready
+# answers made from stored ones.
+CHECKED = 512
+CACHED_TAILS = 256
 
 
 # -- the recorded answers -----------------------------------------------------------------------
@@ -78,7 +82,7 @@ class Table:
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         bodies: list[Any] = data["bodies"]
-        self._tails = [_tail(b) for b in bodies]
+        self._tails = [_tail(b).encode("utf-8") for b in bodies]
         self.initialize: dict[str, int] = dict(data["initialize"])
         self.legacy: dict[str, dict[str, int]] = {v: dict(m) for v, m in data["legacy"].items()}
         self.modern: dict[str, dict[str, int]] = {v: dict(m) for v, m in data["modern"].items()}
@@ -87,7 +91,7 @@ class Table:
         self.cursor_same = bool(data.get("cursor_same"))
         self.tools = int(data.get("tools", 0))
 
-    def tail(self, index: int) -> str:
+    def tail(self, index: int) -> bytes:
         return self._tails[index]
 
     @classmethod
@@ -264,7 +268,12 @@ class Backend:
     def __init__(self, server: Any) -> None:
         self.server = server
         self.saved = getattr(server, "saved_answer", None)
-        self._cache: OrderedDict[tuple[int, str], tuple[Any, str]] = OrderedDict()
+        # (the stored answer's id, version) -> (the stored answer, the response tail as bytes)
+        self._cache: OrderedDict[tuple[int, str], tuple[Any, bytes]] = OrderedDict()
+        # (era, version, the params as JSON) -> (tool, arguments, version) the SDK's checks
+        # made of them, or None (the SDK's to answer): the checks are a function of exactly
+        # those params, so a repeated call is checked once (`CHECKED` entries at most)
+        self._checked: OrderedDict[tuple[str, str | None, str], Any] = OrderedDict()
         self.serialize: Callable[[str, str, Any], dict[str, Any]] | None = None
         try:
             from mcp.server.runner import ServerRunner
@@ -289,25 +298,15 @@ class Backend:
     def answers_calls(self) -> bool:
         return self.serialize is not None and self.saved is not None
 
-    def call_tail(self, params: Any, era: str, version: str | None) -> str | None:
+    def call_tail(self, params: Any, era: str, version: str | None) -> bytes | None:
         if not self.answers_calls:
             return None
-        try:
-            if era == "modern":
-                route = self.classify({"method": "tools/call", "params": params})
-                if isinstance(route, self.rejection):
-                    return None
-                version = route.protocol_version
-            elif _has_envelope(params):
-                return None
-            if version is None:
-                return None
-            self.validate("tools/call", version, params)
-            typed = self.params_type.model_validate({} if params is None else params, by_name=False)
-        except Exception:  # noqa: BLE001 - whatever the SDK rejects, the SDK answers
+        checked = self._check(params, era, version)
+        if checked is None:
             return None
+        name, arguments, version = checked
         assert self.saved is not None and self.serialize is not None
-        found = self.saved(typed.name, dict(typed.arguments or {}))
+        found = self.saved(name, arguments)
         if found is None:
             return None
         saved, make = found
@@ -320,10 +319,50 @@ class Backend:
             tail = '"result":' + _dumps(self.serialize("tools/call", version, make()))
         except Exception:  # noqa: BLE001 - the SDK's own serialiser refused: let it answer
             return None
-        self._cache[key] = (saved, tail)
-        while len(self._cache) > 256:
+        encoded = tail.encode("utf-8")
+        self._cache[key] = (saved, encoded)
+        while len(self._cache) > CACHED_TAILS:
             self._cache.popitem(last=False)
-        return tail
+        return encoded
+
+    def _check(
+        self, params: Any, era: str, version: str | None
+    ) -> tuple[str, dict[str, Any], str] | None:
+        """(tool, arguments, protocol version) of a `tools/call` the SDK's own checks accept
+        (the era's envelope ladder, the version's request surface, the handler's params
+        model), else None; remembered for the same params (the arguments are not to be
+        modified)."""
+        try:
+            memo: tuple[str, str | None, str] | None = (era, version, _dumps(params))
+        except (TypeError, ValueError):
+            memo = None
+        if memo is not None and memo in self._checked:
+            self._checked.move_to_end(memo)
+            found: tuple[str, dict[str, Any], str] | None = self._checked[memo]
+            return found
+        found = None
+        try:
+            if era == "modern":
+                route = self.classify({"method": "tools/call", "params": params})
+                if not isinstance(route, self.rejection):
+                    version = route.protocol_version
+                else:
+                    version = None
+            elif _has_envelope(params):
+                version = None
+            if version is not None:
+                self.validate("tools/call", version, params)
+                typed = self.params_type.model_validate(
+                    {} if params is None else params, by_name=False
+                )
+                found = (typed.name, dict(typed.arguments or {}), version)
+        except Exception:  # noqa: BLE001 - whatever the SDK rejects, the SDK answers
+            found = None
+        if memo is not None:
+            self._checked[memo] = found
+            while len(self._checked) > CHECKED:
+                self._checked.popitem(last=False)
+        return found
 
 
 # -- the front ------------------------------------------------------------------------------------
@@ -332,12 +371,12 @@ class Backend:
 class Front:
     """Decides, line by line, what it answers and what goes to the SDK (see the module doc).
 
-    `write(text)` sends a whole line to the client; `forward(line)` queues one for the SDK."""
+    `write(data)` sends whole lines to the client; `forward(line)` queues one for the SDK."""
 
     def __init__(
         self,
         table: Table | None,
-        write: Callable[[str], None],
+        write: Callable[[bytes], None],
         forward: Callable[[bytes], None],
     ) -> None:
         self.table = table
@@ -346,7 +385,7 @@ class Front:
         self.backend: Backend | None = None
         self.era: str | None = None  # decided by the first request, as the SDK decides it
         self.negotiated: str | None = None  # the 2025 era's version, when the front answered
-        self.opening: str | None = None  # the front's answer to the opening request it gave
+        self.opening: bytes | None = None  # the front's answer to the opening request it gave
         self.needs_sdk = False  # a request or response went to the SDK
         self.answered = 0
 
@@ -356,12 +395,12 @@ class Front:
             self._check_opening(text)
             self.opening = None
             return
-        self.write(text)
+        self.write(text.encode("utf-8"))
 
     def _check_opening(self, text: str) -> None:
         try:
             sdk = json.loads(text)
-            ours = json.loads(self.opening or "")
+            ours = json.loads(self.opening or b"")
         except ValueError:
             return
         sdk.pop("id", None)
@@ -396,7 +435,9 @@ class Front:
         if tail is None:
             self._forward(line, message)
             return
-        text = f'{{"jsonrpc":"2.0","id":{_dumps(message["id"])},{tail}}}\n'
+        ident = message["id"]
+        written = str(ident) if type(ident) is int else _dumps(ident)
+        text = b"".join((_HEAD, written.encode("utf-8"), b",", tail, b"}\n"))
         self.answered += 1
         if opening:  # the SDK sees it too (under a private id), so its session state is ours
             self.opening = text
@@ -409,7 +450,7 @@ class Front:
             self.needs_sdk = True
         self.forward(line)
 
-    def _answer(self, message: dict[str, Any], opening: bool) -> str | None:
+    def _answer(self, message: dict[str, Any], opening: bool) -> bytes | None:
         table = self.table
         method = message["method"]
         params = message.get("params")
@@ -444,15 +485,18 @@ class Front:
 
     def _recorded(
         self, table: Table, answers: Mapping[str, int], method: str, params: Mapping[str, Any]
-    ) -> str | None:
+    ) -> bytes | None:
         if method not in answers or ("cursor" in params and not table.cursor_same):
             return None
         return table.tail(answers[method])
 
-    def _call(self, params: Any, era: str, version: str | None) -> str | None:
+    def _call(self, params: Any, era: str, version: str | None) -> bytes | None:
         if self.backend is None:
             return None
         return self.backend.call_tail(params, era, version)
+
+
+_HEAD = b'{"jsonrpc":"2.0","id":'
 
 
 def _reject(constant: str) -> Any:
@@ -504,32 +548,43 @@ class _QueueLines:
 class _SdkOut:
     """`await stdout.write(text)` / `await stdout.flush()` for the SDK, through the front."""
 
-    def __init__(self, front: Front, drain: Callable[[], Any]) -> None:
-        self.front = front
+    def __init__(self, session: _Session, drain: Callable[[], Any]) -> None:
+        self.session = session
         self.drain = drain
 
     async def write(self, text: str) -> None:
-        self.front.sdk_output(text)
+        self.session.front.sdk_output(text)
+        self.session.flush()
 
     async def flush(self) -> None:
         await self.drain()
 
 
-async def serve(
-    lines: AsyncIterator[bytes],
-    write: Callable[[bytes], None],
-    drain: Callable[[], Any],
-    build: Callable[[], Any],
-    table: Table | None,
-) -> Front:
-    """Serve one client: `lines` from it, `write`/`drain` to it; `build()` (run in a thread,
-    beside the front) returns the SDK server everything else goes to."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-    front = Front(table, lambda text: write(text.encode("utf-8")), queue.put_nowait)
-    built: asyncio.Future[Any] = loop.create_future()
+class _Session:
+    """One client: the front, the SDK server built beside it (in a thread), and the output.
 
-    def load() -> None:
+    `feed(lines)` takes the lines read at once; the front's answers to them leave in one write
+    (one syscall, and one read for the client, however many calls were pipelined)."""
+
+    def __init__(
+        self,
+        write: Callable[[bytes], None],
+        drain: Callable[[], Any],
+        build: Callable[[], Any],
+        table: Table | None,
+    ) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._write = write
+        self._pending: list[bytes] = []
+        self.front = Front(table, self._pending.append, self.queue.put_nowait)
+        self.built: asyncio.Future[Any] = self.loop.create_future()
+        threading.Thread(
+            target=self._load, args=(build,), name="dockerhub-mcp-sdk", daemon=True
+        ).start()
+        self.sdk = asyncio.ensure_future(self._run_sdk(drain))
+
+    def _load(self, build: Callable[[], Any]) -> None:
         previous = sys.getswitchinterval()
         sys.setswitchinterval(min(previous, 0.001))  # the front keeps answering meanwhile
         try:
@@ -540,43 +595,73 @@ async def serve(
         finally:
             sys.setswitchinterval(previous)
         try:
-            loop.call_soon_threadsafe(_settle, built, *outcome)
+            self.loop.call_soon_threadsafe(_settle, self.built, *outcome)
         except RuntimeError:  # the client left and the loop ended: nobody waits for it
             pass
 
-    threading.Thread(target=load, name="dockerhub-mcp-sdk", daemon=True).start()
-
-    async def run_sdk() -> None:
-        server, backend = await built
-        front.backend = backend
+    async def _run_sdk(self, drain: Callable[[], Any]) -> None:
+        server, backend = await self.built
+        self.front.backend = backend
         from mcp.server.stdio import stdio_server
 
-        out = _SdkOut(front, drain)
-        async with stdio_server(stdin=_QueueLines(queue), stdout=out) as (read, written):  # type: ignore[arg-type]
+        out = _SdkOut(self, drain)
+        async with stdio_server(stdin=_QueueLines(self.queue), stdout=out) as (read, written):  # type: ignore[arg-type]
             await server.run(read, written, server.create_initialization_options())
 
-    sdk = asyncio.ensure_future(run_sdk())
-    try:
-        async for line in lines:
-            if sdk.done():
+    def flush(self) -> None:
+        if self._pending:
+            data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+            self._pending.clear()
+            self._write(data)
+
+    def feed(self, lines: list[bytes]) -> bool:
+        """The lines read at once (False: the SDK has ended, read no more)."""
+        for line in lines:
+            if self.sdk.done():
                 break
-            front.feed(line)
-            await drain()
-        queue.put_nowait(None)
-        if front.needs_sdk or sdk.done():
-            await sdk  # what the SDK was given, it answers before the server ends
-        elif not built.done():
-            sdk.cancel()
+            self.front.feed(line)
+        self.flush()
+        return not self.sdk.done()
+
+    async def finish(self) -> None:
+        """The client closed its end: what the SDK was given, it answers before the end."""
+        self.queue.put_nowait(None)
+        if self.front.needs_sdk or self.sdk.done():
+            await self.sdk
+        elif not self.built.done():
+            self.sdk.cancel()
         else:
-            await sdk
-    finally:
-        if not sdk.done():
-            sdk.cancel()
+            await self.sdk
+
+    async def close(self) -> None:
+        if not self.sdk.done():
+            self.sdk.cancel()
             try:
-                await sdk
+                await self.sdk
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
-    return front
+
+
+async def serve(
+    lines: AsyncIterator[bytes | list[bytes]],
+    write: Callable[[bytes], None],
+    drain: Callable[[], Any],
+    build: Callable[[], Any],
+    table: Table | None,
+) -> Front:
+    """Serve one client: `lines` from it (a line, or a list of the lines read at once),
+    `write`/`drain` to it; `build()` (run in a thread, beside the front) returns the SDK
+    server everything else goes to."""
+    session = _Session(write, drain, build, table)
+    try:
+        async for got in lines:
+            if not session.feed(got if isinstance(got, list) else [got]):
+                break
+            await drain()
+        await session.finish()
+    finally:
+        await session.close()
+    return session.front
 
 
 def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
@@ -588,37 +673,103 @@ def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None
         future.set_result(value)
 
 
-async def _pipe_lines(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
-    """Lines of at most MAX_LINE bytes; a longer one is dropped whole, with a log line."""
-    pending = bytearray()
-    dropping = False
-    while True:
-        chunk = await reader.read(1 << 16)
-        if not chunk:
-            if pending.strip() and not dropping:
-                yield bytes(pending)
-            return
-        start = 0
+class _Splitter:
+    """Whole lines of at most MAX_LINE bytes from the chunks read; a longer one is dropped
+    whole, with a log line."""
+
+    def __init__(self) -> None:
+        self.pending = bytearray()
+        self.dropping = False
+
+    def split(self, chunk: bytes) -> list[bytes]:
+        out: list[bytes] = []
+        pending, start = self.pending, 0
         while True:
             at = chunk.find(b"\n", start)
             if at < 0:
                 break
-            if dropping:
-                dropping = False
+            if self.dropping:
+                self.dropping = False
+            elif not pending and at + 1 - start <= MAX_LINE:
+                out.append(chunk[start : at + 1])
             else:
                 pending += chunk[start : at + 1]
                 if len(pending) <= MAX_LINE:
-                    yield bytes(pending)
+                    out.append(bytes(pending))
                 else:
                     log.warning("dropped a message of more than %d bytes", MAX_LINE)
             pending.clear()
             start = at + 1
-        if not dropping:
+        if not self.dropping:
             pending += chunk[start:]
             if len(pending) > MAX_LINE:
                 log.warning("dropped a message of more than %d bytes", MAX_LINE)
                 pending.clear()
-                dropping = True
+                self.dropping = True
+        return out
+
+    def end(self) -> list[bytes]:
+        """The last line, when the input ended without a newline."""
+        last = bytes(self.pending) if self.pending.strip() and not self.dropping else b""
+        self.pending.clear()
+        return [last] if last else []
+
+
+class _WireIn(asyncio.Protocol):
+    """The client's pipe: each chunk's lines fed to the session as they arrive (no task
+    switch per message); `ended` is set when the client closed its end or the SDK ended."""
+
+    def __init__(self, session: _Session, ended: asyncio.Future[None]) -> None:
+        self.session = session
+        self.ended = ended
+        self.splitter = _Splitter()
+        self.transport: asyncio.ReadTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.ReadTransport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.ended.done():
+            return
+        try:
+            got = self.splitter.split(data)
+            if not got or self.session.feed(got):
+                return
+            error = None
+        except Exception as exc:  # noqa: BLE001 - a bug: raised again by _serve_pipes
+            error = exc
+        assert self.transport is not None
+        self.transport.pause_reading()
+        _settle(self.ended, None, error)
+
+    def eof_received(self) -> bool | None:
+        if not self.ended.done():
+            last = self.splitter.end()
+            if last:
+                self.session.feed(last)
+        _settle(self.ended, None, None)
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        _settle(self.ended, None, None)
+
+
+class _WireOut(asyncio.streams.FlowControlMixin):
+    """The pipe to the client: while its buffer is over the high-water mark (the client does
+    not read), the client's requests are not read either."""
+
+    reading: asyncio.ReadTransport | None = None
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self.reading is not None:
+            self.reading.pause_reading()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self.reading is not None and not self.reading.is_closing():
+            self.reading.resume_reading()
 
 
 def serve_stdio(build: Callable[[], Any], table: Table | None = None) -> None:
@@ -628,10 +779,30 @@ def serve_stdio(build: Callable[[], Any], table: Table | None = None) -> None:
 
 
 async def _serve_pipes(build: Callable[[], Any], table: Table | None) -> None:
-    from dockerhub_cli.mcp.stdio import claimed_pipes
+    from dockerhub_cli.mcp.stdio import claimed_wire
 
-    async with claimed_pipes(MAX_LINE) as (reader, writer):
-        await serve(_pipe_lines(reader), writer.write, writer.drain, build, table)
+    loop = asyncio.get_running_loop()
+    async with claimed_wire() as (wire_in, wire_out):
+        write_transport, out = await loop.connect_write_pipe(_WireOut, wire_out)
+        transports: list[asyncio.BaseTransport] = [write_transport]
+        writer = asyncio.StreamWriter(write_transport, out, None, loop)
+        session = _Session(writer.write, writer.drain, build, table)
+        try:
+            ended: asyncio.Future[None] = loop.create_future()
+            read_transport, _ = await loop.connect_read_pipe(
+                lambda: _WireIn(session, ended), wire_in
+            )
+            transports.append(read_transport)
+            out.reading = read_transport  # type: ignore[assignment]
+            await asyncio.wait([ended, session.sdk], return_when=asyncio.FIRST_COMPLETED)
+            read_transport.pause_reading()
+            if ended.done():
+                ended.result()  # a failure in the read callback ends the server, as it did
+            await session.finish()
+        finally:
+            await session.close()
+            for transport in transports:
+                transport.close()
 
 
 # -- deriving the table from the SDK (make generate; tests) --------------------------------------
@@ -668,9 +839,12 @@ def envelope(version: str, **extra: Any) -> dict[str, Any]:
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 
-async def sdk_exchange(server: Any, messages: list[Any]) -> list[dict[str, Any]]:
+async def sdk_exchange(
+    server: Any, messages: list[Any], raw: list[str] | None = None
+) -> list[dict[str, Any]]:
     """What the SDK's own stdio transport and `Server.run` answer to `messages` (dicts, or
-    lines as str), sent one at a time: each request waits for its answer (10 s at most)."""
+    lines as str), sent one at a time: each request waits for its answer (10 s at most).
+    `raw` receives the lines as the SDK wrote them."""
     import anyio
     from mcp.server.stdio import stdio_server
 
@@ -691,6 +865,8 @@ async def sdk_exchange(server: Any, messages: list[Any]) -> list[dict[str, Any]]
     class Out:
         async def write(self, text: str) -> None:
             nonlocal arrived
+            if raw is not None:
+                raw.append(text)
             out.append(json.loads(text))
             arrived.set()
             arrived = anyio.Event()
@@ -713,13 +889,19 @@ async def sdk_exchange(server: Any, messages: list[Any]) -> list[dict[str, Any]]
 
 
 async def front_exchange(
-    build: Callable[[], Any], messages: list[Any], table: Table | None
+    build: Callable[[], Any],
+    messages: list[Any],
+    table: Table | None,
+    raw: list[bytes] | None = None,
 ) -> tuple[list[dict[str, Any]], Front]:
-    """What the front (and the SDK behind it) answer to `messages`, sent one at a time."""
+    """What the front (and the SDK behind it) answer to `messages`, sent one at a time
+    (`raw` receives the lines as written)."""
     got: list[dict[str, Any]] = []
     arrived = asyncio.Event()
 
     def write(data: bytes) -> None:
+        if raw is not None:
+            raw.extend(data.splitlines(keepends=True))
         got.extend(json.loads(text) for text in data.decode().splitlines())
         arrived.set()
 

@@ -871,7 +871,11 @@ def unmark_publisher_data(value: Any) -> Any:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """The JSON of a text content: DEL, C1 and bidi controls as `\\uXXXX` (the same data; an
+    RLO in a tag name would otherwise reorder what a client shows; C0 JSON escapes itself)."""
+    from dockerhub_cli.text import json_visible
+
+    return json_visible(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def _envelope(

@@ -2,10 +2,11 @@
 
 The SDK's `stdio_server()` reads stdin and writes stdout through `anyio.wrap_file`: every line
 read, every write and every flush is a hop to a worker thread and back (three per tool call).
-When stdin and stdout are pipes (how every MCP client starts a server), `claimed_pipes()` gives
-an asyncio reader and writer on them (pipe transports of the event loop): the front
-(`mcp/front.py`) serves them, and `stdio_streams()` hands them to the SDK's own `stdio_server()`
-as line streams; otherwise (a terminal, a file, Windows) `stdio_streams()` is the SDK's own.
+When stdin and stdout are pipes (how every MCP client starts a server), `claimed_wire()` gives
+them to the event loop: the front (`mcp/front.py`) connects its own pipe protocols to them, and
+`claimed_pipes()` makes an asyncio reader and writer of them, which `stdio_streams()` hands to
+the SDK's own `stdio_server()` as line streams; otherwise (a terminal, a file, Windows)
+`stdio_streams()` is the SDK's own.
 
 Like the SDK's, it keeps the wire to itself: while serving, fd 0 reads /dev/null and fd 1
 writes to stderr, so a stray print (ours or a library's) cannot corrupt the protocol; both are
@@ -64,14 +65,11 @@ class _Out:
 
 
 @asynccontextmanager
-async def claimed_pipes(
-    limit: int = MAX_LINE,
-) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
-    """(reader, writer) on private duplicates of fds 0 and 1 (pipes), which meanwhile read
-    /dev/null and write to stderr."""
+async def claimed_wire() -> AsyncIterator[tuple[Any, Any]]:
+    """(read file, write file), unbuffered, on private duplicates of fds 0 and 1 (pipes),
+    which meanwhile read /dev/null and write to stderr; restored on exit."""
     import fcntl
 
-    loop = asyncio.get_running_loop()
     wire_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
     wire_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
     sys.stdout.flush()
@@ -79,23 +77,12 @@ async def claimed_pipes(
     os.dup2(devnull, 0)
     os.close(devnull)
     os.dup2(2, 1)
-    transports: list[asyncio.BaseTransport] = []
     try:
-        reader = asyncio.StreamReader(limit=limit)
-        read_transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader),
+        yield (
             os.fdopen(wire_in, "rb", buffering=0, closefd=False),
-        )
-        transports.append(read_transport)
-        write_transport, protocol = await loop.connect_write_pipe(
-            asyncio.streams.FlowControlMixin,
             os.fdopen(wire_out, "wb", buffering=0, closefd=False),
         )
-        transports.append(write_transport)
-        yield reader, asyncio.StreamWriter(write_transport, protocol, None, loop)
     finally:
-        for transport in transports:
-            transport.close()
         with suppress(OSError):
             os.dup2(wire_in, 0)
         with suppress(OSError):
@@ -103,6 +90,30 @@ async def claimed_pipes(
         for fd in (wire_in, wire_out):
             with suppress(OSError):
                 os.close(fd)
+
+
+@asynccontextmanager
+async def claimed_pipes(
+    limit: int = MAX_LINE,
+) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """(reader, writer) on the claimed wire (see `claimed_wire`)."""
+    loop = asyncio.get_running_loop()
+    transports: list[asyncio.BaseTransport] = []
+    async with claimed_wire() as (wire_in, wire_out):
+        try:
+            reader = asyncio.StreamReader(limit=limit)
+            read_transport, _ = await loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(reader), wire_in
+            )
+            transports.append(read_transport)
+            write_transport, protocol = await loop.connect_write_pipe(
+                asyncio.streams.FlowControlMixin, wire_out
+            )
+            transports.append(write_transport)
+            yield reader, asyncio.StreamWriter(write_transport, protocol, None, loop)
+        finally:
+            for transport in transports:
+                transport.close()
 
 
 @asynccontextmanager

@@ -162,7 +162,23 @@ def credential_identity(settings: Any, environ: Mapping[str, str] | None = None)
             [getattr(entry, "host", None), getattr(entry, "username", None)]
             + [env.get(n) if n else None for n in names]
         )
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+    return _fingerprint(parts)
+
+
+# The last identity's parts and fingerprint: a server asks once per call, and the parts (the
+# config file's stat included) are read every time, but hashed only when they change.
+_last: list[Any] = [None, ""]
+_last_lock = threading.Lock()
+
+
+def _fingerprint(parts: list[Any]) -> str:
+    with _last_lock:
+        if _last[0] == parts:
+            return str(_last[1])
+    digest = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+    with _last_lock:
+        _last[0], _last[1] = parts, digest
+    return digest
 
 
 def _docker_config(env: Mapping[str, str]) -> str:

@@ -17,6 +17,7 @@ import fnmatch
 import os
 import posixpath
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass, field
@@ -572,15 +573,20 @@ def _fetch_members(
         budget.layers_read += 1
         return hashes
     remaining = set(wanted)
+    # A tar may hold a path more than once; its last entry is the one the index (and every
+    # runtime) keeps: the content is that copy's, so the earlier ones are skipped.
+    copies = Counter(e.path for e in files.indexes[layer].entries if e.path in remaining)
 
     def sink(entry: L.Entry) -> IO[bytes] | None:
         make = wanted.get(entry.path)
-        return make(entry) if make is not None else None
+        return make(entry) if make is not None and copies[entry.path] <= 1 else None
 
     def stop_after(entry: L.Entry) -> bool:
         if entry.path in remaining:
-            remaining.discard(entry.path)
-            hashes[entry.path] = entry.sha256 or ""
+            copies[entry.path] -= 1
+            if copies[entry.path] <= 0:
+                remaining.discard(entry.path)
+                hashes[entry.path] = entry.sha256 or ""
         return not remaining
 
     what = f"layer {layer} ({descriptor.digest[:19]})"

@@ -55,9 +55,31 @@ class Challenge:
         return self.params.get("realm", "")
 
 
+_SCHEME_START = re.compile(r"(?:^|,)\s*(bearer|basic)\s+", re.IGNORECASE)
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _preferred_challenge(header: str) -> str:
+    """Of several challenges in one header (`Basic realm="x", Bearer realm="..."`, or two
+    WWW-Authenticate headers, which requests joins with a comma), the Bearer one, as Docker
+    takes it; else the first. Scheme names inside quoted values do not count."""
+    quoted = [m.span() for m in _QUOTED.finditer(header)]
+    starts = [
+        m for m in _SCHEME_START.finditer(header) if not any(a <= m.start(1) < b for a, b in quoted)
+    ]
+    if len(starts) < 2:
+        return header
+    pieces = [
+        header[m.start(1) : (starts[i + 1].start() if i + 1 < len(starts) else len(header))]
+        for i, m in enumerate(starts)
+    ]
+    bearer = [p for p in pieces if p[:6].lower() == "bearer"]
+    return (bearer or pieces)[0].strip().rstrip(",")
+
+
 def parse_challenge(header: str) -> Challenge | None:
     """Parse `Bearer realm="...",service="...",scope="a:b:pull,push"` (RFC 7235 auth-params)."""
-    header = header.strip()
+    header = _preferred_challenge(header.strip())
     if not header:
         return None
     scheme, _, rest = header.partition(" ")

@@ -23,6 +23,8 @@ import os
 import sqlite3
 import stat
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -240,9 +242,46 @@ def open_redis_backend(settings: Settings) -> Any:
     return scrubbing(RedisCache)(namespace=REDIS_NAMESPACE, connection=connection)
 
 
+@contextmanager
+def _bounded_write_lock(self: Any) -> Iterator[None]:
+    """requests-cache's SQLiteDict._acquire_sqlite_lock (1.2, 1.3), but giving up: theirs
+    retries BEGIN IMMEDIATE forever, each try waiting the busy timeout, so one `dockerhub`
+    stopped mid-write (Ctrl-Z), or any process holding the write lock, hung every other one,
+    `--no-cache` too. Here tries go on for the busy timeout, then the OperationalError goes up:
+    at open the run goes on without the cache (`open_sqlite_backend`), later the transport
+    sends that request past the cache."""
+    with self._lock:
+        deadline = time.monotonic() + (self.busy_timeout or 0) / 1000
+        while True:
+            try:
+                self._connection.execute("BEGIN IMMEDIATE")
+                self._active_transaction = True
+                break
+            except sqlite3.OperationalError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(1e-3)
+        try:
+            yield
+            self._connection.commit()
+        except sqlite3.OperationalError:
+            self._connection.rollback()
+        finally:
+            self._active_transaction = False
+
+
+def _bound_sqlite_write_locks() -> None:
+    from requests_cache.backends.sqlite import SQLiteDict
+
+    if "_acquire_sqlite_lock" not in vars(SQLiteDict):  # renamed: the lock test says so
+        return
+    SQLiteDict._acquire_sqlite_lock = _bounded_write_lock  # type: ignore[method-assign,assignment]
+
+
 def _sqlite(settings: Settings) -> Any:
     from requests_cache.backends.sqlite import SQLiteCache
 
+    _bound_sqlite_write_locks()
     _private_file(settings.cache_path)
     return scrubbing(SQLiteCache)(
         settings.cache_path,
@@ -257,6 +296,16 @@ def _probe(backend: Any) -> None:
     for storage in (backend.responses, backend.redirects):
         with storage.connection() as con:
             con.execute(f"SELECT count(*) FROM {storage.table_name}").fetchone()
+
+
+def _is_locked(exc: sqlite3.DatabaseError) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+def _memory_sqlite() -> Any:
+    from requests_cache.backends.sqlite import SQLiteCache
+
+    return scrubbing(SQLiteCache)("http_cache", use_memory=True)
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
@@ -276,6 +325,16 @@ def open_sqlite_backend(settings: Settings) -> Any:
     except sqlite3.DatabaseError as exc:
         if backend is not None:
             _close(backend)
+        if _is_locked(exc):
+            # Another process holds the write lock past the busy timeout (one stopped
+            # mid-write): this run does without the cache rather than wait for it.
+            log.warning(
+                "the HTTP cache %s is locked by another process (waited %g s); this run "
+                "does not use it",
+                path,
+                settings.cache_busy_timeout_ms / 1000,
+            )
+            return _memory_sqlite()
         if not _is_corruption(exc):
             raise LocalFileError(
                 f"the HTTP cache {path} cannot be opened: {exc}",

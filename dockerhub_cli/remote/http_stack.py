@@ -106,6 +106,17 @@ class CappedRetry(Retry):
         retry.max_wait = self.max_wait
         return retry  # type: ignore[return-value]
 
+    def get_retry_after(self, response: Any) -> float | None:
+        """The server's wait, or None when it named none a client can use: RFC 9110 says a
+        Retry-After that is neither seconds nor a date is ignored (urllib3 raises instead, and
+        a 429 answered "Retry-After: -1" would surface as a failed request, not a 429)."""
+        from urllib3.exceptions import InvalidHeader
+
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None
+
     def increment(  # type: ignore[override]
         self,
         method: str | None = None,
@@ -165,12 +176,33 @@ def build_retry(settings: Settings) -> Retry:
     return retry
 
 
+MAX_INTERIM = 20  # 1xx answers skipped before the real one; more is a server in a loop
+
+
 def _deadline_pools() -> dict[str, type]:
     """urllib3 connection pools whose connections enforce the request deadline while waiting
     for the status line and headers too: a server that drips its headers a byte at a time never
     trips a per-read timeout, so a timer shuts the socket down when the deadline passes."""
+    import http.client
+
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class FinalResponse(http.client.HTTPResponse):
+        """http.client skips only `100 Continue` before the answer, and took any other interim
+        answer (`103 Early Hints` from a CDN, `102 Processing`) for the answer itself, with no
+        body. Every 1xx but `101 Switching Protocols` is skipped here, at most MAX_INTERIM of
+        them (and all within the deadline the watchdog keeps)."""
+
+        def _read_status(self) -> tuple[str, int, str]:
+            for _ in range(MAX_INTERIM):
+                version, status, reason = super()._read_status()  # type: ignore[misc]
+                if not 100 <= status < 200 or status == 101:
+                    return version, status, reason
+                http.client.parse_headers(self.fp)  # an interim answer's headers: dropped
+            raise http.client.HTTPException(
+                f"more than {MAX_INTERIM} interim (1xx) answers before the answer"
+            )
 
     def getresponse(self: Any, base: Any) -> Any:
         budget = current_budget()
@@ -185,6 +217,8 @@ def _deadline_pools() -> dict[str, type]:
             watch[3] = None  # cancelled: the watchdog drops it when its time comes
 
     class DeadlineHTTPConnection(HTTPConnection):
+        response_class = FinalResponse
+
         def getresponse(self) -> Any:  # type: ignore[override]
             return getresponse(self, HTTPConnection)
 
@@ -192,6 +226,8 @@ def _deadline_pools() -> dict[str, type]:
             return _connect_within_deadline(self, HTTPConnection)
 
     class DeadlineHTTPSConnection(HTTPSConnection):
+        response_class = FinalResponse
+
         def getresponse(self) -> Any:  # type: ignore[override]
             return getresponse(self, HTTPSConnection)
 

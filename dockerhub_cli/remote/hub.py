@@ -225,7 +225,7 @@ class HubClient:
         self.transport.remember(response, seconds)
 
     def check(self, response: requests.Response, what: str) -> None:
-        if response.status_code < 300:
+        if 200 <= response.status_code < 300:  # a 1xx left as the answer has no body either
             return
         raise_for_rate_limit(response, what)
         raise_for_server_error(response, what)

@@ -299,8 +299,9 @@ class RegistryClient:
     # -- errors ---------------------------------------------------------------------------
 
     def check(self, ref: ImageReference, response: requests.Response, what: str) -> None:
-        """Raise the right error for a non-2xx registry response."""
-        if response.status_code < 300:
+        """Raise the right error for a non-2xx registry response (a 1xx too: an interim
+        answer left as the final one, `101 Switching Protocols`, has no body to read)."""
+        if 200 <= response.status_code < 300:
             return
         raise_for_rate_limit(response, what)
         raise_for_server_error(response, what)
@@ -322,7 +323,8 @@ class RegistryClient:
         if response.status_code in (401, 403):
             raise AuthError(f"access to {what} denied: {message or response.status_code}")
         raise UpstreamError(
-            f"{ref.domain} answered HTTP {response.status_code} for {what}: {message}"
+            f"{ref.domain} answered HTTP {response.status_code} for {what}: "
+            f"{message or response.reason or 'no message'}"
         )
 
     # -- manifests and blobs ----------------------------------------------------------------
@@ -508,7 +510,7 @@ class RegistryClient:
             stream=True,
             max_bytes=max_bytes,
         )
-        if response.status_code >= 300:
+        if not 200 <= response.status_code < 300:
             # The transport read this (an error body, capped); the status makes the error.
             response.close()
             self.check(ref, response, label)

@@ -10,6 +10,7 @@ limiting), which is built on first use. `Transport.request` is the only place th
 from __future__ import annotations
 
 import logging
+import math
 import socket
 import sqlite3
 import threading
@@ -1218,14 +1219,17 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     value = headers.get("Retry-After")
     if value:
         try:
-            return max(0.0, float(value))
+            seconds = float(value)
         except ValueError:
             from email.utils import parsedate_to_datetime
 
             try:
                 return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 pass
+        else:
+            if math.isfinite(seconds):  # "nan", "inf", "1e400" name no wait: ignored
+                return max(0.0, seconds)
     for name in ("X-Retry-After", "X-RateLimit-Reset"):
         value = headers.get(name)
         if value:
@@ -1233,8 +1237,10 @@ def retry_after_seconds(response: requests.Response) -> float | None:
                 stamp = float(value)
             except ValueError:
                 continue
+            if not math.isfinite(stamp):
+                continue
             # Small numbers are already relative seconds; large ones are unix timestamps.
-            return max(0.0, stamp - time.time()) if stamp > 10**9 else stamp
+            return max(0.0, stamp - time.time()) if stamp > 10**9 else max(0.0, stamp)
     return None
 
 

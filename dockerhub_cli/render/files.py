@@ -9,7 +9,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from dockerhub_cli.render import bar, display_copy, raw_model
-from dockerhub_cli.text import human_size, plural, short_digest, visible
+from dockerhub_cli.text import human_size, plural, short_digest, visible, visible_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,16 +29,22 @@ WASTE_BAR_WIDTH = 12  # cells for the biggest offender in `waste`
 
 
 def _name(f: FileInfo) -> str:
-    from rich.markup import escape
-
-    name = escape(f.path or "/")
+    """The PATH cell of a display copy's entry (its strings are markup-escaped already: a
+    second escape() would show `[bold]x` as `\\[bold]x`)."""
+    name = _line(f.path or "/")
     if f.type == "dir":
         return f"[bold blue]{name}/[/]"
     if f.link and f.type == "symlink":
-        return f"[cyan]{name}[/] -> {escape(f.link)}"
+        return f"[cyan]{name}[/] -> {_line(f.link)}"
     if f.link and f.type == "hardlink":
-        return f"{name} => {escape(f.link)}"
+        return f"{name} => {_line(f.link)}"
     return name
+
+
+def _line(name: str) -> str:
+    """A file name or link target on one line: a newline in it (a tar may hold any byte but
+    NUL and /) is written `\\n`, or `a\\n-rwsr-xr-x ... etc/shadow` would forge a row."""
+    return visible_line(name)
 
 
 def _entries(n: int) -> str:
@@ -53,10 +59,9 @@ def download_line(d: Download) -> str:
 
 
 def _notes(notes: list[str], console: Console) -> None:
-    from rich.markup import escape
-
+    """Notes of a display copy (visible and markup-escaped already)."""
     for note in notes:
-        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 _FILE_COLUMNS = ("MODE", "OWNER", "SIZE", "LAYER", "PATH")
@@ -77,13 +82,13 @@ def files(result: FileListing, console: Console) -> None:
 
 
 def _plain_cells(f: FileInfo) -> tuple[str, str, str, str, str]:
-    name = visible(f.path or "/")
+    name = _line(f.path or "/")
     if f.type == "dir":
         name += "/"
     elif f.link and f.type == "symlink":
-        name = f"{name} -> {visible(f.link)}"
+        name = f"{name} -> {_line(f.link)}"
     elif f.link and f.type == "hardlink":
-        name = f"{name} => {visible(f.link)}"
+        name = f"{name} => {_line(f.link)}"
     size = human_size(f.size) if f.type in ("file", "hardlink") else ""
     return (visible(f.mode), f"{f.uid}:{f.gid}", size, str(f.layer), name)
 
@@ -128,17 +133,15 @@ files.plain_rows = files_plain  # type: ignore[attr-defined]
 
 
 def _files_footer(result: FileListing, console: Console) -> None:
-    from rich.markup import escape
-
     for path in result.deleted:
-        console.print(f"[red]deleted[/]  {escape(path)}", highlight=False)
+        console.print(f"[red]deleted[/]  {_line(path)}", highlight=False)
     for path in result.opaque:
-        console.print(f"[red]opaque[/]   {escape(path)}/", highlight=False)
-    where = f" in /{escape(result.path)}" if result.path else ""
+        console.print(f"[red]opaque[/]   {_line(path)}/", highlight=False)
+    where = f" in /{_line(result.path)}" if result.path else ""
     scope = f" of layer {result.layer}" if result.layer is not None else ""
     console.print(
         f"{_entries(result.total_files)}{where}{scope}, {human_size(result.total_size)} "
-        f"of file content; {escape(result.reference)} ({short_digest(result.digest)}, "
+        f"of file content; {result.reference} ({short_digest(result.digest)}, "
         f"{plural(result.layers, 'layer')})",
         style="dim",
         highlight=False,
@@ -147,11 +150,12 @@ def _files_footer(result: FileListing, console: Console) -> None:
     _notes(result.notes, console)
 
 
-def _shown(text: str) -> str:
-    """A string of a raw model as a display copy has it: visible, then markup-escaped."""
+def _shown(text: str, *, one_line: bool = True) -> str:
+    """A string of a raw model as a display copy has it: visible (on one line: a file name),
+    then markup-escaped."""
     from rich.markup import escape
 
-    return escape(visible(text))
+    return escape(visible_line(text) if one_line else visible(text))
 
 
 @raw_model  # a copy of every written entry (110k of a rootfs) took seconds: strings shown here
@@ -179,15 +183,13 @@ def extract(result: ExtractResult, console: Console) -> None:
             highlight=False,
         )
     console.print(download_line(result.download), style="dim", highlight=False)
-    _notes([visible(n) for n in result.notes], console)
+    _notes([_shown(n, one_line=False) for n in result.notes], console)
 
 
 extract.rows_unused = True  # type: ignore[attr-defined]  # the table shows counts, not rows
 
 
 def _change_detail(c: FileChange) -> str:
-    from rich.markup import escape
-
     if c.change != "changed" or c.before is None or c.after is None:
         f = c.after or c.before
         return human_size(f.size) if f and f.type == "file" else (f.type if f else "")
@@ -202,14 +204,13 @@ def _change_detail(c: FileChange) -> str:
             parts.append(f"mode {c.before.mode} -> {c.after.mode}")
         else:
             parts.append(f"{field} {a} -> {b}")
-    return escape(", ".join(parts))
+    return ", ".join(parts)  # of a display copy: markup-escaped already
 
 
 _MARK = {"added": "[green]+[/]", "removed": "[red]-[/]", "changed": "[yellow]~[/]"}
 
 
 def diff(result: FileDiff, console: Console) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -217,7 +218,7 @@ def diff(result: FileDiff, console: Console) -> None:
     table.add_column("PATH", overflow="fold")
     table.add_column("WHAT", overflow="fold")
     for c in result.changes:
-        table.add_row(_MARK[c.change], escape(c.path), _change_detail(c))
+        table.add_row(_MARK[c.change], _line(c.path), _change_detail(c))
     if result.changes:
         console.print(table)
     t = result.totals
@@ -225,7 +226,7 @@ def diff(result: FileDiff, console: Console) -> None:
         f"{t.added} added ({human_size(t.bytes_added)}), {t.removed} removed "
         f"({human_size(t.bytes_removed)}), {t.changed} changed; content size "
         f"{'+' if t.size_delta >= 0 else '-'}{human_size(abs(t.size_delta))}"
-        + (f" under /{escape(result.path)}" if result.path else ""),
+        + (f" under /{_line(result.path)}" if result.path else ""),
         highlight=False,
     )
     if result.packages is not None:
@@ -244,7 +245,6 @@ _PACKAGE_MARK = {
 
 
 def _packages(p: PackageDiff, console: Console) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     source = "SBOM attestations" if p.source == "sbom" else "package databases"
@@ -259,10 +259,9 @@ def _packages(p: PackageDiff, console: Console) -> None:
         for c in p.changes:
             # name:arch only where a name changes in several architectures (multi-arch dpkg)
             several = c.arch and names[c.name] > 1
-            name = escape(c.name + (f":{c.arch}" if several else ""))
+            name = c.name + (f":{c.arch}" if several else "")
             table.add_row(
-                _PACKAGE_MARK[c.change], name, escape(c.type), escape(c.before or ""),
-                escape(c.after or ""),
+                _PACKAGE_MARK[c.change], name, c.type, c.before or "", c.after or "",
             )  # fmt: skip
         console.print(table)
     console.print(
@@ -271,18 +270,17 @@ def _packages(p: PackageDiff, console: Console) -> None:
         + (f" ({p.packages1} -> {p.packages2})" if p.packages1 is not None else ""),
         highlight=False,
     )
-    console.print(f"A: {escape(p.source1)}; B: {escape(p.source2)}", style="dim", highlight=False)
+    console.print(f"A: {p.source1}; B: {p.source2}", style="dim", highlight=False)
     _notes(p.notes, console)
 
 
 def waste(result: WasteReport, console: Console) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     console.print(
         f"[bold]efficiency {result.efficiency:.1%}[/]: {human_size(result.wasted_bytes)} of "
         f"{human_size(result.total_bytes)} of file content is overwritten or deleted by later "
-        f"layers ({escape(result.reference)}, {short_digest(result.digest)})",
+        f"layers ({result.reference}, {short_digest(result.digest)})",
         highlight=False,
     )
     if result.files:
@@ -302,7 +300,7 @@ def waste(result: WasteReport, console: Console) -> None:
                 bar(item.wasted_bytes / biggest if biggest else 0.0, WASTE_BAR_WIDTH, console),
                 str(item.versions),
                 layers,
-                escape(item.path),
+                _line(item.path),
             )
         console.print(table)
     if result.passed is not None:

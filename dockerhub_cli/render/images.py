@@ -16,6 +16,7 @@ from dockerhub_cli.render import (
     relative_time,
     short_digest,
 )
+from dockerhub_cli.text import visible_line
 
 LAYER_BAR_WIDTH = 16  # cells for the largest layer in `layers`
 
@@ -111,18 +112,21 @@ def inspection(r: ImageInspection, console: Console) -> None:
     if c is not None:
         t.add_row("Entrypoint", _words(c.entrypoint))
         t.add_row("Cmd", _words(c.cmd))
-        t.add_row("Working dir", c.working_dir or "-")
-        t.add_row("User", c.user or "- (root)")
-        t.add_row("Ports", ", ".join(c.exposed_ports) or "-")
-        t.add_row("Volumes", ", ".join(c.volumes) or "-")
+        t.add_row("Working dir", visible_line(c.working_dir or "-"))
+        t.add_row("User", visible_line(c.user or "- (root)"))
+        t.add_row("Ports", visible_line(", ".join(c.exposed_ports) or "-"))
+        t.add_row("Volumes", visible_line(", ".join(c.volumes) or "-"))
         if c.stop_signal:
             t.add_row("Stop signal", c.stop_signal)
         if c.healthcheck:
             t.add_row("Healthcheck", _words(c.healthcheck.get("Test")))
         if c.shell is not None:
             t.add_row("Shell", _words(c.shell))
-        t.add_row("Env", Styled("\n".join(c.env) or "-"))
-        t.add_row("Labels", Styled("\n".join(f"{k}={v}" for k, v in c.labels.items()) or "-"))
+        # One value a line: a newline inside a value is shown as \n, or it would read as
+        # another value (a label "b\nVerified yes").
+        t.add_row("Env", Styled("\n".join(map(visible_line, c.env)) or "-"))
+        labels = (visible_line(f"{k}={v}") for k, v in c.labels.items())
+        t.add_row("Labels", Styled("\n".join(labels) or "-"))
     console.print(t)
     if len(r.platforms) > 1 or r.media_type.endswith(("index.v1+json", "list.v2+json")):
         console.print()

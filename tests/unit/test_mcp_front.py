@@ -287,6 +287,31 @@ async def test_a_stored_tool_call_is_answered_by_the_front_as_the_sdk_answers_it
     }
 
 
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+async def test_a_stored_answer_is_byte_for_byte_the_sdks(
+    service: DockerHubService, table: front.Table, registry: fx.FakeRegistry, era: str
+) -> None:
+    """The front's stored answer is the line the SDK's own transport writes for it, byte for
+    byte (only the id spliced in), in both eras."""
+    params: dict[str, Any] = {"name": "docker_get_manifest", "arguments": ARGS}
+    if era == "modern":
+        params.update(envelope(MODERN))
+        opening = [request(1, "server/discover", envelope(MODERN))]
+    else:
+        opening = [initialize(1, "2025-11-25"), INITIALIZED]
+    messages = [*opening, *(request(i, "tools/call", params) for i in (2, 3, "four"))]
+    sdk_raw: list[str] = []
+    await front.sdk_exchange(build_server(service, store=ResultStore()), messages, sdk_raw)
+    ours_raw: list[bytes] = []
+    server = build_server(service, store=ResultStore())
+    _, state = await front.front_exchange(lambda: server, messages, table, ours_raw)
+    assert state.answered == 1 + 2  # the opening request, and the two stored answers
+    for ident in ('"id":3,', '"id":"four",'):
+        sdk = [line.encode() for line in sdk_raw if ident in line]
+        ours = [line for line in ours_raw if ident.encode() in line]
+        assert len(sdk) == len(ours) == 1 and ours == sdk
+
+
 async def test_a_stored_call_after_a_login_goes_to_the_sdk(
     service: DockerHubService, table: front.Table
 ) -> None:
@@ -338,6 +363,89 @@ def test_the_sdk_functions_the_front_uses_are_there(service: DockerHubService) -
     """The pin for the SDK internals the front's stored answers go through (the runner's
     result serialiser, the 2026 envelope ladder, the per-version request surface)."""
     assert front.Backend(build_server(service, store=ResultStore())).answers_calls
+
+
+def test_the_sdks_checks_of_a_call_are_made_once_per_params(
+    service: DockerHubService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The envelope ladder, the request surface and the params model are a function of the
+    params alone: a repeated call is checked once, a rejected one stays the SDK's, and the
+    memory is bounded."""
+    backend = front.Backend(build_server(service, store=ResultStore()))
+    checked: list[Any] = []
+    validate = backend.validate
+    monkeypatch.setattr(backend, "validate", lambda *a: (checked.append(a), validate(*a))[1])
+    params = {"name": "docker_get_manifest", "arguments": ARGS, **envelope(MODERN)}
+    expected = ("docker_get_manifest", ARGS, MODERN)
+    assert backend._check(params, "modern", None) == expected
+    assert backend._check(json.loads(json.dumps(params)), "modern", None) == expected
+    assert len(checked) == 1
+    legacy = {"name": "docker_get_manifest", "arguments": ARGS}
+    assert backend._check(legacy, "legacy", "2025-06-18") == (*expected[:2], "2025-06-18")
+    assert backend._check(legacy, "legacy", "2025-11-25") == (*expected[:2], "2025-11-25")
+    assert len(checked) == 3  # another negotiated version is checked on its own
+    for bad in ({**params, "name": 5}, {**legacy, **envelope(MODERN)}):
+        era, version = ("modern", None) if bad["name"] == 5 else ("legacy", "2025-11-25")
+        assert backend._check(bad, era, version) is None
+        assert backend._check(bad, era, version) is None
+    monkeypatch.setattr(front, "CHECKED", 2)
+    backend._check({**legacy, "arguments": {"repository": "x"}}, "legacy", "2025-11-25")
+    assert len(backend._checked) == 2
+
+
+async def test_pipelined_stored_calls_are_answered_in_one_write(
+    service: DockerHubService, table: front.Table
+) -> None:
+    """Calls read at once (one chunk of the pipe) leave in one write, in order, each as the
+    SDK answers it."""
+    server = build_server(service, store=ResultStore())
+    call = {"name": "docker_get_manifest", "arguments": ARGS}
+    writes: list[bytes] = []
+    answered = asyncio.Event()
+
+    def write(data: bytes) -> None:
+        writes.append(data)
+        answered.set()
+
+    async def lines() -> AsyncIterator[bytes | list[bytes]]:
+        for message in (initialize(1, "2025-11-25"), INITIALIZED, request(2, "tools/call", call)):
+            answered.clear()
+            yield (json.dumps(message) + "\n").encode()
+            if "id" in message:
+                await asyncio.wait_for(answered.wait(), 10)
+        writes.clear()
+        yield [(json.dumps(request(i, "tools/call", call)) + "\n").encode() for i in (3, 4, 5)]
+
+    async def drain() -> None:
+        return None
+
+    state = await front.serve(lines(), write, drain, lambda: server, table)
+    assert len(writes) == 1 and writes[0].endswith(b"\n")
+    answers = [json.loads(line) for line in writes[0].splitlines()]
+    assert [a["id"] for a in answers] == [3, 4, 5]
+    assert answers[0]["result"] == answers[1]["result"] == answers[2]["result"]
+    assert state.answered == 1 + 3
+
+
+async def test_reading_pauses_while_the_client_does_not_read() -> None:
+    class Reading:
+        paused = False
+
+        def pause_reading(self) -> None:
+            self.paused = True
+
+        def resume_reading(self) -> None:
+            self.paused = False
+
+        def is_closing(self) -> bool:
+            return False
+
+    out = front._WireOut()
+    out.reading = reading = Reading()  # type: ignore[assignment]
+    out.pause_writing()  # the pipe to the client is over its high-water mark
+    assert reading.paused
+    out.resume_writing()
+    assert not reading.paused
 
 
 # -- before the SDK is loaded ---------------------------------------------------------------------
@@ -410,12 +518,20 @@ async def test_an_over_long_line_is_dropped_and_the_next_one_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(front, "MAX_LINE", 100)
-    reader = asyncio.StreamReader()
-    reader.feed_data(b'{"a":1}\n' + b"x" * 250 + b'\n{"b":2}\n' + b"y" * 150)
-    reader.feed_data(b'z\n{"c":3}')
-    reader.feed_eof()
-    lines = [line async for line in front._pipe_lines(reader)]
-    assert lines == [b'{"a":1}\n', b'{"b":2}\n', b'{"c":3}']
+    splitter = front._Splitter()
+    lines = splitter.split(b'{"a":1}\n' + b"x" * 250 + b'\n{"b":2}\n' + b"y" * 150)
+    lines += splitter.split(b'z\n{"c":3}\n{"d"')
+    lines += splitter.split(b":4}\n" + b"w" * 99 + b"\n" + b"v" * 60)  # 100 bytes: kept
+    lines += splitter.split(b"v" * 40 + b"\n{")  # over it (101 with the newline): dropped
+    lines += splitter.end()
+    assert lines == [
+        b'{"a":1}\n',
+        b'{"b":2}\n',
+        b'{"c":3}\n',
+        b'{"d":4}\n',
+        b"w" * 99 + b"\n",
+        b"{",
+    ]
 
 
 def test_a_2025_client_over_real_pipes_gets_the_recorded_answers(table: front.Table) -> None:

@@ -80,6 +80,10 @@ def test_credential_identity_changes_with_a_login(tmp_path: Path) -> None:
     token = Settings.from_env(docker_config=config, username="u", token="secret-token")
     assert credential_identity(token) not in (before, after)
     assert "secret-token" not in credential_identity(token)
+    # hashed only when its parts change (asked once per call), and asked again, the same
+    assert credential_identity(settings) == after and credential_identity(token) != after
+    config.write_text('{"auths": {}, "credsStore": "desktop"}')  # another login: another size
+    assert credential_identity(settings) not in (before, after)
 
 
 # -- through the server -------------------------------------------------------------------------
