@@ -47,13 +47,20 @@ from dockerhub_cli.text import short_digest as short_digest
 
 
 def kv_table() -> Table:
-    """A borderless two-column key/value table (keys bold, values folded when long)."""
-    from rich.table import Table
-
-    table = Table(box=None, show_header=False, pad_edge=False)
+    """A borderless two-column key/value table (keys bold, values folded when long); Rich's
+    own, made only if Rich draws it (`render.plain`: a pipe usually does without)."""
+    table = plain_table(box=None, show_header=False, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     return table
+
+
+def plain_table(*headers: Any, **options: Any) -> Table:
+    """`rich.table.Table(...)` for a renderer, without importing Rich when the table goes
+    into a pipe as plain text (`render.plain.Table`, which becomes Rich's on any other use)."""
+    from dockerhub_cli.render.plain import Table as PlainTable
+
+    return typing.cast("Table", PlainTable(*headers, **options))
 
 
 def relative_time(when: datetime | None, now: datetime | None = None) -> str:
@@ -96,9 +103,22 @@ def _text_changes_in(seconds: float) -> None:
 
 
 def stdout_console() -> Console:
+    """The console results are drawn on: Rich's; into a pipe or a file, a stand-in that
+    writes plain tables itself and makes Rich's console on first need (`render.plain`)."""
+    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160") or 160)
+    if width is not None:
+        from dockerhub_cli.render import plain
+
+        if plain.stdout_eligible():
+            fixed = width
+            stand_in = plain.Console(width, lambda: _rich_stdout_console(fixed), _rich_broken_pipe)
+            return typing.cast("Console", stand_in)
+    return _rich_stdout_console(width)
+
+
+def _rich_stdout_console(width: int | None) -> Console:
     from rich.console import Console
 
-    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160") or 160)
     console = Console(highlight=False, soft_wrap=False, width=width, emoji=False)
     console.push_render_hook(_visible_hook(strip_line_ends=True))
     console.on_broken_pipe = _rich_broken_pipe  # type: ignore[method-assign]
@@ -280,7 +300,6 @@ def display_copy(value: Any) -> Any:
     models) made visible-safe and markup-escaped, so renderers may use any field as markup.
     Built without validation (`model_construct`): the values are for display only."""
     from pydantic import BaseModel
-    from rich.markup import escape
 
     from dockerhub_cli.text import visible
 
@@ -288,7 +307,11 @@ def display_copy(value: Any) -> Any:
         return value
     if isinstance(value, str):
         value = visible(value)
-        return escape(value) if "[" in value else value
+        if "[" not in value:
+            return value
+        from dockerhub_cli.render.plain import escape  # Rich's, without importing Rich
+
+        return escape(value)
     if isinstance(value, BaseModel):
         fields = {name: display_copy(getattr(value, name)) for name in type(value).model_fields}
         return type(value).model_construct(_fields_set=value.model_fields_set, **fields)

@@ -11,6 +11,7 @@ from dockerhub_cli.render import (
     human_size,
     kv_table,
     markup_text,
+    plain_table,
     plural,
     relative_time,
     short_digest,
@@ -84,7 +85,7 @@ def _words(values: list[str] | None) -> str:
 
 
 def inspection(r: ImageInspection, console: Console) -> None:
-    from rich.table import Table
+    from dockerhub_cli.render.plain import Styled
 
     t = kv_table()
     t.add_row("Reference", r.reference)
@@ -123,13 +124,13 @@ def inspection(r: ImageInspection, console: Console) -> None:
             t.add_row("Shell", _words(c.shell))
         # One value a line: a newline inside a value is shown as \n, or it would read as
         # another value (a label "b\nVerified yes").
-        t.add_row("Env", markup_text("\n".join(map(visible_line, c.env)) or "-"))
+        t.add_row("Env", Styled("\n".join(map(visible_line, c.env)) or "-"))
         labels = (visible_line(f"{k}={v}") for k, v in c.labels.items())
-        t.add_row("Labels", markup_text("\n".join(labels) or "-"))
+        t.add_row("Labels", Styled("\n".join(labels) or "-"))
     console.print(t)
     if len(r.platforms) > 1 or r.media_type.endswith(("index.v1+json", "list.v2+json")):
         console.print()
-        pt = Table(title=None, box=None, header_style="bold", pad_edge=False)
+        pt = plain_table(title=None, box=None, header_style="bold", pad_edge=False)
         pt.add_column("PLATFORM", no_wrap=True)
         pt.add_column("SIZE", justify="right", no_wrap=True)
         pt.add_column("DIGEST", overflow="fold")
@@ -142,9 +143,9 @@ def inspection(r: ImageInspection, console: Console) -> None:
             pt.add_row(label + mark, human_size(p.size), p.digest)
         for a in r.attestations:
             pt.add_row(
-                markup_text(f"attestation ({a.platform or '?'})", style="dim"),
-                markup_text(human_size(a.size), style="dim"),
-                markup_text(a.digest, style="dim"),
+                Styled(f"attestation ({a.platform or '?'})", style="dim"),
+                Styled(human_size(a.size), style="dim"),
+                Styled(a.digest, style="dim"),
             )
         console.print(pt)
     if r.repository_info is not None:
@@ -153,6 +154,8 @@ def inspection(r: ImageInspection, console: Console) -> None:
 
 
 def repository(info: RepositoryInfo, console: Console) -> None:
+    from dockerhub_cli.render.plain import Styled
+
     t = kv_table()
     t.add_row("Repository", info.repository + (" (official)" if info.is_official else ""))
     t.add_row("Description", info.description or "-")
@@ -161,9 +164,9 @@ def repository(info: RepositoryInfo, console: Console) -> None:
     t.add_row("Tags", human_count(info.tag_count))
     t.add_row("Last updated", relative_time(info.last_updated))
     if info.content_types:
-        t.add_row("Content", markup_text(", ".join(info.content_types)))
+        t.add_row("Content", Styled(", ".join(info.content_types)))
     if info.categories:
-        t.add_row("Categories", markup_text(", ".join(info.categories)))
+        t.add_row("Categories", Styled(", ".join(info.categories)))
     if info.storage_size is not None:
         t.add_row("Storage", human_size(info.storage_size))
     if info.immutable_tags is not None:

@@ -17,14 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_pyproject_names_the_distribution_and_keeps_the_command() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["name"] == "hubscope"
-    assert project["scripts"] == {"dockerhub": "dockerhub_cli.__main__:main"}
+    assert project["scripts"] == {"dockerhub": "dockerhub_cli.__main__:run"}
     assert "hubscope[test]" in project["optional-dependencies"]["dev"]
 
 
 def test_installed_metadata_is_hubscope() -> None:
     assert importlib.metadata.version("hubscope") == __version__
     entry = {e.name: e.value for e in importlib.metadata.entry_points(group="console_scripts")}
-    assert entry.get("dockerhub") == "dockerhub_cli.__main__:main"
+    assert entry.get("dockerhub") == "dockerhub_cli.__main__:run"
 
 
 def test_user_agent_names_the_distribution() -> None:

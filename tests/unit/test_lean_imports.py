@@ -23,6 +23,9 @@ TRIMMED = (
     "importlib.metadata",
     "platformdirs",
     *lean_imports.UNUSED_CACHE_MODULES,
+    # lean_imports' own finder and loader are plain classes (importlib.abc would import
+    # importlib.resources and tempfile, which a run without requests does not need)
+    "importlib.abc",
 )
 
 PROBE = """
@@ -184,3 +187,76 @@ def test_a_json_result_needs_no_rich() -> None:
     )
     count, _, loaded = done.stdout.strip().partition(" ")
     assert int(count) > 20 and loaded == "[]"
+
+
+_HINTS = """
+import json, sys, typing
+if sys.argv[1] == "trimmed":
+    import dockerhub_cli.models  # pydantic's first import: forward references compiled on use
+import pydantic
+from pydantic_core import core_schema
+refs = [
+    v
+    for td in vars(core_schema).values()
+    if isinstance(td, type) and hasattr(td, "__required_keys__")
+    for v in td.__annotations__.values()
+    if isinstance(v, typing.ForwardRef)
+]
+hints = {
+    name: repr(typing.get_type_hints(td, include_extras=True))
+    for name, td in sorted(vars(core_schema).items())
+    if isinstance(td, type) and hasattr(td, "__required_keys__")
+}
+print(json.dumps({
+    "hints": hints,
+    "refs": len(refs),
+    "deferred": sum(type(r.__forward_code__) is str for r in refs),
+    "patched": "compile" in vars(typing),
+}))
+"""
+
+
+def _hints(mode: str) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKERHUB_", "PYDANTIC_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", _HINTS, mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=True,
+    )
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def test_pydantic_core_forward_references_are_compiled_on_use_to_the_same_types() -> None:
+    trimmed, plain = _hints("trimmed"), _hints("plain")
+    # the trim works: pydantic-core's annotations were not compiled on import ...
+    assert isinstance(trimmed["refs"], int) and trimmed["refs"] > 300
+    assert trimmed["deferred"] == trimmed["refs"] and plain["deferred"] == 0
+    assert trimmed["patched"] is False  # ... and `typing` is itself again afterwards
+    # and each evaluates to the same types as when compiled at once
+    assert trimmed["hints"] == plain["hints"] and len(plain["hints"]) > 50  # type: ignore[arg-type]
+
+
+def test_typing_compiles_only_forward_references() -> None:
+    """The trim shadows `compile` in `typing`'s globals: that must reach ForwardRef's
+    compile of its expression and nothing else."""
+    import inspect
+    import typing
+
+    source = inspect.getsource(typing)
+    assert source.count("compile(") == 1
+    assert "compile(arg_to_compile, '<string>', 'eval')" in inspect.getsource(
+        typing.ForwardRef.__init__
+    )
+    with lean_imports.forward_references_compiled_on_use():
+        ref = typing.ForwardRef("list[int] | None")
+        with pytest.raises(SyntaxError):
+            compile("(", "<string>", "exec")  # anyone else's compile is the builtin
+    assert "compile" not in vars(typing)
+    assert ref.__forward_code__ == "list[int] | None"
+    assert typing.get_type_hints(type("T", (), {"__annotations__": {"x": ref}})) == {
+        "x": list[int] | None
+    }
