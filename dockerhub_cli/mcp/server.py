@@ -43,7 +43,7 @@ import re
 import sys
 import threading
 import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -64,6 +64,7 @@ from dockerhub_cli.mcp.store import ResultStore, credential_identity
 from dockerhub_cli.mcp.toolerror import ToolError
 from dockerhub_cli.oci.reference import ImageReference, is_digest, parse_reference, validate_tag
 from dockerhub_cli.oci.source import is_local_source, parse_source
+from dockerhub_cli.text import visible_line
 
 if typing.TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -374,6 +375,25 @@ def model_words(text: str, command: Command | None = None) -> str:
     return advice.word(text, param=param, command=cmd)
 
 
+def misspelled_argument(arguments: dict[str, Any], known: Iterable[str], tool: str) -> str | None:
+    """One line for an argument that is not a parameter but nearly spells one (`platfrom`):
+    ignored, it would silently answer for the default (linux/amd64) instead of what was asked.
+    Other unknown names are still ignored, as the schema allows (some clients add one, such as
+    Cursor's `random_string` on a tool without parameters)."""
+    import difflib
+
+    names = list(known)
+    for name in arguments:
+        if name in names:
+            continue
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.8)
+        if close:
+            return (
+                f"{visible_line(name)[:40]} is not a parameter of {tool}; did you mean {close[0]}?"
+            )
+    return None
+
+
 def validation_message(exc: ValidationError, command: Command) -> str:
     """One line naming the bad parameter and its bound, from a pydantic ValidationError."""
     by_mcp = {p.mcp: p for p in command.mcp_params()}
@@ -627,6 +647,9 @@ class Tool:
         command, service, tool_spec = self.command, self.service, self.spec
         from pydantic import ValidationError
 
+        misspelled = misspelled_argument(arguments, self.fields, self.name)
+        if misspelled is not None:
+            raise _tool_error(misspelled, "invalid_arguments")
         try:
             checked = self.strict.model_validate(arguments)
         except ValidationError as exc:

@@ -1265,6 +1265,12 @@ async def test_unexpected_exception_is_generic_and_logged_once_without_traceback
         ("docker_compare_images", {"image1": "nginx"}, "image2 is required"),
         ("docker_compare_images", {"image1": "Nginx", "image2": "a"}, "must be lowercase"),
         ("docker_track_base_updates", {"repository": "a", "base": "Alpine"}, "must be lowercase"),
+        (  # a misspelled parameter would silently answer for the default platform
+            "docker_get_image_details",
+            {"repository": "nginx", "platfrom": "linux/arm64"},
+            "platfrom is not a parameter of docker_get_image_details; did you mean platform?",
+        ),
+        ("docker_list_tags", {"repositry": "nginx"}, "did you mean repository?"),
     ],
 )
 async def test_bad_arguments_are_rejected_by_schema(
@@ -1278,6 +1284,17 @@ async def test_bad_arguments_are_rejected_by_schema(
     assert "\n" not in text and "http" not in text and "pydantic" not in text.lower()
     assert "validation error" not in text and "type=" not in text
     assert fake.calls == []
+
+
+async def test_an_unknown_argument_unlike_any_parameter_is_ignored(
+    client: Client, fake: FakeService
+) -> None:
+    """Some clients add a name of their own (Cursor's `random_string`): still answered."""
+    result = await client.call_tool(
+        "docker_list_tags", {"repository": "nginx", "random_string": "x"}
+    )
+    assert result.is_error is False
+    assert len(fake.calls) == 1
 
 
 # -- the reference rules -------------------------------------------------------------------------
