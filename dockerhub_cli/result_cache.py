@@ -375,12 +375,39 @@ def splice_cost(text: str, cost: Mapping[str, Any]) -> tuple[str, tuple[int, int
 
 
 def _get_version() -> str:
+    """The program's version and a fingerprint of its source files (size and modification time
+    of every module): a saved result made by other code is not replayed, even when a `git pull`
+    and a reinstall (or an editable install) kept the version number."""
     global _version
     if _version is None:
         from dockerhub_cli import __version__
 
-        _version = __version__
+        _version = f"{__version__}+{_source_fingerprint()}"
     return _version
+
+
+def _source_fingerprint(package: str = os.path.dirname(os.path.abspath(__file__))) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    pending = [package]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        pending.append(entry.path)
+                elif entry.name.endswith((".py", ".json")):
+                    st = entry.stat()
+                    digest.update(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            except OSError:
+                continue
+    return digest.hexdigest()[:16]
 
 
 def _terminal() -> list[Any]:

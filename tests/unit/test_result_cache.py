@@ -362,3 +362,25 @@ def test_capture_keeps_warnings_marks_errors_and_muted_talk() -> None:
     finally:
         capture.stop()
     assert capture.unrecorded and capture.errored
+
+
+def test_saved_results_of_other_code_are_not_replayed(tmp_path) -> None:
+    """The key holds a fingerprint of the program's files: a `git pull` and reinstall that kept
+    the version number must not replay output made by the old code."""
+    package = tmp_path / "dockerhub_cli"
+    (package / "render").mkdir(parents=True)
+    module = package / "render" / "images.py"
+    module.write_text("A = 1\n")
+    (package / "__pycache__").mkdir()
+    before = result_cache._source_fingerprint(str(package))
+    (package / "__pycache__" / "x.pyc").write_bytes(b"compiled")  # bytecode: no change
+    assert result_cache._source_fingerprint(str(package)) == before
+    os.utime(module, ns=(1, 1_000_000_000))
+    touched = result_cache._source_fingerprint(str(package))
+    assert touched != before
+    module.write_text("A = 22\n")
+    os.utime(module, ns=(1, 1_000_000_000))  # same time, other size
+    assert result_cache._source_fingerprint(str(package)) != touched
+    from dockerhub_cli import __version__
+
+    assert result_cache._get_version().startswith(f"{__version__}+")
