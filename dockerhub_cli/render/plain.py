@@ -114,7 +114,26 @@ def _unmarkup(markup: str) -> str | None:
     return "".join(out)
 
 
-class Table:
+class _RichStandIn:
+    """What a stand-in does not do itself goes to the Rich object `real()` builds: any other
+    attribute a renderer reads or sets (private names stay the stand-in's)."""
+
+    def real(self) -> Any:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.real(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.real(), name, value)
+
+
+class Table(_RichStandIn):
     """A stand-in for `rich.table.Table` (same arguments); see the module docstring."""
 
     def __init__(self, *headers: Any, **options: Any) -> None:
@@ -151,17 +170,6 @@ class Table:
 
     def __rich__(self) -> Any:
         return self.real()
-
-    def __getattr__(self, name: str) -> Any:  # anything else a renderer uses: Rich's own
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.real(), name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_"):
-            object.__setattr__(self, name, value)
-        else:
-            setattr(self.real(), name, value)
 
     def plain_lines(self, width: int) -> list[str] | None:
         """The lines Rich writes for this table on a console `width` cells wide with no
@@ -236,7 +244,7 @@ class Table:
         return out
 
 
-class Console:
+class Console(_RichStandIn):
     """`render.stdout_console()` when stdout is not a terminal (`stdout_eligible`): writes
     what it knows to be Rich's output itself and hands everything else to the Rich console
     `make_real()` builds (once, on first need)."""
@@ -293,17 +301,6 @@ class Console:
         if lines is None:
             return None
         return "".join(f"{line}\n" for line in lines)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.real(), name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_"):
-            object.__setattr__(self, name, value)
-        else:
-            setattr(self.real(), name, value)
 
 
 _ESCAPE = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")  # `rich.markup.escape`'s pattern (tested)
