@@ -130,6 +130,15 @@ def _int(key: str, value: Any, minimum: int = 1) -> int:
     return value
 
 
+def _seconds(key: str, value: Any) -> float:
+    """A number of seconds, decimals allowed (`timeout = 2.5`), above zero and finite."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"expected a number of seconds, got {value!r}")
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"must be a number of seconds above 0 (got {value})")
+    return float(value)
+
+
 def _str(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"expected a non-empty string, got {value!r}")
@@ -165,7 +174,7 @@ def _hosts(key: str, value: Any) -> frozenset[str]:
 # top-level key -> (Settings field, validator)
 _TOP: dict[str, tuple[str, Any]] = {
     "platform": ("platform", _platform),
-    "timeout": ("timeout", lambda k, v: float(_int(k, v))),
+    "timeout": ("timeout", _seconds),
     "hub_url": ("hub_url", _url),
     "registry_url": ("registry_url", _url),
     "osv_url": ("osv_url", _url),

@@ -89,6 +89,22 @@ def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
     return value
 
 
+def _env_seconds(name: str, default: float) -> float:
+    """A number of seconds, decimals allowed (`2.5`), above zero and finite."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    from dockerhub_cli.errors import InvalidInputError
+
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidInputError(f"{name}={raw!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise InvalidInputError(f"{name}={raw} must be a number of seconds above 0")
+    return value
+
+
 def default_cache_dir() -> Path:
     env = os.environ.get("DOCKERHUB_CACHE_DIR", "").strip()
     if env:
@@ -162,7 +178,7 @@ class Settings:
             "osv_batch_size": min(_env_int("DOCKERHUB_OSV_BATCH_SIZE", 1000), 1000),
             "rate_limit_per_minute": _env_int("DOCKERHUB_RATE_LIMIT_PER_MINUTE", 60),
             "rate_limit_burst": _env_int("DOCKERHUB_RATE_LIMIT_BURST", 10),
-            "timeout": float(_env_int("DOCKERHUB_TIMEOUT", 30)),
+            "timeout": _env_seconds("DOCKERHUB_TIMEOUT", 30.0),
             "platform": os.environ.get("DOCKERHUB_PLATFORM", "").strip() or DEFAULT_PLATFORM,
             "insecure_registries": insecure,
             "no_cache": _env_bool("DOCKERHUB_NO_CACHE"),

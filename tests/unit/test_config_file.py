@@ -79,12 +79,29 @@ def test_default_location_is_user_config_dir(tmp_path: Path) -> None:
     assert run("config", "path").stdout.strip() == str(path)
 
 
+def test_timeout_takes_decimal_seconds_from_the_file_and_the_environment(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`config show` prints the timeout as 30.0: 2.5 was refused as "not a whole number"."""
+    config.write_text("timeout = 2.5\n")
+    assert Settings.from_env().timeout == 2.5
+    monkeypatch.setenv("DOCKERHUB_TIMEOUT", "0.5")
+    assert Settings.from_env().timeout == 0.5
+    for bad in ("soon", "0", "-1", "nan", "inf"):
+        monkeypatch.setenv("DOCKERHUB_TIMEOUT", bad)
+        with pytest.raises(InvalidInputError, match="DOCKERHUB_TIMEOUT"):
+            Settings.from_env()
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
         ("colour = 1\n", "key 'colour': unknown key (valid: "),
-        ("timeout = 'soon'\n", "key 'timeout': expected a whole number, got 'soon'"),
-        ("timeout = 0\n", "key 'timeout': must be at least 1"),
+        ("timeout = 'soon'\n", "key 'timeout': expected a number of seconds, got 'soon'"),
+        ("timeout = 0\n", "key 'timeout': must be a number of seconds above 0"),
+        ("timeout = -2.5\n", "key 'timeout': must be a number of seconds above 0"),
+        ("timeout = inf\n", "key 'timeout': must be a number of seconds above 0"),
+        ("timeout = true\n", "key 'timeout': expected a number of seconds"),
         ('platform = "arm64"\n', "key 'platform': expected os/arch[/variant]"),
         ("[rate_limit]\nper_second = 2\n", "key 'rate_limit.per_second': unknown key"),
         ("[cache.ttls]\nblobs = 5\n", "key 'cache.ttls.blobs': unknown cache (valid: "),
