@@ -298,11 +298,12 @@ def _read(path: str) -> str:
 
 
 def _diff(path: str, old: str, new: str) -> str:
+    name = path.lstrip("/")  # as git writes an absolute path: a/tmp/x, not a//tmp/x
     lines = difflib.unified_diff(
         old.splitlines(keepends=True),
         new.splitlines(keepends=True),
-        fromfile=f"a/{path}",
-        tofile=f"b/{path}",
+        fromfile=f"a/{name}",
+        tofile=f"b/{name}",
     )
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
