@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from dockerhub_cli import limits
+from dockerhub_cli import advice, limits
 from dockerhub_cli.errors import InvalidInputError
 from dockerhub_cli.models.tags import Tag, TagList
 from dockerhub_cli.oci.platform import format_platform
@@ -51,8 +51,26 @@ def list_tags(
     check_pattern(pattern)
     hub_name = ref.hub_namespace_and_name
     if hub_name is not None:
-        return _hub_tags(clients, ref, hub_name, limit, page, all_tags, pattern, sort or "updated")
-    return _registry_tags(clients, ref, limit, page, all_tags, pattern, sort or "name")
+        listed = _hub_tags(
+            clients, ref, hub_name, limit, page, all_tags, pattern, sort or "updated"
+        )
+    else:
+        listed = _registry_tags(clients, ref, limit, page, all_tags, pattern, sort or "name")
+    return _note_past_the_end(listed, limit, page)
+
+
+def _note_past_the_end(listed: TagList, limit: int, page: int) -> TagList:
+    """An empty page after the last says which page is the last ("0 shown" said nothing)."""
+    if listed.tags or listed.page is None or page <= 1 or not listed.count:
+        return listed
+    last = -(-listed.count // limit)
+    if page <= last:
+        return listed
+    listed.notes.append(
+        f"page {page} is past the end: {listed.count} tags make {last} page(s) of {limit}; "
+        f"the last is {advice.param('page', str(last))}"
+    )
+    return listed
 
 
 def _hub_tags(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from responses import matchers
 
+from dockerhub_cli import advice
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import (
     AuthError,
@@ -260,6 +261,20 @@ def test_tags_from_a_registry_with_relative_link_pagination(rsps, service) -> No
     assert [t.name for t in result.tags] == ["v2.0.0", "1.10", "1.2", "1.0", "latest"]
     assert result.source == "registry" and result.count == 5 and result.complete
     assert all(t.digest is None and t.size is None and t.platforms is None for t in result.tags)
+
+
+def test_a_page_past_the_end_names_the_last_page(rsps, service) -> None:
+    """`--page 999` answered "0 shown" and nothing else."""
+    rsps.get(
+        "https://registry.example.com/v2/team/app/tags/list",
+        json={"name": "team/app", "tags": [f"1.{i}" for i in range(25)]},
+    )
+    result = service.tags("registry.example.com/team/app", limit=10, page=7)
+    assert result.tags == [] and result.count == 25
+    (note,) = result.notes
+    assert note.startswith("page 7 is past the end: 25 tags make 3 page(s) of 10; the last is ")
+    assert advice.param("page", "3") in note
+    assert service.tags("registry.example.com/team/app", limit=10, page=3).notes == []
 
 
 def test_registry_link_to_another_host_is_not_followed(rsps, service) -> None:
