@@ -236,6 +236,11 @@ class Referrer(Model):
     )
     size: int | None = None
     kind: ReferrerKind
+    kinds: list[ReferrerKind] = Field(
+        default_factory=empty_list,
+        description="Every kind it holds, `kind` first (an attestation with provenance and an "
+        "SBOM: provenance, sbom)",
+    )
     annotations: dict[str, str] = Field(default_factory=dict)
     sources: list[ReferrerSource] = Field(description="Every source that listed it (merged)")
     tags: list[str] = Field(default_factory=empty_list, description="Tags it was found under")

@@ -612,6 +612,28 @@ def classify(artifact_type: str, layer_types: list[str], predicates: list[str]) 
     return "other"
 
 
+def kinds_of(
+    artifact_type: str, layer_types: list[str], predicates: list[str]
+) -> list[ReferrerKind]:
+    """Every kind of document an artifact holds, its `classify` kind first: a BuildKit
+    attestation manifest commonly holds an SBOM beside its provenance, which `kind` alone
+    (provenance) would hide."""
+    kinds: list[ReferrerKind] = [classify(artifact_type, layer_types, predicates)]
+    types = [artifact_type, *layer_types]
+    held: list[ReferrerKind] = []
+    if any("slsa.dev/provenance" in p for p in predicates):
+        held.append("provenance")
+    if any(t in SPDX_JSON or t in CYCLONEDX_JSON for t in types) or any(
+        "spdx" in p.lower() or "cyclonedx" in p.lower() for p in predicates
+    ):
+        held.append("sbom")
+    if any(t in OPENVEX_JSON for t in types) or any("openvex" in p for p in predicates):
+        held.append("vex")
+    if kinds[0] in ("provenance", "sbom", "vex", "attestation"):
+        kinds += [k for k in held if k not in kinds]
+    return kinds
+
+
 def _model(entry: _Found) -> Referrer:
     desc = entry.descriptor
     manifest = entry.manifest
@@ -626,6 +648,7 @@ def _model(entry: _Found) -> Referrer:
         artifact_type=_artifact_type(entry),
         size=desc.size,
         kind=_kind(entry),
+        kinds=kinds_of(_artifact_type(entry) or "", _layer_types(entry), _predicate_types(entry)),
         annotations=annotations,
         sources=sorted(entry.sources),
         tags=entry.tags,

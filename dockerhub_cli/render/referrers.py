@@ -30,7 +30,8 @@ def _referrer_label(r: Referrer) -> str:
     sources = ", ".join(SOURCE_LABEL[s] for s in r.sources)
     what = r.artifact_type or r.media_type
     size = f", {human_size(r.size)}" if r.size is not None else ""
-    return f"[bold]{r.kind}[/bold] {what} {short_digest(r.digest)}{size} [dim]({sources})[/dim]"
+    kind = "+".join(r.kinds) if len(r.kinds) > 1 else r.kind
+    return f"[bold]{kind}[/bold] {what} {short_digest(r.digest)}{size} [dim]({sources})[/dim]"
 
 
 def _count(rows: list[Referrer]) -> int:

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from dockerhub_cli.errors import InvalidInputError
-from dockerhub_cli.ops.referrers import SUPPORT_TTL, SupportMemory, classify
+from dockerhub_cli.ops.referrers import SUPPORT_TTL, SupportMemory, classify, kinds_of
 from dockerhub_cli.ops.signatures import check_cosign_payload, load_public_key
 from tests.support.signing import Signer, cosign_payload
 
@@ -147,3 +147,28 @@ def test_classification(
     artifact_type: str, layers: list[str], predicates: list[str], kind: str
 ) -> None:
     assert classify(artifact_type, layers, predicates) == kind
+
+
+@pytest.mark.parametrize(
+    ("layers", "predicates", "kinds"),
+    [
+        (  # BuildKit's attestation manifest: provenance and an SBOM in one artifact
+            ["application/vnd.in-toto+json", "application/vnd.in-toto+json"],
+            ["https://slsa.dev/provenance/v0.2", "https://spdx.dev/Document"],
+            ["provenance", "sbom"],
+        ),
+        (
+            ["application/vnd.in-toto+json"] * 3,
+            ["https://spdx.dev/Document", "https://openvex.dev/ns/v0.2.0"],
+            ["vex", "sbom"],
+        ),
+        (["application/vnd.in-toto+json"], ["https://slsa.dev/provenance/v1"], ["provenance"]),
+        (["application/vnd.dev.cosign.simplesigning.v1+json"], [], ["signature"]),
+    ],
+)
+def test_kinds_names_every_document_an_artifact_holds(
+    layers: list[str], predicates: list[str], kinds: list[str]
+) -> None:
+    """`kind` alone called BuildKit's attestation `provenance`, hiding the SBOM beside it."""
+    assert kinds_of("", layers, predicates) == kinds
+    assert kinds_of("", layers, predicates)[0] == classify("", layers, predicates)
