@@ -21,34 +21,15 @@ import responses
 from dockerhub_cli.errors import RateLimitedError
 from dockerhub_cli.service import DockerHubService
 from tests.support.layers import digest, file, hardlink, layer, symlink, whiteout
-from tests.unit.registry_fixtures import compact
+from tests.unit.registry_fixtures import OCI_MANIFEST, compact, image_manifest
 
 REG = "https://registry.example.com"
 IMAGE = "registry.example.com/team/app:1.0"
 CONFIG = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
 def _manifest(layers: list[bytes]) -> bytes:
-    return compact(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": digest(CONFIG),
-                "size": len(CONFIG),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    "digest": digest(b),
-                    "size": len(b),
-                }
-                for b in layers
-            ],
-        }
-    )
+    return image_manifest(CONFIG, [(digest(b), len(b)) for b in layers], indent=None)
 
 
 def _serve(rsps: responses.RequestsMock, layers: list[bytes]) -> None:
