@@ -582,44 +582,8 @@ def _kind(entry: _Found) -> ReferrerKind:
     return classify(_artifact_type(entry) or "", _layer_types(entry), _predicate_types(entry))
 
 
-def classify(artifact_type: str, layer_types: list[str], predicates: list[str]) -> ReferrerKind:
-    """What an artifact is, from its artifact type, layer media types and predicate types."""
-    types = [artifact_type, *layer_types]
-    if artifact_type.startswith(NOTATION_SIGNATURE):
-        return "notation_signature"
-    if any(t.startswith(SIGSTORE_BUNDLE_PREFIX) for t in types):
-        return "sigstore_bundle"
-    if COSIGN_SIMPLESIGNING in layer_types or artifact_type == COSIGN_SIG_ARTIFACT:
-        return "signature"
-    if any(t in OPENVEX_JSON for t in types) or any("openvex" in p for p in predicates):
-        return "vex"
-    if any(t in SPDX_JSON or t in CYCLONEDX_JSON for t in types) or any(
-        "spdx" in p.lower() or "cyclonedx" in p.lower() for p in predicates
-    ):
-        if not any("slsa.dev/provenance" in p for p in predicates):
-            return "sbom"
-    if any("slsa.dev/provenance" in p for p in predicates):
-        return "provenance"
-    if artifact_type == COSIGN_SBOM_ARTIFACT:
-        return "sbom"
-    if (
-        predicates
-        or any(t in (IN_TOTO, DSSE_ENVELOPE) for t in types)
-        or artifact_type == COSIGN_ATT_ARTIFACT
-        or "attestation" in artifact_type
-    ):
-        return "attestation"
-    return "other"
-
-
-def kinds_of(
-    artifact_type: str, layer_types: list[str], predicates: list[str]
-) -> list[ReferrerKind]:
-    """Every kind of document an artifact holds, its `classify` kind first: a BuildKit
-    attestation manifest commonly holds an SBOM beside its provenance, which `kind` alone
-    (provenance) would hide."""
-    kinds: list[ReferrerKind] = [classify(artifact_type, layer_types, predicates)]
-    types = [artifact_type, *layer_types]
+def _documents(types: list[str], predicates: list[str]) -> list[ReferrerKind]:
+    """The kinds of document an artifact's media types and predicate types say it holds."""
     held: list[ReferrerKind] = []
     if any("slsa.dev/provenance" in p for p in predicates):
         held.append("provenance")
@@ -629,9 +593,47 @@ def kinds_of(
         held.append("sbom")
     if any(t in OPENVEX_JSON for t in types) or any("openvex" in p for p in predicates):
         held.append("vex")
-    if kinds[0] in ("provenance", "sbom", "vex", "attestation"):
-        kinds += [k for k in held if k not in kinds]
-    return kinds
+    return held
+
+
+def classify(artifact_type: str, layer_types: list[str], predicates: list[str]) -> ReferrerKind:
+    """What an artifact is, from its artifact type, layer media types and predicate types."""
+    return kinds_of(artifact_type, layer_types, predicates)[0]
+
+
+def kinds_of(
+    artifact_type: str, layer_types: list[str], predicates: list[str]
+) -> list[ReferrerKind]:
+    """Every kind of document an artifact holds, its kind (`classify`) first: a BuildKit
+    attestation manifest commonly holds an SBOM beside its provenance, which its kind alone
+    (provenance) would hide."""
+    types = [artifact_type, *layer_types]
+    if artifact_type.startswith(NOTATION_SIGNATURE):
+        return ["notation_signature"]
+    if any(t.startswith(SIGSTORE_BUNDLE_PREFIX) for t in types):
+        return ["sigstore_bundle"]
+    if COSIGN_SIMPLESIGNING in layer_types or artifact_type == COSIGN_SIG_ARTIFACT:
+        return ["signature"]
+    held = _documents(types, predicates)
+    kind: ReferrerKind
+    if "vex" in held:
+        kind = "vex"
+    elif "sbom" in held and "provenance" not in held:
+        kind = "sbom"
+    elif "provenance" in held:
+        kind = "provenance"
+    elif artifact_type == COSIGN_SBOM_ARTIFACT:
+        kind = "sbom"
+    elif (
+        predicates
+        or any(t in (IN_TOTO, DSSE_ENVELOPE) for t in types)
+        or artifact_type == COSIGN_ATT_ARTIFACT
+        or "attestation" in artifact_type
+    ):
+        kind = "attestation"
+    else:
+        kind = "other"
+    return [kind, *(k for k in held if k != kind)]
 
 
 def _model(entry: _Found) -> Referrer:
@@ -640,6 +642,8 @@ def _model(entry: _Found) -> Referrer:
     annotations = dict(desc.annotations)
     if manifest is not None:
         annotations = {**manifest.annotations, **annotations}
+    predicates = _predicate_types(entry)
+    kinds = kinds_of(_artifact_type(entry) or "", _layer_types(entry), predicates)
     return Referrer(
         subject=entry.subject,
         subject_platform=entry.platform,
@@ -647,12 +651,12 @@ def _model(entry: _Found) -> Referrer:
         media_type=desc.media_type,
         artifact_type=_artifact_type(entry),
         size=desc.size,
-        kind=_kind(entry),
-        kinds=kinds_of(_artifact_type(entry) or "", _layer_types(entry), _predicate_types(entry)),
+        kind=kinds[0],
+        kinds=kinds,
         annotations=annotations,
         sources=sorted(entry.sources),
         tags=entry.tags,
-        predicate_types=_predicate_types(entry),
+        predicate_types=predicates,
         layers=[
             ReferrerLayer(
                 media_type=layer.media_type,
