@@ -380,12 +380,12 @@ def misspelled_argument(arguments: dict[str, Any], known: Iterable[str], tool: s
     ignored, it would silently answer for the default (linux/amd64) instead of what was asked.
     Other unknown names are still ignored, as the schema allows (some clients add one, such as
     Cursor's `random_string` on a tool without parameters)."""
-    import difflib
-
     names = list(known)
     for name in arguments:
         if name in names:
             continue
+        import difflib  # only for a name that is not a parameter
+
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.8)
         if close:
             return (
