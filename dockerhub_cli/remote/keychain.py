@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dockerhub_cli import lazylog
 from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN
 
-log = logging.getLogger("dockerhub_cli.credentials")
+log = lazylog.getLogger("dockerhub_cli.credentials")  # imports logging when needed
 
 if TYPE_CHECKING:
     import subprocess

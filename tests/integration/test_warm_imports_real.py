@@ -24,6 +24,7 @@ NOT_ON_THE_WARM_PATH = (
     "shutil",
     "bz2",
     "lzma",
+    "logging",
 )
 
 # Prints, at exit, which of those modules the process imported (to stderr, as JSON).
