@@ -1013,6 +1013,14 @@ class Transport:
                     hint="a registry never sends this; check the host (a proxy or a hostile "
                     "server answered)",
                 ) from None
+            bad = _find_cause(exc, http.client.BadStatusLine)
+            if bad is not None and not isinstance(bad, http.client.RemoteDisconnected):
+                raise NetworkError(
+                    f"{host} did not answer with an HTTP status line (such as 'HTTP/1.1 200 "
+                    f"OK'); it sent {_status_line_prefix(bad)}",
+                    hint="check the host and port: something other than an HTTP registry "
+                    "answers there",
+                ) from None
             verb = "cannot connect to" if reason in _CONNECT_REASONS else "the connection to"
             raise NetworkError(
                 f"{verb} {host}{'' if verb.startswith('cannot') else ' failed'}: {reason}",
@@ -1127,6 +1135,28 @@ def _find_cause(exc: BaseException, kind: type[BaseException]) -> BaseException 
         todo.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
         todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
     return None
+
+
+STATUS_LINE_SHOWN = 60  # characters of a garbage status line quoted in the error
+
+
+def _status_line_prefix(bad: BaseException) -> str:
+    """The start of what a server sent instead of a status line, quoted, with its control
+    characters made visible and cut to a short prefix: enough to recognise (`SSH-2.0-...`,
+    TLS bytes, an HTML page), never a screenful of escapes."""
+    from dockerhub_cli.text import visible_line
+
+    line = str(getattr(bad, "line", "") or "").rstrip("\r\n")
+    if not line:
+        return "an empty line"
+    shown, used = [], 0
+    for char in line:
+        piece = visible_line(char)
+        if used + len(piece) > STATUS_LINE_SHOWN:
+            return "'" + "".join(shown) + "…'"
+        shown.append(piece)
+        used += len(piece)
+    return "'" + "".join(shown) + "'"
 
 
 def _short_reason(exc: Exception) -> str:
