@@ -1149,7 +1149,8 @@ def _status_line_prefix(bad: BaseException) -> str:
     line = str(getattr(bad, "line", "") or "").rstrip("\r\n")
     if not line:
         return "an empty line"
-    shown, used = [], 0
+    shown: list[str] = []
+    used = 0
     for char in line:
         piece = visible_line(char)
         if used + len(piece) > STATUS_LINE_SHOWN:
