@@ -39,6 +39,7 @@ behave the same with and without the cache.
 """
 
 import builtins
+import marshal
 import sys
 
 TYPE_CHECKING = False  # `typing` costs ~7 ms; this module is loaded by every command
@@ -49,7 +50,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAGIC = b"dockerhub-codegen-cache 1\n"
-MAX_ENTRIES = 4000  # a cold `inspect` stores ~600
+MAX_ENTRIES = 4000  # in the file (those this run used first); a cold `inspect` stores ~500
+MAX_HELD = 2 * MAX_ENTRIES  # in memory: what one process may add
 MAX_SOURCE = 64 * 1024  # characters of one generated source or pattern
 MAX_FILE = 16 * 1024 * 1024  # bytes of the whole file, read or written
 # Text that can make `re`'s parser warn (FutureWarning/DeprecationWarning): such a pattern is
@@ -193,7 +195,7 @@ def _code(source: str, filename: str, mode: str, flags: int) -> "CodeType":
     if table is None:
         table = _load() if _state else {}
     key = ("c", filename, mode, flags, source)
-    cached: CodeType | None = table.get(key)
+    cached: CodeType | None = _lookup(table, key, type(_code.__code__))
     if cached is not None:
         _state["hits"] += 1
         _state["used"].add(key)
@@ -201,11 +203,27 @@ def _code(source: str, filename: str, mode: str, flags: int) -> "CodeType":
     code: CodeType = builtins.compile(source, filename, mode, flags, True)
     if _state:
         _state["misses"] += 1
-        if len(source) <= MAX_SOURCE and len(table) < MAX_ENTRIES:
+        if len(source) <= MAX_SOURCE and len(table) < MAX_HELD:
             table[key] = code
             _state["used"].add(key)
             _state["added"] += 1
     return code
+
+
+def _lookup(table: "dict[Any, Any]", key: "Any", kind: type) -> "Any":
+    """The entry for `key`, or None. An entry read from the file is kept as its marshalled
+    bytes until first used: a run uses a part of what earlier runs stored."""
+    value = table.get(key)
+    if type(value) is bytes:
+        try:
+            value = marshal.loads(value)
+        except Exception:  # cannot be, in a file whose checksum matched: treated as a miss
+            value = None
+        if type(value) is not kind:
+            del table[key]
+            return None
+        table[key] = value
+    return value
 
 
 def _caller_flags() -> int:
@@ -327,7 +345,7 @@ def _regex_compiler(
             if table is None:
                 table = _load()
             key = ("r", kind is bytes, p, flags)
-            args = table.get(key)
+            args = _lookup(table, key, tuple)
             if args is not None:
                 try:
                     pattern = sre_compile(*[_copy(arg) for arg in args])
@@ -357,7 +375,7 @@ def _regex_compiler(
 
 
 def _cacheable_regex(p: "str | bytes", flags: int, entries: int) -> bool:
-    if entries >= MAX_ENTRIES or len(p) > MAX_SOURCE or flags & 128:  # 128: re.DEBUG prints
+    if entries >= MAX_HELD or len(p) > MAX_SOURCE or flags & 128:  # 128: re.DEBUG prints
         return False
     return not _may_warn(p) and _from_code(p)
 
@@ -406,7 +424,10 @@ def _plain(value: "Any") -> "Any":
     if isinstance(value, int):
         return int(value)
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        try:  # `re`'s code: a list of ints and int subclasses, made plain at C speed
+            return list(map(int.__index__, value))
+        except TypeError:  # not only ints
+            return [_plain(item) for item in value]
     if isinstance(value, tuple):
         return tuple(_plain(item) for item in value)
     if isinstance(value, dict):
@@ -501,7 +522,9 @@ def _read() -> "dict[Any, Any] | None":
 
 
 def _decode(data: bytes) -> "dict[Any, Any] | None":
-    import marshal
+    """The table in a file's bytes (entries still marshalled), or None if they are not one
+    written by this interpreter: another header, a checksum that does not match, a value of
+    another shape."""
     import zlib
 
     header = MAGIC + _identity()
@@ -514,27 +537,21 @@ def _decode(data: bytes) -> "dict[Any, Any] | None":
     table = marshal.loads(payload)
     if type(table) is not dict or len(table) > MAX_ENTRIES:
         return None
-    code_type = type(_decode.__code__)
     for key, value in table.items():
-        if type(key) is not tuple or not key:
+        if type(key) is not tuple or type(value) is not bytes or not key:
             return None
-        if key[0] == "c":
-            if len(key) != 5 or type(value) is not code_type:
-                return None
-        elif key[0] == "r":
-            if len(key) != 4 or type(value) is not tuple:
-                return None
-        else:
+        if not (key[0] == "c" and len(key) == 5) and not (key[0] == "r" and len(key) == 4):
             return None
     return table
 
 
 def encode(table: "dict[Any, Any]") -> bytes:
-    """The file's bytes for `table` (header, checksum, marshalled table)."""
-    import marshal
+    """The file's bytes for `table` (header, checksum, the table with each value marshalled)."""
     import zlib
 
-    payload = marshal.dumps(table)
+    payload = marshal.dumps(
+        {key: v if type(v) is bytes else marshal.dumps(v) for key, v in table.items()}
+    )
     checksum = (zlib.crc32(payload) & 0xFFFFFFFF).to_bytes(4, "big")
     return MAGIC + _identity() + checksum + payload
 
@@ -559,8 +576,15 @@ def _write(table: "dict[Any, Any]", used: "set[Any]") -> None:
     path = cache_path()
     if path is None or not hasattr(os, "getuid"):
         return
+    if len(table) > MAX_ENTRIES:  # what this run used first, then what earlier runs stored
+        kept = {key: value for key, value in table.items() if key in used}
+        for key, value in table.items():
+            if len(kept) >= MAX_ENTRIES:
+                break
+            kept.setdefault(key, value)
+        table = dict(list(kept.items())[:MAX_ENTRIES])
     data = encode(table)
-    if len(data) > MAX_FILE:  # keep what this run used
+    if len(data) > MAX_FILE:  # what this run used
         data = encode({key: value for key, value in table.items() if key in used})
         if len(data) > MAX_FILE:
             return
@@ -568,6 +592,17 @@ def _write(table: "dict[Any, Any]", used: "set[Any]") -> None:
     os.makedirs(directory, exist_ok=True)
     if not _trusted(os.stat(directory)):
         return
-    from dockerhub_cli.atomic import replace_file
-
-    replace_file(path, data, prefix=".codegen-cache.")
+    # By rename, as `atomic.replace_file` (whose `tempfile` would cost this run more than
+    # writing the file): an exclusive new name beside it, mode 0600, never a link followed.
+    tmp = os.path.join(directory, f".codegen-cache.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with open(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
