@@ -78,10 +78,12 @@ def install() -> None:
     _state.update(
         code=None,  # loaded on first use: {key: code object or regex arguments}
         added=0,
+        loaded=0,  # entries read from the file
         used=set(),
         patched=[],  # (module, name, had, old) to restore
         finder=None,
         hits=0,
+        hits_by={"exec": 0, "eval": 0, "compile": 0, "re": 0},  # by hook
         misses=0,
     )
     finder = _PatchingFinder()
@@ -121,8 +123,10 @@ def stats() -> "dict[str, int]":
     table = _state["code"]
     return {
         "hits": _state["hits"],
+        **{f"hits_{hook}": count for hook, count in _state["hits_by"].items()},
         "misses": _state["misses"],
         "added": _state["added"],
+        "loaded": _state["loaded"],
         "entries": len(table) if table is not None else 0,
     }
 
@@ -189,7 +193,7 @@ def _set(module: "ModuleType", name: str, value: object) -> None:
 # -- generated source -------------------------------------------------------------------------
 
 
-def _code(source: str, filename: str, mode: str, flags: int) -> "CodeType":
+def _code(source: str, filename: str, mode: str, flags: int, hook: str) -> "CodeType":
     """`compile(source, filename, mode, flags, dont_inherit=True)`, from the cache if there."""
     table = _state.get("code")
     if table is None:
@@ -198,6 +202,7 @@ def _code(source: str, filename: str, mode: str, flags: int) -> "CodeType":
     cached: CodeType | None = _lookup(table, key, type(_code.__code__))
     if cached is not None:
         _state["hits"] += 1
+        _state["hits_by"][hook] += 1
         _state["used"].add(key)
         return cached
     code: CodeType = builtins.compile(source, filename, mode, flags, True)
@@ -240,7 +245,7 @@ def _exec(
 ) -> None:
     """`exec` as the builtin, with a string's code from the cache."""
     if type(source) is str and globals is not None and not kwargs:
-        code = _code(source, "<string>", "exec", _caller_flags())
+        code = _code(source, "<string>", "exec", _caller_flags(), "exec")
         builtins.exec(code, globals, locals)
         return
     caller = sys._getframe(1)
@@ -264,7 +269,7 @@ def _eval(
     flags = caller.f_code.co_flags & _future_mask
     if type(source) is str and globals is not None:
         # The builtin strips leading spaces and tabs from the text it compiles.
-        code = _code(source.lstrip(" \t"), "<string>", "eval", flags)
+        code = _code(source.lstrip(" \t"), "<string>", "eval", flags, "eval")
         return builtins.eval(code, globals, locals)
     if isinstance(source, str):
         source = builtins.compile(source.lstrip(" \t"), "<string>", "eval", flags, True)
@@ -295,7 +300,7 @@ def _compile(
         and mode in ("exec", "eval", "single")
         and not _differs_per_process(source, filename)
     ):
-        return _code(source, filename, mode, inherited)
+        return _code(source, filename, mode, inherited, "compile")
     return builtins.compile(source, filename, mode, flags | inherited, True, optimize, **kwargs)
 
 
@@ -353,6 +358,7 @@ def _regex_compiler(
                     pass
                 else:
                     _state["hits"] += 1
+                    _state["hits_by"]["re"] += 1
                     _state["used"].add(key)
                     return pattern
             recorder._last.args = None
@@ -488,6 +494,7 @@ def _load() -> "dict[Any, Any]":
         loaded = None
     if loaded is not None:
         table.update(loaded)
+        _state["loaded"] = len(loaded)
     return table
 
 
