@@ -407,7 +407,8 @@ def _may_warn(p: "str | bytes") -> bool:
 
 def _from_code(p: "str | bytes") -> bool:
     """Whether the pattern comes from code: a module is being imported, or the pattern is a
-    constant of a function on the stack (a literal passed to `re.match`, say)."""
+    constant of a function on the stack (a literal passed to `re.match`, say, or one of a
+    tuple of literals)."""
     kind = type(p)
     frame: FrameType | None = sys._getframe(3)
     while frame is not None:
@@ -415,8 +416,12 @@ def _from_code(p: "str | bytes") -> bool:
         if code.co_filename.startswith("<frozen importlib._bootstrap"):
             return True
         for constant in code.co_consts:
-            if type(constant) is kind and constant == p:
-                return True
+            if type(constant) is kind:
+                if constant == p:
+                    return True
+            elif type(constant) is tuple or type(constant) is frozenset:  # `for p in (...)`
+                if any(type(item) is kind and item == p for item in constant):
+                    return True
         frame = frame.f_back
     return False
 
