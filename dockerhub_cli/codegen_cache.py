@@ -24,7 +24,8 @@ full `sys.version` and the optimisation level are in its name and header):
 The file holds code objects, so reading it runs code: it is read only when it is a regular
 file owned by the current user (or root), not writable by group or others, in a directory with
 the same properties (what Python's trust of `.pyc` files amounts to, made explicit), and only
-if its header (interpreter and checksum) matches; anything else is ignored and replaced. It is
+if its header (interpreter, length) matches, and an entry only if its checksum (over key and
+value) does; anything else is ignored and replaced. It is
 written at process end (`atexit`) only when entries were added and bytecode may be written
 (`sys.dont_write_bytecode`), by rename (concurrent runs: the last writer wins), capped in
 entries and bytes.
@@ -79,6 +80,7 @@ def install() -> None:
         code=None,  # loaded on first use: {key: code object or regex arguments}
         added=0,
         loaded=0,  # entries read from the file
+        rejected=0,  # of those, found damaged when used (and dropped)
         used=set(),
         patched=[],  # (module, name, had, old) to restore
         finder=None,
@@ -127,6 +129,7 @@ def stats() -> "dict[str, int]":
         "misses": _state["misses"],
         "added": _state["added"],
         "loaded": _state["loaded"],
+        "rejected": _state["rejected"],
         "entries": len(table) if table is not None else 0,
     }
 
@@ -219,15 +222,18 @@ def _lookup(table: "dict[Any, Any]", key: "Any", kind: type) -> "Any":
     """The entry for `key`, or None. An entry read from the file is kept as its marshalled
     bytes until first used: a run uses a part of what earlier runs stored."""
     value = table.get(key)
+    if value is None or type(value) is kind:
+        return value
     if type(value) is bytes:
         try:
-            value = marshal.loads(value)
-        except Exception:  # cannot be, in a file whose checksum matched: treated as a miss
+            value = _unpack(key, value)
+        except Exception:  # cannot be, for an entry whose checksum matched: a miss
             value = None
-        if type(value) is not kind:
-            del table[key]
-            return None
-        table[key] = value
+    if type(value) is not kind:
+        del table[key]
+        _state["rejected"] += 1
+        return None
+    table[key] = value
     return value
 
 
@@ -534,38 +540,61 @@ def _read() -> "dict[Any, Any] | None":
 
 
 def _decode(data: bytes) -> "dict[Any, Any] | None":
-    """The table in a file's bytes (entries still marshalled), or None if they are not one
-    written by this interpreter: another header, a checksum that does not match, a value of
-    another shape."""
-    import zlib
-
+    """The table in a file's bytes (entries still as stored), or None if it is not one written
+    by this interpreter: another header, another length, not a dict."""
     header = MAGIC + _identity()
-    if not data.startswith(header) or len(data) < len(header) + 4:
+    if not data.startswith(header) or len(data) < len(header) + 8:
         return None
-    checksum = int.from_bytes(data[len(header) : len(header) + 4], "big")
-    payload = data[len(header) + 4 :]
-    if zlib.crc32(payload) & 0xFFFFFFFF != checksum:
+    length = int.from_bytes(data[len(header) : len(header) + 8], "big")
+    payload = data[len(header) + 8 :]
+    if len(payload) != length:
         return None
     table = marshal.loads(payload)
     if type(table) is not dict or len(table) > MAX_ENTRIES:
         return None
-    for key, value in table.items():
-        if type(key) is not tuple or type(value) is not bytes or not key:
-            return None
-        if not (key[0] == "c" and len(key) == 5) and not (key[0] == "r" and len(key) == 4):
-            return None
+    # Each entry is checked when first used (`_lookup`): its checksum, over its key and value,
+    # and the type its hook expects; a key of another shape never equals one looked up.
     return table
 
 
-def encode(table: "dict[Any, Any]") -> bytes:
-    """The file's bytes for `table` (header, checksum, the table with each value marshalled)."""
+def _entry(key: "tuple[Any, ...]", value: "Any") -> bytes:
+    """An entry as stored: a checksum of key and value, then the marshalled value."""
     import zlib
 
+    data = marshal.dumps(value)
+    return (zlib.crc32(data, zlib.crc32(_key_bytes(key))) & 0xFFFFFFFF).to_bytes(4, "big") + data
+
+
+def _unpack(key: "tuple[Any, ...]", stored: bytes) -> object:
+    """The value of an entry as stored, or None if its checksum does not match."""
+    import zlib
+
+    data = stored[4:]
+    checksum = zlib.crc32(data, zlib.crc32(_key_bytes(key))) & 0xFFFFFFFF
+    if len(stored) < 4 or int.from_bytes(stored[:4], "big") != checksum:
+        return None
+    return marshal.loads(data)
+
+
+def _key_bytes(key: "tuple[Any, ...]") -> bytes:
+    parts = []
+    for part in key:
+        if type(part) is str:
+            parts.append(part.encode("utf-8", "surrogatepass"))
+        elif type(part) is bytes:
+            parts.append(part)
+        else:
+            parts.append(repr(part).encode())
+    return b"\0".join(parts)
+
+
+def encode(table: "dict[Any, Any]") -> bytes:
+    """The file's bytes for `table`: the header (interpreter, the payload's length), then the
+    table with each value as stored (`_entry`)."""
     payload = marshal.dumps(
-        {key: v if type(v) is bytes else marshal.dumps(v) for key, v in table.items()}
+        {key: v if type(v) is bytes else _entry(key, v) for key, v in table.items()}
     )
-    checksum = (zlib.crc32(payload) & 0xFFFFFFFF).to_bytes(4, "big")
-    return MAGIC + _identity() + checksum + payload
+    return MAGIC + _identity() + len(payload).to_bytes(8, "big") + payload
 
 
 def save() -> None:
