@@ -170,6 +170,8 @@ class _PatchingFinder:
 
 
 def _patch(name: str, module: "ModuleType") -> None:
+    if not _state:  # uninstalled meanwhile
+        return
     if name == "dataclasses":
         _set(module, "exec", _exec)
     elif name == "collections":
@@ -182,6 +184,8 @@ def _patch(name: str, module: "ModuleType") -> None:
         real_sre = getattr(compiler, "_sre", None)
         if compiler is None or real_compile is None or real_sre is None:
             return  # another shape of `re`: not hooked (the pin test fails)
+        if isinstance(real_sre, _RecordingSre):  # `re` reloaded, `re._compiler` hooked already
+            return
         recorder = _RecordingSre(real_sre)
         _set(compiler, "_sre", recorder)
         _set(compiler, "compile", _regex_compiler(real_compile, real_sre.compile, recorder))
