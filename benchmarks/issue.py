@@ -33,6 +33,21 @@ def _ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}x"
 
 
+def code_cache_file(dh: list[str]) -> Path | None:
+    """The file of `dockerhub_cli/codegen_cache.py` that the measured `dockerhub` reads, when
+    it is this Python's own (not a `--dockerhub` wrapper, whose file this cannot know)."""
+    from benchmarks.run import dockerhub_argv
+
+    if dh != dockerhub_argv():
+        return None
+    try:
+        from dockerhub_cli import codegen_cache
+    except ImportError:  # a build before the code cache
+        return None
+    path = codegen_cache.cache_path()
+    return Path(path) if path else None
+
+
 def index_of_many(std: Any, work: Path, host: str, n: int = PLATFORMS) -> str:
     """Push an index of `n` single-layer images (`demo/wide:1.0`) to `host`; its reference."""
     from tests.support.images import ImageSpec, Layer, OCILayout, push
@@ -154,6 +169,23 @@ def issue_table(
             f"{_ratio(ours, theirs)} ({cpu_note()})",
         ]
     )
+    code_cache = code_cache_file(dh)
+    if code_cache is not None:  # as the first run after an install: no code cache yet
+        ours, _, theirs, _ = paired(
+            [*dh, "inspect", index_ref],
+            cold,
+            sk_argv,
+            lambda: envs.base,
+            before=lambda: code_cache.unlink(missing_ok=True),
+        )
+        rows.append(
+            [
+                f"cold `inspect`, first run after install (code cache empty; {load()})",
+                f"{ours:.0f} ms",
+                f"skopeo {theirs:.0f} ms",
+                f"{_ratio(ours, theirs)} ({cpu_note()})",
+            ]
+        )
     proxy = DelayProxy(plain.host, rtt=0.050)
     try:
         via = f"{proxy.host}/demo/multi:1.0"

@@ -78,6 +78,13 @@ def main() -> None:
 
 def _main() -> None:
     argv = sys.argv[1:]
+    if argv != ["--version"]:  # which imports nothing the cache serves
+        # Before anything else is imported: the code that dataclasses, re, attrs and
+        # namedtuple generate is reused from earlier runs (codegen_cache.py; its file is read
+        # when first needed).
+        from dockerhub_cli import codegen_cache
+
+        codegen_cache.install()
     if "_DOCKERHUB_COMPLETE" in os.environ:  # a shell asks for completions: only Click knows
         from dockerhub_cli.cli import main as cli_main
 
