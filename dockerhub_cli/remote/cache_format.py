@@ -17,7 +17,9 @@ pre-configured converters (`requests_cache.serializers`) was ~50M instructions o
   history and the request nested the same way. It is used only while the installed classes
   declare exactly the fields it knows (`KNOWN_RESPONSE_FIELDS`, checked once); otherwise, and
   for any other stage or value, the real CattrStage does the work (cattrs imported then).
-* `loads` (a row read back by the full path: a revalidation) is the real CattrStage's.
+* `loads` of such a row (read back by the full path: a revalidation) is `structure()`, the
+  CachedResponse cattrs builds from it, for rows whose every key holds the type `unstructure`
+  writes; any other row is read by the real CattrStage.
 
 So the rows stay requests-cache's own: readable by requests-cache and by the warm reader
 (remote/warm_cache.py). tests/unit/test_cache_format.py checks the dicts are equal to cattrs'
@@ -228,6 +230,77 @@ def writable(response: Any) -> bool:
     return classes_known() and ok(response)
 
 
+def _structure_request(data: Any) -> Any:
+    from requests.cookies import cookiejar_from_dict
+    from requests.structures import CaseInsensitiveDict
+    from requests_cache.models.request import CachedRequest
+
+    if type(data) is not dict:
+        raise _Unknown
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "body" and type(value) is bytes:
+            kwargs["body"] = value
+        elif key == "cookies" and _str_dict(value):
+            kwargs["cookies"] = cookiejar_from_dict(value)  # type: ignore[no-untyped-call]
+        elif key == "headers" and _str_dict(value):
+            kwargs["headers"] = CaseInsensitiveDict(value)
+        elif key in ("method", "url") and type(value) is str:
+            kwargs[key] = value
+        else:
+            raise _Unknown
+    return CachedRequest(**kwargs)
+
+
+class _Unknown(Exception):
+    """A row this module does not read exactly as cattrs would: cattrs reads it."""
+
+
+def _str_dict(value: Any) -> bool:
+    return type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items())
+
+
+def structure(data: Any) -> Any:
+    """The CachedResponse requests-cache's base CattrStage makes of a row's dict, for the
+    rows `unstructure` writes (every key of a known type); raises _Unknown otherwise. As cattrs:
+    a missing key takes the field's default, ISO strings become datetimes, seconds a
+    timedelta, plain dicts a cookie jar and a CaseInsensitiveDict, nested dicts the request
+    and the redirect history."""
+    from requests.cookies import cookiejar_from_dict
+    from requests.structures import CaseInsensitiveDict
+    from requests_cache.models.response import CachedResponse
+
+    if type(data) is not dict:
+        raise _Unknown
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "_content" and type(value) is bytes:
+            kwargs["content"] = value
+        elif key == "_next":
+            kwargs["next"] = None if value is None else _structure_request(value)
+        elif key == "cookies" and _str_dict(value):
+            kwargs["cookies"] = cookiejar_from_dict(value)  # type: ignore[no-untyped-call]
+        elif key in ("created_at", "expires") and type(value) is str:
+            kwargs[key] = datetime.fromisoformat(value)
+        elif key == "expires" and value is None:
+            kwargs[key] = None
+        elif key == "elapsed" and type(value) in (int, float):
+            kwargs[key] = timedelta(seconds=value)
+        elif key in ("encoding", "reason", "url") and type(value) is str:
+            kwargs[key] = value
+        elif key == "headers" and _str_dict(value):
+            kwargs[key] = CaseInsensitiveDict(value)
+        elif key == "history" and type(value) is list:
+            kwargs[key] = [structure(item) for item in value]
+        elif key == "request":
+            kwargs[key] = _structure_request(value)
+        elif key == "status_code" and type(value) is int:
+            kwargs[key] = value
+        else:  # _decoded_content, a type cattrs would convert, a key it would ignore
+            raise _Unknown
+    return CachedResponse(**kwargs)
+
+
 class _DeferredConverter:
     """What a deferred stage has as `converter` until a real one is needed: `register_*`
     calls (requests-cache's JSON stage adds base64 hooks at import) are kept and replayed
@@ -324,6 +397,11 @@ class CattrStage:
         return self._real_stage().dumps(value)
 
     def loads(self, value: Any) -> Any:
+        if self._plain() and type(value) is dict and classes_known():
+            try:
+                return structure(value)
+            except (_Unknown, ValueError, TypeError):
+                pass  # cattrs reads it (and reports what is wrong with it, if anything)
         return self._real_stage().loads(value)
 
 

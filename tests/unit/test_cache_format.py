@@ -128,6 +128,56 @@ def test_the_pickled_row_is_byte_for_byte_requests_caches_and_reads_back() -> No
         assert pipeline.loads(row).url == back.url
 
 
+def _same_response(ours: Any, theirs: Any) -> None:
+    assert type(ours) is type(theirs) is CachedResponse
+    assert ours == theirs  # attrs' eq: every field, the history and the request included
+    assert ours.content == theirs.content and ours.expires == theirs.expires
+    assert ours.created_at == theirs.created_at and ours.elapsed == theirs.elapsed
+    assert dict(ours.cookies) == dict(theirs.cookies)
+    assert list(ours.headers.items()) == list(theirs.headers.items())
+    assert (ours.raw.status, ours.raw.reason, ours.raw.request_url) == (
+        theirs.raw.status,
+        theirs.raw.reason,
+        theirs.raw.request_url,
+    )
+    assert ours.raw.read() == theirs.raw.read()
+    assert type(ours.request) is type(theirs.request) and ours.request == theirs.request
+    assert (ours.next and ours.next.url) == (theirs.next and theirs.next.url)
+    for a, b in zip(ours.history, theirs.history, strict=True):
+        _same_response(a, b)
+
+
+def test_a_row_reads_back_as_the_response_cattrs_builds() -> None:
+    for cached in _variants():
+        data = _real_dict(cached)
+        assert cache_format.CattrStage().dumps(cached) == data
+        _same_response(cache_format.structure(data), RealCattrStage().loads(dict(data)))
+        _same_response(cache_format.CattrStage().loads(dict(data)), RealCattrStage().loads(data))
+
+
+def test_a_row_of_another_shape_is_read_by_cattrs() -> None:
+    cached = next(iter(_captured()))
+    base = _real_dict(cached)
+    odd_rows: list[dict[str, Any]] = [
+        {**base, "_decoded_content": {"a": 1}},
+        {**base, "extra_key": 1},
+        {**base, "status_code": "200"},
+        {**base, "elapsed": None},
+        {**base, "history": [{**base, "url": 5}]},
+        {**base, "request": {**base["request"], "body": "text"}},
+    ]
+    for row in odd_rows:
+        with pytest.raises(cache_format._Unknown):
+            cache_format.structure(row)
+        try:
+            theirs: Any = RealCattrStage().loads(dict(row))
+        except Exception as exc:  # noqa: BLE001 - then ours must fail the same way
+            with pytest.raises(type(exc)):
+                cache_format.CattrStage().loads(dict(row))
+            continue
+        _same_response(cache_format.CattrStage().loads(dict(row)), theirs)
+
+
 def test_the_pinned_fields_are_the_installed_classes() -> None:
     """Fails when requests-cache changes CachedResponse/CachedRequest: update cache_format
     (KNOWN_* and `unstructure`) after checking the new cattrs output."""
@@ -175,7 +225,10 @@ with responses.RequestsMock() as mocked:
 out["after_save"] = sorted(m for m in sys.modules if m.split(".")[0] in ("cattrs", "cattr"))
 storage = session.cache.responses
 with storage.connection() as con:
-    row = con.execute(f"SELECT value FROM {storage.table_name}").fetchone()[0]
+    key, row = con.execute(f"SELECT key, value FROM {storage.table_name}").fetchone()
+read_back = storage[key]
+out["after_read"] = sorted(m for m in sys.modules if m.split(".")[0] in ("cattrs", "cattr"))
+out["read_back"] = [read_back.status_code, read_back.content.decode(), read_back.is_expired]
 session.close()
 # an explicit import gets the real module (cattrs with it), and requests-cache's own
 # pipeline then writes the same row
@@ -211,6 +264,8 @@ def test_a_cold_save_in_a_fresh_process_imports_no_cattrs(tmp_path: Any) -> None
         "after_import": [],
         "stand_in_left": False,
         "after_save": [],
+        "after_read": [],
+        "read_back": [200, "{}", False],
         "real_is_real": True,
         "same_row": True,
         "json_serializer_works": True,
