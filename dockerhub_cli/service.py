@@ -656,6 +656,7 @@ class DockerHubService:
             self.clients, image, platform=platform, artifact_type=artifact_type, depth=depth
         )
 
+    @reports_staleness
     def verify(
         self,
         image: str,
