@@ -9,7 +9,6 @@ limiting), which is built on first use. `Transport.request` is the only place th
 
 from __future__ import annotations
 
-import logging
 import math
 import socket
 import sqlite3
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from dockerhub_cli import __version__, advice
+from dockerhub_cli import __version__, advice, lazylog
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import (
     DockerHubError,
@@ -48,7 +47,7 @@ if TYPE_CHECKING:
 
     from dockerhub_cli.remote.circuit import CircuitBreaker
 
-log = logging.getLogger("dockerhub_cli.http")
+log = lazylog.getLogger("dockerhub_cli.http")  # imports logging when needed
 _T = TypeVar("_T")
 
 USER_AGENT = f"hubscope/{__version__} (+python-requests)"
