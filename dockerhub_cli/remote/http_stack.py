@@ -40,6 +40,7 @@ from urllib3.util.retry import Retry
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import UpstreamError
 from dockerhub_cli.lean_imports import without_unused_backends
+from dockerhub_cli.remote.cache_format import serializers_without_cattrs
 from dockerhub_cli.remote.cost import Meter
 from dockerhub_cli.remote.ratelimit import HostRateLimiter
 from dockerhub_cli.remote.transport import (
@@ -62,7 +63,7 @@ from dockerhub_cli.remote.transport import (
     retry_connect_failure,
 )
 
-with without_unused_backends():
+with without_unused_backends(), serializers_without_cattrs():
     from requests_cache import CachedSession
 
 if TYPE_CHECKING:
