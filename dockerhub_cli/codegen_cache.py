@@ -201,24 +201,32 @@ def _set(module: "ModuleType", name: str, value: object) -> None:
 
 
 def _code(source: str, filename: str, mode: str, flags: int, hook: str) -> "CodeType":
-    """`compile(source, filename, mode, flags, dont_inherit=True)`, from the cache if there."""
-    table = _state.get("code")
-    if table is None:
-        table = _load() if _state else {}
+    """`compile(source, filename, mode, flags, dont_inherit=True)`, from the cache if there.
+    A failure of the cache itself (not of the compiler) is a miss: the builtin answers."""
     key = ("c", filename, mode, flags, source)
-    cached: CodeType | None = _lookup(table, key, type(_code.__code__))
-    if cached is not None:
-        _state["hits"] += 1
-        _state["hits_by"][hook] += 1
-        _state["used"].add(key)
-        return cached
-    code: CodeType = builtins.compile(source, filename, mode, flags, True)
-    if _state:
-        _state["misses"] += 1
-        if len(source) <= MAX_SOURCE and len(table) < MAX_HELD:
-            table[key] = code
+    table: dict[Any, Any] | None = None
+    try:
+        table = _state.get("code")
+        if table is None:
+            table = _load() if _state else {}
+        cached: CodeType | None = _lookup(table, key, type(_code.__code__))
+        if cached is not None:
+            _state["hits"] += 1
+            _state["hits_by"][hook] += 1
             _state["used"].add(key)
-            _state["added"] += 1
+            return cached
+    except Exception:  # a cache: whatever goes wrong here, the builtin compiles it
+        pass
+    code: CodeType = builtins.compile(source, filename, mode, flags, True)
+    try:
+        if _state and table is not None:
+            _state["misses"] += 1
+            if len(source) <= MAX_SOURCE and len(table) < MAX_HELD:
+                table[key] = code
+                _state["used"].add(key)
+                _state["added"] += 1
+    except Exception:  # not stored
+        pass
     return code
 
 
@@ -234,7 +242,7 @@ def _lookup(table: "dict[Any, Any]", key: "Any", kind: type) -> "Any":
         except Exception:  # cannot be, for an entry whose checksum matched: a miss
             value = None
     if type(value) is not kind:
-        del table[key]
+        table.pop(key, None)  # (another thread may have dropped it already)
         _state["rejected"] += 1
         return None
     table[key] = value
@@ -355,37 +363,41 @@ def _regex_compiler(
 ) -> "Any":
     def compile(p: "Any", flags: int = 0) -> "Any":
         kind = type(p)
-        if (kind is str or kind is bytes) and type(flags) is int and _state:
+        if not ((kind is str or kind is bytes) and type(flags) is int and _state):
+            return real(p, flags)
+        # A failure of the cache itself (not of the compiler) is a miss: `re` answers.
+        key = ("r", kind is bytes, p, flags)
+        table: dict[Any, Any] | None = None
+        try:
             table = _state["code"]
             if table is None:
                 table = _load()
-            key = ("r", kind is bytes, p, flags)
             args = _lookup(table, key, tuple)
             if args is not None:
-                try:
-                    pattern = sre_compile(*[_copy(arg) for arg in args])
-                except Exception:  # not what this `_sre` takes: compiled as usual
-                    pass
-                else:
-                    _state["hits"] += 1
-                    _state["hits_by"]["re"] += 1
-                    _state["used"].add(key)
-                    return pattern
-            recorder._last.args = None
-            pattern = real(p, flags)
-            _state["misses"] += 1
+                pattern = sre_compile(*[_copy(arg) for arg in args])
+                _state["hits"] += 1
+                _state["hits_by"]["re"] += 1
+                _state["used"].add(key)
+                return pattern
+        except Exception:  # damaged, not what this `_sre` takes, a bug: compiled as usual
+            pass
+        recorder._last.args = None
+        pattern = real(p, flags)
+        try:
             recorded = recorder._last.args
             recorder._last.args = None
-            if recorded is not None and _cacheable_regex(p, flags, len(table)):
-                try:
-                    table[key] = tuple(_plain(arg) for arg in recorded)
-                except TypeError:  # something other than plain values: not stored
-                    pass
-                else:
-                    _state["used"].add(key)
-                    _state["added"] += 1
-            return pattern
-        return real(p, flags)
+            _state["misses"] += 1
+            if (
+                table is not None
+                and recorded is not None
+                and _cacheable_regex(p, flags, len(table))
+            ):
+                table[key] = tuple(_plain(arg) for arg in recorded)
+                _state["used"].add(key)
+                _state["added"] += 1
+        except Exception:  # something other than plain values, a stack too shallow: not stored
+            pass
+        return pattern
 
     return compile
 

@@ -564,3 +564,24 @@ def test_may_warn_is_a_superset_of_the_parsers_warnings() -> None:
                     continue
             if caught:
                 assert codegen_cache._may_warn(p), (p, [str(w.message) for w in caught])
+
+
+@pytest.mark.parametrize("broken", ["_lookup", "_from_code", "_load"])
+def test_a_failure_inside_the_cache_falls_back_to_the_builtin(workdir: Path, broken: str) -> None:
+    """Whatever goes wrong in the cache's own bookkeeping (a bug, a race with another thread,
+    a stack without the frames it walks), the hooked exec/eval/compile/re answer as the
+    builtins do: the run goes on, only uncached."""
+    body = f"""
+    def broken(*args, **kwargs):
+        raise RuntimeError("cache bookkeeping failed")
+
+    codegen_cache.{broken} = broken
+    import re, cg_classes
+    out["describe"] = cg_classes.describe()
+    out["regex"] = bool(re.match(r"(?P<x>fall)+back", "fallfallback"))
+    """
+    cache = workdir / "codegen.bin"
+    off = child(body, cache, "off", cwd=workdir)
+    on = child(body, cache, cwd=workdir)
+    assert on["out"] == off["out"]
+    assert "cache bookkeeping failed" not in on["stderr"]
