@@ -633,6 +633,11 @@ def _write(table: "dict[Any, Any]", used: "set[Any]") -> None:
     path = cache_path()
     if path is None or not hasattr(os, "getuid"):
         return
+    # Where it cannot be written (untrusted, read-only): nothing encoded, every run.
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    if not _trusted(os.stat(directory)) or not os.access(directory, os.W_OK):
+        return
     if len(table) > MAX_ENTRIES:  # what this run used first, then what earlier runs stored
         kept = {key: value for key, value in table.items() if key in used}
         for key, value in table.items():
@@ -645,10 +650,6 @@ def _write(table: "dict[Any, Any]", used: "set[Any]") -> None:
         data = encode({key: value for key, value in table.items() if key in used})
         if len(data) > MAX_FILE:
             return
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    if not _trusted(os.stat(directory)):
-        return
     # By rename, as `atomic.replace_file` (whose `tempfile` would cost this run more than
     # writing the file): an exclusive new name beside it, mode 0600, never a link followed.
     tmp = os.path.join(directory, f".codegen-cache.{os.getpid()}.{os.urandom(6).hex()}.tmp")
