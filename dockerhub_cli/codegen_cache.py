@@ -530,15 +530,28 @@ def _read() -> "dict[Any, Any] | None":
     import stat
 
     path = cache_path()
-    if path is None or not hasattr(os, "getuid") or not hasattr(os, "O_NOFOLLOW"):
+    if (
+        path is None
+        or not hasattr(os, "getuid")
+        or not hasattr(os, "O_NOFOLLOW")
+        or os.open not in os.supports_dir_fd
+    ):
         return None
-    directory = os.path.dirname(path)
-    if not _trusted(os.stat(directory)):
-        return None
+    # The directory is opened, then checked, and the file opened in it (`dir_fd`): the one
+    # checked is the one read from, even if its path is swapped meanwhile.
+    directory, name = os.path.split(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        dir_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         return None
+    try:
+        if not _trusted(os.fstat(dir_fd)):
+            return None
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    except OSError:
+        return None
+    finally:
+        os.close(dir_fd)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or not _trusted(st) or st.st_size > MAX_FILE:

@@ -612,3 +612,43 @@ def test_nothing_is_encoded_for_a_place_it_cannot_be_written(workdir: Path) -> N
     assert result["stats"]["added"] > 0
     assert not (shared / "codegen.bin").exists()
     assert not marker.exists()
+
+
+def test_the_directory_checked_is_the_one_the_file_is_read_from(workdir: Path) -> None:
+    """No window between the directory's check and the file's open: a directory swapped for
+    an untrusted one right after it was checked is not where the file is read from."""
+    body = """
+    import cg_classes
+    out["describe"] = cg_classes.describe()
+    """
+    trusted = workdir / "trusted"
+    trusted.mkdir()
+    cache = trusted / "codegen.bin"
+    child(body, cache, cwd=workdir)
+    whole = len(entries(cache))
+    planted = workdir / "planted"
+    planted.mkdir()
+    table = codegen_cache._decode(cache.read_bytes())
+    assert table and whole > 1
+    first = next(iter(table))
+    (planted / "codegen.bin").write_bytes(codegen_cache.encode({first: table[first]}))
+    (planted / "codegen.bin").chmod(0o600)
+    planted.chmod(0o777)  # anyone could have put that file there
+    swap = f"""
+    import os
+    real_trusted = codegen_cache._trusted
+
+    def trusted_then_swapped(st):
+        answer = real_trusted(st)
+        if os.path.exists({str(planted)!r}):  # once, right after the directory's check
+            os.rename({str(trusted)!r}, {str(workdir / "moved")!r})
+            os.rename({str(planted)!r}, {str(trusted)!r})
+        return answer
+
+    codegen_cache._trusted = trusted_then_swapped
+    """
+    try:
+        result = child(swap + body, cache, "nowrite", cwd=workdir)
+    finally:
+        trusted.chmod(0o755)
+    assert result["stats"]["loaded"] in (0, whole), result["stats"]  # never the planted one
