@@ -116,6 +116,7 @@ class Param(_Record):
         "mcp_aliases",
         "pattern",
         "pattern_help",
+        "suggestions",
     )
     name: str
     type: ParamType
@@ -140,6 +141,7 @@ class Param(_Record):
     mcp_aliases: bool  # the MCP schema accepts the alias spellings too
     pattern: str | None  # a regular expression the value must match
     pattern_help: str | None  # what `pattern` means, for error messages
+    suggestions: tuple[str, ...]  # offered by shell completion; any value is accepted
 
     def __init__(
         self,
@@ -166,6 +168,7 @@ class Param(_Record):
         mcp_aliases: bool = True,
         pattern: str | None = None,
         pattern_help: str | None = None,
+        suggestions: tuple[str, ...] = (),
     ) -> None:
         self._set(
             {
@@ -192,6 +195,7 @@ class Param(_Record):
                 "mcp_aliases": mcp_aliases,
                 "pattern": pattern,
                 "pattern_help": pattern_help,
+                "suggestions": suggestions,
             }
         )
 
@@ -441,6 +445,7 @@ PLATFORM = Param(
     max_length=limits.MAX_PLATFORM_LENGTH,
     mcp="platform",
     mcp_help="os/arch[/variant], e.g. linux/arm64.",
+    suggestions=limits.COMMON_PLATFORMS,  # completed by the shell; any platform is accepted
 )
 LIMIT = Param(
     "limit",

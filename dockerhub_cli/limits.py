@@ -23,6 +23,25 @@ SEVERITY_LEVELS: tuple[str, ...] = ("critical", "high", "medium", "low", "unknow
 TAG_SORTS: tuple[str, ...] = ("updated", "name", "semver")
 # pin/watch/cache warm --kind (oci.pinfiles.FileKind; a test checks the two agree)
 FILE_KINDS: tuple[str, ...] = ("dockerfile", "compose", "kubernetes", "workflow")
+# What shell completion offers for --platform (any os/arch[/variant] is accepted): the
+# platforms images are published for most, as docker buildx names them.
+COMMON_PLATFORMS: tuple[str, ...] = (
+    "linux/amd64",
+    "linux/arm64",
+    "linux/arm64/v8",
+    "linux/arm/v7",
+    "linux/arm/v6",
+    "linux/386",
+    "linux/ppc64le",
+    "linux/s390x",
+    "linux/riscv64",
+    "linux/mips64le",
+    "linux/loong64",
+    "linux/amd64/v2",
+    "linux/amd64/v3",
+    "windows/amd64",
+    "windows/arm64",
+)
 # The kinds of request a cost counts, in the order they are shown (remote/cost.py counts them
 # without pydantic; models/cost.py's `by_kind` keys are a subset).
 REQUEST_KINDS: tuple[str, ...] = (

@@ -206,7 +206,8 @@ class Plan:
         `cost_span`: where stdout holds the run's `cost` object (--json --stats), which a
         replay replaces with its own."""
         import json
-        import tempfile
+
+        from dockerhub_cli.atomic import create_private
 
         if expires_at - time.time() < 1:
             debug("not saved (expires too soon)")
@@ -228,8 +229,8 @@ class Plan:
             return False
         try:
             os.makedirs(self.results_dir, mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".tmp", dir=self.results_dir)
-            with os.fdopen(fd, "wb") as fh:  # mkstemp makes it 0600
+            fd, tmp = create_private(self.results_dir, ".tmp-", ".tmp")
+            with os.fdopen(fd, "wb") as fh:  # created 0600
                 # {"format": ..., "exit_code": 0, "stdout": "<each piece's JSON escapes>"}
                 fh.write(head[:-1].encode() + b', "stdout": "')
                 for piece in pieces:  # escaping is per character: pieces join as one string

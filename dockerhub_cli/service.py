@@ -23,7 +23,6 @@ from dockerhub_cli.errors import InvalidInputError
 from dockerhub_cli.oci.reference import ImageReference, parse_repository
 from dockerhub_cli.ops.clients import Clients, utc_now
 from dockerhub_cli.remote.circuit import CircuitBreaker
-from dockerhub_cli.remote.hub import HubClient
 from dockerhub_cli.remote.keychain import CredentialStore
 from dockerhub_cli.remote.ratelimit import HostRateLimiter, hub_api_hosts
 from dockerhub_cli.remote.registry import RegistryClient
@@ -75,6 +74,7 @@ if TYPE_CHECKING:
     from dockerhub_cli.ops.hub_catalog import RepoSort, SearchSort
     from dockerhub_cli.ops.tags import TagSort
     from dockerhub_cli.ops.warm import Progress as WarmProgress
+    from dockerhub_cli.remote.hub import HubClient
     from dockerhub_cli.remote.osv import OsvClient
 
 MAX_QUERY_LENGTH = limits.MAX_QUERY_LENGTH  # bounds shared with both front-ends (limits.py)
@@ -190,9 +190,17 @@ class DockerHubService:
             config_path=self.settings.docker_config,
             registries=self.settings.registries,
         )
-        self.hub = HubClient(self.settings, self.transport, self.credentials)
-        if clock is not None:
-            self.hub.clock = clock
+        transport, credentials = self.transport, self.credentials
+
+        def hub() -> HubClient:
+            # Built on first use: a command on another registry never imports the Hub client.
+            from dockerhub_cli.remote.hub import HubClient
+
+            client = HubClient(settings, transport, credentials)
+            if clock is not None:
+                client.clock = clock
+            return client
+
         self.registry = RegistryClient(self.settings, self.transport, self.credentials)
         # What the operations (ops/) are handed: they never see the service itself.
         self.clients = Clients(
@@ -200,9 +208,14 @@ class DockerHubService:
             transport=self.transport,
             credentials=self.credentials,
             registry=self.registry,
-            hub=self.hub,
+            hub_factory=hub,
             now=now or utc_now,
         )
+
+    @property
+    def hub(self) -> HubClient:
+        """The Docker Hub API client, built on first use."""
+        return self.clients.hub
 
     @property
     def osv(self) -> OsvClient:
@@ -656,6 +669,7 @@ class DockerHubService:
             self.clients, image, platform=platform, artifact_type=artifact_type, depth=depth
         )
 
+    @reports_staleness
     def verify(
         self,
         image: str,

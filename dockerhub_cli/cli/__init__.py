@@ -124,7 +124,9 @@ def _main() -> None:
             sys.exit(exc.exit_code)
         ctx = getattr(exc, "ctx", None)
         where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        message = " ".join(exc.format_message().split())
+        from dockerhub_cli.cli.coercion import bad_number_message
+
+        message = bad_number_message(exc) or " ".join(exc.format_message().split())
         from dockerhub_cli.text import visible
 
         sys.stderr.write(visible(f"error: {message}{where}") + "\n")

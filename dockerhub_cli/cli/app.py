@@ -72,7 +72,7 @@ def _annotation(p: Param) -> Any:
     metavar = value_metavar(p)
     if metavar:
         kwargs["metavar"] = metavar
-    if p.choices and not p.argument:
+    if (p.choices or p.suggestions) and not p.argument:
         kwargs["autocompletion"] = _choice_completion(p)
     if p.minimum is not None:
         kwargs["min"] = p.minimum
@@ -103,8 +103,12 @@ def value_metavar(p: Param) -> str | None:
 
 
 def _choice_completion(p: Param) -> Callable[[str], list[str]]:
+    """Shell completion of the spec's choices, or of its suggestions (`--platform`: the common
+    platforms; any other value is accepted all the same)."""
+    offered = p.choices or p.suggestions
+
     def complete(incomplete: str) -> list[str]:
-        return [c for c in p.choices if c.startswith(incomplete.lower())]
+        return [c for c in offered if c.startswith(incomplete.lower())]
 
     return complete
 

@@ -110,3 +110,55 @@ def runtime_param(descriptor: TypeDescriptor) -> RuntimeParam | None:
         leaf=leaf,
         many=many,
     )
+
+
+def bad_number_message(exc: Exception) -> str | None:
+    """Our words for a number parameter's bad value, in place of Typer's (pydantic's `Input
+    should be greater than or equal to 0`): one line naming the option and its bounds, as the
+    other bad-value messages do (`--max-pulls must be a whole number of at least 0`). None for
+    any other error: it keeps Typer's words. Typer's coercion still decides what is accepted
+    (this only words its refusal), so both coercions end in the same line."""
+    if type(exc).__name__ != "BadParameter":
+        return None
+    param = getattr(exc, "param", None)
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None:
+        return None
+    kind: Any = descriptor.annotation
+    if descriptor.is_list:
+        items = get_args(kind)
+        kind = items[0] if len(items) == 1 else None
+    elif get_args(kind):  # `int | None`
+        kinds = [k for k in get_args(kind) if k is not type(None)]
+        kind = kinds[0] if len(kinds) == 1 else None
+    if kind not in (int, float):
+        return None
+    info = descriptor.parameter_info
+    low, high = info.min, info.max
+    if low is not None and high is not None:  # the service's words for its bounds
+        bounds = f" between {low:g} and {high:g}"
+    elif low is not None:
+        bounds = f" of at least {low:g}"
+    elif high is not None:
+        bounds = f" of at most {high:g}"
+    else:
+        bounds = ""
+    opts = list(getattr(param, "opts", []) or [])
+    name = next((o for o in opts if o.startswith("--")), opts[0] if opts else None)
+    if getattr(param, "param_type_name", "") == "argument" or name is None:
+        name = str(getattr(param, "human_readable_name", "") or "the value").upper()
+    what = "a whole number" if kind is int else "a number"
+    got = _refused_input(exc)
+    return f"{name} must be {what}{bounds}" + (f" (got {got!r})" if got is not None else "")
+
+
+def _refused_input(exc: Exception) -> str | None:
+    """The value Typer's coercion refused, from the pydantic ValidationError it chains (None
+    when it does not: the message then goes without it)."""
+    cause = exc.__cause__ or exc.__context__
+    errors = getattr(cause, "errors", None)
+    try:
+        value = errors()[0].get("input") if callable(errors) else None
+    except Exception:  # noqa: BLE001 - only words: a failure to find the value costs them
+        return None
+    return value if isinstance(value, str) else None

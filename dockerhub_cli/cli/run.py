@@ -21,14 +21,13 @@ here without importing Typer.
 
 from __future__ import annotations
 
-import logging
 import re
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dockerhub_cli import advice, commands
+from dockerhub_cli import advice, commands, lazylog
 from dockerhub_cli.commands import Command
 from dockerhub_cli.exitcodes import ExitCode
 
@@ -480,55 +479,76 @@ def _print_traceback() -> None:
     traceback.print_exc(file=sys.stderr)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever `sys.stderr` is *now* (not the stream current at install time), so
-    in-process runs (tests, CliRunner) get their messages on their own stderr."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        from dockerhub_cli.result_cache import note_talk
-
-        note_talk()  # a run that warned is never replayed from the result cache
-        if record.levelno >= logging.WARNING:
-            _warned.add(record.getMessage())
-        super().emit(record)
-
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: Any) -> None:
-        pass
-
-
 # The warnings this run has logged: a result note saying the same (a page walk logs why it
 # stopped and the listing notes it) is not printed twice. Emptied when a command starts.
 _warned: set[str] = set()
 
 
-class _LevelPrefixFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        prefix = "debug" if record.levelno < logging.WARNING else "warning"
-        if record.levelno >= logging.ERROR:
-            prefix = "error"
-        from dockerhub_cli.text import visible
+def _stderr_handler() -> Any:
+    """The CLI's handler for the `dockerhub_cli` logger (its classes are made here: they
+    subclass `logging`'s, which a run that logs nothing never imports)."""
+    import logging
 
-        return f"{prefix}: {visible(cli_words(record.getMessage()))}"
+    class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+        """Writes to whatever `sys.stderr` is *now* (not the stream current at install time),
+        so in-process runs (tests, CliRunner) get their messages on their own stderr."""
+
+        def __init__(self) -> None:
+            super().__init__(sys.stderr)
+
+        def emit(self, record: logging.LogRecord) -> None:
+            from dockerhub_cli.result_cache import note_talk
+
+            note_talk()  # a run that warned is never replayed from the result cache
+            if record.levelno >= logging.WARNING:
+                _warned.add(record.getMessage())
+            super().emit(record)
+
+        @property  # type: ignore[override]
+        def stream(self) -> Any:
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value: Any) -> None:
+            pass
+
+    class _LevelPrefixFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            prefix = "debug" if record.levelno < logging.WARNING else "warning"
+            if record.levelno >= logging.ERROR:
+                prefix = "error"
+            from dockerhub_cli.text import visible
+
+            return f"{prefix}: {visible(cli_words(record.getMessage()))}"
+
+    handler = _StderrHandler()
+    handler.setFormatter(_LevelPrefixFormatter())
+    handler._dockerhub = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _install_logging(*, debug: bool) -> None:
+    import logging
+
+    logger = logging.getLogger("dockerhub_cli")
+    if not any(getattr(h, "_dockerhub", False) for h in logger.handlers):
+        logger.addHandler(_stderr_handler())
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+def _install_quiet_logging() -> None:
+    _install_logging(debug=False)
 
 
 def _enable_logging(*, debug: bool) -> None:
     """Warnings (stale cache answers, a rebuilt cache) always reach stderr; --debug adds the
-    request log."""
-    logger = logging.getLogger("dockerhub_cli")
-    if not any(getattr(h, "_dockerhub", False) for h in logger.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(_LevelPrefixFormatter())
-        handler._dockerhub = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    request log. Without --debug the handler is installed when `logging` is first imported
+    (`lazylog`): until then no record of ours can be handled, and a run that logs nothing
+    never imports it."""
+    if debug:
+        _install_logging(debug=True)
+    else:
+        lazylog.when_imported(_install_quiet_logging)
 
 
 def warn_notes(notes: list[str]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dockerhub_cli.models.base import Model, empty_list
 
@@ -113,8 +113,16 @@ class Comparison(Model):
     rows_field: ClassVar[str] = ""  # --format/--quiet act on the comparison itself
     quiet_field: ClassVar[str] = "size_delta"
 
-    left: ImageSide
-    right: ImageSide
+    left: ImageSide = Field(description="IMAGE1, the first argument (`image1`)")
+    right: ImageSide = Field(description="IMAGE2, the second argument (`image2`)")
+    image1: str = Field(
+        default="", description="IMAGE1 as given, normalised: the left side (= left.reference)"
+    )
+    image2: str = Field(
+        default="", description="IMAGE2 as given, normalised: the right side (= right.reference)"
+    )
+    digest1: str = Field(default="", description="The compared manifest of IMAGE1 (= left.digest)")
+    digest2: str = Field(default="", description="The compared manifest of IMAGE2 (= right.digest)")
     shared_layers: list[str] = Field(description="Layer digests on both sides, in left order")
     only_left: list[str]
     only_right: list[str]
@@ -134,6 +142,14 @@ class Comparison(Model):
     summary: str
     notes: list[str] = Field(default_factory=empty_list)
     stale: bool = Field(default=False, description="Served from an expired cache entry")
+
+    @model_validator(mode="after")
+    def _name_sides(self) -> Comparison:
+        """image1/image2 (the names of the arguments and of `diff`) are the left/right sides:
+        filled from them, so the two namings can never disagree."""
+        self.image1, self.image2 = self.left.reference, self.right.reference
+        self.digest1, self.digest2 = self.left.digest, self.right.digest
+        return self
 
 
 # -- updates ---------------------------------------------------------------------------------

@@ -26,9 +26,18 @@ class Download(Model):
     """What a command read from the registry to answer (zero on warm layer indexes)."""
 
     bytes_downloaded: int = Field(
-        default=0, description="Compressed layer bytes read from the network"
+        default=0,
+        description="Compressed layer bytes read: from the network, or from disk for a local "
+        "source (those are bytes_read_locally too)",
     )
-    layers_read: int = Field(default=0, description="Layers streamed from the registry")
+    bytes_read_locally: int = Field(
+        default=0,
+        description="Of bytes_downloaded, the bytes read from local files (OCI layouts, "
+        "archives): not downloaded",
+    )
+    layers_read: int = Field(
+        default=0, description="Layers streamed from the registry or a local source"
+    )
     layers_cached: int = Field(default=0, description="Layers answered from the cached file index")
     max_download: int | None = Field(default=None, description="The --max-download bound, if any")
 

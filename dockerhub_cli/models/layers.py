@@ -146,6 +146,11 @@ class PullSizeReport(Model):
     )
     have: list[HaveImage] = Field(default_factory=empty_list)
     summary: str
+    notes: list[str] = Field(
+        default_factory=empty_list,
+        description="What to know about the numbers: a local source, layers a --have image "
+        "holds under another digest (they are downloaded anyway), foreign layers",
+    )
     stale: bool = Field(default=False, description="Served from an expired cache entry")
 
 

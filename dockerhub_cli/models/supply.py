@@ -324,3 +324,8 @@ class VerifyReport(Model):
     trusted_root: str | None = None
     signatures: list[SignatureCheck]
     notes: list[str] = Field(default_factory=empty_list)
+    stale: bool = Field(
+        default=False,
+        description="Served from an expired cache entry: the signatures are those of the "
+        "last successful look, not necessarily the current ones",
+    )

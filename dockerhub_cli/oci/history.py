@@ -70,7 +70,47 @@ def reconstruct_step(created_by: str, comment: str | None = None) -> tuple[str, 
 def step_line(created_by: str, comment: str | None = None) -> str:
     """One history entry as a Dockerfile line (`RUN apt-get ...`, `# ...` when unknown)."""
     instruction, args, _ = reconstruct_step(created_by, comment)
-    return f"# {args}" if instruction == "#" else f"{instruction} {args}"
+    return dockerfile_text(instruction, args)
+
+
+_HEREDOC_START = re.compile(r"<<-?([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")
+
+
+def dockerfile_text(instruction: str, args: str) -> str:
+    """One instruction as Dockerfile text, which only ever reads as that one instruction.
+
+    A `created_by` may hold newlines (BuildKit records a `RUN <<EOF` heredoc's script so, and
+    any builder may write anything): printed as they are, the second line would read as an
+    instruction of its own (`USER root`, `COPY ...`). A RUN becomes a heredoc, the form
+    Dockerfiles have for a multi-line script, closed by a delimiter that no line of the script
+    equals; any other instruction, or a comment, keeps its newlines written `\\n`."""
+    if "\n" not in args:
+        return f"# {args}" if instruction == "#" else f"{instruction} {args}".rstrip()
+    if instruction != "RUN":
+        escaped = args.replace("\n", "\\n")
+        return f"# {escaped}" if instruction == "#" else f"{instruction} {escaped}"
+    lines = args.split("\n")
+    if _single_heredoc(lines):
+        return f"RUN {args}"  # recorded in heredoc form already, and closed where it ends
+    delimiter, n = "EOF", 0
+    seen = {line.strip() for line in lines}  # whitespace around it: a parser may strip it
+    while delimiter in seen:
+        n += 1
+        delimiter = f"EOF_{n}"
+    return "\n".join([f"RUN <<{delimiter}", *lines, delimiter])
+
+
+def _single_heredoc(lines: list[str]) -> bool:
+    """`<<EOF` (or `<<-EOF`, `<<"EOF"`) alone on the first line, its delimiter on the last
+    line and on no line between: one heredoc, and nothing after it."""
+    start = _HEREDOC_START.fullmatch(lines[0].strip())
+    if start is None or len(lines) < 2:
+        return False
+    delimiter = start.group(2)
+    strip_tabs = lines[0].strip().startswith("<<-")  # <<-: leading tabs are not part of a line
+
+    last = lines[-1].lstrip("\t") if strip_tabs else lines[-1]
+    return last == delimiter and not any(line.strip() == delimiter for line in lines[1:-1])
 
 
 def _tidy(instruction: str, args: str) -> str:

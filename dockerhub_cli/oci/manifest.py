@@ -94,6 +94,40 @@ class ImageManifest:
         return sum(layer.size for layer in self.layers)
 
 
+def stored_uncompressed(manifest: ImageManifest, config: ImageConfig) -> bool:
+    """Every layer is kept as a plain tar: its digest is its diff_id (the digest of its
+    uncompressed content). `docker save` archives store layers so; registries rarely do."""
+    return (
+        bool(manifest.layers)
+        and len(config.diff_ids) == len(manifest.layers)
+        and all(
+            layer.digest == d for layer, d in zip(manifest.layers, config.diff_ids, strict=True)
+        )
+    )
+
+
+def same_content_other_digest(
+    manifest: ImageManifest,
+    config: ImageConfig,
+    other: ImageManifest,
+    other_config: ImageConfig,
+) -> list[Descriptor]:
+    """The layers of `manifest` whose content (diff_id) is a layer of `other` too, but under
+    another digest (stored with another compression, or none): a digest match misses them.
+    Empty when either config's diff_ids do not pair with its layers."""
+    if len(config.diff_ids) != len(manifest.layers):
+        return []
+    if len(other_config.diff_ids) != len(other.layers):
+        return []
+    their_digests = {layer.digest for layer in other.layers}
+    their_content = set(other_config.diff_ids)
+    out: dict[str, Descriptor] = {}
+    for layer, diff_id in zip(manifest.layers, config.diff_ids, strict=True):
+        if diff_id in their_content and layer.digest not in their_digests:
+            out.setdefault(layer.digest, layer)
+    return list(out.values())
+
+
 @dataclass(frozen=True)
 class ImageIndex:
     media_type: str

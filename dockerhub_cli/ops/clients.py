@@ -38,12 +38,28 @@ class Clients:
     transport: Transport
     credentials: CredentialStore
     registry: RegistryClient
-    hub: HubClient
+    # The Docker Hub API client is built on first use (`hub`): a command on another registry
+    # never imports it.
+    hub_factory: Callable[[], HubClient]
     now: Callable[[], datetime] = field(default=utc_now)
+    _hub: HubClient | None = field(default=None, init=False, repr=False)
+    _hub_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _local: dict[tuple[Any, ...], LocalLayoutClient] = field(
         default_factory=dict, init=False, repr=False
     )
     _local_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def hub(self) -> HubClient:
+        """The Docker Hub API client, built on first use (one per Clients, also when threads
+        ask at once)."""
+        hub = self._hub
+        if hub is None:
+            with self._hub_lock:
+                hub = self._hub
+                if hub is None:
+                    hub = self._hub = self.hub_factory()
+        return hub
 
     def client_for(self, ref: ImageReference) -> RegistryClient | LocalLayoutClient:
         """The client that reads `ref`: the registry, or the local layout/archive it names.

@@ -31,6 +31,7 @@ from dockerhub_cli.models.compare import (
     UpdateReport,
     ValueDiff,
 )
+from dockerhub_cli.oci.manifest import same_content_other_digest, stored_uncompressed
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
 from dockerhub_cli.oci.source import parse_source
 from dockerhub_cli.oci.timestamp import parse_timestamp
@@ -83,6 +84,20 @@ def build_comparison(left: ResolvedImage, right: ResolvedImage) -> Comparison:
     lsteps, lnotes = history_steps(lm, lc)
     rsteps, rnotes = history_steps(rm, rc)
     notes += [f"left: {n}" for n in lnotes] + [f"right: {n}" for n in rnotes]
+    same = same_content_other_digest(lm, lc, rm, rc)
+    if same:
+        lplain, rplain = stored_uncompressed(lm, lc), stored_uncompressed(rm, rc)
+        why = (
+            f" (the {'left' if lplain else 'right'} side keeps its layers uncompressed, as "
+            "docker save does)"
+            if lplain != rplain
+            else ""
+        )
+        notes.append(
+            f"{plural(len(same), 'layer')} hold the same files on both sides (the same diff_id) "
+            f"under other digests{why}: they count as different here, and a pull downloads "
+            "them anyway"
+        )
     lplat, rplat = _platform(left), _platform(right)
     if lplat and rplat and lplat != rplat:
         notes.append(f"the sides are different platforms: {lplat} and {rplat}")

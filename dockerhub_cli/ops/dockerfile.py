@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from dockerhub_cli.errors import DockerHubError
 from dockerhub_cli.models.layers import DockerfileInstruction, DockerfileReport, DockerfileSource
-from dockerhub_cli.oci.history import reconstruct_step
+from dockerhub_cli.oci.history import dockerfile_text, reconstruct_step
 from dockerhub_cli.ops import supply_chain
 from dockerhub_cli.ops.images import (
     ResolvedImage,
@@ -37,7 +37,7 @@ def dockerfile_report(
     instructions: list[DockerfileInstruction] = []
     for step in steps:
         instruction, args, builder = reconstruct_step(step.created_by, step.comment)
-        line = f"# {args}" if instruction == "#" else f"{instruction} {args}".rstrip()
+        line = dockerfile_text(instruction, args)
         instructions.append(
             DockerfileInstruction(
                 instruction=instruction,

@@ -76,6 +76,7 @@ class Budget:
     max_download: int | None = None
     progress: Progress | None = None
     downloaded: int = 0
+    local: int = 0  # of `downloaded`, bytes read from local files (oci layouts, archives)
     layers_read: int = 0
     layers_cached: int = 0
     label: str = ""
@@ -96,6 +97,18 @@ class Budget:
         if self.progress is not None:
             self.progress(self.label, self.downloaded, self.expected)
 
+    def counter(self, ref: ImageReference) -> Callable[[int], None]:
+        """The `on_bytes` of a reader of `ref`'s layers: a local source's bytes are read from
+        disk, not downloaded (they count against --max-download all the same)."""
+        if not ref.is_local:
+            return self.on_bytes
+
+        def on_local_bytes(n: int) -> None:
+            self.local += n
+            self.on_bytes(n)
+
+        return on_local_bytes
+
     def settle(self, clients: Clients) -> Download:
         """The download facts of a finished command. One that read layers says so in its
         output, which a replay would misstate: such a run is not saved by the result cache
@@ -107,6 +120,7 @@ class Budget:
     def model(self) -> Download:
         return Download(
             bytes_downloaded=self.downloaded,
+            bytes_read_locally=self.local,
             layers_read=self.layers_read,
             layers_cached=self.layers_cached,
             max_download=self.max_download,
@@ -158,7 +172,7 @@ def _read_range(
     budget.reserve(length, f"part of layer {descriptor.digest[:19]}")
     with open_blob(clients, ref, descriptor, (start, end - 1)) as raw:
         reader = L.VerifyingReader(
-            raw, None, expected_size=length, on_bytes=budget.on_bytes, what="a layer range"
+            raw, None, expected_size=length, on_bytes=budget.counter(ref), what="a layer range"
         )
         parts = []
         while chunk := reader.read(L.CHUNK):
@@ -274,7 +288,7 @@ def layer_index(
             raw,
             descriptor.digest,
             expected_size=descriptor.size,
-            on_bytes=budget.on_bytes,
+            on_bytes=budget.counter(ref),
             what=what,
         )
         index = L.read_layer(reader, media_type=descriptor.media_type, what=what, sink=sink)
@@ -594,7 +608,11 @@ def _fetch_members(
     budget.label, budget.expected = f"layer {layer}", descriptor.size
     with open_blob(clients, files.resolved.pinned, descriptor) as raw:
         reader = L.VerifyingReader(
-            raw, None, expected_size=None, max_bytes=descriptor.size, on_bytes=budget.on_bytes
+            raw,
+            None,
+            expected_size=None,
+            max_bytes=descriptor.size,
+            on_bytes=budget.counter(files.resolved.pinned),
         )
         L.index_layer(
             reader,

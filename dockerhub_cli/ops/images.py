@@ -47,6 +47,8 @@ from dockerhub_cli.oci.manifest import (
     load_json,
     parse_config,
     parse_manifest,
+    same_content_other_digest,
+    stored_uncompressed,
 )
 from dockerhub_cli.oci.platform import Platform, parse_platform, platform_matches, select_platform
 from dockerhub_cli.oci.reference import ImageReference, parse_reference
@@ -906,14 +908,15 @@ def pull_size_report(
     # The config is fetched too (one immutable blob) because for a single-manifest image it is
     # the only place that names the platform, which the --have images must then match.
     resolved = resolve_image(clients, image, platform)
-    manifest = resolved.manifest
-    assert manifest is not None
+    manifest, config = resolved.require()
     chosen = resolved.platform.full if resolved.platform else platform
     present: set[str] = set()
     have_images: list[HaveImage] = []
+    others: list[ResolvedImage] = []
     for other in have:
         other_resolved = resolve_image(clients, other, chosen or platform)
         assert other_resolved.manifest is not None
+        others.append(other_resolved)
         present.update(layer.digest for layer in other_resolved.manifest.layers)
         have_images.append(
             HaveImage(
@@ -945,6 +948,7 @@ def pull_size_report(
         summary = f"pulling {ref} when you have {names} downloads {what}"
     else:
         summary = f"pulling {ref} downloads {human_size(download_size)} in {_layers(len(unique))}"
+    notes = _pull_size_notes(resolved, manifest, config, others, present)
     return PullSizeReport(
         reference=str(ref),
         digest=resolved.manifest_digest or resolved.digest,
@@ -957,7 +961,69 @@ def pull_size_report(
         shared_layers=shared,
         have=have_images,
         summary=summary,
+        notes=notes,
     )
+
+
+_DOCKER_SAVE = "as docker save does"
+
+
+def _pull_size_notes(
+    resolved: ResolvedImage,
+    manifest: ImageManifest,
+    config: ImageConfig,
+    others: list[ResolvedImage],
+    present: set[str],
+) -> list[str]:
+    """What a reader of `size` should know: a local source, layers that hold what a --have
+    image holds under another digest (a docker-archive's uncompressed layers never match a
+    registry's compressed ones), and foreign layers, which come from elsewhere."""
+    from dockerhub_cli.text import human_size
+
+    ref = resolved.reference
+    notes: list[str] = []
+    if ref.is_local:
+        how = (
+            f" (uncompressed, {_DOCKER_SAVE}: a registry would store them compressed, smaller)"
+            if stored_uncompressed(manifest, config)
+            else ""
+        )
+        notes.append(
+            f"{ref} is a local image: nothing is downloaded to read it; the sizes are those of "
+            f"its layers as stored there{how}"
+        )
+    missed: dict[str, Descriptor] = {}
+    names: list[str] = []
+    for other in others:
+        theirs, their_config = other.require()
+        found = [
+            d
+            for d in same_content_other_digest(manifest, config, theirs, their_config)
+            if d.digest not in present
+        ]
+        if found:
+            names.append(str(other.reference))
+            for d in found:
+                missed.setdefault(d.digest, d)
+            if stored_uncompressed(theirs, their_config) != stored_uncompressed(manifest, config):
+                plain = other.reference if stored_uncompressed(theirs, their_config) else ref
+                names[-1] += f" ({plain} keeps its layers uncompressed, {_DOCKER_SAVE})"
+    if missed:
+        size = sum(d.size for d in missed.values())
+        notes.append(
+            f"{_layers(len(missed))} ({human_size(size)}) of {ref} hold the same files as "
+            f"layers of {', '.join(names)} (the same diff_id) under another digest: layers "
+            "are matched by digest, so they count as not shared (a pull downloads them anyway)"
+        )
+    foreign = [d for d in manifest.layers if d.urls or "foreign" in d.media_type.lower()]
+    if foreign:
+        size = sum(d.size for d in foreign)
+        notes.append(
+            f"{_layers(len(foreign))} ({human_size(size)}) are foreign (non-distributable): "
+            "a pull fetches them from the URLs the manifest names, not from the registry; "
+            "they are counted in the download size"
+        )
+    return notes
 
 
 def _layers(count: int) -> str:

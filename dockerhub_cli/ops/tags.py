@@ -21,8 +21,6 @@ from dockerhub_cli.oci.platform import format_platform
 from dockerhub_cli.oci.reference import ImageReference
 from dockerhub_cli.oci.timestamp import parse_timestamp
 from dockerhub_cli.oci.versions import semver_sort_key
-from dockerhub_cli.ops.hub_catalog import literal_hint
-from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubWalk, PaginationLimitError
 from dockerhub_cli.remote.transport import PageWalk
 
 if TYPE_CHECKING:
@@ -83,6 +81,10 @@ def _hub_tags(
     pattern: str | None,
     sort: TagSort,
 ) -> TagList:
+    # Docker Hub only: tags of another registry never import the Hub client.
+    from dockerhub_cli.ops.hub_catalog import literal_hint
+    from dockerhub_cli.remote.hub import HUB_PAGE_SIZE, HubWalk, PaginationLimitError
+
     namespace, name = hub_name
     ordering = {"updated": "last_updated", "name": "-name", "semver": None}[sort]
     name_filter = literal_hint(pattern) if pattern else None

@@ -12,7 +12,6 @@ a 401 first.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import threading
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from dockerhub_cli import advice
+from dockerhub_cli import advice, lazylog
 from dockerhub_cli.errors import AuthError, UpstreamError
 from dockerhub_cli.remote.credential_policy import CredentialPolicy
 from dockerhub_cli.remote.keychain import Credentials
@@ -92,7 +91,7 @@ def parse_challenge(header: str) -> Challenge | None:
     return Challenge(scheme.lower(), params)
 
 
-log = logging.getLogger("dockerhub_cli.auth")
+log = lazylog.getLogger("dockerhub_cli.auth")  # imports logging when needed
 
 
 class ChallengeMemory:

@@ -18,7 +18,6 @@ loose `~/.ssh`.
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import stat
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from dockerhub_cli import advice
+from dockerhub_cli import advice, lazylog
 from dockerhub_cli.errors import InvalidInputError, LocalFileError, NetworkError
 from dockerhub_cli.text import redact_url
 
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
     from dockerhub_cli.config.settings import Settings
     from dockerhub_cli.models.cache import CacheClearResult, CacheInfo
 
-log = logging.getLogger("dockerhub_cli.cache")
+log = lazylog.getLogger("dockerhub_cli.cache")  # imports logging when needed
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 REDIS_NAMESPACE = "dockerhub-cli"

@@ -19,25 +19,23 @@ helper missing) is a `LocalFileError` (exit 9).
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
-import logging
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockerhub_cli.atomic import replace_file
+from dockerhub_cli import lazylog
 from dockerhub_cli.oci import jsonlimits
 from dockerhub_cli.oci.reference import DOCKER_HUB_DOMAIN
 
-log = logging.getLogger("dockerhub_cli.credentials")
+log = lazylog.getLogger("dockerhub_cli.credentials")  # imports logging when needed
 
 if TYPE_CHECKING:
+    import subprocess
+
     from dockerhub_cli.config.file import RegistryEntry
 
 # The key `docker login` uses for Docker Hub in config.json.
@@ -90,6 +88,10 @@ def server_key(domain: str) -> str:
 def _call_helper(
     helper: str, action: str, stdin: str, timeout: float = 10.0
 ) -> subprocess.CompletedProcess[str] | None:
+    # subprocess and shutil are imported here: only a configured credential helper needs them.
+    import shutil
+    import subprocess
+
     program = shutil.which(f"docker-credential-{helper}")
     if not program:
         return None
@@ -111,6 +113,8 @@ _MISSING_HELPERS: set[str] = set()
 
 
 def helper_installed(helper: str) -> bool:
+    import shutil
+
     return shutil.which(f"docker-credential-{helper}") is not None
 
 
@@ -350,6 +354,8 @@ class CredentialStore:
                 f"{exc.strerror or exc}",
                 hint="check that the directory is writable (or set DOCKER_CONFIG)",
             ) from None
+        import fcntl
+
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -404,6 +410,8 @@ class CredentialStore:
             ) from None
 
     def _replace_config(self, config: dict[str, object]) -> None:
+        from dockerhub_cli.atomic import replace_file
+
         self.config_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = self._target()
         replace_file(path, json.dumps(config, indent="\t") + "\n", durable=True)

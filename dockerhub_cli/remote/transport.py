@@ -9,7 +9,6 @@ limiting), which is built on first use. `Transport.request` is the only place th
 
 from __future__ import annotations
 
-import logging
 import math
 import socket
 import sqlite3
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from dockerhub_cli import __version__, advice
+from dockerhub_cli import __version__, advice, lazylog
 from dockerhub_cli.config.settings import Settings
 from dockerhub_cli.errors import (
     DockerHubError,
@@ -48,7 +47,7 @@ if TYPE_CHECKING:
 
     from dockerhub_cli.remote.circuit import CircuitBreaker
 
-log = logging.getLogger("dockerhub_cli.http")
+log = lazylog.getLogger("dockerhub_cli.http")  # imports logging when needed
 _T = TypeVar("_T")
 
 USER_AGENT = f"hubscope/{__version__} (+python-requests)"
@@ -1013,6 +1012,14 @@ class Transport:
                     hint="a registry never sends this; check the host (a proxy or a hostile "
                     "server answered)",
                 ) from None
+            bad = _find_cause(exc, http.client.BadStatusLine)
+            if bad is not None and not isinstance(bad, http.client.RemoteDisconnected):
+                raise NetworkError(
+                    f"{host} did not answer with an HTTP status line (such as 'HTTP/1.1 200 "
+                    f"OK'); it sent {_status_line_prefix(bad)}",
+                    hint="check the host and port: something other than an HTTP registry "
+                    "answers there",
+                ) from None
             verb = "cannot connect to" if reason in _CONNECT_REASONS else "the connection to"
             raise NetworkError(
                 f"{verb} {host}{'' if verb.startswith('cannot') else ' failed'}: {reason}",
@@ -1129,6 +1136,29 @@ def _find_cause(exc: BaseException, kind: type[BaseException]) -> BaseException 
     return None
 
 
+STATUS_LINE_SHOWN = 60  # characters of a garbage status line quoted in the error
+
+
+def _status_line_prefix(bad: BaseException) -> str:
+    """The start of what a server sent instead of a status line, quoted, with its control
+    characters made visible and cut to a short prefix: enough to recognise (`SSH-2.0-...`,
+    TLS bytes, an HTML page), never a screenful of escapes."""
+    from dockerhub_cli.text import visible_line
+
+    line = str(getattr(bad, "line", "") or "").rstrip("\r\n")
+    if not line:
+        return "an empty line"
+    shown: list[str] = []
+    used = 0
+    for char in line:
+        piece = visible_line(char)
+        if used + len(piece) > STATUS_LINE_SHOWN:
+            return "'" + "".join(shown) + "…'"
+        shown.append(piece)
+        used += len(piece)
+    return "'" + "".join(shown) + "'"
+
+
 def _short_reason(exc: Exception) -> str:
     """The innermost, human part of a requests/urllib3 error, without object reprs."""
     reason: Any = exc
@@ -1171,11 +1201,35 @@ def json_refusal(exc: ValueError) -> str:
     return jsonlimits.describe(exc).replace("not valid JSON", "not JSON")
 
 
+_CHARSET = r"""charset\s*=\s*["']?([A-Za-z0-9._:-]{1,40})"""  # compiled on first use
+MAX_ERROR_TEXT = 200  # characters of a plain-text error body quoted in a message
+
+
+def body_text(response: requests.Response, limit: int | None = None) -> str:
+    """A body as text: in the charset its Content-Type declares, else UTF-8, bytes that do
+    not decode replaced. Not `response.text`: requests decodes any text/* without a charset
+    as ISO-8859-1 (so UTF-8 error text came out as mojibake) and guesses the encoding of
+    other types by statistics over the whole body. `limit` decodes only the first bytes
+    (4 per character: enough for `limit` characters of any encoding)."""
+    content = getattr(response, "content", b"") or b""
+    if limit is not None:
+        content = content[: limit * 4]
+    import re
+
+    declared = re.search(_CHARSET, response.headers.get("Content-Type", "") or "", re.IGNORECASE)
+    if declared is not None:
+        try:
+            return content.decode(declared.group(1), errors="replace")
+        except LookupError:  # an unknown name, or a codec that is not a text encoding
+            pass
+    return content.decode("utf-8", errors="replace")
+
+
 def is_html(response: requests.Response) -> bool:
     """A web page (a plain web server, a proxy's error page), never a registry or API error.
 
     Only a body counts: a HEAD answer has none, whatever its Content-Type says."""
-    text = (response.text or "").lstrip()
+    text = body_text(response, 1024).lstrip()
     if not text:
         return False
     return "html" in response.headers.get("Content-Type", "").lower() or text[
@@ -1194,8 +1248,13 @@ def error_message(response: requests.Response) -> str:
     except ValueError:
         if is_html(response):
             return "an HTML page, not an API error"
-        text = (response.text or "").strip().replace("\n", " ")
-        return text[:200]
+        from dockerhub_cli.text import visible_line
+
+        text = body_text(response, MAX_ERROR_TEXT + 1).strip()
+        text = text.replace("\r\n", " ").replace("\n", " ")
+        if len(text) > MAX_ERROR_TEXT:
+            text = text[: MAX_ERROR_TEXT - 1] + "…"
+        return visible_line(text)
     if isinstance(body, dict):
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):

@@ -52,8 +52,10 @@ def comparison(r: Comparison, console: Console) -> None:
 
     t = Table(box=None, header_style="bold", pad_edge=False)
     t.add_column("", style="bold", no_wrap=True)
-    t.add_column("LEFT", overflow="fold")
-    t.add_column("RIGHT", overflow="fold")
+    # The arguments (and `diff`, and the JSON's image1/image2) say IMAGE1/IMAGE2; the rest of
+    # the output says left/right: the header names both.
+    t.add_column("IMAGE1 (LEFT)", overflow="fold")
+    t.add_column("IMAGE2 (RIGHT)", overflow="fold")
     left, right = r.left, r.right
     t.add_row("Reference", left.reference, right.reference)
     t.add_row("Digest", left.digest, right.digest)

@@ -52,7 +52,13 @@ def _entries(n: int) -> str:
 
 
 def download_line(d: Download) -> str:
-    read = f"downloaded {human_size(d.bytes_downloaded)}"
+    local, remote = d.bytes_read_locally, d.bytes_downloaded - d.bytes_read_locally
+    if local and remote:
+        read = f"downloaded {human_size(remote)}, read {human_size(local)} from disk"
+    elif local:
+        read = f"read {human_size(local)} from disk"
+    else:
+        read = f"downloaded {human_size(d.bytes_downloaded)}"
     layers = f"{plural(d.layers_read, 'layer')} read, {d.layers_cached} from the index cache"
     bound = f" (--max-download {human_size(d.max_download)})" if d.max_download else ""
     return f"{read}{bound}; {layers}"

@@ -264,6 +264,8 @@ def pull_size(r: PullSizeReport, console: Console) -> None:
     )
     console.print(t)
     console.print(markup_text(r.summary), soft_wrap=True)
+    for note in r.notes:
+        console.print(f"[dim]note: {note}[/dim]", soft_wrap=True)
 
 
 def manifest(r: ManifestReport, console: Console) -> None:

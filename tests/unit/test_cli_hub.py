@@ -154,7 +154,10 @@ def test_python_dash_m_entry_point() -> None:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["search", "nginx", "--limit", "0"], "'--limit'"),
+        (
+            ["search", "nginx", "--limit", "0"],
+            "--limit must be a whole number between 1 and 100 (got '0')",
+        ),
         (["tags"], "Missing argument 'REPOSITORY'"),
         (["no-such-command"], "No such command"),
     ],

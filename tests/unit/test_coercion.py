@@ -369,3 +369,69 @@ def test_the_output_defaults_cli_app_assumes_are_renders() -> None:
     from dockerhub_cli import render
 
     assert render.OutputOptions(**app_module._DEFAULT_OUTPUT) == render.OutputOptions()
+
+
+# -- the words of a bad number -----------------------------------------------------------------
+
+
+def _numeric(param: Any) -> bool:
+    descriptor = param.type_descriptor
+    kind = descriptor.annotation
+    if descriptor.is_list:
+        (kind,) = typing.get_args(kind)
+    kinds = [k for k in typing.get_args(kind) if k is not type(None)] or [kind]
+    return kinds[0] in (int, float)
+
+
+NUMERIC = [case for case in SPEC if _numeric(case[2])]
+
+
+@pytest.mark.parametrize(("where", "command", "param"), NUMERIC)
+def test_every_bad_number_gets_our_one_line(where: str, command: Any, param: Any) -> None:
+    """Typer decides what a number parameter accepts; its refusal (pydantic's `Input should be
+    greater than or equal to 0`) is worded by us: the option, its bounds, the value given."""
+    theirs = typer._coercion.build_runtime_param(param.type_descriptor)
+    ctx = Context(command)
+    info = param.type_descriptor.parameter_info
+    bad = ["abc"] + [str(b - 1) for b in (info.min,) if b is not None]
+    bad += [str(b + 1) for b in (info.max,) if b is not None]
+    for value in bad:
+        with pytest.raises(Exception) as caught:  # noqa: PT011 - Typer's BadParameter
+            theirs.coerce(value, param=param, ctx=ctx)
+        message = coercion.bad_number_message(caught.value)
+        assert message is not None, (where, param.name, value)
+        name = param.opts[0] if param.param_type_name == "option" else param.human_readable_name
+        assert message.startswith(f"{name} must be "), message
+        assert message.endswith(f" (got {value!r})") and "Input should" not in message
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["tags", "x", "--max-pulls", "-1"],
+            "error: --max-pulls must be a whole number of at least 0 (got '-1')",
+        ),
+        (
+            ["tags", "x", "--limit=0"],
+            "error: --limit must be a whole number between 1 and 100 (got '0')",
+        ),
+        (
+            ["tags", "x", "--page", "many"],
+            "error: --page must be a whole number between 1 and 10000 (got 'many')",
+        ),
+    ],
+)
+def test_bad_number_line_end_to_end(
+    argv: list[str],
+    line: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    code, out, err = _run(argv, capsys)
+    assert (code, out) == (2, "") and err.startswith(line + " (see '")
+    assert err.endswith(" tags --help')\n") and err.count("\n") == 1

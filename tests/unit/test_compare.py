@@ -104,6 +104,17 @@ def test_compare_layers_sizes_and_both_sides_fetched(rsps, reg, service) -> None
     assert r.layers[1].right_step == "RUN make # buildkit"
     assert "share their first 1 layer" in r.summary
     assert r.config_diff.platforms is None and r.stale is False
+    # the arguments' names (and diff's): image1 is the left side, image2 the right one
+    assert (
+        (r.image1, r.image2)
+        == (r.left.reference, r.right.reference)
+        == (
+            _ref("left"),
+            _ref("right"),
+        )
+    )
+    assert (r.digest1, r.digest2) == (r.left.digest, r.right.digest)
+    assert r.digest1 != r.digest2
 
 
 def test_compare_config_diff(reg, service) -> None:
@@ -403,6 +414,8 @@ def test_cli_compare_json_and_updates_quiet(reg) -> None:
     data = json.loads(result.stdout)
     assert set(data["left"]) >= {"reference", "digest", "size", "layer_count"}
     assert data["right"]["reference"] == _ref("right")
+    assert (data["image1"], data["image2"]) == (_ref("left"), _ref("right"))
+    assert (data["digest1"], data["digest2"]) == (data["left"]["digest"], data["right"]["digest"])
     assert data["shared_layers"] == [L0[0], L1[0]] and data["only_right"] == [L2[0]]
     assert data["only_left"] == [] and data["size_delta"] == 250
     assert set(data["config_diff"]["env"]) == {"added", "removed", "changed"}
@@ -419,6 +432,8 @@ def test_cli_compare_json_and_updates_quiet(reg) -> None:
     assert (
         table.exit_code == 0 and "shared base" in table.stdout and "~ env A: 1 -> 2" in table.stdout
     )
+    header = table.stdout.splitlines()[0].split()
+    assert header == ["IMAGE1", "(LEFT)", "IMAGE2", "(RIGHT)"]
 
     result = runner.invoke(app, ["updates", _ref("left"), "--json"])
     data = json.loads(result.stdout)

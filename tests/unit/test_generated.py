@@ -103,6 +103,14 @@ def test_check_mode_detects_drift(tmp_path: Path) -> None:
         ("dockerhub pin --kind ", "3", ["dockerfile", "compose", "kubernetes", "workflow"]),
         ("dockerhub watch --kind ku", "3", ["kubernetes"]),
         ("dockerhub cache warm --kind co", "4", ["compose"]),
+        # --platform offers the common platforms (limits.COMMON_PLATFORMS; any is accepted)
+        (
+            "dockerhub inspect nginx --platform linux/ar",
+            "4",
+            ["linux/arm64", "linux/arm64/v8", "linux/arm/v7", "linux/arm/v6"],
+        ),
+        ("dockerhub files nginx -p win", "4", ["windows/amd64", "windows/arm64"]),
+        ("dockerhub cache warm nginx --platform linux/s", "5", ["linux/s390x"]),
     ],
 )
 def test_bash_completion_protocol_answers(words: str, cword: str, expected: list[str]) -> None:
@@ -123,6 +131,8 @@ def test_bash_completion_protocol_answers(words: str, cword: str, expected: list
     )
     answers = done.stdout.split()
     assert all(e in answers for e in expected), done.stderr
+    prefix = words.rsplit(" ", 1)[-1]
+    assert all(a.startswith(prefix) for a in answers), answers
     if len(expected) > 1:
         assert answers == expected
 
@@ -136,3 +146,17 @@ def test_file_kinds_of_the_spec_are_the_parsers() -> None:
     from dockerhub_cli.oci import pinfiles
 
     assert limits.FILE_KINDS == pinfiles.FILE_KINDS == typing.get_args(pinfiles.FileKind)
+
+
+def test_every_platform_option_offers_the_common_platforms() -> None:
+    """Each command's --platform completes the same list; the list is only offered: a value
+    not in it (linux/mips64, a Windows os.version...) is accepted as before."""
+    from dockerhub_cli import commands, limits
+
+    platform_options = [
+        p for c in commands.cli_commands() for p in c.cli_params() if "--platform" in p.flags
+    ]
+    assert len(platform_options) > 10
+    assert all(p.suggestions == limits.COMMON_PLATFORMS for p in platform_options)
+    assert all(not p.choices for p in platform_options)
+    assert "linux/amd64" in limits.COMMON_PLATFORMS and "linux/arm/v7" in limits.COMMON_PLATFORMS

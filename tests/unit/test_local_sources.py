@@ -407,3 +407,29 @@ def test_mcp_inspect_tool_reads_a_layout(layout: OCILayout) -> None:
         tool = make_tool(commands.by_tool("docker_get_image_details"), svc)
         result = tool(repository=f"oci:{layout.path}", tag="1.0")  # a bounded CallToolResult
     assert result.structured_content["digest"] == layout.resolve("1.0").digest
+
+
+def test_layers_of_a_local_source_are_read_not_downloaded(layout: OCILayout) -> None:
+    """The download facts (and the line people read) say "read from disk" for a local
+    source's bytes; the index cache then answers without reading them again."""
+    from typer.testing import CliRunner
+
+    from dockerhub_cli.cli import app
+    from dockerhub_cli.models.files import Download
+    from dockerhub_cli.render.files import download_line
+
+    with DockerHubService() as svc:
+        listing = svc.files(f"oci:{layout.path}:1.0")
+        again = svc.files(f"oci:{layout.path}:1.0")
+    d = listing.download
+    assert d.bytes_downloaded > 0 and d.bytes_read_locally == d.bytes_downloaded
+    assert download_line(d).startswith(f"read {d.bytes_downloaded} B from disk; 1 layer read")
+    assert again.download.bytes_read_locally == 0 and again.download.layers_cached == 1
+    mixed = Download(bytes_downloaded=3000, bytes_read_locally=1000, layers_read=2)
+    assert download_line(mixed).startswith("downloaded 2.0 kB, read 1.0 kB from disk;")
+    assert download_line(Download(bytes_downloaded=5)).startswith("downloaded 5 B;")
+    layout2 = OCILayout(layout.path.parent / "other")
+    layout2.add_image(spec("linux/amd64", text="other"), tag="1.0")
+    result = CliRunner().invoke(app, ["files", f"oci:{layout2.path}:1.0"])
+    assert result.exit_code == 0, result.output
+    assert "from disk" in result.output and "downloaded" not in result.output

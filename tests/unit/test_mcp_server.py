@@ -1038,6 +1038,9 @@ async def test_long_comparison_layer_table_is_cut_with_a_note(
     result = await client.call_tool("docker_compare_images", {"image1": "a", "image2": "b"})
     data = Comparison.model_validate(result.structured_content)
     assert len(data.layers) == MAX_COMPARE_ROWS
+    content = result.structured_content or {}
+    assert (content["image1"], content["image2"]) == ("nginx:1.26", "nginx:1.27")
+    assert (content["digest1"], content["digest2"]) == (DIGEST, DIGEST_B)
     assert data.notes == [
         f"layers shows the first {MAX_COMPARE_ROWS} of {MAX_COMPARE_ROWS + 15} layer positions; "
         "shared_layers, only_left, only_right and the sizes cover all of them (the dockerhub "
