@@ -6,43 +6,29 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# Prints, at exit, which of the heavy modules the process imported (to stderr, as JSON).
-_PROBE = (
-    "import atexit, json, sys\n"
-    "heavy = ('typer', 'rich', 'requests', 'requests_cache', 'pydantic', 'click',"
-    " 'dockerhub_cli.service')\n"
-    "atexit.register(lambda: sys.stderr.write('MODULES ' + json.dumps("
-    "sorted(m for m in heavy if m in sys.modules)) + '\\n'))\n"
-    "from dockerhub_cli.__main__ import main\n"
-    "sys.argv = ['dockerhub'] + sys.argv[1:]\n"
-    "main()\n"
+from tests.support.import_probe import run_watching_imports
+
+# The heavy modules a replayed run must not import.
+HEAVY = (
+    "typer",
+    "rich",
+    "requests",
+    "requests_cache",
+    "pydantic",
+    "click",
+    "dockerhub_cli.service",
 )
 
 
-def _run(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], list]:
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
-    modules: list[str] = []
-    lines = []
-    for line in done.stderr.splitlines():
-        if line.startswith("MODULES "):
-            modules = json.loads(line.removeprefix("MODULES "))
-        else:
-            lines.append(line)
-    done.stderr = "\n".join(lines)
-    return done, modules
+def _run(
+    args: list[str], env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    return run_watching_imports(args, env, HEAVY)
 
 
 @pytest.fixture

@@ -5,14 +5,14 @@ helpers' subprocess, tempfile with shutil's compressors, logging while nothing i
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.import_probe import run_watching_imports
 
 # Modules a warm run of `inspect`/`tags` on another registry must not import; each one is
 # imported on the path that uses it (a Hub image, a credential helper, a login, a warning).
@@ -27,36 +27,11 @@ NOT_ON_THE_WARM_PATH = (
     "logging",
 )
 
-# Prints, at exit, which of those modules the process imported (to stderr, as JSON).
-_PROBE = (
-    "import atexit, json, sys\n"
-    f"watched = {NOT_ON_THE_WARM_PATH!r}\n"
-    "atexit.register(lambda: sys.stderr.write('MODULES ' + json.dumps("
-    "sorted(m for m in watched if m in sys.modules)) + '\\n'))\n"
-    "from dockerhub_cli.__main__ import main\n"
-    "sys.argv = ['dockerhub'] + sys.argv[1:]\n"
-    "main()\n"
-)
 
-
-def _run(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], list]:
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
-    modules: list[str] = []
-    lines = []
-    for line in done.stderr.splitlines():
-        if line.startswith("MODULES "):
-            modules = json.loads(line.removeprefix("MODULES "))
-        else:
-            lines.append(line)
-    done.stderr = "\n".join(lines)
-    return done, modules
+def _run(
+    args: list[str], env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    return run_watching_imports(args, env, NOT_ON_THE_WARM_PATH)
 
 
 @pytest.fixture
