@@ -26,6 +26,7 @@ NOT_ON_THE_WARM_PATH = (
     "lzma",
     "logging",
     "socket",  # a run that sends nothing connects nowhere
+    "string",  # only --format templates
 )
 
 
