@@ -8,7 +8,7 @@ def config_path() -> None:
     control character made visible (it comes from the environment)."""
     import sys
 
-    from dockerhub_cli.config.file import config_path as path
+    from dockerhub_cli.config.location import config_path as path
     from dockerhub_cli.text import visible_line
 
     sys.stdout.write(visible_line(str(path())) + "\n")

@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CONFIG_ENV = "DOCKERHUB_CONFIG"
+from dockerhub_cli.config.location import CONFIG_ENV as CONFIG_ENV
+from dockerhub_cli.config.location import config_path as config_path
 
 # Settings field -> the environment variable that sets it (for precedence and `config show`).
 FIELD_ENV: dict[str, str] = {
@@ -101,15 +102,6 @@ class ConfigFile:
     path: Path | None
     values: dict[str, Any] = field(default_factory=dict)
     registries: tuple[RegistryEntry, ...] = ()
-
-
-def config_path() -> Path:
-    env = os.environ.get(CONFIG_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    from dockerhub_cli.paths import user_dir
-
-    return Path(user_dir("config")) / "config.toml"
 
 
 class ConfigError(Exception):

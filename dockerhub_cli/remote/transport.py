@@ -10,7 +10,6 @@ limiting), which is built on first use. `Transport.request` is the only place th
 from __future__ import annotations
 
 import math
-import socket
 import sqlite3
 import threading
 import time
@@ -168,6 +167,8 @@ def connect_failure(error: BaseException | None) -> str | None:
     "refused" (nothing listens on the port), or None (any other error, or none)."""
     if error is None:
         return None
+    import socket  # here: a run that connects nowhere never imports it (a failure has it loaded)
+
     from urllib3.exceptions import NameResolutionError, NewConnectionError
 
     if isinstance(error, NameResolutionError) or _caused_by(error, socket.gaierror):
@@ -1093,6 +1094,8 @@ _DNS_HINT = (
 
 def _connect_failure_in(exc: BaseException) -> str | None:
     """`connect_failure` of the error anywhere in a requests/urllib3 error chain."""
+    import socket
+
     from urllib3.exceptions import NameResolutionError
 
     if _caused_by(exc, NameResolutionError) or _caused_by(exc, socket.gaierror):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import string
 import sys
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -539,6 +538,8 @@ def _unescape(template: str) -> str:
 
 
 def _template_fields(template: str) -> list[str]:
+    import string  # only for --format: a run that prints JSON or a table never needs it
+
     from dockerhub_cli.errors import InvalidInputError
 
     try:
@@ -589,6 +590,8 @@ def format_rows(model: BaseModel, template: str) -> str:
             raise InvalidInputError(
                 f"--format: unknown field {{{root}}}; valid fields: {', '.join(valid)}"
             )
+    import string
+
     parts = list(string.Formatter().parse(text))
     lines = []
     for row in rows:

@@ -25,6 +25,8 @@ NOT_ON_THE_WARM_PATH = (
     "bz2",
     "lzma",
     "logging",
+    "socket",  # a run that sends nothing connects nowhere
+    "string",  # only --format templates
 )
 
 
@@ -61,3 +63,12 @@ def test_a_warm_run_without_a_saved_result_imports_only_its_path(registry, env, 
     assert registry.requests_since(mark) == []  # all from the HTTP cache
     assert modules == []
     assert list(results.glob("*.json"))  # and its result was saved again (without tempfile)
+
+
+def test_config_path_imports_neither_the_config_parser_nor_dataclasses(env) -> None:
+    done, modules = run_watching_imports(
+        ["config", "path"], env, ("dockerhub_cli.config.file", "dataclasses", "tomllib")
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("config.toml")
+    assert modules == []
