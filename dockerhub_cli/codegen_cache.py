@@ -663,17 +663,8 @@ def _write(table: "dict[Any, Any]", used: "set[Any]") -> None:
         data = encode({key: value for key, value in table.items() if key in used})
         if len(data) > MAX_FILE:
             return
-    # By rename, as `atomic.replace_file` (whose `tempfile` would cost this run more than
-    # writing the file): an exclusive new name beside it, mode 0600, never a link followed.
-    tmp = os.path.join(directory, f".codegen-cache.{os.getpid()}.{os.urandom(6).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        with open(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # By rename (an exclusive new name beside it, mode 0600, never a link followed); imported
+    # here, at process end, so that no run pays for it at start.
+    from dockerhub_cli import atomic
+
+    atomic.replace_file(path, data, prefix=".codegen-cache.")
