@@ -104,6 +104,8 @@ class ImageReference:
         """Canonical familiar form: `nginx:latest`, `ghcr.io/o/r@sha256:...`."""
         text = self.familiar_name
         if self.tag and not self.digest:
+            if text in LOCAL_TRANSPORTS:  # `oci:1.0` would name a local source when read back
+                text = self.repository
             text += f":{self.tag}"
         if self.digest:
             text += f"@{self.digest}"

@@ -98,6 +98,16 @@ def test_parse_reference_accepts_or_names_the_rule(text):
     assert parse_reference(str(ref)) == ref  # canonical form round-trips
 
 
+@pytest.mark.parametrize("name", ["oci", "oci-archive", "docker-archive"])
+def test_a_hub_image_named_like_a_local_source_round_trips(name):
+    # Found by the property test above: `docker-archive` is a valid Docker Hub name, but its
+    # familiar form with a tag (`docker-archive:latest`) reads back as a local source.
+    ref = parse_reference(name)
+    assert str(ref) == f"docker.io/library/{name}:latest"
+    assert parse_reference(str(ref)) == ref
+    assert str(parse_reference(f"{name}@sha256:{'a' * 64}")) == f"{name}@sha256:{'a' * 64}"
+
+
 @given(any_text)
 @HYPO
 def test_parse_repository_accepts_or_names_the_rule(text):
